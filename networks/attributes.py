@@ -1,0 +1,105 @@
+"""The attribute vocabulary of a supply network graph: one place for names and defaults.
+
+A supply network is an ``nx.DiGraph``. Edge ``u -> v``: goods flow from ``u`` to ``v``,
+orders flow back from ``v`` to ``u``. Units: quantities in units of stock, times in
+periods, costs in money.
+
+Graph attributes
+    ``products``  list of product names stocked at every non-source node (default
+                  ``["item"]``). Each (node, product) pair is one stock point (SKU).
+
+Node attributes (``NODE_DEFAULTS`` gives the default of each optional one)
+    ``role``            required; one of ``ROLES``. A ``supplier`` with no predecessors is an
+                        external *source* with unlimited stock and no policy; every other node
+                        holds stock and has a decision module.
+    ``demand``          required at retailers: the customer demand per period, a distribution
+                        declaration (see :mod:`networks.distributions`).
+    ``shortage``        ``"backlog"`` or ``"lost_sales"``: what happens to unmet *customer*
+                        demand. Orders from downstream nodes are always backlogged.
+    ``initial_stock``   on-hand stock at time 0.
+    ``holding_cost``    per unit on hand per period (also the rate for stock in transit out of
+                        this node when the model charges in-transit stock).
+    ``backlog_cost``    per unit backlogged per period.
+    ``lost_sales_cost`` per unit of lost customer demand.
+    ``price``           selling price per unit sold to customers (revenue).
+    ``capacity``        production per period at a manufacturer (``inf``: unlimited).
+    ``echelon``         integer echelon, 0 at retailers (set by builders; used for drawing).
+
+Edge attributes (``EDGE_DEFAULTS``)
+    ``lead_time``        required: shipping lead time in periods, a distribution declaration,
+                         drawn per shipment.
+    ``order_lead_time``  information delay of an order in periods (>= 0).
+    ``unit_cost``        per unit ordered on this edge.
+    ``fixed_cost``       per order placed on this edge (charged when the quantity is > 0).
+    ``bom``              units of the supplier's stock consumed per unit produced at a
+                         manufacturer (> 0).
+    ``crossing``         ``False`` keeps shipments on this edge in the order they were sent.
+
+Numeric node attributes may instead be a mapping ``{product: value}`` in multi-product
+networks, and ``demand`` a mapping ``{product: declaration}`` (a declaration is told apart by
+its ``dist`` key). File formats that hold only scalars (GraphML, CSV) store mappings and
+lists as JSON text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import networkx as nx
+
+__all__ = [
+    "DEFAULT_PRODUCTS",
+    "EDGE_DEFAULTS",
+    "EDGE_REQUIRED",
+    "NODE_DEFAULTS",
+    "NODE_REQUIRED",
+    "ROLES",
+    "SHORTAGE_MODES",
+    "is_source",
+    "node_value",
+    "products",
+]
+
+ROLES: tuple[str, ...] = ("supplier", "manufacturer", "warehouse", "retailer")
+SHORTAGE_MODES: tuple[str, ...] = ("backlog", "lost_sales")
+DEFAULT_PRODUCTS: tuple[str, ...] = ("item",)
+
+NODE_REQUIRED: tuple[str, ...] = ("role",)
+NODE_DEFAULTS: dict[str, Any] = {
+    "shortage": "backlog",
+    "initial_stock": 0.0,
+    "holding_cost": 0.0,
+    "backlog_cost": 0.0,
+    "lost_sales_cost": 0.0,
+    "price": 0.0,
+    "capacity": math.inf,
+}
+EDGE_REQUIRED: tuple[str, ...] = ("lead_time",)
+EDGE_DEFAULTS: dict[str, Any] = {
+    "order_lead_time": 0.0,
+    "unit_cost": 0.0,
+    "fixed_cost": 0.0,
+    "bom": 1.0,
+    "crossing": True,
+}
+
+
+def products(graph: nx.DiGraph) -> tuple[str, ...]:
+    """The product names of ``graph`` (graph attribute ``products``)."""
+    return tuple(graph.graph.get("products", DEFAULT_PRODUCTS))
+
+
+def is_source(graph: nx.DiGraph, node: Any) -> bool:
+    """True for an external source: a supplier with no predecessors (unlimited stock)."""
+    return graph.nodes[node].get("role") == "supplier" and graph.in_degree(node) == 0
+
+
+def node_value(graph: nx.DiGraph, node: Any, name: str, product: str) -> Any:
+    """The value of node attribute ``name`` for ``product`` (resolving per-product mappings
+    and defaults)."""
+    value = graph.nodes[node].get(name, NODE_DEFAULTS.get(name))
+    if isinstance(value, Mapping) and "dist" not in value:
+        return value.get(product, NODE_DEFAULTS.get(name))
+    return value

@@ -1,0 +1,286 @@
+"""Random quantities declared as data: demand per period and shipping lead times.
+
+A distribution is declared by a mapping (a TOML table, a JSON object, a GraphML attribute
+holding JSON) with a ``dist`` key and that kind's parameters, or by a bare number, which
+means a constant::
+
+    4                                        # constant 4
+    {"dist": "poisson", "mean": 4}
+    {"dist": "discrete", "values": [1, 2, 3], "probs": [0.2, 0.5, 0.3]}
+    {"dist": "uniform", "low": 1, "high": 3}           # continuous on [low, high]
+    {"dist": "normal", "mean": 10, "std": 3}           # truncated at 0 (max(0, x))
+    {"dist": "gamma", "mean": 2, "std": 0.5}
+    {"dist": "lognormal", "mean": 2, "std": 0.5}       # mean and std of the variable itself
+    {"dist": "trace", "values": [4, 0, 7, 3]}          # a fixed sequence, in order
+
+:func:`parse_distribution` turns a declaration into a frozen value with ``mean`` and
+``draw(rng, start, n)``; a bad declaration raises :class:`DistributionError` naming the
+place (``where``) and the field at fault. Values are in the caller's units (periods for lead
+times, units of stock for demand).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+__all__ = [
+    "KINDS",
+    "Constant",
+    "Discrete",
+    "Distribution",
+    "DistributionError",
+    "Gamma",
+    "LogNormal",
+    "Normal",
+    "Poisson",
+    "Trace",
+    "Uniform",
+    "parse_distribution",
+]
+
+
+class DistributionError(ValueError):
+    """A distribution declaration is malformed; the message names where and which field."""
+
+
+class Distribution(Protocol):
+    """What the engine needs of a random quantity."""
+
+    @property
+    def mean(self) -> float: ...
+
+    def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
+        """Return the ``n`` values for draws ``start, ..., start + n - 1`` (float64)."""
+        ...
+
+    def to_spec(self) -> float | dict[str, Any]:
+        """The declaration this value parses from (round-trips through parse_distribution)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Constant:
+    value: float
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
+        return np.full(n, self.value, dtype=float)
+
+    def to_spec(self) -> float:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Poisson:
+    mean: float
+
+    def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
+        return rng.poisson(self.mean, n).astype(float)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"dist": "poisson", "mean": self.mean}
+
+
+@dataclass(frozen=True)
+class Discrete:
+    values: tuple[float, ...]
+    probs: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        return float(np.dot(self.values, self.probs))
+
+    def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
+        return rng.choice(np.asarray(self.values, dtype=float), size=n, p=self.probs)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"dist": "discrete", "values": list(self.values), "probs": list(self.probs)}
+
+
+@dataclass(frozen=True)
+class Uniform:
+    low: float
+    high: float
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
+        return rng.uniform(self.low, self.high, n)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"dist": "uniform", "low": self.low, "high": self.high}
+
+
+@dataclass(frozen=True)
+class Normal:
+    """Normal(mean, std) truncated at 0 by ``max(0, x)`` (so ``mean`` is that of max(0, X))."""
+
+    mu: float
+    std: float
+
+    @property
+    def mean(self) -> float:
+        if self.std == 0:
+            return max(self.mu, 0.0)
+        z = self.mu / self.std
+        phi = math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+        cdf = 0.5 * (1 + math.erf(z / math.sqrt(2)))
+        return self.mu * cdf + self.std * phi
+
+    def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
+        return np.maximum(rng.normal(self.mu, self.std, n), 0.0)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"dist": "normal", "mean": self.mu, "std": self.std}
+
+
+@dataclass(frozen=True)
+class Gamma:
+    mean: float
+    std: float
+
+    def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
+        if self.std == 0:
+            return np.full(n, self.mean)
+        shape = (self.mean / self.std) ** 2
+        return rng.gamma(shape, self.mean / shape, n)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"dist": "gamma", "mean": self.mean, "std": self.std}
+
+
+@dataclass(frozen=True)
+class LogNormal:
+    mean: float
+    std: float
+
+    def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
+        sigma2 = math.log1p((self.std / self.mean) ** 2)
+        mu = math.log(self.mean) - sigma2 / 2
+        return rng.lognormal(mu, math.sqrt(sigma2), n)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"dist": "lognormal", "mean": self.mean, "std": self.std}
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A fixed sequence: draw ``k`` is ``values[k]``; drawing past the end is an error."""
+
+    values: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
+        if start + n > len(self.values):
+            raise DistributionError(
+                f"trace of length {len(self.values)} is too short: draws up to index "
+                f"{start + n - 1} were asked for; give at least as many values as periods"
+            )
+        return np.asarray(self.values[start : start + n], dtype=float)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"dist": "trace", "values": list(self.values)}
+
+
+def _number(spec: Mapping[str, Any], key: str, where: str, *, positive: bool = False) -> float:
+    if key not in spec:
+        raise DistributionError(f"{where}.{key}: missing (required by dist={spec['dist']!r})")
+    value = spec[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise DistributionError(f"{where}.{key}: must be a finite number, got {value!r}")
+    if positive and value <= 0:
+        raise DistributionError(f"{where}.{key}: must be > 0, got {value!r}")
+    if value < 0:
+        raise DistributionError(f"{where}.{key}: must be >= 0, got {value!r}")
+    return float(value)
+
+
+def _numbers(spec: Mapping[str, Any], key: str, where: str) -> tuple[float, ...]:
+    values = spec.get(key)
+    if not isinstance(values, Sequence) or isinstance(values, str) or len(values) == 0:
+        raise DistributionError(f"{where}.{key}: must be a non-empty list of numbers")
+    out = []
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
+            raise DistributionError(f"{where}.{key}[{i}]: must be a number >= 0, got {v!r}")
+        out.append(float(v))
+    return tuple(out)
+
+
+_PARAMS = {
+    "constant": ("value",),
+    "poisson": ("mean",),
+    "discrete": ("values", "probs"),
+    "uniform": ("low", "high"),
+    "normal": ("mean", "std"),
+    "gamma": ("mean", "std"),
+    "lognormal": ("mean", "std"),
+    "trace": ("values",),
+}
+KINDS: tuple[str, ...] = tuple(_PARAMS)
+
+
+def parse_distribution(spec: Any, where: str = "distribution") -> Distribution:
+    """Turn a declaration (see the module docstring) into a distribution value.
+
+    Args:
+        spec: a number (constant) or a mapping with ``dist`` and that kind's parameters.
+        where: the place of the declaration, used in error messages
+            (e.g. ``edge 'w'->'r' attribute 'lead_time'``).
+
+    Raises:
+        DistributionError: naming ``where``, the field and the fix.
+    """
+    if isinstance(spec, int | float) and not isinstance(spec, bool):
+        return Constant(_number({"dist": "constant", "value": spec}, "value", where))
+    if not isinstance(spec, Mapping):
+        raise DistributionError(
+            f"{where}: must be a number or a table with 'dist', got {type(spec).__name__} {spec!r}"
+        )
+    kind = spec.get("dist")
+    if kind not in _PARAMS:
+        raise DistributionError(f"{where}.dist: must be one of {', '.join(KINDS)}; got {kind!r}")
+    unknown = sorted(set(spec) - {"dist", *_PARAMS[kind]})
+    if unknown:
+        raise DistributionError(
+            f"{where}: unknown field(s) {', '.join(unknown)} for dist={kind!r}; "
+            f"expected {', '.join(_PARAMS[kind])}"
+        )
+    if kind == "constant":
+        return Constant(_number(spec, "value", where))
+    if kind == "poisson":
+        return Poisson(_number(spec, "mean", where))
+    if kind == "discrete":
+        values, probs = _numbers(spec, "values", where), _numbers(spec, "probs", where)
+        if len(values) != len(probs):
+            raise DistributionError(
+                f"{where}: 'values' has {len(values)} entries but 'probs' has {len(probs)}"
+            )
+        if abs(sum(probs) - 1.0) > 1e-9:
+            raise DistributionError(f"{where}.probs: must sum to 1, got {sum(probs)!r}")
+        return Discrete(values, probs)
+    if kind == "uniform":
+        low, high = _number(spec, "low", where), _number(spec, "high", where)
+        if high < low:
+            raise DistributionError(f"{where}: high must be >= low, got low={low}, high={high}")
+        return Uniform(low, high)
+    if kind == "normal":
+        return Normal(_number(spec, "mean", where), _number(spec, "std", where))
+    if kind == "gamma":
+        return Gamma(_number(spec, "mean", where, positive=True), _number(spec, "std", where))
+    if kind == "lognormal":
+        return LogNormal(_number(spec, "mean", where, positive=True), _number(spec, "std", where))
+    return Trace(_numbers(spec, "values", where))

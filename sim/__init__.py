@@ -1,0 +1,24 @@
+"""The simulation engine: a SimPy event engine over NetworkX supply graphs with Mesa agents."""
+
+from .agents import CustomerAgent, StockingAgent
+from .model import SupplyChainModel
+from .policy import OPTIONAL_FIELDS, Action, InventoryObservation, Policy, StatefulPolicy
+from .recorder import COST_COLUMNS, EDGE_COLUMNS, STOCK_COLUMNS, Recorder
+from .streams import Purpose, stream
+
+__all__ = [
+    "COST_COLUMNS",
+    "EDGE_COLUMNS",
+    "OPTIONAL_FIELDS",
+    "STOCK_COLUMNS",
+    "Action",
+    "CustomerAgent",
+    "InventoryObservation",
+    "Policy",
+    "Purpose",
+    "Recorder",
+    "StatefulPolicy",
+    "StockingAgent",
+    "SupplyChainModel",
+    "stream",
+]

@@ -1,0 +1,104 @@
+"""The Mesa agents of a supply chain model: stocking nodes and the customers of retailers.
+
+The engine keeps the numbers (stock, backlog, pipeline) in flat per-stock-point arrays for
+speed; an agent is the actor that owns a node's decision modules or a retailer's demand, and
+reads its state from the model. Later issues subclass :class:`CustomerAgent` (price and
+rating response) and add competitor agents.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import mesa
+import numpy as np
+
+from networks.distributions import Distribution, Trace
+
+from .policy import Policy
+
+if TYPE_CHECKING:
+    from .model import SupplyChainModel
+
+__all__ = ["CustomerAgent", "StockingAgent"]
+
+_BLOCK = 1024  # demand draws per refill: flat memory, few generator calls
+
+
+class StockingAgent(mesa.Agent):
+    """A node that holds stock (supplier with suppliers, manufacturer, warehouse, retailer).
+
+    Attributes:
+        node: the node's name in the graph.
+        role: its role attribute.
+        policies: the decision module consulted for each product (after ``spawn``).
+    """
+
+    def __init__(self, model: SupplyChainModel, node: Any, role: str, policies: dict[str, Policy]):
+        super().__init__(model)
+        self.node = node
+        self.role = role
+        self.policies = policies
+
+    def _sku(self, product: str | None) -> int:
+        products = self.model.products
+        return self.model.sku_index[self.node, product if product is not None else products[0]]
+
+    def on_hand(self, product: str | None = None) -> float:
+        """Stock on hand of ``product`` (the first product by default), units."""
+        return self.model._on_hand[self._sku(product)]
+
+    def backlog(self, product: str | None = None) -> float:
+        """Demand and downstream orders owed, units."""
+        return self.model._backlog[self._sku(product)]
+
+    def pipeline(self, product: str | None = None) -> float:
+        """Ordered and not yet received, units."""
+        return self.model._pipeline[self._sku(product)]
+
+
+class CustomerAgent(mesa.Agent):
+    """The customers of one retailer and product, as one population agent.
+
+    Args:
+        model: the model.
+        node: the retailer.
+        product: the product demanded.
+        demand: demand per period (units); a :class:`~networks.distributions.Trace` replays a
+            fixed sequence.
+        rng: this agent's own generator (purpose DEMAND), so its draws do not depend on any
+            other agent.
+
+    Subclasses that respond to price or recommendations override :meth:`demand_in`.
+    """
+
+    def __init__(
+        self,
+        model: SupplyChainModel,
+        node: Any,
+        product: str,
+        demand: Distribution,
+        rng: np.random.Generator,
+    ):
+        super().__init__(model)
+        self.node = node
+        self.product = product
+        self.distribution = demand
+        self.demand_rng = rng
+        self._block: list[float] = []
+        self._block_start = 0
+
+    def demand_in(self, period: int) -> float:
+        """Customer demand in ``period`` (units). Periods are asked for in increasing order."""
+        offset = period - self._block_start
+        if offset >= len(self._block):
+            n = _BLOCK
+            if isinstance(self.distribution, Trace):  # draw what the trace has, error past it
+                n = max(1, min(_BLOCK, len(self.distribution.values) - period))
+            self._block = self.distribution.draw(self.demand_rng, period, n).tolist()
+            self._block_start, offset = period, 0
+        return self._block[offset]
+
+    def mean_demand(self) -> float:
+        """Expected demand per period (units)."""
+        return self.distribution.mean

@@ -1,0 +1,103 @@
+"""The decision-module protocol and the observation a stock point's module sees.
+
+A decision module is any object with ``act(obs) -> action``. Heuristics are frozen
+dataclasses (values); a module that keeps state between periods (a forecast, a recurrent
+or transformer context) also offers ``spawn()``, which the model calls once per stock point
+and run to get the object it will actually consult, so one value can be shared by many
+nodes and runs without sharing state.
+
+The action is the quantity to order this period, in units of stock:
+
+* a number: from the node's only supplier; at a manufacturer, that many *kits* (each
+  supplier is asked for ``bom`` units per kit); at a node with several suppliers that is
+  not a manufacturer, from the first supplier in ``obs.suppliers``;
+* a sequence of numbers, one per supplier in ``obs.suppliers`` order (multi-sourcing).
+
+Negative and non-finite quantities are rejected by the model with an error naming the node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = ["OPTIONAL_FIELDS", "Action", "InventoryObservation", "Policy", "StatefulPolicy"]
+
+Action = float | Sequence[float]
+
+#: Observation fields that cost work to compute; a module asks for them by listing their
+#: names in its ``observes`` attribute (a ``frozenset``). Otherwise they are ``None``.
+OPTIONAL_FIELDS = frozenset({"echelon_inventory_position", "arrivals"})
+
+
+class InventoryObservation(NamedTuple):
+    """What a stock point knows when it decides (units of stock unless stated).
+
+    Attributes:
+        period: the current period ``t`` (0-based).
+        node: the node's name.
+        product: the product's name.
+        on_hand: stock on hand now (after this period's receipts; under ``decide="end"``
+            also after this period's demand was served).
+        backlog: unmet demand and downstream orders owed, waiting to be filled.
+        pipeline: ordered and not yet received, over all suppliers (in transit plus owed
+            by suppliers).
+        inventory_position: ``on_hand + pipeline - backlog``.
+        demand: demand seen in the last completed serving step (customer demand at a
+            retailer, orders received from downstream elsewhere); under ``decide="end"``
+            that is this period's, under ``decide="start"`` the previous period's.
+        suppliers: names of the suppliers, in the order a sequence action refers to.
+        pipeline_by_supplier: ``pipeline`` split by supplier (same order).
+        echelon_inventory_position: optional; the sum of the inventory positions of this
+            stock point and every stock point downstream of it (Clark–Scarf's echelon
+            inventory position in serial and tree networks).
+        arrivals: optional; ``arrivals[k]`` is the quantity in transit that is due to be
+            received at the start of period ``t + 1 + k`` (orders not yet shipped by a
+            supplier are not in it). Its length is the longest lead time still pending.
+    """
+
+    period: int
+    node: str
+    product: str
+    on_hand: float
+    backlog: float
+    pipeline: float
+    inventory_position: float
+    demand: float
+    suppliers: tuple[str, ...]
+    pipeline_by_supplier: tuple[float, ...]
+    echelon_inventory_position: float | None = None
+    arrivals: tuple[float, ...] | None = None
+
+    def as_array(self) -> np.ndarray:
+        """The numeric fields as a float32 vector, for learners (optional fields as 0 when
+        absent)."""
+        return np.array(
+            [
+                self.period,
+                self.on_hand,
+                self.backlog,
+                self.pipeline,
+                self.inventory_position,
+                self.demand,
+                *self.pipeline_by_supplier,
+                self.echelon_inventory_position or 0.0,
+            ],
+            dtype=np.float32,
+        )
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """A decision module: one order decision per stock point per review."""
+
+    def act(self, obs: InventoryObservation) -> Action: ...
+
+
+@runtime_checkable
+class StatefulPolicy(Policy, Protocol):
+    """A decision module whose per-run, per-stock-point state lives in what ``spawn`` returns."""
+
+    def spawn(self) -> Policy: ...

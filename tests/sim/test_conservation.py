@@ -1,0 +1,115 @@
+"""Conservation laws on random networks, policies and options (property-based)."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents import BaseStock, ConstantOrder
+from sim import SupplyChainModel
+
+lead_times = st.one_of(
+    st.integers(0, 3),
+    st.builds(lambda m: {"dist": "poisson", "mean": m}, st.floats(0.5, 3)),
+    st.builds(
+        lambda lo, w: {"dist": "uniform", "low": lo, "high": lo + w},
+        st.floats(0, 2),
+        st.floats(0, 2),
+    ),
+)
+policies = st.one_of(
+    st.builds(BaseStock, level=st.integers(0, 25)),
+    st.builds(ConstantOrder, quantity=st.integers(0, 6)),
+)
+
+
+@st.composite
+def networks(draw):
+    """A serial chain with a distribution fan-out at the bottom: source -> s_k .. -> retailers."""
+    g = nx.DiGraph()
+    g.add_node("source", role="supplier")
+    depth = draw(st.integers(1, 3))
+    chain = [f"w{k}" for k in range(depth - 1)]
+    retailers = [f"r{k}" for k in range(draw(st.integers(1, 3)))]
+    for name in chain:
+        g.add_node(name, role="warehouse", initial_stock=draw(st.integers(0, 10)))
+    for name in retailers:
+        g.add_node(
+            name,
+            role="retailer",
+            initial_stock=draw(st.integers(0, 10)),
+            shortage=draw(st.sampled_from(["backlog", "lost_sales"])),
+            demand={"dist": "poisson", "mean": draw(st.floats(0, 6))},
+        )
+    path = ["source", *chain]
+    for u, v in itertools.pairwise(path):
+        g.add_edge(u, v, lead_time=draw(lead_times), crossing=draw(st.booleans()))
+    for r in retailers:
+        g.add_edge(
+            path[-1],
+            r,
+            lead_time=draw(lead_times),
+            order_lead_time=draw(st.integers(0, 2)),
+            crossing=draw(st.booleans()),
+        )
+    return g
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    graph=networks(),
+    data=st.data(),
+    decide=st.sampled_from(["start", "end"]),
+    review=st.sampled_from(["periodic", "continuous"]),
+    arrivals=st.sampled_from(["batch", "poisson"]),
+    allocation=st.sampled_from(["fifo", "proportional"]),
+    seed=st.integers(0, 2**32),
+)
+def test_stock_and_orders_are_conserved(graph, data, decide, review, arrivals, allocation, seed):
+    stocking = [n for n in graph.nodes if n != "source"]
+    chosen = {n: data.draw(policies, label=n) for n in stocking}
+    model = SupplyChainModel(
+        graph,
+        chosen,
+        decide=decide,
+        review=review,
+        arrivals=arrivals,
+        allocation=allocation,
+        seed=seed,
+    )
+    model.run(25)
+    table = model.results()
+    edges = model.recorder.edge_frame()
+    for node in stocking:
+        rows = table[table["node"] == node]
+        cum = {
+            c: rows[c].cumsum().to_numpy()
+            for c in ("received", "shipped", "sales", "ordered", "demand", "lost")
+        }
+        on_hand, backlog, pipeline = (
+            rows[c].to_numpy() for c in ("on_hand", "backlog", "pipeline")
+        )
+        initial = graph.nodes[node].get("initial_stock", 0)
+        # stock: what came in is on hand or went out
+        np.testing.assert_allclose(
+            initial + cum["received"], on_hand + cum["shipped"] + cum["sales"], atol=1e-9
+        )
+        # orders: the pipeline is what was ordered and not yet received
+        np.testing.assert_allclose(pipeline, cum["ordered"] - cum["received"], atol=1e-9)
+        # demand: every unit asked for is served, lost, or still owed
+        np.testing.assert_allclose(
+            cum["demand"], cum["sales"] + cum["shipped"] + cum["lost"] + backlog, atol=1e-9
+        )
+        assert (on_hand >= -1e-9).all() and (backlog >= -1e-9).all() and (pipeline >= -1e-9).all()
+        if graph.nodes[node].get("shortage") == "lost_sales":
+            assert (rows["backlog"] == 0).all()
+        else:
+            assert (rows["lost"] == 0).all()
+        # in transit on the node's inbound edges never exceeds its pipeline
+        transit = edges[edges["node"] == node].groupby("period")["in_transit"].sum().to_numpy()
+        assert (transit <= pipeline + 1e-9).all()
+        assert (transit >= -1e-9).all()

@@ -1,0 +1,249 @@
+"""Multi-product, multi-sourcing, assembly, allocation, crossing, state, and bad input."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import networkx as nx
+import pytest
+
+from agents import BaseStock, ConstantOrder
+from sim import SupplyChainModel
+
+
+def shipments(model, supplier=None):
+    return [
+        (t, s, n, q, due)
+        for t, kind, s, n, _p, q, due in model.event_log
+        if kind == "ship" and (supplier is None or s == supplier)
+    ]
+
+
+def test_multi_product_nodes_keep_products_apart():
+    g = nx.DiGraph(products=["tea", "mugs"])
+    g.add_node("source", role="supplier")
+    g.add_node(
+        "shop",
+        role="retailer",
+        holding_cost={"tea": 1.0, "mugs": 3.0},
+        initial_stock={"tea": 10, "mugs": 4},
+        demand={
+            "tea": {"dist": "trace", "values": [2, 2, 2]},
+            "mugs": {"dist": "trace", "values": [1, 0, 5]},
+        },
+    )
+    g.add_edge("source", "shop", lead_time=1)
+    model = SupplyChainModel(
+        g,
+        {("shop", "tea"): ConstantOrder(quantity=0), ("shop", "mugs"): BaseStock(level=4)},
+        decide="end",
+    )
+    model.run(3)
+    table = model.results().set_index(["product", "period"])
+    assert table.loc["tea", "on_hand"].tolist() == [8, 6, 4]
+    assert table.loc["tea", "holding_cost"].tolist() == [8, 6, 4]
+    assert table.loc["mugs", "on_hand"].tolist() == [3, 4, 0]
+    assert table.loc["mugs", "holding_cost"].tolist() == [9, 12, 0]
+    assert table.loc["mugs", "backlog"].tolist() == [0, 0, 1]
+
+
+def dual_sourcing():
+    g = nx.DiGraph()
+    g.add_node("regular", role="supplier")
+    g.add_node("express", role="supplier")
+    g.add_node("shop", role="retailer", demand=3)
+    g.add_edge("regular", "shop", lead_time=3, unit_cost=1.0)
+    g.add_edge("express", "shop", lead_time=1, unit_cost=2.0, fixed_cost=5.0)
+    return g
+
+
+@dataclass(frozen=True)
+class Split:
+    quantities: tuple[float, ...]
+    seen: list = field(default_factory=list, compare=False)
+
+    def act(self, obs):
+        self.seen.append(obs.suppliers)
+        return self.quantities
+
+
+def test_dual_sourcing_orders_each_supplier_with_its_lead_time_and_cost():
+    policy = Split((2.0, 1.0))
+    model = SupplyChainModel(dual_sourcing(), {"shop": policy}, log=True)
+    model.run(4)
+    assert policy.seen[0] == ("regular", "express")
+    assert shipments(model)[:2] == [
+        (0, "regular", "shop", 2.0, 3.0),
+        (0, "express", "shop", 1.0, 1.0),
+    ]
+    table = model.results()
+    assert table["ordering_cost"].tolist() == [2 * 1.0 + 1 * 2.0 + 5.0] * 4
+    edges = model.recorder.edge_frame()
+    assert edges[edges["supplier"] == "express"]["ordered"].tolist() == [1.0] * 4
+
+
+def test_a_number_goes_to_the_first_supplier():
+    model = SupplyChainModel(dual_sourcing(), {"shop": ConstantOrder(quantity=4)}, log=True)
+    model.run(2)
+    assert {s for _, s, *_ in shipments(model)} == {"regular"}
+
+
+def test_assembly_consumes_bill_of_materials_up_to_capacity():
+    g = nx.DiGraph()
+    for c in ("c1", "c2"):
+        g.add_node(f"{c}_source", role="supplier")
+        g.add_node(c, role="supplier", initial_stock=100)
+        g.add_edge(f"{c}_source", c, lead_time=1)
+    g.add_node("plant", role="manufacturer", capacity=3, holding_cost=1.0)
+    g.add_edge("c1", "plant", lead_time=1, bom=2)
+    g.add_edge("c2", "plant", lead_time=1, bom=1)
+    g.add_node("shop", role="retailer", demand=0)
+    g.add_edge("plant", "shop", lead_time=1)
+    policies = {
+        "plant": ConstantOrder(quantity=4),  # kits: 8 of c1 and 4 of c2 each period
+        "shop": ConstantOrder(quantity=0),
+        "c1": ConstantOrder(quantity=0),
+        "c2": ConstantOrder(quantity=0),
+    }
+    model = SupplyChainModel(g, policies, decide="end")
+    model.run(4)
+    plant = model.results().query("node == 'plant'")
+    assert plant["on_hand"].tolist() == [0, 3, 6, 9]  # capacity-bound production
+    # components held: c1 gains 8 - 6, c2 gains 4 - 3 each producing period
+    assert plant["holding_cost"].tolist() == [0, 3 + 3, 6 + 6, 9 + 9]
+    assert plant["received"].tolist() == [0, 12, 12, 12]
+
+
+def allocation_network():
+    g = nx.DiGraph()
+    g.add_node("source", role="supplier")
+    g.add_node("dc", role="warehouse", initial_stock=10)
+    g.add_edge("source", "dc", lead_time=1)
+    for r in ("a", "b"):
+        g.add_node(r, role="retailer", demand=0)
+        g.add_edge("dc", r, lead_time=1)
+    return g
+
+
+@pytest.mark.parametrize(
+    ("allocation", "expected"), [("fifo", [8.0, 2.0]), ("proportional", [7.0, 3.0])]
+)
+def test_allocation_of_scarce_stock(allocation, expected):
+    policies = {
+        "a": ConstantOrder(quantity=8),
+        "b": ConstantOrder(quantity=4),
+        "dc": ConstantOrder(quantity=0),
+    }
+    model = SupplyChainModel(allocation_network(), policies, allocation=allocation, log=True)
+    model.run(1)
+    first = [q for _, s, n, q, _ in shipments(model, "dc")]
+    assert sorted(first, reverse=True) == expected
+
+
+@pytest.mark.parametrize("crossing", [True, False])
+def test_shipments_cross_only_when_allowed(crossing):
+    g = nx.DiGraph()
+    g.add_node("source", role="supplier")
+    g.add_node("shop", role="retailer", demand=1)
+    g.add_edge(
+        "source",
+        "shop",
+        lead_time={"dist": "discrete", "values": [1, 6], "probs": [0.5, 0.5]},
+        crossing=crossing,
+    )
+    model = SupplyChainModel(g, {"shop": ConstantOrder(quantity=1)}, seed=1, log=True)
+    model.run(40)
+    dues = [due for *_, due in shipments(model)]
+    in_order = all(a <= b for a, b in itertools.pairwise(dues))
+    assert in_order is (not crossing)
+
+
+def test_in_transit_stock_is_charged_at_the_shippers_rate():
+    g = nx.DiGraph()
+    g.add_node("source", role="supplier")
+    g.add_node("dc", role="warehouse", holding_cost=1.5, initial_stock=100)
+    g.add_node("shop", role="retailer", demand=4)
+    g.add_edge("source", "dc", lead_time=1)
+    g.add_edge("dc", "shop", lead_time=2)
+    policies = {"dc": ConstantOrder(quantity=0), "shop": ConstantOrder(quantity=4)}
+    model = SupplyChainModel(g, policies, charge_in_transit=True)
+    model.run(4)
+    shop = model.results().query("node == 'shop'")
+    assert shop["transit_holding_cost"].tolist() == [1.5 * 4, 1.5 * 8, 1.5 * 8, 1.5 * 8]
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A stateful module: orders 1, 2, 3, ... per stock point."""
+
+    def spawn(self):
+        return _CounterRun()
+
+    def act(self, obs):
+        raise AssertionError("the model must consult the spawned runner")
+
+
+class _CounterRun:
+    def __init__(self):
+        self.calls = 0
+
+    def act(self, obs):
+        self.calls += 1
+        return float(self.calls)
+
+
+def test_stateful_modules_are_spawned_per_stock_point():
+    policies = {n: Counter() for n in ("a", "b", "dc")}
+    model = SupplyChainModel(allocation_network(), policies)
+    model.run(3)
+    table = model.results()
+    for n in ("a", "b", "dc"):
+        assert table[table["node"] == n]["ordered"].tolist() == [1.0, 2.0, 3.0]
+
+
+class Returns:
+    def __init__(self, action):
+        self.action = action
+
+    def act(self, obs):
+        return self.action
+
+    def __repr__(self):
+        return f"Returns({self.action!r})"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"decide": "middle"}, "decide: must be one of 'start', 'end', got 'middle'"),
+        ({"review": "sometimes"}, "review: must be one of"),
+        ({"arrivals": "rain"}, "arrivals: must be one of 'batch', 'poisson'"),
+        ({"allocation": "random"}, "allocation: must be one of 'fifo', 'proportional'"),
+        ({"seed": -1}, "seed: must be an integer >= 0, got -1"),
+        ({"seed": 1.5}, "seed: must be an integer >= 0, got 1.5"),
+        ({"policies": {"a": BaseStock(level=1)}}, "policies: no decision module for node 'b'"),
+        ({"policies": {"a": 3, "b": 3, "dc": 3}}, r"policies\['a'\]: 3 is not a decision module"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, message):
+    options = {"policies": BaseStock(level=1), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        SupplyChainModel(allocation_network(), **options)
+
+
+@pytest.mark.parametrize("action", [-1.0, float("nan"), float("inf"), (1.0, 2.0), "lots"])
+def test_bad_actions_name_the_node(action):
+    policies = {"a": Returns(action), "b": BaseStock(level=1), "dc": BaseStock(level=1)}
+    model = SupplyChainModel(allocation_network(), policies)
+    with pytest.raises(ValueError, match=r"node 'a' product 'item': policy Returns\(.*\) returned"):
+        model.run(1)
+
+
+def test_bad_run_lengths_and_missing_table():
+    model = SupplyChainModel(allocation_network(), BaseStock(level=1), record=False)
+    with pytest.raises(ValueError, match="periods: must be an integer >= 0, got -2"):
+        model.run(-2)
+    model.run(2)
+    with pytest.raises(ValueError, match="record=False"):
+        model.results()
