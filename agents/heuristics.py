@@ -1,0 +1,433 @@
+"""Textbook replenishment heuristics as decision modules (values with ``act(obs)``).
+
+Every module here is a frozen, keyword-only dataclass whose fields are the policy's textbook
+parameters, checked when it is built (a :class:`ValueError` names the parameter and the bad
+value). ``act`` reads an :class:`~sim.policy.InventoryObservation` and returns the quantity
+to order this period as a plain ``float`` (units of stock), or, for the dual-sourcing
+modules, a ``tuple`` of floats aligned with ``obs.suppliers``.
+
+Notation (all in units of stock): ``IP = obs.inventory_position = on_hand + pipeline -
+backlog``; ``x^+ = max(x, 0)``.
+
+Order-up-to levels must be ``>= 0``; reorder points may be negative (with backlogging, a
+reorder point of ``-1`` means "reorder only once something is owed").
+
+The lost-sales myopic policies live in :mod:`agents.myopic`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from . import _checks
+
+if TYPE_CHECKING:  # sim is imported only for type hints: agents needs no engine
+    from sim.policy import InventoryObservation
+
+__all__ = [
+    "RQ",
+    "SS",
+    "BaseStock",
+    "CappedBaseStock",
+    "ConstantOrder",
+    "DualIndex",
+    "EchelonBaseStock",
+    "Sterman",
+    "StermanRunner",
+    "TailoredBaseSurge",
+]
+
+
+# ---------------------------------------------------------------------- single sourcing
+@dataclass(frozen=True, kw_only=True)
+class BaseStock:
+    """Installation base-stock (order-up-to) policy.
+
+    Reference: Snyder & Shen, *Fundamentals of Supply Chain Theory* (2nd ed., 2019), ch. 4.
+
+    Decision rule: ``q_t = (level - inventory_position)^+``.
+
+    Attributes:
+        level: the base-stock level ``S`` (units of stock), ``>= 0``.
+    """
+
+    level: float
+
+    def __post_init__(self) -> None:
+        _checks.number("level", self.level, at_least=0)
+
+    def act(self, obs: InventoryObservation) -> float:
+        return float(max(self.level - obs.inventory_position, 0.0))
+
+
+@dataclass(frozen=True, kw_only=True)
+class EchelonBaseStock:
+    """Echelon base-stock policy for serial and tree networks.
+
+    References: Clark & Scarf (1960), "Optimal policies for a multi-echelon inventory
+    problem", Management Science 6(4); Chen & Zheng (1994), "Lower bounds for multi-echelon
+    stochastic inventory systems", Management Science 40(11).
+
+    Decision rule: ``q_t = (level - echelon_inventory_position)^+``, where the echelon
+    inventory position is the sum of the inventory positions of this stock point and of
+    every stock point downstream of it (declared in ``observes``, so the engine fills it).
+
+    Attributes:
+        level: the echelon base-stock level (units of stock), ``>= 0``.
+    """
+
+    observes: ClassVar[frozenset[str]] = frozenset({"echelon_inventory_position"})
+
+    level: float
+
+    def __post_init__(self) -> None:
+        _checks.number("level", self.level, at_least=0)
+
+    def act(self, obs: InventoryObservation) -> float:
+        echelon = obs.echelon_inventory_position
+        if echelon is None:
+            raise ValueError(
+                f"EchelonBaseStock at node {obs.node!r}: obs.echelon_inventory_position is "
+                "None; the engine fills it only for modules whose `observes` lists it"
+            )
+        return float(max(self.level - echelon, 0.0))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SS:
+    """(s, S) policy: when the inventory position is at or below ``s``, order up to ``S``.
+
+    Reference: Snyder & Shen, *Fundamentals of Supply Chain Theory* (2nd ed., 2019), §4.4,
+    whose convention ("falls to or below s", also stockpyl's ``IP <= reorder_point``) is
+    the one used here; Scarf (1960) and Zipkin (2000) trigger on ``IP < s`` instead, which
+    for integer quantities is this module with ``s - 1``.
+
+    Decision rule: ``q_t = S - inventory_position`` if ``inventory_position <= s``, else 0.
+
+    Attributes:
+        s: the reorder point (units of stock); any finite number ``< S``.
+        S: the order-up-to level (units of stock), ``>= 0``.
+    """
+
+    s: float
+    S: float
+
+    def __post_init__(self) -> None:
+        _checks.number("s", self.s)
+        _checks.number("S", self.S, at_least=0)
+        if not self.s < self.S:
+            raise ValueError(f"s: must be < S ({self.S!r}), got {self.s!r}")
+
+    def act(self, obs: InventoryObservation) -> float:
+        ip = obs.inventory_position
+        return float(self.S - ip) if ip <= self.s else 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RQ:
+    """(r, Q) policy with periodic review (the (r, nQ) form): order in batches of ``Q``.
+
+    Reference: Snyder & Shen, *Fundamentals of Supply Chain Theory* (2nd ed., 2019), ch. 5;
+    Hadley & Whitin (1963). As in Snyder & Shen the trigger is ``IP <= r``.
+
+    Decision rule: if ``inventory_position <= r``, order ``n * Q`` with ``n`` the smallest
+    positive integer such that ``inventory_position + n * Q > r``, i.e.
+    ``n = floor((r - inventory_position) / Q) + 1``; else 0.
+
+    Attributes:
+        reorder_point: ``r`` (units of stock); any finite number.
+        quantity: the batch size ``Q`` (units of stock), ``> 0``.
+    """
+
+    reorder_point: float
+    quantity: float
+
+    def __post_init__(self) -> None:
+        _checks.number("reorder_point", self.reorder_point)
+        _checks.number("quantity", self.quantity, above=0)
+
+    def act(self, obs: InventoryObservation) -> float:
+        ip, r, q = obs.inventory_position, self.reorder_point, self.quantity
+        if ip > r:
+            return 0.0
+        # n = floor((r - IP) / Q) + 1, guarded against rounding (0.1 + 0.2 > 0.3 in floats)
+        tol = 1e-9 * max(1.0, abs(r), abs(ip))
+        n = math.floor((r - ip) / q) + 1
+        while ip + n * q <= r + tol:
+            n += 1
+        while n > 1 and ip + (n - 1) * q > r + tol:
+            n -= 1
+        return float(n * q)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConstantOrder:
+    """Constant-order policy: the same quantity every period, whatever the state.
+
+    References: Reiman (2004); Goldberg, Katz-Rogozhnikov, Lu, Sharma & Squillante (2016),
+    "Asymptotic optimality of constant-order policies for lost sales inventory models with
+    large lead times", Mathematics of Operations Research 41(3).
+
+    Decision rule: ``q_t = quantity``.
+
+    Attributes:
+        quantity: units of stock per period, ``>= 0``.
+    """
+
+    quantity: float
+
+    def __post_init__(self) -> None:
+        _checks.number("quantity", self.quantity, at_least=0)
+
+    def act(self, obs: InventoryObservation) -> float:
+        return float(self.quantity)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CappedBaseStock:
+    """Capped base-stock policy for lost-sales systems.
+
+    Reference: Xin (2021), "Understanding the performance of capped base-stock policies in
+    lost-sales inventory models", Operations Research 69(1).
+
+    Decision rule: ``q_t = min(cap, (level - inventory_position)^+)``.
+
+    Attributes:
+        level: the base-stock level ``S`` (units of stock), ``>= 0``.
+        cap: the largest order ``r`` (units of stock per period), ``>= 0``.
+    """
+
+    level: float
+    cap: float
+
+    def __post_init__(self) -> None:
+        _checks.number("level", self.level, at_least=0)
+        _checks.number("cap", self.cap, at_least=0)
+
+    def act(self, obs: InventoryObservation) -> float:
+        return float(min(self.cap, max(self.level - obs.inventory_position, 0.0)))
+
+
+# ---------------------------------------------------------------------- dual sourcing
+def _expedited_position(obs: InventoryObservation, lead_time: int, who: str) -> float:
+    """``on_hand - backlog + sum(arrivals[0:lead_time])``: stock that will be on hand by the
+    time an expedited order placed now arrives (at the start of period ``t + lead_time``)."""
+    if obs.arrivals is None:
+        raise ValueError(
+            f"{who} at node {obs.node!r}: obs.arrivals is None; the engine fills it only "
+            "for modules whose `observes` lists it"
+        )
+    return obs.on_hand - obs.backlog + float(sum(obs.arrivals[:lead_time]))
+
+
+def _aligned(
+    obs: InventoryObservation, regular: Any, expedited: Any, q_regular: float, q_expedited: float
+) -> tuple[float, ...]:
+    i_r = _checks.supplier_index(obs.suppliers, regular, "regular_supplier", obs.node)
+    i_e = _checks.supplier_index(obs.suppliers, expedited, "expedited_supplier", obs.node)
+    out = [0.0] * len(obs.suppliers)
+    out[i_r] = float(q_regular)
+    out[i_e] = float(q_expedited)
+    return tuple(out)
+
+
+def _check_suppliers(regular: Any, expedited: Any) -> None:
+    _checks.supplier_name("regular_supplier", regular)
+    _checks.supplier_name("expedited_supplier", expedited)
+    if regular == expedited:
+        raise ValueError(
+            f"expedited_supplier: must differ from regular_supplier, got {expedited!r}"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DualIndex:
+    """Dual-index policy for dual sourcing (a slow regular and a fast expedited supplier).
+
+    Reference: Veeraraghavan & Scheller-Wolf (2008), "Now or later: a simple policy for
+    effective dual sourcing in capacitated systems", Operations Research 56(4).
+
+    Decision rule, with ``l_e = expedited_lead_time``::
+
+        IP_e = on_hand - backlog + sum(arrivals[k] for k < l_e)
+        q_e  = (expedited_level - IP_e)^+
+        q_r  = (regular_level - (inventory_position + q_e))^+
+
+    ``arrivals[k]`` is due at the start of period ``t + 1 + k``; an expedited order placed
+    now arrives at the start of period ``t + l_e`` (before that period's demand, as under the
+    engine's timing), so the window is ``k = 0, ..., l_e - 1``: everything due in periods
+    ``t + 1, ..., t + l_e`` inclusive (shipments due at ``t`` are already on hand). Orders a
+    supplier owes but has not shipped are not in ``arrivals`` and so count in ``IP`` only.
+
+    Returns ``(q_r, q_e)`` placed at the positions of ``regular_supplier`` and
+    ``expedited_supplier`` in ``obs.suppliers`` (0 for any other supplier).
+
+    Attributes:
+        regular_level: ``S_r``, the target for the full inventory position, ``>= 0`` and
+            ``>= expedited_level``.
+        expedited_level: ``S_e``, the target for the expedited inventory position, ``>= 0``.
+        expedited_lead_time: ``l_e`` (periods), an integer ``>= 0``.
+        regular_supplier: the name of the slow supplier node.
+        expedited_supplier: the name of the fast supplier node.
+    """
+
+    observes: ClassVar[frozenset[str]] = frozenset({"arrivals"})
+
+    regular_level: float
+    expedited_level: float
+    expedited_lead_time: int
+    regular_supplier: Any
+    expedited_supplier: Any
+
+    def __post_init__(self) -> None:
+        _checks.number("regular_level", self.regular_level, at_least=0)
+        _checks.number("expedited_level", self.expedited_level, at_least=0)
+        if self.regular_level < self.expedited_level:
+            raise ValueError(
+                f"regular_level: must be >= expedited_level ({self.expedited_level!r}), "
+                f"got {self.regular_level!r}"
+            )
+        _checks.integer("expedited_lead_time", self.expedited_lead_time, at_least=0)
+        _check_suppliers(self.regular_supplier, self.expedited_supplier)
+
+    def act(self, obs: InventoryObservation) -> tuple[float, ...]:
+        ip_e = _expedited_position(obs, self.expedited_lead_time, "DualIndex")
+        q_e = max(self.expedited_level - ip_e, 0.0)
+        q_r = max(self.regular_level - (obs.inventory_position + q_e), 0.0)
+        return _aligned(obs, self.regular_supplier, self.expedited_supplier, q_r, q_e)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TailoredBaseSurge:
+    """Tailored base-surge (TBS) policy for dual sourcing.
+
+    Reference: Allon & Van Mieghem (2010), "Global dual sourcing: tailored base-surge
+    allocation to near- and offshore production", Management Science 56(1).
+
+    Decision rule, with ``l_e = expedited_lead_time`` and ``IP_e`` as in :class:`DualIndex`::
+
+        q_r = regular_quantity                      (the constant "base" order)
+        q_e = (expedited_level - IP_e)^+            (the "surge", a base-stock order)
+        IP_e = on_hand - backlog + sum(arrivals[k] for k < l_e)
+
+    This period's regular order is not counted in ``IP_e`` (it arrives after the expedited
+    order whenever the regular lead time exceeds ``l_e``).
+
+    Returns a tuple aligned with ``obs.suppliers`` as :class:`DualIndex` does.
+
+    Attributes:
+        regular_quantity: the constant regular order (units of stock per period), ``>= 0``.
+        expedited_level: the expedited base-stock level (units of stock), ``>= 0``.
+        expedited_lead_time: ``l_e`` (periods), an integer ``>= 0``.
+        regular_supplier: the name of the slow supplier node.
+        expedited_supplier: the name of the fast supplier node.
+    """
+
+    observes: ClassVar[frozenset[str]] = frozenset({"arrivals"})
+
+    regular_quantity: float
+    expedited_level: float
+    expedited_lead_time: int
+    regular_supplier: Any
+    expedited_supplier: Any
+
+    def __post_init__(self) -> None:
+        _checks.number("regular_quantity", self.regular_quantity, at_least=0)
+        _checks.number("expedited_level", self.expedited_level, at_least=0)
+        _checks.integer("expedited_lead_time", self.expedited_lead_time, at_least=0)
+        _check_suppliers(self.regular_supplier, self.expedited_supplier)
+
+    def act(self, obs: InventoryObservation) -> tuple[float, ...]:
+        ip_e = _expedited_position(obs, self.expedited_lead_time, "TailoredBaseSurge")
+        q_e = max(self.expedited_level - ip_e, 0.0)
+        return _aligned(
+            obs, self.regular_supplier, self.expedited_supplier, self.regular_quantity, q_e
+        )
+
+
+# ---------------------------------------------------------------------- behavioural
+@dataclass(frozen=True, kw_only=True)
+class Sterman:
+    """Anchoring-and-adjustment ordering heuristic of human beer-game players.
+
+    Reference: Sterman (1989), "Modeling managerial behavior: misperceptions of feedback in
+    a dynamic decision making experiment", Management Science 35(3), eqs. (1)–(6).
+
+    Decision rule (stateful), with ``L^`` the expected incoming demand::
+
+        L^_t = smoothing * demand + (1 - smoothing) * L^_{t-1},  L^_{-1} = initial_expectation
+        q_t  = max(0, L^_t + stock_adjustment * (desired_stock - (on_hand - backlog)
+                                                  - supply_line_weight * pipeline))
+
+    Sterman's ``alpha_S = stock_adjustment``, ``beta = supply_line_weight`` (``alpha_SL /
+    alpha_S``), ``theta = smoothing`` and ``S' = desired_stock`` (which absorbs the desired
+    supply line: ``S' = S* + beta * SL*``). ``demand`` is ``obs.demand``, the demand or
+    orders seen in the last completed serving step; every call updates ``L^`` with it (under
+    ``decide="start"`` the first observation reports 0, nothing having been served yet).
+
+    This value holds only the parameters: call :meth:`spawn` for a :class:`StermanRunner`
+    that keeps ``L^`` (the engine does so once per stock point). Calling :meth:`act` on the
+    value itself raises :class:`TypeError`, so that state is never shared by accident.
+
+    Attributes:
+        desired_stock: ``S'`` (units of stock), ``>= 0``.
+        stock_adjustment: ``alpha_S``, the fraction of the stock gap ordered per period,
+            in ``[0, 1]``.
+        supply_line_weight: ``beta``, the weight of the supply line, in ``[0, 1]``.
+        smoothing: ``theta``, the weight of the latest demand in the expectation, in
+            ``[0, 1]``.
+        initial_expectation: ``L^`` before the first update (units of stock per period),
+            ``>= 0``.
+    """
+
+    desired_stock: float
+    stock_adjustment: float
+    supply_line_weight: float
+    smoothing: float
+    initial_expectation: float
+
+    def __post_init__(self) -> None:
+        _checks.number("desired_stock", self.desired_stock, at_least=0)
+        _checks.number("stock_adjustment", self.stock_adjustment, at_least=0, at_most=1)
+        _checks.number("supply_line_weight", self.supply_line_weight, at_least=0, at_most=1)
+        _checks.number("smoothing", self.smoothing, at_least=0, at_most=1)
+        _checks.number("initial_expectation", self.initial_expectation, at_least=0)
+
+    def spawn(self) -> StermanRunner:
+        """A fresh runner (its own ``L^ = initial_expectation``) for one stock point and run."""
+        return StermanRunner(self)
+
+    def act(self, obs: InventoryObservation) -> float:
+        raise TypeError(
+            "Sterman keeps an expected demand between periods: call spawn() once per stock "
+            "point and run, and call act() on the runner it returns"
+        )
+
+
+class StermanRunner:
+    """The per-stock-point state of a :class:`Sterman` player: the expected demand ``L^``.
+
+    Attributes:
+        params: the parameters it was spawned from.
+        expected_demand: ``L^`` after the latest :meth:`act` (units of stock per period).
+    """
+
+    __slots__ = ("expected_demand", "params")
+
+    def __init__(self, params: Sterman) -> None:
+        self.params = params
+        self.expected_demand = float(params.initial_expectation)
+
+    def act(self, obs: InventoryObservation) -> float:
+        p = self.params
+        self.expected_demand = p.smoothing * obs.demand + (1.0 - p.smoothing) * self.expected_demand
+        stock = obs.on_hand - obs.backlog
+        adjustment = p.stock_adjustment * (
+            p.desired_stock - stock - p.supply_line_weight * obs.pipeline
+        )
+        return float(max(0.0, self.expected_demand + adjustment))
+
+    def __repr__(self) -> str:
+        return f"StermanRunner({self.params!r}, expected_demand={self.expected_demand!r})"

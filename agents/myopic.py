@@ -1,0 +1,268 @@
+"""Myopic policies for the periodic-review lost-sales inventory system.
+
+Timing (the engine's ``decide="start"``, the seed paper's and Zipkin's): at the start of
+period ``t`` the shipments due arrive, leaving ``x_t = obs.on_hand``; the order ``q_t`` is
+placed and arrives at the start of ``t + L`` (``L >= 1``); then the demand ``d_t`` is served
+and what cannot be served is lost; the period is charged ``h * (ending on hand) + p *
+(lost)``. ``obs.arrivals[k] = a_k`` is the quantity due at the start of ``t + 1 + k``. So the
+on hand at the start of period ``t + k + 1`` before this period's order is::
+
+    X_0 = x_t,   X_{k+1} = (X_k - d_{t+k})^+ + a_k          (k = 0, ..., L - 1)
+
+and ``X_L + q_t`` is the stock that serves ``d_{t+L}``. With the one-period cost
+``G(y) = h * E[(y - D)^+] + p * E[(D - y)^+]``:
+
+* **myopic-1** orders the ``q`` minimising ``C_1(q) = E[G(X_L + q)]``, the expected cost of
+  period ``t + L``, the first period the order can affect (Zipkin 2008, §4 "myopic");
+* **myopic-2** orders the ``q`` minimising the expected cost of periods ``t + L`` and
+  ``t + L + 1`` when the next order ``q_{t+1}`` is in turn chosen myopically, after
+  ``d_t`` is seen::
+
+      C_2(q) = E[G(X_L + q)] + E_{d_t}[ min_{q' >= 0} E[G(W + q') | d_t] ],
+      W = (X_L + q - d_{t+L})^+ + a_L,
+
+  i.e. Zipkin's "myopic2": the one-step lookahead ``min_z {q^(x, z) + E[min_z' q^(x', z')]}``
+  with the myopic cost ``q^`` as the approximate cost-to-go (Zipkin 2008, "Old and new
+  methods for lost-sales inventory systems", Operations Research 56(5); used as a baseline
+  by Gijsbrechts, Boute, Van Mieghem & Zhang 2022, MSOM 24(3)). Some later codes read
+  "myopic-2" as the two-period cost with ``q' = 0``; that is *not* what is computed here.
+  No discounting (Zipkin's average-cost setting).
+
+The distributions are exact: demand (``constant``, ``poisson`` or ``discrete`` with whole
+values; Poisson's support is cut where the tail mass falls below ``1e-12`` and
+renormalised) is pushed through the recursion above on the integer lattice. ``q`` is
+searched over whole numbers: myopic-1 over ``0..y*`` and myopic-2 over ``0..y* + d_max``,
+where ``y*`` is the smallest minimiser of ``G`` (the newsvendor level, the first ``y`` with
+``P(D <= y) >= p / (p + h)``) and ``d_max`` the largest demand in the support; beyond these
+bounds the costs are non-decreasing in ``q`` (``X_L >= 0``), so nothing is missed. Among
+equal costs (within ``1e-9`` relative) the smallest ``q`` is ordered.
+
+Backlog is ignored (lost sales are assumed); ``on_hand`` and ``arrivals`` must be whole
+numbers of units (they are, when demand, initial stock and orders are).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from networks.distributions import Constant, Discrete, Poisson, parse_distribution
+
+from . import _checks
+
+if TYPE_CHECKING:  # sim is imported only for type hints: agents needs no engine
+    from sim.policy import InventoryObservation
+
+__all__ = ["TAIL_MASS", "Myopic"]
+
+#: Poisson demand support is truncated where the remaining tail mass is below this.
+TAIL_MASS = 1e-12
+_WHOLE = 1e-6  # tolerance for "a whole number of units"
+_TIE = 1e-9  # relative tolerance when breaking ties towards the smallest order
+
+
+def _whole_values(values: Any) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    rounded = np.round(arr)
+    bad = np.abs(arr - rounded) > _WHOLE
+    if bad.any():
+        raise ValueError(
+            f"demand: Myopic works in whole units; got the non-whole value {float(arr[bad][0])!r}"
+        )
+    return rounded.astype(np.int64)
+
+
+def demand_pmf(dist: Any) -> np.ndarray:
+    """The demand distribution as probabilities of ``0, 1, ..., d_max`` (sums to 1).
+
+    Raises:
+        ValueError: the distribution is not a discrete one on whole numbers.
+    """
+    if isinstance(dist, Constant):
+        (value,) = _whole_values([dist.value])
+        pmf = np.zeros(value + 1)
+        pmf[value] = 1.0
+        return pmf
+    if isinstance(dist, Poisson):
+        from scipy import stats  # only when a policy is built, never in act
+
+        if dist.mean == 0:
+            return np.ones(1)
+        top = int(stats.poisson.isf(TAIL_MASS, dist.mean)) + 2
+        tail = stats.poisson.sf(np.arange(top + 1), dist.mean)  # P(D > k)
+        d_max = int(np.argmax(tail < TAIL_MASS))
+        pmf = stats.poisson.pmf(np.arange(d_max + 1), dist.mean)
+        return pmf / pmf.sum()
+    if isinstance(dist, Discrete):
+        values = _whole_values(dist.values)
+        probs = np.asarray(dist.probs, dtype=float)
+        pmf = np.bincount(values, weights=probs)
+        pmf = pmf[: int(np.flatnonzero(pmf > 0)[-1]) + 1]
+        return pmf / pmf.sum()
+    raise ValueError(
+        "demand: Myopic needs a discrete demand distribution (constant, poisson, or "
+        f"discrete with whole values), got {type(dist).__name__} {dist!r}"
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Myopic:
+    """Myopic-1 or myopic-2 ordering for lost sales; see the module docstring.
+
+    Reference: Zipkin (2008), "Old and new methods for lost-sales inventory systems",
+    Operations Research 56(5) ("myopic" and "myopic2").
+
+    Decision rule: ``q_t = argmin_{q in {0, 1, ...}} C_periods(q)`` with ``C_1(q) =
+    E[G(X_L + q)]`` and ``C_2(q) = C_1(q) + E_{d_t}[min_{q'} E[G((X_L + q - d_{t+L})^+ +
+    a_L + q') | d_t]]``, where ``X_L`` follows from ``x_t = obs.on_hand`` and ``a_k =
+    obs.arrivals[k]`` (0 beyond its end) by ``X_{k+1} = (X_k - d_{t+k})^+ + a_k``.
+
+    Attributes:
+        demand: the demand per period: a declaration (``4``, ``{"dist": "poisson",
+            "mean": 4}``, ``{"dist": "discrete", ...}``) or a distribution value; it is
+            stored parsed.
+        holding_cost: ``h``, money per unit on hand at the end of a period, ``>= 0``.
+        lost_sales_cost: ``p``, money per unit of demand lost, ``>= 0``.
+        lead_time: ``L`` (periods), an integer ``>= 1``.
+        periods: 1 (myopic-1) or 2 (myopic-2).
+    """
+
+    observes: ClassVar[frozenset[str]] = frozenset({"arrivals"})
+
+    demand: Any
+    holding_cost: float
+    lost_sales_cost: float
+    lead_time: int
+    periods: int = 1
+
+    _pmf: np.ndarray = field(init=False, repr=False, compare=False)
+    _pmf_reversed: np.ndarray = field(init=False, repr=False, compare=False)
+    _support: np.ndarray = field(init=False, repr=False, compare=False)
+    _shortfall: np.ndarray = field(init=False, repr=False, compare=False)
+    _mean: float = field(init=False, repr=False, compare=False)
+    _level: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        dist = self.demand
+        if not (hasattr(dist, "draw") and hasattr(dist, "mean")):
+            dist = parse_distribution(dist, "demand")
+        h = _checks.number("holding_cost", self.holding_cost, at_least=0)
+        p = _checks.number("lost_sales_cost", self.lost_sales_cost, at_least=0)
+        _checks.integer("lead_time", self.lead_time, at_least=1)
+        if self.periods not in (1, 2) or isinstance(self.periods, bool):
+            raise ValueError(f"periods: must be 1 or 2, got {self.periods!r}")
+        pmf = demand_pmf(dist)
+        d = np.arange(len(pmf))
+        # E[(D - y)^+] for y = 0..d_max (0 at d_max and beyond)
+        shortfall = np.array([np.dot(pmf[y:], d[y:] - y) for y in range(len(pmf))])
+        mean = float(np.dot(pmf, d))
+        costs = h * (d - mean) + (h + p) * shortfall  # G(y) = h E(y-D)^+ + p E(D-y)^+
+        level = int(np.flatnonzero(costs <= costs.min() + _TIE * max(1.0, abs(costs.min())))[0])
+        set_ = object.__setattr__
+        set_(self, "demand", dist)
+        set_(self, "_pmf", pmf)
+        set_(self, "_pmf_reversed", pmf[::-1].copy())
+        set_(self, "_support", np.flatnonzero(pmf > 0))
+        set_(self, "_shortfall", shortfall)
+        set_(self, "_mean", mean)
+        set_(self, "_level", level)
+
+    # ------------------------------------------------------------------ public
+    @property
+    def newsvendor_level(self) -> int:
+        """``y*``: the smallest whole ``y`` minimising the one-period cost ``G(y)``."""
+        return self._level
+
+    def one_period_cost(self, y: Any) -> np.ndarray:
+        """``G(y) = h E[(y - D)^+] + p E[(D - y)^+]`` for whole ``y >= 0`` (money)."""
+        y = np.asarray(y, dtype=np.int64)
+        d_max = len(self._pmf) - 1
+        return (
+            self.holding_cost * (y - self._mean)
+            + (self.holding_cost + self.lost_sales_cost) * self._shortfall[np.minimum(y, d_max)]
+        )
+
+    def objective(self, obs: InventoryObservation) -> np.ndarray:
+        """``C_periods(q)`` for ``q = 0, 1, ...`` up to the search bound (money)."""
+        x, a = self._state(obs)
+        if self.periods == 1:
+            lo, probs = x, np.ones(1)
+            for k in range(self.lead_time):
+                lo, probs = self._serve(lo, probs, a[k])
+            return self._expected_cost(lo, probs, self._level)
+        return self._two_period(x, a)
+
+    def act(self, obs: InventoryObservation) -> float:
+        costs = self.objective(obs)
+        best = costs.min()
+        return float(np.flatnonzero(costs <= best + _TIE * max(1.0, abs(best)))[0])
+
+    # ------------------------------------------------------------------ internals
+    def _state(self, obs: InventoryObservation) -> tuple[int, list[int]]:
+        if obs.arrivals is None:
+            raise ValueError(
+                f"Myopic at node {obs.node!r}: obs.arrivals is None; the engine fills it "
+                "only for modules whose `observes` lists it"
+            )
+        need = self.lead_time + self.periods - 1
+        x = _whole(obs.on_hand, "on_hand", obs.node)
+        a = [_whole(v, f"arrivals[{k}]", obs.node) for k, v in enumerate(obs.arrivals[:need])]
+        return x, a + [0] * (need - len(a))
+
+    def _serve(self, lo: int, probs: np.ndarray, arrival: int) -> tuple[int, np.ndarray]:
+        """``X -> (X - D)^+ + arrival`` for ``X`` with probabilities ``probs`` on
+        ``lo, lo + 1, ...``; returns the new ``(lo, probs)``."""
+        out = np.convolve(probs, self._pmf_reversed)  # X - D on lo - d_max, ...
+        lo -= len(self._pmf) - 1
+        if lo < 0:
+            lost = out[:-lo].sum()
+            out = out[-lo:].copy()
+            out[0] += lost
+            lo = 0
+        return lo + arrival, out
+
+    def _expected_cost(self, lo: int, probs: np.ndarray, top: int) -> np.ndarray:
+        """``E[G(X + q)]`` for ``q = 0..top``, ``X`` on ``lo, lo + 1, ...``."""
+        y = lo + np.arange(len(probs))
+        q = np.arange(top + 1)
+        return self.one_period_cost(y[None, :] + q[:, None]) @ probs
+
+    def _two_period(self, x: int, a: list[int]) -> np.ndarray:
+        lead, d_max = self.lead_time, len(self._pmf) - 1
+        top = self._level + d_max
+        q = np.arange(top + 1)[:, None]
+        q_next = np.arange(self._level + 1)[None, :]
+        empty = self.one_period_cost(a[lead] + q_next)  # G(a_L + q'): nothing left over
+        # condition on d_t: X_1 = (x - d_t)^+ + a_0, grouped by value
+        first, inverse = np.unique(np.maximum(x - self._support, 0) + a[0], return_inverse=True)
+        weights = np.bincount(inverse, weights=self._pmf[self._support])
+        total = np.zeros(top + 1)
+        for start, weight in zip(first.tolist(), weights, strict=True):
+            lo, probs = start, np.ones(1)
+            for k in range(1, lead):
+                lo, probs = self._serve(lo, probs, a[k])
+            now = self._expected_cost(lo, probs, top)  # period t + L
+            # period t + L + 1: W = (V + q)^+ + a_L with V = X_L - D, then the best q'.
+            # E[G(W + q')] = sum_{v >= -q} P(v) G(v + s + a_L) + P(V < -q) G(a_L + q'),
+            # s = q + q': suffix sums over v of P(v) G(v + s + a_L), one column per s.
+            gap = np.convolve(probs, self._pmf_reversed)
+            v = lo - d_max + np.arange(len(gap))
+            s = np.arange(top + self._level + 1)
+            terms = gap[:, None] * self.one_period_cost(np.maximum(v[:, None] + s + a[lead], 0))
+            suffix = np.vstack([np.cumsum(terms[::-1], axis=0)[::-1], np.zeros((1, len(s)))])
+            prefix = np.concatenate([[0.0], np.cumsum(gap)])
+            cut = np.clip(-q - v[0], 0, len(gap))  # first index with v >= -q
+            later = (suffix[cut, q + q_next] + prefix[cut] * empty).min(axis=1)
+            total += weight * (now + later)
+        return total
+
+
+def _whole(value: float, name: str, node: Any) -> int:
+    rounded = round(value)
+    if abs(value - rounded) > _WHOLE:
+        raise ValueError(
+            f"Myopic at node {node!r}: obs.{name} = {value!r} is not a whole number of units"
+        )
+    return max(int(rounded), 0)

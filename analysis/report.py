@@ -1,0 +1,72 @@
+"""Key figures of a run, read from its per-period table (never from a live model)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["KPI_COLUMNS", "summarize"]
+
+#: Per node, money per period unless stated.
+KPI_COLUMNS: tuple[str, ...] = (
+    "cost_per_period",
+    "holding_cost",
+    "shortage_cost",
+    "ordering_cost",
+    "profit_per_period",
+    "fill_rate",
+    "cycle_service_level",
+    "mean_on_hand",
+    "mean_backlog",
+    "bullwhip",
+)
+
+
+def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
+    """One row per node and a ``total`` row: the KPIs of :data:`KPI_COLUMNS`.
+
+    * costs: means per period; ``shortage_cost`` is backlog plus lost-sales cost, and
+      ``holding_cost`` includes stock in transit when the run charged it;
+    * ``fill_rate``: share of demand (customer demand or downstream orders) met from stock in
+      the period it arrived, i.e. neither lost nor still owed at that period's close (NaN
+      without demand);
+    * ``cycle_service_level``: share of periods ending with no backlog and no lost sales;
+    * ``mean_on_hand``, ``mean_backlog``: units at the period's close;
+    * ``bullwhip``: Var(ordered) / Var(demand seen) (NaN when demand does not vary).
+
+    Args:
+        table: the per-period table of one run (``SupplyChainModel.results()``).
+        warmup: periods to drop from the start.
+    """
+    rows = table[table["period"] >= warmup]
+    if rows.empty:
+        raise ValueError(f"warmup: {warmup} leaves no periods (the table has {table['period'].max() + 1})")
+    out = {}
+    for node, g in rows.groupby("node", observed=True, sort=False):
+        per_period = g.groupby("period")
+        sums = per_period[
+            ["cost", "holding_cost", "transit_holding_cost", "backlog_cost", "lost_sales_cost",
+             "ordering_cost", "profit", "demand", "lost", "ordered", "on_hand", "backlog"]
+        ].sum()  # fmt: skip
+        # Demand is queued behind older backlog, so what of this period's demand is unmet at
+        # the close is min(demand, backlog).
+        demand = sums["demand"].sum()
+        unmet = sums["lost"].sum() + np.minimum(sums["demand"], sums["backlog"]).sum()
+        var_demand = sums["demand"].var()
+        out[node] = {
+            "cost_per_period": sums["cost"].mean(),
+            "holding_cost": (sums["holding_cost"] + sums["transit_holding_cost"]).mean(),
+            "shortage_cost": (sums["backlog_cost"] + sums["lost_sales_cost"]).mean(),
+            "ordering_cost": sums["ordering_cost"].mean(),
+            "profit_per_period": sums["profit"].mean(),
+            "fill_rate": 1 - unmet / demand if demand > 0 else np.nan,
+            "cycle_service_level": float(((sums["backlog"] <= 0) & (sums["lost"] <= 0)).mean()),
+            "mean_on_hand": sums["on_hand"].mean(),
+            "mean_backlog": sums["backlog"].mean(),
+            "bullwhip": sums["ordered"].var() / var_demand if var_demand > 0 else np.nan,
+        }
+    summary = pd.DataFrame.from_dict(out, orient="index")
+    summary.index.name = "node"
+    totals = summary[["cost_per_period", "holding_cost", "shortage_cost", "ordering_cost", "profit_per_period"]]
+    summary.loc["total"] = {**totals.sum().to_dict(), **dict.fromkeys(KPI_COLUMNS[5:], np.nan)}
+    return summary[list(KPI_COLUMNS)]

@@ -1,0 +1,111 @@
+"""Engine throughput and memory: stage-periods per second and peak memory.
+
+Run: ``python benchmarks/engine.py`` (about a minute on 2 cores; ``--quick`` for a smoke run).
+Prints one line per case; record the figures in ``benchmarks/README.md``.
+
+Cases:
+* the 4-stage serial system under installation base-stock, 100,000 periods, with and
+  without the per-period table;
+* layered random networks of 100, 1,000 and 10,000 nodes (500, 500 and 50 periods): time per
+  period should grow no worse than linearly in the number of nodes;
+* memory of the engine itself (no table) after 10,000 and after 100,000 periods: flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+import tracemalloc
+
+import networkx as nx
+
+from agents import BaseStock
+from networks import layered, serial
+from sim import SupplyChainModel
+
+
+def timed(model: SupplyChainModel, periods: int) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    model.run(periods)
+    return time.perf_counter() - start
+
+
+def stocking_nodes(graph: nx.DiGraph) -> int:
+    return sum(1 for n in graph if graph.in_degree(n) > 0)
+
+
+def serial_case(periods: int, record: bool) -> str:
+    graph = serial(4, lead_time=2, holding_cost=[4, 3, 2, 1], backlog_cost=[20, 0, 0, 0])
+    policies = {n: BaseStock(level=s) for n, s in zip(["stage1", "stage2", "stage3", "stage4"], [13, 9, 9, 8], strict=True)}
+    best = min(timed(SupplyChainModel(graph, policies, record=record), periods) for _ in range(3))
+    rate = 4 * periods / best
+    table = "with table" if record else "no table"
+    return f"serial 4 stages, {periods:,} periods, {table}: {rate:,.0f} stage-periods/s ({best:.2f} s)"
+
+
+def layered_case(nodes: int, periods: int) -> tuple[str, float]:
+    depth = 5
+    widths = [nodes // depth] * depth
+    graph = layered(widths, density=0.02 if nodes >= 1000 else 0.1, seed=1)
+    model = SupplyChainModel(graph, BaseStock(level=20), record=False)
+    elapsed = timed(model, periods)
+    stages = stocking_nodes(graph)
+    per_period = elapsed / periods
+    line = (
+        f"layered {graph.number_of_nodes():,} nodes / {graph.number_of_edges():,} edges, "
+        f"{periods} periods: {stages * periods / elapsed:,.0f} stage-periods/s, "
+        f"{per_period * 1e3:.2f} ms/period"
+    )
+    return line, per_period / graph.number_of_nodes()
+
+
+def memory_case(periods: int) -> str:
+    graph = serial(4, lead_time=2)
+    policies = BaseStock(level=12)
+    peaks = []
+    for n in (periods // 10, periods):
+        model = SupplyChainModel(graph, policies, record=False)
+        tracemalloc.start()
+        model.run(n)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    return (
+        f"engine memory (no table), serial: peak {peaks[0] / 1e6:.2f} MB after {periods // 10:,} "
+        f"periods, {peaks[1] / 1e6:.2f} MB after {periods:,}"
+    )
+
+
+def table_memory(periods: int) -> str:
+    graph = serial(4, lead_time=2)
+    model = SupplyChainModel(graph, BaseStock(level=12))
+    tracemalloc.start()
+    model.run(periods)
+    current = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return f"per-period table, serial: {current / (periods * 4):.0f} bytes per stage-period"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    args = parser.parse_args()
+    scale = 0.05 if args.quick else 1.0
+    print(serial_case(int(100_000 * scale), record=True))
+    print(serial_case(int(100_000 * scale), record=False))
+    per_node = []
+    for nodes, periods in ((100, 500), (1_000, 500), (10_000, 50)):
+        line, cost = layered_case(nodes, max(5, int(periods * scale)))
+        per_node.append(cost)
+        print(line)
+    print(
+        "time per period per node (relative to 100 nodes): "
+        + ", ".join(f"{c / per_node[0]:.2f}" for c in per_node)
+    )
+    print(memory_case(int(100_000 * scale)))
+    print(table_memory(int(20_000 * scale)))
+
+
+if __name__ == "__main__":
+    main()
