@@ -34,6 +34,10 @@ Edge attributes (``EDGE_DEFAULTS``)
     ``bom``              units of the supplier's stock consumed per unit produced at a
                          manufacturer (> 0).
     ``crossing``         ``False`` keeps shipments on this edge in the order they were sent.
+    ``initial_pipeline`` units in transit at time 0 per period of lead time: one lot of this
+                         size is received at the start of each of the periods
+                         ``0 .. L - 1`` (``L`` the lead time's mean, rounded), as in a system
+                         started in steady state (the beer game starts with 4 per lot).
 
 Numeric node attributes may instead be a mapping ``{product: value}`` in multi-product
 networks, and ``demand`` a mapping ``{product: declaration}`` (a declaration is told apart by
@@ -83,6 +87,7 @@ EDGE_DEFAULTS: dict[str, Any] = {
     "fixed_cost": 0.0,
     "bom": 1.0,
     "crossing": True,
+    "initial_pipeline": 0.0,
 }
 
 

@@ -1,0 +1,76 @@
+"""Supply network graphs: builders, file formats, validation (no simulation here)."""
+
+from __future__ import annotations
+
+from .attributes import (
+    DEFAULT_PRODUCTS,
+    EDGE_DEFAULTS,
+    EDGE_REQUIRED,
+    NODE_DEFAULTS,
+    NODE_REQUIRED,
+    ROLES,
+    SHORTAGE_MODES,
+    is_source,
+    node_value,
+    products,
+)
+from .builders import (
+    BEER_GAME_DEMAND,
+    assembly,
+    beer_game,
+    distribution,
+    from_edges,
+    layered,
+    serial,
+    set_echelons,
+    two_per_echelon,
+)
+from .distributions import Distribution, DistributionError, parse_distribution
+from .io import (
+    NetworkFileError,
+    csv_paths,
+    read_csv,
+    read_graphml,
+    read_json,
+    write_csv,
+    write_graphml,
+    write_json,
+)
+from .validate import NetworkError, check_edge_attribute, check_node_attribute, validate
+
+__all__ = [
+    "BEER_GAME_DEMAND",
+    "DEFAULT_PRODUCTS",
+    "EDGE_DEFAULTS",
+    "EDGE_REQUIRED",
+    "NODE_DEFAULTS",
+    "NODE_REQUIRED",
+    "ROLES",
+    "SHORTAGE_MODES",
+    "Distribution",
+    "DistributionError",
+    "NetworkError",
+    "NetworkFileError",
+    "assembly",
+    "beer_game",
+    "check_edge_attribute",
+    "check_node_attribute",
+    "csv_paths",
+    "distribution",
+    "from_edges",
+    "is_source",
+    "layered",
+    "node_value",
+    "parse_distribution",
+    "products",
+    "read_csv",
+    "read_graphml",
+    "read_json",
+    "serial",
+    "set_echelons",
+    "two_per_echelon",
+    "validate",
+    "write_csv",
+    "write_graphml",
+    "write_json",
+]
