@@ -37,11 +37,11 @@ from typing import Any, Literal
 import mesa
 import networkx as nx
 import simpy
-from networks.validate import validate
 from simpy.events import URGENT, Event
 
 from networks.attributes import EDGE_DEFAULTS, is_source, node_value, products
 from networks.distributions import Distribution, parse_distribution
+from networks.validate import validate
 
 from .agents import CustomerAgent, StockingAgent
 from .policy import InventoryObservation, Policy
@@ -172,7 +172,9 @@ class SupplyChainModel(mesa.Model):
         self._build(policies)
         self.recorder = (
             Recorder(
-                self.sku_names, [(e.supplier_name, *self.sku_names[e.target]) for e in self._edges]
+                self.sku_names,
+                [(e.supplier_name, *self.sku_names[e.target]) for e in self._edges],
+                [graph.nodes[n]["role"] for n, _ in self.sku_names],
             )
             if record
             else None
@@ -262,6 +264,12 @@ class SupplyChainModel(mesa.Model):
                 self._edges.append(e)
                 self._suppliers[i].append(e)
         self._pipe_by = [[0.0] * len(s) for s in self._suppliers]
+        self._initial_pipeline = []
+        for e in self._edges:
+            u, n, _ = e.supplier_name, *self.sku_names[e.target]
+            lot = float(g.edges[u, n].get("initial_pipeline", EDGE_DEFAULTS["initial_pipeline"]))
+            if lot > 0:
+                self._initial_pipeline.extend((e, lot, k) for k in range(round(e.lead_time.mean)))
         self._components = [
             [0.0] * len(self._suppliers[i]) if self._manufacturer[i] else None for i in range(n_sku)
         ]
@@ -296,6 +304,13 @@ class SupplyChainModel(mesa.Model):
             self._customers[i] = CustomerAgent(self, n, p, dist, rng)
         self._customer_list = [self._customers.get(i) for i in range(n_sku)]
         self._time_weighted = self.review == "continuous" or self.arrivals == "poisson"
+        for e, lot, k in self._initial_pipeline:  # received at the start of period k
+            self._pipeline[e.target] += lot
+            self._pipe_by[e.target][e.position] += lot
+            e.transit += lot
+            if self._track_due:
+                self._due[e.target][k] = self._due[e.target].get(k, 0.0) + lot
+            _Message(self.env, k, (e, lot), self._on_arrival, URGENT)
         self._level_since = [0.0] * n_sku
         self._area_on_hand = [0.0] * n_sku
         self._area_backlog = [0.0] * n_sku

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from networks.attributes import ROLES
+
 __all__ = ["COST_COLUMNS", "EDGE_COLUMNS", "STOCK_COLUMNS", "Recorder"]
 
 #: Per stock point and period. Levels (on_hand, backlog, pipeline) are at the period's
@@ -49,13 +51,19 @@ class Recorder:
     """Typed columns of the per-period table of one run.
 
     The table (:meth:`frame`) has one row per period and stock point with columns
-    ``period, node, product`` then :data:`STOCK_COLUMNS`, ``inventory_position``
+    ``period, node, product, role`` then :data:`STOCK_COLUMNS`, ``inventory_position``
     (``on_hand + pipeline - backlog``), ``cost`` (the sum of :data:`COST_COLUMNS`) and
     ``profit`` (``revenue - cost``).
     """
 
-    def __init__(self, skus: list[tuple[Any, str]], edges: list[tuple[Any, Any, str]]):
+    def __init__(
+        self,
+        skus: list[tuple[Any, str]],
+        edges: list[tuple[Any, Any, str]],
+        roles: list[str] | None = None,
+    ):
         self.skus = list(skus)
+        self.roles = list(roles) if roles is not None else ["retailer"] * len(self.skus)
         self.edges = list(edges)
         self._period = array("q")
         self._sku = array("q")
@@ -93,6 +101,10 @@ class Recorder:
                 "period": np.frombuffer(self._period, dtype=np.int64).copy(),
                 "node": pd.Categorical.from_codes(node_code[sku], categories=nodes),
                 "product": pd.Categorical.from_codes(product_code[sku], categories=products),
+                "role": pd.Categorical.from_codes(
+                    np.array([ROLES.index(r) for r in self.roles], dtype=np.int64)[sku],
+                    categories=list(ROLES),
+                ),
             }
         )
         for name, column in zip(STOCK_COLUMNS, self._columns, strict=True):
