@@ -23,7 +23,7 @@ KPI_COLUMNS: tuple[str, ...] = (
 
 
 def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
-    """One row per node and a ``total`` row: the KPIs of :data:`KPI_COLUMNS`.
+    """One row per node and a ``network`` row: the KPIs of :data:`KPI_COLUMNS`.
 
     * costs: means per period; ``shortage_cost`` is backlog plus lost-sales cost, and
       ``holding_cost`` includes stock in transit when the run charged it;
@@ -34,20 +34,38 @@ def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
     * ``mean_on_hand``, ``mean_backlog``: units at the period's close;
     * ``bullwhip``: Var(ordered) / Var(demand seen) (NaN when demand does not vary).
 
+    The ``network`` row sums the money and the stock on hand over nodes; its service levels
+    and ``mean_backlog`` are those of the retailers (customers), and its ``bullwhip`` is the
+    variance of the orders of the most upstream stocking node over that of customer demand.
+
     Args:
         table: the per-period table of one run (``SupplyChainModel.results()``).
         warmup: periods to drop from the start.
     """
     rows = table[table["period"] >= warmup]
     if rows.empty:
-        raise ValueError(f"warmup: {warmup} leaves no periods (the table has {table['period'].max() + 1})")
+        raise ValueError(
+            f"warmup: {warmup} leaves no periods (the table has {table['period'].max() + 1})"
+        )
     out = {}
     for node, g in rows.groupby("node", observed=True, sort=False):
         per_period = g.groupby("period")
         sums = per_period[
-            ["cost", "holding_cost", "transit_holding_cost", "backlog_cost", "lost_sales_cost",
-             "ordering_cost", "profit", "demand", "lost", "ordered", "on_hand", "backlog"]
-        ].sum()  # fmt: skip
+            [
+                "cost",
+                "holding_cost",
+                "transit_holding_cost",
+                "backlog_cost",
+                "lost_sales_cost",
+                "ordering_cost",
+                "profit",
+                "demand",
+                "lost",
+                "ordered",
+                "on_hand",
+                "backlog",
+            ]
+        ].sum()
         # Demand is queued behind older backlog, so what of this period's demand is unmet at
         # the close is min(demand, backlog).
         demand = sums["demand"].sum()
@@ -65,8 +83,32 @@ def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
             "mean_backlog": sums["backlog"].mean(),
             "bullwhip": sums["ordered"].var() / var_demand if var_demand > 0 else np.nan,
         }
+    out["network"] = _network_row(rows, out)
     summary = pd.DataFrame.from_dict(out, orient="index")
     summary.index.name = "node"
-    totals = summary[["cost_per_period", "holding_cost", "shortage_cost", "ordering_cost", "profit_per_period"]]
-    summary.loc["total"] = {**totals.sum().to_dict(), **dict.fromkeys(KPI_COLUMNS[5:], np.nan)}
     return summary[list(KPI_COLUMNS)]
+
+
+def _network_row(rows: pd.DataFrame, nodes: dict[str, dict[str, float]]) -> dict[str, float]:
+    money = (
+        "cost_per_period",
+        "holding_cost",
+        "shortage_cost",
+        "ordering_cost",
+        "profit_per_period",
+    )
+    row = {k: sum(n[k] for n in nodes.values()) for k in money}
+    per_period = rows.groupby("period")
+    retail = rows[rows["role"] == "retailer"].groupby("period")[["demand", "lost", "backlog"]].sum()
+    demand = retail["demand"].sum()
+    unmet = retail["lost"].sum() + np.minimum(retail["demand"], retail["backlog"]).sum()
+    top = rows[rows["node"] == rows["node"].iloc[-1]].groupby("period")["ordered"].sum()
+    var_demand = retail["demand"].var()
+    row.update(
+        fill_rate=1 - unmet / demand if demand > 0 else np.nan,
+        cycle_service_level=float(((retail["backlog"] <= 0) & (retail["lost"] <= 0)).mean()),
+        mean_on_hand=per_period["on_hand"].sum().mean(),
+        mean_backlog=retail["backlog"].mean(),
+        bullwhip=top.var() / var_demand if var_demand > 0 else np.nan,
+    )
+    return row

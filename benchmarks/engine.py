@@ -38,11 +38,16 @@ def stocking_nodes(graph: nx.DiGraph) -> int:
 
 def serial_case(periods: int, record: bool) -> str:
     graph = serial(4, lead_time=2, holding_cost=[4, 3, 2, 1], backlog_cost=[20, 0, 0, 0])
-    policies = {n: BaseStock(level=s) for n, s in zip(["stage1", "stage2", "stage3", "stage4"], [13, 9, 9, 8], strict=True)}
+    policies = {
+        n: BaseStock(level=s)
+        for n, s in zip(["stage1", "stage2", "stage3", "stage4"], [13, 9, 9, 8], strict=True)
+    }
     best = min(timed(SupplyChainModel(graph, policies, record=record), periods) for _ in range(3))
     rate = 4 * periods / best
     table = "with table" if record else "no table"
-    return f"serial 4 stages, {periods:,} periods, {table}: {rate:,.0f} stage-periods/s ({best:.2f} s)"
+    return (
+        f"serial 4 stages, {periods:,} periods, {table}: {rate:,.0f} stage-periods/s ({best:.2f} s)"
+    )
 
 
 def layered_case(nodes: int, periods: int) -> tuple[str, float]:

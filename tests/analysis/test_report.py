@@ -49,7 +49,10 @@ def test_summary_by_hand():
     assert shop["mean_on_hand"] == pytest.approx(8 / 4)
     assert shop["bullwhip"] == pytest.approx(1.0)  # base-stock passes demand on unchanged
     assert shop["profit_per_period"] == pytest.approx((2 * 13 - costs.sum()) / 4)
-    assert summary.loc["total", "cost_per_period"] == pytest.approx(costs.mean())
+    network = summary.loc["network"]
+    assert network["cost_per_period"] == pytest.approx(costs.mean())
+    assert network["fill_rate"] == pytest.approx(1 - 1 / 13)
+    assert network["bullwhip"] == pytest.approx(1.0)
 
 
 def test_warmup_past_the_end_is_an_error():

@@ -13,7 +13,9 @@ def test_mean_ci_matches_the_textbook_formula():
     x = [2.0, 4.0, 4.0, 5.0, 7.0]
     est = mean_ci(x)
     assert est.mean == 4.4
-    assert est.half_width == pytest.approx(stats.t.ppf(0.975, 4) * np.std(x, ddof=1) / np.sqrt(5), rel=1e-6)
+    assert est.half_width == pytest.approx(
+        stats.t.ppf(0.975, 4) * np.std(x, ddof=1) / np.sqrt(5), rel=1e-6
+    )
     assert est.covers(4.4) and not est.covers(10)
 
 

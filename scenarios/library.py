@@ -1,0 +1,42 @@
+"""The built-in scenario library: the TOML files in ``scenarios/library/``."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from .scenario import Scenario, ScenarioError, load
+
+__all__ = ["LIBRARY", "builtin_names", "describe", "resolve"]
+
+#: The folder of the built-in scenario files.
+LIBRARY = Path(__file__).parent / "library"
+
+
+def builtin_names() -> list[str]:
+    """Names of the built-in scenarios, sorted."""
+    return sorted(p.stem for p in LIBRARY.glob("*.toml"))
+
+
+def describe() -> dict[str, str]:
+    """Name -> one-line description of every built-in scenario (without validating them)."""
+    out = {}
+    for name in builtin_names():
+        with (LIBRARY / f"{name}.toml").open("rb") as f:
+            out[name] = tomllib.load(f).get("description", "")
+    return out
+
+
+def resolve(name_or_path: str | Path) -> Scenario:
+    """A built-in scenario by name, or a scenario file by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        return load(path)
+    builtin = LIBRARY / f"{name_or_path}.toml"
+    if builtin.exists():
+        return load(builtin)
+    import difflib
+
+    close = difflib.get_close_matches(str(name_or_path), builtin_names(), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; built-in: {', '.join(builtin_names())}"
+    raise ScenarioError(f"{name_or_path}: neither a scenario file nor a built-in scenario{hint}")

@@ -1,0 +1,580 @@
+"""Scenarios: declared experiments in TOML, validated before anything runs.
+
+A scenario file (``tomllib``) declares the network, the attributes of its nodes and edges
+(defaults per role, overrides per node), the decision module of every stocking agent, and
+the run (horizon, warm-up, replications, seed, engine options)::
+
+    name = "serial_study"
+    description = "one line for `supplysim list`"
+
+    [network]                 # a builder from `networks` and its keyword arguments ...
+    builder = "serial"
+    args = { n_stages = 4, lead_time = 2 }
+    # file = "chain.graphml"  # ... or a file: .graphml, .json (node-link), .csv (edge list),
+    # format = "willems"      #     or a Willems (2008) chain (stage and link CSVs / workbook)
+
+    [roles.warehouse]         # node attributes and policy for every node of a role
+    holding_cost = 1.0
+    policy = { kind = "base_stock", level = 20 }
+
+    [nodes.stage1]            # node attributes of one node (over role defaults)
+    backlog_cost = 10
+    demand = { dist = "poisson", mean = 4 }
+
+    [edge_defaults]           # attributes of every edge
+    lead_time = { dist = "gamma", mean = 2, std = 0.5 }
+
+    [edges."stage2->stage1"]  # attributes of one edge (over edge_defaults)
+    crossing = false
+
+    [agents.stage1]           # the decision module of one node (over its role's)
+    policy = { kind = "sterman", desired_stock = 17, stock_adjustment = 0.26,
+               supply_line_weight = 0.34, smoothing = 0.36, initial_expectation = 4 }
+    # policy = { kind = "mypkg.module:MyPolicy", ... }   # a class of yours, by import path
+
+    [run]
+    periods = 52
+    warmup = 0
+    replications = 30
+    seed = 0
+    decide = "end"            # or "start"; see sim.model
+    # review, arrivals, allocation, charge_in_transit: the engine's options
+
+A policy table's ``kind`` is a name of ``agents.REGISTRY`` or ``module:Class``; its other
+keys are the class's parameters. Errors (:class:`ScenarioError`) name the TOML path and the
+fix, e.g. ``edges["wholesaler->retailer"].lead_time.mean: must be > 0, got -2``; unknown keys
+are errors with a did-you-mean.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import importlib
+import inspect
+import json
+import math
+import re
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+import agents
+import networks
+from networks.attributes import EDGE_DEFAULTS, EDGE_REQUIRED, NODE_DEFAULTS, ROLES, is_source
+from networks.validate import NetworkError, check_edge_attribute, check_node_attribute
+from sim import Policy, SupplyChainModel
+
+__all__ = [
+    "BUILDERS",
+    "RUN_DEFAULTS",
+    "Scenario",
+    "ScenarioError",
+    "format_path",
+    "load",
+    "parse_path",
+]
+
+#: The network builders a scenario may call by name.
+BUILDERS: dict[str, Any] = {
+    name: getattr(networks, name)
+    for name in (
+        "serial",
+        "beer_game",
+        "distribution",
+        "assembly",
+        "layered",
+        "two_per_echelon",
+        "from_edges",
+    )
+    if hasattr(networks, name)
+}
+_READERS = {".graphml": "read_graphml", ".json": "read_json", ".csv": "read_csv"}
+
+#: ``[run]`` keys and their defaults.
+RUN_DEFAULTS: dict[str, Any] = {
+    "periods": 1000,
+    "warmup": 100,
+    "replications": 10,
+    "seed": 0,
+    "decide": "end",
+    "review": "periodic",
+    "arrivals": "batch",
+    "allocation": "fifo",
+    "charge_in_transit": False,
+}
+_ENGINE_OPTIONS = ("decide", "review", "arrivals", "allocation", "charge_in_transit")
+_TOP_KEYS = (
+    "name",
+    "description",
+    "network",
+    "roles",
+    "nodes",
+    "edge_defaults",
+    "edges",
+    "agents",
+    "run",
+)
+_NETWORK_KEYS = ("builder", "args", "file", "format")
+_NODE_KEYS = (*NODE_DEFAULTS, "role", "demand", "echelon")
+_EDGE_KEYS = (*EDGE_REQUIRED, *EDGE_DEFAULTS)
+
+
+class ScenarioError(ValueError):
+    """A scenario is invalid; the message starts with the TOML path at fault."""
+
+
+# ---------------------------------------------------------------------- TOML paths
+_SEGMENT = re.compile(
+    r'\s*(?:"((?:[^"\\]|\\.)*)"|\[\s*"((?:[^"\\]|\\.)*)"\s*\]|([A-Za-z0-9_\-*]+))\s*'
+)
+
+
+def parse_path(text: str) -> tuple[str, ...]:
+    """Split a TOML path such as ``edges."a->b".lead_time.mean`` or
+    ``edges["a->b"].lead_time.mean`` into its keys."""
+    keys: list[str] = []
+    pos = 0
+    while pos < len(text):
+        match = _SEGMENT.match(text, pos)
+        if not match or match.end() == pos:
+            raise ScenarioError(
+                f"{text!r}: not a TOML path (keys separated by dots; quote keys with dots or arrows)"
+            )
+        quoted, bracketed, bare = match.groups()
+        keys.append(next(k for k in (quoted, bracketed, bare) if k is not None))
+        pos = match.end()
+        if pos < len(text):
+            if text[pos] == ".":
+                pos += 1
+            elif text[pos] != "[":
+                raise ScenarioError(f"{text!r}: unexpected {text[pos]!r} at position {pos}")
+    if not keys:
+        raise ScenarioError("empty TOML path")
+    return tuple(keys)
+
+
+def format_path(keys: tuple[str, ...] | list[str]) -> str:
+    """Render keys as a TOML path (``edges["a->b"].lead_time``)."""
+    out = ""
+    for key in keys:
+        if re.fullmatch(r"[A-Za-z0-9_]+", key):
+            out += f".{key}" if out else key
+        else:
+            out += f'["{key}"]'
+    return out
+
+
+def _did_you_mean(key: str, known) -> str:
+    close = difflib.get_close_matches(str(key), [str(k) for k in known], n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; known: {', '.join(map(str, known))}"
+
+
+def _check_keys(table: Mapping, known, path: tuple[str, ...]) -> None:
+    for key in table:
+        if key not in known:
+            raise ScenarioError(
+                f"{format_path((*path, key))}: unknown key{_did_you_mean(key, known)}"
+            )
+
+
+def _table(data: Mapping, key: str, path: tuple[str, ...]) -> Mapping:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise ScenarioError(
+            f"{format_path((*path, key))}: must be a table, got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+# ---------------------------------------------------------------------- policies
+def build_policy(spec: Any, path: tuple[str, ...], folder: Path | None = None) -> Policy:
+    """A decision module from a policy table ``{kind = ..., **parameters}``; a
+    ``module:Class`` kind is also looked up in ``folder`` (the scenario file's)."""
+    where = format_path(path)
+    if not isinstance(spec, Mapping) or "kind" not in spec:
+        raise ScenarioError(
+            f"{where}: must be a table with 'kind' (one of {', '.join(agents.REGISTRY)} or "
+            f"'module:Class') and the policy's parameters, got {spec!r}"
+        )
+    kind = spec["kind"]
+    params = {k: v for k, v in spec.items() if k != "kind"}
+    if not isinstance(kind, str):
+        raise ScenarioError(f"{where}.kind: must be text, got {kind!r}")
+    if ":" in kind:
+        cls = _import_class(kind, f"{where}.kind", folder)
+    elif kind in agents.REGISTRY:
+        cls = agents.REGISTRY[kind]
+    else:
+        raise ScenarioError(
+            f"{where}.kind: unknown policy {kind!r}{_did_you_mean(kind, list(agents.REGISTRY))}"
+        )
+    accepted = _parameters(cls)
+    if accepted is not None:
+        for key in params:
+            if key not in accepted:
+                raise ScenarioError(
+                    f"{format_path((*path, key))}: unknown parameter of {cls.__name__}"
+                    f"{_did_you_mean(key, accepted)}"
+                )
+    try:
+        policy = cls(**params)
+    except (TypeError, ValueError) as e:
+        message = str(e)
+        name = message.split(":", 1)[0]
+        if name in params:  # "level: must be >= 0, got -3" -> prefixed by the table's path
+            raise ScenarioError(f"{where}.{message}") from None
+        raise ScenarioError(f"{where}: {cls.__name__}({params}) failed: {message}") from None
+    if not callable(getattr(policy, "act", None)):
+        raise ScenarioError(f"{where}.kind: {kind!r} makes no decision module (it needs act(obs))")
+    return policy
+
+
+def _import_class(text: str, where: str, folder: Path | None) -> type:
+    """``module:Class``, the module looked up on ``sys.path`` and then in ``folder``."""
+    module_name, _, attr = text.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as first:
+        if folder is None or not (folder / f"{module_name.split('.')[0]}.py").exists():
+            raise ScenarioError(
+                f"{where}: cannot import module {module_name!r} ({first}); put it on PYTHONPATH "
+                "or beside the scenario file"
+            ) from None
+        sys.path.insert(0, str(folder))
+        try:
+            module = importlib.import_module(module_name)
+        finally:
+            sys.path.remove(str(folder))
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        names = [n for n in dir(module) if not n.startswith("_")]
+        raise ScenarioError(
+            f"{where}: module {module_name!r} has no {attr!r}{_did_you_mean(attr, names)}"
+        ) from None
+
+
+def _parameters(cls: type) -> list[str] | None:
+    if dataclasses.is_dataclass(cls):
+        return [f.name for f in dataclasses.fields(cls) if f.init]
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+        return None
+    return list(signature.parameters)
+
+
+# ---------------------------------------------------------------------- the scenario
+@dataclass(frozen=True)
+class Scenario:
+    """A validated experiment. Build one with :func:`load` or :meth:`from_dict`.
+
+    Attributes:
+        name: its name (the file's stem unless given).
+        description: one line.
+        data: the scenario as declared (a TOML document as nested dicts), the single source
+            of truth; :meth:`with_overrides` returns a new scenario from a modified copy.
+        source: the file it came from, for relative paths (``None`` if built from a dict).
+        periods, warmup, replications, seed: the ``[run]`` values (periods include warm-up).
+        options: the engine options of ``[run]`` (decide, review, ...).
+    """
+
+    name: str
+    description: str
+    data: Mapping[str, Any]
+    source: Path | None
+    periods: int
+    warmup: int
+    replications: int
+    seed: int
+    options: Mapping[str, Any]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str | Path | None = None) -> Scenario:
+        """Validate ``data`` (a parsed TOML document) into a scenario."""
+        data = copy.deepcopy(dict(data))
+        source = Path(source) if source is not None else None
+        _check_keys(data, _TOP_KEYS, ())
+        name = data.get("name", source.stem if source else "scenario")
+        description = data.get("description", "")
+        for key, value in (("name", name), ("description", description)):
+            if not isinstance(value, str):
+                raise ScenarioError(f"{key}: must be text, got {value!r}")
+        run = _table(data, "run", ())
+        _check_keys(run, RUN_DEFAULTS, ("run",))
+        values = {**RUN_DEFAULTS, **run}
+        for key in ("periods", "replications"):
+            _integer(values[key], ("run", key), at_least=1)
+        for key in ("warmup", "seed"):
+            _integer(values[key], ("run", key), at_least=0)
+        if values["warmup"] >= values["periods"]:
+            raise ScenarioError(
+                f"run.warmup: must be less than run.periods ({values['periods']}), got {values['warmup']}"
+            )
+        choices = {
+            "decide": ("start", "end"),
+            "review": ("periodic", "continuous"),
+            "arrivals": ("batch", "poisson"),
+            "allocation": ("fifo", "proportional"),
+        }
+        for key, allowed in choices.items():
+            if values[key] not in allowed:
+                raise ScenarioError(
+                    f"run.{key}: must be one of {', '.join(map(repr, allowed))}, got {values[key]!r}"
+                )
+        if not isinstance(values["charge_in_transit"], bool):
+            raise ScenarioError(
+                f"run.charge_in_transit: must be true or false, got {values['charge_in_transit']!r}"
+            )
+        scenario = cls(
+            name=name,
+            description=description,
+            data=data,
+            source=source,
+            periods=values["periods"],
+            warmup=values["warmup"],
+            replications=values["replications"],
+            seed=values["seed"],
+            options={k: values[k] for k in _ENGINE_OPTIONS},
+        )
+        graph = scenario.network()  # validates the network, attributes and names
+        scenario.policies(graph)  # validates every policy
+        return scenario
+
+    # -------------------------------------------------------------- network
+    def network(self) -> nx.DiGraph:
+        """The network with every declared attribute applied, validated."""
+        try:
+            return self._network()
+        except NetworkError as e:  # from a check of one declared value: starts with its path
+            raise ScenarioError(str(e)) from None
+
+    def _network(self) -> nx.DiGraph:
+        spec = _table(self.data, "network", ())
+        _check_keys(spec, _NETWORK_KEYS, ("network",))
+        if ("builder" in spec) == ("file" in spec):
+            raise ScenarioError("network: give exactly one of 'builder' (with 'args') or 'file'")
+        graph = self._read(spec) if "file" in spec else self._build(spec)
+        products = tuple(graph.graph.get("products", ("item",)))
+
+        roles = _table(self.data, "roles", ())
+        for role, table in roles.items():
+            if role not in ROLES:
+                raise ScenarioError(
+                    f"{format_path(('roles', role))}: unknown role{_did_you_mean(role, ROLES)}"
+                )
+            if not isinstance(table, Mapping):
+                raise ScenarioError(f"{format_path(('roles', role))}: must be a table")
+            _check_keys(table, (*_NODE_KEYS, "policy"), ("roles", role))
+            for attr, value in table.items():
+                if attr == "policy":
+                    continue
+                check_node_attribute(attr, value, format_path(("roles", role, attr)), products)
+                for _, data in graph.nodes(data=True):
+                    if data.get("role") == role:
+                        data[attr] = copy.deepcopy(value)
+
+        names = {str(n): n for n in graph.nodes}
+        for node_name, table in _table(self.data, "nodes", ()).items():
+            path = ("nodes", node_name)
+            node = self._node(names, node_name, path)
+            if not isinstance(table, Mapping):
+                raise ScenarioError(f"{format_path(path)}: must be a table of node attributes")
+            _check_keys(table, _NODE_KEYS, path)
+            for attr, value in table.items():
+                check_node_attribute(attr, value, format_path((*path, attr)), products)
+                graph.nodes[node][attr] = copy.deepcopy(value)
+
+        defaults = _table(self.data, "edge_defaults", ())
+        _check_keys(defaults, _EDGE_KEYS, ("edge_defaults",))
+        for attr, value in defaults.items():
+            check_edge_attribute(attr, value, format_path(("edge_defaults", attr)))
+            for _, _, data in graph.edges(data=True):
+                data[attr] = copy.deepcopy(value)
+        edge_names = {f"{u}->{v}": (u, v) for u, v in graph.edges}
+        for edge_name, table in _table(self.data, "edges", ()).items():
+            path = ("edges", edge_name)
+            if edge_name not in edge_names:
+                raise ScenarioError(
+                    f"{format_path(path)}: no such edge (write 'supplier->customer')"
+                    f"{_did_you_mean(edge_name, list(edge_names))}"
+                )
+            if not isinstance(table, Mapping):
+                raise ScenarioError(f"{format_path(path)}: must be a table of edge attributes")
+            _check_keys(table, _EDGE_KEYS, path)
+            for attr, value in table.items():
+                check_edge_attribute(attr, value, format_path((*path, attr)))
+                graph.edges[edge_names[edge_name]][attr] = copy.deepcopy(value)
+        try:
+            networks.validate(graph)
+        except NetworkError as e:
+            raise ScenarioError(f"network: {e}") from None
+        return graph
+
+    def _build(self, spec: Mapping) -> nx.DiGraph:
+        name = spec["builder"]
+        if name not in BUILDERS:
+            raise ScenarioError(
+                f"network.builder: unknown builder {name!r}{_did_you_mean(name, list(BUILDERS))}"
+            )
+        builder = BUILDERS[name]
+        args = _table(spec, "args", ("network",))
+        accepted = list(inspect.signature(builder).parameters)
+        for key in args:
+            if key not in accepted:
+                raise ScenarioError(
+                    f"{format_path(('network', 'args', key))}: not an argument of networks.{name}"
+                    f"{_did_you_mean(key, accepted)}"
+                )
+        try:
+            return builder(**copy.deepcopy(dict(args)))
+        except (TypeError, ValueError) as e:
+            message = str(e)
+            key = message.split(":", 1)[0].strip()
+            if key in args:
+                raise ScenarioError(f"network.args.{message}") from None
+            raise ScenarioError(f"network.args: networks.{name} rejected them: {message}") from None
+
+    def _read(self, spec: Mapping) -> nx.DiGraph:
+        path = Path(spec["file"])
+        if not path.is_absolute() and self.source is not None:
+            path = self.source.parent / path
+        if not path.exists():
+            raise ScenarioError(f"network.file: {str(path)!r} does not exist")
+        fmt = spec.get("format")
+        try:
+            if fmt == "willems":
+                return networks.read_willems(path)
+            if fmt is not None:
+                raise ScenarioError(f"network.format: must be 'willems' or left out, got {fmt!r}")
+            reader = _READERS.get(path.suffix.lower())
+            if reader is None:
+                raise ScenarioError(
+                    f"network.file: cannot tell the format of {path.name!r}; use .graphml, .json or .csv"
+                )
+            return getattr(networks, reader)(path)
+        except (NetworkError, OSError) as e:
+            raise ScenarioError(f"network.file: {e}") from None
+
+    @staticmethod
+    def _node(names: Mapping[str, Any], name: str, path: tuple[str, ...]) -> Any:
+        if name not in names:
+            raise ScenarioError(
+                f"{format_path(path)}: no such node{_did_you_mean(name, list(names))}"
+            )
+        return names[name]
+
+    # -------------------------------------------------------------- agents
+    def policies(self, graph: nx.DiGraph | None = None) -> dict[Any, Policy]:
+        """The decision module of every stocking node (its own, else its role's)."""
+        graph = self.network() if graph is None else graph
+        roles = _table(self.data, "roles", ())
+        declared = _table(self.data, "agents", ())
+        folder = self.source.parent if self.source is not None else None
+        names = {str(n): n for n in graph.nodes}
+        chosen: dict[Any, Policy] = {}
+        for node_name, table in declared.items():
+            path = ("agents", node_name)
+            node = self._node(names, node_name, path)
+            if not isinstance(table, Mapping):
+                raise ScenarioError(f"{format_path(path)}: must be a table with 'policy'")
+            _check_keys(table, ("policy",), path)
+            if is_source(graph, node):
+                raise ScenarioError(
+                    f"{format_path(path)}: node {node_name!r} is an external source; it has no policy"
+                )
+            if "policy" in table:
+                chosen[node] = build_policy(table["policy"], (*path, "policy"), folder)
+        by_role = {
+            role: build_policy(table["policy"], ("roles", role, "policy"), folder)
+            for role, table in roles.items()
+            if isinstance(table, Mapping) and "policy" in table
+        }
+        for node, data in graph.nodes(data=True):
+            if node in chosen or is_source(graph, node):
+                continue
+            if data["role"] not in by_role:
+                raise ScenarioError(
+                    f"{format_path(('agents', str(node), 'policy'))}: missing; give node {str(node)!r} a policy "
+                    f"or set roles.{data['role']}.policy"
+                )
+            chosen[node] = by_role[data["role"]]
+        return chosen
+
+    # -------------------------------------------------------------- use
+    def build(self, seed: int | None = None, **options: Any) -> SupplyChainModel:
+        """A fresh model of this scenario, seeded with ``seed`` (default: the scenario's)."""
+        graph = self.network()
+        return SupplyChainModel(
+            graph,
+            self.policies(graph),
+            seed=self.seed if seed is None else seed,
+            **{**self.options, **options},
+        )
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
+        """A new scenario with values set at TOML paths (``{"run.periods": 100}``)."""
+        data = copy.deepcopy(dict(self.data))
+        for path_text, value in overrides.items():
+            keys = parse_path(path_text)
+            table = data
+            for depth, key in enumerate(keys[:-1]):
+                nxt = table.setdefault(key, {})
+                if not isinstance(nxt, dict):
+                    raise ScenarioError(
+                        f"{format_path(keys[: depth + 1])}: is {nxt!r}, not a table; cannot set {path_text}"
+                    )
+                table = nxt
+            table[keys[-1]] = value
+        return Scenario.from_dict(data, self.source)
+
+    def to_json(self) -> str:
+        """The scenario as declared, as JSON (for manifests)."""
+        return json.dumps(self.data, indent=2, sort_keys=True, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    return str(value)
+
+
+def _integer(value: Any, path: tuple[str, ...], *, at_least: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < at_least:
+        raise ScenarioError(f"{format_path(path)}: must be an integer >= {at_least}, got {value!r}")
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value as TOML (``3``, ``2.5``, ``true``, ``{dist = "poisson", mean = 4}``),
+    or else as plain text."""
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate a scenario file."""
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(f"{path}: not valid TOML: {e}") from None
+    try:
+        return Scenario.from_dict(data, path)
+    except ScenarioError as e:
+        raise ScenarioError(f"{path.name}: {e}") from None
