@@ -1,6 +1,6 @@
 """Throughput of replications: one worker against two (and more, if the machine has them).
 
-Run: ``python benchmarks/replications.py`` (about a minute on 2 cores). Replicates the
+Run: ``python benchmarks/replications.py`` (about 10 s on 2 cores). Replicates the
 ``clark_scarf`` scenario (4-stage serial, 2,200 periods a replication) and prints
 replications per second for each worker count, the speed-up over one worker, and checks
 that every worker count gave the same numbers. Record the figures in ``benchmarks/README.md``.
@@ -20,7 +20,7 @@ from scenarios import resolve
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=16)
+    parser.add_argument("--replications", type=int, default=64)
     parser.add_argument("--scenario", default="clark_scarf")
     args = parser.parse_args()
     scenario = resolve(args.scenario)

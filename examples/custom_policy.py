@@ -4,10 +4,14 @@ Any object with ``act(obs) -> quantity`` is a decision module. This one is the
 proportional order-up-to (POUT) rule of Disney & Towill (2003), which dampens the bullwhip
 effect by closing only a fraction ``1 / smoothing`` of the inventory gap each period:
 
-    q_t = (demand_t + (level - inventory_position_t) / smoothing)^+
+    q_t = (forecast + (level - inventory_position_t) / smoothing)^+
+
+With a fixed forecast and i.i.d. demand, Var(orders) / Var(demand) = 1 / (2 T - 1) for
+``smoothing`` T (1 is base-stock, no dampening; 4 gives 1/7).
 
 Use it from Python (``python examples/custom_policy.py``) or from a scenario file by import
-path: ``policy = { kind = "custom_policy:ProportionalOrderUpTo", level = 28, smoothing = 4 }``
+path: ``policy = { kind = "custom_policy:ProportionalOrderUpTo", level = 16, forecast = 4,
+smoothing = 4 }``
 (see ``custom_policy.toml`` beside this file; the scenario's folder is searched for the
 module).
 """
@@ -19,24 +23,28 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, kw_only=True)
 class ProportionalOrderUpTo:
-    """POUT: order the demand just seen plus a fraction of the gap to ``level``.
+    """POUT: order the forecast plus a fraction of the gap to ``level``.
 
     Attributes:
         level: target inventory position (units), >= 0.
+        forecast: expected demand per period (units), >= 0.
         smoothing: periods over which a gap is closed (Disney & Towill's T_i), >= 1.
     """
 
     level: float
+    forecast: float
     smoothing: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.level >= 0:
             raise ValueError(f"level: must be >= 0, got {self.level!r}")
+        if not self.forecast >= 0:
+            raise ValueError(f"forecast: must be >= 0, got {self.forecast!r}")
         if not self.smoothing >= 1:
             raise ValueError(f"smoothing: must be >= 1, got {self.smoothing!r}")
 
     def act(self, obs) -> float:
-        return max(0.0, obs.demand + (self.level - obs.inventory_position) / self.smoothing)
+        return max(0.0, self.forecast + (self.level - obs.inventory_position) / self.smoothing)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from .builders import (
     two_per_echelon,
 )
 from .distributions import Distribution, DistributionError, parse_distribution
+from .generators import random_network
 from .io import (
     NetworkFileError,
     csv_paths,
@@ -37,6 +38,7 @@ from .io import (
     write_json,
 )
 from .validate import NetworkError, check_edge_attribute, check_node_attribute, validate
+from .willems import WILLEMS_CLASSIFICATIONS, read_willems
 
 __all__ = [
     "BEER_GAME_DEMAND",
@@ -47,6 +49,7 @@ __all__ = [
     "NODE_REQUIRED",
     "ROLES",
     "SHORTAGE_MODES",
+    "WILLEMS_CLASSIFICATIONS",
     "Distribution",
     "DistributionError",
     "NetworkError",
@@ -63,9 +66,11 @@ __all__ = [
     "node_value",
     "parse_distribution",
     "products",
+    "random_network",
     "read_csv",
     "read_graphml",
     "read_json",
+    "read_willems",
     "serial",
     "set_echelons",
     "two_per_echelon",

@@ -92,7 +92,7 @@ class CustomerAgent(mesa.Agent):
         """Customer demand in ``period`` (units). Periods are asked for in increasing order."""
         offset = period - self._block_start
         if offset >= len(self._block):
-            n = _BLOCK
+            n = min(_BLOCK, max(16, 2 * len(self._block)))  # doubling: short runs draw little
             if isinstance(self.distribution, Trace):  # draw what the trace has, error past it
                 n = max(1, min(_BLOCK, len(self.distribution.values) - period))
             self._block = self.distribution.draw(self.demand_rng, period, n).tolist()

@@ -1,0 +1,342 @@
+"""read_willems maps the Willems (2008) tables as documented, on a synthetic fixture chain."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from agents import BaseStock
+from networks import NetworkFileError, read_willems, validate
+from sim import SupplyChainModel
+
+FIXTURES = Path(__file__).parent / "fixtures" / "willems"
+STAGES = FIXTURES / "01_SD.csv"
+LINKS = FIXTURES / "01_LL.csv"
+
+
+def table(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.reader(f))
+
+
+def write(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def set_cell(rows: list[list[str]], row: int, column: str, value: str) -> None:
+    """Set data row ``row`` (1-based, below the header) in ``column``."""
+    rows[row][rows[0].index(column)] = value
+
+
+@pytest.fixture
+def chain() -> nx.DiGraph:
+    return read_willems(STAGES)
+
+
+# ---------------------------------------------------------------------------- shape and roles
+def test_counts_and_roles(chain):
+    assert chain.number_of_nodes() == 9  # 7 stages + sources of the two unsupplied parts
+    assert chain.number_of_edges() == 8  # 6 links + 2 source edges
+    assert dict(chain.nodes(data="role")) == {
+        "Part A": "supplier",
+        "Part B": "supplier",
+        "Sub C": "supplier",
+        "Plant": "manufacturer",
+        "DC": "warehouse",
+        "Store East": "retailer",
+        "Store West": "retailer",
+        "source:Part A": "supplier",
+        "source:Part B": "supplier",
+    }
+    assert set(chain.edges) == {
+        ("source:Part A", "Part A"),
+        ("source:Part B", "Part B"),
+        ("Part A", "Plant"),
+        ("Part B", "Sub C"),
+        ("Sub C", "Plant"),
+        ("Plant", "DC"),
+        ("DC", "Store East"),
+        ("DC", "Store West"),
+    }
+    # a Part with a supplier in the data gets no source of its own
+    assert "source:Sub C" not in chain
+    assert chain.graph == {"products": ["item"], "name": "01"}
+
+
+def test_echelons(chain):
+    assert dict(chain.nodes(data="echelon")) == {
+        "Store East": 0,
+        "Store West": 0,
+        "DC": 1,
+        "Plant": 2,
+        "Part A": 3,
+        "Sub C": 3,
+        "Part B": 4,
+        "source:Part A": 4,
+        "source:Part B": 5,
+    }
+
+
+# ---------------------------------------------------------------------------- attributes
+def test_costs_map_from_stage_cost(chain):
+    # holding_cost = 0.25 * stageCost; backlog_cost = 9 * holding_cost at retailers only
+    costs = {
+        n: (d["holding_cost"], d["backlog_cost"])
+        for n, d in chain.nodes(data=True)
+        if "holding_cost" in d
+    }
+    assert costs == {
+        "Part A": (0.5, 0.0),
+        "Part B": (0.375, 0.0),
+        "Sub C": (1.0, 0.0),
+        "Plant": (2.5, 0.0),
+        "DC": (2.75, 0.0),
+        "Store East": (3.0, 27.0),
+        "Store West": (3.125, 28.125),
+    }
+    assert all(d.get("shortage", "backlog") == "backlog" for _, d in chain.nodes(data=True))
+
+
+def test_cost_options():
+    g = read_willems(STAGES, holding_cost_rate=0.5, backlog_cost_ratio=4, shortage="lost_sales")
+    east = g.nodes["Store East"]
+    assert (east["holding_cost"], east["backlog_cost"], east["lost_sales_cost"]) == (
+        6.0,
+        24.0,
+        24.0,
+    )
+    assert east["shortage"] == "lost_sales"
+    assert g.nodes["DC"]["shortage"] == "backlog"
+    assert "lost_sales_cost" not in g.nodes["DC"]
+
+
+def test_demand_at_retailers_only(chain):
+    demands = {n: d for n, d in chain.nodes(data="demand") if d is not None}
+    assert demands == {
+        "Store East": {"dist": "normal", "mean": 20.0, "std": 5.0},
+        "Store West": {"dist": "normal", "mean": 15.0, "std": 0.0},  # empty std dev: 0
+    }
+    poisson = read_willems(STAGES, demand_distribution="poisson")
+    assert poisson.nodes["Store East"]["demand"] == {"dist": "poisson", "mean": 20.0}
+
+
+def test_lead_times_from_stage_time(chain):
+    leads = {(u, v): lt for u, v, lt in chain.edges(data="lead_time")}
+    assert leads == {
+        ("source:Part A", "Part A"): 3.0,
+        ("source:Part B", "Part B"): 5.0,  # empty std dev: constant
+        ("Part A", "Plant"): {"dist": "gamma", "mean": 4.0, "std": 1.5},
+        ("Sub C", "Plant"): {"dist": "gamma", "mean": 4.0, "std": 1.5},
+        ("Part B", "Sub C"): 2.0,
+        ("Plant", "DC"): 2.0,
+        ("DC", "Store East"): 1.0,
+        ("DC", "Store West"): {"dist": "gamma", "mean": 1.0, "std": 0.5},
+    }
+    assert {b for *_, b in chain.edges(data="bom")} == {1.0}
+
+
+def test_normal_lead_times():
+    g = read_willems(STAGES, lead_time_distribution="normal")
+    assert g.edges["Part A", "Plant"]["lead_time"] == {"dist": "normal", "mean": 4.0, "std": 1.5}
+    assert g.edges["Plant", "DC"]["lead_time"] == 2.0
+
+
+def test_raw_fields_kept(chain):
+    east = chain.nodes["Store East"]
+    assert east["classification"] == "Retail"
+    assert chain.nodes["Store West"]["classification"] == "RETAIL"
+    assert (east["rel_depth"], east["max_service_time"], east["service_level"]) == (1.0, 0.0, 0.95)
+    assert chain.nodes["Plant"]["stage_cost"] == 10.0
+    assert "service_level" not in chain.nodes["Plant"]  # empty cells are left out
+
+
+# ---------------------------------------------------------------------------- validates and runs
+def test_validates_and_simulates(chain):
+    validate(chain)
+    model = SupplyChainModel(chain, BaseStock(level=50), seed=0)
+    model.run(20)
+    assert model.cost_per_period() > 0
+
+
+# ---------------------------------------------------------------------------- where the tables are
+def test_folder_and_chain_number(chain):
+    for number in (1, "01"):
+        g = read_willems(FIXTURES, chain=number)
+        assert nx.utils.graphs_equal(g, chain)
+
+
+def test_named_pair(tmp_path, chain):
+    shutil.copy(STAGES, tmp_path / "toy_SD.csv")
+    shutil.copy(LINKS, tmp_path / "toy_LL.csv")
+    g = read_willems(tmp_path / "toy_SD.csv")
+    assert g.graph["name"] == "toy"
+    assert list(g.nodes) == list(chain.nodes) and list(g.edges) == list(chain.edges)
+
+
+def test_columns_in_any_order(tmp_path, chain):
+    rows = [list(reversed(r)) for r in table(STAGES)]
+    write(tmp_path / "01_SD.csv", rows)
+    shutil.copy(LINKS, tmp_path / "01_LL.csv")
+    assert nx.utils.graphs_equal(read_willems(tmp_path / "01_SD.csv"), chain)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("openpyxl") is not None, reason="openpyxl installed")
+def test_workbook_without_openpyxl_says_how_to_install(tmp_path):
+    book = tmp_path / "willems.xlsx"
+    book.write_bytes(b"")
+    with pytest.raises(NetworkFileError, match="pip install openpyxl") as err:
+        read_willems(book, chain=1)
+    assert "willems.xlsx" in str(err.value)
+
+
+def test_workbook(tmp_path, chain):
+    pytest.importorskip("openpyxl")
+    import pandas as pd
+
+    book = tmp_path / "MSOM-06-038-R2.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        pd.read_csv(STAGES).to_excel(writer, sheet_name="01_SD", index=False)
+        pd.read_csv(LINKS).to_excel(writer, sheet_name="01_LL", index=False)
+    g = read_willems(book, chain=1)
+    assert nx.utils.graphs_equal(g, chain)
+    with pytest.raises(NetworkFileError, match="02_SD"):
+        read_willems(book, chain=2)
+
+
+# ---------------------------------------------------------------------------- bad input
+def _drop_stage_time(sd, ll):
+    i = sd[0].index("stageTime")
+    for r in sd:
+        del r[i]
+
+
+def _cell(row: int, column: str, value: str, links: bool = False) -> Callable:
+    def edit(sd, ll):
+        set_cell(ll if links else sd, row, column, value)
+
+    return edit
+
+
+def _add_link(source: str, destination: str) -> Callable:
+    def edit(sd, ll):
+        ll.append([source, destination, ""])
+
+    return edit
+
+
+BAD = {
+    "missing column": (_drop_stage_time, "01_SD.csv", ["header row", "'stageTime'"]),
+    "unknown classification": (
+        _cell(4, "stageClassification", "Factory"),
+        "01_SD.csv",
+        ["row 4", "'stageClassification'", "'Factory'"],
+    ),
+    "link to unknown stage": (
+        _cell(3, "sourceStage", "Sub X", links=True),
+        "01_LL.csv",
+        ["row 3", "'sourceStage'", "'Sub X'"],
+    ),
+    "non-numeric stageTime": (
+        _cell(5, "stageTime", "two days"),
+        "01_SD.csv",
+        ["row 5", "'stageTime'", "'two days'"],
+    ),
+    "negative stageCost": (_cell(2, "stageCost", "-1"), "01_SD.csv", ["row 2", "'stageCost'"]),
+    "empty stageCost": (_cell(3, "stageCost", ""), "01_SD.csv", ["row 3", "'stageCost'", "empty"]),
+    "non-numeric std dev": (
+        _cell(4, "stdDev stageTime", "n/a"),
+        "01_SD.csv",
+        ["row 4", "'stdDev stageTime'"],
+    ),
+    "empty stage name": (_cell(1, "Stage Name", ""), "01_SD.csv", ["row 1", "'Stage Name'"]),
+    "duplicate stage": (
+        _cell(2, "Stage Name", "Part A"),
+        "01_SD.csv",
+        ["row 2", "'Stage Name'", "row 1"],
+    ),
+    "retailer without demand": (
+        _cell(6, "avgDemand", ""),
+        "01_SD.csv",
+        ["row 6", "'avgDemand'", "'Store East'"],
+    ),
+    "gamma with zero mean": (
+        _cell(4, "stageTime", "0"),
+        "01_SD.csv",
+        ["row 4", "'stageTime'", "lead_time_distribution='normal'"],
+    ),
+    "cycle": (_add_link("DC", "Plant"), "01_LL.csv", ["rows", "7", "'sourceStage'", "cycle"]),
+    "self link": (_add_link("DC", "DC"), "01_LL.csv", ["row 7", "itself"]),
+    "duplicate link": (_add_link("Plant", "DC"), "01_LL.csv", ["row 7", "row 4"]),
+    "empty link cell": (
+        _cell(2, "destinationStage", "", links=True),
+        "01_LL.csv",
+        ["row 2", "'destinationStage'", "empty"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_names_file_row_and_column(tmp_path, case):
+    edit, file, parts = BAD[case]
+    sd, ll = table(STAGES), table(LINKS)
+    edit(sd, ll)
+    write(tmp_path / "01_SD.csv", sd)
+    write(tmp_path / "01_LL.csv", ll)
+    with pytest.raises(NetworkFileError) as err:
+        read_willems(tmp_path / "01_SD.csv")
+    message = str(err.value)
+    assert str(tmp_path / file) in message
+    for part in parts:
+        assert part in message, (part, message)
+
+
+def test_missing_link_file(tmp_path):
+    shutil.copy(STAGES, tmp_path / "01_SD.csv")
+    with pytest.raises(NetworkFileError, match="missing") as err:
+        read_willems(tmp_path / "01_SD.csv")
+    assert str(tmp_path / "01_LL.csv") in str(err.value)
+
+
+def test_missing_chain_in_folder(tmp_path):
+    with pytest.raises(NetworkFileError, match=r"07_SD\.csv"):
+        read_willems(FIXTURES, chain=7)
+
+
+def test_missing_stage_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_willems(tmp_path / "01_SD.csv")
+
+
+def test_badly_named_stage_file(tmp_path):
+    path = shutil.copy(STAGES, tmp_path / "stages.csv")
+    with pytest.raises(NetworkFileError, match=r"_SD\.csv"):
+        read_willems(path)
+
+
+@pytest.mark.parametrize(
+    ("options", "name"),
+    [
+        ({"holding_cost_rate": -1}, "holding_cost_rate"),
+        ({"backlog_cost_ratio": "9"}, "backlog_cost_ratio"),
+        ({"shortage": "lost"}, "shortage"),
+        ({"demand_distribution": "gamma"}, "demand_distribution"),
+        ({"lead_time_distribution": "poisson"}, "lead_time_distribution"),
+        ({"chain": 1}, "chain"),
+    ],
+)
+def test_bad_options_name_the_argument(options, name):
+    with pytest.raises(ValueError, match=rf"^{name}:"):
+        read_willems(STAGES, **options)
+
+
+def test_folder_needs_chain():
+    with pytest.raises(ValueError, match=r"^chain:"):
+        read_willems(FIXTURES)
