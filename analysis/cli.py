@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
-import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
@@ -24,6 +22,7 @@ from scenarios import Scenario, ScenarioError, describe, parse_path, parse_value
 
 from . import plots
 from .experiment import compare, replicate, summary_statistics, sweep
+from .files import write_parquet, write_text
 from .report import KPI_COLUMNS
 
 __all__ = ["main"]
@@ -36,32 +35,6 @@ class CommandError(Exception):
 
 
 # ---------------------------------------------------------------------- files
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_parquet(table: pd.DataFrame, path: Path) -> None:
-    """Write ``table`` as Parquet through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".parquet.tmp")
-    os.close(fd)
-    try:
-        table.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def manifest(scenario: Scenario, args: argparse.Namespace, **extra: Any) -> str:
     versions = {}
     for package in (
@@ -247,7 +220,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         bar.close()
     elapsed = time.perf_counter() - start
     stats = summary_statistics(result.kpis)
-    write_atomic(
+    write_text(
         out / "summary.json",
         json.dumps(
             {
@@ -267,7 +240,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     write_parquet(result.periods, out / "periods.parquet")
     write_parquet(result.kpis, out / "replications.parquet")
     networks.write_json(scenario.network(), out / "network.json")
-    write_atomic(out / "manifest.json", manifest(scenario, args, seconds=round(elapsed, 3)))
+    write_text(out / "manifest.json", manifest(scenario, args, seconds=round(elapsed, 3)))
     figures = draw_run(out, scenario.warmup)
     print(f"{scenario.name}: {scenario.description}")
     print(
@@ -341,8 +314,8 @@ def cmd_sweep(args: argparse.Namespace) -> None:
         bar.close()
     elapsed = time.perf_counter() - start
     write_parquet(results, out / "results.parquet")
-    write_atomic(out / "results.csv", results.to_csv(index=False))
-    write_atomic(
+    write_text(out / "results.csv", results.to_csv(index=False))
+    write_text(
         out / "manifest.json", manifest(scenario, args, grid=grid, seconds=round(elapsed, 3))
     )
     drawn = draw_sweep(out, list(grid), args.kpi)
@@ -397,8 +370,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
     finally:
         bar.close()
     write_parquet(table, out / "results.parquet")
-    write_atomic(out / "differences.csv", diffs.to_csv(index=False))
-    write_atomic(out / "manifest.json", manifest(scenario, args, policies=list(sets)))
+    write_text(out / "differences.csv", diffs.to_csv(index=False))
+    write_text(out / "manifest.json", manifest(scenario, args, policies=list(sets)))
     network = table[table["node"] == "network"]
     kde = plots.plot_reward_kde(
         {

@@ -17,7 +17,6 @@ import itertools
 import json
 import multiprocessing
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import pandas as pd
 
 from scenarios import Scenario
 
+from .files import write_parquet
 from .report import KPI_COLUMNS, summarize
 from .statistics import mean_ci
 
@@ -184,18 +184,6 @@ def _point_key(scenario: Scenario, point: Mapping[str, Any], n: int, seed: int) 
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _write_parquet(table: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".parquet.tmp")
-    os.close(fd)
-    try:
-        table.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def run_points(
     scenario: Scenario,
     points: Sequence[Mapping[str, Any]],
@@ -240,9 +228,7 @@ def run_points(
             finished[p] = table
             del collected[p]
             if folder is not None:
-                _write_parquet(
-                    table, folder / f"{_point_key(scenario, points[p], n, seed)}.parquet"
-                )
+                write_parquet(table, folder / f"{_point_key(scenario, points[p], n, seed)}.parquet")
     return pd.concat([finished[p] for p in range(len(points))], ignore_index=True)
 
 

@@ -621,8 +621,47 @@ def layered(
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed: must be an integer >= 0, got {seed!r}")
     rng = np.random.default_rng(int(seed))
-    layers = _layer_names(sizes)
+
+    def random_links(n_upper: int, n_lower: int) -> list[tuple[int, int]]:
+        pairs = np.zeros((n_upper, n_lower), dtype=bool)
+        up, down = rng.permutation(n_upper), rng.permutation(n_lower)
+        for j in range(max(n_upper, n_lower)):  # a cover: everyone linked at least once
+            pairs[up[j % n_upper], down[j % n_lower]] = True
+        pairs |= rng.random(pairs.shape) < density
+        return list(zip(*np.nonzero(pairs), strict=True))
+
+    return _layered_network(
+        sizes,
+        random_links,
+        lead_time=lead_time,
+        order_lead_time=order_lead_time,
+        demand=demand,
+        products=products,
+        holding_cost=holding_cost,
+        backlog_cost=backlog_cost,
+        lost_sales_cost=lost_sales_cost,
+        shortage=shortage,
+        initial_stock=initial_stock,
+        price=price,
+        capacity=capacity,
+    )
+
+
+def _layered_network(
+    sizes: list[int],
+    links: Any,
+    *,
+    lead_time: Any,
+    order_lead_time: Any,
+    demand: Any,
+    products: Sequence[str] | None,
+    **stocking: Any,
+) -> nx.DiGraph:
+    """Stocking layers of ``sizes`` (retailers first, manufacturers last), one source per
+    top-layer node, and between layers ``k`` and ``k - 1`` (from the top down) the edges
+    ``links(len(upper), len(lower))`` gives as ``(upper index, lower index)`` pairs."""
     depth = len(sizes)
+    layers = _layer_names(sizes)
     nodes = [n for layer in layers for n in layer]
     roles = [
         "retailer" if k == 0 else "manufacturer" if k == depth - 1 else "warehouse"
@@ -635,38 +674,20 @@ def layered(
     position = {n: k for k, n in enumerate(nodes)}
 
     graph = nx.DiGraph(products=_products(products))
-    for s in sources:
-        graph.add_node(s, role="supplier")
-    _stocking(
-        graph,
-        nodes,
-        roles,
-        holding_cost=holding_cost,
-        backlog_cost=backlog_cost,
-        lost_sales_cost=lost_sales_cost,
-        shortage=shortage,
-        initial_stock=initial_stock,
-        price=price,
-        capacity=capacity,
-    )
+    graph.add_nodes_from(sources, role="supplier")
+    _stocking(graph, nodes, roles, **stocking)
     for k, r in enumerate(layers[0]):
         graph.nodes[r]["demand"] = copy.deepcopy(demands[k])
 
-    def link(u: Any, v: Any) -> None:
-        i = position[v]
-        graph.add_edge(u, v, lead_time=copy.deepcopy(leads[i]), order_lead_time=info[i])
+    def edge(u: Any, v: Any) -> tuple[Any, Any, dict[str, Any]]:
+        i = position[v]  # the lead time options describe the edges into each node
+        return u, v, {"lead_time": copy.deepcopy(leads[i]), "order_lead_time": info[i]}
 
-    for s, top in zip(sources, layers[-1], strict=True):
-        link(s, top)
+    edges = [edge(s, top) for s, top in zip(sources, layers[-1], strict=True)]
     for k in range(depth - 1, 0, -1):
         upper, lower = layers[k], layers[k - 1]
-        pairs = np.zeros((len(upper), len(lower)), dtype=bool)
-        up, down = rng.permutation(len(upper)), rng.permutation(len(lower))
-        for j in range(max(len(upper), len(lower))):
-            pairs[up[j % len(upper)], down[j % len(lower)]] = True
-        pairs |= rng.random(pairs.shape) < density
-        for i, j in zip(*np.nonzero(pairs), strict=True):
-            link(upper[i], lower[j])
+        edges.extend(edge(upper[i], lower[j]) for i, j in links(len(upper), len(lower)))
+    graph.add_edges_from(edges)
     return _finish(graph)
 
 

@@ -7,7 +7,6 @@ randomness comes from one ``numpy.random.Generator`` built from ``seed``.
 
 from __future__ import annotations
 
-import copy
 import heapq
 import math
 from collections.abc import Sequence
@@ -19,12 +18,7 @@ import numpy as np
 from .builders import (
     _DEFAULT_DEMAND,
     _count,
-    _distributions,
-    _edge_options,
-    _finish,
-    _layer_names,
-    _products,
-    _stocking,
+    _layered_network,
 )
 
 __all__ = ["random_network"]
@@ -267,23 +261,18 @@ def random_network(
     rng = np.random.default_rng(int(seed))
 
     widths = _widths(n, depth, fan_in, fan_out, rng)
-    layers = _layer_names(widths)
-    nodes = [name for layer in layers for name in layer]
-    roles = [
-        "retailer" if k == 0 else "manufacturer" if k == depth - 1 else "warehouse"
-        for k, layer in enumerate(layers)
-        for _ in layer
-    ]
-    sources = [f"source{i + 1}" for i in range(widths[-1])]
-    demands = _distributions("demand", demand, widths[0])
-    leads, info = _edge_options(lead_time, order_lead_time, n)
 
-    graph = nx.DiGraph(products=_products(products))
-    graph.add_nodes_from(sources, role="supplier")
-    _stocking(
-        graph,
-        nodes,
-        roles,
+    def bounded_links(n_upper: int, n_lower: int) -> list[tuple[int, int]]:
+        pairs = _link_layers(n_upper, n_lower, fan_in, fan_out, rng)
+        return sorted(pairs, key=lambda e: (e[1], e[0]))  # each node's suppliers in name order
+
+    return _layered_network(
+        widths,
+        bounded_links,
+        lead_time=lead_time,
+        order_lead_time=order_lead_time,
+        demand=demand,
+        products=products,
         holding_cost=holding_cost,
         backlog_cost=backlog_cost,
         lost_sales_cost=lost_sales_cost,
@@ -292,23 +281,3 @@ def random_network(
         price=price,
         capacity=capacity,
     )
-    for k, r in enumerate(layers[0]):
-        graph.nodes[r]["demand"] = copy.deepcopy(demands[k])
-
-    offset = np.cumsum([0, *widths])  # position of each layer's first node in ``nodes``
-    edges = [
-        (s, top, copy.deepcopy(leads[offset[-2] + i]), info[offset[-2] + i])
-        for i, (s, top) in enumerate(zip(sources, layers[-1], strict=True))
-    ]
-    for k in range(depth - 1, 0, -1):
-        upper, lower = layers[k], layers[k - 1]
-        pairs = _link_layers(len(upper), len(lower), fan_in, fan_out, rng)
-        pairs.sort(key=lambda e: (e[1], e[0]))  # each node's suppliers in name order
-        base = offset[k - 1]
-        edges.extend(
-            (upper[i], lower[j], copy.deepcopy(leads[base + j]), info[base + j]) for i, j in pairs
-        )
-    graph.add_edges_from(
-        (u, v, {"lead_time": lt, "order_lead_time": olt}) for u, v, lt, olt in edges
-    )
-    return _finish(graph)

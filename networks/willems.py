@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import importlib.util
 import math
 import os
 import re
@@ -158,11 +157,6 @@ def _sheet_names(chain: Any) -> list[str]:
 
 
 def _read_workbook(path: Path, chain: Any) -> tuple[_Table, _Table]:
-    if importlib.util.find_spec("openpyxl") is None:
-        raise NetworkFileError(
-            f"{path}: reading an .xlsx workbook needs the openpyxl package: pip install openpyxl "
-            f"(or export the sheets NN_SD and NN_LL as CSV files and read those)"
-        )
     import pandas as pd
 
     try:
@@ -387,8 +381,7 @@ def read_willems(
         NetworkFileError: a table is missing or malformed: a missing column, an empty or
             non-numeric cell, an unknown classification, a link to an unknown stage, a
             duplicate stage or link, a cycle, a retailer without demand (the message names
-            the file or sheet, the row and the column), or ``openpyxl`` is not installed for
-            a workbook.
+            the file or sheet, the row and the column).
         FileNotFoundError: ``path`` (a stage table or workbook) does not exist.
         ValueError: an option is invalid (the message names it).
     """

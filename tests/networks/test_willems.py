@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -188,17 +187,7 @@ def test_columns_in_any_order(tmp_path, chain):
     assert nx.utils.graphs_equal(read_willems(tmp_path / "01_SD.csv"), chain)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("openpyxl") is not None, reason="openpyxl installed")
-def test_workbook_without_openpyxl_says_how_to_install(tmp_path):
-    book = tmp_path / "willems.xlsx"
-    book.write_bytes(b"")
-    with pytest.raises(NetworkFileError, match="pip install openpyxl") as err:
-        read_willems(book, chain=1)
-    assert "willems.xlsx" in str(err.value)
-
-
 def test_workbook(tmp_path, chain):
-    pytest.importorskip("openpyxl")
     import pandas as pd
 
     book = tmp_path / "MSOM-06-038-R2.xlsx"
