@@ -54,7 +54,7 @@ def manifest(scenario: Scenario, args: argparse.Namespace, **extra: Any) -> str:
     versions["python"] = platform.python_version()
     return json.dumps(
         {
-            "command": ["supplysim", *sys.argv[1:]],
+            "command": ["supplysim", *args.argv],
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "scenario": json.loads(scenario.to_json()),
             "seed": scenario.seed,
@@ -506,7 +506,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(argv)
+    args.argv = argv
     try:
         args.func(args)
     except KeyboardInterrupt:

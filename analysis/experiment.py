@@ -3,7 +3,8 @@
 Replication ``r`` of an experiment with seed ``s`` runs the model with the seed
 :func:`replication_seed` ``(s, r)``: the same for every worker count, back end and sweep
 point, so points are compared on common random numbers and results are bit-identical
-wherever they were computed. Results come back as tidy DataFrames: one row per replication
+wherever they were computed (the engine's arithmetic does not depend on hash seeds or
+process layout). Results come back as tidy DataFrames: one row per replication
 and node (plus the ``network`` row), one column per KPI of :func:`analysis.report.summarize`.
 
 Sweeps write each finished point to ``OUT/points/<key>.parquet`` atomically; rerunning the
@@ -20,6 +21,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -177,11 +179,23 @@ def replicate(
 
 
 # ---------------------------------------------------------------------- sweeps
-def _point_key(scenario: Scenario, point: Mapping[str, Any], n: int, seed: int) -> str:
-    blob = json.dumps(
-        [scenario.to_json(), sorted(point.items()), n, seed], default=str, sort_keys=True
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+def _point_key(variant: Scenario, n: int, seed: int) -> str:
+    """What identifies a point's results: the scenario as declared (after the point's
+    overrides), the contents of its network file, replications, seed, and this version."""
+    network_file = variant.network_file()
+    parts = [
+        variant.to_json(),
+        hashlib.sha256(network_file.read_bytes()).hexdigest() if network_file else None,
+        n,
+        seed,
+        metadata.version("supplysim"),
+    ]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:20]
+
+
+def _label(value: Any) -> Any:
+    """A table cell for a swept value: tables (dicts) and lists as JSON text."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
 
 
 def run_points(
@@ -197,39 +211,52 @@ def run_points(
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """Replicate ``scenario`` at each point (a mapping of TOML path -> value), on common
-    random numbers; with ``out``, each finished point is saved and later reused."""
-    n = scenario.replications if n is None else n
-    seed = scenario.seed if seed is None else seed
+    random numbers; with ``out``, each finished point is saved and later reused.
+
+    ``n`` and ``seed`` default to each point's own ``run.replications`` and ``run.seed``.
+    The table has ``point`` (the index in ``points``), one column per path (tables and lists
+    as JSON text), ``replication``, ``node`` and the KPIs.
+    """
     variants = [scenario.with_overrides(point) for point in points]  # every error up front
     folder = Path(out) / "points" if out is not None else None
+    plans = [
+        (variant.replications if n is None else n, variant.seed if seed is None else seed)
+        for variant in variants
+    ]
     finished: dict[int, pd.DataFrame] = {}
+    files: dict[int, Path] = {}
     tasks: list[Task] = []
     owner: list[int] = []
-    for p, (point, variant) in enumerate(zip(points, variants, strict=True)):
-        path = folder / f"{_point_key(scenario, point, n, seed)}.parquet" if folder else None
-        if path is not None and path.exists():
-            finished[p] = pd.read_parquet(path)
-            if progress is not None:
-                progress(n)
-            continue
-        tasks.extend((variant, r, seed, False) for r in range(n))
-        owner.extend([p] * n)
+    for p, (variant, (n_p, seed_p)) in enumerate(zip(variants, plans, strict=True)):
+        if folder is not None:
+            files[p] = folder / f"{_point_key(variant, n_p, seed_p)}.parquet"
+            if files[p].exists():
+                finished[p] = pd.read_parquet(files[p])
+                if progress is not None:
+                    progress(n_p)
+                continue
+        tasks.extend((variant, r, seed_p, False) for r in range(n_p))
+        owner.extend([p] * n_p)
     collected: dict[int, dict[int, pd.DataFrame]] = {}
     for k, (kpis, _) in _run_tasks(tasks, backend, workers, ray_address):
         p = owner[k]
-        collected.setdefault(p, {})[kpis["replication"].iloc[0]] = kpis
+        collected.setdefault(p, {})[int(kpis["replication"].iloc[0])] = kpis
         if progress is not None:
             progress(1)
-        if len(collected[p]) == n:
-            table = pd.concat([collected[p][r] for r in range(n)], ignore_index=True)
-            for name, value in reversed(points[p].items()):
-                table.insert(0, name, [value] * len(table))
-            table.insert(0, "point", p)
-            finished[p] = table
-            del collected[p]
-            if folder is not None:
-                write_parquet(table, folder / f"{_point_key(scenario, points[p], n, seed)}.parquet")
-    return pd.concat([finished[p] for p in range(len(points))], ignore_index=True)
+        n_p = plans[p][0]
+        if len(collected[p]) == n_p:
+            by_replication = collected.pop(p)
+            finished[p] = pd.concat([by_replication[r] for r in range(n_p)], ignore_index=True)
+            if folder is not None:  # the replications only: labels are added below
+                write_parquet(finished[p], files[p])
+    tables = []
+    for p, point in enumerate(points):
+        table = finished[p].copy()
+        for name, value in reversed(point.items()):
+            table.insert(0, name, [_label(value)] * len(table))
+        table.insert(0, "point", p)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
 
 
 def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], **options: Any) -> pd.DataFrame:

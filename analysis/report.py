@@ -36,7 +36,9 @@ def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
 
     The ``network`` row sums the money and the stock on hand over nodes; its service levels
     and ``mean_backlog`` are those of the retailers (customers), and its ``bullwhip`` is the
-    variance of the orders of the most upstream stocking node over that of customer demand.
+    variance of the orders placed by the highest echelon (summed) over that of customer
+    demand. Quantities of several products at a node are summed, except in the fill rate,
+    which is counted per product.
 
     Args:
         table: the per-period table of one run (``SupplyChainModel.results()``).
@@ -66,10 +68,8 @@ def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
                 "backlog",
             ]
         ].sum()
-        # Demand is queued behind older backlog, so what of this period's demand is unmet at
-        # the close is min(demand, backlog).
         demand = sums["demand"].sum()
-        unmet = sums["lost"].sum() + np.minimum(sums["demand"], sums["backlog"]).sum()
+        unmet = _unmet(g)
         var_demand = sums["demand"].var()
         out[node] = {
             "cost_per_period": sums["cost"].mean(),
@@ -89,6 +89,12 @@ def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
     return summary[list(KPI_COLUMNS)]
 
 
+def _unmet(rows: pd.DataFrame) -> float:
+    """Units of demand not met in the period they arrived: lost, or still owed at its close.
+    Demand queues behind older backlog, so that is min(demand, backlog) per stock point."""
+    return float(rows["lost"].sum() + np.minimum(rows["demand"], rows["backlog"]).sum())
+
+
 def _network_row(rows: pd.DataFrame, nodes: dict[str, dict[str, float]]) -> dict[str, float]:
     money = (
         "cost_per_period",
@@ -99,10 +105,11 @@ def _network_row(rows: pd.DataFrame, nodes: dict[str, dict[str, float]]) -> dict
     )
     row = {k: sum(n[k] for n in nodes.values()) for k in money}
     per_period = rows.groupby("period")
-    retail = rows[rows["role"] == "retailer"].groupby("period")[["demand", "lost", "backlog"]].sum()
+    retail_rows = rows[rows["role"] == "retailer"]
+    retail = retail_rows.groupby("period")[["demand", "lost", "backlog"]].sum()
     demand = retail["demand"].sum()
-    unmet = retail["lost"].sum() + np.minimum(retail["demand"], retail["backlog"]).sum()
-    top = rows[rows["node"] == rows["node"].iloc[-1]].groupby("period")["ordered"].sum()
+    unmet = _unmet(retail_rows)
+    top = rows[rows["echelon"] == rows["echelon"].max()].groupby("period")["ordered"].sum()
     var_demand = retail["demand"].var()
     row.update(
         fill_rate=1 - unmet / demand if demand > 0 else np.nan,

@@ -68,6 +68,7 @@ from .validate import NetworkError
 
 __all__ = [
     "NetworkFileError",
+    "atomic_path",
     "csv_paths",
     "read_csv",
     "read_graphml",
@@ -229,22 +230,32 @@ def _edge_order(graph: nx.DiGraph) -> list[tuple[Any, Any]]:
     return [edges[i] for i in order]
 
 
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` to write; on success it replaces ``path``
+    (mode 0644), so a reader sees the whole file or none of it. Creates missing folders."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
 def _atomic_write(path: Path, write: Callable[[Any], None], *, binary: bool = False) -> None:
     """Call ``write(file)`` on a temporary file beside ``path``, then move it into place."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
+    with atomic_path(path) as tmp:
         if binary:
-            with os.fdopen(fd, "wb") as f:
+            with open(tmp, "wb") as f:
                 write(f)
         else:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            with open(tmp, "w", encoding="utf-8", newline="") as f:
                 write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _graph_attrs(graph: nx.DiGraph) -> dict[str, Any]:

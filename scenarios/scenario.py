@@ -54,7 +54,6 @@ import difflib
 import importlib
 import inspect
 import json
-import math
 import re
 import sys
 import tomllib
@@ -76,9 +75,11 @@ __all__ = [
     "RUN_DEFAULTS",
     "Scenario",
     "ScenarioError",
+    "build_policy",
     "format_path",
     "load",
     "parse_path",
+    "parse_value",
 ]
 
 #: The network builders a scenario may call by name.
@@ -276,7 +277,7 @@ def _parameters(cls: type) -> list[str] | None:
 
 
 # ---------------------------------------------------------------------- the scenario
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Scenario:
     """A validated experiment. Build one with :func:`load` or :meth:`from_dict`.
 
@@ -304,7 +305,7 @@ class Scenario:
     def from_dict(cls, data: Mapping[str, Any], source: str | Path | None = None) -> Scenario:
         """Validate ``data`` (a parsed TOML document) into a scenario."""
         data = copy.deepcopy(dict(data))
-        source = Path(source) if source is not None else None
+        source = Path(source).resolve() if source is not None else None
         _check_keys(data, _TOP_KEYS, ())
         name = data.get("name", source.stem if source else "scenario")
         description = data.get("description", "")
@@ -446,10 +447,18 @@ class Scenario:
                 raise ScenarioError(f"network.args.{message}") from None
             raise ScenarioError(f"network.args: networks.{name} rejected them: {message}") from None
 
-    def _read(self, spec: Mapping) -> nx.DiGraph:
+    def network_file(self) -> Path | None:
+        """The file the network is read from (``network.file``), or ``None`` for a builder."""
+        spec = _table(self.data, "network", ())
+        if "file" not in spec:
+            return None
         path = Path(spec["file"])
         if not path.is_absolute() and self.source is not None:
             path = self.source.parent / path
+        return path
+
+    def _read(self, spec: Mapping) -> nx.DiGraph:
+        path = self.network_file()
         if not path.exists():
             raise ScenarioError(f"network.file: {str(path)!r} does not exist")
         fmt = spec.get("format")
@@ -541,13 +550,7 @@ class Scenario:
 
     def to_json(self) -> str:
         """The scenario as declared, as JSON (for manifests)."""
-        return json.dumps(self.data, indent=2, sort_keys=True, default=_json_default)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, float) and math.isinf(value):
-        return "inf"
-    return str(value)
+        return json.dumps(self.data, indent=2, sort_keys=True)
 
 
 def _integer(value: Any, path: tuple[str, ...], *, at_least: int) -> None:

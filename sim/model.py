@@ -41,7 +41,7 @@ import simpy
 from simpy.events import URGENT, Event
 
 from networks.attributes import EDGE_DEFAULTS, is_source, node_value, products
-from networks.distributions import Distribution, parse_distribution
+from networks.distributions import Distribution, Trace, parse_distribution
 from networks.validate import validate
 
 from .agents import CustomerAgent, StockingAgent
@@ -73,9 +73,11 @@ class _Edge:
     __slots__ = (
         "bom",
         "crossing",
+        "drawn",
         "draws",
         "draws_at",
         "fixed_cost",
+        "kit_share",
         "last_arrival",
         "lead_time",
         "order_lead_time",
@@ -98,7 +100,10 @@ class _Edge:
         """Draw the next block of lead times (shipment k on this edge gets draw k)."""
         # Blocks double up to _LT_BLOCK: short runs of large networks draw little.
         n = min(_LT_BLOCK, max(8, 2 * len(self.draws)))
-        self.draws = self.lead_time.draw(self.rng, 0, n).tolist()
+        if isinstance(self.lead_time, Trace):  # what the trace has left; an error past it
+            n = max(1, min(n, len(self.lead_time.values) - self.drawn))
+        self.draws = self.lead_time.draw(self.rng, self.drawn, n).tolist()
+        self.drawn += n
         self.draws_at = 0
 
 
@@ -178,6 +183,7 @@ class SupplyChainModel(mesa.Model):
                 self.sku_names,
                 [(e.supplier_name, *self.sku_names[e.target]) for e in self._edges],
                 [graph.nodes[n]["role"] for n, _ in self.sku_names],
+                [self.echelons[n] for n, _ in self.sku_names],
             )
             if record
             else None
@@ -194,11 +200,14 @@ class SupplyChainModel(mesa.Model):
         position = {n: k for k, n in enumerate(g.nodes)}
         # Downstream first (a topological order of the reversed graph), peers in insertion order.
         is_stocking = set(stocking)
-        order = [
-            n
-            for n in nx.lexicographical_topological_sort(g.reverse(copy=False), key=position.get)
-            if n in is_stocking
-        ]
+        downstream_first = list(
+            nx.lexicographical_topological_sort(g.reverse(copy=False), key=position.get)
+        )
+        order = [n for n in downstream_first if n in is_stocking]
+        # echelon: 0 without customers, else one above the highest customer
+        self.echelons: dict[Any, int] = {}
+        for n in downstream_first:
+            self.echelons[n] = 1 + max((self.echelons[c] for c in g.successors(n)), default=-1)
         self.sku_index: dict[tuple[Any, str], int] = {}
         self.sku_names: list[tuple[Any, str]] = []
         for n in order:
@@ -258,6 +267,7 @@ class SupplyChainModel(mesa.Model):
                     rng=stream(self.seed_value, Purpose.LEAD_TIME, u, n, p),
                     draws=[],
                     draws_at=0,
+                    drawn=0,
                     last_arrival=-math.inf,
                     transit=0.0,
                     transit_rate=float(node_value(g, u, "holding_cost", p))
@@ -272,7 +282,9 @@ class SupplyChainModel(mesa.Model):
             u, n, _ = e.supplier_name, *self.sku_names[e.target]
             lot = float(g.edges[u, n].get("initial_pipeline", EDGE_DEFAULTS["initial_pipeline"]))
             if lot > 0:
-                self._initial_pipeline.extend((e, lot, k) for k in range(round(e.lead_time.mean)))
+                lots = math.floor(e.lead_time.mean + 0.5)
+                self._initial_pipeline.extend((e, lot, k) for k in range(lots))
+                e.last_arrival = lots - 1.0  # later shipments may not overtake these lots
         # A manufacturer that turns one supplier's units one for one, without a capacity
         # limit, stocks exactly like a warehouse: it skips the component buffers.
         for i, suppliers in enumerate(self._suppliers):
@@ -286,6 +298,11 @@ class SupplyChainModel(mesa.Model):
         self._components = [
             [0.0] * len(self._suppliers[i]) if self._manufacturer[i] else None for i in range(n_sku)
         ]
+        # A manufacturer's ordered and received flows count kits: per supplier, quantity / bom,
+        # averaged over its suppliers.
+        for i, suppliers in enumerate(self._suppliers):
+            for e in suppliers:
+                e.kit_share = 1.0 / (e.bom * len(suppliers)) if self._manufacturer[i] else 1.0
         self._has_components = any(c is not None for c in self._components)
         self._zeros = [0.0] * n_sku
         self._supplier_names = [tuple(e.supplier_name for e in s) for s in self._suppliers]
@@ -301,7 +318,7 @@ class SupplyChainModel(mesa.Model):
         self._track_due = any("arrivals" in o for o in self._observes)
         self._due: list[dict[int, float]] = [{} for _ in range(n_sku)]
         self._descendants = [
-            [self.sku_index[d, p] for d in nx.descendants(g, n)] + [i]
+            [self.sku_index[d, p] for d in sorted(nx.descendants(g, n), key=position.get)] + [i]
             if "echelon_inventory_position" in self._observes[i]
             else None
             for i, (n, p) in enumerate(self.sku_names)
@@ -397,7 +414,7 @@ class SupplyChainModel(mesa.Model):
         t = event._value
         self._close(t)
         self.period = t + 1
-        self.steps += 1
+        self.steps = t + 1  # periods done (Mesa's step() wrapper counts too: assign, not add)
 
     def _step_end(self, t: int) -> None:
         batch = self.arrivals == "batch"
@@ -410,7 +427,8 @@ class SupplyChainModel(mesa.Model):
                 self._acc_demand[i] += d
                 self._customer_demand(i, d)
             self._serve(i)
-            self._demand_seen[i] = self._acc_demand[i]
+            if batch or customer is None:  # Poisson customers: seen when the period closes
+                self._demand_seen[i] = self._acc_demand[i]
             self._review(i, t)
 
     def _step_start(self, t: int) -> None:
@@ -426,7 +444,8 @@ class SupplyChainModel(mesa.Model):
                 self._acc_demand[i] += d
                 self._customer_demand(i, d)
             self._serve(i)
-            self._demand_seen[i] = self._acc_demand[i]
+            if batch or customer is None:  # Poisson customers: seen when the period closes
+                self._demand_seen[i] = self._acc_demand[i]
 
     def _poisson_customers(self, i: int, customer: CustomerAgent):
         rate = customer.mean_demand()
@@ -563,7 +582,7 @@ class SupplyChainModel(mesa.Model):
         edge.transit -= x
         self._pipeline[j] -= x
         self._pipe_by[j][edge.position] -= x
-        self._acc_received[j] += x
+        self._acc_received[j] += x * edge.kit_share
         if self._track_due:
             due = self._due[j]
             k = math.ceil(self.env.now)
@@ -685,7 +704,7 @@ class SupplyChainModel(mesa.Model):
             )
         self._pipeline[i] += q
         self._pipe_by[i][edge.position] += q
-        self._acc_ordered[i] += q
+        self._acc_ordered[i] += q * edge.kit_share
         edge.ordered += q
         self._acc_order_cost[i] += edge.unit_cost * q + edge.fixed_cost
         if edge.supplier < 0:  # an external source ships what it is asked for
@@ -766,6 +785,10 @@ class SupplyChainModel(mesa.Model):
             rec.append_edges(t, [e.ordered for e in self._edges], [e.transit for e in self._edges])
         for e in self._edges:
             e.ordered = 0.0
+        if self.arrivals == "poisson":  # what Poisson customers asked for, seen next period
+            for i, customer in enumerate(self._customer_list):
+                if customer is not None:
+                    self._demand_seen[i] = self._acc_demand[i]
         zeros = self._zeros
         self._acc_demand[:] = zeros
         self._acc_sales[:] = zeros

@@ -18,7 +18,9 @@ from networks.attributes import ROLES
 __all__ = ["COST_COLUMNS", "EDGE_COLUMNS", "STOCK_COLUMNS", "Recorder"]
 
 #: Per stock point and period. Levels (on_hand, backlog, pipeline) are at the period's
-#: close; flows (demand .. received) are totals over the period; costs are money.
+#: close; flows (demand .. received) are totals over the period; costs are money. At a
+#: manufacturer, ordered, received and pipeline count kits (see SupplyChainModel); the edge
+#: table has what was ordered on each supply edge in the supplier's units.
 STOCK_COLUMNS: tuple[str, ...] = (
     "on_hand",
     "backlog",
@@ -51,7 +53,7 @@ class Recorder:
     """Typed columns of the per-period table of one run.
 
     The table (:meth:`frame`) has one row per period and stock point with columns
-    ``period, node, product, role`` then :data:`STOCK_COLUMNS`, ``inventory_position``
+    ``period, node, product, role, echelon`` then :data:`STOCK_COLUMNS`, ``inventory_position``
     (``on_hand + pipeline - backlog``), ``cost`` (the sum of :data:`COST_COLUMNS`) and
     ``profit`` (``revenue - cost``).
     """
@@ -60,10 +62,12 @@ class Recorder:
         self,
         skus: list[tuple[Any, str]],
         edges: list[tuple[Any, Any, str]],
-        roles: list[str] | None = None,
+        roles: list[str],
+        echelons: list[int],
     ):
         self.skus = list(skus)
-        self.roles = list(roles) if roles is not None else ["retailer"] * len(self.skus)
+        self.roles = list(roles)
+        self.echelons = list(echelons)
         self.edges = list(edges)
         self._period = array("q")
         self._sku = array("q")
@@ -92,19 +96,22 @@ class Recorder:
     def frame(self) -> pd.DataFrame:
         """The per-period stock-point table (see the class docstring)."""
         sku = np.frombuffer(self._sku, dtype=np.int64) if self._sku else np.zeros(0, np.int64)
-        nodes = list(dict.fromkeys(str(n) for n, _ in self.skus))
+        nodes = list(dict.fromkeys(n for n, _ in self.skus))
         products = list(dict.fromkeys(p for _, p in self.skus))
-        node_code = np.array([nodes.index(str(n)) for n, _ in self.skus], dtype=np.int64)
-        product_code = np.array([products.index(p) for _, p in self.skus], dtype=np.int64)
+        node_index = {n: k for k, n in enumerate(nodes)}
+        product_index = {p: k for k, p in enumerate(products)}
+        node_code = np.array([node_index[n] for n, _ in self.skus], dtype=np.int64)
+        product_code = np.array([product_index[p] for _, p in self.skus], dtype=np.int64)
+        role_code = np.array([ROLES.index(r) for r in self.roles], dtype=np.int64)
         table = pd.DataFrame(
             {
                 "period": np.frombuffer(self._period, dtype=np.int64).copy(),
-                "node": pd.Categorical.from_codes(node_code[sku], categories=nodes),
-                "product": pd.Categorical.from_codes(product_code[sku], categories=products),
-                "role": pd.Categorical.from_codes(
-                    np.array([ROLES.index(r) for r in self.roles], dtype=np.int64)[sku],
-                    categories=list(ROLES),
+                "node": pd.Categorical.from_codes(
+                    node_code[sku], categories=[str(n) for n in nodes]
                 ),
+                "product": pd.Categorical.from_codes(product_code[sku], categories=products),
+                "role": pd.Categorical.from_codes(role_code[sku], categories=list(ROLES)),
+                "echelon": np.array(self.echelons, dtype=np.int64)[sku],
             }
         )
         for name, column in zip(STOCK_COLUMNS, self._columns, strict=True):

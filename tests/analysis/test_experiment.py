@@ -153,3 +153,31 @@ def test_a_killed_sweep_resumes_without_losing_points(tmp_path):
         workers=2,
     )
     pd.testing.assert_frame_equal(resumed, fresh, check_dtype=False)
+
+
+def test_each_point_uses_its_own_seed_and_replications(scenario):
+    table = sweep(scenario, {"run.seed": [3, 5], "run.replications": [2]}, workers=1)
+    at3 = table[table["run.seed"] == 3].drop(columns=["point", "run.seed", "run.replications"])
+    at5 = table[table["run.seed"] == 5].drop(columns=["point", "run.seed", "run.replications"])
+    direct3 = replicate(scenario, n=2, seed=3, workers=1).kpis
+    direct5 = replicate(scenario, n=2, seed=5, workers=1).kpis
+    pd.testing.assert_frame_equal(at3.reset_index(drop=True), direct3)
+    pd.testing.assert_frame_equal(at5.reset_index(drop=True), direct5)
+
+
+def test_a_resumed_sweep_labels_points_by_the_new_request(scenario, tmp_path):
+    levels = "roles.retailer.policy.level"
+    sweep(scenario, {levels: [10, 14]}, n=2, workers=1, out=tmp_path)
+    again = sweep(scenario, {levels: [14, 10]}, n=2, workers=1, out=tmp_path)
+    fresh = sweep(scenario, {levels: [14, 10]}, n=2, workers=1)
+    pd.testing.assert_frame_equal(again, fresh)
+    assert again.groupby("point")[levels].first().tolist() == [14, 10]
+
+
+def test_tables_as_swept_values_become_json_labels(scenario):
+    specs = [{"kind": "base_stock", "level": 9}, {"kind": "constant_order", "quantity": 4}]
+    table = sweep(scenario, {"roles.retailer.policy": specs}, n=2, workers=1)
+    assert set(table["roles.retailer.policy"]) == {
+        '{"kind": "base_stock", "level": 9}',
+        '{"kind": "constant_order", "quantity": 4}',
+    }

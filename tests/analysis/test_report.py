@@ -58,3 +58,26 @@ def test_summary_by_hand():
 def test_warmup_past_the_end_is_an_error():
     with pytest.raises(ValueError, match="warmup: 9 leaves no periods"):
         summarize(run(), warmup=9)
+
+
+def test_fill_rate_counts_each_product_on_its_own():
+    # tea: 5 owed from period 0, never refilled; mugs: 5 demanded and served in periods 1-3
+    g = nx.DiGraph(products=["tea", "mugs"])
+    g.add_node("source", role="supplier")
+    g.add_node(
+        "shop",
+        role="retailer",
+        initial_stock={"tea": 0, "mugs": 15},
+        demand={
+            "tea": {"dist": "trace", "values": [5, 0, 0, 0]},
+            "mugs": {"dist": "trace", "values": [0, 5, 5, 5]},
+        },
+    )
+    g.add_edge("source", "shop", lead_time=1)
+    from agents import ConstantOrder
+
+    model = SupplyChainModel(g, ConstantOrder(quantity=0))
+    model.run(4)
+    summary = summarize(model.results())
+    assert summary.loc["shop", "fill_rate"] == pytest.approx(15 / 20)
+    assert summary.loc["network", "fill_rate"] == pytest.approx(15 / 20)

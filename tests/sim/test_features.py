@@ -112,7 +112,11 @@ def test_assembly_consumes_bill_of_materials_up_to_capacity():
     assert plant["on_hand"].tolist() == [0, 3, 6, 9]  # capacity-bound production
     # components held: c1 gains 8 - 6, c2 gains 4 - 3 each producing period
     assert plant["holding_cost"].tolist() == [0, 3 + 3, 6 + 6, 9 + 9]
-    assert plant["received"].tolist() == [0, 12, 12, 12]
+    # flows at a manufacturer count kits; the edge table has the suppliers' units
+    assert plant["received"].tolist() == [0, 4, 4, 4]
+    assert plant["ordered"].tolist() == [4, 4, 4, 4]
+    edges = model.recorder.edge_frame().query("node == 'plant'")
+    assert edges.groupby("supplier")["ordered"].first().to_dict() == {"c1": 8.0, "c2": 4.0}
 
 
 def allocation_network():
@@ -247,3 +251,103 @@ def test_bad_run_lengths_and_missing_table():
     model.run(2)
     with pytest.raises(ValueError, match="record=False"):
         model.results()
+
+
+class Spy:
+    """Records what it sees; orders nothing."""
+
+    def __init__(self):
+        self.demand = []
+
+    def act(self, obs):
+        self.demand.append(obs.demand)
+        return 0.0
+
+
+@pytest.mark.parametrize("decide", ["start", "end"])
+def test_policies_see_poisson_customers_demand_of_the_last_period(decide):
+    g = nx.DiGraph()
+    g.add_node("source", role="supplier")
+    g.add_node("shop", role="retailer", initial_stock=100, demand={"dist": "poisson", "mean": 4})
+    g.add_edge("source", "shop", lead_time=1)
+    spy = Spy()
+    model = SupplyChainModel(g, {"shop": spy}, arrivals="poisson", decide=decide, seed=2)
+    model.run(6)
+    demand = model.results()["demand"].tolist()
+    assert spy.demand == [0.0, *demand[:-1]]
+    assert sum(demand) > 0
+
+
+def test_trace_lead_times_are_used_in_order():
+    g = nx.DiGraph()
+    g.add_node("source", role="supplier")
+    g.add_node("shop", role="retailer", demand=0)
+    values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3]
+    g.add_edge("source", "shop", lead_time={"dist": "trace", "values": values})
+    model = SupplyChainModel(g, {"shop": ConstantOrder(quantity=1)}, log=True)
+    model.run(len(values))
+    assert [due - t for t, _s, _n, _q, due in shipments(model)] == values
+    with pytest.raises(ValueError, match="trace of length 12 is too short"):
+        model.run(1)
+
+
+def test_mesa_step_advances_one_period():
+    model = SupplyChainModel(allocation_network(), BaseStock(level=1))
+    model.step()
+    model.step()
+    assert (model.period, model.steps) == (2, 2)
+    model.run(3)
+    assert (model.period, model.steps) == (5, 5)
+
+
+def test_initial_pipeline_arrives_one_lot_a_period_and_is_not_overtaken():
+    g = nx.DiGraph()
+    g.add_node("source", role="supplier")
+    g.add_node("shop", role="retailer", demand=0)
+    g.add_edge(
+        "source",
+        "shop",
+        lead_time={"dist": "discrete", "values": [1, 5], "probs": [0.5, 0.5]},
+        crossing=False,
+        initial_pipeline=4,
+    )
+    for seed in range(5):
+        model = SupplyChainModel(g, {"shop": ConstantOrder(quantity=1)}, seed=seed, log=True)
+        model.run(8)
+        table = model.results()
+        received = table["received"].tolist()
+        assert received[:2] == [4.0, 4.0] and 4.0 <= received[2] <= 6.0  # + new units due at 2
+        receipts = [t for t, kind, *_ in model.event_log if kind == "receive"]
+        assert receipts == sorted(receipts)
+        first = next(due for t, kind, *_, due in model.event_log if kind == "ship")
+        assert first >= 2  # mean lead time 3: lots at 0, 1, 2; the new shipment comes after
+
+
+def test_results_do_not_depend_on_the_hash_seed(tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, networkx as nx\n"
+        "from agents import BaseStock, EchelonBaseStock\n"
+        "from sim import SupplyChainModel\n"
+        "g = nx.DiGraph(); g.add_node('source', role='supplier')\n"
+        "g.add_node('dc', role='warehouse', holding_cost=1.0); g.add_edge('source', 'dc', lead_time=2)\n"
+        "for k in range(8):\n"
+        "    g.add_node(f'r{k}', role='retailer', demand={'dist': 'normal', 'mean': 4.3, 'std': 1.7})\n"
+        "    g.add_edge('dc', f'r{k}', lead_time=1)\n"
+        "p = {f'r{k}': BaseStock(level=9.5) for k in range(8)}; p['dc'] = EchelonBaseStock(level=120.25)\n"
+        "m = SupplyChainModel(g, p, seed=1); m.run(300)\n"
+        "print(hashlib.sha256(m.results().to_csv().encode()).hexdigest())\n"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**__import__("os").environ, "PYTHONHASHSEED": str(h)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for h in (1, 2, 3, 4)
+    }
+    assert len(digests) == 1
