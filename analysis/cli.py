@@ -11,6 +11,7 @@ import json
 import platform
 import sys
 import time
+from concurrent.futures.process import BrokenProcessPool
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -517,6 +518,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    except BrokenProcessPool:
+        print(
+            "supplysim: error: a worker process died (killed, or out of memory); finished "
+            "sweep points are saved: rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 2
     except (CommandError, ScenarioError, ValueError, OSError) as e:
         if args.verbose:
             raise

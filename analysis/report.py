@@ -44,6 +44,8 @@ def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
         table: the per-period table of one run (``SupplyChainModel.results()``).
         warmup: periods to drop from the start.
     """
+    if "network" in set(table["node"]):
+        raise ValueError("node name 'network' is reserved for the whole network's row; rename it")
     rows = table[table["period"] >= warmup]
     if rows.empty:
         raise ValueError(
@@ -78,7 +80,9 @@ def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
             "ordering_cost": sums["ordering_cost"].mean(),
             "profit_per_period": sums["profit"].mean(),
             "fill_rate": 1 - unmet / demand if demand > 0 else np.nan,
-            "cycle_service_level": float(((sums["backlog"] <= 0) & (sums["lost"] <= 0)).mean()),
+            "cycle_service_level": float(
+                ((sums["backlog"] <= _EPS) & (sums["lost"] <= _EPS)).mean()
+            ),
             "mean_on_hand": sums["on_hand"].mean(),
             "mean_backlog": sums["backlog"].mean(),
             "bullwhip": sums["ordered"].var() / var_demand if var_demand > 0 else np.nan,
@@ -87,6 +91,9 @@ def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
     summary = pd.DataFrame.from_dict(out, orient="index")
     summary.index.name = "node"
     return summary[list(KPI_COLUMNS)]
+
+
+_EPS = 1e-9  # units: float residue of fractional quantities is not a stockout
 
 
 def _unmet(rows: pd.DataFrame) -> float:
@@ -113,7 +120,7 @@ def _network_row(rows: pd.DataFrame, nodes: dict[str, dict[str, float]]) -> dict
     var_demand = retail["demand"].var()
     row.update(
         fill_rate=1 - unmet / demand if demand > 0 else np.nan,
-        cycle_service_level=float(((retail["backlog"] <= 0) & (retail["lost"] <= 0)).mean()),
+        cycle_service_level=float(((retail["backlog"] <= _EPS) & (retail["lost"] <= _EPS)).mean()),
         mean_on_hand=per_period["on_hand"].sum().mean(),
         mean_backlog=retail["backlog"].mean(),
         bullwhip=top.var() / var_demand if var_demand > 0 else np.nan,

@@ -69,7 +69,9 @@ class CustomerAgent(mesa.Agent):
         rng: this agent's own generator (purpose DEMAND), so its draws do not depend on any
             other agent.
 
-    Subclasses that respond to price or recommendations override :meth:`demand_in`.
+    Subclasses that respond to price or recommendations override :meth:`demand_in` (the
+    demand of a period) and :meth:`mean_demand` (with ``arrivals="poisson"`` customers arrive
+    one at a time at that rate).
     """
 
     def __init__(

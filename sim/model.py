@@ -116,7 +116,7 @@ class SupplyChainModel(mesa.Model):
             from ``(node, product)``, to a module; or one module for all. Stateful modules
             (with ``spawn()``) are spawned once per stock point.
         decide: ``"start"`` or ``"end"``: when in the period a periodic-review node orders
-            (see the module docstring).
+            (see the module docstring); continuous review has no such choice.
         review: ``"periodic"`` (at period boundaries) or ``"continuous"``.
         arrivals: ``"batch"`` (each retailer's demand per period arrives at once) or
             ``"poisson"`` (customers arrive one unit at a time as a Poisson process whose rate
@@ -418,10 +418,15 @@ class SupplyChainModel(mesa.Model):
 
     def _step_end(self, t: int) -> None:
         batch = self.arrivals == "batch"
+        # Under continuous review a node decides when its inventory position changes (here:
+        # this period's batch of customer demand; orders reaching it are handled on arrival),
+        # and once at the start.
+        periodic = self.review == "periodic" or t == 0
         for i in self._downstream_first:
             customer = self._customer_list[i]
             if self._manufacturer[i]:
                 self._produce(i)
+            d = 0.0
             if customer is not None and batch:
                 d = customer.demand_in(t)
                 self._acc_demand[i] += d
@@ -429,7 +434,8 @@ class SupplyChainModel(mesa.Model):
             self._serve(i)
             if batch or customer is None:  # Poisson customers: seen when the period closes
                 self._demand_seen[i] = self._acc_demand[i]
-            self._review(i, t)
+            if periodic or d > 0:
+                self._review(i, t)
 
     def _step_start(self, t: int) -> None:
         for i in self._downstream_first:
@@ -522,7 +528,7 @@ class SupplyChainModel(mesa.Model):
             shares = [stock * q / total for q in owed]
             if float(stock).is_integer() and all(float(q).is_integer() for q in owed):
                 shares = _largest_remainder(shares, int(stock))
-        self._on_hand[i] = stock - sum(shares)
+        self._on_hand[i] = max(0.0, stock - sum(shares))  # no float residue below zero
         for entry, x in zip(list(queue), shares, strict=True):
             if x > 0:
                 self._deliver(i, entry, x)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -181,3 +182,35 @@ def test_tables_as_swept_values_become_json_labels(scenario):
         '{"kind": "base_stock", "level": 9}',
         '{"kind": "constant_order", "quantity": 4}',
     }
+
+
+def test_a_killed_worker_is_reported_and_the_sweep_resumes(tmp_path):
+    scenario_file = tmp_path / "s.toml"
+    scenario_file.write_text(TEXT.replace("periods = 120", "periods = 20000"))
+    out = tmp_path / "sweep"
+    command = [sys.executable, "-m", "analysis.cli", "sweep", str(scenario_file), "--workers", "2",
+               "--grid", "roles.retailer.policy.level=8,9,10,11,12,13,14,15", "--out", str(out)]  # fmt: skip
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((out / "points").glob("*.parquet")):
+        time.sleep(0.05)
+    workers = [
+        pid
+        for pid in children.read_text().split()
+        if "analysis.cli" in Path(f"/proc/{pid}/cmdline").read_text()  # not the resource tracker
+    ]
+    assert workers, "the sweep should run in worker processes"
+    os.kill(int(workers[0]), signal.SIGKILL)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 2
+    assert "a worker process died" in stderr and "rerun the same command to resume" in stderr
+    assert "Traceback" not in stderr
+    kept = {p: p.stat().st_mtime_ns for p in (out / "points").glob("*.parquet")}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert all(p.stat().st_mtime_ns == t for p, t in kept.items())
+    assert pd.read_parquet(out / "results.parquet")["point"].nunique() == 8
