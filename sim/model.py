@@ -165,7 +165,7 @@ class SupplyChainModel(mesa.Model):
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ValueError(f"seed: must be an integer >= 0, got {seed!r}")
         validate(graph)
-        super().__init__(seed=seed)
+        super().__init__(rng=stream(seed, Purpose.MESA))  # its own stream, not the run's root
         self.graph = graph
         self.seed_value = seed
         self.decide = decide

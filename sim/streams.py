@@ -24,6 +24,7 @@ class Purpose(IntEnum):
     LEAD_TIME = 2
     ARRIVALS = 3
     POLICY = 4
+    MESA = 5  # the model's own model.rng / model.random (Mesa's agent shuffles)
 
 
 def _key(name: object) -> int:
