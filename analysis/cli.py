@@ -244,9 +244,11 @@ def cmd_run(args: argparse.Namespace) -> None:
     write_text(out / "manifest.json", manifest(scenario, args, seconds=round(elapsed, 3)))
     figures = draw_run(out, scenario.warmup)
     print(f"{scenario.name}: {scenario.description}")
+    n = scenario.replications
+    shown = "mean ± 95% CI half-width" if n > 1 else "one replication: no confidence intervals"
     print(
-        f"{scenario.replications} replications × {scenario.periods} periods (warm-up "
-        f"{scenario.warmup}), seed {scenario.seed}, {elapsed:.2f} s; mean ± 95% CI half-width\n"
+        f"{n} replication{'s' * (n > 1)} × {scenario.periods} periods (warm-up "
+        f"{scenario.warmup}), seed {scenario.seed}, {elapsed:.2f} s; {shown}\n"
     )
     print(format_summary(stats))
     print(
