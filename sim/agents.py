@@ -53,8 +53,9 @@ class StockingAgent(mesa.Agent):
         return self.model._backlog[self._sku(product)]
 
     def pipeline(self, product: str | None = None) -> float:
-        """Ordered and not yet received, units."""
-        return self.model._pipeline[self._sku(product)]
+        """Ordered and not yet received, units (kits at a manufacturer, as observed)."""
+        i = self._sku(product)
+        return self.model.observe(i, self.model.period).pipeline
 
 
 class CustomerAgent(mesa.Agent):

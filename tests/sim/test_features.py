@@ -351,3 +351,17 @@ def test_results_do_not_depend_on_the_hash_seed(tmp_path):
         for h in (1, 2, 3, 4)
     }
     assert len(digests) == 1
+
+
+def test_agents_are_mesa_agents_reading_the_engine_state():
+    import mesa
+
+    from networks import assembly
+
+    model = SupplyChainModel(assembly(2, bom=[2, 1], demand=0), ConstantOrder(quantity=3))
+    model.run(1)
+    plant = model.stocking_agents["manufacturer"]
+    assert isinstance(plant, mesa.Agent) and plant in model.agents
+    # ordered 3 kits (6 + 3 components); the retailer's 3 units are owed
+    assert (plant.pipeline(), plant.on_hand(), plant.backlog()) == (3.0, 0.0, 3.0)
+    assert len(model.agents) == len(model.stocking_agents) + 1  # one customer agent
