@@ -532,6 +532,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"supplysim: error: {e}", file=sys.stderr)
         return 2
+    except Exception as e:  # a bug rather than bad input: still one line, unless --verbose
+        if args.verbose:
+            raise
+        print(f"supplysim: error: {type(e).__name__}: {e} (--verbose shows where)", file=sys.stderr)
+        return 1
     return 0
 
 
