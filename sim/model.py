@@ -20,10 +20,12 @@ Periodic review, ``decide="end"`` (Snyder & Shen; stockpyl)::
         ─► close at t+1: costs on ending stock
 
 A shipment sent at ``t`` with lead time ``L`` arrives at ``t + L`` (start of period ``t + L``
-for integer ``L``). Continuous review (``review="continuous"``) consults a node's policy
-after every change of its inventory position (each customer arrival or order served);
-then holding and backlog costs are charged on the time-weighted average level over the
-period (inventory is a level), as they are whenever customers arrive one by one
+for integer ``L``). Goods that arrive within a period (non-integer lead times) count as on
+hand at its close and serve the next period's demand. Continuous review
+(``review="continuous"``) consults a node's policy once at the start and then whenever its
+inventory position changes (customer demand arrives, or an order reaches it); holding and
+backlog costs are then charged on the time-weighted average level over the period
+(inventory is a level), as they are whenever customers arrive one by one
 (``arrivals="poisson"``).
 """
 
