@@ -627,15 +627,13 @@ class SupplyChainModel(mesa.Model):
         """The observation of stock point ``i`` in period ``t``."""
         node, product = self.sku_names[i]
         on_hand, backlog = self._on_hand[i], self._backlog[i]
-        pipeline = self._pipeline[i] if self._components[i] is None else self._kits_on_order(i)
+        pipeline = self._pipeline_of(i)
         echelon = arrivals = None
         wants = self._observes[i]
         if wants:
             if "echelon_inventory_position" in wants:
                 echelon = sum(
-                    self._on_hand[k]
-                    + (self._pipeline[k] if self._components[k] is None else self._kits_on_order(k))
-                    - self._backlog[k]
+                    self._on_hand[k] + self._pipeline_of(k) - self._backlog[k]
                     for k in self._descendants[i]
                 )
             if "arrivals" in wants:
@@ -657,9 +655,11 @@ class SupplyChainModel(mesa.Model):
             arrivals,
         )
 
-    def _kits_on_order(self, i: int) -> float:
-        """A manufacturer's pipeline in product units: the kits that the components it holds
-        and has on order would make."""
+    def _pipeline_of(self, i: int) -> float:
+        """The pipeline stock point ``i`` decides on: ordered and not received, except at a
+        manufacturer, where it counts the kits that the components held and on order make."""
+        if self._components[i] is None:
+            return self._pipeline[i]
         return min(
             (held + on_order) / e.bom
             for e, held, on_order in zip(
@@ -755,18 +755,13 @@ class SupplyChainModel(mesa.Model):
             on_hand_level, backlog_level = self._on_hand, self._backlog
         rec = self.recorder
         if rec is not None:
-            held = on_hand_level
+            held, pipeline = on_hand_level, self._pipeline
             if self._has_components:
                 held = [
                     x + (sum(c) if c is not None else 0.0)
                     for x, c in zip(on_hand_level, self._components, strict=True)
                 ]
-            pipeline = self._pipeline
-            if self._has_components:
-                pipeline = [
-                    self._pipeline[i] if c is None else self._kits_on_order(i)
-                    for i, c in enumerate(self._components)
-                ]
+                pipeline = [self._pipeline_of(i) for i in range(len(pipeline))]
             transit = self._zeros
             if self.charge_in_transit:
                 transit = [0.0] * len(self._zeros)
@@ -791,7 +786,7 @@ class SupplyChainModel(mesa.Model):
                 [p * x for p, x in zip(self._price, self._acc_sales, strict=True)],
             )
             rec.append_edges(t, [e.ordered for e in self._edges], [e.transit for e in self._edges])
-        for e in self._edges:
+        for e in self._edges:  # the only per-period edge counter
             e.ordered = 0.0
         if self.arrivals == "poisson":  # what Poisson customers asked for, seen next period
             for i, customer in enumerate(self._customer_list):
