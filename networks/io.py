@@ -282,6 +282,19 @@ def _read_text(path: Path) -> str:
         raise NetworkFileError(f"{path}: byte {err.start}: not UTF-8 text") from None
 
 
+def _read_json_object(path: Path, expected: str) -> dict[str, Any]:
+    """The JSON object in ``path``; errors name the file, line and column, or ``expected``."""
+    try:
+        data = json.loads(_read_text(path))
+    except json.JSONDecodeError as err:
+        raise NetworkFileError(
+            f"{path}: line {err.lineno} column {err.colno}: not valid JSON ({err.msg})"
+        ) from None
+    if not isinstance(data, dict):
+        raise NetworkFileError(f"{path}: expected a JSON object {expected}")
+    return data
+
+
 # ---------------------------------------------------------------------------- GraphML
 def write_graphml(graph: nx.DiGraph, path: PathLike) -> None:
     """Write ``graph`` as GraphML (mappings and lists as JSON text; see the module docs).
@@ -457,14 +470,7 @@ def read_json(path: PathLike) -> nx.DiGraph:
             message names the file and the line, or the missing field).
     """
     path = Path(path)
-    try:
-        data = json.loads(_read_text(path))
-    except json.JSONDecodeError as err:
-        raise NetworkFileError(
-            f"{path}: line {err.lineno} column {err.colno}: not valid JSON ({err.msg})"
-        ) from None
-    if not isinstance(data, dict):
-        raise NetworkFileError(f"{path}: expected a JSON object with 'nodes' and 'edges'")
+    data = _read_json_object(path, "with 'nodes' and 'edges'")
     for field in ("nodes", "edges"):
         if not isinstance(data.get(field), list):
             raise NetworkFileError(f"{path}: field {field!r}: missing or not a list")
@@ -615,15 +621,7 @@ def read_csv(path: PathLike) -> nx.DiGraph:
     edges_path, nodes_path, graph_path = csv_paths(path)
     graph = nx.DiGraph()
     if graph_path.exists():
-        try:
-            gdata = json.loads(_read_text(graph_path))
-        except json.JSONDecodeError as err:
-            raise NetworkFileError(
-                f"{graph_path}: line {err.lineno} column {err.colno}: not valid JSON ({err.msg})"
-            ) from None
-        if not isinstance(gdata, dict):
-            raise NetworkFileError(f"{graph_path}: expected a JSON object of graph attributes")
-        graph.graph.update(gdata)
+        graph.graph.update(_read_json_object(graph_path, "of graph attributes"))
     if nodes_path.exists():
         for line, (node,), attrs in _read_table(nodes_path, ("node",)):
             if node in graph:
