@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from .scenario import Scenario, ScenarioError, load
+from .scenario import Scenario, ScenarioError, did_you_mean, load
 
 __all__ = ["LIBRARY", "builtin_names", "describe", "resolve"]
 
@@ -35,8 +35,7 @@ def resolve(name_or_path: str | Path) -> Scenario:
     builtin = LIBRARY / f"{name_or_path}.toml"
     if builtin.exists():
         return load(builtin)
-    import difflib
-
-    close = difflib.get_close_matches(str(name_or_path), builtin_names(), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else f"; built-in: {', '.join(builtin_names())}"
-    raise ScenarioError(f"{name_or_path}: neither a scenario file nor a built-in scenario{hint}")
+    raise ScenarioError(
+        f"{name_or_path}: neither a scenario file nor a built-in scenario"
+        f"{did_you_mean(str(name_or_path), builtin_names())}"
+    )

@@ -76,6 +76,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "build_policy",
+    "did_you_mean",
     "format_path",
     "load",
     "parse_path",
@@ -172,7 +173,8 @@ def format_path(keys: tuple[str, ...] | list[str]) -> str:
     return out
 
 
-def _did_you_mean(key: str, known) -> str:
+def did_you_mean(key: str, known) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``known``, else ``"; known: ..."``."""
     close = difflib.get_close_matches(str(key), [str(k) for k in known], n=1, cutoff=0.6)
     if close:
         return f"; did you mean {close[0]!r}?"
@@ -183,7 +185,7 @@ def _check_keys(table: Mapping, known, path: tuple[str, ...]) -> None:
     for key in table:
         if key not in known:
             raise ScenarioError(
-                f"{format_path((*path, key))}: unknown key{_did_you_mean(key, known)}"
+                f"{format_path((*path, key))}: unknown key{did_you_mean(key, known)}"
             )
 
 
@@ -216,7 +218,7 @@ def build_policy(spec: Any, path: tuple[str, ...], folder: Path | None = None) -
         cls = agents.REGISTRY[kind]
     else:
         raise ScenarioError(
-            f"{where}.kind: unknown policy {kind!r}{_did_you_mean(kind, list(agents.REGISTRY))}"
+            f"{where}.kind: unknown policy {kind!r}{did_you_mean(kind, list(agents.REGISTRY))}"
         )
     accepted = _parameters(cls)
     if accepted is not None:
@@ -224,7 +226,7 @@ def build_policy(spec: Any, path: tuple[str, ...], folder: Path | None = None) -
             if key not in accepted:
                 raise ScenarioError(
                     f"{format_path((*path, key))}: unknown parameter of {cls.__name__}"
-                    f"{_did_you_mean(key, accepted)}"
+                    f"{did_you_mean(key, accepted)}"
                 )
     try:
         policy = cls(**params)
@@ -260,7 +262,7 @@ def _import_class(text: str, where: str, folder: Path | None) -> type:
     except AttributeError:
         names = [n for n in dir(module) if not n.startswith("_")]
         raise ScenarioError(
-            f"{where}: module {module_name!r} has no {attr!r}{_did_you_mean(attr, names)}"
+            f"{where}: module {module_name!r} has no {attr!r}{did_you_mean(attr, names)}"
         ) from None
 
 
@@ -373,7 +375,7 @@ class Scenario:
         for role, table in roles.items():
             if role not in ROLES:
                 raise ScenarioError(
-                    f"{format_path(('roles', role))}: unknown role{_did_you_mean(role, ROLES)}"
+                    f"{format_path(('roles', role))}: unknown role{did_you_mean(role, ROLES)}"
                 )
             if not isinstance(table, Mapping):
                 raise ScenarioError(f"{format_path(('roles', role))}: must be a table")
@@ -409,7 +411,7 @@ class Scenario:
             if edge_name not in edge_names:
                 raise ScenarioError(
                     f"{format_path(path)}: no such edge (write 'supplier->customer')"
-                    f"{_did_you_mean(edge_name, list(edge_names))}"
+                    f"{did_you_mean(edge_name, list(edge_names))}"
                 )
             if not isinstance(table, Mapping):
                 raise ScenarioError(f"{format_path(path)}: must be a table of edge attributes")
@@ -427,7 +429,7 @@ class Scenario:
         name = spec["builder"]
         if name not in BUILDERS:
             raise ScenarioError(
-                f"network.builder: unknown builder {name!r}{_did_you_mean(name, list(BUILDERS))}"
+                f"network.builder: unknown builder {name!r}{did_you_mean(name, list(BUILDERS))}"
             )
         builder = BUILDERS[name]
         args = _table(spec, "args", ("network",))
@@ -436,7 +438,7 @@ class Scenario:
             if key not in accepted:
                 raise ScenarioError(
                     f"{format_path(('network', 'args', key))}: not an argument of networks.{name}"
-                    f"{_did_you_mean(key, accepted)}"
+                    f"{did_you_mean(key, accepted)}"
                 )
         try:
             return builder(**copy.deepcopy(dict(args)))
@@ -480,7 +482,7 @@ class Scenario:
     def _node(names: Mapping[str, Any], name: str, path: tuple[str, ...]) -> Any:
         if name not in names:
             raise ScenarioError(
-                f"{format_path(path)}: no such node{_did_you_mean(name, list(names))}"
+                f"{format_path(path)}: no such node{did_you_mean(name, list(names))}"
             )
         return names[name]
 
