@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -156,11 +159,22 @@ def scenario_from(args: argparse.Namespace) -> Scenario:
     return scenario.with_overrides(overrides) if overrides else scenario
 
 
-def progress_bar(total: int, label: str):
+@contextmanager
+def pool(args: argparse.Namespace, total: int, label: str) -> Iterator[dict[str, Any]]:
+    """The back-end options of the command line, with a progress bar over ``total`` runs."""
     from tqdm import tqdm
 
     # disable=None: drawn on a terminal, silent when stderr is a file or a pipe
-    return tqdm(total=total, desc=label, unit="run", file=sys.stderr, leave=False, disable=None)
+    bar = tqdm(total=total, desc=label, unit="run", file=sys.stderr, leave=False, disable=None)
+    try:
+        yield {
+            "backend": args.backend,
+            "workers": args.workers,
+            "ray_address": args.ray_address,
+            "progress": bar.update,
+        }
+    finally:
+        bar.close()
 
 
 # ---------------------------------------------------------------------- commands
@@ -206,19 +220,9 @@ def format_summary(stats: dict[str, dict[str, dict[str, float]]]) -> str:
 def cmd_run(args: argparse.Namespace) -> None:
     scenario = scenario_from(args)
     out = Path(args.out or f"runs/{scenario.name}")
-    bar = progress_bar(scenario.replications, scenario.name)
     start = time.perf_counter()
-    try:
-        result = replicate(
-            scenario,
-            backend=args.backend,
-            workers=args.workers,
-            keep_periods=True,
-            ray_address=args.ray_address,
-            progress=bar.update,
-        )
-    finally:
-        bar.close()
+    with pool(args, scenario.replications, scenario.name) as options:
+        result = replicate(scenario, keep_periods=True, **options)
     elapsed = time.perf_counter() - start
     stats = summary_statistics(result.kpis)
     write_text(
@@ -298,23 +302,10 @@ def cmd_sweep(args: argparse.Namespace) -> None:
         if not grid[path]:
             raise CommandError(f"--grid {text!r}: give at least one value")
     out = Path(args.out or f"runs/{scenario.name}-sweep")
-    points = 1
-    for values in grid.values():
-        points *= len(values)
-    bar = progress_bar(points * scenario.replications, f"{scenario.name} sweep")
+    points = math.prod(len(values) for values in grid.values())
     start = time.perf_counter()
-    try:
-        results = sweep(
-            scenario,
-            grid,
-            out=out,
-            backend=args.backend,
-            workers=args.workers,
-            ray_address=args.ray_address,
-            progress=bar.update,
-        )
-    finally:
-        bar.close()
+    with pool(args, points * scenario.replications, f"{scenario.name} sweep") as options:
+        results = sweep(scenario, grid, out=out, **options)
     elapsed = time.perf_counter() - start
     write_parquet(results, out / "results.parquet")
     write_text(out / "results.csv", results.to_csv(index=False))
@@ -360,18 +351,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
             chosen[node.strip()] = policy_spec(spec, f"--policy {text!r}")
         sets[text] = chosen
     out = Path(args.out or f"runs/{scenario.name}-compare")
-    bar = progress_bar(len(sets) * scenario.replications, f"{scenario.name} compare")
-    try:
-        table, diffs = compare(
-            scenario,
-            sets,
-            backend=args.backend,
-            workers=args.workers,
-            ray_address=args.ray_address,
-            progress=bar.update,
-        )
-    finally:
-        bar.close()
+    with pool(args, len(sets) * scenario.replications, f"{scenario.name} compare") as options:
+        table, diffs = compare(scenario, sets, **options)
     write_parquet(table, out / "results.parquet")
     write_text(out / "differences.csv", diffs.to_csv(index=False))
     write_text(out / "manifest.json", manifest(scenario, args, policies=list(sets)))
