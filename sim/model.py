@@ -336,6 +336,7 @@ class SupplyChainModel(mesa.Model):
             self._customers[i] = CustomerAgent(self, n, p, dist, rng)
         self._customer_list = [self._customers.get(i) for i in range(n_sku)]
         self._time_weighted = self.review == "continuous" or self.arrivals == "poisson"
+        self._batch = self.arrivals == "batch"
         self._arrivals: dict[float, list[tuple[_Edge, float]]] = {}
         for e, lot, k in self._initial_pipeline:  # received at the start of period k
             self._pipeline[e.target] += lot
@@ -419,41 +420,35 @@ class SupplyChainModel(mesa.Model):
         self.steps = t + 1  # periods done (Mesa's step() wrapper counts too: assign, not add)
 
     def _step_end(self, t: int) -> None:
-        batch = self.arrivals == "batch"
         # Under continuous review a node decides when its inventory position changes (here:
         # this period's batch of customer demand; orders reaching it are handled on arrival),
         # and once at the start.
         periodic = self.review == "periodic" or t == 0
         for i in self._downstream_first:
-            customer = self._customer_list[i]
-            if self._manufacturer[i]:
-                self._produce(i)
-            d = 0.0
-            if customer is not None and batch:
-                d = customer.demand_in(t)
-                self._acc_demand[i] += d
-                self._customer_demand(i, d)
-            self._serve(i)
-            if batch or customer is None:  # Poisson customers: seen when the period closes
-                self._demand_seen[i] = self._acc_demand[i]
-            if periodic or d > 0:
+            if self._serve_period(i, t) > 0 or periodic:
                 self._review(i, t)
 
     def _step_start(self, t: int) -> None:
         for i in self._downstream_first:
             self._review(i, t)
-        batch = self.arrivals == "batch"
         for i in self._upstream_first:
-            if self._manufacturer[i]:
-                self._produce(i)
-            customer = self._customer_list[i]
-            if customer is not None and batch:
-                d = customer.demand_in(t)
-                self._acc_demand[i] += d
-                self._customer_demand(i, d)
-            self._serve(i)
-            if batch or customer is None:  # Poisson customers: seen when the period closes
-                self._demand_seen[i] = self._acc_demand[i]
+            self._serve_period(i, t)
+
+    def _serve_period(self, i: int, t: int) -> float:
+        """Produce, take this period's batch of customer demand, and serve what ``i`` owes;
+        returns that customer demand."""
+        if self._manufacturer[i]:
+            self._produce(i)
+        customer = self._customer_list[i]
+        d = 0.0
+        if customer is not None and self._batch:
+            d = customer.demand_in(t)
+            self._acc_demand[i] += d
+            self._customer_demand(i, d)
+        self._serve(i)
+        if self._batch or customer is None:  # Poisson customers: seen when the period closes
+            self._demand_seen[i] = self._acc_demand[i]
+        return d
 
     def _poisson_customers(self, i: int, customer: CustomerAgent):
         rate = customer.mean_demand()
