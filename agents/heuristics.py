@@ -21,10 +21,12 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
+
 from . import _checks
 
 if TYPE_CHECKING:  # sim is imported only for type hints: agents needs no engine
-    from sim.policy import InventoryObservation
+    from sim.policy import InventoryObservation, ObservationBatch
 
 __all__ = [
     "RQ",
@@ -61,6 +63,9 @@ class BaseStock:
     def act(self, obs: InventoryObservation) -> float:
         return float(max(self.level - obs.inventory_position, 0.0))
 
+    def act_batch(self, obs: ObservationBatch) -> np.ndarray:
+        return np.maximum(self.level - obs.inventory_position, 0.0)
+
 
 @dataclass(frozen=True, kw_only=True)
 class EchelonBaseStock:
@@ -93,6 +98,9 @@ class EchelonBaseStock:
                 "None; the engine fills it only for modules whose `observes` lists it"
             )
         return float(max(self.level - echelon, 0.0))
+
+    def act_batch(self, obs: ObservationBatch) -> np.ndarray:
+        return np.maximum(self.level - obs.echelon_inventory_position, 0.0)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,9 +2,17 @@
 
 from .agents import CustomerAgent, StockingAgent
 from .model import SupplyChainModel
-from .policy import OPTIONAL_FIELDS, Action, InventoryObservation, Policy, StatefulPolicy
+from .policy import (
+    OPTIONAL_FIELDS,
+    Action,
+    InventoryObservation,
+    ObservationBatch,
+    Policy,
+    StatefulPolicy,
+)
 from .recorder import COST_COLUMNS, EDGE_COLUMNS, STOCK_COLUMNS, Recorder
 from .streams import Purpose, stream
+from .vector import VectorizedSupplyChainModel
 
 __all__ = [
     "COST_COLUMNS",
@@ -14,11 +22,13 @@ __all__ = [
     "Action",
     "CustomerAgent",
     "InventoryObservation",
+    "ObservationBatch",
     "Policy",
     "Purpose",
     "Recorder",
     "StatefulPolicy",
     "StockingAgent",
     "SupplyChainModel",
+    "VectorizedSupplyChainModel",
     "stream",
 ]

@@ -95,12 +95,20 @@ class CustomerAgent(mesa.Agent):
         """Customer demand in ``period`` (units). Periods are asked for in increasing order."""
         offset = period - self._block_start
         if offset >= len(self._block):
+            self.demand_block(period)
+            offset = 0
+        return self._block[offset]
+
+    def demand_block(self, period: int) -> tuple[int, list[float]]:
+        """The drawn demand from ``period`` on: ``(first period of the block, its values)``,
+        drawing the next block when ``period`` is past the current one."""
+        if period - self._block_start >= len(self._block):
             n = min(_BLOCK, max(16, 2 * len(self._block)))  # doubling: short runs draw little
             if isinstance(self.distribution, Trace):  # draw what the trace has, error past it
                 n = max(1, min(_BLOCK, len(self.distribution.values) - period))
             self._block = self.distribution.draw(self.demand_rng, period, n).tolist()
-            self._block_start, offset = period, 0
-        return self._block[offset]
+            self._block_start = period
+        return self._block_start, self._block
 
     def mean_demand(self) -> float:
         """Expected demand per period (units)."""

@@ -19,6 +19,11 @@ Periodic review, ``decide="end"`` (Snyder & Shen; stockpyl)::
               (an order with order lead time 0 reaches its supplier this period)
         ─► close at t+1: costs on ending stock
 
+"Downstream → upstream" is echelon by echelon from the customers up (a node's echelon is
+one above its highest customer's), peers in the graph's node order; "upstream →
+downstream" takes the echelons the other way, peers in the same order.
+:class:`~sim.vector.VectorizedSupplyChainModel` steps whole echelons in this order.
+
 A shipment sent at ``t`` with lead time ``L`` arrives at ``t + L`` (start of period ``t + L``
 for integer ``L``). Goods that arrive within a period (non-integer lead times) count as on
 hand at its close and serve the next period's demand. Continuous review
@@ -205,11 +210,16 @@ class SupplyChainModel(mesa.Model):
         downstream_first = list(
             nx.lexicographical_topological_sort(g.reverse(copy=False), key=position.get)
         )
-        order = [n for n in downstream_first if n in is_stocking]
         # echelon: 0 without customers, else one above the highest customer
         self.echelons: dict[Any, int] = {}
         for n in downstream_first:
             self.echelons[n] = 1 + max((self.echelons[c] for c in g.successors(n)), default=-1)
+        # Stock points are processed echelon by echelon (nodes of one echelon never supply
+        # each other), peers in insertion order: the order VectorizedSupplyChainModel steps in.
+        order = sorted(
+            (n for n in downstream_first if n in is_stocking),
+            key=lambda n: (self.echelons[n], position[n]),
+        )
         self.sku_index: dict[tuple[Any, str], int] = {}
         self.sku_names: list[tuple[Any, str]] = []
         for n in order:
@@ -218,7 +228,10 @@ class SupplyChainModel(mesa.Model):
                 self.sku_names.append((n, p))
         n_sku = len(self.sku_names)
         self._downstream_first = list(range(n_sku))
-        self._upstream_first = self._downstream_first[::-1]
+        # upstream echelons first, peers still in node order
+        self._upstream_first = sorted(
+            range(n_sku), key=lambda i: (-self.echelons[self.sku_names[i][0]], i)
+        )
 
         def per_sku(attr: str) -> list:
             return [node_value(g, n, attr, p) for n, p in self.sku_names]
@@ -391,10 +404,13 @@ class SupplyChainModel(mesa.Model):
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self.env.run(until=self.period + periods)
+            self._advance(periods)
         finally:
             if collecting:
                 gc.enable()
+
+    def _advance(self, periods: int) -> None:
+        self.env.run(until=self.period + periods)
 
     def step(self) -> None:
         """Simulate one period (Mesa's ``step``)."""
@@ -663,15 +679,9 @@ class SupplyChainModel(mesa.Model):
         )
 
     def _review(self, i: int, t: int) -> None:
-        action = self._policy[i].act(self.observe(i, t))
+        action = self._action(i, t)
         suppliers = self._suppliers[i]
-        try:
-            action = float(action)
-        except (TypeError, ValueError):
-            pass
-        else:
-            if not 0 <= action < math.inf:
-                self._bad_action(i, action)
+        if isinstance(action, float):
             if action == 0:
                 return
             if self._manufacturer[i]:
@@ -680,15 +690,30 @@ class SupplyChainModel(mesa.Model):
             else:
                 self._order(suppliers[0], action)
             return
+        for e, q in zip(suppliers, action, strict=True):
+            if q > 0:
+                self._order(e, q)
+
+    def _action(self, i: int, t: int) -> float | list[float]:
+        """Consult ``i``'s decision module: a quantity, or a list of one per supplier."""
+        action = self._policy[i].act(self.observe(i, t))
+        try:
+            action = float(action)
+        except (TypeError, ValueError):
+            pass
+        else:
+            if not 0 <= action < math.inf:
+                self._bad_action(i, action)
+            return action
         try:
             quantities = [float(q) for q in action]
         except (TypeError, ValueError):
             self._bad_action(i, action)
-        if len(quantities) != len(suppliers) or any(not 0 <= q < math.inf for q in quantities):
+        if len(quantities) != len(self._suppliers[i]) or any(
+            not 0 <= q < math.inf for q in quantities
+        ):
             self._bad_action(i, action)
-        for e, q in zip(suppliers, quantities, strict=True):
-            if q > 0:
-                self._order(e, q)
+        return quantities
 
     def _bad_action(self, i: int, action: Any) -> None:
         node, product = self.sku_names[i]

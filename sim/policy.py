@@ -14,6 +14,11 @@ The action is the quantity to order this period, in units of stock:
 * a sequence of numbers, one per supplier in ``obs.suppliers`` order (multi-sourcing).
 
 Negative and non-finite quantities are rejected by the model with an error naming the node.
+
+A module may also offer ``act_batch(obs: ObservationBatch) -> array``: one quantity per stock
+point for all the stock points of one echelon that share the module, computed at once.
+:class:`~sim.vector.VectorizedSupplyChainModel` uses it when it exists (and ``act`` one
+stock point at a time when it does not); it must agree with ``act``.
 """
 
 from __future__ import annotations
@@ -23,7 +28,14 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["OPTIONAL_FIELDS", "Action", "InventoryObservation", "Policy", "StatefulPolicy"]
+__all__ = [
+    "OPTIONAL_FIELDS",
+    "Action",
+    "InventoryObservation",
+    "ObservationBatch",
+    "Policy",
+    "StatefulPolicy",
+]
 
 Action = float | Sequence[float]
 
@@ -87,6 +99,25 @@ class InventoryObservation(NamedTuple):
             ],
             dtype=np.float32,
         )
+
+
+class ObservationBatch(NamedTuple):
+    """The observations of several stock points at once, for ``act_batch``: the numeric
+    fields of :class:`InventoryObservation` as float64 arrays, one entry per stock point.
+
+    ``echelon_inventory_position`` is filled only for modules whose ``observes`` lists it;
+    ``arrivals`` is not offered (a module that needs it decides one stock point at a time).
+    """
+
+    period: int
+    nodes: list[str]
+    products: list[str]
+    on_hand: np.ndarray
+    backlog: np.ndarray
+    pipeline: np.ndarray
+    inventory_position: np.ndarray
+    demand: np.ndarray
+    echelon_inventory_position: np.ndarray | None = None
 
 
 @runtime_checkable

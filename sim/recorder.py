@@ -78,20 +78,25 @@ class Recorder:
         self._sku_ids = array("q", range(len(self.skus)))
         self._edge_ids = array("q", range(len(self.edges)))
 
-    def append_period(self, period: int, *columns: list[float]) -> None:
-        """Append one period: one list per :data:`STOCK_COLUMNS` entry, one value per stock
-        point in the recorder's stock-point order."""
+    def append_period(self, period: int, *columns: list[float] | np.ndarray) -> None:
+        """Append one period: one list (or float64 array) per :data:`STOCK_COLUMNS` entry,
+        one value per stock point in the recorder's stock-point order."""
         self._period.extend([period] * len(self.skus))
         self._sku.extend(self._sku_ids)
         for column, values in zip(self._columns, columns, strict=True):
-            column.extend(values)
+            _extend(column, values)
 
-    def append_edges(self, period: int, ordered: list[float], in_transit: list[float]) -> None:
+    def append_edges(
+        self,
+        period: int,
+        ordered: list[float] | np.ndarray,
+        in_transit: list[float] | np.ndarray,
+    ) -> None:
         """Append one period of edge values, one per edge in the recorder's edge order."""
         self._edge_period.extend([period] * len(self.edges))
         self._edge.extend(self._edge_ids)
-        self._edge_columns[0].extend(ordered)
-        self._edge_columns[1].extend(in_transit)
+        _extend(self._edge_columns[0], ordered)
+        _extend(self._edge_columns[1], in_transit)
 
     def frame(self) -> pd.DataFrame:
         """The per-period stock-point table (see the class docstring)."""
@@ -150,3 +155,10 @@ class Recorder:
             for c in COST_COLUMNS
         )
         return total / (last + 1 - warmup)
+
+
+def _extend(column: array, values: list[float] | np.ndarray) -> None:
+    if isinstance(values, np.ndarray):  # a float64 array: one copy, not one box per value
+        column.frombytes(values.tobytes())
+    else:
+        column.extend(values)

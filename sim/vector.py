@@ -1,0 +1,645 @@
+"""The periodic-review model stepped one echelon at a time over numpy arrays.
+
+:class:`VectorizedSupplyChainModel` simulates exactly what :class:`~sim.model.SupplyChainModel`
+does with ``review="periodic"``, ``arrivals="batch"`` and ``allocation="fifo"`` (same seeds,
+same draws, same table; checked against it in the tests), but it keeps the state of all
+stock points and edges in arrays and does each step for a whole echelon at once. Stock
+points of one echelon never supply each other, so serving, deciding and ordering within an
+echelon are independent, and both engines process echelons downstream first, peers in the
+graph's node order.
+
+Use it for large networks: a period costs a few dozen array operations per echelon plus
+work proportional to the network, so time per period grows less than linearly with the
+number of nodes (``benchmarks/engine.py``), where the event engine pays Python work per
+node and per shipment. For a few dozen nodes the event engine is faster. Decision modules
+with ``act_batch`` (see :mod:`sim.policy`) decide for all their stock points of an echelon in
+one call; others are consulted one stock point at a time, as in the event engine.
+
+Lead times drawn from a distribution are drawn per shipment in Python (shipments on one
+edge keep their order, and non-crossing edges their ``max`` rule); constant lead times cost
+nothing per shipment. With non-integer quantities the results agree with the event
+engine's to floating-point rounding (a node's FIFO fills are cumulative sums here).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import networkx as nx
+import numpy as np
+import scipy.sparse
+
+from networks.distributions import Constant
+
+from .agents import CustomerAgent
+from .model import SupplyChainModel
+from .policy import InventoryObservation, ObservationBatch, Policy
+
+__all__ = ["VectorizedSupplyChainModel"]
+
+_RECEIVE, _TAKE_ORDER, _SHIP = range(3)  # what a calendar entry does when its time comes
+
+
+class VectorizedSupplyChainModel(SupplyChainModel):
+    """A periodic-review supply chain model over numpy arrays, one echelon at a time.
+
+    Same arguments, attributes and results as :class:`~sim.model.SupplyChainModel` with
+    ``review="periodic"``, ``arrivals="batch"`` and ``allocation="fifo"``, which it fixes.
+
+    Args:
+        graph: the network.
+        policies: the decision modules (see :class:`~sim.model.SupplyChainModel`).
+        decide: ``"start"`` or ``"end"``.
+        charge_in_transit: charge stock in transit at the shipping node's holding cost.
+        seed: the run's seed.
+        record: keep the per-period table.
+
+    Raises:
+        networks.NetworkError: the graph is invalid.
+        ValueError: an argument is invalid, or a stocking node has no policy.
+    """
+
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        policies: Mapping[Any, Policy] | Policy,
+        *,
+        decide: Literal["start", "end"] = "end",
+        charge_in_transit: bool = False,
+        seed: int = 0,
+        record: bool = True,
+    ):
+        super().__init__(
+            graph,
+            policies,
+            decide=decide,
+            charge_in_transit=charge_in_transit,
+            seed=seed,
+            record=record,
+        )
+        self._to_arrays()
+
+    # ------------------------------------------------------------------ building
+    def _to_arrays(self) -> None:
+        """Move the state the event engine built into arrays, and plan the echelon steps."""
+        n, edges = len(self.sku_names), self._edges
+
+        def floats(values) -> np.ndarray:
+            return np.array(values, dtype=np.float64)
+
+        for name in (
+            "_on_hand",
+            "_backlog",
+            "_pipeline",
+            "_demand_seen",
+            "_acc_demand",
+            "_acc_sales",
+            "_acc_shipped",
+            "_acc_lost",
+            "_acc_ordered",
+            "_acc_received",
+            "_acc_order_cost",
+            "_acc_produced",
+            "_holding",
+            "_backlog_rate",
+            "_lost_rate",
+            "_price",
+            "_capacity",
+        ):
+            setattr(self, name, floats(getattr(self, name)))
+        self._lost_sales = np.array(self._lost_sales, dtype=bool)
+        self._manufacturer = np.array(self._manufacturer, dtype=bool)
+
+        # edges: grouped by the stock point that orders on them, in stock-point order
+        self._e_target = np.array([e.target for e in edges], dtype=np.int64)
+        self._e_supplier = np.array([e.supplier for e in edges], dtype=np.int64)
+        self._e_order_lead_time = floats([e.order_lead_time for e in edges])
+        self._e_unit_cost = floats([e.unit_cost for e in edges])
+        self._e_fixed_cost = floats([e.fixed_cost for e in edges])
+        self._e_bom = floats([e.bom for e in edges])
+        self._e_kit_share = floats([e.kit_share for e in edges])
+        self._e_transit_rate = floats([e.transit_rate for e in edges])
+        self._e_transit = floats([e.transit for e in edges])
+        self._e_ordered = np.zeros(len(edges))
+        self._e_pipeline = floats([x for row in self._pipe_by for x in row])
+        self._e_components = np.zeros(len(edges))
+        self._e_lead_time = floats(  # NaN: drawn per shipment
+            [e.lead_time.value if isinstance(e.lead_time, Constant) else math.nan for e in edges]
+        )
+        self._e_into_manufacturer = self._manufacturer[self._e_target]
+        # a quantity action goes to the first supplier, or bom units per kit to every supplier
+        self._e_per_unit = np.where(
+            self._e_into_manufacturer,
+            self._e_bom,
+            np.array([e.position == 0 for e in edges], dtype=np.float64),
+        )
+        self._first_edge = np.searchsorted(self._e_target, np.arange(n + 1))
+
+        # customer demand: drawn in the customers' own blocks, gathered into one matrix
+        self._customer_sku = np.array(sorted(self._customers), dtype=np.int64)
+        self._customer_agents = [self._customers[int(i)] for i in self._customer_sku]
+        self._overridden = [
+            type(c).demand_in is not CustomerAgent.demand_in for c in self._customer_agents
+        ]
+        self._block_start = np.zeros(len(self._customer_agents), dtype=np.int64)
+        self._block_end = np.zeros(len(self._customer_agents), dtype=np.int64)
+        self._blocks = np.zeros((len(self._customer_agents), 16))
+
+        # the echelons: contiguous stock-point and edge ranges, and who decides how
+        echelon = np.array([self.echelons[node] for node, _ in self.sku_names], dtype=np.int64)
+        self._steps = []
+        for k in np.unique(echelon):
+            lo, hi = np.searchsorted(echelon, [k, k + 1])
+            in_k = (self._customer_sku >= lo) & (self._customer_sku < hi)
+            self._steps.append(
+                _EchelonStep(
+                    lo=int(lo),
+                    hi=int(hi),
+                    edge_lo=int(self._first_edge[lo]),
+                    edge_hi=int(self._first_edge[hi]),
+                    manufacturers=lo + np.flatnonzero(self._manufacturer[lo:hi]),
+                    customers=np.flatnonzero(in_k),
+                    groups=self._policy_groups(int(lo), int(hi)),
+                )
+            )
+        observing = [i for i in range(n) if "echelon_inventory_position" in self._observes[i]]
+        self._echelon_sum = None
+        if observing:  # row i sums the inventory positions of i and everything below it
+            rows = [i for i in observing for _ in self._descendants[i]]
+            cols = [k for i in observing for k in self._descendants[i]]
+            self._echelon_sum = scipy.sparse.csr_matrix(
+                (np.ones(len(rows)), (rows, cols)), shape=(n, n)
+            )
+
+        # the calendar: receipts, delayed orders and delayed source shipments, by time
+        self._calendar: dict[float, list[tuple[int, list[np.ndarray], list[np.ndarray]]]] = {}
+        self._times: list[float] = []
+        index = {id(e): k for k, e in enumerate(edges)}
+        for time, lots in self._arrivals.items():
+            self._schedule(
+                float(time),
+                _RECEIVE,
+                np.array([index[id(e)] for e, _ in lots], dtype=np.int64),
+                floats([lot for _, lot in lots]),
+            )
+        self._arrivals = {}
+        self._q_sku = np.zeros(0, dtype=np.int64)  # FIFO queue of what stock points owe
+        self._q_edge = np.zeros(0, dtype=np.int64)  # -1: a customer
+        self._q_qty = np.zeros(0)
+        self._q_new: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def _policy_groups(self, lo: int, hi: int) -> list[tuple[Policy | None, np.ndarray, Any]]:
+        """Stock points of ``[lo, hi)`` by the module that decides for them: one group per
+        module with ``act_batch``, and one ``(None, stock points)`` for all the others."""
+        batched: dict[int, list[int]] = {}
+        single = []
+        for i in range(lo, hi):
+            if callable(getattr(self._policy[i], "act_batch", None)):
+                batched.setdefault(id(self._policy[i]), []).append(i)
+            else:
+                single.append(i)
+        groups = []
+        for members in batched.values():
+            names = [self.sku_names[i] for i in members]
+            groups.append(
+                (
+                    self._policy[members[0]],
+                    np.array(members, dtype=np.int64),
+                    ([node for node, _ in names], [p for _, p in names]),
+                )
+            )
+        if single:
+            groups.append((None, np.array(single, dtype=np.int64), None))
+        return groups
+
+    # ------------------------------------------------------------------ running
+    def _advance(self, periods: int) -> None:
+        for _ in range(periods):
+            t = self.period
+            self._process(t, inclusive=True)  # receipts and orders due at the start of t
+            demand = self._customer_demand_of(t)
+            if self.decide == "end":
+                for step in self._steps:
+                    self._serve_echelon(step, demand, t)
+                    self._review_echelon(step, t)
+            else:
+                for step in self._steps:
+                    self._review_echelon(step, t)
+                for step in reversed(self._steps):
+                    self._serve_echelon(step, demand, t)
+            self._process(t + 1, inclusive=False)  # within the period: on hand at its close
+            self._close(t)
+            self.period = self.steps = t + 1
+
+    def _schedule(self, time: float, kind: int, edges: np.ndarray, quantities: np.ndarray) -> None:
+        """Do ``kind`` for ``edges`` at ``time``: after what is already due then, except that
+        receipts join the first receipt entry of their time (the event engine's bucket)."""
+        entries = self._calendar.get(time)
+        if entries is None:
+            entries = self._calendar[time] = []
+            heapq.heappush(self._times, time)
+        if kind == _RECEIVE:
+            for entry in entries:
+                if entry[0] == _RECEIVE:
+                    entry[1].append(edges)
+                    entry[2].append(quantities)
+                    return
+        entries.append((kind, [edges], [quantities]))
+
+    def _process(self, until: float, *, inclusive: bool) -> None:
+        """Carry out the calendar up to ``until``, in time order."""
+        times = self._times
+        while times and (times[0] < until or (inclusive and times[0] == until)):
+            now = heapq.heappop(times)
+            for kind, edges, quantities in self._calendar.pop(now):
+                edges, quantities = _joined(edges), _joined(quantities)
+                if kind == _RECEIVE:
+                    self._receive(edges, quantities, now)
+                elif kind == _TAKE_ORDER:
+                    self._take_orders(edges, quantities)
+                else:
+                    self._ship(edges, quantities, now)
+
+    def _customer_demand_of(self, t: int) -> np.ndarray:
+        """Every customer's demand in period ``t``, in customer order."""
+        blocks = self._blocks
+        for c in np.flatnonzero(t >= self._block_end):
+            customer = self._customer_agents[c]
+            if self._overridden[c]:  # demand that responds to the model: asked each period
+                blocks[c, 0] = customer.demand_in(t)
+                self._block_start[c], self._block_end[c] = t, t + 1
+                continue
+            start, values = customer.demand_block(t)
+            if len(values) > blocks.shape[1]:
+                blocks = self._blocks = np.pad(blocks, ((0, 0), (0, len(values) - len(blocks[0]))))
+            blocks[c, : len(values)] = values
+            self._block_start[c], self._block_end[c] = start, start + len(values)
+        return blocks[np.arange(len(blocks)), t - self._block_start]
+
+    # ------------------------------------------------------------------ serving
+    def _serve_echelon(self, step: _EchelonStep, demand: np.ndarray, t: int) -> None:
+        """Produce, take customer demand, and fill what the echelon owes, oldest first."""
+        if step.manufacturers.size:
+            self._produce(step)
+        if step.customers.size:
+            skus, d = self._customer_sku[step.customers], demand[step.customers]
+            self._acc_demand[skus] += d
+            lost = self._lost_sales[skus]
+            if lost.any():
+                at, asked = skus[lost], d[lost]
+                sold = np.minimum(asked, self._on_hand[at])
+                self._on_hand[at] -= sold
+                self._acc_sales[at] += sold
+                self._acc_lost[at] += asked - sold
+            owed = ~lost & (d > 0)
+            if owed.any():
+                at = skus[owed]
+                self._q_new.append((at, np.full(at.size, -1, dtype=np.int64), d[owed]))
+                self._backlog[at] += d[owed]
+        self._fill(step, t)
+        self._demand_seen[step.lo : step.hi] = self._acc_demand[step.lo : step.hi]
+
+    def _owed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._q_new:
+            parts = [(self._q_sku, self._q_edge, self._q_qty), *self._q_new]
+            self._q_sku, self._q_edge, self._q_qty = (
+                np.concatenate([p[k] for p in parts]) for k in range(3)
+            )
+            self._q_new = []
+        return self._q_sku, self._q_edge, self._q_qty
+
+    def _fill(self, step: _EchelonStep, t: int) -> None:
+        q_sku, q_edge, q_qty = self._owed()
+        lo, hi = step.lo, step.hi
+        entries = np.flatnonzero((q_sku >= lo) & (q_sku < hi))
+        if not entries.size:
+            return
+        entries = entries[np.argsort(q_sku[entries], kind="stable")]  # by stock point, FIFO
+        skus, qty = q_sku[entries], q_qty[entries]
+        first = np.flatnonzero(np.r_[True, skus[1:] != skus[:-1]])
+        owing = np.diff(np.r_[first, skus.size])  # entries per stock point
+        at = skus[first]
+        stock = self._on_hand[at]
+        fill = np.zeros(skus.size)
+        # The k-th oldest entries of all stock points at once, in the event engine's
+        # arithmetic (stock less each fill in turn), so both give the same bits.
+        for k in range(int(owing.max())):
+            serving = np.flatnonzero((owing > k) & (stock > 0))
+            if not serving.size:
+                break
+            entry, left = first[serving] + k, stock[serving]
+            asked = qty[entry]
+            x = np.where(asked <= left, asked, left)
+            stock[serving] = left - x
+            fill[entry] = x
+            self._backlog[at[serving]] -= x
+        self._on_hand[at] = stock
+        q_qty[entries] = qty - fill
+        keep = q_qty > 0
+        if not keep.all():
+            self._q_sku, self._q_edge, self._q_qty = q_sku[keep], q_edge[keep], q_qty[keep]
+        edges = q_edge[entries]
+        to_customers = edges < 0
+        self._acc_sales[lo:hi] += np.bincount(
+            skus[to_customers] - lo, fill[to_customers], minlength=hi - lo
+        )
+        shipped = ~to_customers & (fill > 0)
+        if shipped.any():
+            self._acc_shipped[lo:hi] += np.bincount(
+                skus[shipped] - lo, fill[shipped], minlength=hi - lo
+            )
+            self._ship(edges[shipped], fill[shipped], t)
+
+    def _produce(self, step: _EchelonStep) -> None:
+        """Turn whole kits of components into product at the echelon's manufacturers."""
+        lo, hi, e_lo, e_hi = step.lo, step.hi, step.edge_lo, step.edge_hi
+        whole = np.floor(self._e_components[e_lo:e_hi] / self._e_bom[e_lo:e_hi] + 1e-9)
+        kits_held = np.minimum.reduceat(whole, self._first_edge[lo:hi] - e_lo)
+        at = step.manufacturers
+        kits = np.minimum(self._capacity[at] - self._acc_produced[at], kits_held[at - lo])
+        kits = np.where(kits > 0, kits, 0.0)
+        if not kits.any():
+            return
+        per_sku = np.zeros(hi - lo)
+        per_sku[at - lo] = kits
+        used = per_sku[self._e_target[e_lo:e_hi] - lo] * self._e_bom[e_lo:e_hi]
+        self._e_components[e_lo:e_hi] -= np.where(self._e_into_manufacturer[e_lo:e_hi], used, 0.0)
+        self._on_hand[at] += kits
+        self._acc_produced[at] += kits
+
+    # ------------------------------------------------------------------ shipping
+    def _ship(self, edges: np.ndarray, quantities: np.ndarray, now: float) -> None:
+        lead_times = self._e_lead_time[edges]
+        arrival = now + lead_times
+        for k in np.flatnonzero(np.isnan(lead_times)):
+            e = self._edges[edges[k]]  # in shipping order: an edge's k-th shipment, draw k
+            if e.draws_at >= len(e.draws):
+                e.refill()
+            time = now + e.draws[e.draws_at]
+            e.draws_at += 1
+            if not e.crossing:
+                time = max(time, e.last_arrival)
+                e.last_arrival = time
+            arrival[k] = time
+        at_once = arrival <= now
+        # In shipping order, as the event engine does it: a shipment goes in transit, and
+        # one that arrives at once comes out again before the next goes in.
+        if at_once.any():
+            times = 1 + at_once
+            amounts = np.repeat(quantities, times)
+            amounts[np.cumsum(times)[at_once] - 1] *= -1.0
+            np.add.at(self._e_transit, np.repeat(edges, times), amounts)
+        else:
+            np.add.at(self._e_transit, edges, quantities)
+        if self._track_due:
+            for e, x, time, now_too in zip(
+                edges.tolist(),
+                quantities.tolist(),
+                arrival.tolist(),
+                at_once.tolist(),
+                strict=True,
+            ):
+                due, k = self._due[self._e_target[e]], math.ceil(time)
+                due[k] = due.get(k, 0.0) + x
+                if now_too:
+                    _take_due(due, k, x)
+        if at_once.any():
+            self._receive(edges[at_once], quantities[at_once], now, shipped_now=True)
+            later = ~at_once
+            edges, quantities, arrival = edges[later], quantities[later], arrival[later]
+        self._schedule_by_time(arrival, _RECEIVE, edges, quantities)
+
+    def _schedule_by_time(
+        self, times: np.ndarray, kind: int, edges: np.ndarray, quantities: np.ndarray
+    ) -> None:
+        if not times.size:
+            return
+        if (times == times[0]).all():
+            self._schedule(float(times[0]), kind, edges, quantities)
+            return
+        for time in np.unique(times):
+            at = times == time
+            self._schedule(float(time), kind, edges[at], quantities[at])
+
+    def _receive(
+        self, edges: np.ndarray, quantities: np.ndarray, now: float, shipped_now: bool = False
+    ) -> None:
+        """Receive shipments; ``shipped_now``: :meth:`_ship` took them out of transit."""
+        targets = self._e_target[edges]
+        if not shipped_now:
+            np.add.at(self._e_transit, edges, -quantities)
+            if self._track_due:
+                k = math.ceil(now)
+                for j, x in zip(targets.tolist(), quantities.tolist(), strict=True):
+                    _take_due(self._due[j], k, x)
+        np.add.at(self._pipeline, targets, -quantities)
+        np.add.at(self._e_pipeline, edges, -quantities)
+        np.add.at(self._acc_received, targets, quantities * self._e_kit_share[edges])
+        components = self._e_into_manufacturer[edges]
+        if components.any():
+            np.add.at(self._e_components, edges[components], quantities[components])
+            stock = ~components
+            targets, quantities = targets[stock], quantities[stock]
+        np.add.at(self._on_hand, targets, quantities)
+
+    # ------------------------------------------------------------------ deciding
+    def _review_echelon(self, step: _EchelonStep, t: int) -> None:
+        """Every stock point of the echelon decides; then their orders go out, in order."""
+        lo, hi, e_lo, e_hi = step.lo, step.hi, step.edge_lo, step.edge_hi
+        quantity = np.zeros(hi - lo)
+        per_supplier: list[tuple[int, list[float]]] = []
+        pipeline = echelon = None
+        for policy, members, names in step.groups:
+            if policy is None:
+                for i in members.tolist():
+                    action = self._action(i, t)
+                    if isinstance(action, float):
+                        quantity[i - lo] = action
+                    else:
+                        per_supplier.append((i, action))
+                continue
+            if pipeline is None:
+                pipeline = self._decision_pipeline(lo, hi)
+            if self._echelon_sum is not None and echelon is None:
+                echelon = self._echelon_sum @ (
+                    self._on_hand + self._decision_pipeline(0, len(self._on_hand)) - self._backlog
+                )
+            at = members - lo
+            on_hand, backlog = self._on_hand[members], self._backlog[members]
+            pipe = pipeline[at]
+            obs = ObservationBatch(
+                t,
+                names[0],
+                names[1],
+                on_hand,
+                backlog,
+                pipe,
+                on_hand + pipe - backlog,
+                self._demand_seen[members],
+                echelon[members]
+                if echelon is not None
+                and "echelon_inventory_position" in self._observes[members[0]]
+                else None,
+            )
+            action = np.asarray(policy.act_batch(obs), dtype=np.float64)
+            if action.shape != members.shape:
+                self._bad_action(int(members[0]), action)
+            valid = np.isfinite(action) & (action >= 0)
+            if not valid.all():
+                bad = np.flatnonzero(~valid)[0]
+                self._bad_action(int(members[bad]), float(action[bad]))
+            quantity[at] = action
+        orders = quantity[self._e_target[e_lo:e_hi] - lo] * self._e_per_unit[e_lo:e_hi]
+        for i, quantities in per_supplier:
+            orders[self._first_edge[i] - e_lo : self._first_edge[i + 1] - e_lo] = quantities
+        placed = np.flatnonzero(orders > 0)
+        if placed.size:
+            self._order(e_lo + placed, orders[placed], t)
+
+    def _decision_pipeline(self, lo: int, hi: int) -> np.ndarray:
+        """The pipeline stock points ``[lo, hi)`` decide on (kits at manufacturers)."""
+        pipeline = self._pipeline[lo:hi].copy()
+        at = self._manufacturer[lo:hi]
+        if at.any():
+            e_lo, e_hi = self._first_edge[lo], self._first_edge[hi]
+            kits = (self._e_components[e_lo:e_hi] + self._e_pipeline[e_lo:e_hi]) / self._e_bom[
+                e_lo:e_hi
+            ]
+            fewest = np.minimum.reduceat(kits, self._first_edge[lo:hi] - e_lo)
+            pipeline[at] = fewest[at]
+        return pipeline
+
+    def _pipeline_of(self, i: int) -> float:
+        return float(self._decision_pipeline(i, i + 1)[0])
+
+    def observe(self, i: int, t: int) -> InventoryObservation:
+        """The observation of stock point ``i`` in period ``t``."""
+        node, product = self.sku_names[i]
+        on_hand, backlog = float(self._on_hand[i]), float(self._backlog[i])
+        pipeline = self._pipeline_of(i)
+        echelon = arrivals = None
+        wants = self._observes[i]
+        if "echelon_inventory_position" in wants:
+            positions = (
+                self._on_hand + self._decision_pipeline(0, len(self._on_hand)) - self._backlog
+            )
+            echelon = float(sum(positions[self._descendants[i]].tolist()))
+        if "arrivals" in wants:
+            due = self._due[i]
+            horizon = max(due, default=t) - t
+            arrivals = tuple(due.get(t + 1 + k, 0.0) for k in range(horizon))
+        return InventoryObservation(
+            t,
+            node,
+            product,
+            on_hand,
+            backlog,
+            pipeline,
+            on_hand + pipeline - backlog,
+            float(self._demand_seen[i]),
+            self._supplier_names[i],
+            tuple(self._e_pipeline[self._first_edge[i] : self._first_edge[i + 1]].tolist()),
+            echelon,
+            arrivals,
+        )
+
+    def _order(self, edges: np.ndarray, quantities: np.ndarray, t: int) -> None:
+        """Place orders on ``edges`` (in order) in period ``t``."""
+        targets = self._e_target[edges]
+        np.add.at(self._pipeline, targets, quantities)
+        self._e_pipeline[edges] += quantities
+        np.add.at(self._acc_ordered, targets, quantities * self._e_kit_share[edges])
+        self._e_ordered[edges] += quantities
+        np.add.at(
+            self._acc_order_cost,
+            targets,
+            self._e_unit_cost[edges] * quantities + self._e_fixed_cost[edges],
+        )
+        from_source = self._e_supplier[edges] < 0
+        delay = self._e_order_lead_time[edges]
+        now = delay == 0
+        for kind, chosen in ((_SHIP, from_source), (_TAKE_ORDER, ~from_source)):
+            at = chosen & now
+            if at.any():
+                if kind == _SHIP:
+                    self._ship(edges[at], quantities[at], t)
+                else:
+                    self._take_orders(edges[at], quantities[at])
+            later = chosen & ~now
+            if later.any():
+                self._schedule_by_time(t + delay[later], kind, edges[later], quantities[later])
+
+    def _take_orders(self, edges: np.ndarray, quantities: np.ndarray) -> None:
+        suppliers = self._e_supplier[edges]
+        self._q_new.append((suppliers, edges, quantities))
+        np.add.at(self._backlog, suppliers, quantities)
+        np.add.at(self._acc_demand, suppliers, quantities)
+
+    # ------------------------------------------------------------------ closing
+    def _close(self, t: int) -> None:
+        rec = self.recorder
+        if rec is not None:
+            n = len(self._on_hand)
+            held = self._on_hand
+            if self._has_components:
+                held = held + np.bincount(self._e_target, self._e_components, minlength=n)
+            transit = np.zeros(n)
+            if self.charge_in_transit:
+                transit = np.bincount(
+                    self._e_target, self._e_transit_rate * self._e_transit, minlength=n
+                )
+            rec.append_period(
+                t,
+                self._on_hand,
+                self._backlog,
+                self._decision_pipeline(0, n),
+                self._acc_demand,
+                self._acc_sales,
+                self._acc_shipped,
+                self._acc_lost,
+                self._acc_ordered,
+                self._acc_received,
+                self._holding * held,
+                self._backlog_rate * self._backlog,
+                self._lost_rate * self._acc_lost,
+                self._acc_order_cost,
+                transit,
+                self._price * self._acc_sales,
+            )
+            rec.append_edges(t, self._e_ordered, self._e_transit)
+        self._e_ordered[:] = 0.0
+        for acc in (
+            self._acc_demand,
+            self._acc_sales,
+            self._acc_shipped,
+            self._acc_lost,
+            self._acc_ordered,
+            self._acc_received,
+            self._acc_order_cost,
+            self._acc_produced,
+        ):
+            acc[:] = 0.0
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _take_due(due: dict[int, float], k: int, x: float) -> None:
+    due[k] -= x
+    if due[k] <= 1e-12:
+        del due[k]
+
+
+class _EchelonStep:
+    """The stock points ``[lo, hi)`` of one echelon, their supply edges ``[edge_lo,
+    edge_hi)``, its manufacturers and customers, and its decision-module groups."""
+
+    __slots__ = ("customers", "edge_hi", "edge_lo", "groups", "hi", "lo", "manufacturers")
+
+    def __init__(self, **fields: Any):
+        for k, v in fields.items():
+            setattr(self, k, v)

@@ -1,0 +1,202 @@
+"""VectorizedSupplyChainModel simulates exactly what the event engine does (periodic review,
+batch demand, FIFO allocation): the same per-period and edge tables, for the same seed."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents import (
+    RQ,
+    SS,
+    BaseStock,
+    ConstantOrder,
+    DualIndex,
+    EchelonBaseStock,
+    Sterman,
+)
+from networks import assembly, from_edges, random_network
+from scenarios import builtin_names, resolve
+from sim import SupplyChainModel, VectorizedSupplyChainModel
+
+
+def assert_same_run(graph, policies, periods=40, **options):
+    """Both engines from the same seed give the same tables and final observations, to the
+    last bit (they do the same float arithmetic in the same order)."""
+    event = SupplyChainModel(graph, policies, **options)
+    vector = VectorizedSupplyChainModel(graph, policies, **options)
+    event.run(periods)
+    vector.run(periods)
+    pd.testing.assert_frame_equal(event.results(), vector.results(), check_exact=True)
+    pd.testing.assert_frame_equal(
+        event.recorder.edge_frame(), vector.recorder.edge_frame(), check_exact=True
+    )
+    for i in range(len(event.sku_names)):
+        assert event.observe(i, periods) == vector.observe(i, periods)
+    return event, vector
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_every_builtin_scenario_runs_identically(name):
+    scenario = resolve(name)
+    options = dict(scenario.options)
+    if (options.pop("review"), options.pop("arrivals"), options.pop("allocation")) != (
+        "periodic",
+        "batch",
+        "fifo",
+    ):
+        pytest.skip("the scenario needs an event-engine option")
+    graph = scenario.network()
+    event, vector = assert_same_run(
+        graph, scenario.policies(graph), periods=120, seed=11, **options
+    )
+    assert event.cost_per_period() == vector.cost_per_period() > 0
+
+
+lead_times = st.one_of(
+    st.integers(0, 3),
+    st.builds(lambda m: {"dist": "poisson", "mean": m}, st.floats(0.5, 3)),
+    st.builds(
+        lambda lo, w: {"dist": "uniform", "low": lo, "high": lo + w},
+        st.floats(0, 2),
+        st.floats(0, 2),
+    ),
+)
+single_stock_point_policies = st.one_of(
+    st.builds(BaseStock, level=st.integers(0, 30)),
+    st.builds(ConstantOrder, quantity=st.integers(0, 6)),
+    st.builds(SS, s=st.integers(0, 9), S=st.integers(10, 30)),
+    st.builds(RQ, reorder_point=st.integers(0, 10), quantity=st.integers(1, 12)),
+    st.builds(
+        Sterman,
+        desired_stock=st.integers(0, 20),
+        stock_adjustment=st.sampled_from([0.25, 0.5]),
+        supply_line_weight=st.sampled_from([0.0, 0.5, 1.0]),
+        smoothing=st.sampled_from([0.25, 1.0]),
+        initial_expectation=st.integers(0, 8),
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    nodes=st.integers(4, 40),
+    depth=st.integers(2, 4),
+    network_seed=st.integers(0, 1000),
+    lead_time=lead_times,
+    order_lead_time=st.integers(0, 2),
+    shortage=st.sampled_from(["backlog", "lost_sales"]),
+    crossing=st.booleans(),
+    products=st.sampled_from([None, ["a", "b"]]),
+    decide=st.sampled_from(["start", "end"]),
+    charge_in_transit=st.booleans(),
+    data=st.data(),
+    seed=st.integers(0, 2**32),
+)
+def test_random_networks_run_identically(
+    nodes,
+    depth,
+    network_seed,
+    lead_time,
+    order_lead_time,
+    shortage,
+    crossing,
+    products,
+    decide,
+    charge_in_transit,
+    data,
+    seed,
+):
+    try:
+        graph = random_network(
+            nodes,
+            depth=depth,
+            seed=network_seed,
+            lead_time=lead_time,
+            order_lead_time=order_lead_time,
+            shortage=shortage,
+            initial_stock=data.draw(st.integers(0, 15)),
+            products=products,
+        )
+    except ValueError:  # too few nodes for the depth
+        return
+    nx.set_edge_attributes(graph, crossing, "crossing")
+    stocking = [n for n in graph if graph.in_degree(n)]
+    # one shared module (decided in batches), or a module per node (mostly one at a time)
+    if data.draw(st.booleans(), label="shared"):
+        policies = data.draw(
+            st.sampled_from([BaseStock(level=14), EchelonBaseStock(level=40)]), label="shared"
+        )
+    else:
+        policies = {n: data.draw(single_stock_point_policies, label=str(n)) for n in stocking}
+    assert_same_run(graph, policies, decide=decide, charge_in_transit=charge_in_transit, seed=seed)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    bom=st.lists(st.integers(1, 3), min_size=2, max_size=3),
+    capacity=st.sampled_from([float("inf"), 3, 6]),
+    lead_time=lead_times,
+    decide=st.sampled_from(["start", "end"]),
+    level=st.integers(0, 25),
+    seed=st.integers(0, 2**32),
+)
+def test_assembly_with_bill_of_materials_and_capacity_runs_identically(
+    bom, capacity, lead_time, decide, level, seed
+):
+    graph = assembly(len(bom), bom=bom, capacity=capacity, lead_time=lead_time, initial_stock=5)
+    policies = {n: BaseStock(level=level) for n in graph if graph.in_degree(n)}
+    event, _ = assert_same_run(graph, policies, periods=60, decide=decide, seed=seed)
+    assert event.results()["received"].sum() > 0
+
+
+def test_manufacturer_with_stocking_suppliers_and_multi_sourcing_runs_identically():
+    graph = from_edges(
+        [
+            ("mine", "smelter", {"lead_time": 1}),
+            ("smelter", "plant", {"lead_time": 2, "bom": 2}),
+            ("mill", "plant", {"lead_time": 1, "bom": 1, "order_lead_time": 1}),
+            ("forest", "mill", {"lead_time": 3}),
+            ("plant", "shop", {"lead_time": {"dist": "poisson", "mean": 1.5}}),
+            ("express", "shop", {"lead_time": 0, "unit_cost": 2.0, "fixed_cost": 1.0}),
+        ],
+        nodes={
+            "plant": {"role": "manufacturer", "capacity": 9},
+            "shop": {"role": "retailer", "demand": {"dist": "poisson", "mean": 4}},
+            "smelter": {"role": "warehouse", "initial_stock": 10},
+            "mill": {"role": "warehouse"},
+        },
+    )
+    policies = {
+        "shop": DualIndex(
+            regular_level=20,
+            expedited_level=6,
+            expedited_lead_time=0,
+            regular_supplier="plant",
+            expedited_supplier="express",
+        ),
+        "plant": BaseStock(level=15),
+        "smelter": BaseStock(level=30),
+        "mill": BaseStock(level=20),
+    }
+    for decide in ("start", "end"):
+        event, _ = assert_same_run(graph, policies, periods=80, decide=decide, seed=4)
+        assert (event.results().query("node == 'plant'")["received"] > 0).any()
+
+
+def test_a_batch_action_that_is_not_a_quantity_names_the_node():
+    class Broken:
+        def act(self, obs):
+            return 1.0
+
+        def act_batch(self, obs):
+            return np.where(obs.nodes == np.asarray(obs.nodes), -1.0, 1.0)
+
+    graph = random_network(12, depth=3, seed=1)
+    model = VectorizedSupplyChainModel(graph, Broken())
+    with pytest.raises(ValueError, match=r"node '\w+' product .* returned -1\.0; an action is"):
+        model.run(1)
