@@ -58,7 +58,7 @@ def run_replication(
     scenario: Scenario, replication: int, seed: int, keep_periods: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Run one replication: its KPI rows and, if asked, its per-period table."""
-    model = scenario.build(seed=replication_seed(seed, replication), log=False)
+    model = scenario.build(seed=replication_seed(seed, replication))
     model.run(scenario.periods)
     table = model.results()
     kpis = summarize(table, scenario.warmup).reset_index()

@@ -39,6 +39,8 @@ the run (horizon, warm-up, replications, seed, engine options)::
     seed = 0
     decide = "end"            # or "start"; see sim.model
     # review, arrivals, allocation, charge_in_transit: the engine's options
+    # engine = "vectorized"   # sim.vector: periodic review, batch demand, FIFO; for large
+    #                         # networks (default "event": sim.model, every option)
 
 A policy table's ``kind`` is a name of ``agents.REGISTRY`` or ``module:Class``; its other
 keys are the class's parameters. Errors (:class:`ScenarioError`) name the TOML path and the
@@ -68,7 +70,7 @@ import agents
 import networks
 from networks.attributes import EDGE_DEFAULTS, EDGE_REQUIRED, NODE_DEFAULTS, ROLES, is_source
 from networks.validate import NetworkError, check_edge_attribute, check_node_attribute
-from sim import Policy, SupplyChainModel
+from sim import Policy, SupplyChainModel, VectorizedSupplyChainModel
 
 __all__ = [
     "BUILDERS",
@@ -110,8 +112,11 @@ RUN_DEFAULTS: dict[str, Any] = {
     "arrivals": "batch",
     "allocation": "fifo",
     "charge_in_transit": False,
+    "engine": "event",
 }
 _ENGINE_OPTIONS = ("decide", "review", "arrivals", "allocation", "charge_in_transit")
+_VECTORIZED = {"review": "periodic", "arrivals": "batch", "allocation": "fifo"}
+_VECTORIZED_TEXT = "periodic review, batch demand and FIFO allocation"
 _TOP_KEYS = (
     "name",
     "description",
@@ -290,6 +295,8 @@ class Scenario:
             of truth; :meth:`with_overrides` returns a new scenario from a modified copy.
         source: the file it came from, for relative paths (``None`` if built from a dict).
         periods, warmup, replications, seed: the ``[run]`` values (periods include warm-up).
+        engine: ``"event"`` (:class:`~sim.SupplyChainModel`) or ``"vectorized"``
+            (:class:`~sim.VectorizedSupplyChainModel`).
         options: the engine options of ``[run]`` (decide, review, ...).
     """
 
@@ -301,6 +308,7 @@ class Scenario:
     warmup: int
     replications: int
     seed: int
+    engine: str
     options: Mapping[str, Any]
 
     @classmethod
@@ -330,12 +338,20 @@ class Scenario:
             "review": ("periodic", "continuous"),
             "arrivals": ("batch", "poisson"),
             "allocation": ("fifo", "proportional"),
+            "engine": ("event", "vectorized"),
         }
         for key, allowed in choices.items():
             if values[key] not in allowed:
                 raise ScenarioError(
                     f"run.{key}: must be one of {', '.join(map(repr, allowed))}, got {values[key]!r}"
                 )
+        if values["engine"] == "vectorized":
+            for key, only in _VECTORIZED.items():
+                if values[key] != only:
+                    raise ScenarioError(
+                        f"run.engine: 'vectorized' steps {_VECTORIZED_TEXT} only, but run.{key} "
+                        f"is {values[key]!r}; use engine = \"event\" for it"
+                    )
         if not isinstance(values["charge_in_transit"], bool):
             raise ScenarioError(
                 f"run.charge_in_transit: must be true or false, got {values['charge_in_transit']!r}"
@@ -349,6 +365,7 @@ class Scenario:
             warmup=values["warmup"],
             replications=values["replications"],
             seed=values["seed"],
+            engine=values["engine"],
             options={k: values[k] for k in _ENGINE_OPTIONS},
         )
         graph = scenario.network()  # validates the network, attributes and names
@@ -527,12 +544,13 @@ class Scenario:
     def build(self, seed: int | None = None, **options: Any) -> SupplyChainModel:
         """A fresh model of this scenario, seeded with ``seed`` (default: the scenario's)."""
         graph = self.network()
-        return SupplyChainModel(
-            graph,
-            self.policies(graph),
-            seed=self.seed if seed is None else seed,
-            **{**self.options, **options},
-        )
+        chosen = {**self.options, **options}
+        seed = self.seed if seed is None else seed
+        if self.engine == "vectorized":  # it fixes review, arrivals and allocation
+            for key in _VECTORIZED:
+                chosen.pop(key)
+            return VectorizedSupplyChainModel(graph, self.policies(graph), seed=seed, **chosen)
+        return SupplyChainModel(graph, self.policies(graph), seed=seed, **chosen)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
         """A new scenario with values set at TOML paths (``{"run.periods": 100}``)."""

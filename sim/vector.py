@@ -11,14 +11,17 @@ graph's node order.
 Use it for large networks: a period costs a few dozen array operations per echelon plus
 work proportional to the network, so time per period grows less than linearly with the
 number of nodes (``benchmarks/engine.py``), where the event engine pays Python work per
-node and per shipment. For a few dozen nodes the event engine is faster. Decision modules
-with ``act_batch`` (see :mod:`sim.policy`) decide for all their stock points of an echelon in
-one call; others are consulted one stock point at a time, as in the event engine.
+node and per shipment. Up to about a hundred nodes the event engine is as fast or faster.
+Decision modules with ``act_batch`` (see :mod:`sim.policy`) decide for all their stock
+points of an echelon in one call; others are consulted one stock point at a time, as in
+the event engine.
 
-Lead times drawn from a distribution are drawn per shipment in Python (shipments on one
-edge keep their order, and non-crossing edges their ``max`` rule); constant lead times cost
-nothing per shipment. With non-integer quantities the results agree with the event
-engine's to floating-point rounding (a node's FIFO fills are cumulative sums here).
+The results equal the event engine's to the last bit, because the float arithmetic is the
+same and in the same order: whole-number quantities are filled with cumulative sums (exact
+in any order), others one FIFO rank at a time; shipments and receipts keep their order.
+Lead times drawn from a distribution are drawn per shipment in Python (draw ``k`` of an
+edge goes to its ``k``-th shipment, as in the event engine); constant lead times cost
+nothing per shipment. There is no event log (``log``).
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ import scipy.sparse
 
 from networks.distributions import Constant
 
-from .agents import CustomerAgent
 from .model import SupplyChainModel
 from .policy import InventoryObservation, ObservationBatch, Policy
 
@@ -141,9 +143,6 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         # customer demand: drawn in the customers' own blocks, gathered into one matrix
         self._customer_sku = np.array(sorted(self._customers), dtype=np.int64)
         self._customer_agents = [self._customers[int(i)] for i in self._customer_sku]
-        self._overridden = [
-            type(c).demand_in is not CustomerAgent.demand_in for c in self._customer_agents
-        ]
         self._block_start = np.zeros(len(self._customer_agents), dtype=np.int64)
         self._block_end = np.zeros(len(self._customer_agents), dtype=np.int64)
         self._blocks = np.zeros((len(self._customer_agents), 16))
@@ -185,7 +184,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 np.array([index[id(e)] for e, _ in lots], dtype=np.int64),
                 floats([lot for _, lot in lots]),
             )
-        self._arrivals = {}
+        del self._arrivals, self._pipe_by, self._components, self._queue  # now in arrays
         self._q_sku = np.zeros(0, dtype=np.int64)  # FIFO queue of what stock points owe
         self._q_edge = np.zeros(0, dtype=np.int64)  # -1: a customer
         self._q_qty = np.zeros(0)
@@ -267,12 +266,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         """Every customer's demand in period ``t``, in customer order."""
         blocks = self._blocks
         for c in np.flatnonzero(t >= self._block_end):
-            customer = self._customer_agents[c]
-            if self._overridden[c]:  # demand that responds to the model: asked each period
-                blocks[c, 0] = customer.demand_in(t)
-                self._block_start[c], self._block_end[c] = t, t + 1
-                continue
-            start, values = customer.demand_block(t)
+            start, values = self._customer_agents[c].demand_block(t)
             if len(values) > blocks.shape[1]:
                 blocks = self._blocks = np.pad(blocks, ((0, 0), (0, len(values) - len(blocks[0]))))
             blocks[c, : len(values)] = values
@@ -317,25 +311,41 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         entries = np.flatnonzero((q_sku >= lo) & (q_sku < hi))
         if not entries.size:
             return
-        entries = entries[np.argsort(q_sku[entries], kind="stable")]  # by stock point, FIFO
+        # by stock point, FIFO (a stable sort of 16-bit keys is a linear radix sort)
+        keys = q_sku[entries] - lo
+        entries = entries[
+            np.argsort(keys.astype(np.uint16) if hi - lo <= 65536 else keys, kind="stable")
+        ]
         skus, qty = q_sku[entries], q_qty[entries]
-        first = np.flatnonzero(np.r_[True, skus[1:] != skus[:-1]])
-        owing = np.diff(np.r_[first, skus.size])  # entries per stock point
+        starts = np.empty(skus.size, dtype=bool)
+        starts[0] = True
+        np.not_equal(skus[1:], skus[:-1], out=starts[1:])
+        first = np.flatnonzero(starts)
+        owing = np.diff(first, append=skus.size)  # entries per stock point
         at = skus[first]
         stock = self._on_hand[at]
-        fill = np.zeros(skus.size)
-        # The k-th oldest entries of all stock points at once, in the event engine's
-        # arithmetic (stock less each fill in turn), so both give the same bits.
-        for k in range(int(owing.max())):
-            serving = np.flatnonzero((owing > k) & (stock > 0))
-            if not serving.size:
-                break
-            entry, left = first[serving] + k, stock[serving]
-            asked = qty[entry]
-            x = np.where(asked <= left, asked, left)
-            stock[serving] = left - x
-            fill[entry] = x
-            self._backlog[at[serving]] -= x
+        if _whole(qty) and _whole(stock):
+            # Whole numbers (below 2**53) add exactly in any order: fill all at once.
+            ahead = np.cumsum(qty) - qty
+            ahead -= np.repeat(ahead[first], owing)  # owed ahead of each entry at its node
+            fill = np.minimum(qty, np.maximum(np.repeat(stock, owing) - ahead, 0.0))
+            filled = np.add.reduceat(fill, first)
+            stock -= filled
+            self._backlog[at] -= filled
+        else:
+            # The k-th oldest entries of all stock points at once, in the event engine's
+            # arithmetic (stock less each fill in turn), so both give the same bits.
+            fill = np.zeros(skus.size)
+            for k in range(int(owing.max())):
+                serving = np.flatnonzero((owing > k) & (stock > 0))
+                if not serving.size:
+                    break
+                entry, left = first[serving] + k, stock[serving]
+                asked = qty[entry]
+                x = np.where(asked <= left, asked, left)
+                stock[serving] = left - x
+                fill[entry] = x
+                self._backlog[at[serving]] -= x
         self._on_hand[at] = stock
         q_qty[entries] = qty - fill
         keep = q_qty > 0
@@ -622,6 +632,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             self._acc_produced,
         ):
             acc[:] = 0.0
+
+
+def _whole(values: np.ndarray) -> bool:
+    """Whether every value is a whole number that float64 sums keep exact."""
+    return bool((np.floor(values) == values).all()) and float(np.abs(values).sum()) < 2.0**52
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:

@@ -88,6 +88,16 @@ def test_same_seed_same_table():
     pd.testing.assert_frame_equal(a.results(), b.results())
 
 
+def test_the_vectorized_engine_gives_the_event_engines_table():
+    s = scenario_with()
+    event = s.build(seed=3)
+    vector = s.with_overrides({"run.engine": "vectorized"}).build(seed=3)
+    assert type(vector).__name__ == "VectorizedSupplyChainModel"
+    event.run(20)
+    vector.run(20)
+    pd.testing.assert_frame_equal(event.results(), vector.results(), check_exact=True)
+
+
 @pytest.mark.parametrize(
     ("text", "keys"),
     [
@@ -118,6 +128,12 @@ BAD = [
         "run.decide: must be one of 'start', 'end', got 'middle'",
     ),
     ("", {"seed = 7": "seed = 7\nperiod = 3"}, "run.period: unknown key; did you mean 'periods'?"),
+    (
+        "",
+        {"seed = 7": 'seed = 7\nengine = "vectorized"\nreview = "continuous"'},
+        "run.engine: 'vectorized' steps periodic review, batch demand and FIFO allocation only, "
+        "but run.review is 'continuous'; use engine = \"event\" for it",
+    ),
     (
         "",
         {"seed = 7": 'seed = 7\ncharge_in_transit = "yes"'},
