@@ -69,22 +69,18 @@ class Recorder:
         self.roles = list(roles)
         self.echelons = list(echelons)
         self.edges = list(edges)
-        self._period = array("q")
-        self._sku = array("q")
-        self._columns = [array("d") for _ in STOCK_COLUMNS]
-        self._edge_period = array("q")
-        self._edge = array("q")
-        self._edge_columns = [array("d") for _ in EDGE_COLUMNS]
-        self._sku_ids = array("q", range(len(self.skus)))
-        self._edge_ids = array("q", range(len(self.edges)))
+        # One period is one block of values: each column's values, one per stock point (per
+        # edge), column after column. One extend per period, the rest at frame time.
+        self._periods = array("q")
+        self._values = array("d")
+        self._edge_periods = array("q")
+        self._edge_values = array("d")
 
     def append_period(self, period: int, *columns: list[float] | np.ndarray) -> None:
         """Append one period: one list (or float64 array) per :data:`STOCK_COLUMNS` entry,
         one value per stock point in the recorder's stock-point order."""
-        self._period.extend([period] * len(self.skus))
-        self._sku.extend(self._sku_ids)
-        for column, values in zip(self._columns, columns, strict=True):
-            _extend(column, values)
+        _append(self._values, columns, len(STOCK_COLUMNS) * len(self.skus))
+        self._periods.append(period)
 
     def append_edges(
         self,
@@ -93,14 +89,25 @@ class Recorder:
         in_transit: list[float] | np.ndarray,
     ) -> None:
         """Append one period of edge values, one per edge in the recorder's edge order."""
-        self._edge_period.extend([period] * len(self.edges))
-        self._edge.extend(self._edge_ids)
-        _extend(self._edge_columns[0], ordered)
-        _extend(self._edge_columns[1], in_transit)
+        _append(self._edge_values, (ordered, in_transit), len(EDGE_COLUMNS) * len(self.edges))
+        self._edge_periods.append(period)
+
+    @staticmethod
+    def _blocks(
+        values: array, periods: array, columns: int, width: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The recorded periods, and the values as ``(period, column, item)``."""
+        count = len(periods)
+        if not count:
+            return np.zeros(0, np.int64), np.zeros((0, columns, width))
+        data = np.frombuffer(values, dtype=np.float64).reshape(count, columns, width)
+        return np.frombuffer(periods, dtype=np.int64), data
 
     def frame(self) -> pd.DataFrame:
         """The per-period stock-point table (see the class docstring)."""
-        sku = np.frombuffer(self._sku, dtype=np.int64) if self._sku else np.zeros(0, np.int64)
+        n = len(self.skus)
+        periods, values = self._blocks(self._values, self._periods, len(STOCK_COLUMNS), n)
+        sku = np.tile(np.arange(n, dtype=np.int64), len(periods))
         nodes = list(dict.fromkeys(n for n, _ in self.skus))
         products = list(dict.fromkeys(p for _, p in self.skus))
         node_index = {n: k for k, n in enumerate(nodes)}
@@ -110,7 +117,7 @@ class Recorder:
         role_code = np.array([ROLES.index(r) for r in self.roles], dtype=np.int64)
         table = pd.DataFrame(
             {
-                "period": np.frombuffer(self._period, dtype=np.int64).copy(),
+                "period": np.repeat(periods, n),
                 "node": pd.Categorical.from_codes(
                     node_code[sku], categories=[str(n) for n in nodes]
                 ),
@@ -119,8 +126,8 @@ class Recorder:
                 "echelon": np.array(self.echelons, dtype=np.int64)[sku],
             }
         )
-        for name, column in zip(STOCK_COLUMNS, self._columns, strict=True):
-            table[name] = pd.Series(column, dtype="float64")
+        for k, name in enumerate(STOCK_COLUMNS):
+            table[name] = values[:, k, :].reshape(-1)  # a copy: the table owns its data
         table["inventory_position"] = table["on_hand"] + table["pipeline"] - table["backlog"]
         table["cost"] = table[list(COST_COLUMNS)].sum(axis=1)
         table["profit"] = table["revenue"] - table["cost"]
@@ -128,37 +135,47 @@ class Recorder:
 
     def edge_frame(self) -> pd.DataFrame:
         """The per-period edge table: period, supplier, node, product, ordered, in_transit."""
-        k = list(self._edge)  # edge indices, one per row
+        m = len(self.edges)
+        periods, values = self._blocks(self._edge_values, self._edge_periods, len(EDGE_COLUMNS), m)
+        k = np.tile(np.arange(m), len(periods)).tolist()  # edge indices, one per row
         table = pd.DataFrame(
             {
-                "period": pd.Series(self._edge_period, dtype="int64"),
+                "period": pd.Series(np.repeat(periods, m), dtype="int64"),
                 "supplier": [str(self.edges[e][0]) for e in k],
                 "node": [str(self.edges[e][1]) for e in k],
                 "product": [self.edges[e][2] for e in k],
             }
         )
-        for name, column in zip(EDGE_COLUMNS, self._edge_columns, strict=True):
-            table[name] = pd.Series(column, dtype="float64")
+        for c, name in enumerate(EDGE_COLUMNS):
+            table[name] = pd.Series(values[:, c, :].reshape(-1), dtype="float64")
         return table
 
     def cost_per_period(self, warmup: int = 0) -> float:
         """Mean total cost per period over periods ``>= warmup`` (money)."""
-        periods = self._period
-        if not periods:
+        if not self._periods:
             raise ValueError("nothing recorded yet: run the model first")
-        last = periods[-1]
+        last = self._periods[-1]
         if warmup > last:
             raise ValueError(f"warmup: {warmup} is past the last recorded period {last}")
-        keep = np.frombuffer(periods, dtype=np.int64) >= warmup
-        total = sum(
-            float(np.frombuffer(self._columns[STOCK_COLUMNS.index(c)])[keep].sum())
-            for c in COST_COLUMNS
+        periods, values = self._blocks(
+            self._values, self._periods, len(STOCK_COLUMNS), len(self.skus)
         )
+        costs = [STOCK_COLUMNS.index(c) for c in COST_COLUMNS]
+        total = sum(float(values[periods >= warmup, c, :].sum()) for c in costs)
         return total / (last + 1 - warmup)
 
 
-def _extend(column: array, values: list[float] | np.ndarray) -> None:
-    if isinstance(values, np.ndarray):  # a float64 array: one copy, not one box per value
-        column.frombytes(values.tobytes())
+def _append(values: array, columns: tuple, size: int) -> None:
+    if isinstance(columns[0], np.ndarray):  # float64 arrays: one copy, no box per value
+        block = np.concatenate(columns)
+        if block.size == size:
+            values.frombytes(block.tobytes())
+            return
     else:
-        column.extend(values)
+        block = []
+        for column in columns:
+            block += column
+        if len(block) == size:
+            values.extend(block)
+            return
+    raise ValueError(f"a recorded period needs {size} values (columns x items), got {len(block)}")
