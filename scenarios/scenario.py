@@ -350,7 +350,7 @@ class Scenario:
                 if values[key] != only:
                     raise ScenarioError(
                         f"run.engine: 'vectorized' steps {_VECTORIZED_TEXT} only, but run.{key} "
-                        f"is {values[key]!r}; use engine = \"event\" for it"
+                        f'is {values[key]!r}; use engine = "event" for it'
                     )
         if not isinstance(values["charge_in_transit"], bool):
             raise ScenarioError(

@@ -192,12 +192,14 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     def _policy_groups(self, lo: int, hi: int) -> list[tuple[Policy | None, np.ndarray, Any]]:
         """Stock points of ``[lo, hi)`` by the module that decides for them: one group per
-        module with ``act_batch``, and one ``(None, stock points)`` for all the others."""
+        module with ``act_batch``, and one ``(None, stock points)`` for all the others (and
+        for modules that observe ``arrivals``, which a batch does not offer)."""
         batched: dict[int, list[int]] = {}
         single = []
         for i in range(lo, hi):
-            if callable(getattr(self._policy[i], "act_batch", None)):
-                batched.setdefault(id(self._policy[i]), []).append(i)
+            policy = self._policy[i]
+            if callable(getattr(policy, "act_batch", None)) and "arrivals" not in self._observes[i]:
+                batched.setdefault(id(policy), []).append(i)
             else:
                 single.append(i)
         groups = []

@@ -200,3 +200,17 @@ def test_a_batch_action_that_is_not_a_quantity_names_the_node():
     model = VectorizedSupplyChainModel(graph, Broken())
     with pytest.raises(ValueError, match=r"node '\w+' product .* returned -1\.0; an action is"):
         model.run(1)
+
+
+def test_a_batch_module_that_observes_arrivals_decides_one_stock_point_at_a_time():
+    class LooksAhead:
+        observes = frozenset({"arrivals"})
+
+        def act(self, obs):
+            return max(0.0, 12 - obs.on_hand + obs.backlog - sum(obs.arrivals))
+
+        def act_batch(self, obs):
+            raise AssertionError("a batch has no arrivals")
+
+    graph = random_network(12, depth=3, seed=1, lead_time={"dist": "poisson", "mean": 2})
+    assert_same_run(graph, LooksAhead(), periods=30, seed=2)
