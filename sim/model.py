@@ -91,6 +91,7 @@ class _Edge:
         "ordered",
         "position",
         "rng",
+        "rng_key",
         "supplier",
         "supplier_name",
         "target",
@@ -109,6 +110,8 @@ class _Edge:
         n = min(_LT_BLOCK, max(8, 2 * len(self.draws)))
         if isinstance(self.lead_time, Trace):  # what the trace has left; an error past it
             n = max(1, min(n, len(self.lead_time.values) - self.drawn))
+        if self.rng is None:  # made on first use: a large network has many edges
+            self.rng = stream(*self.rng_key)
         self.draws = self.lead_time.draw(self.rng, self.drawn, n).tolist()
         self.drawn += n
         self.draws_at = 0
@@ -279,7 +282,8 @@ class SupplyChainModel(mesa.Model):
                     fixed_cost=float(data.get("fixed_cost", EDGE_DEFAULTS["fixed_cost"])),
                     bom=float(data.get("bom", EDGE_DEFAULTS["bom"])),
                     crossing=bool(data.get("crossing", EDGE_DEFAULTS["crossing"])),
-                    rng=stream(self.seed_value, Purpose.LEAD_TIME, u, n, p),
+                    rng=None,
+                    rng_key=(self.seed_value, Purpose.LEAD_TIME, u, n, p),
                     draws=[],
                     draws_at=0,
                     drawn=0,
