@@ -665,10 +665,13 @@ class SupplyChainModel(mesa.Model):
             on_hand + pipeline - backlog,
             self._demand_seen[i],
             self._supplier_names[i],
-            tuple(self._pipe_by[i]),
+            self._pipeline_by_supplier(i),
             echelon,
             arrivals,
         )
+
+    def _pipeline_by_supplier(self, i: int) -> tuple[float, ...]:
+        return tuple(self._pipe_by[i])
 
     def _pipeline_of(self, i: int) -> float:
         """The pipeline stock point ``i`` decides on: ordered and not received, except at a

@@ -38,11 +38,21 @@ import scipy.sparse
 from networks.distributions import Constant
 
 from .model import SupplyChainModel
-from .policy import InventoryObservation, ObservationBatch, Policy
+from .policy import ObservationBatch, Policy
 
 __all__ = ["VectorizedSupplyChainModel"]
 
 _RECEIVE, _TAKE_ORDER, _SHIP = range(3)  # what a calendar entry does when its time comes
+_ACCUMULATORS = (  # per-period flows, zeroed when a period closes
+    "_acc_demand",
+    "_acc_sales",
+    "_acc_shipped",
+    "_acc_lost",
+    "_acc_ordered",
+    "_acc_received",
+    "_acc_order_cost",
+    "_acc_produced",
+)
 
 
 class VectorizedSupplyChainModel(SupplyChainModel):
@@ -97,14 +107,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             "_backlog",
             "_pipeline",
             "_demand_seen",
-            "_acc_demand",
-            "_acc_sales",
-            "_acc_shipped",
-            "_acc_lost",
-            "_acc_ordered",
-            "_acc_received",
-            "_acc_order_cost",
-            "_acc_produced",
+            *_ACCUMULATORS,
             "_holding",
             "_backlog_rate",
             "_lost_rate",
@@ -527,36 +530,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
     def _pipeline_of(self, i: int) -> float:
         return float(self._decision_pipeline(i, i + 1)[0])
 
-    def observe(self, i: int, t: int) -> InventoryObservation:
-        """The observation of stock point ``i`` in period ``t``."""
-        node, product = self.sku_names[i]
-        on_hand, backlog = float(self._on_hand[i]), float(self._backlog[i])
-        pipeline = self._pipeline_of(i)
-        echelon = arrivals = None
-        wants = self._observes[i]
-        if "echelon_inventory_position" in wants:
-            positions = (
-                self._on_hand + self._decision_pipeline(0, len(self._on_hand)) - self._backlog
-            )
-            echelon = float(sum(positions[self._descendants[i]].tolist()))
-        if "arrivals" in wants:
-            due = self._due[i]
-            horizon = max(due, default=t) - t
-            arrivals = tuple(due.get(t + 1 + k, 0.0) for k in range(horizon))
-        return InventoryObservation(
-            t,
-            node,
-            product,
-            on_hand,
-            backlog,
-            pipeline,
-            on_hand + pipeline - backlog,
-            float(self._demand_seen[i]),
-            self._supplier_names[i],
-            tuple(self._e_pipeline[self._first_edge[i] : self._first_edge[i + 1]].tolist()),
-            echelon,
-            arrivals,
-        )
+    def _pipeline_by_supplier(self, i: int) -> tuple[float, ...]:
+        return tuple(self._e_pipeline[self._first_edge[i] : self._first_edge[i + 1]].tolist())
 
     def _order(self, edges: np.ndarray, quantities: np.ndarray, t: int) -> None:
         """Place orders on ``edges`` (in order) in period ``t``."""
@@ -623,17 +598,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             )
             rec.append_edges(t, self._e_ordered, self._e_transit)
         self._e_ordered[:] = 0.0
-        for acc in (
-            self._acc_demand,
-            self._acc_sales,
-            self._acc_shipped,
-            self._acc_lost,
-            self._acc_ordered,
-            self._acc_received,
-            self._acc_order_cost,
-            self._acc_produced,
-        ):
-            acc[:] = 0.0
+        for name in _ACCUMULATORS:
+            getattr(self, name)[:] = 0.0
 
 
 def _whole(values: np.ndarray) -> bool:

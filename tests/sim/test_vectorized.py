@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_conservation import lead_times  # pytest puts this folder on sys.path
 
 from agents import (
     RQ,
@@ -57,15 +58,6 @@ def test_every_builtin_scenario_runs_identically(name):
     assert event.cost_per_period() == vector.cost_per_period() > 0
 
 
-lead_times = st.one_of(
-    st.integers(0, 3),
-    st.builds(lambda m: {"dist": "poisson", "mean": m}, st.floats(0.5, 3)),
-    st.builds(
-        lambda lo, w: {"dist": "uniform", "low": lo, "high": lo + w},
-        st.floats(0, 2),
-        st.floats(0, 2),
-    ),
-)
 single_stock_point_policies = st.one_of(
     st.builds(BaseStock, level=st.integers(0, 30)),
     st.builds(ConstantOrder, quantity=st.integers(0, 6)),
