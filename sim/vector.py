@@ -169,11 +169,17 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             )
         observing = [i for i in range(n) if "echelon_inventory_position" in self._observes[i]]
         self._echelon_sum = None
-        if observing:  # row i sums the inventory positions of i and everything below it
-            rows = [i for i in observing for _ in self._descendants[i]]
-            cols = [k for i in observing for k in self._descendants[i]]
+        if observing:  # row i sums the inventory positions of i and everything below it,
+            # in the event engine's order (scipy keeps the column order it is given)
+            chosen = set(observing)
+            rows = [self._descendants[i] if i in chosen else [] for i in range(n)]
             self._echelon_sum = scipy.sparse.csr_matrix(
-                (np.ones(len(rows)), (rows, cols)), shape=(n, n)
+                (
+                    np.ones(sum(map(len, rows))),
+                    np.array([k for row in rows for k in row], dtype=np.int64),
+                    np.cumsum([0, *map(len, rows)]),
+                ),
+                shape=(n, n),
             )
 
         # the calendar: receipts, delayed orders and delayed source shipments, by time
