@@ -39,6 +39,7 @@ __all__ = [
     "assembly",
     "beer_game",
     "distribution",
+    "echelons",
     "from_edges",
     "layered",
     "serial",
@@ -216,9 +217,23 @@ def _edge_options(lead_time: Any, order_lead_time: Any, n: int) -> tuple[list[An
     return leads, info
 
 
-def set_echelons(graph: nx.DiGraph, *, overwrite: bool = True) -> nx.DiGraph:
-    """Set node attribute ``echelon``: 0 at nodes without customers, else one more than the
+def echelons(graph: nx.DiGraph, given: Mapping[Any, int] | None = None) -> dict[Any, int]:
+    """The echelon of every node: 0 at nodes without customers, else one more than the
     largest echelon among the node's customers (successors).
+
+    Args:
+        graph: an acyclic network.
+        given: echelons to keep as they are (and to build on upstream).
+    """
+    given = given or {}
+    out: dict[Any, int] = {}
+    for node in reversed(list(nx.topological_sort(graph))):
+        out[node] = given.get(node, 1 + max((out[s] for s in graph.successors(node)), default=-1))
+    return out
+
+
+def set_echelons(graph: nx.DiGraph, *, overwrite: bool = True) -> nx.DiGraph:
+    """Set node attribute ``echelon`` to :func:`echelons`.
 
     Args:
         graph: an acyclic network.
@@ -227,12 +242,9 @@ def set_echelons(graph: nx.DiGraph, *, overwrite: bool = True) -> nx.DiGraph:
     Returns:
         ``graph`` itself.
     """
-    for node in reversed(list(nx.topological_sort(graph))):
-        data = graph.nodes[node]
-        if not overwrite and "echelon" in data:
-            continue
-        below = [graph.nodes[s]["echelon"] for s in graph.successors(node)]
-        data["echelon"] = 1 + max(below) if below else 0
+    kept = {} if overwrite else dict(graph.nodes(data="echelon", default=None))
+    kept = {node: value for node, value in kept.items() if value is not None}
+    nx.set_node_attributes(graph, echelons(graph, kept), "echelon")
     return graph
 
 

@@ -48,6 +48,7 @@ import simpy
 from simpy.events import URGENT, Event
 
 from networks.attributes import EDGE_DEFAULTS, is_source, node_value, products
+from networks.builders import echelons
 from networks.distributions import Distribution, Trace, parse_distribution
 from networks.validate import validate
 
@@ -208,21 +209,11 @@ class SupplyChainModel(mesa.Model):
         g = self.graph
         stocking = [n for n in g.nodes if not is_source(g, n)]
         position = {n: k for k, n in enumerate(g.nodes)}
-        # Downstream first (a topological order of the reversed graph), peers in insertion order.
-        is_stocking = set(stocking)
-        downstream_first = list(
-            nx.lexicographical_topological_sort(g.reverse(copy=False), key=position.get)
-        )
-        # echelon: 0 without customers, else one above the highest customer
-        self.echelons: dict[Any, int] = {}
-        for n in downstream_first:
-            self.echelons[n] = 1 + max((self.echelons[c] for c in g.successors(n)), default=-1)
-        # Stock points are processed echelon by echelon (nodes of one echelon never supply
-        # each other), peers in insertion order: the order VectorizedSupplyChainModel steps in.
-        order = sorted(
-            (n for n in downstream_first if n in is_stocking),
-            key=lambda n: (self.echelons[n], position[n]),
-        )
+        self.echelons = echelons(g)
+        # Stock points are processed echelon by echelon from the customers up (nodes of one
+        # echelon never supply each other), peers in insertion order: the order
+        # VectorizedSupplyChainModel steps in.
+        order = sorted(stocking, key=lambda n: (self.echelons[n], position[n]))
         self.sku_index: dict[tuple[Any, str], int] = {}
         self.sku_names: list[tuple[Any, str]] = []
         for n in order:
