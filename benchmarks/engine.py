@@ -24,9 +24,7 @@ import networkx as nx
 
 from agents import BaseStock
 from networks import random_network, serial
-from sim import SupplyChainModel, VectorizedSupplyChainModel
-
-ENGINES = {"event": SupplyChainModel, "vectorized": VectorizedSupplyChainModel}
+from sim import ENGINES, SupplyChainModel
 
 
 def timed(model: SupplyChainModel, periods: int) -> float:

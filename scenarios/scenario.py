@@ -70,7 +70,7 @@ import agents
 import networks
 from networks.attributes import EDGE_DEFAULTS, EDGE_REQUIRED, NODE_DEFAULTS, ROLES, is_source
 from networks.validate import NetworkError, check_edge_attribute, check_node_attribute
-from sim import Policy, SupplyChainModel, VectorizedSupplyChainModel
+from sim import ENGINES, Policy, SupplyChainModel, VectorizedSupplyChainModel
 
 __all__ = [
     "BUILDERS",
@@ -115,8 +115,6 @@ RUN_DEFAULTS: dict[str, Any] = {
     "engine": "event",
 }
 _ENGINE_OPTIONS = ("decide", "review", "arrivals", "allocation", "charge_in_transit")
-_VECTORIZED = {"review": "periodic", "arrivals": "batch", "allocation": "fifo"}
-_VECTORIZED_TEXT = "periodic review, batch demand and FIFO allocation"
 _TOP_KEYS = (
     "name",
     "description",
@@ -338,7 +336,7 @@ class Scenario:
             "review": ("periodic", "continuous"),
             "arrivals": ("batch", "poisson"),
             "allocation": ("fifo", "proportional"),
-            "engine": ("event", "vectorized"),
+            "engine": tuple(ENGINES),
         }
         for key, allowed in choices.items():
             if values[key] not in allowed:
@@ -346,11 +344,12 @@ class Scenario:
                     f"run.{key}: must be one of {', '.join(map(repr, allowed))}, got {values[key]!r}"
                 )
         if values["engine"] == "vectorized":
-            for key, only in _VECTORIZED.items():
-                if values[key] != only:
+            for key, only in VectorizedSupplyChainModel.FIXED_OPTIONS.items():
+                if key in values and values[key] != only:
                     raise ScenarioError(
-                        f"run.engine: 'vectorized' steps {_VECTORIZED_TEXT} only, but run.{key} "
-                        f'is {values[key]!r}; use engine = "event" for it'
+                        "run.engine: 'vectorized' steps periodic review, batch demand and FIFO "
+                        f"allocation only, but run.{key} is {values[key]!r}; "
+                        'use engine = "event" for it'
                     )
         if not isinstance(values["charge_in_transit"], bool):
             raise ScenarioError(
@@ -544,13 +543,12 @@ class Scenario:
     def build(self, seed: int | None = None, **options: Any) -> SupplyChainModel:
         """A fresh model of this scenario, seeded with ``seed`` (default: the scenario's)."""
         graph = self.network()
-        chosen = {**self.options, **options}
-        seed = self.seed if seed is None else seed
-        if self.engine == "vectorized":  # it fixes review, arrivals and allocation
-            for key in _VECTORIZED:
-                chosen.pop(key)
-            return VectorizedSupplyChainModel(graph, self.policies(graph), seed=seed, **chosen)
-        return SupplyChainModel(graph, self.policies(graph), seed=seed, **chosen)
+        return ENGINES[self.engine](
+            graph,
+            self.policies(graph),
+            seed=self.seed if seed is None else seed,
+            **{**self.options, **options},
+        )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
         """A new scenario with values set at TOML paths (``{"run.periods": 100}``)."""

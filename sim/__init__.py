@@ -14,9 +14,16 @@ from .recorder import COST_COLUMNS, EDGE_COLUMNS, STOCK_COLUMNS, Recorder
 from .streams import Purpose, stream
 from .vector import VectorizedSupplyChainModel
 
+#: The engines by the names scenarios and benchmarks use.
+ENGINES: dict[str, type[SupplyChainModel]] = {
+    "event": SupplyChainModel,
+    "vectorized": VectorizedSupplyChainModel,
+}
+
 __all__ = [
     "COST_COLUMNS",
     "EDGE_COLUMNS",
+    "ENGINES",
     "OPTIONAL_FIELDS",
     "STOCK_COLUMNS",
     "Action",

@@ -29,7 +29,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar
 
 import networkx as nx
 import numpy as np
@@ -58,40 +58,31 @@ _ACCUMULATORS = (  # per-period flows, zeroed when a period closes
 class VectorizedSupplyChainModel(SupplyChainModel):
     """A periodic-review supply chain model over numpy arrays, one echelon at a time.
 
-    Same arguments, attributes and results as :class:`~sim.model.SupplyChainModel` with
-    ``review="periodic"``, ``arrivals="batch"`` and ``allocation="fifo"``, which it fixes.
-
-    Args:
-        graph: the network.
-        policies: the decision modules (see :class:`~sim.model.SupplyChainModel`).
-        decide: ``"start"`` or ``"end"``.
-        charge_in_transit: charge stock in transit at the shipping node's holding cost.
-        seed: the run's seed.
-        record: keep the per-period table.
+    Same arguments, attributes and results as :class:`~sim.model.SupplyChainModel`, except
+    the options in :attr:`FIXED_OPTIONS`, which may only take the values given there.
 
     Raises:
         networks.NetworkError: the graph is invalid.
-        ValueError: an argument is invalid, or a stocking node has no policy.
+        ValueError: an argument is invalid (a fixed option included), or a stocking node has
+            no policy.
     """
 
-    def __init__(
-        self,
-        graph: nx.DiGraph,
-        policies: Mapping[Any, Policy] | Policy,
-        *,
-        decide: Literal["start", "end"] = "end",
-        charge_in_transit: bool = False,
-        seed: int = 0,
-        record: bool = True,
-    ):
-        super().__init__(
-            graph,
-            policies,
-            decide=decide,
-            charge_in_transit=charge_in_transit,
-            seed=seed,
-            record=record,
-        )
+    #: Options of :class:`~sim.model.SupplyChainModel` this engine fixes, at these values.
+    FIXED_OPTIONS: ClassVar[Mapping[str, Any]] = {
+        "review": "periodic",
+        "arrivals": "batch",
+        "allocation": "fifo",
+        "log": False,
+    }
+
+    def __init__(self, graph: nx.DiGraph, policies: Mapping[Any, Policy] | Policy, **options: Any):
+        for name, only in self.FIXED_OPTIONS.items():
+            if options.get(name, only) != only:
+                raise ValueError(
+                    f"{name}: VectorizedSupplyChainModel runs with {name}={only!r} only, got "
+                    f"{options[name]!r}; use SupplyChainModel for it"
+                )
+        super().__init__(graph, policies, **options)
         self._to_arrays()
 
     # ------------------------------------------------------------------ building

@@ -215,3 +215,10 @@ def test_a_batch_module_that_observes_arrivals_decides_one_stock_point_at_a_time
 
     graph = random_network(12, depth=3, seed=1, lead_time={"dist": "poisson", "mean": 2})
     assert_same_run(graph, LooksAhead(), periods=30, seed=2)
+
+
+def test_an_option_the_vectorized_engine_fixes_is_refused_by_name():
+    graph = random_network(12, depth=3, seed=1)
+    with pytest.raises(ValueError, match=r"^review: .* review='periodic' only, got 'continuous'"):
+        VectorizedSupplyChainModel(graph, BaseStock(level=5), review="continuous")
+    VectorizedSupplyChainModel(graph, BaseStock(level=5), review="periodic", log=False)
