@@ -298,9 +298,8 @@ def compare(
     labels = list(policy_sets)
     table = table[["point", "replication", "node", *KPI_COLUMNS]].copy()
     table.insert(0, "policies", [labels[p] for p in table["point"]])
-    return table.drop(columns="point"), paired_differences(
-        table.drop(columns="point"), "policies", labels[0]
-    )
+    table = table.drop(columns="point")
+    return table, paired_differences(table, "policies", labels[0])
 
 
 def paired_differences(table: pd.DataFrame, by: str, baseline: Any) -> pd.DataFrame:

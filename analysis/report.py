@@ -80,9 +80,7 @@ def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
             "ordering_cost": sums["ordering_cost"].mean(),
             "profit_per_period": sums["profit"].mean(),
             "fill_rate": 1 - unmet / demand if demand > 0 else np.nan,
-            "cycle_service_level": float(
-                ((sums["backlog"] <= _EPS) & (sums["lost"] <= _EPS)).mean()
-            ),
+            "cycle_service_level": _cycle_service_level(sums),
             "mean_on_hand": sums["on_hand"].mean(),
             "mean_backlog": sums["backlog"].mean(),
             "bullwhip": sums["ordered"].var() / var_demand if var_demand > 0 else np.nan,
@@ -94,6 +92,11 @@ def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
 
 
 _EPS = 1e-9  # units: float residue of fractional quantities is not a stockout
+
+
+def _cycle_service_level(per_period: pd.DataFrame) -> float:
+    """Share of periods that end with nothing owed and nothing lost."""
+    return float(((per_period["backlog"] <= _EPS) & (per_period["lost"] <= _EPS)).mean())
 
 
 def _unmet(rows: pd.DataFrame) -> float:
@@ -120,7 +123,7 @@ def _network_row(rows: pd.DataFrame, nodes: dict[str, dict[str, float]]) -> dict
     var_demand = retail["demand"].var()
     row.update(
         fill_rate=1 - unmet / demand if demand > 0 else np.nan,
-        cycle_service_level=float(((retail["backlog"] <= _EPS) & (retail["lost"] <= _EPS)).mean()),
+        cycle_service_level=_cycle_service_level(retail),
         mean_on_hand=per_period["on_hand"].sum().mean(),
         mean_backlog=retail["backlog"].mean(),
         bullwhip=top.var() / var_demand if var_demand > 0 else np.nan,
