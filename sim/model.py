@@ -105,6 +105,18 @@ class _Edge:
         for k, v in fields.items():
             setattr(self, k, v)
 
+    def arrival(self, now: float) -> float:
+        """When a shipment sent at ``now`` arrives: shipment k on this edge gets lead-time
+        draw k, and on a non-crossing edge no earlier than the shipment before it."""
+        if self.draws_at >= len(self.draws):
+            self.refill()
+        arrival = now + self.draws[self.draws_at]
+        self.draws_at += 1
+        if not self.crossing:
+            arrival = max(arrival, self.last_arrival)
+            self.last_arrival = arrival
+        return arrival
+
     def refill(self) -> None:
         """Draw the next block of lead times (shipment k on this edge gets draw k)."""
         # Blocks double up to _LT_BLOCK: short runs of large networks draw little.
@@ -555,13 +567,7 @@ class SupplyChainModel(mesa.Model):
     def _ship(self, edge: _Edge, x: float) -> None:
         now = self.env.now
         edge.transit += x
-        if edge.draws_at >= len(edge.draws):
-            edge.refill()
-        arrival = now + edge.draws[edge.draws_at]
-        edge.draws_at += 1
-        if not edge.crossing:
-            arrival = max(arrival, edge.last_arrival)
-            edge.last_arrival = arrival
+        arrival = edge.arrival(now)
         if self._track_due:
             due = self._due[edge.target]
             k = math.ceil(arrival)

@@ -386,16 +386,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
     def _ship(self, edges: np.ndarray, quantities: np.ndarray, now: float) -> None:
         lead_times = self._e_lead_time[edges]
         arrival = now + lead_times
-        for k in np.flatnonzero(np.isnan(lead_times)):
-            e = self._edges[edges[k]]  # in shipping order: an edge's k-th shipment, draw k
-            if e.draws_at >= len(e.draws):
-                e.refill()
-            time = now + e.draws[e.draws_at]
-            e.draws_at += 1
-            if not e.crossing:
-                time = max(time, e.last_arrival)
-                e.last_arrival = time
-            arrival[k] = time
+        for k in np.flatnonzero(np.isnan(lead_times)):  # drawn in shipping order
+            arrival[k] = self._edges[edges[k]].arrival(now)
         at_once = arrival <= now
         # In shipping order, as the event engine does it: a shipment goes in transit, and
         # one that arrives at once comes out again before the next goes in.
