@@ -105,8 +105,10 @@ class ObservationBatch(NamedTuple):
     """The observations of several stock points at once, for ``act_batch``: the numeric
     fields of :class:`InventoryObservation` as float64 arrays, one entry per stock point.
 
-    ``echelon_inventory_position`` is filled only for modules whose ``observes`` lists it;
-    ``arrivals`` is not offered (a module that needs it decides one stock point at a time).
+    ``echelon_inventory_position`` and ``arrivals`` are filled only for modules whose
+    ``observes`` lists them. ``pipeline_by_supplier`` has shape ``(n, suppliers)`` when the
+    stock points of the batch have the same number of suppliers (else ``None``);
+    ``arrivals`` has shape ``(n, slots)``, zero-padded to the longest pending arrival.
     """
 
     period: int
@@ -118,6 +120,8 @@ class ObservationBatch(NamedTuple):
     inventory_position: np.ndarray
     demand: np.ndarray
     echelon_inventory_position: np.ndarray | None = None
+    pipeline_by_supplier: np.ndarray | None = None
+    arrivals: np.ndarray | None = None
 
 
 @runtime_checkable
