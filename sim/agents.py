@@ -31,14 +31,17 @@ class StockingAgent(mesa.Agent):
     Attributes:
         node: the node's name in the graph.
         role: its role attribute.
-        policies: the decision module consulted for each product (after ``spawn``).
+        modules: the decision module of each product, as given to the model.
+        policies: the module consulted for each product in this run (what ``spawn``
+            returned, for a stateful module).
     """
 
-    def __init__(self, model: SupplyChainModel, node: Any, role: str, policies: dict[str, Policy]):
+    def __init__(self, model: SupplyChainModel, node: Any, role: str, modules: dict[str, Policy]):
         super().__init__(model)
         self.node = node
         self.role = role
-        self.policies = policies
+        self.modules = modules
+        self.policies = dict(modules)
 
     def _sku(self, product: str | None) -> int:
         products = self.model.products
@@ -68,7 +71,7 @@ class CustomerAgent(mesa.Agent):
         demand: demand per period (units); a :class:`~networks.distributions.Trace` replays a
             fixed sequence.
         rng: this agent's own generator (purpose DEMAND), so its draws do not depend on any
-            other agent.
+            other agent; :meth:`restart` gives it the generator of a new run.
 
     Subclasses that respond to price or recommendations override :meth:`demand_in` (the
     demand of a period) and :meth:`mean_demand` (with ``arrivals="poisson"`` customers arrive
@@ -81,12 +84,16 @@ class CustomerAgent(mesa.Agent):
         node: Any,
         product: str,
         demand: Distribution,
-        rng: np.random.Generator,
+        rng: np.random.Generator | None,
     ):
         super().__init__(model)
         self.node = node
         self.product = product
         self.distribution = demand
+        self.restart(rng)
+
+    def restart(self, rng: np.random.Generator | None) -> None:
+        """Forget the drawn demand and draw from ``rng`` from period 0 on (a new run)."""
         self.demand_rng = rng
         self._block: list[float] = []
         self._block_start = 0

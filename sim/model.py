@@ -36,16 +36,21 @@ backlog costs are then charged on the time-weighted average level over the perio
 
 from __future__ import annotations
 
+import difflib
 import gc
 import math
+import numbers
+import operator
 from collections import deque
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import mesa
 import networkx as nx
+import numpy as np
 import simpy
-from simpy.events import URGENT, Event
+from simpy.core import StopSimulation
+from simpy.events import NORMAL, URGENT, Event
 
 from networks.attributes import EDGE_DEFAULTS, is_source, node_value, products
 from networks.builders import echelons
@@ -53,13 +58,57 @@ from networks.distributions import Distribution, Trace, parse_distribution
 from networks.validate import validate
 
 from .agents import CustomerAgent, StockingAgent
-from .policy import InventoryObservation, Policy
+from .policy import EXTERNAL, InventoryObservation, Policy, PolicyError
 from .recorder import Recorder
 from .streams import Purpose, stream
 
-__all__ = ["SupplyChainModel"]
+__all__ = ["Decision", "Reward", "SupplyChainModel"]
 
-_CLOSE = -1  # a period closes before anything else happens at its end instant
+_CLOSE = -2  # a period closes before anything else happens at its end instant
+_STOP = -1  # a run stops right after the close, before the next period's receipts
+_NO_ACTION = object()
+
+
+class Decision(NamedTuple):
+    """An externally controlled stock point must decide (see
+    :meth:`SupplyChainModel.advance`).
+
+    Attributes:
+        period: the period ``t`` of the decision.
+        index: the stock point's index in :attr:`SupplyChainModel.sku_names` (an ``int``), or
+            in the vectorized engine the indices of all the external stock points of one
+            echelon that decide together (an ``int64`` array).
+        observation: what the module would see: an
+            :class:`~sim.policy.InventoryObservation`, or an
+            :class:`~sim.policy.ObservationBatch` for an array of indices.
+    """
+
+    period: int
+    index: Any
+    observation: Any
+
+
+class Reward(NamedTuple):
+    """Money a stock point made and spent over some periods (see :meth:`take_reward`)."""
+
+    holding: float
+    backlog: float
+    lost_sales: float
+    ordering: float
+    transit_holding: float
+    revenue: float
+
+    @property
+    def cost(self) -> float:
+        """All cost parts together."""
+        return self.holding + self.backlog + self.lost_sales + self.ordering + self.transit_holding
+
+    @property
+    def profit(self) -> float:
+        """Revenue less cost."""
+        return self.revenue - self.cost
+
+
 _LT_BLOCK = 256  # lead-time draws per refill
 
 
@@ -155,6 +204,14 @@ class SupplyChainModel(mesa.Model):
             its arrival time ``due``) and shipment received (``"receive"``); ``supplier`` is
             ``None`` for customer demand (``"demand"``). For tests and debugging: it grows
             with the run.
+        track_rewards: keep every stock point's money per period for :meth:`take_reward`
+            (stock points decided by :data:`~sim.policy.EXTERNAL` always are).
+
+    A stock point whose module is :data:`~sim.policy.EXTERNAL` is decided from outside:
+    :meth:`advance` runs the model to the exact point where such a stock point must decide,
+    returns its :class:`Decision`, and resumes with the action. :meth:`reset` starts a new
+    run with another seed without rebuilding the model; models pickle and deep-copy at any
+    point, including in the middle of a decision.
 
     Raises:
         networks.NetworkError: the graph is invalid.
@@ -174,6 +231,7 @@ class SupplyChainModel(mesa.Model):
         seed: int = 0,
         record: bool = True,
         log: bool = False,
+        track_rewards: bool = False,
     ):
         for name, value, allowed in (
             ("decide", decide, ("start", "end")),
@@ -197,24 +255,11 @@ class SupplyChainModel(mesa.Model):
         self.allocation = allocation
         self.charge_in_transit = charge_in_transit
         self.products = products(graph)
-        self.env = simpy.Environment()
-        self.period = 0
-        self.event_log: list[tuple] | None = [] if log else None
+        self._record = record
+        self._log = log
+        self._track_all = track_rewards
         self._build(policies)
-        self.recorder = (
-            Recorder(
-                self.sku_names,
-                [(e.supplier_name, *self.sku_names[e.target]) for e in self._edges],
-                [graph.nodes[n]["role"] for n, _ in self.sku_names],
-                [self.echelons[n] for n, _ in self.sku_names],
-            )
-            if record
-            else None
-        )
-        self.env.process(self._clock())
-        if arrivals == "poisson":
-            for i, customer in self._customers.items():
-                self.env.process(self._poisson_customers(i, customer))
+        self._reset_state()
 
     # ------------------------------------------------------------------ building
     def _build(self, policies: Mapping[Any, Policy] | Policy) -> None:
@@ -250,20 +295,6 @@ class SupplyChainModel(mesa.Model):
         self._lost_sales = [s == "lost_sales" for s in per_sku("shortage")]
         self._manufacturer = [g.nodes[n]["role"] == "manufacturer" for n, _ in self.sku_names]
         self._initial = [float(x) for x in per_sku("initial_stock")]
-        self._on_hand = list(self._initial)
-        self._backlog = [0.0] * n_sku
-        self._pipeline = [0.0] * n_sku
-        self._queue: list[deque] = [deque() for _ in range(n_sku)]
-        self._demand_seen = [0.0] * n_sku
-        # per-period accumulators, reset when a period closes
-        self._acc_demand = [0.0] * n_sku
-        self._acc_sales = [0.0] * n_sku
-        self._acc_shipped = [0.0] * n_sku
-        self._acc_lost = [0.0] * n_sku
-        self._acc_ordered = [0.0] * n_sku
-        self._acc_received = [0.0] * n_sku
-        self._acc_order_cost = [0.0] * n_sku
-        self._acc_produced = [0.0] * n_sku
 
         # edges, per product, grouped by the ordering stock point
         self._edges: list[_Edge] = []
@@ -285,20 +316,12 @@ class SupplyChainModel(mesa.Model):
                     fixed_cost=float(data.get("fixed_cost", EDGE_DEFAULTS["fixed_cost"])),
                     bom=float(data.get("bom", EDGE_DEFAULTS["bom"])),
                     crossing=bool(data.get("crossing", EDGE_DEFAULTS["crossing"])),
-                    rng=None,
-                    rng_key=(self.seed_value, Purpose.LEAD_TIME, u, n, p),
-                    draws=[],
-                    draws_at=0,
-                    drawn=0,
-                    last_arrival=-math.inf,
-                    transit=0.0,
                     transit_rate=float(node_value(g, u, "holding_cost", p))
                     if not is_source(g, u)
                     else 0.0,
                 )
                 self._edges.append(e)
                 self._suppliers[i].append(e)
-        self._pipe_by = [[0.0] * len(s) for s in self._suppliers]
         self._initial_pipeline = []
         for e in self._edges:
             u, n, _ = e.supplier_name, *self.sku_names[e.target]
@@ -306,7 +329,6 @@ class SupplyChainModel(mesa.Model):
             if lot > 0:
                 lots = math.floor(e.lead_time.mean + 0.5)
                 self._initial_pipeline.extend((e, lot, k) for k in range(lots))
-                e.last_arrival = lots - 1.0  # later shipments may not overtake these lots
         # A manufacturer that turns one supplier's units one for one, without a capacity
         # limit, stocks exactly like a warehouse: it skips the component buffers.
         for i, suppliers in enumerate(self._suppliers):
@@ -317,28 +339,27 @@ class SupplyChainModel(mesa.Model):
                 and self._capacity[i] == math.inf
             ):
                 self._manufacturer[i] = False
-        self._components = [
-            [0.0] * len(self._suppliers[i]) if self._manufacturer[i] else None for i in range(n_sku)
-        ]
         # A manufacturer's ordered and received flows count kits: per supplier, quantity / bom,
         # averaged over its suppliers.
         for i, suppliers in enumerate(self._suppliers):
             for e in suppliers:
                 e.kit_share = 1.0 / (e.bom * len(suppliers)) if self._manufacturer[i] else 1.0
-        self._has_components = any(c is not None for c in self._components)
+        self._has_components = any(self._manufacturer)
         self._zeros = [0.0] * n_sku
         self._supplier_names = [tuple(e.supplier_name for e in s) for s in self._suppliers]
 
-        # agents and decision modules
-        self._policy: list[Policy] = []
+        # agents and decision modules (spawned anew for every run: see _reset_state)
+        self._check_policy_keys(policies, stocking)
+        self._modules: list[Policy] = []
         self.stocking_agents: dict[Any, StockingAgent] = {}
         for n in order:
             chosen = {p: self._policy_for(policies, n, p) for p in self.products}
             self.stocking_agents[n] = StockingAgent(self, n, g.nodes[n]["role"], chosen)
-            self._policy.extend(chosen.values())
-        self._observes = [frozenset(getattr(pol, "observes", ())) for pol in self._policy]
+            self._modules.extend(chosen.values())
+        self._observes = [frozenset(getattr(pol, "observes", ())) for pol in self._modules]
+        self._external = [i for i, pol in enumerate(self._modules) if pol is EXTERNAL]
         self._track_due = any("arrivals" in o for o in self._observes)
-        self._due: list[dict[int, float]] = [{} for _ in range(n_sku)]
+        self._tracked = list(range(n_sku)) if self._track_all else self._external
         self._descendants = [
             [self.sku_index[d, p] for d in sorted(nx.descendants(g, n), key=position.get)] + [i]
             if "echelon_inventory_position" in self._observes[i]
@@ -352,16 +373,56 @@ class SupplyChainModel(mesa.Model):
             if spec is None:
                 continue
             dist: Distribution = parse_distribution(spec, f"node {n!r} demand")
-            rng = stream(self.seed_value, Purpose.DEMAND, n, p)
-            self._customers[i] = CustomerAgent(self, n, p, dist, rng)
+            self._customers[i] = CustomerAgent(self, n, p, dist, None)
         self._customer_list = [self._customers.get(i) for i in range(n_sku)]
         self._time_weighted = self.review == "continuous" or self.arrivals == "poisson"
         self._batch = self.arrivals == "batch"
+
+    def _reset_state(self) -> None:
+        """Everything a run changes, as at period 0 of run ``self.seed_value``."""
+        seed, n_sku = self.seed_value, len(self.sku_names)
+        self.env = simpy.Environment()
+        self.period = self.steps = 0
+        self.event_log: list[tuple] | None = [] if self._log else None
+        self._policy: list[Policy] = []
+        for agent in self.stocking_agents.values():
+            for p, module in agent.modules.items():
+                spawn = getattr(module, "spawn", None)
+                agent.policies[p] = spawn() if callable(spawn) else module
+                self._policy.append(agent.policies[p])
+        self._on_hand = list(self._initial)
+        self._backlog = [0.0] * n_sku
+        self._pipeline = [0.0] * n_sku
+        self._queue: list[deque] = [deque() for _ in range(n_sku)]
+        self._demand_seen = [0.0] * n_sku
+        # per-period accumulators, reset when a period closes
+        self._acc_demand = [0.0] * n_sku
+        self._acc_sales = [0.0] * n_sku
+        self._acc_shipped = [0.0] * n_sku
+        self._acc_lost = [0.0] * n_sku
+        self._acc_ordered = [0.0] * n_sku
+        self._acc_received = [0.0] * n_sku
+        self._acc_order_cost = [0.0] * n_sku
+        self._acc_produced = [0.0] * n_sku
+        for e in self._edges:
+            e.rng = None  # made on first draw: a large network has many edges
+            e.rng_key = (seed, Purpose.LEAD_TIME, e.supplier_name, *self.sku_names[e.target])
+            e.draws, e.draws_at, e.drawn = [], 0, 0
+            e.last_arrival = -math.inf
+            e.transit = e.ordered = 0.0
+        self._pipe_by = [[0.0] * len(s) for s in self._suppliers]
+        self._components = [
+            [0.0] * len(self._suppliers[i]) if self._manufacturer[i] else None for i in range(n_sku)
+        ]
+        self._due: list[dict[int, float]] = [{} for _ in range(n_sku)]
+        for i, customer in self._customers.items():
+            customer.restart(stream(seed, Purpose.DEMAND, *self.sku_names[i]))
         self._arrivals: dict[float, list[tuple[_Edge, float]]] = {}
         for e, lot, k in self._initial_pipeline:  # received at the start of period k
             self._pipeline[e.target] += lot
             self._pipe_by[e.target][e.position] += lot
             e.transit += lot
+            e.last_arrival = max(e.last_arrival, float(k))  # later lots may not overtake these
             if self._track_due:
                 self._due[e.target][k] = self._due[e.target].get(k, 0.0) + lot
             if k in self._arrivals:
@@ -372,6 +433,41 @@ class SupplyChainModel(mesa.Model):
         self._level_since = [0.0] * n_sku
         self._area_on_hand = [0.0] * n_sku
         self._area_backlog = [0.0] * n_sku
+        self._reward = [[0.0] * len(Reward._fields) for _ in range(n_sku)]
+        # where a run stands: the decision waiting for an action, the step's progress
+        self._pending: tuple[int, int, bool] | None = None
+        self._cursor = 0
+        self._stop_at = -1
+        self._review_due = [False] * n_sku
+        self.recorder = (
+            Recorder(
+                self.sku_names,
+                [(e.supplier_name, *self.sku_names[e.target]) for e in self._edges],
+                [self.graph.nodes[n]["role"] for n, _ in self.sku_names],
+                [self.echelons[n] for n, _ in self.sku_names],
+            )
+            if self._record
+            else None
+        )
+        _Message(self.env, 0, 0, self._on_tick, NORMAL)
+        if self.arrivals == "poisson":
+            for i, customer in self._customers.items():
+                rate = customer.mean_demand()
+                if rate > 0:
+                    rng = stream(seed, Purpose.ARRIVALS, *self.sku_names[i])
+                    arrivals = _PoissonArrivals(i, rate, rng)
+                    _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start again at period 0, with ``seed`` (the same seed by default), keeping the
+        network, the modules and what the constructor checked: the same as building a new
+        model with that seed, at a fraction of the cost. Stateful modules are spawned anew."""
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+                raise ValueError(f"seed: must be an integer >= 0, got {seed!r}")
+            self.seed_value = int(seed)
+        self.reset_rng(stream(self.seed_value, Purpose.MESA))
+        self._reset_state()
 
     def _policy_for(
         self, policies: Mapping[Any, Policy] | Policy, node: Any, product: str
@@ -392,49 +488,160 @@ class SupplyChainModel(mesa.Model):
             raise ValueError(
                 f"policies[{node!r}]: {policy!r} is not a decision module (it needs act(obs))"
             )
-        spawn = getattr(policy, "spawn", None)
-        return spawn() if callable(spawn) else policy
+        return policy
+
+    def _check_policy_keys(self, policies: Mapping[Any, Policy] | Policy, stocking: list) -> None:
+        """A key of ``policies`` that is no stocking node or ``(node, product)`` is a mistake."""
+        if not isinstance(policies, Mapping):
+            return
+        known = set(stocking)
+        for key in policies:
+            if key in known or (
+                isinstance(key, tuple)
+                and len(key) == 2
+                and key[0] in known
+                and key[1] in self.products
+            ):
+                continue
+            hint = difflib.get_close_matches(str(key), [str(n) for n in stocking], n=1)
+            fix = (
+                f"did you mean {hint[0]!r}?"
+                if hint
+                else f"stocking nodes: {sorted(map(str, stocking))}"
+            )
+            raise ValueError(f"policies: {key!r} is not a stocking node or (node, product); {fix}")
 
     def _stocking_names(self) -> list[Any]:
         return [n for n in self.graph.nodes if not is_source(self.graph, n)]
 
     # ------------------------------------------------------------------ running
     def run(self, periods: int) -> None:
-        """Simulate ``periods`` more periods."""
-        if isinstance(periods, bool) or not isinstance(periods, int) or periods < 0:
+        """Simulate ``periods`` more periods.
+
+        Raises:
+            ValueError: ``periods`` is not an integer >= 0, a decision is waiting for an
+                action, or the run reaches a stock point decided from outside (use
+                :meth:`advance`).
+        """
+        if isinstance(periods, bool) or not isinstance(periods, numbers.Integral) or periods < 0:
             raise ValueError(f"periods: must be an integer >= 0, got {periods!r}")
-        if not periods:
-            return
+        if self._pending is not None:
+            raise ValueError("a decision is waiting for its action: call advance(action)")
+        if periods:
+            self._run_until(self.period + operator.index(periods))
+        if self._pending is not None:
+            node, product = self.sku_names[self._pending[0]]
+            raise ValueError(
+                f"node {node!r} product {product!r} is decided from outside (EXTERNAL): "
+                "run the model with advance(), not run()"
+            )
+
+    def advance(self, action: Any = _NO_ACTION, *, until: int | None = None) -> Decision | None:
+        """Run to the next decision of an externally controlled stock point.
+
+        The first call (``action`` left out) runs from where the model stands; each later
+        call gives the action of the decision it returned (a quantity, or one per supplier,
+        as a module's ``act`` returns) and runs on. The model stops exactly where the
+        engine would have consulted the module, so a heuristic played through ``advance``
+        gives the same table, bit for bit, as the heuristic inside the engine.
+
+        Args:
+            action: the action of the pending decision.
+            until: stop when period ``until`` starts (all of period ``until - 1`` is done)
+                if no decision comes first; ``None`` runs until the next decision.
+
+        Returns:
+            The next :class:`Decision`, or ``None`` when ``until`` was reached first.
+
+        Raises:
+            ValueError: an action is missing, not expected, or invalid (naming the node), or
+                ``until`` is ``None`` and no stock point is decided from outside.
+        """
+        pending = self._pending
+        if pending is None:
+            if action is not _NO_ACTION:
+                raise ValueError("advance: no decision is waiting for an action")
+        else:
+            if action is _NO_ACTION:
+                node, product = self.sku_names[pending[0]]
+                raise ValueError(
+                    f"advance: node {node!r} product {product!r} is waiting for its action"
+                )
+            self._resume(action)
+            if self._pending is not None:
+                return self._decision()
+        if until is None:
+            if not self._external:
+                raise ValueError(
+                    "advance: no stock point is decided from outside (EXTERNAL); give until="
+                )
+            self._run_until(math.inf)
+        else:
+            if isinstance(until, bool) or not isinstance(until, numbers.Integral):
+                raise ValueError(f"until: must be an integer period, got {until!r}")
+            if until > self.period:
+                self._run_until(int(until))
+        return self._decision() if self._pending is not None else None
+
+    def _decision(self) -> Decision:
+        i, t, _ = self._pending
+        return Decision(t, i, self.observe(i, t))
+
+    def _resume(self, action: Any) -> None:
+        """Carry out the pending decision's action and what its step still had to do."""
+        i, t, in_step = self._pending
+        self._pending = None
+        self._place(i, self._checked(i, action))
+        if in_step:
+            self._continue_step(t)
+
+    def _run_until(self, stop: float) -> None:
+        """Process events until period ``stop`` starts or an external decision comes."""
+        if stop != self._stop_at:
+            self._stop_at = stop
+            if stop < math.inf:
+                _Message(self.env, stop - self.env.now, stop, self._on_stop, _STOP)
         # The loop allocates many short-lived objects and builds no reference cycles, so the
         # cyclic collector would only rescan the model's long-lived state, at a cost growing
-        # with the network (about 20% of the time at 10,000 nodes).
+        # with the network (about 20% of the time at 10,000 nodes). It is on again whenever
+        # control leaves the engine (a decision handed out included).
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self._advance(periods)
+            self._advance(stop)
         finally:
             if collecting:
                 gc.enable()
 
-    def _advance(self, periods: int) -> None:
-        self.env.run(until=self.period + periods)
+    def _advance(self, stop: float) -> None:
+        self.env.run()  # until _on_stop or a decision raises StopSimulation
+
+    def _on_stop(self, event: Event) -> None:
+        if event._value == self._stop_at:  # a stop of an earlier, shorter run is stale
+            raise StopSimulation(None)
 
     def step(self) -> None:
         """Simulate one period (Mesa's ``step``)."""
         self.run(1)
 
-    def _clock(self):
-        env = self.env
-        while True:
-            t = self.period
-            if self.decide == "end" or self.review == "continuous":
-                self._step_end(t)
-            else:
-                self._step_start(t)
+    def _on_tick(self, event: Event) -> None:
+        self._cursor = 0
+        if not self._continue_step(event._value):
+            raise StopSimulation(None)  # an external decision: the engine waits for it
+
+    def _continue_step(self, t: int) -> bool:
+        """Do period ``t``'s step from where it stands; ``False`` if it stopped for an
+        external decision (then :meth:`_resume` calls it again)."""
+        if self.decide == "end" or self.review == "continuous":
+            done = self._step_end(t)
+        else:
+            done = self._step_start(t)
+        if done:
             # The period closes at t + 1 before anything else; arrivals due then come next,
-            # and the clock (normal priority) last.
-            _Message(env, 1, t, self._on_close, _CLOSE)
-            yield env.timeout(1)
+            # and the next step last.
+            _Message(self.env, 1, t, self._on_close, _CLOSE)
+            _Message(self.env, 1, t + 1, self._on_tick, NORMAL)
+        return done
 
     def _on_close(self, event: Event) -> None:
         t = event._value
@@ -442,20 +649,38 @@ class SupplyChainModel(mesa.Model):
         self.period = t + 1
         self.steps = t + 1  # periods done (Mesa's step() wrapper counts too: assign, not add)
 
-    def _step_end(self, t: int) -> None:
+    def _step_end(self, t: int) -> bool:
         # Under continuous review a node decides when its inventory position changes (here:
         # this period's batch of customer demand; orders reaching it are handled on arrival),
         # and once at the start.
         periodic = self.review == "periodic" or t == 0
-        for i in self._downstream_first:
+        order = self._downstream_first
+        k = self._cursor
+        while k < len(order):
+            i = order[k]
+            k += 1
             if self._serve_period(i, t) > 0 or periodic:
+                if self._policy[i] is EXTERNAL:
+                    self._cursor = k
+                    self._pending = (i, t, True)
+                    return False
                 self._review(i, t)
+        return True
 
-    def _step_start(self, t: int) -> None:
-        for i in self._downstream_first:
+    def _step_start(self, t: int) -> bool:
+        order = self._downstream_first
+        k = self._cursor
+        while k < len(order):
+            i = order[k]
+            k += 1
+            if self._policy[i] is EXTERNAL:
+                self._cursor = k
+                self._pending = (i, t, True)
+                return False
             self._review(i, t)
         for i in self._upstream_first:
             self._serve_period(i, t)
+        return True
 
     def _serve_period(self, i: int, t: int) -> float:
         """Produce, take this period's batch of customer demand, and serve what ``i`` owes;
@@ -473,21 +698,16 @@ class SupplyChainModel(mesa.Model):
             self._demand_seen[i] = self._acc_demand[i]
         return d
 
-    def _poisson_customers(self, i: int, customer: CustomerAgent):
-        rate = customer.mean_demand()
-        if rate <= 0:
-            return
-        rng = stream(self.seed_value, Purpose.ARRIVALS, *self.sku_names[i])
-        env = self.env
-        while True:
-            gaps = rng.exponential(1.0 / rate, 1024).tolist()
-            for gap in gaps:
-                yield env.timeout(gap)
-                self._acc_demand[i] += 1.0
-                self._customer_demand(i, 1.0)
-                self._serve(i)
-                if self.review == "continuous":
-                    self._review(i, self.period)
+    def _on_customer(self, event: Event) -> None:
+        """A Poisson customer of ``arrivals.stock_point`` arrives now."""
+        arrivals: _PoissonArrivals = event._value
+        i = arrivals.stock_point
+        self._acc_demand[i] += 1.0
+        self._customer_demand(i, 1.0)
+        self._serve(i)
+        if self.review == "continuous":
+            self._request_review(i)
+        _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
 
     # ------------------------------------------------------------------ levels
     def _touch(self, i: int) -> None:
@@ -649,9 +869,7 @@ class SupplyChainModel(mesa.Model):
                     for k in self._descendants[i]
                 )
             if "arrivals" in wants:
-                due = self._due[i]
-                horizon = max(due, default=t) - t
-                arrivals = tuple(due.get(t + 1 + k, 0.0) for k in range(horizon))
+                arrivals = self._arrivals_of(i, t)
         return InventoryObservation(
             t,
             node,
@@ -670,6 +888,12 @@ class SupplyChainModel(mesa.Model):
     def _pipeline_by_supplier(self, i: int) -> tuple[float, ...]:
         return tuple(self._pipe_by[i])
 
+    def _arrivals_of(self, i: int, t: int) -> tuple[float, ...]:
+        """What is in transit to ``i``, by the period it is received at the start of."""
+        due = self._due[i]
+        horizon = max(due, default=t) - t
+        return tuple(due.get(t + 1 + k, 0.0) for k in range(horizon))
+
     def _pipeline_of(self, i: int) -> float:
         """The pipeline stock point ``i`` decides on: ordered and not received, except at a
         manufacturer, where it counts the kits that the components held and on order make."""
@@ -683,7 +907,23 @@ class SupplyChainModel(mesa.Model):
         )
 
     def _review(self, i: int, t: int) -> None:
-        action = self._action(i, t)
+        """Consult ``i``'s decision module and place its orders."""
+        self._place(i, self._decide(i, t))
+
+    def _decide(self, i: int, t: int) -> float | list[float]:
+        """``i``'s decision module's action, checked."""
+        try:
+            action = self._policy[i].act(self.observe(i, t))
+        except Exception as exc:
+            node, product = self.sku_names[i]
+            raise PolicyError(
+                f"node {node!r} product {product!r}: policy {self._policy[i]!r} raised "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        return self._checked(i, action)
+
+    def _place(self, i: int, action: float | list[float]) -> None:
+        """Order ``action`` (checked): a quantity, or a list of one per supplier."""
         suppliers = self._suppliers[i]
         if isinstance(action, float):
             if action == 0:
@@ -698,24 +938,22 @@ class SupplyChainModel(mesa.Model):
             if q > 0:
                 self._order(e, q)
 
-    def _action(self, i: int, t: int) -> float | list[float]:
-        """Consult ``i``'s decision module: a quantity, or a list of one per supplier."""
-        action = self._policy[i].act(self.observe(i, t))
-        try:
-            action = float(action)
-        except (TypeError, ValueError):
-            pass
-        else:
-            if not 0 <= action < math.inf:
-                self._bad_action(i, action)
-            return action
-        try:
-            quantities = [float(q) for q in action]
-        except (TypeError, ValueError):
+    def _checked(self, i: int, action: Any) -> float | list[float]:
+        """``action`` as a quantity or a list of one per supplier; an error naming the node
+        unless every quantity is a finite real number >= 0 (not a string, not a bool)."""
+        kind = type(action)
+        if kind is float or kind is int or _is_quantity(action):
+            q = float(action)
+            if 0 <= q < math.inf:
+                return q
             self._bad_action(i, action)
-        if len(quantities) != len(self._suppliers[i]) or any(
-            not 0 <= q < math.inf for q in quantities
-        ):
+        if isinstance(action, str | bytes) or not hasattr(action, "__iter__"):
+            self._bad_action(i, action)
+        quantities = list(action)
+        if len(quantities) != len(self._suppliers[i]) or not all(map(_is_quantity, quantities)):
+            self._bad_action(i, action)
+        quantities = [float(q) for q in quantities]
+        if not all(0 <= q < math.inf for q in quantities):
             self._bad_action(i, action)
         return quantities
 
@@ -723,7 +961,7 @@ class SupplyChainModel(mesa.Model):
         node, product = self.sku_names[i]
         raise ValueError(
             f"node {node!r} product {product!r}: policy {self._policy[i]!r} returned {action!r}; "
-            f"an action is a finite quantity >= 0, or one per supplier "
+            f"an action is a finite number >= 0, or one per supplier "
             f"{list(self._supplier_names[i])}"
         )
 
@@ -766,7 +1004,22 @@ class SupplyChainModel(mesa.Model):
         self._acc_demand[u] += q
         if self.review == "continuous":
             self._serve(u)
-            self._review(u, self.period)
+            self._request_review(u)
+
+    def _request_review(self, i: int) -> None:
+        """Under continuous review: consult ``i`` once the change that happened now is done
+        (an event of its own, so that an external decision can stop the engine there)."""
+        if not self._review_due[i]:
+            self._review_due[i] = True
+            _Message(self.env, 0, i, self._on_review, URGENT)
+
+    def _on_review(self, event: Event) -> None:
+        i = event._value
+        self._review_due[i] = False
+        if self._policy[i] is EXTERNAL:
+            self._pending = (i, self.period, False)
+            raise StopSimulation(None)
+        self._review(i, self.period)
 
     # ------------------------------------------------------------------ closing
     def _close(self, t: int) -> None:
@@ -777,6 +1030,8 @@ class SupplyChainModel(mesa.Model):
             on_hand_level, backlog_level = self._area_on_hand, self._area_backlog
         else:
             on_hand_level, backlog_level = self._on_hand, self._backlog
+        for i in self._tracked:
+            self._accrue_reward(i, on_hand_level[i], backlog_level[i])
         rec = self.recorder
         if rec is not None:
             held, pipeline = on_hand_level, self._pipeline
@@ -829,6 +1084,51 @@ class SupplyChainModel(mesa.Model):
             self._area_on_hand[:] = zeros
             self._area_backlog[:] = zeros
 
+    def _accrue_reward(self, i: int, on_hand_level: float, backlog_level: float) -> None:
+        """Add period's money of stock point ``i`` to what :meth:`take_reward` hands out."""
+        held = on_hand_level
+        components = self._components[i]
+        if components is not None:
+            held += sum(components)
+        transit = 0.0
+        if self.charge_in_transit:
+            for e in self._suppliers[i]:
+                transit += e.transit_rate * e.transit
+        money = self._reward[i]
+        money[0] += self._holding[i] * held
+        money[1] += self._backlog_rate[i] * backlog_level
+        money[2] += self._lost_rate[i] * self._acc_lost[i]
+        money[3] += self._acc_order_cost[i]
+        money[4] += transit
+        money[5] += self._price[i] * self._acc_sales[i]
+
+    def take_reward(self, node: Any, product: str | None = None) -> Reward:
+        """The money of stock point ``(node, product)`` (the first product by default) over
+        the periods closed since the last call, and start counting anew. Kept for stock
+        points decided from outside, or for all with ``track_rewards=True``; it equals the
+        table's cost columns and revenue summed over those periods.
+
+        Raises:
+            ValueError: not a stock point, or its rewards are not kept.
+        """
+        i = self.sku_index.get((node, self.products[0] if product is None else product))
+        if i is None:
+            raise ValueError(f"take_reward: ({node!r}, {product!r}) is not a stock point")
+        return self.take_reward_of(i)
+
+    def take_reward_of(self, i: int) -> Reward:
+        """:meth:`take_reward` by stock-point index (see :attr:`sku_names`)."""
+        if not self._track_all and self._policy[i] is not EXTERNAL:
+            node, product = self.sku_names[i]
+            raise ValueError(
+                f"take_reward: rewards of node {node!r} product {product!r} are not kept; "
+                "build the model with track_rewards=True"
+            )
+        money = self._reward[i]
+        reward = Reward(*map(float, money))
+        money[:] = [0.0] * len(money)
+        return reward
+
     # ------------------------------------------------------------------ results
     def results(self):
         """The per-period table (a pandas DataFrame); see :class:`sim.recorder.Recorder`."""
@@ -838,9 +1138,38 @@ class SupplyChainModel(mesa.Model):
 
     def cost_per_period(self, warmup: int = 0) -> float:
         """Mean total network cost per period after ``warmup`` periods (money)."""
+        if isinstance(warmup, bool) or not isinstance(warmup, numbers.Integral) or warmup < 0:
+            raise ValueError(f"warmup: must be an integer >= 0, got {warmup!r}")
         if self.recorder is None:
             raise ValueError("this model was built with record=False: it kept no table")
         return self.recorder.cost_per_period(warmup)
+
+
+def _is_quantity(x: Any) -> bool:
+    """A real number that is not a bool (numpy numbers and 0-d arrays included)."""
+    if isinstance(x, bool | np.bool_):
+        return False
+    if isinstance(x, numbers.Real):
+        return True
+    return isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "fiu"
+
+
+class _PoissonArrivals:
+    """The gaps between one stock point's Poisson customers, drawn in blocks."""
+
+    __slots__ = ("at", "gaps", "rate", "rng", "stock_point")
+
+    def __init__(self, stock_point: int, rate: float, rng: np.random.Generator):
+        self.stock_point, self.rate, self.rng = stock_point, rate, rng
+        self.gaps: list[float] = []
+        self.at = 0
+
+    def next_gap(self) -> float:
+        if self.at >= len(self.gaps):
+            self.gaps = self.rng.exponential(1.0 / self.rate, 1024).tolist()
+            self.at = 0
+        self.at += 1
+        return self.gaps[self.at - 1]
 
 
 def _largest_remainder(shares: list[float], total: int) -> list[float]:

@@ -29,11 +29,13 @@ from typing import NamedTuple, Protocol, runtime_checkable
 import numpy as np
 
 __all__ = [
+    "EXTERNAL",
     "OPTIONAL_FIELDS",
     "Action",
     "InventoryObservation",
     "ObservationBatch",
     "Policy",
+    "PolicyError",
     "StatefulPolicy",
 ]
 
@@ -136,3 +138,32 @@ class StatefulPolicy(Policy, Protocol):
     """A decision module whose per-run, per-stock-point state lives in what ``spawn`` returns."""
 
     def spawn(self) -> Policy: ...
+
+
+class PolicyError(RuntimeError):
+    """A decision module raised an exception; the message names the node and product."""
+
+
+class _External:
+    """The marker of a stock point whose decisions come from outside the engine."""
+
+    observes = frozenset({"arrivals", "echelon_inventory_position"})
+
+    def act(self, obs: InventoryObservation) -> Action:
+        raise TypeError(
+            f"node {obs.node!r} is controlled from outside: answer its decisions through "
+            "SupplyChainModel.advance(action)"
+        )
+
+    def __repr__(self) -> str:
+        return "EXTERNAL"
+
+    def __reduce__(self) -> str:
+        return "EXTERNAL"  # one marker per process, also after pickling
+
+
+#: The decision module of a stock point that a learner (or any outside controller) decides
+#: for: the engine stops where it must decide and hands out its observation, and
+#: :meth:`~sim.model.SupplyChainModel.advance` resumes it with the action. It observes the
+#: optional fields too, so that every observation layout can be filled.
+EXTERNAL = _External()

@@ -53,7 +53,9 @@ class ObservationLayout:
         for name in ("suppliers", "arrival_slots"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"ObservationLayout.{name}: must be an integer >= 0, got {value!r}")
+                raise ValueError(
+                    f"ObservationLayout.{name}: must be an integer >= 0, got {value!r}"
+                )
         if self.suppliers < 1:
             raise ValueError(f"ObservationLayout.suppliers: must be >= 1, got {self.suppliers}")
         if not (isinstance(self.scale, int | float) and 0 < self.scale < math.inf):

@@ -37,8 +37,8 @@ import scipy.sparse
 
 from networks.distributions import Constant
 
-from .model import SupplyChainModel
-from .policy import ObservationBatch, Policy
+from .model import Decision, Reward, SupplyChainModel
+from .policy import EXTERNAL, ObservationBatch, Policy
 
 __all__ = ["VectorizedSupplyChainModel"]
 
@@ -83,12 +83,16 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                     f"{options[name]!r}; use SupplyChainModel for it"
                 )
         super().__init__(graph, policies, **options)
+
+    def _reset_state(self) -> None:
+        super()._reset_state()
         self._to_arrays()
 
     # ------------------------------------------------------------------ building
     def _to_arrays(self) -> None:
         """Move the state the event engine built into arrays, and plan the echelon steps."""
         n, edges = len(self.sku_names), self._edges
+        self._track_due = False  # arrivals are read off the calendar when asked for
 
         def floats(values) -> np.ndarray:
             return np.array(values, dtype=np.float64)
@@ -106,6 +110,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             "_capacity",
         ):
             setattr(self, name, floats(getattr(self, name)))
+        self._reward = np.zeros((n, len(Reward._fields)))
+        self._tracked_arr = np.array(self._tracked, dtype=np.int64)
         self._lost_sales = np.array(self._lost_sales, dtype=bool)
         self._manufacturer = np.array(self._manufacturer, dtype=bool)
 
@@ -158,6 +164,13 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                     groups=self._policy_groups(int(lo), int(hi)),
                 )
             )
+        if self.decide == "end":
+            self._ops = [(serve, step) for step in self._steps for serve in (True, False)]
+        else:
+            self._ops = [(False, step) for step in self._steps]
+            self._ops += [(True, step) for step in reversed(self._steps)]
+        self._op = -1  # the next of _ops to do in this period; -1: the period has not begun
+        self._demand = None
         observing = [i for i in range(n) if "echelon_inventory_position" in self._observes[i]]
         self._echelon_sum = None
         if observing:  # row i sums the inventory positions of i and everything below it,
@@ -192,13 +205,18 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     def _policy_groups(self, lo: int, hi: int) -> list[tuple[Policy | None, np.ndarray, Any]]:
         """Stock points of ``[lo, hi)`` by the module that decides for them: one group per
-        module with ``act_batch``, and one ``(None, stock points)`` for all the others (and
-        for modules that observe ``arrivals``, which a batch does not offer)."""
+        module with ``act_batch``, one ``(None, stock points)`` for all the others (and
+        for modules that observe ``arrivals``, which they get one stock point at a time),
+        and last one for the stock points decided from outside (:data:`EXTERNAL`)."""
         batched: dict[int, list[int]] = {}
         single = []
         for i in range(lo, hi):
             policy = self._policy[i]
-            if callable(getattr(policy, "act_batch", None)) and "arrivals" not in self._observes[i]:
+            if policy is EXTERNAL:
+                batched.setdefault(-1, []).append(i)
+            elif (
+                callable(getattr(policy, "act_batch", None)) and "arrivals" not in self._observes[i]
+            ):
                 batched.setdefault(id(policy), []).append(i)
             else:
                 single.append(i)
@@ -214,26 +232,29 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             )
         if single:
             groups.append((None, np.array(single, dtype=np.int64), None))
+        groups.sort(key=lambda group: group[0] is EXTERNAL)  # the others decide first
         return groups
 
     # ------------------------------------------------------------------ running
-    def _advance(self, periods: int) -> None:
-        for _ in range(periods):
+    def _advance(self, stop: float) -> None:
+        while self.period < stop:
             t = self.period
-            self._process(t, inclusive=True)  # receipts and orders due at the start of t
-            demand = self._customer_demand_of(t)
-            if self.decide == "end":
-                for step in self._steps:
-                    self._serve_echelon(step, demand, t)
-                    self._review_echelon(step, t)
-            else:
-                for step in self._steps:
-                    self._review_echelon(step, t)
-                for step in reversed(self._steps):
-                    self._serve_echelon(step, demand, t)
+            if self._op < 0:
+                self._process(t, inclusive=True)  # receipts and orders due at the start of t
+                self._demand = self._customer_demand_of(t)
+                self._op = 0
+            ops = self._ops
+            while self._op < len(ops):
+                serve, step = ops[self._op]
+                self._op += 1
+                if serve:
+                    self._serve_echelon(step, self._demand, t)
+                elif not self._review_echelon(step, t):
+                    return  # an external decision: _resume finishes the echelon
             self._process(t + 1, inclusive=False)  # within the period: on hand at its close
             self._close(t)
             self.period = self.steps = t + 1
+            self._op = -1
 
     def _schedule(self, time: float, kind: int, edges: np.ndarray, quantities: np.ndarray) -> None:
         """Do ``kind`` for ``edges`` at ``time``: after what is already due then, except that
@@ -398,18 +419,6 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             np.add.at(self._e_transit, np.repeat(edges, times), amounts)
         else:
             np.add.at(self._e_transit, edges, quantities)
-        if self._track_due:
-            for e, x, time, now_too in zip(
-                edges.tolist(),
-                quantities.tolist(),
-                arrival.tolist(),
-                at_once.tolist(),
-                strict=True,
-            ):
-                due, k = self._due[self._e_target[e]], math.ceil(time)
-                due[k] = due.get(k, 0.0) + x
-                if now_too:
-                    _take_due(due, k, x)
         if at_once.any():
             self._receive(edges[at_once], quantities[at_once], now, shipped_now=True)
             later = ~at_once
@@ -435,10 +444,6 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         targets = self._e_target[edges]
         if not shipped_now:
             np.add.at(self._e_transit, edges, -quantities)
-            if self._track_due:
-                k = math.ceil(now)
-                for j, x in zip(targets.tolist(), quantities.tolist(), strict=True):
-                    _take_due(self._due[j], k, x)
         np.add.at(self._pipeline, targets, -quantities)
         np.add.at(self._e_pipeline, edges, -quantities)
         np.add.at(self._acc_received, targets, quantities * self._e_kit_share[edges])
@@ -450,58 +455,140 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         np.add.at(self._on_hand, targets, quantities)
 
     # ------------------------------------------------------------------ deciding
-    def _review_echelon(self, step: _EchelonStep, t: int) -> None:
-        """Every stock point of the echelon decides; then their orders go out, in order."""
-        lo, hi, e_lo, e_hi = step.lo, step.hi, step.edge_lo, step.edge_hi
+    def _review_echelon(self, step: _EchelonStep, t: int) -> bool:
+        """Every stock point of the echelon decides; then their orders go out, in order.
+        ``False``: the echelon waits for the actions of its external stock points."""
+        lo, hi = step.lo, step.hi
         quantity = np.zeros(hi - lo)
         per_supplier: list[tuple[int, list[float]]] = []
-        pipeline = echelon = None
         for policy, members, names in step.groups:
             if policy is None:
                 for i in members.tolist():
-                    action = self._action(i, t)
+                    action = self._decide(i, t)
                     if isinstance(action, float):
                         quantity[i - lo] = action
                     else:
                         per_supplier.append((i, action))
                 continue
-            if pipeline is None:
-                pipeline = self._decision_pipeline(lo, hi)
-            if self._echelon_sum is not None and echelon is None:
-                echelon = self._echelon_sum @ (
-                    self._on_hand + self._decision_pipeline(0, len(self._on_hand)) - self._backlog
-                )
-            at = members - lo
-            on_hand, backlog = self._on_hand[members], self._backlog[members]
-            pipe = pipeline[at]
-            obs = ObservationBatch(
-                t,
-                names[0],
-                names[1],
-                on_hand,
-                backlog,
-                pipe,
-                on_hand + pipe - backlog,
-                self._demand_seen[members],
-                echelon[members]
-                if echelon is not None
-                and "echelon_inventory_position" in self._observes[members[0]]
-                else None,
-            )
-            action = np.asarray(policy.act_batch(obs), dtype=np.float64)
+            if policy is EXTERNAL:
+                self._pending = (members, t, True)
+                self._waiting = (step, quantity, per_supplier)
+                return False
+            action = np.asarray(policy.act_batch(self._batch_of(members, names, t)), np.float64)
             if action.shape != members.shape:
                 self._bad_action(int(members[0]), action)
-            valid = np.isfinite(action) & (action >= 0)
-            if not valid.all():
-                bad = np.flatnonzero(~valid)[0]
-                self._bad_action(int(members[bad]), float(action[bad]))
-            quantity[at] = action
-        orders = quantity[self._e_target[e_lo:e_hi] - lo] * self._e_per_unit[e_lo:e_hi]
+            quantity[members - lo] = self._checked_batch(members, action)
+        self._place_echelon(step, quantity, per_supplier, t)
+        return True
+
+    def _batch_of(self, members: np.ndarray, names: Any, t: int) -> ObservationBatch:
+        """The observations of stock points ``members`` (all of one echelon) in period ``t``."""
+        pipe = self._decision_pipeline(0, len(self._on_hand))[members]
+        on_hand, backlog = self._on_hand[members], self._backlog[members]
+        observes = self._observes[int(members[0])]
+        echelon = by_supplier = arrivals = None
+        if self._echelon_sum is not None and "echelon_inventory_position" in observes:
+            echelon = (
+                self._echelon_sum
+                @ (self._on_hand + self._decision_pipeline(0, len(self._on_hand)) - self._backlog)
+            )[members]
+        first, last = self._first_edge[members], self._first_edge[members + 1]
+        width = last - first
+        if (width == width[0]).all():
+            by_supplier = self._e_pipeline[first[:, None] + np.arange(width[0])]
+        if "arrivals" in observes:
+            arrivals = self._arrivals_batch(members, t)
+        return ObservationBatch(
+            t,
+            names[0],
+            names[1],
+            on_hand,
+            backlog,
+            pipe,
+            on_hand + pipe - backlog,
+            self._demand_seen[members],
+            echelon,
+            by_supplier,
+            arrivals,
+        )
+
+    def _checked_batch(self, members: np.ndarray, action: np.ndarray) -> np.ndarray:
+        valid = np.isfinite(action) & (action >= 0)
+        if not valid.all():
+            bad = np.flatnonzero(~valid)[0]
+            self._bad_action(int(members[bad]), float(action[bad]))
+        return action
+
+    def _decision(self) -> Decision:
+        members, t, _ = self._pending
+        n = len(members)
+        names = ([self.sku_names[i][0] for i in members], [self.sku_names[i][1] for i in members])
+        return Decision(t, members, self._batch_of(members, names, t)) if n else None
+
+    def _resume(self, action: Any) -> None:
+        """Carry out the external stock points' actions: one quantity each (an array of
+        their number), or one per supplier (an array of shape ``(number, suppliers)``)."""
+        members, t, _ = self._pending
+        step, quantity, per_supplier = self._waiting
+        action = np.asarray(action, dtype=np.float64)
+        if action.shape == members.shape:
+            quantity[members - step.lo] = self._checked_batch(members, action)
+        elif action.ndim == 2 and action.shape[0] == len(members):
+            for i, row in zip(members.tolist(), action, strict=True):
+                per_supplier.append((i, self._checked(i, row)))
+        else:
+            raise ValueError(
+                f"advance: expected {len(members)} actions (or {len(members)} rows of one per "
+                f"supplier) for nodes {[self.sku_names[i][0] for i in members[:3]]}..., got "
+                f"shape {action.shape}"
+            )
+        self._pending = self._waiting = None
+        self._place_echelon(step, quantity, per_supplier, t)
+
+    def _place_echelon(
+        self,
+        step: _EchelonStep,
+        quantity: np.ndarray,
+        per_supplier: list[tuple[int, list[float]]],
+        t: int,
+    ) -> None:
+        e_lo, e_hi = step.edge_lo, step.edge_hi
+        orders = quantity[self._e_target[e_lo:e_hi] - step.lo] * self._e_per_unit[e_lo:e_hi]
         for i, quantities in per_supplier:
             orders[self._first_edge[i] - e_lo : self._first_edge[i + 1] - e_lo] = quantities
         placed = np.flatnonzero(orders > 0)
         if placed.size:
             self._order(e_lo + placed, orders[placed], t)
+
+    def take_rewards(self, indices: np.ndarray) -> np.ndarray:
+        """:meth:`take_reward_of` for many stock points at once: an array of shape
+        ``(len(indices), 6)`` whose columns are :class:`~sim.model.Reward`'s fields."""
+        money = self._reward[indices]
+        self._reward[indices] = 0.0
+        return money
+
+    def _arrivals_of(self, i: int, t: int) -> tuple[float, ...]:
+        return tuple(self._arrivals_batch(np.array([i]), t)[0].tolist())
+
+    def _arrivals_batch(self, members: np.ndarray, t: int) -> np.ndarray:
+        """In transit to each of ``members``, by the period it is received at the start of:
+        shape ``(len(members), slots)``, zero-padded to the latest pending receipt."""
+        n = len(self._on_hand)
+        by_period: dict[int, np.ndarray] = {}
+        for time in self._times:
+            for kind, edges, quantities in self._calendar[time]:
+                k = math.ceil(time) - t - 1
+                if kind == _RECEIVE and k >= 0:  # (k < 0: due now, between two periods)
+                    got = np.bincount(
+                        self._e_target[_joined(edges)], _joined(quantities), minlength=n
+                    )[members]
+                    by_period[k] = by_period[k] + got if k in by_period else got
+        slots = max((k for k, got in by_period.items() if (got > 1e-12).any()), default=-1) + 1
+        out = np.zeros((len(members), slots))
+        for k, got in by_period.items():
+            if k < slots:
+                out[:, k] = got
+        return out
 
     def _decision_pipeline(self, lo: int, hi: int) -> np.ndarray:
         """The pipeline stock points ``[lo, hi)`` decide on (kits at manufacturers)."""
@@ -557,7 +644,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
     # ------------------------------------------------------------------ closing
     def _close(self, t: int) -> None:
         rec = self.recorder
-        if rec is not None:
+        if rec is not None or self._tracked:
             n = len(self._on_hand)
             held = self._on_hand
             if self._has_components:
@@ -567,6 +654,17 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 transit = np.bincount(
                     self._e_target, self._e_transit_rate * self._e_transit, minlength=n
                 )
+        if self._tracked:
+            at = self._tracked_arr
+            money = self._reward[at]
+            money[:, 0] += self._holding[at] * held[at]
+            money[:, 1] += self._backlog_rate[at] * self._backlog[at]
+            money[:, 2] += self._lost_rate[at] * self._acc_lost[at]
+            money[:, 3] += self._acc_order_cost[at]
+            money[:, 4] += transit[at]
+            money[:, 5] += self._price[at] * self._acc_sales[at]
+            self._reward[at] = money
+        if rec is not None:
             rec.append_period(
                 t,
                 self._on_hand,
