@@ -1,13 +1,15 @@
 """The simulation engine: a SimPy event engine over NetworkX supply graphs with Mesa agents."""
 
 from .agents import CustomerAgent, StockingAgent
-from .model import SupplyChainModel
+from .model import Decision, Reward, SupplyChainModel
 from .policy import (
+    EXTERNAL,
     OPTIONAL_FIELDS,
     Action,
     InventoryObservation,
     ObservationBatch,
     Policy,
+    PolicyError,
     StatefulPolicy,
 )
 from .recorder import COST_COLUMNS, EDGE_COLUMNS, STOCK_COLUMNS, Recorder
@@ -24,15 +26,19 @@ __all__ = [
     "COST_COLUMNS",
     "EDGE_COLUMNS",
     "ENGINES",
+    "EXTERNAL",
     "OPTIONAL_FIELDS",
     "STOCK_COLUMNS",
     "Action",
     "CustomerAgent",
+    "Decision",
     "InventoryObservation",
     "ObservationBatch",
     "Policy",
+    "PolicyError",
     "Purpose",
     "Recorder",
+    "Reward",
     "StatefulPolicy",
     "StockingAgent",
     "SupplyChainModel",

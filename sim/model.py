@@ -49,7 +49,7 @@ import mesa
 import networkx as nx
 import numpy as np
 import simpy
-from simpy.core import StopSimulation
+from simpy.core import BoundClass, StopSimulation
 from simpy.events import NORMAL, URGENT, Event
 
 from networks.attributes import EDGE_DEFAULTS, is_source, node_value, products
@@ -122,6 +122,22 @@ class _Message(Event):
         self._value = value
         self._ok = True
         env.schedule(self, priority, delay)
+
+
+class _Clock(simpy.Environment):
+    """A SimPy environment that pickles: its early-bound shortcuts (``timeout``, ...) are
+    bound again when it is loaded."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for name, attribute in vars(simpy.Environment).items():
+            if type(attribute) is BoundClass:
+                state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        BoundClass.bind_early(self)
 
 
 class _Edge:
@@ -381,7 +397,7 @@ class SupplyChainModel(mesa.Model):
     def _reset_state(self) -> None:
         """Everything a run changes, as at period 0 of run ``self.seed_value``."""
         seed, n_sku = self.seed_value, len(self.sku_names)
-        self.env = simpy.Environment()
+        self.env = _Clock()
         self.period = self.steps = 0
         self.event_log: list[tuple] | None = [] if self._log else None
         self._policy: list[Policy] = []

@@ -1,0 +1,233 @@
+"""The decision boundary for learners: EXTERNAL stock points, advance, reset, rewards,
+pickling, and the engine's errors on bad actions."""
+
+from __future__ import annotations
+
+import copy
+import gc
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from agents import BaseStock
+from networks import serial
+from scenarios import resolve
+from scenarios.library import builtin_names
+from sim import (
+    COST_COLUMNS,
+    ENGINES,
+    EXTERNAL,
+    PolicyError,
+    SupplyChainModel,
+    VectorizedSupplyChainModel,
+)
+
+PERIODS = 60
+
+
+def _scenario_model(name: str, engine: str, external: bool, seed: int = 3):
+    scenario = resolve(name)
+    graph = scenario.network()
+    policies = scenario.policies(graph)
+    played = {
+        n: (m.spawn() if callable(getattr(m, "spawn", None)) else m) for n, m in policies.items()
+    }
+    if external:
+        policies = dict.fromkeys(policies, EXTERNAL)
+    options = {**scenario.options, "seed": seed}
+    fixed = VectorizedSupplyChainModel.FIXED_OPTIONS.items()
+    if engine == "vectorized" and any(options.get(k, v) != v for k, v in fixed):
+        pytest.skip(f"{name} uses options the vectorized engine fixes")
+    return ENGINES[engine](graph, policies, **options), played
+
+
+def _play(model, played, until):
+    """Answer every decision with the module the scenario gives that node."""
+    decision = model.advance(until=until)
+    while decision is not None:
+        if isinstance(decision.index, np.ndarray):  # a whole echelon of one engine step
+            action = [
+                played[model.sku_names[i][0]].act(model.observe(i, decision.period))
+                for i in decision.index.tolist()
+            ]
+            action = np.array([float(np.sum(a)) if np.ndim(a) == 0 else a for a in action])
+        else:
+            node = model.sku_names[decision.index][0]
+            action = played[node].act(decision.observation)
+        decision = model.advance(action, until=until)
+
+
+@pytest.mark.parametrize("engine", ["event", "vectorized"])
+@pytest.mark.parametrize("name", builtin_names())
+def test_heuristics_played_from_outside_give_the_engines_table(name, engine):
+    inside, _ = _scenario_model(name, engine, external=False)
+    inside.run(PERIODS)
+    outside, played = _scenario_model(name, engine, external=True)
+    _play(outside, played, PERIODS)
+    assert outside.period == PERIODS
+    pd.testing.assert_frame_equal(inside.results(), outside.results(), check_exact=True)
+
+
+def _chain(**options):
+    graph = serial(
+        2,
+        lead_time=2,
+        holding_cost=[2, 1],
+        backlog_cost=[9, 0],
+        demand={"dist": "poisson", "mean": 4},
+    )
+    return graph, {"stage1": EXTERNAL, "stage2": BaseStock(level=12)}
+
+
+@pytest.mark.parametrize("decide", ["start", "end"])
+def test_a_decision_is_exactly_what_the_module_would_have_seen(decide):
+    graph, policies = _chain()
+    seen = []
+
+    class Recording:
+        def act(self, obs):
+            seen.append(obs)
+            return BaseStock(level=10).act(obs)
+
+    inside = SupplyChainModel(graph, {**policies, "stage1": Recording()}, decide=decide, seed=2)
+    inside.run(30)
+    outside = SupplyChainModel(graph, policies, decide=decide, seed=2)
+    decisions = []
+    decision = outside.advance(until=30)
+    while decision is not None:
+        decisions.append(decision)
+        decision = outside.advance(BaseStock(level=10).act(decision.observation), until=30)
+    assert [d.period for d in decisions] == list(range(30))
+    strip = ("echelon_inventory_position", "arrivals")  # EXTERNAL observes the optional fields
+    assert [d.observation._replace(**dict.fromkeys(strip)) for d in decisions] == seen
+
+
+def test_rewards_equal_the_tables_money_and_need_no_table():
+    graph, policies = _chain()
+    recorded = SupplyChainModel(graph, policies, seed=5, decide="start")
+    quiet = SupplyChainModel(graph, policies, seed=5, decide="start", record=False)
+    costs = []
+    decisions = [recorded.advance(), quiet.advance()]
+    for _ in range(40):
+        decisions = [m.advance(7.0) for m in (recorded, quiet)]
+        rewards = [m.take_reward("stage1") for m in (recorded, quiet)]
+        assert rewards[0] == rewards[1]
+        costs.append(rewards[0].cost)
+    assert all(d.period == 40 for d in decisions)
+    table = recorded.results()
+    mine = table[table.node == "stage1"].iloc[:40]
+    expected = mine[list(COST_COLUMNS)].sum(axis=1).to_numpy()
+    # the reward handed out with decision t + 1 is period t's money
+    assert costs == pytest.approx(expected[:40].tolist(), abs=0)
+    with pytest.raises(ValueError, match="not kept"):
+        recorded.take_reward("stage2")
+
+
+@pytest.mark.parametrize("engine", [SupplyChainModel, VectorizedSupplyChainModel])
+def test_pickle_and_deepcopy_in_the_middle_of_a_decision(engine):
+    graph, policies = _chain()
+    model = engine(graph, policies, seed=8)
+    decision = model.advance(until=50)
+    for _ in range(10):
+        decision = model.advance(
+            np.array([6.0]) if engine is VectorizedSupplyChainModel else 6.0, until=50
+        )
+    clones = [pickle.loads(pickle.dumps(model)), copy.deepcopy(model)]
+    for m in [model, *clones]:
+        d = decision
+        while d is not None:
+            d = m.advance(
+                np.array([5.0]) if engine is VectorizedSupplyChainModel else 5.0, until=50
+            )
+    for clone in clones:
+        pd.testing.assert_frame_equal(model.results(), clone.results(), check_exact=True)
+
+
+@pytest.mark.parametrize("engine", [SupplyChainModel, VectorizedSupplyChainModel])
+def test_reset_equals_a_fresh_model(engine):
+    graph, _ = _chain()
+    policies = {"stage1": BaseStock(level=10), "stage2": BaseStock(level=12)}
+    model = engine(graph, policies, seed=1)
+    model.run(25)
+    model.reset(seed=9)
+    model.run(40)
+    fresh = engine(graph, policies, seed=9)
+    fresh.run(40)
+    pd.testing.assert_frame_equal(model.results(), fresh.results(), check_exact=True)
+    model.reset()  # the same seed again
+    model.run(40)
+    pd.testing.assert_frame_equal(model.results(), fresh.results(), check_exact=True)
+
+
+def test_the_collector_is_on_when_a_decision_is_handed_out():
+    graph, policies = _chain()
+    model = SupplyChainModel(graph, policies, seed=1)
+    model.advance()
+    assert gc.isenabled()
+
+
+def test_run_and_advance_refuse_what_they_cannot_do():
+    graph, policies = _chain()
+    model = SupplyChainModel(graph, policies, seed=1)
+    with pytest.raises(ValueError, match="decided from outside"):
+        model.run(3)
+    with pytest.raises(ValueError, match="waiting for its action"):
+        model.run(3)
+    with pytest.raises(ValueError, match="is waiting for its action"):
+        model.advance()
+    quiet = SupplyChainModel(graph, {"stage1": BaseStock(level=3), "stage2": BaseStock(level=3)})
+    with pytest.raises(ValueError, match="no stock point is decided from outside"):
+        quiet.advance()
+    with pytest.raises(ValueError, match="no decision is waiting"):
+        quiet.advance(4.0, until=3)
+
+
+@pytest.mark.parametrize("bad", ["5", True, -1.0, float("nan"), [1.0, 2.0], None])
+def test_bad_actions_are_refused_naming_the_node(bad):
+    graph, policies = _chain()
+    model = SupplyChainModel(graph, policies, seed=1)
+    model.advance()
+    with pytest.raises(ValueError, match=r"^node 'stage1' product"):
+        model.advance(bad)
+
+
+def test_numpy_numbers_are_quantities_and_periods():
+    graph, policies = _chain()
+    model = SupplyChainModel(graph, {**policies, "stage1": BaseStock(level=4)}, seed=1)
+    model.run(np.int64(5))
+    assert model.period == 5
+    model = SupplyChainModel(graph, policies, seed=1)
+    model.advance()
+    assert model.advance(np.float32(3.0)).period == 1
+    assert model.advance(np.int64(3)).period == 2
+
+
+def test_unknown_policy_names_and_failing_modules_are_named():
+    graph, _ = _chain()
+    with pytest.raises(ValueError, match=r"'stage3' is not a stocking node.*did you mean 'stage2'"):
+        SupplyChainModel(
+            graph,
+            {
+                "stage1": BaseStock(level=1),
+                "stage2": BaseStock(level=1),
+                "stage3": BaseStock(level=1),
+            },
+        )
+
+    class Broken:
+        def act(self, obs):
+            raise ZeroDivisionError("oops")
+
+    model = SupplyChainModel(graph, {"stage1": Broken(), "stage2": BaseStock(level=1)})
+    with pytest.raises(PolicyError, match=r"^node 'stage1' product .*ZeroDivisionError: oops"):
+        model.run(2)
+
+
+def test_negative_warmup_is_refused():
+    graph, _ = _chain()
+    model = SupplyChainModel(graph, BaseStock(level=5), seed=1)
+    model.run(10)
+    with pytest.raises(ValueError, match="warmup: must be an integer >= 0"):
+        model.cost_per_period(warmup=-5)
