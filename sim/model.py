@@ -396,7 +396,7 @@ class SupplyChainModel(mesa.Model):
 
     def _reset_state(self) -> None:
         """Everything a run changes, as at period 0 of run ``self.seed_value``."""
-        seed, n_sku = self.seed_value, len(self.sku_names)
+        n_sku = len(self.sku_names)
         self.env = _Clock()
         self.period = self.steps = 0
         self.event_log: list[tuple] | None = [] if self._log else None
@@ -422,7 +422,9 @@ class SupplyChainModel(mesa.Model):
         self._acc_produced = [0.0] * n_sku
         for e in self._edges:
             e.rng = None  # made on first draw: a large network has many edges
-            e.rng_key = (seed, Purpose.LEAD_TIME, e.supplier_name, *self.sku_names[e.target])
+            (seed_of, node), product = self._stream_key(self.sku_names[e.target])
+            supplier = self._stream_key((e.supplier_name, product))[0][1]
+            e.rng_key = (seed_of, Purpose.LEAD_TIME, supplier, node, product)
             e.draws, e.draws_at, e.drawn = [], 0, 0
             e.last_arrival = -math.inf
             e.transit = e.ordered = 0.0
@@ -432,7 +434,8 @@ class SupplyChainModel(mesa.Model):
         ]
         self._due: list[dict[int, float]] = [{} for _ in range(n_sku)]
         for i, customer in self._customers.items():
-            customer.restart(stream(seed, Purpose.DEMAND, *self.sku_names[i]))
+            (seed_of, node), product = self._stream_key(self.sku_names[i])
+            customer.restart(stream(seed_of, Purpose.DEMAND, node, product))
         self._arrivals: dict[float, list[tuple[_Edge, float]]] = {}
         for e, lot, k in self._initial_pipeline:  # received at the start of period k
             self._pipeline[e.target] += lot
@@ -470,9 +473,17 @@ class SupplyChainModel(mesa.Model):
             for i, customer in self._customers.items():
                 rate = customer.mean_demand()
                 if rate > 0:
-                    rng = stream(seed, Purpose.ARRIVALS, *self.sku_names[i])
+                    (seed_of, node), product = self._stream_key(self.sku_names[i])
+                    rng = stream(seed_of, Purpose.ARRIVALS, node, product)
                     arrivals = _PoissonArrivals(i, rate, rng)
                     _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
+
+    def _stream_key(self, stock_point: tuple[Any, str]) -> tuple[tuple[int, Any], str]:
+        """``((seed, node name), product)`` that key a stock point's random streams: this
+        run's seed and the node's own name (a copy's seed and the original name in a
+        :class:`~sim.vector.VectorizedSupplyChainModel` of several copies)."""
+        node, product = stock_point
+        return (self.seed_value, node), product
 
     def reset(self, seed: int | None = None) -> None:
         """Start again at period 0, with ``seed`` (the same seed by default), keeping the

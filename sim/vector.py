@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Mapping
+import numbers
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import networkx as nx
@@ -75,18 +76,48 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         "log": False,
     }
 
-    def __init__(self, graph: nx.DiGraph, policies: Mapping[Any, Policy] | Policy, **options: Any):
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        policies: Mapping[Any, Policy] | Policy,
+        *,
+        copies: Sequence[int] | None = None,
+        **options: Any,
+    ):
         for name, only in self.FIXED_OPTIONS.items():
             if options.get(name, only) != only:
                 raise ValueError(
                     f"{name}: VectorizedSupplyChainModel runs with {name}={only!r} only, got "
                     f"{options[name]!r}; use SupplyChainModel for it"
                 )
+        self.copy_seeds: list[int] | None = None
+        if copies is not None:
+            self.copy_seeds = _seeds(copies)
+            graph, policies = _copies(graph, policies, len(self.copy_seeds))
         super().__init__(graph, policies, **options)
 
     def _reset_state(self) -> None:
         super()._reset_state()
         self._to_arrays()
+
+    def _stream_key(self, stock_point: tuple[Any, str]) -> tuple[tuple[int, Any], str]:
+        if self.copy_seeds is None:
+            return super()._stream_key(stock_point)
+        (k, node), product = stock_point
+        return (self.copy_seeds[k], node), product
+
+    def reset(self, seed: int | None = None, *, copies: Sequence[int] | None = None) -> None:
+        """Start again at period 0 (see :meth:`SupplyChainModel.reset`); a model of several
+        copies takes one seed per copy in ``copies`` (the same seeds by default)."""
+        if copies is not None:
+            if self.copy_seeds is None or len(copies) != len(self.copy_seeds):
+                raise ValueError(
+                    f"copies: give {len(self.copy_seeds or ())} seeds, one per copy of this model"
+                    if self.copy_seeds
+                    else "copies: this model has no copies; reset(seed) instead"
+                )
+            self.copy_seeds = _seeds(copies)
+        super().reset(seed)
 
     # ------------------------------------------------------------------ building
     def _to_arrays(self) -> None:
@@ -687,6 +718,33 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._e_ordered[:] = 0.0
         for name in _ACCUMULATORS:
             getattr(self, name)[:] = 0.0
+
+
+def _seeds(copies: Sequence[int]) -> list[int]:
+    seeds = list(copies)
+    if not seeds or any(
+        isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 0 for x in seeds
+    ):
+        raise ValueError(f"copies: must be one integer seed >= 0 per copy, got {copies!r}")
+    return [int(x) for x in seeds]
+
+
+def _copies(
+    graph: nx.DiGraph, policies: Mapping[Any, Policy] | Policy, n: int
+) -> tuple[nx.DiGraph, Mapping[Any, Policy] | Policy]:
+    """``n`` disjoint copies of ``graph``, node ``v`` of copy ``k`` named ``(k, v)``, and the
+    policies of each copy's nodes (a node's module is shared by all copies)."""
+    union = nx.DiGraph(**graph.graph)
+    for k in range(n):
+        union.add_nodes_from(((k, v), data) for v, data in graph.nodes(data=True))
+        union.add_edges_from(((k, u), (k, v), data) for u, v, data in graph.edges(data=True))
+    if isinstance(policies, Mapping):
+        policies = {
+            ((k, key[0]), key[1]) if isinstance(key, tuple) else (k, key): module
+            for key, module in policies.items()
+            for k in range(n)
+        }
+    return union, policies
 
 
 def _whole(values: np.ndarray) -> bool:

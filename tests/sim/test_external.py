@@ -231,3 +231,40 @@ def test_negative_warmup_is_refused():
     model.run(10)
     with pytest.raises(ValueError, match="warmup: must be an integer >= 0"):
         model.cost_per_period(warmup=-5)
+
+
+def test_each_copy_is_the_model_of_its_own_seed():
+    graph, _ = _chain()
+    policies = {"stage1": BaseStock(level=10), "stage2": BaseStock(level=12)}
+    seeds = [3, 5, 7]
+    copies = VectorizedSupplyChainModel(graph, policies, copies=seeds)
+    copies.run(30)
+    table = copies.results()
+    def copy(frame, k):  # the table names node v of copy k "(k, 'v')"
+        mine = frame[frame.node.str.startswith(f"({k}, ")].reset_index(drop=True)
+        mine["node"] = mine.node.astype(str).str.extract(r"'(.*)'")[0]
+        return mine.astype({"node": "category"})
+
+    for k, seed in enumerate(seeds):
+        single = SupplyChainModel(graph, policies, seed=seed)
+        single.run(30)
+        expected = single.results().astype({"node": str}).astype({"node": "category"})
+        pd.testing.assert_frame_equal(expected, copy(table, k), check_exact=True)
+    copies.reset(copies=[7, 3, 5])  # new seeds per copy, without rebuilding
+    copies.run(30)
+    assert copy(copies.results(), 1).equals(copy(table, 0))
+
+
+def test_copies_decide_together_and_hand_out_rewards_per_copy():
+    graph, policies = _chain()
+    model = VectorizedSupplyChainModel(graph, policies, copies=[1, 2, 3, 4], record=False)
+    decision = model.advance()
+    assert decision.index.shape == (4,)
+    assert decision.observation.arrivals.shape[0] == 4
+    assert decision.observation.pipeline_by_supplier.shape == (4, 1)
+    decision = model.advance(np.array([9.0, 0.0, 9.0, 0.0]))
+    money = model.take_rewards(decision.index)
+    assert money.shape == (4, 6)
+    assert (money[[0, 2], 3] == money[0, 3]).all()  # ordering cost follows the order
+    with pytest.raises(ValueError, match="expected 4 actions"):
+        model.advance(np.array([1.0, 2.0]))
