@@ -10,7 +10,8 @@ Observation layout (all in units of stock, divided by ``scale``), in this order:
     on_hand, backlog, inventory_position, demand,
     pipeline[s] for each of the ``suppliers`` suppliers (ordered, not received),
     arrivals[k] for k < arrival_slots (in transit, due at the start of period t + 1 + k;
-                                        padded with zeros, never truncated),
+                                        padded with zeros; the last slot also holds what
+                                        is due later, e.g. after a long random lead time),
     echelon_inventory_position                          (only if ``echelon``)
 
 The period counter is left out on purpose: it grows without bound, and a stationary policy
@@ -86,45 +87,40 @@ class ObservationLayout:
             wanted.add("echelon_inventory_position")
         return frozenset(wanted)
 
-    def vector(self, obs: InventoryObservation, out: np.ndarray | None = None) -> np.ndarray:
-        """``obs`` as a float32 vector (written into ``out`` when given).
+    def vector(self, obs: InventoryObservation) -> np.ndarray:
+        """``obs`` as a float32 vector.
 
         Raises:
             ValueError: the observation does not fit the layout (other number of suppliers,
-                an arrival due later than ``arrival_slots`` periods, a missing field).
+                a missing field).
         """
-        v = np.zeros(self.size, dtype=np.float32) if out is None else out
         if len(obs.pipeline_by_supplier) != self.suppliers:
             raise ValueError(
                 f"node {obs.node!r}: observation has {len(obs.pipeline_by_supplier)} suppliers, "
                 f"the layout {self.suppliers}"
             )
-        v[0] = obs.on_hand
-        v[1] = obs.backlog
-        v[2] = obs.inventory_position
-        v[3] = obs.demand
-        k = 4 + self.suppliers
-        v[4:k] = obs.pipeline_by_supplier
-        if self.arrival_slots:
+        values = [obs.on_hand, obs.backlog, obs.inventory_position, obs.demand]
+        values += obs.pipeline_by_supplier
+        slots = self.arrival_slots
+        if slots:
             arrivals = obs.arrivals
             if arrivals is None:
                 raise ValueError(f"node {obs.node!r}: the layout needs 'arrivals' observed")
-            if len(arrivals) > self.arrival_slots:
-                raise ValueError(
-                    f"node {obs.node!r}: {len(arrivals)} periods of arrivals do not fit the "
-                    f"layout's {self.arrival_slots} slots"
-                )
-            v[k : k + self.arrival_slots] = 0.0
-            v[k : k + len(arrivals)] = arrivals
-            k += self.arrival_slots
+            if len(arrivals) > slots:
+                values += arrivals[: slots - 1]
+                values.append(sum(arrivals[slots - 1 :]))
+            else:
+                values += arrivals
+                values += [0.0] * (slots - len(arrivals))
         if self.echelon:
             if obs.echelon_inventory_position is None:
                 raise ValueError(
                     f"node {obs.node!r}: the layout needs 'echelon_inventory_position' observed"
                 )
-            v[k] = obs.echelon_inventory_position
+            values.append(obs.echelon_inventory_position)
+        v = np.array(values, dtype=np.float32)
         if self.scale != 1.0:
-            v /= self.scale
+            v /= np.float32(self.scale)
         return v
 
     def batch(self, obs: ObservationBatch) -> np.ndarray:
@@ -136,17 +132,23 @@ class ObservationLayout:
         v[:, 2] = obs.inventory_position
         v[:, 3] = obs.demand
         k = 4 + self.suppliers
-        v[:, 4:k] = np.asarray(obs.pipeline_by_supplier).reshape(n, self.suppliers)
+        if obs.pipeline_by_supplier is None or obs.pipeline_by_supplier.shape != (
+            n,
+            self.suppliers,
+        ):
+            raise ValueError(
+                f"the batch's pipeline by supplier does not fit {self.suppliers} suppliers"
+            )
+        v[:, 4:k] = obs.pipeline_by_supplier
         if self.arrival_slots:
-            arrivals = np.asarray(obs.arrivals)
-            width = min(arrivals.shape[1], self.arrival_slots) if arrivals.ndim == 2 else 0
-            if arrivals.ndim == 2 and arrivals.shape[1] > self.arrival_slots:
-                raise ValueError(
-                    f"{arrivals.shape[1]} periods of arrivals do not fit the layout's "
-                    f"{self.arrival_slots} slots"
-                )
+            if obs.arrivals is None:
+                raise ValueError("the layout needs 'arrivals' observed")
+            arrivals, slots = obs.arrivals, self.arrival_slots
+            width = min(arrivals.shape[1], slots)
             v[:, k : k + width] = arrivals[:, :width]
-            k += self.arrival_slots
+            if arrivals.shape[1] > slots:
+                v[:, k + slots - 1] += arrivals[:, slots:].sum(axis=1)
+            k += slots
         if self.echelon:
             v[:, k] = obs.echelon_inventory_position
         if self.scale != 1.0:
@@ -232,6 +234,10 @@ class ActionMapping:
 
     def quantity(self, action: Any) -> float | list[float]:
         """One decision's order: a number (one supplier) or one number per supplier."""
+        if self.suppliers == 1 and self.kind == "discrete" and isinstance(action, int | np.integer):
+            if not 0 <= action < self.n or isinstance(action, bool):  # the common case, fast
+                raise ValueError(f"discrete action {action!r} outside the integers 0..{self.n - 1}")
+            return self.low + float(action)
         q = self.quantities(action).reshape(self.suppliers)
         return float(q[0]) if self.suppliers == 1 else q.tolist()
 

@@ -552,9 +552,19 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     def _decision(self) -> Decision:
         members, t, _ = self._pending
-        n = len(members)
-        names = ([self.sku_names[i][0] for i in members], [self.sku_names[i][1] for i in members])
-        return Decision(t, members, self._batch_of(members, names, t)) if n else None
+        return Decision(t, members, self.observe_batch(members, t))
+
+    def observe_batch(self, indices: np.ndarray, t: int | None = None) -> ObservationBatch:
+        """The observations of stock points ``indices`` (of one echelon) in period ``t`` (by
+        default the current one), with every optional field."""
+        indices = np.asarray(indices, dtype=np.int64)
+        names = [self.sku_names[i] for i in indices.tolist()]
+        batch = self._batch_of(
+            indices, ([n for n, _ in names], [p for _, p in names]), self.period if t is None else t
+        )
+        if batch.arrivals is None:
+            batch = batch._replace(arrivals=self._arrivals_batch(indices, batch.period))
+        return batch
 
     def _resume(self, action: Any) -> None:
         """Carry out the external stock points' actions: one quantity each (an array of

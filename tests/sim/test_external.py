@@ -240,6 +240,7 @@ def test_each_copy_is_the_model_of_its_own_seed():
     copies = VectorizedSupplyChainModel(graph, policies, copies=seeds)
     copies.run(30)
     table = copies.results()
+
     def copy(frame, k):  # the table names node v of copy k "(k, 'v')"
         mine = frame[frame.node.str.startswith(f"({k}, ")].reset_index(drop=True)
         mine["node"] = mine.node.astype(str).str.extract(r"'(.*)'")[0]

@@ -1,0 +1,363 @@
+"""Gymnasium environments over any supply network: one stock point decided by a learner.
+
+:class:`InventoryEnv` is a ``gymnasium.Env`` over the event engine; :class:`InventoryVectorEnv`
+is a ``gymnasium.vector.VectorEnv`` over ``K`` copies of the network in the vectorized
+engine (one engine step decides for all copies at once). Every other stock point keeps the
+decision module the scenario gives it. Both stand on the engine's decision boundary
+(:meth:`~sim.model.SupplyChainModel.advance`): the learner sees exactly what a decision
+module in its place would see, when it would see it (the period diagrams are in
+:mod:`sim.model`)::
+
+    reset ──► the engine runs to the learner's first decision (period 0) ──► obs_0
+    step(a_t) ──► orders a_t as the module would have ──► the engine runs on to the
+                  next decision (period t + 1) ──► obs_{t+1}, reward of period t
+
+* **Observation**: a float32 vector, :class:`~sim.spaces.ObservationLayout` (on hand,
+  backlog, inventory position, demand seen, pipeline per supplier, scheduled arrivals by
+  period, divided by ``scale``, by default the mean customer demand per period served
+  through the learner). ``env.layout.names`` names the entries.
+* **Action**: :class:`~sim.spaces.ActionMapping`: by default ``Discrete(n)`` meaning an
+  order of ``0 .. n - 1`` units (``n - 1`` is four times that mean demand, rounded up);
+  ``MultiDiscrete`` with one entry per supplier when the learner multi-sources;
+  ``Box(-1, 1)`` per supplier for a continuous mapping.
+* **Reward**: the learner's negative cost of the period (``reward="cost"``, every cost
+  part the table charges it) or its profit (``reward="profit"``: revenue less cost).
+* **Episodes** last ``periods`` periods and are truncated, never terminated.
+
+gymnasium is imported here only: ``import sim`` does not need it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
+
+import gymnasium as gym
+import networkx as nx
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+
+from networks.attributes import is_source
+
+from .model import SupplyChainModel
+from .policy import EXTERNAL, Policy
+from .spaces import ActionMapping, ObservationLayout
+from .vector import VectorizedSupplyChainModel
+
+__all__ = ["InventoryEnv", "InventoryVectorEnv", "fingerprint"]
+
+Reward = Literal["cost", "profit"]
+
+
+def fingerprint(graph: nx.DiGraph, learner: Any, options: Mapping[str, Any]) -> str:
+    """A short digest of the network, the learner's node and the engine options: what a
+    checkpoint was trained on."""
+    data = {
+        "nodes": sorted((str(n), sorted(d.items())) for n, d in graph.nodes(data=True)),
+        "edges": sorted((str(u), str(v), sorted(d.items())) for u, v, d in graph.edges(data=True)),
+        "learner": str(learner),
+        "options": sorted((k, v) for k, v in options.items() if k not in ("seed", "record")),
+    }
+    return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()[:16]
+
+
+class _Setup:
+    """What both environments derive from the network: layout, mapping, spaces."""
+
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        policies: Mapping[Any, Policy],
+        learner: Any,
+        options: Mapping[str, Any],
+        action: ActionMapping | None,
+        scale: float | None,
+    ):
+        names = {str(n): n for n in graph.nodes}
+        if learner not in graph and str(learner) in names:
+            learner = names[str(learner)]
+        if learner not in graph or is_source(graph, learner):
+            stocking = sorted(str(n) for n in graph.nodes if not is_source(graph, n))
+            raise ValueError(
+                f"learner: {learner!r} is not a stocking node; stocking nodes: {stocking}"
+            )
+        self.learner = learner
+        self.graph = graph
+        self.policies = {**policies, learner: EXTERNAL}
+        self.options = {k: v for k, v in options.items() if k not in ("seed", "record")}
+        probe = SupplyChainModel(graph, self.policies, **self.options, record=False)
+        i = probe.sku_index[learner, probe.products[0]]
+        if len(probe.products) > 1:
+            raise ValueError(
+                "learner: the environments support one product (this network has several)"
+            )
+        suppliers = probe._suppliers[i]
+        slots = max(
+            (math.ceil(_longest(e.lead_time) + e.order_lead_time) for e in suppliers), default=0
+        )
+        demand = sum(
+            c.mean_demand()
+            for k, c in probe._customers.items()
+            if probe.sku_names[k][0] in nx.descendants(graph, learner) | {learner}
+        )
+        self.layout = ObservationLayout(
+            suppliers=len(suppliers),
+            arrival_slots=slots,
+            scale=float(scale) if scale is not None else max(demand, 1.0),
+        )
+        self.mapping = action or ActionMapping(
+            "discrete", 0.0, float(max(1, math.ceil(4 * demand))), suppliers=len(suppliers)
+        )
+        if self.mapping.suppliers != len(suppliers):
+            raise ValueError(
+                f"action: the mapping orders from {self.mapping.suppliers} suppliers, "
+                f"node {learner!r} has {len(suppliers)}"
+            )
+        self.fingerprint = fingerprint(graph, learner, self.options)
+        self.observation_space = spaces.Box(-np.inf, np.inf, (self.layout.size,), np.float32)
+        m = self.mapping
+        if m.kind == "continuous":
+            self.action_space: spaces.Space = spaces.Box(-1.0, 1.0, (m.suppliers,), np.float32)
+        elif m.suppliers == 1:
+            self.action_space = spaces.Discrete(m.n)
+        else:
+            self.action_space = spaces.MultiDiscrete([m.n] * m.suppliers)
+
+
+def _longest(lead_time: Any) -> float:
+    """A lead time that shipments rarely exceed (periods): the value of a constant, else the
+    mean plus three standard deviations where the distribution has one, else twice the mean
+    (the layout's last arrival slot holds what comes later)."""
+    value = getattr(lead_time, "value", None)
+    if value is not None:
+        return float(value)
+    std = getattr(lead_time, "std", None)
+    return lead_time.mean + 3 * std if std is not None else 2 * lead_time.mean
+
+
+def _scenario_parts(scenario: Any) -> tuple[nx.DiGraph, dict[Any, Policy], dict[str, Any], int]:
+    """The network, modules, engine options and seed of a ``scenarios.Scenario``."""
+    graph = scenario.network()
+    return graph, scenario.policies(graph), dict(scenario.options), int(scenario.seed)
+
+
+class InventoryEnv(gym.Env):
+    """One stock point decided by a learner, over the event engine.
+
+    Args:
+        graph: the network.
+        policies: the decision module of every stocking node (the learner's is replaced).
+        learner: the node the agent decides for.
+        periods: periods per episode (truncated after them).
+        options: engine options (``decide``, ``review``, ...; see
+            :class:`~sim.model.SupplyChainModel`).
+        action: how actions become orders (default: see the module docstring).
+        scale: observation scale (default: mean customer demand through the learner).
+        reward: ``"cost"`` (negative cost per period) or ``"profit"``.
+        seed: the seed of the first episode when ``reset`` is given none.
+
+    Raises:
+        ValueError: the learner is not a stocking node, or the mapping does not fit it.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        policies: Mapping[Any, Policy],
+        learner: Any,
+        *,
+        periods: int = 200,
+        options: Mapping[str, Any] | None = None,
+        action: ActionMapping | None = None,
+        scale: float | None = None,
+        reward: Reward = "cost",
+        seed: int = 0,
+    ):
+        _check_common(periods, reward)
+        setup = _Setup(graph, policies, learner, options or {}, action, scale)
+        self.learner, self.layout, self.mapping = setup.learner, setup.layout, setup.mapping
+        self.fingerprint = setup.fingerprint
+        self.observation_space, self.action_space = setup.observation_space, setup.action_space
+        self.periods, self.reward_kind = periods, reward
+        self.model = SupplyChainModel(
+            graph, setup.policies, **setup.options, seed=seed, record=False
+        )
+        self._index = self.model.sku_index[setup.learner, self.model.products[0]]
+        self._first_seed = seed
+        self._started = False
+        self._decision = None
+
+    @classmethod
+    def from_scenario(cls, scenario: Any, learner: Any, **kwargs: Any) -> InventoryEnv:
+        """An environment over a ``scenarios.Scenario`` (its network, modules, options and
+        seed)."""
+        graph, policies, options, seed = _scenario_parts(scenario)
+        return cls(
+            graph,
+            policies,
+            learner,
+            options={**options, **kwargs.pop("options", {})},
+            seed=kwargs.pop("seed", seed),
+            **kwargs,
+        )
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start an episode: with ``seed`` it is the engine run of that seed (common random
+        numbers with any other policy run on that seed); without, the next seed drawn from
+        the environment's generator."""
+        super().reset(seed=seed)
+        if seed is None:
+            seed = self._first_seed if not self._started else int(self.np_random.integers(2**31))
+        self._started = True
+        self.model.reset(seed)
+        self._decision = self.model.advance(until=self.periods)
+        return self.layout.vector(self._decision.observation), {"period": 0, "seed": seed}
+
+    def step(self, action: Any):
+        if self._decision is None:
+            raise RuntimeError("step: call reset() first (or after the episode was truncated)")
+        model = self.model
+        decision = model.advance(self.mapping.quantity(action), until=self.periods)
+        money = model.take_reward_of(self._index)
+        reward = -money.cost if self.reward_kind == "cost" else money.profit
+        self._decision = decision
+        if decision is None:
+            obs = self.layout.vector(model.observe(self._index, model.period))
+            return obs, float(reward), False, True, {"period": model.period}
+        return (
+            self.layout.vector(decision.observation),
+            float(reward),
+            False,
+            False,
+            {"period": decision.period},
+        )
+
+
+class InventoryVectorEnv(VectorEnv):
+    """``num_envs`` copies of one network, each with its own seed, in the vectorized engine;
+    the learner decides for its stock point in every copy at once.
+
+    Same arguments as :class:`InventoryEnv`, plus ``num_envs``. All copies start and end
+    their episodes together (every episode lasts ``periods`` periods); after the step that
+    truncates them, the next ``step`` starts new episodes and ignores its actions (gymnasium's
+    next-step autoreset), reward 0. Copy ``k`` of an episode started by ``reset(seed=s)``
+    is the engine run of seed ``s + k``.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        policies: Mapping[Any, Policy],
+        learner: Any,
+        num_envs: int,
+        *,
+        periods: int = 200,
+        options: Mapping[str, Any] | None = None,
+        action: ActionMapping | None = None,
+        scale: float | None = None,
+        reward: Reward = "cost",
+        seed: int = 0,
+    ):
+        _check_common(periods, reward)
+        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs: must be an integer >= 1, got {num_envs!r}")
+        setup = _Setup(graph, policies, learner, options or {}, action, scale)
+        self.learner, self.layout, self.mapping = setup.learner, setup.layout, setup.mapping
+        self.fingerprint = setup.fingerprint
+        self.num_envs, self.periods, self.reward_kind = num_envs, periods, reward
+        self.single_observation_space = setup.observation_space
+        self.single_action_space = setup.action_space
+        self.observation_space = gym.vector.utils.batch_space(setup.observation_space, num_envs)
+        self.action_space = gym.vector.utils.batch_space(setup.action_space, num_envs)
+        self._first_seed = seed
+        self.model = VectorizedSupplyChainModel(
+            graph,
+            setup.policies,
+            **setup.options,
+            copies=[seed + k for k in range(num_envs)],
+            record=False,
+        )
+        product = self.model.products[0]
+        self._index = np.array(
+            [self.model.sku_index[(k, setup.learner), product] for k in range(num_envs)]
+        )
+        self._truncated = False
+        self._started = False
+
+    @classmethod
+    def from_scenario(
+        cls, scenario: Any, learner: Any, num_envs: int, **kwargs: Any
+    ) -> InventoryVectorEnv:
+        """A vector environment over a ``scenarios.Scenario``."""
+        graph, policies, options, seed = _scenario_parts(scenario)
+        return cls(
+            graph,
+            policies,
+            learner,
+            num_envs,
+            options={**options, **kwargs.pop("options", {})},
+            seed=kwargs.pop("seed", seed),
+            **kwargs,
+        )
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start new episodes in every copy: copy ``k`` runs seed ``seed + k``."""
+        if seed is not None:
+            self._np_random, _ = gym.utils.seeding.np_random(seed)
+        if seed is None:
+            seed = self._first_seed if not self._started else int(self.np_random.integers(2**31))
+        self._started = True
+        self.model.reset(copies=[seed + k for k in range(self.num_envs)])
+        decision = self.model.advance(until=self.periods)
+        self._check(decision)
+        self._truncated = False
+        return self.layout.batch(decision.observation), {}
+
+    def step(self, actions: Any):
+        n = self.num_envs
+        if self._truncated:  # next-step autoreset: this step starts new episodes
+            obs, _ = self.reset()
+            zeros = np.zeros(n, dtype=bool)
+            return obs, np.zeros(n), zeros, zeros.copy(), {}
+        model = self.model
+        quantities = self.mapping.quantities(
+            np.asarray(actions).reshape(n, -1)
+            if self.mapping.suppliers > 1
+            else np.asarray(actions).reshape(n)
+        )
+        if quantities.shape[-1] == 1:
+            quantities = quantities[:, 0]
+        decision = model.advance(quantities, until=self.periods)
+        money = model.take_rewards(self._index)
+        cost = money[:, :5].sum(axis=1)
+        reward = -cost if self.reward_kind == "cost" else money[:, 5] - cost
+        truncated = np.full(n, decision is None)
+        if decision is None:
+            self._truncated = True
+            obs = self.layout.batch(model.observe_batch(self._index))
+        else:
+            self._check(decision)
+            obs = self.layout.batch(decision.observation)
+        return obs, reward, np.zeros(n, dtype=bool), truncated, {}
+
+    def _check(self, decision: Any) -> None:
+        if decision is None or not np.array_equal(decision.index, self._index):
+            raise RuntimeError(
+                "the learner's stock points did not decide together; the vector environment "
+                "needs one decision of all copies per period"
+            )
+
+
+def _check_common(periods: int, reward: str) -> None:
+    if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
+        raise ValueError(f"periods: must be an integer >= 1, got {periods!r}")
+    if reward not in ("cost", "profit"):
+        raise ValueError(f"reward: must be 'cost' or 'profit', got {reward!r}")

@@ -1,0 +1,132 @@
+"""The Gymnasium environments: the checker, exact agreement with the engine, batching."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+gym = pytest.importorskip("gymnasium")
+
+from gymnasium.utils.env_checker import check_env  # noqa: E402
+
+from agents import BaseStock  # noqa: E402
+from scenarios import resolve  # noqa: E402
+from sim import SupplyChainModel  # noqa: E402
+from sim.env import InventoryEnv, InventoryVectorEnv  # noqa: E402
+from sim.spaces import ActionMapping  # noqa: E402
+
+
+def _base_stock_action(obs, layout, level=13):
+    position = float(obs[..., 2]) * layout.scale if np.ndim(obs) == 1 else obs[:, 2] * layout.scale
+    return np.clip(np.rint(level - np.asarray(position)), 0, 20).astype(np.int64)
+
+
+@pytest.mark.parametrize("name", ["lost_sales", "dual_sourcing", "beer_game"])
+def test_gymnasium_checker_passes(name):
+    scenario = resolve(name)
+    learner = next(n for n in scenario.policies())
+    env = InventoryEnv.from_scenario(scenario, learner, periods=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # unbounded Box: levels are unbounded
+        check_env(env, skip_render_check=True)
+
+
+def test_an_episode_is_the_engine_run_of_its_seed():
+    scenario = resolve("lost_sales")
+    env = InventoryEnv.from_scenario(scenario, "stage1", periods=50)
+    obs, _ = env.reset(seed=11)
+    total, steps = 0.0, 0
+    truncated = False
+    while not truncated:
+        obs, reward, terminated, truncated, _ = env.step(int(_base_stock_action(obs, env.layout)))
+        assert not terminated
+        total += reward
+        steps += 1
+    assert steps == 50
+    model = scenario.build(seed=11)
+    model.run(50)
+    assert -total == pytest.approx(model.cost_per_period() * 50, rel=1e-12)
+
+
+def test_vector_env_copies_are_single_envs_of_consecutive_seeds():
+    scenario = resolve("lost_sales")
+    venv = InventoryVectorEnv.from_scenario(scenario, "stage1", 4, periods=20)
+    singles = [InventoryEnv.from_scenario(scenario, "stage1", periods=20) for _ in range(4)]
+    obs, _ = venv.reset(seed=100)
+    single_obs = [env.reset(seed=100 + k)[0] for k, env in enumerate(singles)]
+    np.testing.assert_array_equal(obs, np.stack(single_obs))
+    rng = np.random.default_rng(0)
+    for t in range(20):
+        actions = rng.integers(0, 21, size=4)
+        obs, rewards, terminated, truncated, _ = venv.step(actions)
+        for k, env in enumerate(singles):
+            o, r, _, tr, _ = env.step(int(actions[k]))
+            np.testing.assert_array_equal(obs[k], o)
+            assert rewards[k] == r
+            assert truncated[k] == tr == (t == 19)
+    # next-step autoreset: the step after truncation starts new episodes, reward 0
+    obs, rewards, terminated, truncated, _ = venv.step(np.zeros(4, dtype=np.int64))
+    assert (rewards == 0).all() and not truncated.any() and not terminated.any()
+
+
+def test_multi_sourcing_learner_orders_per_supplier():
+    scenario = resolve("dual_sourcing")
+    learner = next(n for n in scenario.policies())
+    env = InventoryEnv.from_scenario(scenario, learner, periods=5)
+    assert isinstance(env.action_space, gym.spaces.MultiDiscrete)
+    env.reset(seed=1)
+    env.step(np.array([2, 1]))
+    with pytest.raises(ValueError, match="expected 2 per decision"):
+        env.step(np.array([1, 2, 3]))
+
+
+def test_bad_learners_and_actions_are_one_line_errors():
+    scenario = resolve("lost_sales")
+    with pytest.raises(ValueError, match=r"^learner: 'source' is not a stocking node"):
+        InventoryEnv.from_scenario(scenario, "source")
+    with pytest.raises(ValueError, match=r"^learner: 'nowhere' is not a stocking node"):
+        InventoryEnv.from_scenario(scenario, "nowhere")
+    env = InventoryEnv.from_scenario(scenario, "stage1")
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"outside the integers 0\.\.20"):
+        env.step(21)
+    with pytest.raises(ValueError, match="mapping orders from 2 suppliers"):
+        InventoryEnv.from_scenario(scenario, "stage1", action=ActionMapping(suppliers=2))
+
+
+def test_continuous_actions_map_onto_the_order_range():
+    scenario = resolve("lost_sales")
+    env = InventoryEnv.from_scenario(
+        scenario, "stage1", action=ActionMapping("continuous", 0.0, 10.0), periods=3
+    )
+    assert env.action_space.shape == (1,)
+    env.reset(seed=0)
+    assert [env.mapping.quantity(np.array([a])) for a in (-1.0, 0.0, 0.5, 1.0, 3.0)] == [
+        0.0,
+        5.0,
+        8.0,
+        10.0,
+        10.0,
+    ]
+    env.step(np.array([1.0], dtype=np.float32))  # orders 10, received at the start of period 1
+    assert env.model.observe(0, env.model.period).on_hand == 10.0
+
+
+def test_learning_env_shares_random_numbers_with_heuristic_runs():
+    """Changing the learner's orders leaves the demand it faces unchanged."""
+    scenario = resolve("lost_sales")
+    env = InventoryEnv.from_scenario(scenario, "stage1", periods=30)
+    demands = []
+    for action in (0, 20):
+        env.reset(seed=5)
+        seen = []
+        for _ in range(30):
+            obs, *_ = env.step(action)
+            seen.append(obs[3] * env.layout.scale)
+        demands.append(seen)
+    assert demands[0] == demands[1]
+    model = SupplyChainModel(scenario.network(), BaseStock(level=13), seed=5, decide="start")
+    model.run(30)
+    assert demands[0][:-1] == model.results().demand.tolist()[:29]
