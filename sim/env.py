@@ -44,7 +44,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from networks.attributes import is_source
 
 from .model import SupplyChainModel
-from .policy import EXTERNAL, Policy
+from .policy import EXTERNAL, External, Policy
 from .spaces import ActionMapping, ObservationLayout
 from .vector import VectorizedSupplyChainModel
 
@@ -117,6 +117,7 @@ class _Setup:
                 f"action: the mapping orders from {self.mapping.suppliers} suppliers, "
                 f"node {learner!r} has {len(suppliers)}"
             )
+        self.policies[learner] = External(self.layout.observes)  # only what the layout needs
         self.fingerprint = fingerprint(graph, learner, self.options)
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.layout.size,), np.float32)
         m = self.mapping

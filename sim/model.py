@@ -58,7 +58,7 @@ from networks.distributions import Distribution, Trace, parse_distribution
 from networks.validate import validate
 
 from .agents import CustomerAgent, StockingAgent
-from .policy import EXTERNAL, InventoryObservation, Policy, PolicyError
+from .policy import External, InventoryObservation, Policy, PolicyError
 from .recorder import Recorder
 from .streams import Purpose, stream
 
@@ -221,9 +221,10 @@ class SupplyChainModel(mesa.Model):
             ``None`` for customer demand (``"demand"``). For tests and debugging: it grows
             with the run.
         track_rewards: keep every stock point's money per period for :meth:`take_reward`
-            (stock points decided by :data:`~sim.policy.EXTERNAL` always are).
+            (it is always kept for stock points decided from outside).
 
-    A stock point whose module is :data:`~sim.policy.EXTERNAL` is decided from outside:
+    A stock point whose module is an :class:`~sim.policy.External` marker (such as
+    :data:`~sim.policy.EXTERNAL`) is decided from outside:
     :meth:`advance` runs the model to the exact point where such a stock point must decide,
     returns its :class:`Decision`, and resumes with the action. :meth:`reset` starts a new
     run with another seed without rebuilding the model; models pickle and deep-copy at any
@@ -373,7 +374,7 @@ class SupplyChainModel(mesa.Model):
             self.stocking_agents[n] = StockingAgent(self, n, g.nodes[n]["role"], chosen)
             self._modules.extend(chosen.values())
         self._observes = [frozenset(getattr(pol, "observes", ())) for pol in self._modules]
-        self._external = [i for i, pol in enumerate(self._modules) if pol is EXTERNAL]
+        self._external = [i for i, pol in enumerate(self._modules) if type(pol) is External]
         self._track_due = any("arrivals" in o for o in self._observes)
         self._tracked = list(range(n_sku)) if self._track_all else self._external
         self._descendants = [
@@ -687,7 +688,7 @@ class SupplyChainModel(mesa.Model):
             i = order[k]
             k += 1
             if self._serve_period(i, t) > 0 or periodic:
-                if self._policy[i] is EXTERNAL:
+                if type(self._policy[i]) is External:
                     self._cursor = k
                     self._pending = (i, t, True)
                     return False
@@ -700,7 +701,7 @@ class SupplyChainModel(mesa.Model):
         while k < len(order):
             i = order[k]
             k += 1
-            if self._policy[i] is EXTERNAL:
+            if type(self._policy[i]) is External:
                 self._cursor = k
                 self._pending = (i, t, True)
                 return False
@@ -1043,7 +1044,7 @@ class SupplyChainModel(mesa.Model):
     def _on_review(self, event: Event) -> None:
         i = event._value
         self._review_due[i] = False
-        if self._policy[i] is EXTERNAL:
+        if type(self._policy[i]) is External:
             self._pending = (i, self.period, False)
             raise StopSimulation(None)
         self._review(i, self.period)
@@ -1145,7 +1146,7 @@ class SupplyChainModel(mesa.Model):
 
     def take_reward_of(self, i: int) -> Reward:
         """:meth:`take_reward` by stock-point index (see :attr:`sku_names`)."""
-        if not self._track_all and self._policy[i] is not EXTERNAL:
+        if not self._track_all and type(self._policy[i]) is not External:
             node, product = self.sku_names[i]
             raise ValueError(
                 f"take_reward: rewards of node {node!r} product {product!r} are not kept; "

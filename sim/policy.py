@@ -32,6 +32,7 @@ __all__ = [
     "EXTERNAL",
     "OPTIONAL_FIELDS",
     "Action",
+    "External",
     "InventoryObservation",
     "ObservationBatch",
     "Policy",
@@ -144,10 +145,22 @@ class PolicyError(RuntimeError):
     """A decision module raised an exception; the message names the node and product."""
 
 
-class _External:
-    """The marker of a stock point whose decisions come from outside the engine."""
+class External:
+    """The decision module of a stock point that a learner (or any outside controller)
+    decides for: the engine stops where it must decide and hands out its observation, and
+    :meth:`~sim.model.SupplyChainModel.advance` resumes it with the action.
 
-    observes = frozenset({"arrivals", "echelon_inventory_position"})
+    Args:
+        observes: the optional observation fields computed for it (all by default).
+    """
+
+    def __init__(self, observes: frozenset[str] = OPTIONAL_FIELDS):
+        unknown = set(observes) - OPTIONAL_FIELDS
+        if unknown:
+            raise ValueError(
+                f"observes: unknown fields {sorted(unknown)}; known: {sorted(OPTIONAL_FIELDS)}"
+            )
+        self.observes = frozenset(observes)
 
     def act(self, obs: InventoryObservation) -> Action:
         raise TypeError(
@@ -156,14 +169,12 @@ class _External:
         )
 
     def __repr__(self) -> str:
-        return "EXTERNAL"
+        return "EXTERNAL" if self is EXTERNAL else f"External(observes={set(self.observes)!r})"
 
-    def __reduce__(self) -> str:
-        return "EXTERNAL"  # one marker per process, also after pickling
+    def __reduce__(self) -> str | tuple:
+        return "EXTERNAL" if self is EXTERNAL else (External, (self.observes,))
 
 
-#: The decision module of a stock point that a learner (or any outside controller) decides
-#: for: the engine stops where it must decide and hands out its observation, and
-#: :meth:`~sim.model.SupplyChainModel.advance` resumes it with the action. It observes the
-#: optional fields too, so that every observation layout can be filled.
-EXTERNAL = _External()
+#: The usual :class:`External` marker: it observes every optional field, so that every
+#: observation layout can be filled.
+EXTERNAL = External()

@@ -39,7 +39,7 @@ import scipy.sparse
 from networks.distributions import Constant
 
 from .model import Decision, Reward, SupplyChainModel
-from .policy import EXTERNAL, ObservationBatch, Policy
+from .policy import External, ObservationBatch, Policy
 
 __all__ = ["VectorizedSupplyChainModel"]
 
@@ -238,14 +238,12 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         """Stock points of ``[lo, hi)`` by the module that decides for them: one group per
         module with ``act_batch``, one ``(None, stock points)`` for all the others (and
         for modules that observe ``arrivals``, which they get one stock point at a time),
-        and last one for the stock points decided from outside (:data:`EXTERNAL`)."""
+        and last one for the stock points decided from outside (:class:`External`)."""
         batched: dict[int, list[int]] = {}
         single = []
         for i in range(lo, hi):
             policy = self._policy[i]
-            if policy is EXTERNAL:
-                batched.setdefault(-1, []).append(i)
-            elif (
+            if type(policy) is External or (
                 callable(getattr(policy, "act_batch", None)) and "arrivals" not in self._observes[i]
             ):
                 batched.setdefault(id(policy), []).append(i)
@@ -263,7 +261,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             )
         if single:
             groups.append((None, np.array(single, dtype=np.int64), None))
-        groups.sort(key=lambda group: group[0] is EXTERNAL)  # the others decide first
+        groups.sort(key=lambda group: type(group[0]) is External)  # the others decide first
         return groups
 
     # ------------------------------------------------------------------ running
@@ -501,9 +499,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                     else:
                         per_supplier.append((i, action))
                 continue
-            if policy is EXTERNAL:
+            if type(policy) is External:
                 self._pending = (members, t, True)
-                self._waiting = (step, quantity, per_supplier)
+                self._waiting = (step, quantity, per_supplier, names)
                 return False
             action = np.asarray(policy.act_batch(self._batch_of(members, names, t)), np.float64)
             if action.shape != members.shape:
@@ -552,7 +550,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     def _decision(self) -> Decision:
         members, t, _ = self._pending
-        return Decision(t, members, self.observe_batch(members, t))
+        return Decision(t, members, self._batch_of(members, self._waiting[3], t))
 
     def observe_batch(self, indices: np.ndarray, t: int | None = None) -> ObservationBatch:
         """The observations of stock points ``indices`` (of one echelon) in period ``t`` (by
@@ -570,7 +568,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         """Carry out the external stock points' actions: one quantity each (an array of
         their number), or one per supplier (an array of shape ``(number, suppliers)``)."""
         members, t, _ = self._pending
-        step, quantity, per_supplier = self._waiting
+        step, quantity, per_supplier, _ = self._waiting
         action = np.asarray(action, dtype=np.float64)
         if action.shape == members.shape:
             quantity[members - step.lo] = self._checked_batch(members, action)
