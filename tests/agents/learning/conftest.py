@@ -5,6 +5,7 @@ numpy, batched, with the same contract (NEXT_STEP autoreset, ``layout``, ``mappi
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -24,7 +25,7 @@ class LostSalesVecEnv(gym.vector.VectorEnv):
     and lost-sales cost 9 per unit, lead time 1, orders 0..20; each period: receive last
     period's order, decide, serve demand, pay. Episodes are truncated after ``periods``."""
 
-    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}
+    metadata: ClassVar[dict] = {"autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(self, num_envs: int = 16, periods: int = 100, kind: str = "discrete") -> None:
         self.num_envs, self.periods = num_envs, periods

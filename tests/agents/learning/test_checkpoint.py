@@ -10,14 +10,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from agents.learning import (
+from agents.learning import (  # noqa: E402
     PPO,
     CheckpointError,
     PPOConfig,
     TorchPolicy,
     load_checkpoint,
     save_checkpoint,
-)  # noqa: E402
+)
 from sim.policy import InventoryObservation, ObservationBatch  # noqa: E402
 from sim.spaces import ObservationLayout  # noqa: E402
 
@@ -149,7 +149,7 @@ def test_damaged_files_give_one_line_errors(trained, damage, culprit):
 
 
 def test_a_state_dict_of_another_network_is_refused(trained):
-    learner, _, folder = trained
+    _, _, folder = trained
     torch.save({"actor.0.weight": torch.zeros(3, 3)}, folder / "policy.pt")
     with pytest.raises(CheckpointError) as e:
         TorchPolicy.load(folder)

@@ -85,11 +85,11 @@ def test_actor_critic_log_probs_match_the_distributions(space, dim):
 
 
 def test_config_checks_name_the_field():
-    with pytest.raises(ValueError, match="PPOConfig.num_envs"):
+    with pytest.raises(ValueError, match=r"PPOConfig\.num_envs"):
         PPOConfig(num_envs=0)
-    with pytest.raises(ValueError, match="PPOConfig.gamma"):
+    with pytest.raises(ValueError, match=r"PPOConfig\.gamma"):
         PPOConfig(gamma=1.5)
-    with pytest.raises(ValueError, match="PPOConfig.device"):
+    with pytest.raises(ValueError, match=r"PPOConfig\.device"):
         PPOConfig(device="tpu")
 
 
