@@ -30,7 +30,9 @@ __all__ = ["FORMAT_VERSION", "Checkpoint", "CheckpointError", "load_checkpoint",
 
 #: Version of the ``policy.json`` format; bumped when a reader of the old one would misread.
 FORMAT_VERSION = 1
-POLICY_PT, POLICY_JSON, TRAINING_PT, LATEST = "policy.pt", "policy.json", "training.pt", "latest"
+POLICY_PT, POLICY_JSON, TRAINING_PT = "policy.pt", "policy.json", "training.pt"
+#: A trainer's folder of checkpoints, and the file in it naming the newest one.
+CHECKPOINTS, LATEST = "checkpoints", "latest"
 
 
 class CheckpointError(ValueError):
@@ -106,13 +108,17 @@ def save_checkpoint(
 
 
 def resolve(path: str | Path) -> Path:
-    """The checkpoint folder named by ``path``: the folder itself, a file in it, or a
-    ``latest`` file naming a sibling folder (as the trainer writes)."""
+    """The checkpoint folder named by ``path``: the folder itself, a file in it, a
+    ``latest`` file naming a sibling folder, or a trainer's output folder (its
+    ``checkpoints/latest``)."""
     path = Path(path)
+    if path.is_dir() and not (path / POLICY_JSON).exists():
+        for latest in (path / LATEST, path / CHECKPOINTS / LATEST):
+            if latest.is_file():
+                path = latest
+                break
     if path.name == LATEST and path.is_file():
         path = path.parent / path.read_text(encoding="utf-8").strip()
-    elif path.is_dir() and (path / LATEST).is_file() and not (path / POLICY_JSON).exists():
-        return resolve(path / LATEST)
     elif path.name in (POLICY_PT, POLICY_JSON):
         path = path.parent
     if not (path / POLICY_JSON).is_file():

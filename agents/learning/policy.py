@@ -117,8 +117,19 @@ class TorchPolicy:
         return self.mapping.quantity(self._actions(self.layout.vector(obs)[None])[0])
 
     def act_batch(self, obs: ObservationBatch) -> np.ndarray:
-        """Orders for a batch: shape ``(n,)`` with one supplier, else ``(n, suppliers)``."""
-        q = self.mapping.quantities(self._actions(self.layout.batch(obs)))
+        """Orders for a batch: shape ``(n,)`` with one supplier, else ``(n, suppliers)``.
+
+        Raises:
+            ValueError: the batch does not give what the layout needs (a non-finite entry).
+        """
+        if obs.pipeline_by_supplier is None and self.layout.suppliers == 1:
+            # The vectorized engine leaves it out; with one supplier it is the pipeline.
+            obs = obs._replace(pipeline_by_supplier=np.asarray(obs.pipeline)[:, None])
+        x = self.layout.batch(obs)
+        if not np.isfinite(x).all():
+            bad = self.layout.names[int(np.nonzero(~np.isfinite(x).all(axis=0))[0][0])]
+            raise ValueError(f"TorchPolicy: observation entry {bad!r} is missing or not finite")
+        q = self.mapping.quantities(self._actions(x))
         return q[:, 0] if self.mapping.suppliers == 1 else q
 
     # A plain state for pickling (worker processes): tensors and JSON-like values only.

@@ -30,6 +30,7 @@ import torch
 from networks.io import atomic_path
 
 from .checkpoint import (
+    CHECKPOINTS,
     LATEST,
     TRAINING_PT,
     CheckpointError,
@@ -41,7 +42,7 @@ from .ppo import PPO, PPOConfig, RolloutStats
 
 __all__ = ["CURVE_COLUMNS", "train"]
 
-CURVE_CSV, CURVE_PNG, CHECKPOINTS = "learning_curve.csv", "learning_curve.png", "checkpoints"
+CURVE_CSV, CURVE_PNG = "learning_curve.csv", "learning_curve.png"
 LOSSES = ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction")
 #: Columns of ``learning_curve.csv``.
 CURVE_COLUMNS = (
