@@ -362,10 +362,35 @@ class RolloutBuffer:
         self.logprobs, self.values, self.rewards = zeros(), zeros(), zeros()
         self.terminations, self.dones, self.valid = zeros(), zeros(), zeros()
 
+    def add(
+        self,
+        t: int,
+        obs: torch.Tensor,
+        action: torch.Tensor,
+        logprob: torch.Tensor,
+        value: torch.Tensor,
+        reward: np.ndarray,
+        terminated: np.ndarray,
+        done: np.ndarray,
+        valid: np.ndarray,
+    ) -> None:
+        """Store step ``t`` of every copy (numpy arrays are converted to float tensors)."""
+        self.obs[t], self.actions[t], self.logprobs[t], self.values[t] = obs, action, logprob, value
+        for store, x in (
+            (self.rewards, reward),
+            (self.terminations, terminated),
+            (self.dones, done),
+            (self.valid, valid),
+        ):
+            store[t] = torch.as_tensor(x, dtype=torch.float32, device=store.device)
+
     def batch(self, advantages: torch.Tensor, returns: torch.Tensor) -> Batch:
         """The valid transitions, flattened, with their advantages and returns."""
         keep = self.valid.reshape(-1).bool()
-        flat = lambda x: x.reshape(-1, *x.shape[2:])[keep]  # noqa: E731
+
+        def flat(x: torch.Tensor) -> torch.Tensor:
+            return x.reshape(-1, *x.shape[2:])[keep]
+
         return Batch(
             flat(self.obs), flat(self.actions), flat(self.logprobs), flat(advantages), flat(returns)
         )
@@ -521,7 +546,6 @@ class PPO:
         self._prev_done = np.zeros(n, dtype=bool)
         self._discounted = np.zeros(n)  # running discounted return, for reward scaling
         self._episode_return = np.zeros(n)
-        self._episode_length = np.zeros(n, dtype=np.int64)
 
     def _observe(self, obs: np.ndarray) -> torch.Tensor:
         if self.obs_rms is not None:
@@ -552,10 +576,8 @@ class PPO:
             rewards_sum += float(reward[valid].sum())
             valid_sum += int(valid.sum())
             self._episode_return += np.where(valid, reward, 0.0)
-            self._episode_length += valid
             returns += self._episode_return[done].tolist()
             self._episode_return[done] = 0.0
-            self._episode_length[done] = 0
 
             if self.ret_rms is not None:
                 self._discounted = np.where(valid, self._discounted * cfg.gamma + reward, 0.0)
@@ -563,12 +585,7 @@ class PPO:
                 reward = reward / np.sqrt(self.ret_rms.var + 1e-8)
                 self._discounted[done] = 0.0
 
-            buf.obs[t], buf.actions[t], buf.logprobs[t], buf.values[t] = obs, action, logp, value
-            as_tensor = lambda x: torch.as_tensor(x, dtype=torch.float32, device=self.device)  # noqa: E731
-            buf.rewards[t] = as_tensor(reward)
-            buf.terminations[t] = as_tensor(terminated)
-            buf.dones[t] = as_tensor(done)
-            buf.valid[t] = as_tensor(valid)
+            buf.add(t, obs, action, logp, value, reward, terminated, done, valid)
             self._prev_done = done
             self._obs = np.asarray(next_obs, dtype=np.float64)
             obs = self._observe(self._obs)

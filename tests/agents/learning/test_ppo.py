@@ -166,3 +166,9 @@ def test_cartpole_sanity():
     first, last = np.nanmean(returns[:3]), np.nanmean(returns[-3:])
     assert first < 40  # a random CartPole policy lasts ~22 steps
     assert last > 3 * first
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_a_gpu_is_a_clear_error(lost_sales_env):
+    with pytest.raises(ValueError, match="no GPU"):
+        PPO(lost_sales_env(2), PPOConfig(num_envs=2, device="cuda"))
