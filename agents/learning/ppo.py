@@ -71,7 +71,8 @@ class PPOConfig:
             by default: the supply-chain layouts already divide by the mean demand
             (``ObservationLayout.scale``), and statistics gathered while an untrained
             policy lets stock pile up squeeze the states a good policy visits into a
-            sliver (measured on the lost-sales stand-in, 150k steps: cost 18 instead of 6 per period).
+            sliver (measured on the lost-sales stand-in after 150k steps: cost 18 per
+            period with it, 6 without).
         normalize_reward: divide rewards by the running standard deviation of the
             discounted return (keeps value targets near 1 whatever the cost units).
         normalize_advantages: standardise advantages within each minibatch.

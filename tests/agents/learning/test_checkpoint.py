@@ -160,3 +160,21 @@ def test_not_a_checkpoint_folder(tmp_path):
     with pytest.raises(CheckpointError) as e:
         TorchPolicy.load(tmp_path)
     one_line(e, str(tmp_path), "no policy.json")
+
+
+def test_a_checkpoint_without_layout_cannot_act(trained, tmp_path):
+    learner, _, _ = trained
+    folder = save_checkpoint(
+        tmp_path / "plain",
+        learner.policy,
+        obs_rms=None,
+        layout=None,
+        mapping=None,
+        fingerprint="CartPole-v1",
+        config={},
+        step=0,
+    )
+    assert load_checkpoint(folder).layout is None  # fine for a plain gymnasium policy
+    with pytest.raises(CheckpointError) as e:
+        TorchPolicy.load(folder)
+    one_line(e, "cannot act in a supply chain")
