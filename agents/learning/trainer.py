@@ -194,13 +194,20 @@ def _plot(path: Path, rows: list[dict[str, Any]]) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6, 3.5), layout="constrained")
+    steps = [int(r["step"]) for r in rows]
+    returns = [float(r["mean_return"]) for r in rows]
+    with_returns = any(math.isfinite(x) for x in returns)
+    fig = Figure(figsize=(6, 5.5 if with_returns else 3.5), layout="constrained")
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.plot([int(r["step"]) for r in rows], [float(r["mean_reward"]) for r in rows])
-    ax.set_xlabel("environment steps (periods, summed over parallel copies)")
-    ax.set_ylabel("mean reward per period\n(money; minus the cost)")
-    ax.set_title("PPO learning curve")
-    ax.grid(alpha=0.3)
+    axes = fig.subplots(2 if with_returns else 1, 1, sharex=True, squeeze=False)[:, 0]
+    axes[0].plot(steps, [float(r["mean_reward"]) for r in rows])
+    axes[0].set_ylabel("mean reward per period\n(money; minus the cost)")
+    axes[0].set_title("PPO learning curve")
+    if with_returns:  # episodes are long: most rollouts end none (NaN, not drawn)
+        axes[1].plot(steps, returns, marker=".", linestyle="none")
+        axes[1].set_ylabel("mean episode return\n(money, whole episode)")
+    axes[-1].set_xlabel("environment steps (periods, summed over parallel copies)")
+    for ax in axes:
+        ax.grid(alpha=0.3)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
