@@ -1,0 +1,162 @@
+"""A trained network as a decision module like any other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from sim.policy import Action, InventoryObservation, ObservationBatch
+from sim.spaces import ActionMapping, ObservationLayout
+
+from .checkpoint import load_checkpoint
+from .ppo import ActionSpec, ActorCritic, RunningMeanStd
+
+__all__ = ["TorchPolicy"]
+
+
+@dataclass(frozen=True, eq=False)
+class TorchPolicy:
+    """A trained actor as a decision module: ``act(obs)`` orders the network's most likely
+    action (argmax of each categorical, or the Gaussian's mean), so it is deterministic and
+    keeps no state between periods; the engine may share one value among stock points.
+
+    The observation becomes a vector by ``layout``, is normalised with the frozen training
+    statistics ``obs_rms``, and the action becomes order quantities by ``mapping``.
+
+    Attributes:
+        network: the actor-critic (kept in eval mode, never trained here).
+        layout: the observation layout the network was trained on.
+        mapping: its action mapping.
+        obs_rms: the observation normaliser's statistics (``None``: not normalised).
+    """
+
+    network: ActorCritic
+    layout: ObservationLayout
+    mapping: ActionMapping
+    obs_rms: RunningMeanStd | None = None
+
+    def __post_init__(self) -> None:
+        if self.network.obs_size != self.layout.size:
+            raise ValueError(
+                f"TorchPolicy: the network takes {self.network.obs_size} inputs, the layout gives {self.layout.size}"
+            )
+        spec = self.network.spec
+        if spec.dim != self.mapping.suppliers or (spec.kind == "discrete") != (
+            self.mapping.kind == "discrete"
+        ):
+            raise ValueError(
+                f"TorchPolicy: a {spec.kind} network with {spec.dim} outputs does not fit the "
+                f"{self.mapping.kind} mapping for {self.mapping.suppliers} supplier(s)"
+            )
+        if spec.kind == "discrete" and any(n != self.mapping.n for n in spec.nvec):
+            raise ValueError(
+                f"TorchPolicy: the network has {spec.nvec} choices, the mapping {self.mapping.n}"
+            )
+        self.network.eval()
+        for p in self.network.parameters():
+            p.requires_grad_(False)
+
+    @classmethod
+    def fresh(
+        cls,
+        layout: ObservationLayout,
+        mapping: ActionMapping,
+        hidden: tuple[int, ...] = (64, 64),
+        seed: int = 0,
+    ) -> TorchPolicy:
+        """An untrained policy (initial weights drawn from a generator seeded with ``seed``)."""
+        if mapping.kind == "discrete":
+            spec = ActionSpec(
+                "discrete",
+                (mapping.n,) * mapping.suppliers,
+                mapping.suppliers,
+                mapping.suppliers == 1,
+            )
+        else:
+            spec = ActionSpec("continuous", (), mapping.suppliers)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            network = ActorCritic(layout.size, spec, hidden)
+        return cls(network, layout, mapping)
+
+    @classmethod
+    def load(cls, path: str | Path, expect_layout: ObservationLayout | None = None) -> TorchPolicy:
+        """The policy of a checkpoint (a folder, or a trainer's ``latest`` file).
+
+        Raises:
+            CheckpointError: the checkpoint is unreadable, has no layout or mapping, or was
+                trained on another layout than ``expect_layout``.
+        """
+        from .checkpoint import CheckpointError
+
+        ckpt = load_checkpoint(path, expect_layout)
+        if ckpt.layout is None or ckpt.mapping is None:
+            raise CheckpointError(
+                f"{ckpt.folder}: trained without an observation layout and action mapping; "
+                "it cannot act in a supply chain"
+            )
+        return cls(ckpt.network, ckpt.layout, ckpt.mapping, ckpt.obs_rms)
+
+    @property
+    def observes(self) -> frozenset[str]:
+        """The optional observation fields the layout needs."""
+        return self.layout.observes
+
+    def _actions(self, x: np.ndarray) -> np.ndarray:
+        if self.obs_rms is not None:
+            x = self.obs_rms.normalize(x)
+        with torch.no_grad():
+            return self.network.mode(torch.from_numpy(x)).numpy()
+
+    def act(self, obs: InventoryObservation) -> Action:
+        """The order (one number, or one per supplier) for one stock point."""
+        return self.mapping.quantity(self._actions(self.layout.vector(obs)[None])[0])
+
+    def act_batch(self, obs: ObservationBatch) -> np.ndarray:
+        """Orders for a batch: shape ``(n,)`` with one supplier, else ``(n, suppliers)``.
+
+        Raises:
+            ValueError: the batch does not give what the layout needs (a non-finite entry).
+        """
+        if obs.pipeline_by_supplier is None and self.layout.suppliers == 1:
+            # The vectorized engine leaves it out; with one supplier it is the pipeline.
+            obs = obs._replace(pipeline_by_supplier=np.asarray(obs.pipeline)[:, None])
+        x = self.layout.batch(obs)
+        if not np.isfinite(x).all():
+            bad = self.layout.names[int(np.nonzero(~np.isfinite(x).all(axis=0))[0][0])]
+            raise ValueError(f"TorchPolicy: observation entry {bad!r} is missing or not finite")
+        q = self.mapping.quantities(self._actions(x))
+        return q[:, 0] if self.mapping.suppliers == 1 else q
+
+    # A plain state for pickling (worker processes): tensors and JSON-like values only.
+    def __getstate__(self) -> dict[str, Any]:
+        net = self.network
+        return {
+            "network": {
+                "obs_size": net.obs_size,
+                "hidden": net.hidden,
+                "action": net.spec.to_dict(),
+            },
+            "state_dict": net.state_dict(),
+            "layout": self.layout.to_dict(),
+            "mapping": self.mapping.to_dict(),
+            "obs_rms": None if self.obs_rms is None else self.obs_rms.to_dict(),
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        net = state["network"]
+        network = ActorCritic(net["obs_size"], ActionSpec.from_dict(net["action"]), net["hidden"])
+        network.load_state_dict(state["state_dict"])
+        obs_rms = None if state["obs_rms"] is None else RunningMeanStd.from_dict(state["obs_rms"])
+        for name, value in (
+            ("network", network),
+            ("layout", ObservationLayout.from_dict(state["layout"])),
+            ("mapping", ActionMapping.from_dict(state["mapping"])),
+            ("obs_rms", obs_rms),
+        ):
+            object.__setattr__(self, name, value)
+        self.__post_init__()
