@@ -1,0 +1,76 @@
+"""Training a learner on a scenario, and evaluating it against heuristics.
+
+``train_scenario`` builds the vector environment of a scenario's learner node (the copy axis
+of the vectorized engine when the scenario's options allow it, else copies of the event
+engine's environment) and trains PPO into a folder (:mod:`agents.learning.trainer`: learning
+curve, checkpoints, resume). A checkpoint is then a decision module like any other:
+``policy = { kind = "checkpoint", path = "runs/ppo" }`` in a scenario, or
+``--policy stage1=checkpoint:runs/ppo`` on the command line, and ``supplysim evaluate``
+compares it with heuristics on common random numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from scenarios import Scenario
+from sim import VectorizedSupplyChainModel
+from sim.spaces import ActionMapping
+
+__all__ = ["learner_env", "train_scenario"]
+
+
+def learner_env(
+    scenario: Scenario,
+    learner: str,
+    num_envs: int,
+    *,
+    periods: int | None = None,
+    action: ActionMapping | None = None,
+    reward: str = "cost",
+) -> Any:
+    """The vector environment in which ``learner`` of ``scenario`` learns: ``num_envs``
+    copies, episodes of ``periods`` periods (default: the scenario's ``run.periods``, at
+    most 1,000)."""
+    import gymnasium as gym
+
+    from sim.env import InventoryEnv, InventoryVectorEnv
+
+    periods = periods or min(scenario.periods, 1000)
+    fixed = VectorizedSupplyChainModel.FIXED_OPTIONS
+    options = {"periods": periods, "action": action, "reward": reward}
+    if all(scenario.options.get(k, v) == v for k, v in fixed.items() if k != "log"):
+        return InventoryVectorEnv.from_scenario(scenario, learner, num_envs, **options)
+    envs = [InventoryEnv.from_scenario(scenario, learner, **options) for _ in range(num_envs)]
+    vector = gym.vector.SyncVectorEnv([lambda env=env: env for env in envs])
+    for name in ("layout", "mapping", "fingerprint"):  # what checkpoints record
+        setattr(vector, name, getattr(envs[0], name))
+    return vector
+
+
+def train_scenario(
+    scenario: Scenario,
+    learner: str,
+    out: str | Path,
+    *,
+    steps: int,
+    seed: int = 0,
+    num_envs: int = 256,
+    periods: int | None = None,
+    progress: bool = True,
+    **config: Any,
+) -> Path:
+    """Train PPO for ``learner`` of ``scenario`` into ``out`` (resuming a run found there);
+    ``config`` overrides fields of :class:`agents.learning.PPOConfig`. Returns ``out``."""
+    from agents.learning import PPOConfig, train
+
+    known = {f.name for f in dataclasses.fields(PPOConfig)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ValueError(f"PPO options: unknown {unknown}; known: {sorted(known)}")
+    env = learner_env(scenario, learner, num_envs, periods=periods)
+    ppo = PPOConfig(total_steps=steps, num_envs=num_envs, seed=seed, **config)
+    train(env, ppo, out, progress=progress)
+    return Path(out)
