@@ -644,7 +644,8 @@ class _Version(argparse.Action):
             version = metadata.version("supplysim")
         except metadata.PackageNotFoundError:
             version = "(not installed)"
-        parser.exit(message=f"supplysim {version}\n")
+        print(f"supplysim {version}")
+        parser.exit()
 
 
 def main(argv: list[str] | None = None) -> int:
