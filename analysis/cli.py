@@ -231,11 +231,11 @@ def cmd_show(args: argparse.Namespace) -> None:
     graph = scenario.network()
     policies = scenario.policies(graph)
     spec = scenario.data.get("network", {})
-    made = (
-        f"read from {scenario.network_file()}"
-        if "file" in spec
-        else f"networks.{spec['builder']}({', '.join(f'{k}={v!r}' for k, v in spec.get('args', {}).items())})"
-    )
+    if "file" in spec:
+        made = f"read from {scenario.network_file()}"
+    else:
+        arguments = ", ".join(f"{k}={v!r}" for k, v in spec.get("args", {}).items())
+        made = f"networks.{spec['builder']}({arguments})"
     products = ", ".join(map(str, graph.graph.get("products", ("item",))))
     print(f"{scenario.name}: {scenario.description}")
     print(f"source: {scenario.source or 'built from a dict'}")
@@ -256,8 +256,9 @@ def cmd_show(args: argparse.Namespace) -> None:
     for name, role, policy in rows:
         print(f"{name:<{widths[0]}}  {role:<{widths[1]}}  {policy}")
     options = ", ".join(f"{k}={v!r}" for k, v in scenario.options.items())
+    n = scenario.replications
     print(
-        f"\nrun: {scenario.replications} replications of {scenario.periods} periods (warm-up "
+        f"\nrun: {n} replication{'s' * (n != 1)} of {scenario.periods} periods (warm-up "
         f"{scenario.warmup}), seed {scenario.seed}, engine {scenario.engine!r}; {options}"
     )
 

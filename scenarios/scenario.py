@@ -281,13 +281,16 @@ def _import_class(text: str, where: str, folder: Path | None, allow_code: bool) 
     supplysim's unless ``allow_code``, and refused before any call unless it is a class
     with a callable ``act``."""
     module_name, _, attr = text.partition(":")
-    if module_name.split(".")[0] not in _OWN_PACKAGES and not allow_code:
+    own = module_name.split(".")[0] in _OWN_PACKAGES
+    if not own and not allow_code:
         raise ScenarioError(
             f"{where}: {text!r} names custom code (module {module_name!r} is not part of "
             "supplysim), and a scenario that names code runs it like a Python script; if you "
             f"trust it, allow it with --allow-code or {ALLOW_CODE_ENV}=1 (Python: allow_code=True)"
         )
-    beside = folder / f"{module_name}.py" if folder is not None else None
+    # supplysim's own modules only from the installation: an agents.py beside the scenario
+    # must not pass for them
+    beside = folder / f"{module_name}.py" if folder is not None and not own else None
     try:
         if beside is not None and beside.is_file():
             module = _import_file(beside)

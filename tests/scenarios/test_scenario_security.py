@@ -129,6 +129,17 @@ def test_supplysims_own_classes_need_no_opt_in(tmp_path):
     assert type(load(path).policies()["stage1"]).__name__ == "BaseStock"
 
 
+def test_a_file_beside_the_scenario_cannot_pass_for_supplysims_own_module(tmp_path):
+    marker = tmp_path / "imported"
+    (tmp_path / "agents.py").write_text(f"open({str(marker)!r}, 'w')\nclass BaseStock: pass\n")
+    path = write_scenario(tmp_path, '{ kind = "agents:BaseStock", level = 5 }')
+    for allow_code in (False, True):
+        assert type(load(path, allow_code=allow_code).policies()["stage1"]).__module__ == (
+            "agents.heuristics"
+        )
+    assert not marker.exists()
+
+
 def test_two_folders_two_modules_of_one_name(tmp_path):
     """Each folder's custom_policy.py is its own module (not the one imported first)."""
     quantities = {}
