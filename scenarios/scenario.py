@@ -52,9 +52,12 @@ on the command line, or the environment variable ``SUPPLYSIM_ALLOW_CODE=1``. A m
 the scenario file is imported by its path, under a name unique to that file.
 
 ``network.file`` may be absolute or relative to the scenario file (``../`` included): a
-scenario reads any file its runner can read. Errors (:class:`ScenarioError`) name the TOML path and the
-fix, e.g. ``edges["wholesaler->retailer"].lead_time.mean: must be > 0, got -2``; unknown keys
-are errors with a did-you-mean.
+scenario reads any file its runner can read (a CSV file whose header is not a network's is
+refused without quoting that line).
+
+Errors (:class:`ScenarioError`) name the TOML path and the fix, e.g.
+``edges["wholesaler->retailer"].lead_time.mean: must be > 0, got -2``; unknown keys are
+errors with a did-you-mean.
 """
 
 from __future__ import annotations
