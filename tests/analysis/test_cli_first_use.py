@@ -4,6 +4,7 @@ wheel that works, and scenario files that cannot run code behind the user's back
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -162,10 +163,17 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path):
         assert done.returncode == 0, f"{command}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
         return done.stdout
 
+    # built from a copy: an in-tree build would leave build/ (and stale files) in the checkout
+    source = tmp_path / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(".*", "build", "runs", "*.egg-info", "__pycache__"),
+    )
     wheels = tmp_path / "wheels"
     check(
         sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-        "-w", wheels, ROOT,
+        "-w", wheels, source,
     )  # fmt: skip
     (wheel,) = wheels.glob("supplysim-*.whl")
     venv = tmp_path / "venv"
