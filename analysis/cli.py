@@ -1,7 +1,12 @@
-"""The ``supplysim`` command: run, sweep and compare scenarios; validate, plot, list.
+"""The ``supplysim`` command: run, sweep and compare scenarios; validate, show, plot, list.
 
 Every command has ``--help``. Errors print one line and exit with status 2 (``--verbose``
-shows the traceback).
+shows the traceback). A scenario that names a policy class of its own (``module:Class``
+outside supplysim) is code: it is imported only with ``--allow-code`` (or
+``SUPPLYSIM_ALLOW_CODE=1``).
+
+pandas, matplotlib, the engines and the analysis modules are imported inside the commands
+that use them, so that ``--help``, ``list`` and ``--version`` answer at once.
 """
 
 from __future__ import annotations
@@ -13,21 +18,13 @@ import platform
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-import networks
-from scenarios import Scenario, ScenarioError, describe, parse_path, parse_value, resolve
-
-from . import plots
-from .experiment import compare, replicate, summary_statistics, sweep
-from .files import write_parquet, write_text
-from .report import KPI_COLUMNS
+if TYPE_CHECKING:
+    from scenarios import Scenario
 
 __all__ = ["main"]
 
@@ -40,6 +37,8 @@ class CommandError(Exception):
 
 # ---------------------------------------------------------------------- files
 def manifest(scenario: Scenario, args: argparse.Namespace, **extra: Any) -> str:
+    from importlib import metadata
+
     versions = {}
     for package in (
         "supplysim",
@@ -91,7 +90,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _kpi(text: str) -> str:
+    from .report import KPI_COLUMNS
+
+    if text not in KPI_COLUMNS:
+        raise argparse.ArgumentTypeError(f"must be one of {', '.join(KPI_COLUMNS)}, got {text!r}")
+    return text
+
+
 def _assignment(text: str, flag: str) -> tuple[str, str]:
+    from scenarios import parse_path
+
     path, sep, value = text.partition("=")
     if not sep or not path.strip():
         raise CommandError(f"{flag} {text!r}: write PATH=VALUE, e.g. run.periods=200")
@@ -122,6 +131,8 @@ def split_values(text: str) -> list[str]:
 
 def policy_spec(text: str, where: str) -> dict[str, Any]:
     """``base_stock(level=14)`` or a TOML table ``{kind = "base_stock", level = 14}``."""
+    from scenarios import parse_value
+
     text = text.strip()
     if text.startswith("{"):
         value = parse_value(text)
@@ -141,8 +152,15 @@ def policy_spec(text: str, where: str) -> dict[str, Any]:
     return {"kind": kind.strip(), **table}
 
 
+def allow_code(args: argparse.Namespace) -> bool | None:
+    """``True`` with ``--allow-code``, else ``None``: the environment variable decides."""
+    return True if getattr(args, "allow_code", False) else None
+
+
 def scenario_from(args: argparse.Namespace) -> Scenario:
-    scenario = resolve(args.scenario)
+    from scenarios import parse_value, resolve
+
+    scenario = resolve(args.scenario, allow_code=allow_code(args))
     overrides: dict[str, Any] = {}
     for text in args.set or []:
         path, value = _assignment(text, "--set")
@@ -179,14 +197,23 @@ def pool(args: argparse.Namespace, total: int, label: str) -> Iterator[dict[str,
 
 # ---------------------------------------------------------------------- commands
 def cmd_list(args: argparse.Namespace) -> None:
+    from scenarios import LIBRARY, describe
+
     described = describe()
+    if not described:
+        raise CommandError(
+            f"no built-in scenarios in {LIBRARY}: this installation of supplysim is incomplete; "
+            "reinstall it"
+        )
     width = max(map(len, described))
     for name, text in described.items():
         print(f"{name:<{width}}  {text}")
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
-    scenario = resolve(args.scenario)
+    from scenarios import resolve
+
+    scenario = resolve(args.scenario, allow_code=allow_code(args))
     graph = scenario.network()
     policies = scenario.policies(graph)
     print(
@@ -196,7 +223,70 @@ def cmd_validate(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_show(args: argparse.Namespace) -> None:
+    from networks.attributes import is_source
+    from scenarios import resolve
+
+    scenario = resolve(args.scenario, allow_code=allow_code(args))
+    graph = scenario.network()
+    policies = scenario.policies(graph)
+    spec = scenario.data.get("network", {})
+    if "file" in spec:
+        made = f"read from {scenario.network_file()}"
+    else:
+        arguments = ", ".join(f"{k}={v!r}" for k, v in spec.get("args", {}).items())
+        made = f"networks.{spec['builder']}({arguments})"
+    products = ", ".join(map(str, graph.graph.get("products", ("item",))))
+    print(f"{scenario.name}: {scenario.description}")
+    print(f"source: {scenario.source or 'built from a dict'}")
+    print(
+        f"network: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges, "
+        f"products {products}; {made}"
+    )
+    rows = [
+        (
+            str(node),
+            data.get("role", "-"),
+            "external source" if is_source(graph, node) else repr(policies[node]),
+        )
+        for node, data in graph.nodes(data=True)
+    ]
+    widths = [max(len(row[k]) for row in [("node", "role", ""), *rows]) for k in range(2)]
+    print(f"\n{'node':<{widths[0]}}  {'role':<{widths[1]}}  policy")
+    for name, role, policy in rows:
+        print(f"{name:<{widths[0]}}  {role:<{widths[1]}}  {policy}")
+    options = ", ".join(f"{k}={v!r}" for k, v in scenario.options.items())
+    n = scenario.replications
+    print(
+        f"\nrun: {n} replication{'s' * (n != 1)} of {scenario.periods} periods (warm-up "
+        f"{scenario.warmup}), seed {scenario.seed}, engine {scenario.engine!r}; {options}"
+    )
+
+
+def cmd_policies(args: argparse.Namespace) -> None:
+    import inspect
+
+    import agents
+
+    print("policy kinds (policy = { kind = KIND, PARAMETER = VALUE, ... }):\n")
+    for kind, cls in agents.REGISTRY.items():
+        parameters = [
+            p.name if p.default is p.empty else f"{p.name}={p.default!r}"
+            for p in inspect.signature(cls).parameters.values()
+        ]
+        summary = (inspect.getdoc(cls) or "").split("\n", 1)[0]
+        print(f"{kind}: {cls.__name__}({', '.join(parameters)})\n    {summary}")
+    print(
+        "\nmodule:Class: a decision-module class of yours (with act(obs)), by import path or "
+        "beside the scenario file; it is code, so it needs --allow-code"
+    )
+
+
 def format_summary(stats: dict[str, dict[str, dict[str, float]]]) -> str:
+    import pandas as pd
+
+    from .report import KPI_COLUMNS
+
     rows = {}
     for node, kpis in stats.items():
         row = {}
@@ -218,6 +308,11 @@ def format_summary(stats: dict[str, dict[str, dict[str, float]]]) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
+    import networks
+
+    from .experiment import replicate, summary_statistics
+    from .files import write_parquet, write_text
+
     scenario = scenario_from(args)
     out = Path(args.out or f"runs/{scenario.name}")
     start = time.perf_counter()
@@ -263,6 +358,12 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 def draw_run(out: Path, warmup: int) -> list[Path]:
     """The figures of a run folder, from its files."""
+    import pandas as pd
+
+    import networks
+
+    from . import plots
+
     periods = pd.read_parquet(out / "periods.parquet")
     kpis = pd.read_parquet(out / "replications.parquet")
     first = periods[periods["replication"] == periods["replication"].min()].drop(
@@ -294,6 +395,11 @@ def draw_run(out: Path, warmup: int) -> list[Path]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
+    from scenarios import parse_value
+
+    from .experiment import sweep
+    from .files import write_parquet, write_text
+
     scenario = scenario_from(args)
     grid: dict[str, list[Any]] = {}
     for text in args.grid:
@@ -327,6 +433,10 @@ def cmd_sweep(args: argparse.Namespace) -> None:
 
 
 def draw_sweep(out: Path, parameters: list[str], kpi: str) -> list[Path]:
+    import pandas as pd
+
+    from . import plots
+
     results = pd.read_parquet(out / "results.parquet")
     hue = parameters[1] if len(parameters) > 1 else None
     return [
@@ -338,6 +448,10 @@ def draw_sweep(out: Path, parameters: list[str], kpi: str) -> list[Path]:
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
+    from . import plots
+    from .experiment import compare
+    from .files import write_parquet, write_text
+
     scenario = scenario_from(args)
     sets: dict[str, dict[str, dict[str, Any]]] = {"as declared": {}}
     for text in args.policy:
@@ -406,6 +520,7 @@ def parser() -> argparse.ArgumentParser:
         prog="supplysim", description="Supply chain simulation with swappable agents."
     )
     top.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
+    top.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def experiment(name: str, help: str) -> argparse.ArgumentParser:
@@ -447,7 +562,16 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--out", metavar="DIR", help="output folder (default runs/<scenario>[-sweep|-compare])"
         )
+        allow_code_flag(p)
         return p
+
+    def allow_code_flag(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--allow-code",
+            action="store_true",
+            help="let the scenario import policy classes that are not supplysim's "
+            "(module:Class): they run as code, like a Python script (or SUPPLYSIM_ALLOW_CODE=1)",
+        )
 
     experiment("run", "run a scenario's replications; write summary, tables, figures").set_defaults(
         func=cmd_run
@@ -461,7 +585,11 @@ def parser() -> argparse.ArgumentParser:
         help="a swept TOML path and its values (repeatable; the cartesian product is run)",
     )
     sw.add_argument(
-        "--kpi", default="cost_per_period", choices=KPI_COLUMNS, help="KPI of the table and figure"
+        "--kpi",
+        default="cost_per_period",
+        type=_kpi,
+        metavar="KPI",
+        help="KPI of the table and figure (a column of analysis.report.KPI_COLUMNS)",
     )
     sw.set_defaults(func=cmd_sweep)
     cp = experiment(
@@ -478,15 +606,47 @@ def parser() -> argparse.ArgumentParser:
     cp.set_defaults(func=cmd_compare)
     va = commands.add_parser("validate", help="check a scenario file or name without running it")
     va.add_argument("scenario", help="a .toml file or a built-in name")
+    allow_code_flag(va)
     va.set_defaults(func=cmd_validate)
+    sh = commands.add_parser(
+        "show", help="what a scenario contains: network, nodes with role and policy, run"
+    )
+    sh.add_argument("scenario", help="a .toml file or a built-in name")
+    allow_code_flag(sh)
+    sh.set_defaults(func=cmd_show)
+    commands.add_parser(
+        "policies", help="the policy kinds a scenario may name and their parameters"
+    ).set_defaults(func=cmd_policies)
     pl = commands.add_parser("plot", help="redraw the figures of a run or sweep folder")
     pl.add_argument("folder", help="a folder written by `supplysim run` or `supplysim sweep`")
     pl.add_argument(
-        "--kpi", default="cost_per_period", choices=KPI_COLUMNS, help="KPI of a sweep's figure"
+        "--kpi",
+        default="cost_per_period",
+        type=_kpi,
+        metavar="KPI",
+        help="KPI of a sweep's figure (a column of analysis.report.KPI_COLUMNS)",
     )
     pl.set_defaults(func=cmd_plot)
     commands.add_parser("list", help="list the built-in scenarios").set_defaults(func=cmd_list)
+    for command in commands.choices.values():  # --verbose also after the command
+        command.add_argument(
+            "--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
     return top
+
+
+class _Version(argparse.Action):
+    """``--version``: looked up only when asked (importlib.metadata is slow to import)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("supplysim")
+        except metadata.PackageNotFoundError:
+            version = "(not installed)"
+        print(f"supplysim {version}")
+        parser.exit()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -501,14 +661,14 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
-    except BrokenProcessPool:
+    except BrokenExecutor:  # BrokenProcessPool, without importing the process pool
         print(
             "supplysim: error: a worker process died (killed, or out of memory); finished "
             "sweep points are saved: rerun the same command to resume",
             file=sys.stderr,
         )
         return 2
-    except (CommandError, ScenarioError, ValueError, OSError) as e:
+    except (CommandError, ValueError, OSError) as e:  # ScenarioError is a ValueError
         if args.verbose:
             raise
         print(f"supplysim: error: {e}", file=sys.stderr)

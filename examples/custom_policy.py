@@ -12,8 +12,10 @@ With a fixed forecast and i.i.d. demand, Var(orders) / Var(demand) = 1 / (2 T - 
 Use it from Python (``python examples/custom_policy.py``) or from a scenario file by import
 path: ``policy = { kind = "custom_policy:ProportionalOrderUpTo", level = 16, forecast = 4,
 smoothing = 4 }``
-(see ``custom_policy.toml`` beside this file; the scenario's folder is searched for the
-module).
+(see ``custom_policy.toml`` beside this file; a module beside the scenario file is found
+there). A scenario that names a module of yours runs its code, so say that you trust it:
+``supplysim run examples/custom_policy.toml --allow-code`` (or ``SUPPLYSIM_ALLOW_CODE=1``),
+``load(path, allow_code=True)`` in Python.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ if __name__ == "__main__":
     from analysis.experiment import replicate, summary_statistics
     from scenarios import load
 
-    scenario = load(Path(__file__).with_name("custom_policy.toml"))
+    scenario = load(Path(__file__).with_name("custom_policy.toml"), allow_code=True)
     stats = summary_statistics(replicate(scenario).kpis)
     for node in ("retailer", "wholesaler", "distributor", "factory"):
         bullwhip = stats[node]["bullwhip"]

@@ -61,8 +61,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import defusedxml.ElementTree as SafeET
 import networkx as nx
 import numpy as np
+from defusedxml import DefusedXmlException
 
 from .validate import NetworkError
 
@@ -363,19 +365,30 @@ def read_graphml(path: PathLike) -> nx.DiGraph:
     Returns:
         The graph (not validated).
 
+    The file is parsed once, by :mod:`defusedxml` (entity declarations and external
+    references are refused, whatever the runtime's expat version); networkx reads the
+    parsed tree written back as text, which holds no DTD.
+
     Raises:
-        NetworkFileError: the file is not valid GraphML, is not a directed graph without
-            parallel edges, or holds bad JSON text (the message names the file, and the line
-            or the node/edge and attribute).
+        NetworkFileError: the file is not valid GraphML, declares XML entities, is not a
+            directed graph without parallel edges, or holds bad JSON text (the message names
+            the file, and the line or the node/edge and attribute).
     """
     path = Path(path)
     try:
-        graph = nx.read_graphml(path, node_type=str)
+        root = SafeET.parse(path).getroot()
     except ET.ParseError as err:
         line, column = err.position
         raise NetworkFileError(
             f"{path}: line {line} column {column}: not valid XML ({err})"
         ) from None
+    except DefusedXmlException as err:
+        raise NetworkFileError(
+            f"{path}: refused: it declares XML entities or external references ({err}); "
+            "GraphML needs neither: remove the <!DOCTYPE ...> part"
+        ) from None
+    try:
+        graph = nx.parse_graphml(ET.tostring(root), node_type=str)
     except (nx.NetworkXError, ValueError, KeyError, TypeError) as err:
         raise NetworkFileError(f"{path}: not a readable GraphML network: {err}") from None
     if not graph.is_directed() or graph.is_multigraph():
@@ -385,16 +398,16 @@ def read_graphml(path: PathLike) -> nx.DiGraph:
     for name in ("node_default", "edge_default"):
         if graph.graph.get(name) == {}:
             del graph.graph[name]
-    graph = _in_file_order(graph, path)
+    graph = _in_file_order(graph, root)
     _decode_all(graph, path)
     return graph
 
 
-def _in_file_order(graph: nx.DiGraph, path: Path) -> nx.DiGraph:
-    """``graph`` rebuilt with its nodes and edges in the order of the file (networkx's
-    reader loses each node's order of suppliers)."""
+def _in_file_order(graph: nx.DiGraph, root: ET.Element) -> nx.DiGraph:
+    """``graph`` rebuilt with its nodes and edges in the order of the file whose root element
+    is ``root`` (networkx's reader loses each node's order of suppliers)."""
     ns = f"{{{_GRAPHML_NS}}}"
-    element = ET.parse(path).getroot().find(f"{ns}graph")
+    element = root.find(f"{ns}graph")
     nodes = [] if element is None else [e.get("id") for e in element.iter(f"{ns}node")]
     edges = (
         []
@@ -566,17 +579,23 @@ def _read_table(
         reader = csv.reader(f)
         try:
             header = next(reader, None)
+            # the messages never quote line 1: the file may be one the scenario's author
+            # pointed at to have it echoed (network.file may name any readable file)
             if header is None or header[: len(id_columns)] != list(id_columns):
                 raise NetworkFileError(
-                    f"{path}: line 1: header must start with {','.join(id_columns)}, "
-                    f"got {','.join(header or [])!r}"
+                    f"{path}: line 1: header must start with {','.join(id_columns)}; "
+                    "this file's first line does not (write it with networks.write_csv)"
                 )
             names = header[len(id_columns) :]
-            duplicates = sorted({n for n in names if names.count(n) > 1})
-            if duplicates or "" in names:
+            bad = [
+                str(k)
+                for k, n in enumerate(names, start=len(id_columns) + 1)
+                if n == "" or names.count(n) > 1
+            ]
+            if bad:
                 raise NetworkFileError(
                     f"{path}: line 1: column names must be distinct and non-empty "
-                    f"(repeated or empty: {', '.join(map(repr, duplicates or ['']))})"
+                    f"(repeated or empty: column {', '.join(bad)})"
                 )
             for row in reader:
                 line = reader.line_num

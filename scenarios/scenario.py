@@ -43,9 +43,21 @@ the run (horizon, warm-up, replications, seed, engine options)::
     #                         # networks (default "event": sim.model, every option)
 
 A policy table's ``kind`` is a name of ``agents.REGISTRY`` or ``module:Class``; its other
-keys are the class's parameters. Errors (:class:`ScenarioError`) name the TOML path and the
-fix, e.g. ``edges["wholesaler->retailer"].lead_time.mean: must be > 0, got -2``; unknown keys
-are errors with a did-you-mean.
+keys are the class's parameters. ``module:Class`` must name a class with a callable ``act``
+(checked before it is instantiated). A module of supplysim itself (``agents``, ``sim``, ...)
+is always allowed; any other module, on ``sys.path`` or beside the scenario file, is code
+that importing runs, so it is imported only when the person running the scenario allows
+it: ``allow_code=True`` here (:func:`load`, :meth:`Scenario.from_dict`), ``--allow-code``
+on the command line, or the environment variable ``SUPPLYSIM_ALLOW_CODE=1``. A module beside
+the scenario file is imported by its path, under a name unique to that file.
+
+``network.file`` may be absolute or relative to the scenario file (``../`` included): a
+scenario reads any file its runner can read (a CSV file whose header is not a network's is
+refused without quoting that line).
+
+Errors (:class:`ScenarioError`) name the TOML path and the fix, e.g.
+``edges["wholesaler->retailer"].lead_time.mean: must be > 0, got -2``; unknown keys are
+errors with a did-you-mean.
 """
 
 from __future__ import annotations
@@ -53,9 +65,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import hashlib
 import importlib
+import importlib.util
 import inspect
 import json
+import os
 import re
 import sys
 import tomllib
@@ -73,12 +88,15 @@ from networks.validate import NetworkError, check_edge_attribute, check_node_att
 from sim import ENGINES, Policy, SupplyChainModel, VectorizedSupplyChainModel
 
 __all__ = [
+    "ALLOW_CODE_ENV",
     "BUILDERS",
     "RUN_DEFAULTS",
     "Scenario",
     "ScenarioError",
     "build_policy",
+    "code_allowed",
     "did_you_mean",
+    "folder_name",
     "format_path",
     "load",
     "parse_path",
@@ -127,6 +145,12 @@ _TOP_KEYS = (
     "run",
 )
 _NETWORK_KEYS = ("builder", "args", "file", "format")
+#: The environment variable that, set to ``1``, allows scenarios to import code of their own.
+ALLOW_CODE_ENV = "SUPPLYSIM_ALLOW_CODE"
+#: supplysim's own packages: their classes need no opt-in.
+_OWN_PACKAGES = ("agents", "analysis", "networks", "scenarios", "sim")
+#: Characters a scenario name (a folder name under ``runs/``) may not hold.
+_UNSAFE_NAME = re.compile(r'[/\\:*?"<>|\x00-\x1f]')
 _NODE_KEYS = (*NODE_DEFAULTS, "role", "demand", "echelon")
 _EDGE_KEYS = (*EDGE_REQUIRED, *EDGE_DEFAULTS)
 
@@ -202,9 +226,23 @@ def _table(data: Mapping, key: str, path: tuple[str, ...]) -> Mapping:
 
 
 # ---------------------------------------------------------------------- policies
-def build_policy(spec: Any, path: tuple[str, ...], folder: Path | None = None) -> Policy:
-    """A decision module from a policy table ``{kind = ..., **parameters}``; a
-    ``module:Class`` kind is also looked up in ``folder`` (the scenario file's)."""
+def code_allowed(allow_code: bool | None = None) -> bool:
+    """Whether scenarios may import code that is not supplysim's: ``allow_code`` if given,
+    else whether the environment variable :data:`ALLOW_CODE_ENV` is ``1``."""
+    if allow_code is not None:
+        return bool(allow_code)
+    return os.environ.get(ALLOW_CODE_ENV) == "1"
+
+
+def build_policy(
+    spec: Any, path: tuple[str, ...], folder: Path | None = None, *, allow_code: bool = False
+) -> Policy:
+    """A decision module from a policy table ``{kind = ..., **parameters}``.
+
+    A ``module:Class`` kind outside supplysim's own packages is imported only if
+    ``allow_code``, from ``folder`` (the scenario file's) if it holds ``module.py``, else from
+    ``sys.path``; it must be a class with a callable ``act``.
+    """
     where = format_path(path)
     if not isinstance(spec, Mapping) or "kind" not in spec:
         raise ScenarioError(
@@ -216,7 +254,7 @@ def build_policy(spec: Any, path: tuple[str, ...], folder: Path | None = None) -
     if not isinstance(kind, str):
         raise ScenarioError(f"{where}.kind: must be text, got {kind!r}")
     if ":" in kind:
-        cls = _import_class(kind, f"{where}.kind", folder)
+        cls = _import_class(kind, f"{where}.kind", folder, allow_code)
     elif kind in agents.REGISTRY:
         cls = agents.REGISTRY[kind]
     else:
@@ -232,41 +270,79 @@ def build_policy(spec: Any, path: tuple[str, ...], folder: Path | None = None) -
                     f"{did_you_mean(key, accepted)}"
                 )
     try:
-        policy = cls(**params)
+        return cls(**params)
     except (TypeError, ValueError) as e:
         message = str(e)
         name = message.split(":", 1)[0]
         if name in params:  # "level: must be >= 0, got -3" -> prefixed by the table's path
             raise ScenarioError(f"{where}.{message}") from None
         raise ScenarioError(f"{where}: {cls.__name__}({params}) failed: {message}") from None
-    if not callable(getattr(policy, "act", None)):
-        raise ScenarioError(f"{where}.kind: {kind!r} makes no decision module (it needs act(obs))")
-    return policy
 
 
-def _import_class(text: str, where: str, folder: Path | None) -> type:
-    """``module:Class``, the module looked up on ``sys.path`` and then in ``folder``."""
+def _import_class(text: str, where: str, folder: Path | None, allow_code: bool) -> type:
+    """The class ``module:Class`` names, refused before any import of code that is not
+    supplysim's unless ``allow_code``, and refused before any call unless it is a class
+    with a callable ``act``."""
     module_name, _, attr = text.partition(":")
+    own = module_name.split(".")[0] in _OWN_PACKAGES
+    if not own and not allow_code:
+        raise ScenarioError(
+            f"{where}: {text!r} names custom code (module {module_name!r} is not part of "
+            "supplysim), and a scenario that names code runs it like a Python script; if you "
+            f"trust it, allow it with --allow-code or {ALLOW_CODE_ENV}=1 (Python: allow_code=True)"
+        )
+    # supplysim's own modules only from the installation: an agents.py beside the scenario
+    # must not pass for them
+    beside = folder / f"{module_name}.py" if folder is not None and not own else None
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as first:
-        if folder is None or not (folder / f"{module_name.split('.')[0]}.py").exists():
-            raise ScenarioError(
-                f"{where}: cannot import module {module_name!r} ({first}); put it on PYTHONPATH "
-                "or beside the scenario file"
-            ) from None
-        sys.path.insert(0, str(folder))
-        try:
+        if beside is not None and beside.is_file():
+            module = _import_file(beside)
+        else:
             module = importlib.import_module(module_name)
-        finally:
-            sys.path.remove(str(folder))
+    except ImportError as e:
+        raise ScenarioError(
+            f"{where}: cannot import module {module_name!r} ({e}); put it on PYTHONPATH "
+            "or beside the scenario file"
+        ) from None
     try:
-        return getattr(module, attr)
+        cls = getattr(module, attr)
     except AttributeError:
         names = [n for n in dir(module) if not n.startswith("_")]
         raise ScenarioError(
             f"{where}: module {module_name!r} has no {attr!r}{did_you_mean(attr, names)}"
         ) from None
+    if not inspect.isclass(cls) or not callable(getattr(cls, "act", None)):
+        what = "a class" if inspect.isclass(cls) else f"a {type(cls).__name__}, not a class"
+        raise ScenarioError(
+            f"{where}: {text!r} is {what} without act(obs); a policy kind must name a "
+            "decision-module class (one with a method act(obs) -> quantity)"
+        )
+    return cls
+
+
+def _import_file(path: Path) -> Any:
+    """The module of the file ``path``, imported once per process under a name unique to
+    the file (two folders' ``custom_policy.py`` are two modules)."""
+    path = path.resolve()
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
+    name = f"_supplysim_user_{digest}_{path.stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # before running it: dataclasses and pickle look it up there
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def folder_name(text: str) -> str:
+    """``text`` as a safe folder name: unsafe characters and ``..`` become ``_``."""
+    safe = _UNSAFE_NAME.sub("_", text).replace("..", "_").strip()
+    return safe if safe not in ("", ".") else "scenario"
 
 
 def _parameters(cls: type) -> list[str] | None:
@@ -296,6 +372,8 @@ class Scenario:
         engine: ``"event"`` (:class:`~sim.SupplyChainModel`) or ``"vectorized"``
             (:class:`~sim.VectorizedSupplyChainModel`).
         options: the engine options of ``[run]`` (decide, review, ...).
+        allow_code: whether its policies may import code that is not supplysim's (see the
+            module docstring); it travels with the scenario to worker processes.
     """
 
     name: str
@@ -308,18 +386,37 @@ class Scenario:
     seed: int
     engine: str
     options: Mapping[str, Any]
+    allow_code: bool = False
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str | Path | None = None) -> Scenario:
-        """Validate ``data`` (a parsed TOML document) into a scenario."""
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        source: str | Path | None = None,
+        *,
+        allow_code: bool | None = None,
+    ) -> Scenario:
+        """Validate ``data`` (a parsed TOML document) into a scenario.
+
+        Args:
+            data: the scenario as declared.
+            source: the file it came from (relative paths and modules beside it).
+            allow_code: allow ``module:Class`` policies from outside supplysim (``None``:
+                only if the environment variable ``SUPPLYSIM_ALLOW_CODE`` is ``1``).
+        """
         data = copy.deepcopy(dict(data))
         source = Path(source).resolve() if source is not None else None
         _check_keys(data, _TOP_KEYS, ())
-        name = data.get("name", source.stem if source else "scenario")
+        name = data.get("name", folder_name(source.stem) if source else "scenario")
         description = data.get("description", "")
         for key, value in (("name", name), ("description", description)):
             if not isinstance(value, str):
                 raise ScenarioError(f"{key}: must be text, got {value!r}")
+        if name != folder_name(name):
+            raise ScenarioError(
+                f"name: {name!r} must be usable as a folder name (it names the output folder): "
+                f"no '..', no / \\ : * ? \" < > |, not empty; e.g. {folder_name(name)!r}"
+            )
         run = _table(data, "run", ())
         _check_keys(run, RUN_DEFAULTS, ("run",))
         values = {**RUN_DEFAULTS, **run}
@@ -366,6 +463,7 @@ class Scenario:
             seed=values["seed"],
             engine=values["engine"],
             options={k: values[k] for k in _ENGINE_OPTIONS},
+            allow_code=code_allowed(allow_code),
         )
         graph = scenario.network()  # validates the network, attributes and names
         scenario.policies(graph)  # validates every policy
@@ -522,9 +620,13 @@ class Scenario:
                     f"{format_path(path)}: node {node_name!r} is an external source; it has no policy"
                 )
             if "policy" in table:
-                chosen[node] = build_policy(table["policy"], (*path, "policy"), folder)
+                chosen[node] = build_policy(
+                    table["policy"], (*path, "policy"), folder, allow_code=self.allow_code
+                )
         by_role = {
-            role: build_policy(table["policy"], ("roles", role, "policy"), folder)
+            role: build_policy(
+                table["policy"], ("roles", role, "policy"), folder, allow_code=self.allow_code
+            )
             for role, table in roles.items()
             if isinstance(table, Mapping) and "policy" in table
         }
@@ -564,7 +666,7 @@ class Scenario:
                     )
                 table = nxt
             table[keys[-1]] = value
-        return Scenario.from_dict(data, self.source)
+        return Scenario.from_dict(data, self.source, allow_code=self.allow_code)
 
     def to_json(self) -> str:
         """The scenario as declared, as JSON (for manifests)."""
@@ -585,8 +687,8 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def load(path: str | Path) -> Scenario:
-    """Read and validate a scenario file."""
+def load(path: str | Path, *, allow_code: bool | None = None) -> Scenario:
+    """Read and validate a scenario file; ``allow_code`` as in :meth:`Scenario.from_dict`."""
     path = Path(path)
     try:
         with path.open("rb") as f:
@@ -596,6 +698,6 @@ def load(path: str | Path) -> Scenario:
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(f"{path}: not valid TOML: {e}") from None
     try:
-        return Scenario.from_dict(data, path)
+        return Scenario.from_dict(data, path, allow_code=allow_code)
     except ScenarioError as e:
         raise ScenarioError(f"{path.name}: {e}") from None

@@ -419,3 +419,51 @@ def test_random_graphs_round_trip(fmt, graph, tmp_path):
         graph.nodes[n].pop("id", None)
         graph.nodes[n].pop("node", None)
     assert_same(graph, round_trip(graph, fmt, tmp_path))
+
+
+_XML_ATTACKS = {
+    # an external entity reading a local file (XXE)
+    "xxe": '<?xml version="1.0"?>\n<!DOCTYPE graphml [<!ENTITY secret SYSTEM "file://{secret}">]>\n'
+    '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+    '<key id="k" for="node" attr.name="note" attr.type="string"/>'
+    '<graph edgedefault="directed"><node id="a"><data key="k">&secret;</data></node>'
+    "</graph></graphml>",
+    # nested entities that expand to gigabytes (billion laughs)
+    "laughs": '<?xml version="1.0"?>\n<!DOCTYPE graphml [<!ENTITY l0 "ha">'
+    + "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    + ']>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+    '<key id="k" for="node" attr.name="note" attr.type="string"/>'
+    '<graph edgedefault="directed"><node id="a"><data key="k">&l9;</data></node>'
+    "</graph></graphml>",
+}
+
+
+@pytest.mark.parametrize("attack", sorted(_XML_ATTACKS))
+def test_graphml_with_entities_is_refused_by_defusedxml(tmp_path, monkeypatch, attack):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    path = tmp_path / "net.graphml"
+    path.write_text(_XML_ATTACKS[attack].replace("{secret}", str(secret)))
+    parsed = []
+    real_parse = nio.SafeET.parse
+    monkeypatch.setattr(
+        nio.SafeET, "parse", lambda *a, **k: parsed.append(a) or real_parse(*a, **k)
+    )
+    with pytest.raises(
+        NetworkFileError, match=r"net\.graphml: refused: it declares XML entities"
+    ) as info:
+        read_graphml(path)
+    assert parsed  # the hardened parser read the file, not the runtime's plain expat
+    assert "TOP-SECRET" not in str(info.value)
+
+
+def test_a_bad_csv_header_is_not_echoed(tmp_path):
+    path = tmp_path / "net.csv"
+    path.write_text("password=hunter2\n")
+    with pytest.raises(NetworkFileError, match=r"line 1: header must start with") as info:
+        read_csv(path)
+    assert "hunter2" not in str(info.value)
+    path.write_text("source,target,hunter2,hunter2\n")
+    with pytest.raises(NetworkFileError, match=r"repeated or empty: column 3, 4\)") as info:
+        read_csv(path)
+    assert "hunter2" not in str(info.value)

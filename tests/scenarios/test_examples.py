@@ -13,7 +13,7 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
 def test_custom_policy_runs_beside_builtins_and_dampens_the_bullwhip():
-    scenario = load(EXAMPLES / "custom_policy.toml").with_overrides(
+    scenario = load(EXAMPLES / "custom_policy.toml", allow_code=True).with_overrides(
         {"run.periods": 2100, "run.replications": 4}
     )
     policies = scenario.policies()

@@ -215,9 +215,9 @@ BAD = [
         "roles.retailer.policy: must be a table with 'kind'",
     ),
     (
-        '[agents.stage1]\npolicy = { kind = "nosuchmodule:Policy" }\n',
+        '[agents.stage1]\npolicy = { kind = "agents.nosuchmodule:Policy" }\n',
         {},
-        "agents.stage1.policy.kind: cannot import module 'nosuchmodule'",
+        "agents.stage1.policy.kind: cannot import module 'agents.nosuchmodule'",
     ),
     (
         '[agents.stage1]\npolicy = { kind = "agents:BaseStok" }\n',
