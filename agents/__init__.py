@@ -6,6 +6,10 @@ level = 20}``) to the classes; the remaining keys of such a table are the class'
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
 from .heuristics import (
     RQ,
     SS,
@@ -33,10 +37,24 @@ __all__ = [
     "Sterman",
     "StermanRunner",
     "TailoredBaseSurge",
+    "checkpoint",
 ]
 
-#: Registry name -> decision-module class, for scenario files.
-REGISTRY: dict[str, type] = {
+
+def checkpoint(path: str, strict: bool = True) -> Any:
+    """A trained policy read from a checkpoint folder (``kind = "checkpoint"``; needs the
+    ``rl`` extra). Only tensors are read (``torch.load(weights_only=True)``), so a
+    checkpoint cannot run code. With ``strict``, the scenario refuses it for a node whose
+    network, node or engine options differ from those it was trained on; ``strict = false``
+    allows such transfers when the observation layout still fits."""
+    from .learning import TorchPolicy
+
+    policy = TorchPolicy.load(path)
+    return policy if strict else dataclasses.replace(policy, fingerprint=None)
+
+
+#: Registry name -> decision-module class (or factory), for scenario files.
+REGISTRY: dict[str, Callable[..., Any]] = {
     "base_stock": BaseStock,
     "echelon_base_stock": EchelonBaseStock,
     "s_S": SS,
@@ -47,4 +65,5 @@ REGISTRY: dict[str, type] = {
     "dual_index": DualIndex,
     "tailored_base_surge": TailoredBaseSurge,
     "sterman": Sterman,
+    "checkpoint": checkpoint,
 }

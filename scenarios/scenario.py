@@ -86,6 +86,7 @@ import networks
 from networks.attributes import EDGE_DEFAULTS, EDGE_REQUIRED, NODE_DEFAULTS, ROLES, is_source
 from networks.validate import NetworkError, check_edge_attribute, check_node_attribute
 from sim import ENGINES, Policy, SupplyChainModel, VectorizedSupplyChainModel
+from sim.spaces import ObservationLayout
 
 __all__ = [
     "ALLOW_CODE_ENV",
@@ -257,6 +258,11 @@ def build_policy(
         cls = _import_class(kind, f"{where}.kind", folder, allow_code)
     elif kind in agents.REGISTRY:
         cls = agents.REGISTRY[kind]
+        path_param = params.get("path")
+        if kind == "checkpoint" and isinstance(path_param, str) and folder is not None:
+            beside = folder / path_param  # a checkpoint path is relative to the scenario file
+            if not Path(path_param).is_absolute() and beside.exists():
+                params["path"] = str(beside)
     else:
         raise ScenarioError(
             f"{where}.kind: unknown policy {kind!r}{did_you_mean(kind, list(agents.REGISTRY))}"
@@ -639,7 +645,32 @@ class Scenario:
                     f"or set roles.{data['role']}.policy"
                 )
             chosen[node] = by_role[data["role"]]
+        for node, module in chosen.items():
+            if isinstance(getattr(module, "layout", None), ObservationLayout):
+                self._check_trained(graph, chosen, node, module)
         return chosen
+
+    def _check_trained(
+        self, graph: nx.DiGraph, chosen: dict[Any, Policy], node: Any, module: Any
+    ) -> None:
+        """A trained policy must fit its node: the same observation layout, and (unless
+        loaded with ``strict = false``) the network, node and options it was trained on."""
+        from sim.env import learner_layout
+
+        layout, fingerprint = learner_layout(graph, chosen, node, self.options)
+        where = f"node {str(node)!r}"
+        if module.layout != layout:
+            raise ScenarioError(
+                f"{where}: the trained policy expects observations {module.layout}, this node "
+                f"gives {layout}; train it for this scenario"
+            )
+        known = getattr(module, "fingerprint", None)
+        if known is not None and known != fingerprint:
+            raise ScenarioError(
+                f"{where}: the checkpoint was trained on another scenario (network, node or "
+                f"engine options; fingerprint {known}, here {fingerprint}); set strict = false "
+                "in its policy table to use it anyway"
+            )
 
     # -------------------------------------------------------------- use
     def build(self, seed: int | None = None, **options: Any) -> SupplyChainModel:

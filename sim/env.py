@@ -48,7 +48,7 @@ from .policy import EXTERNAL, External, Policy
 from .spaces import ActionMapping, ObservationLayout
 from .vector import VectorizedSupplyChainModel
 
-__all__ = ["InventoryEnv", "InventoryVectorEnv", "fingerprint"]
+__all__ = ["InventoryEnv", "InventoryVectorEnv", "fingerprint", "learner_layout"]
 
 Reward = Literal["cost", "profit"]
 
@@ -127,6 +127,15 @@ class _Setup:
             self.action_space = spaces.Discrete(m.n)
         else:
             self.action_space = spaces.MultiDiscrete([m.n] * m.suppliers)
+
+
+def learner_layout(
+    graph: nx.DiGraph, policies: Mapping[Any, Policy], learner: Any, options: Mapping[str, Any]
+) -> tuple[ObservationLayout, str]:
+    """The default observation layout of ``learner`` and its :func:`fingerprint`: what a
+    policy trained there by :class:`InventoryEnv` or :class:`InventoryVectorEnv` expects."""
+    setup = _Setup(graph, policies, learner, options, None, None)
+    return setup.layout, setup.fingerprint
 
 
 def _longest(lead_time: Any) -> float:

@@ -32,12 +32,15 @@ class TorchPolicy:
         layout: the observation layout the network was trained on.
         mapping: its action mapping.
         obs_rms: the observation normaliser's statistics (``None``: not normalised).
+        fingerprint: the digest of the network, learner node and engine options it was
+            trained on (:func:`sim.env.fingerprint`), when known.
     """
 
     network: ActorCritic
     layout: ObservationLayout
     mapping: ActionMapping
     obs_rms: RunningMeanStd | None = None
+    fingerprint: str | None = None
 
     def __post_init__(self) -> None:
         if self.network.obs_size != self.layout.size:
@@ -99,7 +102,9 @@ class TorchPolicy:
                 f"{ckpt.folder}: trained without an observation layout and action mapping; "
                 "it cannot act in a supply chain"
             )
-        return cls(ckpt.network, ckpt.layout, ckpt.mapping, ckpt.obs_rms)
+        return cls(
+            ckpt.network, ckpt.layout, ckpt.mapping, ckpt.obs_rms, ckpt.meta.get("fingerprint")
+        )
 
     @property
     def observes(self) -> frozenset[str]:
@@ -145,6 +150,7 @@ class TorchPolicy:
             "layout": self.layout.to_dict(),
             "mapping": self.mapping.to_dict(),
             "obs_rms": None if self.obs_rms is None else self.obs_rms.to_dict(),
+            "fingerprint": self.fingerprint,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -157,6 +163,7 @@ class TorchPolicy:
             ("layout", ObservationLayout.from_dict(state["layout"])),
             ("mapping", ActionMapping.from_dict(state["mapping"])),
             ("obs_rms", obs_rms),
+            ("fingerprint", state["fingerprint"]),
         ):
             object.__setattr__(self, name, value)
         self.__post_init__()
