@@ -134,6 +134,8 @@ def policy_spec(text: str, where: str) -> dict[str, Any]:
     from scenarios import parse_value
 
     text = text.strip()
+    if text.startswith("checkpoint:"):  # a trained policy's folder
+        return {"kind": "checkpoint", "path": text.partition(":")[2]}
     if text.startswith("{"):
         value = parse_value(text)
         if not isinstance(value, dict):
@@ -515,6 +517,47 @@ def cmd_plot(args: argparse.Namespace) -> None:
 
 
 # ---------------------------------------------------------------------- parser
+def cmd_train(args: argparse.Namespace) -> None:
+    from analysis.learning import train_scenario
+
+    scenario = scenario_from(args)
+    learners = [n.strip() for n in args.learners.split(",") if n.strip()]
+    if len(learners) != 1:
+        raise CommandError(
+            f"--learners {args.learners!r}: {args.algo} trains one learner node; several "
+            "learning together need a multi-agent algorithm"
+        )
+    out = Path(args.out or f"runs/{scenario.name}-{args.algo}")
+    options = {"lr": args.lr} if args.lr is not None else {}
+    train_scenario(
+        scenario,
+        learners[0],
+        out,
+        steps=args.steps,
+        seed=args.seed if args.seed is not None else scenario.seed,
+        num_envs=args.num_envs,
+        periods=args.episode_periods,
+        progress=True,
+        **options,
+    )
+    print(
+        f"wrote {out}/: learning_curve.csv, learning_curve.png, checkpoints/ "
+        f"(rerun the same command to resume); evaluate it with\n"
+        f"  supplysim evaluate {args.scenario} --checkpoint {learners[0]}={out}"
+    )
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    node, sep, path = args.checkpoint.partition("=")
+    if not sep or not node.strip() or not path.strip():
+        raise CommandError(
+            f"--checkpoint {args.checkpoint!r}: write NODE=PATH, e.g. stage1=runs/ppo"
+        )
+    args.policy = [f"{node.strip()}=checkpoint:{path.strip()}", *(args.against or [])]
+    args.out = args.out or f"runs/{Path(args.scenario).stem}-evaluate"
+    cmd_compare(args)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="supplysim", description="Supply chain simulation with swappable agents."
@@ -604,6 +647,48 @@ def parser() -> argparse.ArgumentParser:
         "SPEC is KIND(param=value, ...) or a TOML table",
     )
     cp.set_defaults(func=cmd_compare)
+    ev = experiment(
+        "evaluate",
+        "a trained policy against the scenario as declared (and other policies), paired on "
+        "common random numbers",
+    )
+    ev.add_argument(
+        "--checkpoint",
+        required=True,
+        metavar="NODE=PATH",
+        help="the node and the training folder (or checkpoint folder) of the trained policy",
+    )
+    ev.add_argument(
+        "--against",
+        action="append",
+        metavar="NODE=SPEC[;NODE=SPEC]",
+        help="another policy set to compare, as in `compare --policy` (repeatable)",
+    )
+    ev.set_defaults(func=cmd_evaluate)
+    tr = commands.add_parser(
+        "train", help="train a learner for one node of a scenario (PPO; needs the rl extra)"
+    )
+    tr.add_argument("scenario", help="a built-in name or a .toml file")
+    tr.add_argument("--learners", required=True, metavar="NODE", help="the node that learns")
+    tr.add_argument("--algo", choices=("ppo",), default="ppo", help="the learning algorithm")
+    tr.add_argument(
+        "--steps", type=_positive, default=1_000_000, metavar="N", help="environment steps"
+    )
+    tr.add_argument("--seed", type=_nonnegative, metavar="S", help="seed (default: the scenario's)")
+    tr.add_argument("--num-envs", type=_positive, default=256, metavar="K", help="parallel copies")
+    tr.add_argument(
+        "--episode-periods",
+        type=_positive,
+        metavar="T",
+        help="periods per episode (default: run.periods, at most 1000)",
+    )
+    tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 3e-4)")
+    tr.add_argument(
+        "--set", action="append", metavar="PATH=VALUE", help="override a scenario field"
+    )
+    tr.add_argument("--out", metavar="DIR", help="output folder (default runs/<scenario>-ppo)")
+    allow_code_flag(tr)
+    tr.set_defaults(func=cmd_train)
     va = commands.add_parser("validate", help="check a scenario file or name without running it")
     va.add_argument("scenario", help="a .toml file or a built-in name")
     allow_code_flag(va)
