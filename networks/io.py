@@ -282,6 +282,25 @@ def _read_text(path: Path) -> str:
         raise NetworkFileError(f"{path}: byte {err.start}: not UTF-8 text") from None
 
 
+#: Deepest nesting of arrays and objects read from JSON: deeper values would exhaust the
+#: recursion of the code that copies and checks them (a node-link file needs about 4).
+MAX_JSON_DEPTH = 64
+
+
+def _too_deep(data: Any) -> bool:
+    """Whether ``data`` nests lists and dicts deeper than :data:`MAX_JSON_DEPTH` (iterative,
+    so that the check itself cannot overflow the stack)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def _read_json_object(path: Path, expected: str) -> dict[str, Any]:
     """The JSON object in ``path``; errors name the file, line and column, or ``expected``."""
     try:
@@ -290,6 +309,13 @@ def _read_json_object(path: Path, expected: str) -> dict[str, Any]:
         raise NetworkFileError(
             f"{path}: line {err.lineno} column {err.colno}: not valid JSON ({err.msg})"
         ) from None
+    except RecursionError:  # json nests on the C stack; deeper than Python's limit
+        data = None
+    if data is None or _too_deep(data):
+        raise NetworkFileError(
+            f"{path}: JSON nested deeper than {MAX_JSON_DEPTH} levels; a network's values are "
+            f"numbers, text or shallow tables"
+        )
     if not isinstance(data, dict):
         raise NetworkFileError(f"{path}: expected a JSON object {expected}")
     return data

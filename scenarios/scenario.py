@@ -114,6 +114,8 @@ RUN_DEFAULTS: dict[str, Any] = {
     "charge_in_transit": False,
     "engine": "event",
 }
+#: Largest ``run.periods``: a billion periods already takes days and the table's memory.
+MAX_PERIODS = 10**9
 _ENGINE_OPTIONS = ("decide", "review", "arrivals", "allocation", "charge_in_transit")
 _TOP_KEYS = (
     "name",
@@ -325,6 +327,11 @@ class Scenario:
         values = {**RUN_DEFAULTS, **run}
         for key in ("periods", "replications"):
             _integer(values[key], ("run", key), at_least=1)
+        if values["periods"] > MAX_PERIODS:  # the engine keeps per-period rows: a bound in time
+            raise ScenarioError(
+                f"run.periods: must be <= {MAX_PERIODS:_}, got {values['periods']:_}; "
+                "split a longer horizon into replications"
+            )
         for key in ("warmup", "seed"):
             _integer(values[key], ("run", key), at_least=0)
         if values["warmup"] >= values["periods"]:
