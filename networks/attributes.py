@@ -17,8 +17,13 @@ Node attributes (``NODE_DEFAULTS`` gives the default of each optional one)
     ``shortage``        ``"backlog"`` or ``"lost_sales"``: what happens to unmet *customer*
                         demand. Orders from downstream nodes are always backlogged.
     ``initial_stock``   on-hand stock at time 0.
-    ``holding_cost``    per unit on hand per period (also the rate for stock in transit out of
-                        this node when the model charges in-transit stock).
+    ``holding_cost``    per unit on hand per period: the installation (local) rate (also the
+                        rate for stock in transit out of this node when the model charges
+                        in-transit stock, ``charge_in_transit``: goods shipped and not yet
+                        received; an order still in its information delay, ``order_lead_time``,
+                        is not stock in transit and is not charged). Builders such as
+                        ``serial`` also accept Clark–Scarf echelon rates
+                        (``echelon_holding_cost``) and convert them.
     ``backlog_cost``    per unit backlogged per period.
     ``lost_sales_cost`` per unit of lost customer demand.
     ``price``           selling price per unit sold to customers (revenue).

@@ -544,6 +544,14 @@ class Scenario:
                     f"or set roles.{data['role']}.policy"
                 )
             chosen[node] = by_role[data["role"]]
+        for node, policy in chosen.items():  # a module that reads its node (agents.Myopic)
+            if hasattr(policy, "bind"):
+                own = str(node) in declared and "policy" in declared[str(node)]
+                where = ("agents", str(node)) if own else ("roles", graph.nodes[node]["role"])
+                try:
+                    chosen[node] = policy.bind(graph, node)
+                except ValueError as e:
+                    raise ScenarioError(f"{format_path((*where, 'policy'))}.{e}") from None
         return chosen
 
     # -------------------------------------------------------------- use
