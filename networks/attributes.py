@@ -43,6 +43,14 @@ Edge attributes (``EDGE_DEFAULTS``)
                          size is received at the start of each of the periods
                          ``0 .. L - 1`` (``L`` the lead time's mean, rounded), as in a system
                          started in steady state (the beer game starts with 4 per lot).
+    ``initial_orders``   the information delay's counterpart: units ordered per period of
+                         ``order_lead_time`` that are still in the mail at time 0. One order
+                         of this size reaches the supplier at the start of each of the periods
+                         ``0 .. K - 1`` (``K`` = ``order_lead_time`` rounded), as if placed
+                         ``K`` periods earlier: the supplier sees it as demand then, and the
+                         ordering node counts it in its pipeline from time 0 (it is not stock
+                         in transit, not charged as such, and no ordering cost). A
+                         steady-state start fills both delays (the beer game: 4 and 4).
 
 Numeric node attributes may instead be a mapping ``{product: value}`` in multi-product
 networks, and ``demand`` a mapping ``{product: declaration}`` (a declaration is told apart by
@@ -93,6 +101,7 @@ EDGE_DEFAULTS: dict[str, Any] = {
     "bom": 1.0,
     "crossing": True,
     "initial_pipeline": 0.0,
+    "initial_orders": 0.0,
 }
 
 

@@ -390,7 +390,9 @@ def beer_game(
     to 8 in week 5 (:data:`BEER_GAME_DEMAND`). The board game also delays each order by a
     week in the mail (and the factory's production request); that is
     ``order_lead_time=1``, which is not the default here so that the built-in scenarios
-    keep their calibration: pass it to play the board version.
+    keep their calibration: pass it to play the board version. A steady-state start (4 cases
+    in every week of delay) needs the edge attributes ``initial_pipeline = 4`` and, with an
+    order delay, ``initial_orders = 4`` (as the library's beer-game scenarios set).
 
     Args:
         lead_time: shipping lead time in weeks (per stage, retailer first, or one value).

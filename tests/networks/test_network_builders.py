@@ -271,7 +271,7 @@ def test_echelon_holding_cost_gives_the_clark_scarf_local_rates():
     assert dict(declared.nodes(data=True)) == dict(by_hand.nodes(data=True))
     uneven = serial(3, echelon_holding_cost=[0.5, 2, 1])  # retailer first
     assert [uneven.nodes[f"stage{k}"]["holding_cost"] for k in (1, 2, 3)] == [3.5, 3, 1]
-    with pytest.raises(ValueError, match="^holding_cost, echelon_holding_cost: give one of them"):
+    with pytest.raises(ValueError, match=r"^holding_cost, echelon_holding_cost: give one of them"):
         serial(2, holding_cost=1, echelon_holding_cost=1)
     with pytest.raises(ValueError, match=r"^echelon_holding_cost\[1\]: must be >= 0"):
         serial(2, echelon_holding_cost=[1, -1])
