@@ -154,16 +154,28 @@ def _run_window(
     return rows, f"{which}periods {first}–{last}{after}"
 
 
-def _node_axes(nodes: list[Any], title: str, ylabel: str) -> tuple[plt.Figure, list[plt.Axes]]:
-    """One axes for a few nodes, else one small panel per node (at most :data:`MAX_PANELS`)."""
-    if len(nodes) <= PANEL_NODES:
+def _node_axes(
+    nodes: list[Any], title: str, ylabel: str, *, panels: bool = False
+) -> tuple[plt.Figure, list[plt.Axes]]:
+    """One axes for a few nodes (unless ``panels``), else one small panel per node (at most
+    :data:`MAX_PANELS`; one column of them for up to 4 nodes), sharing both axes so that
+    the panels compare."""
+    if not panels and len(nodes) <= PANEL_NODES:
         fig, ax = plt.subplots(figsize=(9, 4.5))
         ax.set(xlabel="period", ylabel=ylabel, title=title)
         return fig, [ax]
     shown = min(len(nodes), MAX_PANELS)
-    cols = 4
+    cols = 1 if shown <= 4 else 4
     rows = -(-shown // cols)
-    fig, grid = plt.subplots(rows, cols, figsize=(12, 2.2 * rows + 1), sharex=True, squeeze=False)
+    fig, grid = plt.subplots(
+        rows,
+        cols,
+        figsize=(9 if cols == 1 else 12, 1.9 * rows + 1.2),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+    )
     axes = list(grid.ravel())
     for ax in axes[shown:]:
         ax.set_visible(False)
@@ -210,11 +222,8 @@ def plot_inventory(
 def plot_orders(
     table: pd.DataFrame, periods: int | None = 100, *, warmup: int = 0, replication: Any = None
 ) -> plt.Figure:
-    """Orders placed per node against the demand it sees: the bullwhip effect, as steps.
-
-    With few nodes, one chart: every node's orders and the customers' demand (the
-    retailers' demand summed). With many, one panel per node: its orders and the demand it
-    sees (customer demand or its customers' orders).
+    """Orders placed against the demand seen, one panel per node on shared axes, as steps:
+    the bullwhip effect is the orders swinging more than the demand, panel after panel.
 
     Args:
         table: a per-period table, with or without a ``replication`` column.
@@ -224,49 +233,16 @@ def plot_orders(
     """
     rows, which = _run_window(table, periods, warmup, replication)
     nodes = list(dict.fromkeys(rows["node"]))
-    fig, axes = _node_axes(nodes, f"Orders by node (bullwhip): {which}", "units per period")
-    if len(axes) == 1:
-        ax = axes[0]
-        retail = rows[rows["role"] == "retailer"] if "role" in rows.columns else rows[:0]
-        if retail.empty:
-            retail = rows[rows["node"] == nodes[0]]
-        demand = retail.groupby("period")["demand"].sum()
-        ax.step(
-            demand.index,
-            demand.to_numpy(),
-            where="post",
-            color="black",
-            linewidth=2,
-            label="customer demand",
-        )
-        for node in nodes:
-            ordered = rows[rows["node"] == node].groupby("period")["ordered"].sum()
-            ax.step(
-                ordered.index,
-                ordered.to_numpy(),
-                where="post",
-                alpha=0.8,
-                label=f"orders of {_short(node)}",
-            )
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
-    else:
-        for ax, node in zip(axes, nodes, strict=False):
-            flows = rows[rows["node"] == node].groupby("period")[["demand", "ordered"]].sum()
-            ax.step(
-                flows.index,
-                flows["demand"],
-                where="post",
-                color="black",
-                linewidth=1.2,
-                label="demand seen",
-            )
-            ax.step(
-                flows.index, flows["ordered"], where="post", color="C0", alpha=0.85, label="orders"
-            )
-            ax.set_title(_short(node), fontsize="small")
-        axes[0].legend(fontsize="x-small")
-    for ax in axes:
+    fig, axes = _node_axes(
+        nodes, f"Orders and demand seen by node: {which}", "units per period", panels=True
+    )
+    for ax, node in zip(axes, nodes, strict=False):
+        flows = rows[rows["node"] == node].groupby("period")[["demand", "ordered"]].sum()
+        ax.step(flows.index, flows["demand"], where="post", color="black", label="demand seen")
+        ax.step(flows.index, flows["ordered"], where="post", color="C0", alpha=0.85, label="orders")
+        ax.set_title(_short(node), fontsize="small")
         ax.grid(alpha=0.3)
+    axes[0].legend(loc="upper right", fontsize="x-small")
     return fig
 
 
@@ -305,7 +281,11 @@ def plot_costs(data: pd.DataFrame, warmup: int = 0) -> plt.Figure:
             label="95% CI of the total",
         )
     _node_ticks(ax, nodes)
-    ax.set(ylabel="money per period", title=f"Cost per period by node ({_replication_text(n)})")
+    ax.set(
+        xlabel="node",
+        ylabel="money per period",
+        title=f"Cost per period by node ({_replication_text(n)})",
+    )
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     ax.grid(axis="y", alpha=0.3)
     return fig
@@ -684,7 +664,7 @@ def plot_sensitivity(
 
 
 def plot_reward_kde(
-    values_by_label: Mapping[str, Any], *, xlabel: str = "profit per period"
+    values_by_label: Mapping[str, Any], *, xlabel: str = "profit per period (money)"
 ) -> plt.Figure:
     """Kernel density estimates of per-replication values, one per label, with a rug.
 
@@ -756,7 +736,7 @@ def plot_reward_kde(
     ax.set_xlim(grid[0], grid[-1])
     ax.set(
         xlabel=xlabel,
-        ylabel=f"probability density (per unit of {xlabel})",
+        ylabel="probability density (per unit of the x axis)",
         title=f"Distribution of {xlabel} over replications (KDE; rug: one tick a replication)",
     )
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)

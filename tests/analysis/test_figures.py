@@ -99,17 +99,24 @@ def test_no_profit_density_for_cost_only_or_few_replications(run):
 def test_run_window_is_after_warmup_of_one_named_replication(run, plot, column):
     result, _ = run
     table = result.periods
-    ax = plot(table, 50, warmup=WARMUP, replication=2).axes[0]
-    assert ax.get_title().endswith(
+    fig = plot(table, 50, warmup=WARMUP, replication=2)
+    title = fig.get_suptitle() or fig.axes[0].get_title()
+    assert title.endswith(
         f"replication 2, periods {WARMUP}–{WARMUP + 49} (after a warm-up of {WARMUP})"
     )
     rows = table[(table["replication"] == 2) & (table["node"] == "stage3")]
     rows = rows[(rows["period"] >= WARMUP) & (rows["period"] < WARMUP + 50)]
-    values = rows["on_hand"] - rows["backlog"] if column == "net" else rows["ordered"]
-    (line,) = [x for x in ax.lines if x.get_label().endswith("stage3")]
+    if column == "net":  # one chart, a line per node
+        (line,) = [x for x in fig.axes[0].lines if x.get_label() == "stage3"]
+        expected = rows["on_hand"] - rows["backlog"]
+    else:  # a panel per node: demand seen and orders
+        (panel,) = [ax for ax in fig.axes if ax.get_title() == "stage3"]
+        (line,) = [x for x in panel.lines if x.get_label() == "orders"]
+        expected = rows["ordered"]
     assert list(line.get_xdata()) == list(rows["period"])
-    assert np.array_equal(line.get_ydata(), values.to_numpy())
-    assert ax.get_ylabel() in ("net inventory (units)", "units per period")
+    assert np.array_equal(line.get_ydata(), expected.to_numpy())
+    ylabel = fig.get_supylabel() or fig.axes[0].get_ylabel()
+    assert ylabel == ("net inventory (units)" if column == "net" else "units per period")
 
 
 def test_many_nodes_get_one_panel_each_and_long_names_are_cut():

@@ -260,7 +260,7 @@ def test_reward_kde_lines_rugs_and_point_mass():
     assert list(vertical.get_xdata()) == [50.0, 50.0]
     assert legend_texts(ax)[0].startswith("PPO (n=20")
     assert legend_texts(ax)[2].endswith("no spread")
-    assert ax.get_xlabel() == "profit per period"
+    assert ax.get_xlabel() == "profit per period (money)"
 
 
 def test_reward_kde_rejects_empty_and_nan():
