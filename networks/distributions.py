@@ -202,10 +202,11 @@ class Trace:
 
 
 def _gamma_shape_scale(mean: float, std: float) -> tuple[float, float]:
-    """Gamma shape ``(mean/std)^2`` and scale ``std^2/mean`` (products, not powers: an
-    out-of-range value becomes 0 or inf instead of raising)."""
+    """Gamma shape ``(mean/std)^2`` and scale ``mean/shape`` (a product, not a power, and
+    a guarded division: an out-of-range value becomes 0 or inf instead of raising)."""
     ratio = mean / std
-    return ratio * ratio, std / ratio
+    shape = ratio * ratio
+    return shape, mean / shape if shape > 0 else math.inf
 
 
 def _lognormal_mu_sigma(mean: float, std: float) -> tuple[float, float]:
