@@ -201,18 +201,25 @@ class Trace:
         return {"dist": "trace", "values": list(self.values)}
 
 
+def _square(x: float) -> float:
+    """``x ** 2`` (the power, as the draws always used: ``x * x`` may differ in the last
+    bit), inf where it overflows."""
+    try:
+        return x**2
+    except OverflowError:
+        return math.inf
+
+
 def _gamma_shape_scale(mean: float, std: float) -> tuple[float, float]:
-    """Gamma shape ``(mean/std)^2`` and scale ``mean/shape`` (a product, not a power, and
-    a guarded division: an out-of-range value becomes 0 or inf instead of raising)."""
-    ratio = mean / std
-    shape = ratio * ratio
+    """Gamma shape ``(mean/std)^2`` and scale ``mean/shape``; out of range, 0 or inf
+    instead of an exception."""
+    shape = _square(mean / std)
     return shape, mean / shape if shape > 0 else math.inf
 
 
 def _lognormal_mu_sigma(mean: float, std: float) -> tuple[float, float]:
     """mu and sigma of the underlying normal for a lognormal with this mean and std."""
-    cv = std / mean
-    sigma2 = math.log1p(cv * cv)
+    sigma2 = math.log1p(_square(std / mean))
     return math.log(mean) - sigma2 / 2, math.sqrt(sigma2)
 
 
