@@ -61,7 +61,8 @@ def save_figure(fig: plt.Figure, path: str | os.PathLike) -> Path:
 #: Longest node name or category drawn in full; longer ones end in an ellipsis (a
 #: 5,000-character name once made a 55,000-pixel-wide figure).
 LABEL_WIDTH = 24
-#: Above this many nodes the run figures draw one small panel per node ...
+#: Above this many nodes the inventory figure draws one small panel per node (the orders
+#: figure always does) ...
 PANEL_NODES = 6
 #: ... and at most this many panels (the first nodes of the table, retailers first).
 MAX_PANELS = 24
@@ -129,7 +130,7 @@ def _node_ticks(ax: plt.Axes, nodes: list[str]) -> None:
 
 
 def _replication_text(n: int) -> str:
-    return "one replication" if n == 1 else f"mean of {n} replications, bars: 95% CI"
+    return "one replication" if n == 1 else f"mean of {n} replications, error bars: 95% CI"
 
 
 def _run_window(

@@ -293,7 +293,9 @@ def test_bullwhip_bars_are_means_over_replications_in_table_order_with_line_at_o
     one = [line for line in ax.lines if list(line.get_ydata()) == [1.0, 1.0]]
     assert len(one) == 1
     assert legend_texts(ax) == ["1: no amplification"]
-    assert ax.get_title() == "Bullwhip by node (mean of 2 replications, bars: 95% CI; network 4.00)"
+    assert ax.get_title() == (
+        "Bullwhip by node (mean of 2 replications, error bars: 95% CI; network 4.00)"
+    )
 
 
 def test_bullwhip_missing_column_raises():
