@@ -453,7 +453,7 @@ def plot_network(graph: nx.DiGraph) -> plt.Figure:
     ax.set_xlabel("echelon (0 = retailers); goods flow left to right")
     name = graph.graph.get("name")
     ax.set_title(
-        f"Supply network{f' {name}' if name else ''}: "
+        f"Supply network{f' {_short(name, 2 * LABEL_WIDTH)}' if name else ''}: "
         f"{n_nodes} nodes, {graph.number_of_edges()} edges"
     )
     ax.legend(

@@ -14,9 +14,11 @@ from analysis.plots import (
     plot_bullwhip,
     plot_costs,
     plot_inventory,
+    plot_network,
     plot_orders,
     plot_reward_kde,
     profit_kde_skip,
+    save_figure,
 )
 from scenarios import load
 
@@ -135,3 +137,26 @@ def test_many_nodes_get_one_panel_each_and_long_names_are_cut():
         assert panels[-1].get_title() == "x" * 23 + "…"
         width, height = fig.get_size_inches()
         assert width <= 12 and height <= 20
+
+
+def test_a_5000_character_node_name_keeps_figures_small(tmp_path):
+    from agents import BaseStock
+    from networks import serial
+    from sim import SupplyChainModel
+
+    long = "x" * 5000  # once drew a 55,000-pixel-wide figure, for minutes
+    graph = serial(2, names=[long, "stage2"])
+    graph.graph["name"] = long
+    model = SupplyChainModel(graph, BaseStock(level=8), seed=0)
+    model.run(30)
+    table = model.results()
+    for name, fig in {
+        "network": plot_network(graph),
+        "costs": plot_costs(table),
+        "bullwhip": plot_bullwhip(table),
+        "inventory": plot_inventory(table),
+        "orders": plot_orders(table),
+    }.items():
+        header = save_figure(fig, tmp_path / f"{name}.png").read_bytes()[16:24]
+        width, height = int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
+        assert width < 2000 and height < 2000, (name, width, height)
