@@ -139,7 +139,7 @@ def _decode_text(text: str, where: str) -> Any:
     if not text.startswith(_JSON_START):
         return text
     try:
-        return json.loads(text)
+        return _json_loads(text, where)
     except json.JSONDecodeError as err:
         raise NetworkFileError(f"{where}: not valid JSON text ({err.msg}): {text!r}") from None
 
@@ -301,21 +301,30 @@ def _too_deep(data: Any) -> bool:
     return False
 
 
+def _json_loads(text: str, where: str) -> Any:
+    """``json.loads(text)``, refusing values nested deeper than :data:`MAX_JSON_DEPTH`
+    (:class:`NetworkFileError` starting with ``where``); JSONDecodeError passes through."""
+    try:
+        data = json.loads(text)
+        deep = _too_deep(data)
+    except RecursionError:  # json nests on the C stack; deeper than Python's limit
+        deep = True
+    if deep:
+        raise NetworkFileError(
+            f"{where}: JSON nested deeper than {MAX_JSON_DEPTH} levels; a network's values are "
+            "numbers, text or shallow tables"
+        )
+    return data
+
+
 def _read_json_object(path: Path, expected: str) -> dict[str, Any]:
     """The JSON object in ``path``; errors name the file, line and column, or ``expected``."""
     try:
-        data = json.loads(_read_text(path))
+        data = _json_loads(_read_text(path), str(path))
     except json.JSONDecodeError as err:
         raise NetworkFileError(
             f"{path}: line {err.lineno} column {err.colno}: not valid JSON ({err.msg})"
         ) from None
-    except RecursionError:  # json nests on the C stack; deeper than Python's limit
-        data = None
-    if data is None or _too_deep(data):
-        raise NetworkFileError(
-            f"{path}: JSON nested deeper than {MAX_JSON_DEPTH} levels; a network's values are "
-            f"numbers, text or shallow tables"
-        )
     if not isinstance(data, dict):
         raise NetworkFileError(f"{path}: expected a JSON object {expected}")
     return data

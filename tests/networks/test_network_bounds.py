@@ -72,3 +72,21 @@ def test_deep_json_is_refused_with_the_file_name(tmp_path):
 def test_ordinary_json_still_reads(tmp_path):
     write_json(serial(3), tmp_path / "net.json")
     validate(read_json(tmp_path / "net.json"))
+
+
+def test_deep_json_text_in_a_csv_cell_is_refused(tmp_path):
+    from networks import read_csv, write_csv
+
+    write_csv(serial(2), tmp_path / "net.csv")
+    lines = (tmp_path / "net.csv").read_text().splitlines()
+    lines[1] += ',"' + "[" * 50_000 + "]" * 50_000 + '"'
+    lines[0] += ",deep"
+    (tmp_path / "net.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(NetworkError, match=r"net\.csv: line 2 column 'deep': JSON nested deeper"):
+        read_csv(tmp_path / "net.csv")
+
+
+def test_json_null_is_not_called_deep(tmp_path):
+    (tmp_path / "null.json").write_text("null")
+    with pytest.raises(NetworkError, match=r"null\.json: expected a JSON object"):
+        read_json(tmp_path / "null.json")
