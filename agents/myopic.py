@@ -39,20 +39,30 @@ equal costs (within ``1e-9`` relative) the smallest ``q`` is ordered.
 
 Backlog is ignored (lost sales are assumed); ``on_hand`` and ``arrivals`` must be whole
 numbers of units (they are, when demand, initial stock and orders are).
+
+``demand``, ``h``, ``p`` and ``L`` describe the node the policy runs at, which the network
+describes too: :meth:`Myopic.bind` (called by scenarios for the node a policy is assigned
+to) reads the ones not given from the node (``demand``, ``holding_cost``,
+``lost_sales_cost``; ``L`` = the supply edge's constant ``lead_time`` plus its
+``order_lead_time``) and refuses given ones that disagree with it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from networks.attributes import EDGE_DEFAULTS, node_value, products
 from networks.distributions import Constant, Discrete, Poisson, parse_distribution
 
 from . import _checks
 
 if TYPE_CHECKING:  # sim is imported only for type hints: agents needs no engine
+    import networkx as nx
+
     from sim.policy import InventoryObservation
 
 __all__ = ["TAIL_MASS", "Myopic"]
@@ -127,14 +137,18 @@ class Myopic:
         lost_sales_cost: ``p``, money per unit of demand lost, ``>= 0``.
         lead_time: ``L`` (periods), an integer ``>= 1``.
         periods: 1 (myopic-1) or 2 (myopic-2).
+
+    ``demand``, ``holding_cost``, ``lost_sales_cost`` and ``lead_time`` may be left out
+    (``None``) when the policy is bound to a node with :meth:`bind`, which reads them from
+    the network; an unbound policy with one left out cannot act.
     """
 
     observes: ClassVar[frozenset[str]] = frozenset({"arrivals"})
 
-    demand: Any
-    holding_cost: float
-    lost_sales_cost: float
-    lead_time: int
+    demand: Any = None
+    holding_cost: float | None = None
+    lost_sales_cost: float | None = None
+    lead_time: int | None = None
     periods: int = 1
 
     _pmf: np.ndarray = field(init=False, repr=False, compare=False)
@@ -145,14 +159,22 @@ class Myopic:
     _level: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        dist = self.demand
-        if not (hasattr(dist, "draw") and hasattr(dist, "mean")):
-            dist = parse_distribution(dist, "demand")
-        h = _checks.number("holding_cost", self.holding_cost, at_least=0)
-        p = _checks.number("lost_sales_cost", self.lost_sales_cost, at_least=0)
-        _checks.integer("lead_time", self.lead_time, at_least=1)
         if self.periods not in (1, 2) or isinstance(self.periods, bool):
             raise ValueError(f"periods: must be 1 or 2, got {self.periods!r}")
+        dist = self.demand
+        if dist is not None and not (hasattr(dist, "draw") and hasattr(dist, "mean")):
+            dist = parse_distribution(dist, "demand")
+            object.__setattr__(self, "demand", dist)
+        if self.holding_cost is not None:
+            _checks.number("holding_cost", self.holding_cost, at_least=0)
+        if self.lost_sales_cost is not None:
+            _checks.number("lost_sales_cost", self.lost_sales_cost, at_least=0)
+        if self.lead_time is not None:
+            _checks.integer("lead_time", self.lead_time, at_least=1)
+        if self._unset():  # completed by bind(); act() refuses until then
+            object.__setattr__(self, "_pmf", None)
+            return
+        h, p = float(self.holding_cost), float(self.lost_sales_cost)
         pmf = demand_pmf(dist)
         d = np.arange(len(pmf))
         # E[(D - y)^+] for y = 0..d_max (0 at d_max and beyond)
@@ -161,7 +183,6 @@ class Myopic:
         costs = h * (d - mean) + (h + p) * shortfall  # G(y) = h E(y-D)^+ + p E(D-y)^+
         level = int(np.flatnonzero(costs <= costs.min() + _TIE * max(1.0, abs(costs.min())))[0])
         set_ = object.__setattr__
-        set_(self, "demand", dist)
         set_(self, "_pmf", pmf)
         set_(self, "_pmf_reversed", pmf[::-1].copy())
         set_(self, "_support", np.flatnonzero(pmf > 0))
@@ -169,7 +190,60 @@ class Myopic:
         set_(self, "_mean", mean)
         set_(self, "_level", level)
 
+    def _unset(self) -> list[str]:
+        return [
+            name
+            for name in ("demand", "holding_cost", "lost_sales_cost", "lead_time")
+            if getattr(self, name) is None
+        ]
+
     # ------------------------------------------------------------------ public
+    def bind(self, graph: nx.DiGraph, node: Any) -> Myopic:
+        """This policy for ``node`` of ``graph``: parameters left out are read from the node
+        (``demand``, ``holding_cost``, ``lost_sales_cost``) and its supply edge (``lead_time``
+        = constant shipping lead time + ``order_lead_time``); given ones must agree with it.
+
+        Raises:
+            ValueError: ``"<parameter>: ..."`` naming the node and both values, or why the
+                node cannot give the parameter.
+        """
+        product = products(graph)[0]
+        suppliers = list(graph.predecessors(node))
+        from_node: dict[str, Any] = {
+            "holding_cost": float(node_value(graph, node, "holding_cost", product)),
+            "lost_sales_cost": float(node_value(graph, node, "lost_sales_cost", product)),
+        }
+        demand = node_value(graph, node, "demand", product)
+        if demand is not None:
+            from_node["demand"] = parse_distribution(demand, f"node {node!r} demand")
+        if len(suppliers) == 1:
+            edge = graph.edges[suppliers[0], node]
+            shipping = parse_distribution(edge["lead_time"], f"edge {suppliers[0]!r}->{node!r}")
+            total = (
+                shipping.value + edge.get("order_lead_time", EDGE_DEFAULTS["order_lead_time"])
+                if isinstance(shipping, Constant)
+                else None
+            )
+            if total is not None and float(total).is_integer():
+                from_node["lead_time"] = int(total)
+        if "demand" not in from_node and self.demand is None:
+            raise ValueError(f"demand: node {node!r} has no customer demand; give demand")
+        if "lead_time" not in from_node and self.lead_time is None:
+            raise ValueError(
+                f"lead_time: node {node!r} has no single supply edge with a constant whole lead "
+                "time (lead_time + order_lead_time); give lead_time"
+            )
+        values = {}
+        for name, actual in from_node.items():
+            given = getattr(self, name)
+            if given is not None and given != actual:
+                raise ValueError(
+                    f"{name}: {_spec(given)!r} disagrees with node {node!r}, whose {name} is "
+                    f"{_spec(actual)!r}; leave {name} out to read it from the node"
+                )
+            values[name] = actual
+        return dataclasses.replace(self, **values)
+
     @property
     def newsvendor_level(self) -> int:
         """``y*``: the smallest whole ``y`` minimising the one-period cost ``G(y)``."""
@@ -186,6 +260,11 @@ class Myopic:
 
     def objective(self, obs: InventoryObservation) -> np.ndarray:
         """``C_periods(q)`` for ``q = 0, 1, ...`` up to the search bound (money)."""
+        if self._pmf is None:
+            raise ValueError(
+                f"Myopic at node {obs.node!r}: {', '.join(self._unset())} not given; pass them "
+                "or bind the policy to its node (Myopic.bind; scenarios do)"
+            )
         x, a = self._state(obs)
         if self.periods == 1:
             lo, probs = x, np.ones(1)
@@ -257,6 +336,11 @@ class Myopic:
             later = (suffix[cut, q + q_next] + prefix[cut] * empty).min(axis=1)
             total += weight * (now + later)
         return total
+
+
+def _spec(value: Any) -> Any:
+    """A parameter as its declaration (distributions as their spec), for messages."""
+    return value.to_spec() if hasattr(value, "to_spec") else value
 
 
 def _whole(value: float, name: str, node: Any) -> int:

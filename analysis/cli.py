@@ -368,31 +368,27 @@ def draw_run(out: Path, warmup: int) -> list[Path]:
 
     periods = pd.read_parquet(out / "periods.parquet")
     kpis = pd.read_parquet(out / "replications.parquet")
-    first = periods[periods["replication"] == periods["replication"].min()].drop(
-        columns="replication"
-    )
     figures = out / "figures"
     network_kpis = kpis[kpis["node"] == "network"]
     drawn = [
-        plots.save_figure(plots.plot_inventory(first), figures / "inventory.png"),
-        plots.save_figure(plots.plot_orders(first), figures / "orders.png"),
-        plots.save_figure(
-            plots.plot_costs(periods.drop(columns="replication"), warmup), figures / "costs.png"
-        ),
-        plots.save_figure(
-            plots.plot_bullwhip(first[first["period"] >= warmup]), figures / "bullwhip.png"
-        ),
+        plots.save_figure(plots.plot_inventory(periods, warmup=warmup), figures / "inventory.png"),
+        plots.save_figure(plots.plot_orders(periods, warmup=warmup), figures / "orders.png"),
+        plots.save_figure(plots.plot_costs(kpis), figures / "costs.png"),
+        plots.save_figure(plots.plot_bullwhip(kpis), figures / "bullwhip.png"),
         plots.save_figure(
             plots.plot_network(networks.read_json(out / "network.json")), figures / "network.png"
         ),
     ]
-    if len(network_kpis) > 1:
+    skip = plots.profit_kde_skip(kpis)
+    if skip is None:
         drawn.append(
             plots.save_figure(
                 plots.plot_reward_kde({"network": network_kpis["profit_per_period"].to_numpy()}),
                 figures / "profit_kde.png",
             )
         )
+    else:
+        print(f"note: no figures/profit_kde.png: {skip}")
     return drawn
 
 

@@ -20,7 +20,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from scenarios import ScenarioError, parse_path
+
 from .files import atomic_path
+from .report import KPI_COLUMNS, summarize
 from .statistics import mean_ci
 
 __all__ = [
@@ -31,16 +34,17 @@ __all__ = [
     "plot_orders",
     "plot_reward_kde",
     "plot_sensitivity",
+    "profit_kde_skip",
     "save_figure",
 ]
 
-COST_PARTS = (
-    "holding_cost",
-    "transit_holding_cost",
-    "backlog_cost",
-    "lost_sales_cost",
-    "ordering_cost",
-)
+#: The cost KPIs of :func:`analysis.report.summarize` stacked in :func:`plot_costs`; they
+#: add up to ``cost_per_period``.
+COST_PARTS: dict[str, str] = {
+    "holding_cost": "holding (on hand + in transit)",
+    "shortage_cost": "shortage (backlog + lost sales)",
+    "ordering_cost": "ordering",
+}
 
 
 def save_figure(fig: plt.Figure, path: str | os.PathLike) -> Path:
@@ -54,57 +58,236 @@ def save_figure(fig: plt.Figure, path: str | os.PathLike) -> Path:
     return path
 
 
-def _window(table: pd.DataFrame, periods: int | None) -> pd.DataFrame:
-    if periods is None:
-        return table
-    return table[table["period"] < table["period"].min() + periods]
+#: Longest node name or category drawn in full; longer ones end in an ellipsis (a
+#: 5,000-character name once made a 55,000-pixel-wide figure).
+LABEL_WIDTH = 24
+#: Above this many nodes the inventory figure draws one small panel per node (the orders
+#: figure always does) ...
+PANEL_NODES = 6
+#: ... and at most this many panels (the first nodes of the table, retailers first).
+MAX_PANELS = 24
+#: Fewest replications for a profit density worth drawing.
+KDE_MIN_REPLICATIONS = 5
 
 
-def plot_inventory(table: pd.DataFrame, periods: int | None = 100) -> plt.Figure:
-    """Net inventory (on hand − backlog) per node over the first ``periods`` periods."""
-    rows = _window(table, periods)
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    for node, g in rows.groupby("node", observed=True, sort=False):
-        net = g.groupby("period")[["on_hand", "backlog"]].sum()
-        ax.step(net.index, net["on_hand"] - net["backlog"], where="post", label=str(node))
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set(xlabel="period", ylabel="net inventory (units)", title="Net inventory by node")
-    ax.legend(loc="best", fontsize="small")
-    ax.grid(alpha=0.3)
-    return fig
+def _short(label: Any, width: int = LABEL_WIDTH) -> str:
+    """``label`` as text of at most ``width`` characters (an ellipsis marks a cut)."""
+    text = str(label)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def plot_orders(table: pd.DataFrame, periods: int | None = 100) -> plt.Figure:
-    """Orders placed per node, with the retailers' customer demand: the bullwhip effect."""
-    rows = _window(table, periods)
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    nodes = list(dict.fromkeys(rows["node"]))
-    demand = rows[rows["node"] == nodes[0]].groupby("period")["demand"].sum()
-    ax.plot(
-        demand.index, demand.to_numpy(), color="black", linewidth=2, label=f"demand at {nodes[0]}"
-    )
-    for node, g in rows.groupby("node", observed=True, sort=False):
-        ordered = g.groupby("period")["ordered"].sum()
-        ax.plot(ordered.index, ordered.to_numpy(), label=f"orders of {node}", alpha=0.85)
-    ax.set(xlabel="period", ylabel="units per period", title="Orders by node (bullwhip)")
-    ax.legend(loc="best", fontsize="small")
-    ax.grid(alpha=0.3)
-    return fig
+def _replication_kpis(data: pd.DataFrame, warmup: int) -> pd.DataFrame:
+    """Rows ``(replication, node, KPIs)``: ``data`` itself when it is such a table (e.g. a run
+    folder's ``replications.parquet``), else a per-period table (with or without a
+    ``replication`` column) summarized per replication by :func:`analysis.report.summarize`,
+    so that a figure shows the numbers of the run's summary."""
+    if "period" not in data.columns:
+        missing = [c for c in ("node", *KPI_COLUMNS) if c not in data.columns]
+        if missing:
+            raise ValueError(
+                f"table: neither a per-period table (no 'period' column) nor a KPI table "
+                f"(missing {', '.join(map(repr, missing))})"
+            )
+        return data if "replication" in data.columns else data.assign(replication=0)
+    if "replication" not in data.columns:
+        data = data.assign(replication=0)
+    parts = []
+    for replication, rows in data.groupby("replication", sort=True):
+        kpis = summarize(rows.drop(columns="replication"), warmup).reset_index()
+        kpis.insert(0, "replication", replication)
+        parts.append(kpis)
+    return pd.concat(parts, ignore_index=True)
 
 
-def plot_costs(table: pd.DataFrame, warmup: int = 0) -> plt.Figure:
-    """Mean cost per period by node, stacked by cost part."""
+def _node_means(kpis: pd.DataFrame, columns: list[str]) -> tuple[list[str], pd.DataFrame, int]:
+    """Per node (table order, ``network`` left out): the mean over replications of each
+    column (NaN values left out, as in the summary), the node names and the replications."""
+    rows = kpis[kpis["node"].astype(str) != "network"]
+    names = rows["node"].astype(str)
+    nodes = list(dict.fromkeys(names))
+    means = rows.groupby(names, sort=False)[columns].mean().loc[nodes]
+    return nodes, means, int(kpis["replication"].nunique())
+
+
+def _ci95(kpis: pd.DataFrame, nodes: list[str], column: str) -> list[float]:
+    """Half-width of the 95% Student-t interval of ``column`` per node (NaN below 2 values)."""
+    names = kpis["node"].astype(str)
+    out = []
+    for node in nodes:
+        values = kpis.loc[names == node, column].dropna().to_numpy(dtype=float)
+        out.append(mean_ci(values).half_width if values.size >= 2 else np.nan)
+    return out
+
+
+def _node_ticks(ax: plt.Axes, nodes: list[str]) -> None:
+    """Node names under bars at 0, 1, ... (numeric positions: cut names may coincide)."""
+    labels = [_short(n) for n in nodes]
+    ax.set_xticks(range(len(nodes)), labels=labels)
+    if len(nodes) > 6 or max(map(len, labels), default=0) > 10:
+        ax.tick_params(axis="x", labelrotation=30)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
+
+
+def _replication_text(n: int) -> str:
+    return "one replication" if n == 1 else f"mean of {n} replications, error bars: 95% CI"
+
+
+def _run_window(
+    table: pd.DataFrame, periods: int | None, warmup: int, replication: Any
+) -> tuple[pd.DataFrame, str]:
+    """The rows of one replication in periods ``warmup .. warmup + periods - 1``, and a text
+    saying which (for titles)."""
+    if "replication" in table.columns:
+        if replication is None:
+            replication = table["replication"].min()
+        table = table[table["replication"] == replication]
+        if table.empty:
+            raise ValueError(f"replication: {replication!r} has no rows in the table")
     rows = table[table["period"] >= warmup]
-    n_periods = rows["period"].nunique()
-    parts = rows.groupby("node", observed=True, sort=False)[list(COST_PARTS)].sum() / n_periods
-    parts = parts.loc[:, parts.sum() > 0]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    bottom = None
-    for part in parts.columns:
-        ax.bar(parts.index.astype(str), parts[part], bottom=bottom, label=part.replace("_", " "))
-        bottom = parts[part] if bottom is None else bottom + parts[part]
-    ax.set(ylabel="money per period", title="Cost per period by node")
-    ax.legend(loc="best", fontsize="small")
+    if periods is not None:
+        rows = rows[rows["period"] < warmup + periods]
+    if rows.empty:
+        raise ValueError(f"warmup: {warmup} leaves no periods in the table")
+    first, last = int(rows["period"].min()), int(rows["period"].max())
+    which = "" if replication is None else f"replication {replication}, "
+    after = f" (after a warm-up of {warmup})" if warmup else ""
+    return rows, f"{which}periods {first}–{last}{after}"
+
+
+def _node_axes(
+    nodes: list[Any], title: str, ylabel: str, *, panels: bool = False
+) -> tuple[plt.Figure, list[plt.Axes]]:
+    """One axes for a few nodes (unless ``panels``), else one small panel per node (at most
+    :data:`MAX_PANELS`; one column of them for up to 4 nodes), sharing both axes so that
+    the panels compare."""
+    if not panels and len(nodes) <= PANEL_NODES:
+        fig, ax = plt.subplots(figsize=(9, 4.5))
+        ax.set(xlabel="period", ylabel=ylabel, title=title)
+        return fig, [ax]
+    shown = min(len(nodes), MAX_PANELS)
+    cols = 1 if shown <= 4 else 4
+    rows = -(-shown // cols)
+    fig, grid = plt.subplots(
+        rows,
+        cols,
+        figsize=(9 if cols == 1 else 12, 1.9 * rows + 1.2),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+    )
+    axes = list(grid.ravel())
+    for ax in axes[shown:]:
+        ax.set_visible(False)
+    more = f" (first {shown} of {len(nodes)} nodes)" if shown < len(nodes) else ""
+    fig.suptitle(title + more)
+    fig.supxlabel("period")
+    fig.supylabel(ylabel)
+    return fig, axes[:shown]
+
+
+def plot_inventory(
+    table: pd.DataFrame, periods: int | None = 100, *, warmup: int = 0, replication: Any = None
+) -> plt.Figure:
+    """Net inventory (on hand − backlog, summed over products) per node, as steps.
+
+    Args:
+        table: a per-period table, with or without a ``replication`` column.
+        periods: how many periods to show from the end of the warm-up (``None``: all).
+        warmup: the warm-up periods, left out (start-up transients would set the scale).
+        replication: which replication to draw (default the first); the title says which.
+    """
+    rows, which = _run_window(table, periods, warmup, replication)
+    nodes = list(dict.fromkeys(rows["node"]))
+    fig, axes = _node_axes(nodes, f"Net inventory by node: {which}", "net inventory (units)")
+    one = len(axes) == 1
+    for k, node in enumerate(nodes[: len(axes) if not one else None]):
+        ax = axes[0] if one else axes[k]
+        net = rows[rows["node"] == node].groupby("period")[["on_hand", "backlog"]].sum()
+        ax.step(
+            net.index, net["on_hand"] - net["backlog"], where="post", label=_short(node), alpha=0.85
+        )
+        if not one:
+            ax.set_title(_short(node), fontsize="small")
+    for ax in axes:
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.grid(alpha=0.3)
+    if one:
+        axes[0].legend(
+            loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False
+        )
+    return fig
+
+
+def plot_orders(
+    table: pd.DataFrame, periods: int | None = 100, *, warmup: int = 0, replication: Any = None
+) -> plt.Figure:
+    """Orders placed against the demand seen, one panel per node on shared axes, as steps:
+    the bullwhip effect is the orders swinging more than the demand, panel after panel.
+
+    Args:
+        table: a per-period table, with or without a ``replication`` column.
+        periods: how many periods to show from the end of the warm-up (``None``: all).
+        warmup: the warm-up periods, left out (start-up transients would set the scale).
+        replication: which replication to draw (default the first); the title says which.
+    """
+    rows, which = _run_window(table, periods, warmup, replication)
+    nodes = list(dict.fromkeys(rows["node"]))
+    fig, axes = _node_axes(
+        nodes, f"Orders and demand seen by node: {which}", "units per period", panels=True
+    )
+    for ax, node in zip(axes, nodes, strict=False):
+        flows = rows[rows["node"] == node].groupby("period")[["demand", "ordered"]].sum()
+        ax.step(flows.index, flows["demand"], where="post", color="black", label="demand seen")
+        ax.step(flows.index, flows["ordered"], where="post", color="C0", alpha=0.85, label="orders")
+        ax.set_title(_short(node), fontsize="small")
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="upper right", fontsize="x-small")
+    return fig
+
+
+def plot_costs(data: pd.DataFrame, warmup: int = 0) -> plt.Figure:
+    """Mean cost per period by node, stacked by part, averaged over replications.
+
+    The parts are the summary's: holding (on hand, plus in transit when charged), shortage
+    (backlog plus lost sales) and ordering; a bar's height is the node's
+    ``cost_per_period`` of :func:`analysis.report.summarize`, averaged over replications
+    (the number in ``summary.json``), with its 95% confidence interval.
+
+    Args:
+        data: a KPI table (``replication, node`` and :data:`~analysis.report.KPI_COLUMNS`,
+            as in ``replications.parquet``) or a per-period table (with or without a
+            ``replication`` column), which is summarized per replication first.
+        warmup: periods to drop from the start of a per-period table.
+    """
+    kpis = _replication_kpis(data, warmup)
+    nodes, means, n = _node_means(kpis, [*COST_PARTS, "cost_per_period"])
+    fig, ax = plt.subplots(figsize=(max(7.0, 0.7 * len(nodes) + 3.0), 4.5))
+    bottom = np.zeros(len(nodes))
+    for part, label in COST_PARTS.items():
+        heights = means[part].to_numpy(dtype=float)
+        if heights.sum() > 0:
+            ax.bar(range(len(nodes)), heights, bottom=bottom, label=label)
+            bottom = bottom + heights
+    ci = _ci95(kpis, nodes, "cost_per_period")
+    if n > 1:
+        ax.errorbar(
+            range(len(nodes)),
+            means["cost_per_period"],
+            yerr=ci,
+            fmt="none",
+            ecolor="black",
+            capsize=3,
+            label="95% CI of the total",
+        )
+    _node_ticks(ax, nodes)
+    ax.set(
+        xlabel="node",
+        ylabel="money per period",
+        title=f"Cost per period by node ({_replication_text(n)})",
+    )
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     ax.grid(axis="y", alpha=0.3)
     return fig
 
@@ -249,7 +432,7 @@ def plot_network(graph: nx.DiGraph) -> plt.Figure:
         fontsize = float(np.clip(spacing * 0.4, 5.0, 9.0))
         for n, (x, y) in pos.items():
             ax.annotate(
-                str(n),
+                _short(n),
                 (x, y),
                 xytext=(0, diameter / 2 + 1.5),
                 textcoords="offset points",
@@ -270,7 +453,7 @@ def plot_network(graph: nx.DiGraph) -> plt.Figure:
     ax.set_xlabel("echelon (0 = retailers); goods flow left to right")
     name = graph.graph.get("name")
     ax.set_title(
-        f"Supply network{f' {name}' if name else ''}: "
+        f"Supply network{f' {_short(name, 2 * LABEL_WIDTH)}' if name else ''}: "
         f"{n_nodes} nodes, {graph.number_of_edges()} edges"
     )
     ax.legend(
@@ -305,14 +488,38 @@ def _kpi_label(kpi: str) -> str:
     return kpi.replace("_", " ") + (f" ({unit})" if unit else "")
 
 
+#: Scenario sections, as the context of a swept parameter's label.
+_SECTIONS = {"edge_defaults": "edge defaults", "network": "network", "run": "run"}
+
+
 def _parameter_label(parameter: str) -> str:
-    last = parameter.split(".")
+    """A swept TOML path as words with its unit: ``edge_defaults.lead_time.std`` ->
+    ``lead time std (edge defaults; periods)``, ``roles.retailer.policy.level`` ->
+    ``policy level (role retailer; units)``."""
+    try:
+        keys = list(parse_path(parameter))
+    except ScenarioError:
+        keys = parameter.split(".")
+    if keys[0] in ("roles", "nodes", "edges", "agents") and len(keys) > 2:
+        context = f"{'role' if keys[0] == 'roles' else keys[0].rstrip('s')} {_short(keys[1])}"
+        keys = keys[2:]
+    elif keys[0] in _SECTIONS and len(keys) > 1:
+        context = _SECTIONS[keys[0]]
+        keys = keys[1:]
+        if keys[0] == "args" and len(keys) > 1:
+            keys = keys[1:]
+    else:
+        context = None
     unit = None
-    if "lead_time" in last:
+    if "lead_time" in keys or "periods" in keys or "warmup" in keys:
         unit = "periods"
-    elif any(part.endswith("cost") or part == "price" for part in last):
+    elif any(key.endswith("cost") or key == "price" for key in keys):
         unit = "money"
-    return parameter + (f" ({unit})" if unit else "")
+    elif keys[-1] in ("level", "reorder_point", "order_up_to", "desired_stock", "initial_stock"):
+        unit = "units"
+    words = " ".join(key.replace("_", " ") for key in keys)
+    extra = "; ".join(x for x in (context, unit) if x)
+    return words + (f" ({extra})" if extra else "")
 
 
 def _is_categorical(values: pd.Series) -> bool:
@@ -405,7 +612,7 @@ def plot_sensitivity(
                 means.append(float(sample[0]))
                 lows.append(np.nan)
                 highs.append(np.nan)
-        label = "mean" if level is None else f"{level}"
+        label = "mean" if level is None else _short(level)
         band = "95% CI (Student t)" if level is None else None
         if categorical:  # categories are not a continuum: a marker and a box each
             (line,) = ax.plot(xs, means, marker="o", linestyle="none", label=label, zorder=3)
@@ -425,7 +632,7 @@ def plot_sensitivity(
             )
 
     if categorical:
-        labels = [str(v) for v in x_levels]
+        labels = [_short(v) for v in x_levels]
         ax.set_xticks(range(len(labels)), labels=labels)
         if len(labels) > 6 or max(map(len, labels)) > 10:
             ax.tick_params(axis="x", labelrotation=30)
@@ -440,12 +647,13 @@ def plot_sensitivity(
     ax.set(
         xlabel=_parameter_label(parameter),
         ylabel=_kpi_label(kpi),
-        title=f"{kpi.replace('_', ' ')} at {node}: mean of {replications} replications, 95% CI",
+        title=f"{kpi.replace('_', ' ')} at {_short(node)}: mean of {replications} replications, "
+        "95% CI",
     )
     ax.legend(
         loc="upper left",
         bbox_to_anchor=(1.01, 1.0),
-        title=None if hue is None else f"{hue}\n(band: 95% CI)",
+        title=None if hue is None else f"{_parameter_label(hue)}\n(band: 95% CI)",
         fontsize="small",
         frameon=False,
     )
@@ -457,7 +665,7 @@ def plot_sensitivity(
 
 
 def plot_reward_kde(
-    values_by_label: Mapping[str, Any], *, xlabel: str = "profit per period"
+    values_by_label: Mapping[str, Any], *, xlabel: str = "profit per period (money)"
 ) -> plt.Figure:
     """Kernel density estimates of per-replication values, one per label, with a rug.
 
@@ -502,7 +710,7 @@ def plot_reward_kde(
     ax.set_ylim(-top * band / (1 - band), top)
     for i, (label, x) in enumerate(samples.items()):
         color = f"C{i % 10}"
-        text = f"{label} (n={x.size}, mean {x.mean():.4g})"
+        text = f"{_short(label, 2 * LABEL_WIDTH)} (n={x.size}, mean {x.mean():.4g})"
         if label in densities:
             ax.plot(grid, densities[label], color=color, linewidth=1.8, label=text)
             ax.fill_between(grid, densities[label], color=color, alpha=0.15, linewidth=0)
@@ -529,7 +737,7 @@ def plot_reward_kde(
     ax.set_xlim(grid[0], grid[-1])
     ax.set(
         xlabel=xlabel,
-        ylabel=f"probability density (per unit of {xlabel})",
+        ylabel="probability density (per unit of the x axis)",
         title=f"Distribution of {xlabel} over replications (KDE; rug: one tick a replication)",
     )
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
@@ -537,37 +745,55 @@ def plot_reward_kde(
     return fig
 
 
+def profit_kde_skip(kpis: pd.DataFrame) -> str | None:
+    """Why a density of the network's profit per period over these replications would
+    mislead (``None``: draw it): a cost-only model (no revenue, so profit is minus the cost
+    in every replication) or fewer than :data:`KDE_MIN_REPLICATIONS` replications.
+
+    Args:
+        kpis: a KPI table (``replications.parquet``): its ``network`` rows are used.
+    """
+    network = kpis[kpis["node"].astype(str) == "network"]
+    if len(network) < KDE_MIN_REPLICATIONS:
+        return f"{len(network)} replication(s): a density needs at least {KDE_MIN_REPLICATIONS}"
+    if np.allclose(network["profit_per_period"], -network["cost_per_period"], rtol=0, atol=1e-9):
+        return "cost-only model (no revenue: price 0 everywhere); see cost_per_period instead"
+    return None
+
+
 # --------------------------------------------------------------------------- bullwhip
 
 
-def plot_bullwhip(table: pd.DataFrame, *, warmup: int = 0) -> plt.Figure:
+def plot_bullwhip(data: pd.DataFrame, *, warmup: int = 0) -> plt.Figure:
     """Var(orders) / Var(demand seen) per node, downstream to upstream, with a line at 1.
 
-    Nodes appear in the order they first appear in the table (retailers first); each node's
-    orders and demand are summed over its products per period, variances have ``ddof=1``.
-    A node whose demand does not vary gets an empty bar marked ``n/a``.
+    A bar is the node's ``bullwhip`` of :func:`analysis.report.summarize` averaged over
+    replications (the number in ``summary.json``; replications in which the node's demand
+    does not vary are left out), with its 95% confidence interval; a node whose demand never
+    varies gets an empty bar marked ``n/a``. Nodes appear in table order (retailers first).
+    The title gives the network's ratio (top echelon's orders over customer demand).
 
     Args:
-        table: the per-period table of one run (``period, node, ordered, demand``).
-        warmup: periods to drop from the start.
+        data: a KPI table (``replication, node`` and :data:`~analysis.report.KPI_COLUMNS`,
+            as in ``replications.parquet``) or a per-period table (with or without a
+            ``replication`` column), which is summarized per replication first.
+        warmup: periods to drop from the start of a per-period table.
     """
-    for column in ("period", "node", "ordered", "demand"):
-        if column not in table.columns:
-            raise ValueError(f"table: column {column!r} is missing (a per-period table has it)")
-    rows = table[table["period"] >= warmup]
-    if rows.empty:
-        raise ValueError(f"warmup: {warmup} leaves no periods in the table")
-    names = rows["node"].astype(str)
-    nodes = list(dict.fromkeys(names))
-    ratios = []
-    for n in nodes:
-        per_period = rows[names == n].groupby("period")[["ordered", "demand"]].sum()
-        var_demand = per_period["demand"].var()
-        ratios.append(per_period["ordered"].var() / var_demand if var_demand > 0 else np.nan)
-
+    kpis = _replication_kpis(data, warmup)
+    nodes, means, n = _node_means(kpis, ["bullwhip"])
+    ratios = means["bullwhip"].to_numpy(dtype=float)
     fig, ax = plt.subplots(figsize=(max(6.0, 0.7 * len(nodes) + 2.5), 4.5))
-    heights = [0.0 if np.isnan(r) else r for r in ratios]
-    bars = ax.bar(nodes, heights, color="C0")
+    heights = np.nan_to_num(ratios, nan=0.0)
+    bars = ax.bar(range(len(nodes)), heights, color="C0")
+    if n > 1:
+        ax.errorbar(
+            range(len(nodes)),
+            heights,
+            yerr=_ci95(kpis, nodes, "bullwhip"),
+            fmt="none",
+            ecolor="black",
+            capsize=3,
+        )
     ax.bar_label(
         bars,
         labels=["n/a" if np.isnan(r) else f"{r:.2f}" for r in ratios],
@@ -576,14 +802,13 @@ def plot_bullwhip(table: pd.DataFrame, *, warmup: int = 0) -> plt.Figure:
     )
     ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="1: no amplification")
     ax.set_ylim(0, max([*heights, 1.0]) * 1.15)
-    if len(nodes) > 6 or max(map(len, nodes)) > 10:
-        ax.tick_params(axis="x", labelrotation=30)
-        for tick in ax.get_xticklabels():
-            tick.set_horizontalalignment("right")
+    _node_ticks(ax, nodes)
+    network = kpis.loc[kpis["node"].astype(str) == "network", "bullwhip"].mean()
+    whole = "" if np.isnan(network) else f"; network {network:.2f}"
     ax.set(
         xlabel="node (downstream → upstream)",
         ylabel="Var(orders) / Var(demand seen) (ratio)",
-        title="Bullwhip: order variance amplification by node",
+        title=f"Bullwhip by node ({_replication_text(n)}{whole})",
     )
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     ax.grid(axis="y", alpha=0.3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["KPI_COLUMNS", "summarize"]
+__all__ = ["KPI_COLUMNS", "PERIOD_COLUMNS", "summarize"]
 
 #: Per node, money per period unless stated.
 KPI_COLUMNS: tuple[str, ...] = (
@@ -20,6 +20,25 @@ KPI_COLUMNS: tuple[str, ...] = (
     "mean_backlog",
     "bullwhip",
 )
+
+
+#: Per-period columns summed per node and period.
+_SUMMED: tuple[str, ...] = (
+    "cost",
+    "holding_cost",
+    "transit_holding_cost",
+    "backlog_cost",
+    "lost_sales_cost",
+    "ordering_cost",
+    "profit",
+    "demand",
+    "lost",
+    "ordered",
+    "on_hand",
+    "backlog",
+)
+#: The columns of a per-period table that :func:`summarize` reads.
+PERIOD_COLUMNS: tuple[str, ...] = ("period", "node", "role", "echelon", *_SUMMED)
 
 
 def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
@@ -44,6 +63,12 @@ def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
         table: the per-period table of one run (``SupplyChainModel.results()``).
         warmup: periods to drop from the start.
     """
+    missing = [c for c in PERIOD_COLUMNS if c not in table.columns]
+    if missing:
+        raise ValueError(
+            f"table: column(s) {', '.join(map(repr, missing))} missing; summarize a per-period "
+            "table of SupplyChainModel.results()"
+        )
     if "network" in set(table["node"]):
         raise ValueError("node name 'network' is reserved for the whole network's row; rename it")
     rows = table[table["period"] >= warmup]
@@ -53,23 +78,7 @@ def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
         )
     out = {}
     for node, g in rows.groupby("node", observed=True, sort=False):
-        per_period = g.groupby("period")
-        sums = per_period[
-            [
-                "cost",
-                "holding_cost",
-                "transit_holding_cost",
-                "backlog_cost",
-                "lost_sales_cost",
-                "ordering_cost",
-                "profit",
-                "demand",
-                "lost",
-                "ordered",
-                "on_hand",
-                "backlog",
-            ]
-        ].sum()
+        sums = g.groupby("period")[list(_SUMMED)].sum()
         demand = sums["demand"].sum()
         unmet = _unmet(g)
         var_demand = sums["demand"].var()

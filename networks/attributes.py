@@ -17,8 +17,13 @@ Node attributes (``NODE_DEFAULTS`` gives the default of each optional one)
     ``shortage``        ``"backlog"`` or ``"lost_sales"``: what happens to unmet *customer*
                         demand. Orders from downstream nodes are always backlogged.
     ``initial_stock``   on-hand stock at time 0.
-    ``holding_cost``    per unit on hand per period (also the rate for stock in transit out of
-                        this node when the model charges in-transit stock).
+    ``holding_cost``    per unit on hand per period: the installation (local) rate (also the
+                        rate for stock in transit out of this node when the model charges
+                        in-transit stock, ``charge_in_transit``: goods shipped and not yet
+                        received; an order still in its information delay, ``order_lead_time``,
+                        is not stock in transit and is not charged). Builders such as
+                        ``serial`` also accept Clark–Scarf echelon rates
+                        (``echelon_holding_cost``) and convert them.
     ``backlog_cost``    per unit backlogged per period.
     ``lost_sales_cost`` per unit of lost customer demand.
     ``price``           selling price per unit sold to customers (revenue).
@@ -38,6 +43,14 @@ Edge attributes (``EDGE_DEFAULTS``)
                          size is received at the start of each of the periods
                          ``0 .. L - 1`` (``L`` the lead time's mean, rounded), as in a system
                          started in steady state (the beer game starts with 4 per lot).
+    ``initial_orders``   the information delay's counterpart: units ordered per period of
+                         ``order_lead_time`` that are still in the mail at time 0. One order
+                         of this size reaches the supplier at the start of each of the periods
+                         ``0 .. K - 1`` (``K`` = ``order_lead_time`` rounded), as if placed
+                         ``K`` periods earlier: the supplier sees it as demand then, and the
+                         ordering node counts it in its pipeline from time 0 (it is not stock
+                         in transit, not charged as such, and no ordering cost). A
+                         steady-state start fills both delays (the beer game: 4 and 4).
 
 Numeric node attributes may instead be a mapping ``{product: value}`` in multi-product
 networks, and ``demand`` a mapping ``{product: declaration}`` (a declaration is told apart by
@@ -88,6 +101,7 @@ EDGE_DEFAULTS: dict[str, Any] = {
     "bom": 1.0,
     "crossing": True,
     "initial_pipeline": 0.0,
+    "initial_orders": 0.0,
 }
 
 

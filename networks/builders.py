@@ -211,6 +211,18 @@ def _stocking(
         graph.add_node(node, **copy.deepcopy(attrs))
 
 
+def _local_rates(echelon_rates: Any, n: int) -> list[float]:
+    """Local (installation) holding costs from echelon rates, retailer first: stage ``k``'s
+    rate is the sum of the echelon rates of stages ``k .. n - 1`` (it and those above)."""
+    rates = _numbers("echelon_holding_cost", echelon_rates, n)
+    if any(isinstance(r, Mapping) for r in rates):
+        raise ValueError(
+            "echelon_holding_cost: per-product mappings are not supported; give holding_cost "
+            "per product instead"
+        )
+    return [float(sum(rates[k:])) for k in range(n)]
+
+
 def _edge_options(lead_time: Any, order_lead_time: Any, n: int) -> tuple[list[Any], list[Any]]:
     leads = _distributions("lead_time", lead_time, n)
     info = _numbers("order_lead_time", order_lead_time, n)
@@ -263,7 +275,8 @@ def serial(
     source: Any = "source",
     lead_time: Any = 2,
     order_lead_time: Any = 0,
-    holding_cost: Any = 1.0,
+    holding_cost: Any = None,
+    echelon_holding_cost: Any = None,
     backlog_cost: Any = 9.0,
     lost_sales_cost: Any = 0.0,
     shortage: Any = "backlog",
@@ -287,7 +300,13 @@ def serial(
         source: name of the external source node (role ``supplier``) feeding the top stage.
         lead_time: shipping lead time in periods: a number or a distribution declaration.
         order_lead_time: information delay of orders in periods.
-        holding_cost: money per unit on hand per period.
+        holding_cost: money per unit on hand per period at the stage (the installation or
+            local rate; default 1).
+        echelon_holding_cost: instead of ``holding_cost``, the echelon rates of the
+            Clark–Scarf literature (the value added at each stage), money per unit per
+            period: stage ``k``'s local rate is the sum of the echelon rates of stage ``k``
+            and every stage above it, so ``[1, 1, 1, 1]`` gives local rates
+            ``[4, 3, 2, 1]``. Give one of the two.
         backlog_cost: money per unit backlogged per period (a scalar: retailer only; default
             9, a 90% critical ratio against the default holding cost 1).
         lost_sales_cost: money per unit of lost customer demand (a scalar: retailer only).
@@ -317,6 +336,15 @@ def serial(
     _unique([*stage_names, source])
     _check_distribution("demand", demand)
     leads, info = _edge_options(lead_time, order_lead_time, n)
+    if echelon_holding_cost is None:
+        holding_cost = 1.0 if holding_cost is None else holding_cost
+    elif holding_cost is not None:
+        raise ValueError(
+            "holding_cost, echelon_holding_cost: give one of them (local rates are the sums of "
+            "the echelon rates from a stage up)"
+        )
+    else:
+        holding_cost = _local_rates(echelon_holding_cost, n)
 
     graph = nx.DiGraph(products=_products(products))
     graph.add_node(source, role="supplier")
@@ -348,7 +376,7 @@ def beer_game(
     *,
     lead_time: Any = 2,
     order_lead_time: Any = 0,
-    holding_cost: Any = 0.5,
+    holding_cost: Any = None,
     backlog_cost: Any = 1.0,
     initial_stock: Any = 12,
     demand: Any = BEER_GAME_DEMAND,
@@ -362,12 +390,15 @@ def beer_game(
     to 8 in week 5 (:data:`BEER_GAME_DEMAND`). The board game also delays each order by a
     week in the mail (and the factory's production request); that is
     ``order_lead_time=1``, which is not the default here so that the built-in scenarios
-    keep their calibration: pass it to play the board version.
+    keep their calibration: pass it to play the board version. A steady-state start (4 cases
+    in every week of delay) needs the edge attributes ``initial_pipeline = 4`` and, with an
+    order delay, ``initial_orders = 4`` (as the library's beer-game scenarios set).
 
     Args:
         lead_time: shipping lead time in weeks (per stage, retailer first, or one value).
         order_lead_time: order (mailing) delay in weeks.
-        holding_cost: money per case on hand per week.
+        holding_cost: money per case on hand per week (default 0.5; or pass
+            ``echelon_holding_cost``, see :func:`serial`).
         backlog_cost: money per case backlogged per week (a scalar applies to every stage).
         initial_stock: cases on hand at week 0.
         demand: customer demand per week at the retailer.
@@ -386,7 +417,9 @@ def beer_game(
         roles=["retailer", "warehouse", "warehouse", "manufacturer"],
         lead_time=lead_time,
         order_lead_time=order_lead_time,
-        holding_cost=holding_cost,
+        holding_cost=0.5
+        if holding_cost is None and "echelon_holding_cost" not in options
+        else holding_cost,
         backlog_cost=backlog_cost if _is_list(backlog_cost) else [backlog_cost] * 4,
         initial_stock=initial_stock,
         demand=demand,

@@ -13,6 +13,10 @@ means a constant::
     {"dist": "lognormal", "mean": 2, "std": 0.5}       # mean and std of the variable itself
     {"dist": "trace", "values": [4, 0, 7, 3]}          # a fixed sequence, in order
 
+Bounds: every parameter is a finite number ``>= 0`` and at most :data:`MAX_VALUE`
+(``1e9``; numpy refuses a Poisson mean above ~9e18 and no supply chain sees a billion units
+or periods in one draw); gamma and lognormal moments must give finite, positive derived
+parameters (shape and scale, or mu and sigma), so ``std = 1e200`` on ``mean = 2`` is refused.
 :func:`parse_distribution` turns a declaration into a frozen value with ``mean`` and
 ``draw(rng, start, n)``; a bad declaration raises :class:`DistributionError` naming the
 place (``where``) and the field at fault. Values are in the caller's units (periods for lead
@@ -30,6 +34,7 @@ import numpy as np
 
 __all__ = [
     "KINDS",
+    "MAX_VALUE",
     "Constant",
     "Discrete",
     "Distribution",
@@ -42,6 +47,10 @@ __all__ = [
     "Uniform",
     "parse_distribution",
 ]
+
+
+#: Largest parameter (mean, std, bound or value) of a declaration, in the caller's units.
+MAX_VALUE = 1e9
 
 
 class DistributionError(ValueError):
@@ -152,8 +161,7 @@ class Gamma:
     def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
         if self.std == 0:
             return np.full(n, self.mean)
-        shape = (self.mean / self.std) ** 2
-        return rng.gamma(shape, self.mean / shape, n)
+        return rng.gamma(*_gamma_shape_scale(self.mean, self.std), n)
 
     def to_spec(self) -> dict[str, Any]:
         return {"dist": "gamma", "mean": self.mean, "std": self.std}
@@ -165,9 +173,7 @@ class LogNormal:
     std: float
 
     def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
-        sigma2 = math.log1p((self.std / self.mean) ** 2)
-        mu = math.log(self.mean) - sigma2 / 2
-        return rng.lognormal(mu, math.sqrt(sigma2), n)
+        return rng.lognormal(*_lognormal_mu_sigma(self.mean, self.std), n)
 
     def to_spec(self) -> dict[str, Any]:
         return {"dist": "lognormal", "mean": self.mean, "std": self.std}
@@ -195,6 +201,37 @@ class Trace:
         return {"dist": "trace", "values": list(self.values)}
 
 
+def _square(x: float) -> float:
+    """``x ** 2`` (the power, as the draws always used: ``x * x`` may differ in the last
+    bit), inf where it overflows."""
+    try:
+        return x**2
+    except OverflowError:
+        return math.inf
+
+
+def _gamma_shape_scale(mean: float, std: float) -> tuple[float, float]:
+    """Gamma shape ``(mean/std)^2`` and scale ``mean/shape``; out of range, 0 or inf
+    instead of an exception."""
+    shape = _square(mean / std)
+    return shape, mean / shape if shape > 0 else math.inf
+
+
+def _lognormal_mu_sigma(mean: float, std: float) -> tuple[float, float]:
+    """mu and sigma of the underlying normal for a lognormal with this mean and std."""
+    sigma2 = math.log1p(_square(std / mean))
+    return math.log(mean) - sigma2 / 2, math.sqrt(sigma2)
+
+
+def _derived(values: tuple[float, float], names: str, spec: Mapping[str, Any], where: str) -> None:
+    """Refuse moments whose derived parameters are not finite (or a shape/scale of 0)."""
+    if not all(math.isfinite(v) for v in values) or (spec["dist"] == "gamma" and min(values) <= 0):
+        raise DistributionError(
+            f"{where}: mean={spec['mean']!r} and std={spec['std']!r} give {names} "
+            f"{values[0]!r}, {values[1]!r}, out of range; bring std/mean nearer to 1"
+        )
+
+
 def _number(spec: Mapping[str, Any], key: str, where: str, *, positive: bool = False) -> float:
     if key not in spec:
         raise DistributionError(f"{where}.{key}: missing (required by dist={spec['dist']!r})")
@@ -205,6 +242,8 @@ def _number(spec: Mapping[str, Any], key: str, where: str, *, positive: bool = F
         raise DistributionError(f"{where}.{key}: must be > 0, got {value!r}")
     if value < 0:
         raise DistributionError(f"{where}.{key}: must be >= 0, got {value!r}")
+    if value > MAX_VALUE:
+        raise DistributionError(f"{where}.{key}: must be <= {MAX_VALUE:g}, got {value!r}")
     return float(value)
 
 
@@ -214,8 +253,15 @@ def _numbers(spec: Mapping[str, Any], key: str, where: str) -> tuple[float, ...]
         raise DistributionError(f"{where}.{key}: must be a non-empty list of numbers")
     out = []
     for i, v in enumerate(values):
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
-            raise DistributionError(f"{where}.{key}[{i}]: must be a number >= 0, got {v!r}")
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, int | float)
+            or not math.isfinite(v)
+            or not 0 <= v <= MAX_VALUE
+        ):
+            raise DistributionError(
+                f"{where}.{key}[{i}]: must be a number from 0 to {MAX_VALUE:g}, got {v!r}"
+            )
         out.append(float(v))
     return tuple(out)
 
@@ -279,8 +325,12 @@ def parse_distribution(spec: Any, where: str = "distribution") -> Distribution:
         return Uniform(low, high)
     if kind == "normal":
         return Normal(_number(spec, "mean", where), _number(spec, "std", where))
-    if kind == "gamma":
-        return Gamma(_number(spec, "mean", where, positive=True), _number(spec, "std", where))
-    if kind == "lognormal":
-        return LogNormal(_number(spec, "mean", where, positive=True), _number(spec, "std", where))
+    if kind in ("gamma", "lognormal"):
+        mean, std = _number(spec, "mean", where, positive=True), _number(spec, "std", where)
+        if kind == "gamma":
+            if std > 0:
+                _derived(_gamma_shape_scale(mean, std), "shape and scale", spec, where)
+            return Gamma(mean, std)
+        _derived(_lognormal_mu_sigma(mean, std), "mu and sigma", spec, where)
+        return LogNormal(mean, std)
     return Trace(_numbers(spec, "values", where))

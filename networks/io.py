@@ -141,7 +141,7 @@ def _decode_text(text: str, where: str) -> Any:
     if not text.startswith(_JSON_START):
         return text
     try:
-        return json.loads(text)
+        return _json_loads(text, where)
     except json.JSONDecodeError as err:
         raise NetworkFileError(f"{where}: not valid JSON text ({err.msg}): {text!r}") from None
 
@@ -284,10 +284,45 @@ def _read_text(path: Path) -> str:
         raise NetworkFileError(f"{path}: byte {err.start}: not UTF-8 text") from None
 
 
+#: Deepest nesting of arrays and objects read from JSON: deeper values would exhaust the
+#: recursion of the code that copies and checks them (a node-link file needs about 4).
+MAX_JSON_DEPTH = 64
+
+
+def _too_deep(data: Any) -> bool:
+    """Whether ``data`` nests lists and dicts deeper than :data:`MAX_JSON_DEPTH` (iterative,
+    so that the check itself cannot overflow the stack)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _json_loads(text: str, where: str) -> Any:
+    """``json.loads(text)``, refusing values nested deeper than :data:`MAX_JSON_DEPTH`
+    (:class:`NetworkFileError` starting with ``where``); JSONDecodeError passes through."""
+    try:
+        data = json.loads(text)
+        deep = _too_deep(data)
+    except RecursionError:  # json nests on the C stack; deeper than Python's limit
+        deep = True
+    if deep:
+        raise NetworkFileError(
+            f"{where}: JSON nested deeper than {MAX_JSON_DEPTH} levels; a network's values are "
+            "numbers, text or shallow tables"
+        )
+    return data
+
+
 def _read_json_object(path: Path, expected: str) -> dict[str, Any]:
     """The JSON object in ``path``; errors name the file, line and column, or ``expected``."""
     try:
-        data = json.loads(_read_text(path))
+        data = _json_loads(_read_text(path), str(path))
     except json.JSONDecodeError as err:
         raise NetworkFileError(
             f"{path}: line {err.lineno} column {err.colno}: not valid JSON ({err.msg})"

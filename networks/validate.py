@@ -58,6 +58,7 @@ _EDGE_NUMBERS: dict[str, tuple[str, str]] = {
     "fixed_cost": (">=0", "money per order placed"),
     "bom": (">0", "units of the supplier's stock per unit produced"),
     "initial_pipeline": (">=0", "units in transit per period of lead time at time 0"),
+    "initial_orders": (">=0", "units ordered per period of order lead time, in the mail at time 0"),
 }
 
 

@@ -133,6 +133,8 @@ RUN_DEFAULTS: dict[str, Any] = {
     "charge_in_transit": False,
     "engine": "event",
 }
+#: Largest ``run.periods``: a billion periods already takes days and the table's memory.
+MAX_PERIODS = 10**9
 _ENGINE_OPTIONS = ("decide", "review", "arrivals", "allocation", "charge_in_transit")
 _TOP_KEYS = (
     "name",
@@ -428,6 +430,11 @@ class Scenario:
         values = {**RUN_DEFAULTS, **run}
         for key in ("periods", "replications"):
             _integer(values[key], ("run", key), at_least=1)
+        if values["periods"] > MAX_PERIODS:  # the engine keeps per-period rows: a bound in time
+            raise ScenarioError(
+                f"run.periods: must be <= {MAX_PERIODS:_}, got {values['periods']:_}; "
+                "split a longer horizon into replications"
+            )
         for key in ("warmup", "seed"):
             _integer(values[key], ("run", key), at_least=0)
         if values["warmup"] >= values["periods"]:
@@ -645,6 +652,14 @@ class Scenario:
                     f"or set roles.{data['role']}.policy"
                 )
             chosen[node] = by_role[data["role"]]
+        for node, policy in chosen.items():  # a module that reads its node (agents.Myopic)
+            if hasattr(policy, "bind"):
+                own = str(node) in declared and "policy" in declared[str(node)]
+                where = ("agents", str(node)) if own else ("roles", graph.nodes[node]["role"])
+                try:
+                    chosen[node] = policy.bind(graph, node)
+                except ValueError as e:
+                    raise ScenarioError(f"{format_path((*where, 'policy'))}.{e}") from None
         for node, module in chosen.items():
             if isinstance(getattr(module, "layout", None), ObservationLayout):
                 self._check_trained(graph, chosen, node, module)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -213,3 +214,64 @@ def test_myopic_needs_arrivals_and_whole_units(obs):
         policy.act(obs(on_hand=1.5, arrivals=()))
     with pytest.raises(ValueError, match=r"obs.arrivals\[1\] = 0.25 is not a whole number"):
         policy.act(obs(on_hand=1.0, arrivals=(1.0, 0.25)))
+
+
+# ---------------------------------------------------------------- bound to its node
+
+
+def lost_sales_with(policy: dict):
+    from scenarios import load
+
+    return load("scenarios/library/lost_sales.toml").with_overrides(
+        {"roles.retailer.policy": {"kind": "myopic", **policy}}
+    )
+
+
+def test_scenario_reads_myopic_parameters_from_the_node():
+    # lost_sales: Poisson(5), h = 1, p = 9, L = 1 at node stage1
+    scenario = lost_sales_with({"periods": 2})
+    (policy,) = scenario.policies().values()
+    assert policy == Myopic(
+        demand={"dist": "poisson", "mean": 5},
+        holding_cost=1,
+        lost_sales_cost=9,
+        lead_time=1,
+        periods=2,
+    )
+    assert policy.newsvendor_level == 8  # first y with P(D <= y) >= 0.9 for Poisson(5)
+    agreeing = lost_sales_with({"holding_cost": 1, "lead_time": 1})
+    assert agreeing.policies() == scenario.policies() | {
+        "stage1": Myopic(
+            demand={"dist": "poisson", "mean": 5}, holding_cost=1, lost_sales_cost=9, lead_time=1
+        )
+    }
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            {"holding_cost": 2},
+            "roles.retailer.policy.holding_cost: 2 disagrees with node 'stage1', whose "
+            "holding_cost is 1.0; leave holding_cost out to read it from the node",
+        ),
+        (
+            {"demand": {"dist": "poisson", "mean": 4}},
+            "roles.retailer.policy.demand: {'dist': 'poisson', 'mean': 4.0} disagrees with node "
+            "'stage1', whose demand is {'dist': 'poisson', 'mean': 5.0}",
+        ),
+        ({"lead_time": 2}, "roles.retailer.policy.lead_time: 2 disagrees with node 'stage1'"),
+        ({"lost_sales_cost": 19}, "roles.retailer.policy.lost_sales_cost: 19 disagrees"),
+    ],
+)
+def test_scenario_refuses_myopic_parameters_that_disagree_with_the_node(given, message):
+    from scenarios import ScenarioError
+
+    with pytest.raises(ScenarioError, match="^" + re.escape(message)):
+        lost_sales_with(given)
+
+
+def test_unbound_myopic_without_parameters_cannot_act(obs):
+    policy = Myopic(holding_cost=1)
+    with pytest.raises(ValueError, match=r"^Myopic at node 'shop': demand, lost_sales_cost, lead"):
+        policy.act(obs(on_hand=3.0, arrivals=()))

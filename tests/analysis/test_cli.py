@@ -77,7 +77,9 @@ def test_run_with_overrides_and_replications(tmp_path):
     assert summary["network"]["cost_per_period"]["n"] == 3
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["scenario"]["roles"]["retailer"]["policy"]["level"] == 14
-    assert (out / "figures" / "profit_kde.png").exists()
+    # lost_sales is cost-only (no price) and 3 replications are too few: no profit density
+    assert not (out / "figures" / "profit_kde.png").exists()
+    assert "note: no figures/profit_kde.png: 3 replication(s)" in done.stdout
     redraw = supplysim("plot", out)
     assert redraw.returncode == 0, redraw.stderr
 

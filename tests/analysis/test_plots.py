@@ -21,6 +21,7 @@ from analysis.plots import (
     plot_sensitivity,
     save_figure,
 )
+from analysis.report import KPI_COLUMNS
 from analysis.statistics import mean_ci
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -176,7 +177,7 @@ def test_sensitivity_mean_and_band_are_mean_ci():
         assert y == pytest.approx(estimate.mean)
         assert band_at(band, x) == pytest.approx((estimate.low, estimate.high))
     assert legend_texts(ax) == ["mean", "95% CI (Student t)"]
-    assert ax.get_xlabel() == f"{STD} (periods)"
+    assert ax.get_xlabel() == "lead time std (edge defaults; periods)"
     assert ax.get_ylabel() == "cost per period (money per period)"
 
 
@@ -192,7 +193,7 @@ def test_sensitivity_one_line_and_band_per_hue_value():
     assert len(ax.lines) == 2
     assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == 2
     assert legend_texts(ax) == ["sS", "base_stock"]
-    assert ax.get_legend().get_title().get_text().startswith(POLICY)
+    assert ax.get_legend().get_title().get_text() == "policy kind\n(band: 95% CI)"
 
 
 def test_sensitivity_categorical_parameter():
@@ -259,7 +260,7 @@ def test_reward_kde_lines_rugs_and_point_mass():
     assert list(vertical.get_xdata()) == [50.0, 50.0]
     assert legend_texts(ax)[0].startswith("PPO (n=20")
     assert legend_texts(ax)[2].endswith("no spread")
-    assert ax.get_xlabel() == "profit per period"
+    assert ax.get_xlabel() == "profit per period (money)"
 
 
 def test_reward_kde_rejects_empty_and_nan():
@@ -274,35 +275,34 @@ def test_reward_kde_rejects_empty_and_nan():
 # --------------------------------------------------------------------------- bullwhip
 
 
-def test_bullwhip_bars_in_table_order_with_line_at_one():
-    shop_demand = [4.0, 6.0, 4.0, 6.0]
-    shop_orders = [2.0, 8.0, 2.0, 8.0]  # Var 12 vs 4/3: ratio 9
-    dc_orders = [2.0, 8.0, 2.0, 8.0]  # the dc sees the shop's orders: ratio 1
-    flat = [5.0] * 4  # demand without variance: n/a
-    rows = []
-    for node, demand, ordered in [
-        ("shop", shop_demand, shop_orders),
-        ("dc", shop_orders, dc_orders),
-        ("plant", flat, flat),
-    ]:
-        for period, (d, o) in enumerate(zip(demand, ordered, strict=True)):
-            rows.append({"period": period, "node": node, "demand": d, "ordered": o})
-    table = pd.DataFrame(rows)
-    table["node"] = pd.Categorical(table["node"], categories=["plant", "dc", "shop"])
-    fig = plot_bullwhip(table)
+def test_bullwhip_bars_are_means_over_replications_in_table_order_with_line_at_one():
+    # a KPI table (replications.parquet): ratios per replication and node
+    kpis = pd.DataFrame(
+        {
+            "replication": [0, 0, 0, 0, 1, 1, 1, 1],
+            "node": ["network", "shop", "dc", "plant"] * 2,
+            "bullwhip": [3.0, 8.0, 1.0, np.nan, 5.0, 10.0, 1.0, np.nan],
+        }
+    ).assign(**{k: 0.0 for k in KPI_COLUMNS if k != "bullwhip"})
+    fig = plot_bullwhip(kpis)
     assert isinstance(fig, Figure)
     (ax,) = fig.axes
     assert [t.get_text() for t in ax.get_xticklabels()] == ["shop", "dc", "plant"]
     assert [b.get_height() for b in ax.patches] == pytest.approx([9.0, 1.0, 0.0])
     assert [t.get_text() for t in ax.texts] == ["9.00", "1.00", "n/a"]
-    (one,) = ax.lines
-    assert list(one.get_ydata()) == [1.0, 1.0]
+    one = [line for line in ax.lines if list(line.get_ydata()) == [1.0, 1.0]]
+    assert len(one) == 1
     assert legend_texts(ax) == ["1: no amplification"]
+    assert ax.get_title() == (
+        "Bullwhip by node (mean of 2 replications, error bars: 95% CI; network 4.00)"
+    )
 
 
 def test_bullwhip_missing_column_raises():
     with pytest.raises(ValueError, match="'ordered'"):
         plot_bullwhip(pd.DataFrame({"period": [0], "node": ["a"], "demand": [1.0]}))
+    with pytest.raises(ValueError, match=r"nor a KPI table \(missing 'cost_per_period'"):
+        plot_bullwhip(pd.DataFrame({"node": ["a"], "bullwhip": [1.0]}))
 
 
 # --------------------------------------------------------------------------- files

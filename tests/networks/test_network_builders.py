@@ -253,3 +253,25 @@ def test_from_edges_keeps_given_roles_and_validates():
 def test_bad_arguments_name_the_argument(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+def test_echelon_holding_cost_gives_the_clark_scarf_local_rates():
+    from scenarios import load
+
+    # clark_scarf declares echelon rates 1; Chen & Zheng's local rates are 4, 3, 2, 1
+    declared = load("scenarios/library/clark_scarf.toml").network()
+    assert [declared.nodes[f"stage{k}"]["holding_cost"] for k in (1, 2, 3, 4)] == [4, 3, 2, 1]
+    by_hand = serial(
+        4,
+        lead_time=2,
+        holding_cost=[4, 3, 2, 1],
+        backlog_cost=[20, 0, 0, 0],
+        demand={"dist": "poisson", "mean": 4},
+    )
+    assert dict(declared.nodes(data=True)) == dict(by_hand.nodes(data=True))
+    uneven = serial(3, echelon_holding_cost=[0.5, 2, 1])  # retailer first
+    assert [uneven.nodes[f"stage{k}"]["holding_cost"] for k in (1, 2, 3)] == [3.5, 3, 1]
+    with pytest.raises(ValueError, match=r"^holding_cost, echelon_holding_cost: give one of them"):
+        serial(2, holding_cost=1, echelon_holding_cost=1)
+    with pytest.raises(ValueError, match=r"^echelon_holding_cost\[1\]: must be >= 0"):
+        serial(2, echelon_holding_cost=[1, -1])

@@ -216,6 +216,12 @@ CASES: list[tuple[str, Callable[[nx.DiGraph], object], str]] = [
         "edge 'source'->'w' attribute 'bom': must be a number",
     ),
     (
+        "negative initial orders",
+        edge("w", "r", initial_orders=-4),
+        "edge 'w'->'r' attribute 'initial_orders': must be >= 0 (units ordered per period of "
+        "order lead time, in the mail at time 0), got -4",
+    ),
+    (
         "crossing as text",
         edge("w", "r", crossing="false"),
         "edge 'w'->'r' attribute 'crossing': must be True or False, got str 'false'",
