@@ -212,7 +212,9 @@ class SupplyChainModel(mesa.Model):
         allocation: ``"fifo"`` (oldest order first) or ``"proportional"`` (scarce stock split
             in proportion to what each order still needs).
         charge_in_transit: charge stock in transit on edge ``u -> v`` at ``u``'s holding cost
-            (echelon-cost accounting); recorded in ``v``'s ``transit_holding_cost``.
+            (echelon-cost accounting); recorded in ``v``'s ``transit_holding_cost``. An
+            order still in its information delay (``order_lead_time``) is not stock in
+            transit and is not charged.
         seed: the run's seed; every random stream derives from it.
         record: keep the per-period table (turn off for throughput runs).
         log: keep :attr:`event_log`, one tuple ``(time, kind, supplier, node, product,
@@ -346,6 +348,15 @@ class SupplyChainModel(mesa.Model):
             if lot > 0:
                 lots = math.floor(e.lead_time.mean + 0.5)
                 self._initial_pipeline.extend((e, lot, k) for k in range(lots))
+        # Orders in the mail at time 0 (steady-state starts): one per period of order lead
+        # time, reaching the supplier at times 0, 1, ...
+        self._initial_orders = []
+        for e in self._edges:
+            u, n, _ = e.supplier_name, *self.sku_names[e.target]
+            q = float(g.edges[u, n].get("initial_orders", EDGE_DEFAULTS["initial_orders"]))
+            if q > 0:
+                mails = math.floor(e.order_lead_time + 0.5)
+                self._initial_orders.extend((e, q, k) for k in range(mails))
         # A manufacturer that turns one supplier's units one for one, without a capacity
         # limit, stocks exactly like a warehouse: it skips the component buffers.
         for i, suppliers in enumerate(self._suppliers):
@@ -450,6 +461,11 @@ class SupplyChainModel(mesa.Model):
             else:
                 self._arrivals[k] = [(e, lot)]
                 _Message(self.env, k, k, self._on_arrivals, URGENT)
+        for e, q, k in self._initial_orders:  # ordered, not shipped: no transit, no cost
+            self._pipeline[e.target] += q
+            self._pipe_by[e.target][e.position] += q
+            reach = self._on_source_order if e.supplier < 0 else self._on_order
+            _Message(self.env, k, (e, q), reach, URGENT)
         self._level_since = [0.0] * n_sku
         self._area_on_hand = [0.0] * n_sku
         self._area_backlog = [0.0] * n_sku

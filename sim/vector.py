@@ -228,6 +228,13 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 np.array([index[id(e)] for e, _ in lots], dtype=np.int64),
                 floats([lot for _, lot in lots]),
             )
+        for e, q, k in self._initial_orders:  # in the mail at time 0 (the event engine's order)
+            self._schedule(
+                float(k),
+                _SHIP if e.supplier < 0 else _TAKE_ORDER,
+                np.array([index[id(e)]], dtype=np.int64),
+                floats([q]),
+            )
         del self._arrivals, self._pipe_by, self._components, self._queue  # now in arrays
         self._q_sku = np.zeros(0, dtype=np.int64)  # FIFO queue of what stock points owe
         self._q_edge = np.zeros(0, dtype=np.int64)  # -1: a customer

@@ -177,7 +177,10 @@ def load_checkpoint(path: str | Path, expect_layout: ObservationLayout | None = 
             else RunningMeanStd.from_dict(meta["obs_normalizer"])
         )
         network = ActorCritic(
-            int(net["obs_size"]), ActionSpec.from_dict(net["action"]), tuple(net["hidden"])
+            int(net["obs_size"]),
+            ActionSpec.from_dict(net["action"]),
+            tuple(net["hidden"]),
+            initialize=False,
         )
     except CheckpointError:
         raise

@@ -59,6 +59,9 @@ class TorchPolicy:
             raise ValueError(
                 f"TorchPolicy: the network has {spec.nvec} choices, the mapping {self.mapping.n}"
             )
+        # One small network per decision: one thread is faster, and a process that never
+        # started torch's thread pool forks worker processes safely (replications).
+        torch.set_num_threads(1)
         self.network.eval()
         for p in self.network.parameters():
             p.requires_grad_(False)
@@ -155,7 +158,9 @@ class TorchPolicy:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         net = state["network"]
-        network = ActorCritic(net["obs_size"], ActionSpec.from_dict(net["action"]), net["hidden"])
+        network = ActorCritic(
+            net["obs_size"], ActionSpec.from_dict(net["action"]), net["hidden"], initialize=False
+        )
         network.load_state_dict(state["state_dict"])
         obs_rms = None if state["obs_rms"] is None else RunningMeanStd.from_dict(state["obs_rms"])
         for name, value in (

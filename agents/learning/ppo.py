@@ -253,20 +253,25 @@ class ActionSpec:
         return action[:, 0] if self.scalar else action
 
 
-def _layer(n_in: int, n_out: int, std: float = np.sqrt(2)) -> nn.Linear:
-    """A linear layer with CleanRL's orthogonal initialisation (zero bias)."""
+def _layer(n_in: int, n_out: int, std: float, initialize: bool) -> nn.Linear:
+    """A linear layer with CleanRL's orthogonal initialisation (zero bias); without
+    ``initialize``, left as allocated (weights about to be loaded)."""
+    if not initialize:
+        return nn.utils.skip_init(nn.Linear, n_in, n_out)
     layer = nn.Linear(n_in, n_out)
     nn.init.orthogonal_(layer.weight, std)
     nn.init.constant_(layer.bias, 0.0)
     return layer
 
 
-def _mlp(n_in: int, hidden: Sequence[int], n_out: int, out_std: float) -> nn.Sequential:
+def _mlp(
+    n_in: int, hidden: Sequence[int], n_out: int, out_std: float, initialize: bool
+) -> nn.Sequential:
     layers: list[nn.Module] = []
     for width in hidden:
-        layers += [_layer(n_in, width), nn.Tanh()]
+        layers += [_layer(n_in, width, np.sqrt(2), initialize), nn.Tanh()]
         n_in = width
-    layers.append(_layer(n_in, n_out, out_std))
+    layers.append(_layer(n_in, n_out, out_std, initialize))
     return nn.Sequential(*layers)
 
 
@@ -277,13 +282,21 @@ class ActorCritic(nn.Module):
     Actions are float tensors of shape ``(n, spec.dim)`` (category indices for discrete).
     """
 
-    def __init__(self, obs_size: int, spec: ActionSpec, hidden: Sequence[int] = (64, 64)) -> None:
+    def __init__(
+        self,
+        obs_size: int,
+        spec: ActionSpec,
+        hidden: Sequence[int] = (64, 64),
+        *,
+        initialize: bool = True,
+    ) -> None:
         super().__init__()
         self.obs_size, self.spec, self.hidden = obs_size, spec, tuple(hidden)
         n_out = sum(spec.nvec) if spec.kind == "discrete" else spec.dim
-        # Small initial actor outputs: a near-uniform first policy (CleanRL).
-        self.actor = _mlp(obs_size, hidden, n_out, 0.01)
-        self.critic = _mlp(obs_size, hidden, 1, 1.0)
+        # Small initial actor outputs: a near-uniform first policy (CleanRL). Loading skips
+        # the initialisation: its QR decomposition is wasted work there.
+        self.actor = _mlp(obs_size, hidden, n_out, 0.01, initialize)
+        self.critic = _mlp(obs_size, hidden, 1, 1.0, initialize)
         if spec.kind == "continuous":
             self.log_std = nn.Parameter(torch.zeros(spec.dim))
 

@@ -10,11 +10,6 @@ from scenarios import load
 STAGES = ["retailer", "wholesaler", "distributor", "factory"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine part pending: sim/model.py and sim/vector.py must deliver edge attribute "
-    "initial_orders (networks.attributes) at periods 0 .. order_lead_time - 1",
-)
 @pytest.mark.parametrize("engine", ["event", "vectorized"])
 def test_beer_game_base_stock_is_in_steady_state_from_week_0(engine):
     scenario = load("scenarios/library/beer_game_base_stock.toml").with_overrides(
