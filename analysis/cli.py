@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import platform
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from scenarios import Scenario, ScenarioError, describe, parse_path, parse_value
 
 from . import plots
 from .experiment import compare, replicate, summary_statistics, sweep
-from .files import write_parquet, write_text
+from .files import atomic_folder, locked, output_folder, strict_json, write_parquet, write_text
 from .report import KPI_COLUMNS
 
 __all__ = ["main"]
@@ -56,7 +57,7 @@ def manifest(scenario: Scenario, args: argparse.Namespace, **extra: Any) -> str:
         except metadata.PackageNotFoundError:
             versions[package] = None
     versions["python"] = platform.python_version()
-    return json.dumps(
+    return strict_json(
         {
             "command": ["supplysim", *args.argv],
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -68,8 +69,7 @@ def manifest(scenario: Scenario, args: argparse.Namespace, **extra: Any) -> str:
             "backend": getattr(args, "backend", None),
             "versions": versions,
             **extra,
-        },
-        indent=2,
+        }
     )
 
 
@@ -220,33 +220,36 @@ def format_summary(stats: dict[str, dict[str, dict[str, float]]]) -> str:
 def cmd_run(args: argparse.Namespace) -> None:
     scenario = scenario_from(args)
     out = Path(args.out or f"runs/{scenario.name}")
-    start = time.perf_counter()
-    with pool(args, scenario.replications, scenario.name) as options:
-        result = replicate(scenario, keep_periods=True, **options)
-    elapsed = time.perf_counter() - start
-    stats = summary_statistics(result.kpis)
-    write_text(
-        out / "summary.json",
-        json.dumps(
-            {
-                "format": SUMMARY_FORMAT,
-                "scenario": scenario.name,
-                "seed": scenario.seed,
-                "replications": scenario.replications,
-                "periods": scenario.periods,
-                "warmup": scenario.warmup,
-                "confidence": 0.95,
-                "network": stats["network"],
-                "nodes": {k: v for k, v in stats.items() if k != "network"},
-            },
-            indent=2,
-        ),
-    )
-    write_parquet(result.periods, out / "periods.parquet")
-    write_parquet(result.kpis, out / "replications.parquet")
-    networks.write_json(scenario.network(), out / "network.json")
-    write_text(out / "manifest.json", manifest(scenario, args, seconds=round(elapsed, 3)))
-    figures = draw_run(out, scenario.warmup)
+    with output_folder(out) as folder:
+        start = time.perf_counter()
+        with pool(args, scenario.replications, scenario.name) as options:
+            result = replicate(
+                scenario,
+                periods_file=None if args.no_periods else folder / "periods.parquet",
+                **options,
+            )
+        elapsed = time.perf_counter() - start
+        stats = summary_statistics(result.kpis)
+        write_text(
+            folder / "summary.json",
+            strict_json(
+                {
+                    "format": SUMMARY_FORMAT,
+                    "scenario": scenario.name,
+                    "seed": scenario.seed,
+                    "replications": scenario.replications,
+                    "periods": scenario.periods,
+                    "warmup": scenario.warmup,
+                    "confidence": 0.95,
+                    "network": stats["network"],
+                    "nodes": {k: v for k, v in stats.items() if k != "network"},
+                }
+            ),
+        )
+        write_parquet(result.kpis, folder / "replications.parquet")
+        networks.write_json(scenario.network(), folder / "network.json")
+        write_text(folder / "manifest.json", manifest(scenario, args, seconds=round(elapsed, 3)))
+        figures = draw_run(folder, scenario.warmup, folder / "figures")
     print(f"{scenario.name}: {scenario.description}")
     n = scenario.replications
     shown = "mean ± 95% CI half-width" if n > 1 else "one replication: no confidence intervals"
@@ -256,33 +259,73 @@ def cmd_run(args: argparse.Namespace) -> None:
     )
     print(format_summary(stats))
     print(
-        f"\nwrote {out}/: summary.json, periods.parquet, replications.parquet, manifest.json, "
+        f"\nwrote {out}/: summary.json, {'' if args.no_periods else 'periods.parquet, '}"
+        f"replications.parquet, network.json, manifest.json, "
         f"figures/ ({', '.join(p.name for p in figures)})"
     )
 
 
-def draw_run(out: Path, warmup: int) -> list[Path]:
-    """The figures of a run folder, from its files."""
-    periods = pd.read_parquet(out / "periods.parquet")
-    kpis = pd.read_parquet(out / "replications.parquet")
-    first = periods[periods["replication"] == periods["replication"].min()].drop(
-        columns="replication"
-    )
-    figures = out / "figures"
+#: The figures drawn from ``periods.parquet``.
+PERIOD_FIGURES = ("inventory", "orders", "costs", "bullwhip")
+
+
+def _first_replication(path: Path) -> pd.DataFrame:
+    """The per-period table of the first replication in ``path``, read alone (the file
+    holds one row group per replication)."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    column = meta.schema.names.index("replication")
+    first = min(meta.row_group(g).column(column).statistics.min for g in range(meta.num_row_groups))
+    table = pd.read_parquet(path, filters=[("replication", "==", first)])
+    return table.drop(columns="replication")
+
+
+def _mean_costs(path: Path) -> pd.DataFrame:
+    """The cost parts per period and node averaged over the replications of ``path``, read
+    a batch at a time (memory does not grow with the number of replications)."""
+    import pyarrow.parquet as pq
+
+    columns = ["replication", "period", "node", *plots.COST_PARTS]
+    total, replications = None, set()
+    for batch in pq.ParquetFile(path).iter_batches(columns=columns):
+        rows = batch.to_pandas()
+        replications.update(rows["replication"].unique())
+        part = rows.drop(columns="replication").groupby(["period", "node"], observed=True).sum()
+        total = part if total is None else total.add(part, fill_value=0)
+    return (total / len(replications)).reset_index()
+
+
+def draw_run(folder: Path, warmup: int, figures: Path) -> list[Path]:
+    """Draw the figures of the run folder ``folder`` into ``figures``, from its files."""
+    kpis = pd.read_parquet(folder / "replications.parquet")
     network_kpis = kpis[kpis["node"] == "network"]
-    drawn = [
-        plots.save_figure(plots.plot_inventory(first), figures / "inventory.png"),
-        plots.save_figure(plots.plot_orders(first), figures / "orders.png"),
+    drawn = []
+    periods = folder / "periods.parquet"
+    if periods.exists():
+        first = _first_replication(periods)
+        drawn += [
+            plots.save_figure(plots.plot_inventory(first), figures / "inventory.png"),
+            plots.save_figure(plots.plot_orders(first), figures / "orders.png"),
+            plots.save_figure(
+                plots.plot_costs(_mean_costs(periods), warmup), figures / "costs.png"
+            ),
+            plots.save_figure(
+                plots.plot_bullwhip(first[first["period"] >= warmup]), figures / "bullwhip.png"
+            ),
+        ]
+    else:
+        print(
+            f"supplysim: note: no periods.parquet (--no-periods): skipped figures "
+            f"{', '.join(PERIOD_FIGURES)}",
+            file=sys.stderr,
+        )
+    drawn.append(
         plots.save_figure(
-            plots.plot_costs(periods.drop(columns="replication"), warmup), figures / "costs.png"
-        ),
-        plots.save_figure(
-            plots.plot_bullwhip(first[first["period"] >= warmup]), figures / "bullwhip.png"
-        ),
-        plots.save_figure(
-            plots.plot_network(networks.read_json(out / "network.json")), figures / "network.png"
-        ),
-    ]
+            plots.plot_network(networks.read_json(folder / "network.json")),
+            figures / "network.png",
+        )
+    )
     if len(network_kpis) > 1:
         drawn.append(
             plots.save_figure(
@@ -303,16 +346,20 @@ def cmd_sweep(args: argparse.Namespace) -> None:
             raise CommandError(f"--grid {text!r}: give at least one value")
     out = Path(args.out or f"runs/{scenario.name}-sweep")
     points = math.prod(len(values) for values in grid.values())
-    start = time.perf_counter()
-    with pool(args, points * scenario.replications, f"{scenario.name} sweep") as options:
-        results = sweep(scenario, grid, out=out, **options)
-    elapsed = time.perf_counter() - start
-    write_parquet(results, out / "results.parquet")
-    write_text(out / "results.csv", results.to_csv(index=False))
-    write_text(
-        out / "manifest.json", manifest(scenario, args, grid=grid, seconds=round(elapsed, 3))
-    )
-    drawn = draw_sweep(out, list(grid), args.kpi)
+    # finished points live in OUT.partial/points until the whole sweep is done: a rerun of
+    # an interrupted sweep skips them
+    with output_folder(out, resume=True) as folder:
+        start = time.perf_counter()
+        with pool(args, points * scenario.replications, f"{scenario.name} sweep") as options:
+            results = sweep(scenario, grid, out=folder, **options)
+        elapsed = time.perf_counter() - start
+        write_parquet(results, folder / "results.parquet")
+        write_text(folder / "results.csv", results.to_csv(index=False))
+        write_text(
+            folder / "manifest.json",
+            manifest(scenario, args, grid=grid, seconds=round(elapsed, 3)),
+        )
+        drawn = draw_sweep(folder, list(grid), args.kpi, folder / "figures")
     network = results[results["node"] == "network"]
     table = network.groupby(list(grid), sort=False)[args.kpi].agg(["mean", "std", "count"])
     print(
@@ -326,13 +373,14 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     )
 
 
-def draw_sweep(out: Path, parameters: list[str], kpi: str) -> list[Path]:
-    results = pd.read_parquet(out / "results.parquet")
+def draw_sweep(folder: Path, parameters: list[str], kpi: str, figures: Path) -> list[Path]:
+    """Draw the figure of the sweep folder ``folder`` into ``figures``."""
+    results = pd.read_parquet(folder / "results.parquet")
     hue = parameters[1] if len(parameters) > 1 else None
     return [
         plots.save_figure(
             plots.plot_sensitivity(results, parameters[0], kpi, hue=hue),
-            out / "figures" / f"sensitivity_{kpi}.png",
+            figures / f"sensitivity_{kpi}.png",
         )
     ]
 
@@ -351,19 +399,20 @@ def cmd_compare(args: argparse.Namespace) -> None:
             chosen[node.strip()] = policy_spec(spec, f"--policy {text!r}")
         sets[text] = chosen
     out = Path(args.out or f"runs/{scenario.name}-compare")
-    with pool(args, len(sets) * scenario.replications, f"{scenario.name} compare") as options:
-        table, diffs = compare(scenario, sets, **options)
-    write_parquet(table, out / "results.parquet")
-    write_text(out / "differences.csv", diffs.to_csv(index=False))
-    write_text(out / "manifest.json", manifest(scenario, args, policies=list(sets)))
-    network = table[table["node"] == "network"]
-    kde = plots.plot_reward_kde(
-        {
-            label: g["profit_per_period"].to_numpy()
-            for label, g in network.groupby("policies", sort=False)
-        }
-    )
-    plots.save_figure(kde, out / "figures" / "profit_kde.png")
+    with output_folder(out) as folder:
+        with pool(args, len(sets) * scenario.replications, f"{scenario.name} compare") as options:
+            table, diffs = compare(scenario, sets, **options)
+        write_parquet(table, folder / "results.parquet")
+        write_text(folder / "differences.csv", diffs.to_csv(index=False))
+        write_text(folder / "manifest.json", manifest(scenario, args, policies=list(sets)))
+        network = table[table["node"] == "network"]
+        kde = plots.plot_reward_kde(
+            {
+                label: g["profit_per_period"].to_numpy()
+                for label, g in network.groupby("policies", sort=False)
+            }
+        )
+        plots.save_figure(kde, folder / "figures" / "profit_kde.png")
     print(
         f"{scenario.name}: {len(sets)} policy sets × {scenario.replications} replications on common random numbers\n"
     )
@@ -389,14 +438,21 @@ def cmd_plot(args: argparse.Namespace) -> None:
             f"{out}: no manifest.json here; give a folder written by `supplysim run` or `sweep`"
         )
     info = json.loads(manifest_path.read_text())
-    if (out / "periods.parquet").exists():
-        drawn = draw_run(out, info["warmup"])
-    elif (out / "results.parquet").exists() and "grid" in info:
-        drawn = draw_sweep(out, list(info["grid"]), args.kpi)
-    else:
+    is_run = (out / "replications.parquet").exists()
+    if not is_run and not ((out / "results.parquet").exists() and "grid" in info):
         raise CommandError(
-            f"{out}: found neither periods.parquet (a run) nor results.parquet (a sweep)"
+            f"{out}: found neither replications.parquet (a run) nor results.parquet (a sweep)"
         )
+    try:
+        with locked(out), atomic_folder(out / "figures") as figures:
+            if is_run:
+                made = draw_run(out, info["warmup"], figures)
+            else:
+                made = draw_sweep(out, list(info["grid"]), args.kpi, figures)
+    except BaseException as e:
+        e.add_note(f"the figures of {out} are as they were")
+        raise
+    drawn = [out / "figures" / p.name for p in made]
     print("wrote " + ", ".join(str(p) for p in drawn))
 
 
@@ -449,9 +505,13 @@ def parser() -> argparse.ArgumentParser:
         )
         return p
 
-    experiment("run", "run a scenario's replications; write summary, tables, figures").set_defaults(
-        func=cmd_run
+    rn = experiment("run", "run a scenario's replications; write summary, tables, figures")
+    rn.add_argument(
+        "--no-periods",
+        action="store_true",
+        help="do not write periods.parquet (and skip the figures drawn from it)",
     )
+    rn.set_defaults(func=cmd_run)
     sw = experiment("sweep", "replicate a scenario over a grid of values, on common random numbers")
     sw.add_argument(
         "--grid",
@@ -489,35 +549,51 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: temporary files go, workers stop, one line is printed."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+def _notes(e: BaseException) -> str:
+    """What the exception's notes say was kept or lost, after a semicolon."""
+    return "".join(f"; {note}" for note in getattr(e, "__notes__", ()))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(argv)
     args.argv = argv
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         args.func(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        stopped = "stopped by SIGTERM" if isinstance(e, Terminated) else "interrupted"
+        print(f"supplysim: {stopped}{_notes(e)}", file=sys.stderr)
+        return 143 if isinstance(e, Terminated) else 130
+    except BrokenProcessPool as e:
         print(
-            "supplysim: interrupted; finished sweep points are saved, rerun to resume",
-            file=sys.stderr,
-        )
-        return 130
-    except BrokenProcessPool:
-        print(
-            "supplysim: error: a worker process died (killed, or out of memory); finished "
-            "sweep points are saved: rerun the same command to resume",
+            f"supplysim: error: a worker process died (killed, or out of memory){_notes(e)}",
             file=sys.stderr,
         )
         return 2
     except (CommandError, ScenarioError, ValueError, OSError) as e:
         if args.verbose:
             raise
-        print(f"supplysim: error: {e}", file=sys.stderr)
+        print(f"supplysim: error: {e}{_notes(e)}", file=sys.stderr)
         return 2
     except Exception as e:  # a bug rather than bad input: still one line, unless --verbose
         if args.verbose:
             raise
-        print(f"supplysim: error: {type(e).__name__}: {e} (--verbose shows where)", file=sys.stderr)
+        print(
+            f"supplysim: error: {type(e).__name__}: {e} (--verbose shows where){_notes(e)}",
+            file=sys.stderr,
+        )
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 
