@@ -13,7 +13,7 @@ import platform
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from importlib import metadata
@@ -296,43 +296,41 @@ def _mean_costs(path: Path) -> pd.DataFrame:
     return (total / len(replications)).reset_index()
 
 
+def _draw(figures: Path, name: str, make: Callable[[], Any]) -> list[Path]:
+    """Save the figure ``make()`` as ``figures/NAME.png``; one that these results cannot
+    draw (``ValueError``, e.g. infinite costs) is skipped with a note, so that the run's
+    tables are still written."""
+    try:
+        return [plots.save_figure(make(), figures / f"{name}.png")]
+    except ValueError as e:
+        print(f"supplysim: note: figure {name} skipped: {e}", file=sys.stderr)
+        return []
+
+
 def draw_run(folder: Path, warmup: int, figures: Path) -> list[Path]:
     """Draw the figures of the run folder ``folder`` into ``figures``, from its files."""
     kpis = pd.read_parquet(folder / "replications.parquet")
-    network_kpis = kpis[kpis["node"] == "network"]
+    profits = kpis.loc[kpis["node"] == "network", "profit_per_period"].to_numpy()
     drawn = []
     periods = folder / "periods.parquet"
     if periods.exists():
         first = _first_replication(periods)
-        drawn += [
-            plots.save_figure(plots.plot_inventory(first), figures / "inventory.png"),
-            plots.save_figure(plots.plot_orders(first), figures / "orders.png"),
-            plots.save_figure(
-                plots.plot_costs(_mean_costs(periods), warmup), figures / "costs.png"
-            ),
-            plots.save_figure(
-                plots.plot_bullwhip(first[first["period"] >= warmup]), figures / "bullwhip.png"
-            ),
-        ]
+        drawn += _draw(figures, "inventory", lambda: plots.plot_inventory(first))
+        drawn += _draw(figures, "orders", lambda: plots.plot_orders(first))
+        drawn += _draw(figures, "costs", lambda: plots.plot_costs(_mean_costs(periods), warmup))
+        drawn += _draw(
+            figures, "bullwhip", lambda: plots.plot_bullwhip(first[first["period"] >= warmup])
+        )
     else:
         print(
             f"supplysim: note: no periods.parquet (--no-periods): skipped figures "
             f"{', '.join(PERIOD_FIGURES)}",
             file=sys.stderr,
         )
-    drawn.append(
-        plots.save_figure(
-            plots.plot_network(networks.read_json(folder / "network.json")),
-            figures / "network.png",
-        )
-    )
-    if len(network_kpis) > 1:
-        drawn.append(
-            plots.save_figure(
-                plots.plot_reward_kde({"network": network_kpis["profit_per_period"].to_numpy()}),
-                figures / "profit_kde.png",
-            )
-        )
+    graph = networks.read_json(folder / "network.json")
+    drawn += _draw(figures, "network", lambda: plots.plot_network(graph))
+    if len(profits) > 1:
+        drawn += _draw(figures, "profit_kde", lambda: plots.plot_reward_kde({"network": profits}))
     return drawn
 
 
@@ -377,12 +375,11 @@ def draw_sweep(folder: Path, parameters: list[str], kpi: str, figures: Path) -> 
     """Draw the figure of the sweep folder ``folder`` into ``figures``."""
     results = pd.read_parquet(folder / "results.parquet")
     hue = parameters[1] if len(parameters) > 1 else None
-    return [
-        plots.save_figure(
-            plots.plot_sensitivity(results, parameters[0], kpi, hue=hue),
-            figures / f"sensitivity_{kpi}.png",
-        )
-    ]
+    return _draw(
+        figures,
+        f"sensitivity_{kpi}",
+        lambda: plots.plot_sensitivity(results, parameters[0], kpi, hue=hue),
+    )
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
@@ -406,13 +403,11 @@ def cmd_compare(args: argparse.Namespace) -> None:
         write_text(folder / "differences.csv", diffs.to_csv(index=False))
         write_text(folder / "manifest.json", manifest(scenario, args, policies=list(sets)))
         network = table[table["node"] == "network"]
-        kde = plots.plot_reward_kde(
-            {
-                label: g["profit_per_period"].to_numpy()
-                for label, g in network.groupby("policies", sort=False)
-            }
-        )
-        plots.save_figure(kde, folder / "figures" / "profit_kde.png")
+        profits = {
+            label: g["profit_per_period"].to_numpy()
+            for label, g in network.groupby("policies", sort=False)
+        }
+        _draw(folder / "figures", "profit_kde", lambda: plots.plot_reward_kde(profits))
     print(
         f"{scenario.name}: {len(sets)} policy sets × {scenario.replications} replications on common random numbers\n"
     )

@@ -95,6 +95,8 @@ def _init_worker(parent: int) -> None:
     worker computes on for nobody, holding memory and the parent's stderr open)."""
     # Ctrl-C reaches the whole process group: the parent handles it and stops the workers
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # and stops them with SIGTERM: not the parent's handler, inherited through fork
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform == "linux":
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

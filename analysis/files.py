@@ -164,6 +164,13 @@ def _link_points(source: Path, target: Path) -> None:
                 shutil.copy2(point, target / point.name)
 
 
+def _clear(folder: Path, keep: str | None) -> None:
+    """Delete what ``folder`` holds but its entry named ``keep``."""
+    for entry in folder.iterdir():
+        if entry.name != keep:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+
+
 @contextlib.contextmanager
 def output_folder(out: str | os.PathLike, *, resume: bool = False) -> Iterator[Path]:
     """Lock ``out``, check that it can be written, and yield the folder to fill: ``OUT.partial``
@@ -183,9 +190,7 @@ def output_folder(out: str | os.PathLike, *, resume: bool = False) -> Iterator[P
     with locked(out):
         _check_replaceable(out)
         if work.exists():
-            for entry in work.iterdir():
-                if not (resume and entry.name == "points"):
-                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            _clear(work, keep="points" if resume else None)
         work.mkdir(exist_ok=True)  # fails here, before any computing, if out's folder is read-only
         if resume:
             _link_points(out / "points", work / "points")
@@ -194,6 +199,7 @@ def output_folder(out: str | os.PathLike, *, resume: bool = False) -> Iterator[P
                 yield folder
         except BaseException as e:
             if resume:
+                _clear(work, keep="points")
                 e.add_note(
                     f"finished points are kept in {work}/points: rerun the same command to resume"
                 )
