@@ -102,13 +102,14 @@ def test_a_rerun_replaces_the_folder_whole(scenario_file, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(capsys, "run", scenario_file, "--workers", "1", "--out", out) == (0, "")
     assert (out / "figures" / "profit_kde.png").exists()
-    again = main(capsys, "run", scenario_file, "--replications", "1", "--seed", "5", "--out", out)
-    assert again == (0, "")
-    # the KDE of two replications is not left beside the files of one
-    assert not (out / "figures" / "profit_kde.png").exists()
+    status, _ = main(capsys, "run", scenario_file, "--replications", "1", "--seed", "5",
+                     "--no-periods", "--out", out)  # fmt: skip
+    assert status == 0
+    # neither the KDE of two replications nor their periods are left beside the new files
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["network.png"]
+    assert not (out / "periods.parquet").exists()
     assert json.loads((out / "summary.json").read_text())["seed"] == 5
     assert json.loads((out / "manifest.json").read_text())["seed"] == 5
-    assert set(pd.read_parquet(out / "periods.parquet")["replication"]) == {0}
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out", "small.toml"]
 
 
@@ -184,13 +185,15 @@ def test_a_second_command_on_a_folder_fails_at_once(tmp_path, scenario_file, cap
 
 def test_plot_replaces_the_figures_whole(tmp_path, scenario_file, monkeypatch, capsys):
     out = tmp_path / "out"
-    assert main(capsys, "run", scenario_file, "--workers", "1", "--out", out) == (0, "")
+    status, _ = main(capsys, "run", scenario_file, "--no-periods", "--workers", "1",
+                     "--out", out)  # fmt: skip
+    assert status == 0
     before = snapshot(out)
 
-    def broken(graph):
+    def broken(values):
         raise RuntimeError("drawing failed")
 
-    monkeypatch.setattr(analysis.plots, "plot_network", broken)  # after inventory, orders...
+    monkeypatch.setattr(analysis.plots, "plot_reward_kde", broken)  # after the network's
     status, stderr = main(capsys, "plot", out)
     assert status == 1 and stderr.endswith(f"; the figures of {out} are as they were\n")
     assert snapshot(out) == before
