@@ -114,6 +114,7 @@ def locked(folder: Path) -> Iterator[None]:
     except ImportError:  # not POSIX: no lock
         yield
         return
+    folder = Path(folder).resolve()  # one lock file for every spelling of the folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     with open(folder.parent / f".{folder.name}.lock", "a+") as lock:
         try:
@@ -186,8 +187,9 @@ def output_folder(out: str | os.PathLike, *, resume: bool = False) -> Iterator[P
     ``resume`` where the finished points are).
     """
     out = Path(out)
-    work = out.with_name(out.name + ".partial")
-    with locked(out):
+    where = out.resolve()  # `--out .` has no name of its own
+    work = where.with_name(where.name + ".partial")
+    with locked(where):
         _check_replaceable(out)
         if work.exists():
             _clear(work, keep="points" if resume else None)
@@ -205,5 +207,5 @@ def output_folder(out: str | os.PathLike, *, resume: bool = False) -> Iterator[P
                 )
             else:
                 shutil.rmtree(work, ignore_errors=True)
-                e.add_note(f"{out} is as it was")
+                e.add_note(f"nothing was written: {out} is as it was")
             raise

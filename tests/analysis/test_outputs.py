@@ -133,7 +133,7 @@ def test_a_failed_command_leaves_the_old_folder(tmp_path, resume):
         ]
         assert snapshot(partial) == {"points/done.parquet": b"point"}
     else:
-        assert failure.value.__notes__ == [f"{out} is as it was"]
+        assert failure.value.__notes__ == [f"nothing was written: {out} is as it was"]
         assert not partial.exists()
 
 
@@ -219,7 +219,12 @@ def test_workers_end_when_the_parent_is_killed(tmp_path, scenario_file):
 @pytest.mark.parametrize(
     ("command", "sent", "status", "message"),
     [
-        ("run", signal.SIGTERM, 143, "supplysim: stopped by SIGTERM; {out} is as it was"),
+        (
+            "run",
+            signal.SIGTERM,
+            143,
+            "supplysim: stopped by SIGTERM; nothing was written: {out} is as it was",
+        ),
         (
             "sweep",
             signal.SIGINT,
