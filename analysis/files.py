@@ -197,7 +197,7 @@ def output_folder(out: str | os.PathLike, *, resume: bool = False) -> Iterator[P
         if resume:
             _link_points(out / "points", work / "points")
         try:
-            with atomic_folder(out, work=work) as folder:
+            with atomic_folder(where, work=work) as folder:
                 yield folder
         except BaseException as e:
             if resume:
