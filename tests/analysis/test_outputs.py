@@ -270,7 +270,7 @@ def test_json_is_strict():
 def test_infinite_costs_give_strict_json(tmp_path, scenario_file, capsys):
     out = tmp_path / "out"
     status, stderr = main(capsys, "run", scenario_file, "--set", "network.args.holding_cost=1e308",
-                          "--replications", "1", "--workers", "1", "--out", out)  # fmt: skip
+                          "--replications", "1", "--no-periods", "--out", out)  # fmt: skip
     assert status == 0, stderr
 
     def refuse(token):
