@@ -15,15 +15,18 @@ import argparse
 import json
 import math
 import platform
+import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from scenarios import Scenario
 
 __all__ = ["main"]
@@ -38,6 +41,8 @@ class CommandError(Exception):
 # ---------------------------------------------------------------------- files
 def manifest(scenario: Scenario, args: argparse.Namespace, **extra: Any) -> str:
     from importlib import metadata
+
+    from .files import strict_json
 
     versions = {}
     for package in (
@@ -55,7 +60,7 @@ def manifest(scenario: Scenario, args: argparse.Namespace, **extra: Any) -> str:
         except metadata.PackageNotFoundError:
             versions[package] = None
     versions["python"] = platform.python_version()
-    return json.dumps(
+    return strict_json(
         {
             "command": ["supplysim", *args.argv],
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -67,8 +72,7 @@ def manifest(scenario: Scenario, args: argparse.Namespace, **extra: Any) -> str:
             "backend": getattr(args, "backend", None),
             "versions": versions,
             **extra,
-        },
-        indent=2,
+        }
     )
 
 
@@ -313,37 +317,40 @@ def cmd_run(args: argparse.Namespace) -> None:
     import networks
 
     from .experiment import replicate, summary_statistics
-    from .files import write_parquet, write_text
+    from .files import output_folder, strict_json, write_parquet, write_text
 
     scenario = scenario_from(args)
     out = Path(args.out or f"runs/{scenario.name}")
-    start = time.perf_counter()
-    with pool(args, scenario.replications, scenario.name) as options:
-        result = replicate(scenario, keep_periods=True, **options)
-    elapsed = time.perf_counter() - start
-    stats = summary_statistics(result.kpis)
-    write_text(
-        out / "summary.json",
-        json.dumps(
-            {
-                "format": SUMMARY_FORMAT,
-                "scenario": scenario.name,
-                "seed": scenario.seed,
-                "replications": scenario.replications,
-                "periods": scenario.periods,
-                "warmup": scenario.warmup,
-                "confidence": 0.95,
-                "network": stats["network"],
-                "nodes": {k: v for k, v in stats.items() if k != "network"},
-            },
-            indent=2,
-        ),
-    )
-    write_parquet(result.periods, out / "periods.parquet")
-    write_parquet(result.kpis, out / "replications.parquet")
-    networks.write_json(scenario.network(), out / "network.json")
-    write_text(out / "manifest.json", manifest(scenario, args, seconds=round(elapsed, 3)))
-    figures = draw_run(out, scenario.warmup)
+    with output_folder(out) as folder:
+        start = time.perf_counter()
+        with pool(args, scenario.replications, scenario.name) as options:
+            result = replicate(
+                scenario,
+                periods_file=None if args.no_periods else folder / "periods.parquet",
+                **options,
+            )
+        elapsed = time.perf_counter() - start
+        stats = summary_statistics(result.kpis)
+        write_text(
+            folder / "summary.json",
+            strict_json(
+                {
+                    "format": SUMMARY_FORMAT,
+                    "scenario": scenario.name,
+                    "seed": scenario.seed,
+                    "replications": scenario.replications,
+                    "periods": scenario.periods,
+                    "warmup": scenario.warmup,
+                    "confidence": 0.95,
+                    "network": stats["network"],
+                    "nodes": {k: v for k, v in stats.items() if k != "network"},
+                }
+            ),
+        )
+        write_parquet(result.kpis, folder / "replications.parquet")
+        networks.write_json(scenario.network(), folder / "network.json")
+        write_text(folder / "manifest.json", manifest(scenario, args, seconds=round(elapsed, 3)))
+        figures = draw_run(folder, scenario.warmup, folder / "figures")
     print(f"{scenario.name}: {scenario.description}")
     n = scenario.replications
     shown = "mean ± 95% CI half-width" if n > 1 else "one replication: no confidence intervals"
@@ -353,42 +360,72 @@ def cmd_run(args: argparse.Namespace) -> None:
     )
     print(format_summary(stats))
     print(
-        f"\nwrote {out}/: summary.json, periods.parquet, replications.parquet, manifest.json, "
+        f"\nwrote {out}/: summary.json, {'' if args.no_periods else 'periods.parquet, '}"
+        f"replications.parquet, network.json, manifest.json, "
         f"figures/ ({', '.join(p.name for p in figures)})"
     )
 
 
-def draw_run(out: Path, warmup: int) -> list[Path]:
-    """The figures of a run folder, from its files."""
+#: The figures drawn from ``periods.parquet``.
+PERIOD_FIGURES = ("inventory", "orders")
+
+
+def _first_replication(path: Path) -> pd.DataFrame:
+    """The per-period table of the first replication in ``path``, read alone (the file
+    holds one row group per replication)."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    column = meta.schema.names.index("replication")
+    first = min(meta.row_group(g).column(column).statistics.min for g in range(meta.num_row_groups))
+    return pd.read_parquet(path, filters=[("replication", "==", first)])
+
+
+def _draw(figures: Path, name: str, make: Callable[[], Any]) -> list[Path]:
+    """Save the figure ``make()`` as ``figures/NAME.png``; one that these results cannot
+    draw (``ValueError``, e.g. infinite costs) is skipped with a note, so that the run's
+    tables are still written."""
+    from . import plots
+
+    try:
+        return [plots.save_figure(make(), figures / f"{name}.png")]
+    except ValueError as e:
+        print(f"supplysim: note: figure {name} skipped: {e}", file=sys.stderr)
+        return []
+
+
+def draw_run(folder: Path, warmup: int, figures: Path) -> list[Path]:
+    """Draw the figures of the run folder ``folder`` into ``figures``, from its files."""
     import pandas as pd
 
     import networks
 
     from . import plots
 
-    periods = pd.read_parquet(out / "periods.parquet")
-    kpis = pd.read_parquet(out / "replications.parquet")
-    figures = out / "figures"
-    network_kpis = kpis[kpis["node"] == "network"]
-    drawn = [
-        plots.save_figure(plots.plot_inventory(periods, warmup=warmup), figures / "inventory.png"),
-        plots.save_figure(plots.plot_orders(periods, warmup=warmup), figures / "orders.png"),
-        plots.save_figure(plots.plot_costs(kpis), figures / "costs.png"),
-        plots.save_figure(plots.plot_bullwhip(kpis), figures / "bullwhip.png"),
-        plots.save_figure(
-            plots.plot_network(networks.read_json(out / "network.json")), figures / "network.png"
-        ),
-    ]
+    kpis = pd.read_parquet(folder / "replications.parquet")
+    drawn = []
+    periods = folder / "periods.parquet"
+    if periods.exists():
+        first = _first_replication(periods)
+        drawn += _draw(figures, "inventory", lambda: plots.plot_inventory(first, warmup=warmup))
+        drawn += _draw(figures, "orders", lambda: plots.plot_orders(first, warmup=warmup))
+    else:
+        print(
+            f"supplysim: note: no periods.parquet (--no-periods): skipped figures "
+            f"{', '.join(PERIOD_FIGURES)}",
+            file=sys.stderr,
+        )
+    drawn += _draw(figures, "costs", lambda: plots.plot_costs(kpis))
+    drawn += _draw(figures, "bullwhip", lambda: plots.plot_bullwhip(kpis))
+    graph = networks.read_json(folder / "network.json")
+    drawn += _draw(figures, "network", lambda: plots.plot_network(graph))
     skip = plots.profit_kde_skip(kpis)
     if skip is None:
-        drawn.append(
-            plots.save_figure(
-                plots.plot_reward_kde({"network": network_kpis["profit_per_period"].to_numpy()}),
-                figures / "profit_kde.png",
-            )
-        )
+        profits = kpis.loc[kpis["node"] == "network", "profit_per_period"].to_numpy()
+        drawn += _draw(figures, "profit_kde", lambda: plots.plot_reward_kde({"network": profits}))
     else:
-        print(f"note: no figures/profit_kde.png: {skip}")
+        print(f"supplysim: note: no figures/profit_kde.png: {skip}", file=sys.stderr)
     return drawn
 
 
@@ -396,7 +433,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     from scenarios import parse_value
 
     from .experiment import sweep
-    from .files import write_parquet, write_text
+    from .files import output_folder, write_parquet, write_text
 
     scenario = scenario_from(args)
     grid: dict[str, list[Any]] = {}
@@ -407,16 +444,20 @@ def cmd_sweep(args: argparse.Namespace) -> None:
             raise CommandError(f"--grid {text!r}: give at least one value")
     out = Path(args.out or f"runs/{scenario.name}-sweep")
     points = math.prod(len(values) for values in grid.values())
-    start = time.perf_counter()
-    with pool(args, points * scenario.replications, f"{scenario.name} sweep") as options:
-        results = sweep(scenario, grid, out=out, **options)
-    elapsed = time.perf_counter() - start
-    write_parquet(results, out / "results.parquet")
-    write_text(out / "results.csv", results.to_csv(index=False))
-    write_text(
-        out / "manifest.json", manifest(scenario, args, grid=grid, seconds=round(elapsed, 3))
-    )
-    drawn = draw_sweep(out, list(grid), args.kpi)
+    # finished points live in OUT.partial/points until the whole sweep is done: a rerun of
+    # an interrupted sweep skips them
+    with output_folder(out, resume=True) as folder:
+        start = time.perf_counter()
+        with pool(args, points * scenario.replications, f"{scenario.name} sweep") as options:
+            results = sweep(scenario, grid, out=folder, **options)
+        elapsed = time.perf_counter() - start
+        write_parquet(results, folder / "results.parquet")
+        write_text(folder / "results.csv", results.to_csv(index=False))
+        write_text(
+            folder / "manifest.json",
+            manifest(scenario, args, grid=grid, seconds=round(elapsed, 3)),
+        )
+        drawn = draw_sweep(folder, list(grid), args.kpi, folder / "figures")
     network = results[results["node"] == "network"]
     table = network.groupby(list(grid), sort=False)[args.kpi].agg(["mean", "std", "count"])
     print(
@@ -430,25 +471,25 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     )
 
 
-def draw_sweep(out: Path, parameters: list[str], kpi: str) -> list[Path]:
+def draw_sweep(folder: Path, parameters: list[str], kpi: str, figures: Path) -> list[Path]:
+    """Draw the figure of the sweep folder ``folder`` into ``figures``."""
     import pandas as pd
 
     from . import plots
 
-    results = pd.read_parquet(out / "results.parquet")
+    results = pd.read_parquet(folder / "results.parquet")
     hue = parameters[1] if len(parameters) > 1 else None
-    return [
-        plots.save_figure(
-            plots.plot_sensitivity(results, parameters[0], kpi, hue=hue),
-            out / "figures" / f"sensitivity_{kpi}.png",
-        )
-    ]
+    return _draw(
+        figures,
+        f"sensitivity_{kpi}",
+        lambda: plots.plot_sensitivity(results, parameters[0], kpi, hue=hue),
+    )
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
     from . import plots
     from .experiment import compare
-    from .files import write_parquet, write_text
+    from .files import output_folder, write_parquet, write_text
 
     scenario = scenario_from(args)
     sets: dict[str, dict[str, dict[str, Any]]] = {"as declared": {}}
@@ -463,19 +504,18 @@ def cmd_compare(args: argparse.Namespace) -> None:
             chosen[node.strip()] = policy_spec(spec, f"--policy {text!r}")
         sets[text] = chosen
     out = Path(args.out or f"runs/{scenario.name}-compare")
-    with pool(args, len(sets) * scenario.replications, f"{scenario.name} compare") as options:
-        table, diffs = compare(scenario, sets, **options)
-    write_parquet(table, out / "results.parquet")
-    write_text(out / "differences.csv", diffs.to_csv(index=False))
-    write_text(out / "manifest.json", manifest(scenario, args, policies=list(sets)))
-    network = table[table["node"] == "network"]
-    kde = plots.plot_reward_kde(
-        {
+    with output_folder(out) as folder:
+        with pool(args, len(sets) * scenario.replications, f"{scenario.name} compare") as options:
+            table, diffs = compare(scenario, sets, **options)
+        write_parquet(table, folder / "results.parquet")
+        write_text(folder / "differences.csv", diffs.to_csv(index=False))
+        write_text(folder / "manifest.json", manifest(scenario, args, policies=list(sets)))
+        network = table[table["node"] == "network"]
+        profits = {
             label: g["profit_per_period"].to_numpy()
             for label, g in network.groupby("policies", sort=False)
         }
-    )
-    plots.save_figure(kde, out / "figures" / "profit_kde.png")
+        _draw(folder / "figures", "profit_kde", lambda: plots.plot_reward_kde(profits))
     print(
         f"{scenario.name}: {len(sets)} policy sets × {scenario.replications} replications on common random numbers\n"
     )
@@ -494,6 +534,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
+    from .files import atomic_folder, locked
+
     out = Path(args.folder)
     manifest_path = out / "manifest.json"
     if not manifest_path.exists():
@@ -501,14 +543,21 @@ def cmd_plot(args: argparse.Namespace) -> None:
             f"{out}: no manifest.json here; give a folder written by `supplysim run` or `sweep`"
         )
     info = json.loads(manifest_path.read_text())
-    if (out / "periods.parquet").exists():
-        drawn = draw_run(out, info["warmup"])
-    elif (out / "results.parquet").exists() and "grid" in info:
-        drawn = draw_sweep(out, list(info["grid"]), args.kpi)
-    else:
+    is_run = (out / "replications.parquet").exists()
+    if not is_run and not ((out / "results.parquet").exists() and "grid" in info):
         raise CommandError(
-            f"{out}: found neither periods.parquet (a run) nor results.parquet (a sweep)"
+            f"{out}: found neither replications.parquet (a run) nor results.parquet (a sweep)"
         )
+    try:
+        with locked(out), atomic_folder(out / "figures") as figures:
+            if is_run:
+                made = draw_run(out, info["warmup"], figures)
+            else:
+                made = draw_sweep(out, list(info["grid"]), args.kpi, figures)
+    except BaseException as e:
+        e.add_note(f"the figures of {out} are as they were")
+        raise
+    drawn = [out / "figures" / p.name for p in made]
     print("wrote " + ", ".join(str(p) for p in drawn))
 
 
@@ -612,9 +661,13 @@ def parser() -> argparse.ArgumentParser:
             "(module:Class): they run as code, like a Python script (or SUPPLYSIM_ALLOW_CODE=1)",
         )
 
-    experiment("run", "run a scenario's replications; write summary, tables, figures").set_defaults(
-        func=cmd_run
+    rn = experiment("run", "run a scenario's replications; write summary, tables, figures")
+    rn.add_argument(
+        "--no-periods",
+        action="store_true",
+        help="do not write periods.parquet (and skip the figures drawn from it)",
     )
+    rn.set_defaults(func=cmd_run)
     sw = experiment("sweep", "replicate a scenario over a grid of values, on common random numbers")
     sw.add_argument(
         "--grid",
@@ -730,35 +783,51 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: temporary files go, workers stop, one line is printed."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+def _notes(e: BaseException) -> str:
+    """What the exception's notes say was kept or lost, after a semicolon."""
+    return "".join(f"; {note}" for note in getattr(e, "__notes__", ()))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(argv)
     args.argv = argv
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         args.func(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        stopped = "stopped by SIGTERM" if isinstance(e, Terminated) else "interrupted"
+        print(f"supplysim: {stopped}{_notes(e)}", file=sys.stderr)
+        return 143 if isinstance(e, Terminated) else 130
+    except BrokenExecutor as e:  # BrokenProcessPool, without importing the process pool
         print(
-            "supplysim: interrupted; finished sweep points are saved, rerun to resume",
-            file=sys.stderr,
-        )
-        return 130
-    except BrokenExecutor:  # BrokenProcessPool, without importing the process pool
-        print(
-            "supplysim: error: a worker process died (killed, or out of memory); finished "
-            "sweep points are saved: rerun the same command to resume",
+            f"supplysim: error: a worker process died (killed, or out of memory){_notes(e)}",
             file=sys.stderr,
         )
         return 2
     except (CommandError, ValueError, OSError) as e:  # ScenarioError is a ValueError
         if args.verbose:
             raise
-        print(f"supplysim: error: {e}", file=sys.stderr)
+        print(f"supplysim: error: {e}{_notes(e)}", file=sys.stderr)
         return 2
     except Exception as e:  # a bug rather than bad input: still one line, unless --verbose
         if args.verbose:
             raise
-        print(f"supplysim: error: {type(e).__name__}: {e} (--verbose shows where)", file=sys.stderr)
+        print(
+            f"supplysim: error: {type(e).__name__}: {e} (--verbose shows where){_notes(e)}",
+            file=sys.stderr,
+        )
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 

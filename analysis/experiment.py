@@ -13,13 +13,19 @@ same sweep skips the points already there, so an interrupted sweep loses nothing
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import itertools
 import json
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -30,7 +36,7 @@ import pandas as pd
 
 from scenarios import Scenario
 
-from .files import write_parquet
+from .files import parquet_appender, write_parquet
 from .report import KPI_COLUMNS, summarize
 from .statistics import mean_ci
 
@@ -77,6 +83,30 @@ def _default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def _watch_parent(parent: int) -> None:
+    """Exit as soon as this process's parent ``parent`` is gone (it is then re-parented)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _init_worker(parent: int) -> None:
+    """Make a pool worker end with its parent, even a parent killed with SIGKILL (else the
+    worker computes on for nobody, holding memory and the parent's stderr open)."""
+    # Ctrl-C reaches the whole process group: the parent handles it and stops the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # and stops them with SIGTERM: not the parent's handler, inherited through fork
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform == "linux":
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    # also where prctl is missing, and for its blind spot (it fires when the parent's
+    # thread that forked this worker ends, not only the parent)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before prctl
+        os._exit(1)
+
+
 def _run_tasks(
     tasks: Sequence[Task], backend: Backend, workers: int | None, ray_address: str | None
 ) -> Iterator[tuple[int, tuple[pd.DataFrame, pd.DataFrame | None]]]:
@@ -95,7 +125,10 @@ def _run_tasks(
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context(method)
+        max_workers=workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_init_worker,
+        initargs=(os.getpid(),),
     ) as pool:
         pending = {pool.submit(run_replication, *task): k for k, task in enumerate(tasks)}
         try:
@@ -103,9 +136,13 @@ def _run_tasks(
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     yield pending.pop(future), future.result()
-        finally:
-            for future in pending:
-                future.cancel()
+        except BaseException:
+            # interrupted (or the consumer stopped): end the workers now; leaving the block
+            # would otherwise wait for their current replications
+            for process in list(pool._processes.values()):  # no public way to stop them
+                process.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def _run_ray(tasks: Sequence[Task], workers: int, address: str | None):
@@ -150,6 +187,7 @@ def replicate(
     backend: Backend = "local",
     workers: int | None = None,
     keep_periods: bool = False,
+    periods_file: str | os.PathLike | None = None,
     ray_address: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Replications:
@@ -159,6 +197,9 @@ def replicate(
         backend: ``"local"`` (a process pool on this machine) or ``"ray"``.
         workers: processes (default: all cores); ``1`` runs in this process.
         keep_periods: also return every replication's per-period table.
+        periods_file: write every replication's per-period table to this Parquet file, one
+            row group per replication in replication order, holding only the tables that
+            finished ahead of their turn (memory stays flat in ``n``).
         ray_address: a Ray cluster to join (default: start a local one).
         progress: called with 1 after each finished replication.
     """
@@ -166,16 +207,27 @@ def replicate(
     seed = scenario.seed if seed is None else seed
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n: must be an integer >= 1, got {n!r}")
-    tasks = [(scenario, r, seed, keep_periods) for r in range(n)]
-    results: dict[int, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
-    for k, result in _run_tasks(tasks, backend, workers, ray_address):
-        results[k] = result
-        if progress is not None:
-            progress(1)
-    ordered = [results[k] for k in range(n)]
-    kpis = pd.concat([r[0] for r in ordered], ignore_index=True)
-    periods = pd.concat([r[1] for r in ordered], ignore_index=True) if keep_periods else None
-    return Replications(kpis, periods)
+    if keep_periods and periods_file is not None:
+        raise ValueError("keep_periods and periods_file: give one or the other")
+    with_periods = keep_periods or periods_file is not None
+    tasks = [(scenario, r, seed, with_periods) for r in range(n)]
+    kpis: dict[int, pd.DataFrame] = {}
+    periods: dict[int, pd.DataFrame] = {}  # all of them, or those waiting for their turn
+    written = 0
+    with parquet_appender(periods_file) if periods_file is not None else nullcontext() as append:
+        for k, (kpi, table) in _run_tasks(tasks, backend, workers, ray_address):
+            kpis[k] = kpi
+            if table is not None:
+                periods[k] = table
+            while append is not None and written in periods:
+                append(periods.pop(written))
+                written += 1
+            if progress is not None:
+                progress(1)
+    return Replications(
+        pd.concat([kpis[k] for k in range(n)], ignore_index=True),
+        pd.concat([periods[k] for k in range(n)], ignore_index=True) if keep_periods else None,
+    )
 
 
 # ---------------------------------------------------------------------- sweeps

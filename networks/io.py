@@ -54,6 +54,7 @@ import io
 import json
 import os
 import re
+import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping
@@ -70,6 +71,7 @@ from .validate import NetworkError
 
 __all__ = [
     "NetworkFileError",
+    "atomic_folder",
     "atomic_path",
     "csv_paths",
     "read_csv",
@@ -247,6 +249,44 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike, work: str | os.PathLike | None = None) -> Iterator[Path]:
+    """Yield a folder to fill; on success it replaces the folder ``path`` whole (the old one
+    is deleted), so a reader finds the old folder or the new one, never a mix of the two.
+
+    Args:
+        path: the folder to replace (created if missing, with its parents).
+        work: the folder to fill, kept as it is if it exists and left in place on failure
+            (a computation that resumes from it); it must be beside ``path``. Default: a new
+            temporary folder beside ``path``, deleted on failure.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if work is None:
+        folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    else:
+        folder = Path(work)
+        folder.mkdir(exist_ok=True)
+    try:
+        yield folder
+        os.chmod(folder, 0o755)  # mkdtemp makes it owner-only
+        # a folder cannot be renamed over a non-empty one: move the old one aside first; in
+        # between, ``path`` is briefly absent, never half old and half new
+        old = path.with_name(f".{path.name}.{os.getpid()}.old")
+        if path.exists():
+            os.replace(path, old)
+        try:
+            os.replace(folder, path)
+        except BaseException:
+            if old.exists():
+                os.replace(old, path)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if work is None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _atomic_write(path: Path, write: Callable[[Any], None], *, binary: bool = False) -> None:

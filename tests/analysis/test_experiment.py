@@ -135,17 +135,20 @@ def test_a_killed_sweep_resumes_without_losing_points(tmp_path):
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    points = out / "points"
+    points = tmp_path / "sweep.partial" / "points"  # until the sweep is whole
     deadline = time.time() + 120
     while time.time() < deadline and len(list(points.glob("*.parquet"))) < 2:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    kept = {p: p.stat().st_mtime_ns for p in points.glob("*.parquet")}
+    kept = {p.name: p.stat().st_mtime_ns for p in points.glob("*.parquet")}
     assert 2 <= len(kept) < 12, "the sweep should have been killed mid-way"
+    assert not out.exists()
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert all(p.stat().st_mtime_ns == t for p, t in kept.items())  # finished points were skipped
+    assert not points.exists()
+    # finished points were skipped
+    assert all((out / "points" / p).stat().st_mtime_ns == t for p, t in kept.items())
     resumed = pd.read_parquet(out / "results.parquet")
     assert sorted(resumed["roles.retailer.policy.level"].unique()) == list(range(8, 20))
     fresh = sweep(
@@ -196,7 +199,8 @@ def test_a_killed_worker_is_reported_and_the_sweep_resumes(tmp_path):
     )
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
     deadline = time.time() + 120
-    while time.time() < deadline and not list((out / "points").glob("*.parquet")):
+    points = tmp_path / "sweep.partial" / "points"
+    while time.time() < deadline and not list(points.glob("*.parquet")):
         time.sleep(0.05)
     workers = [
         pid
@@ -209,8 +213,8 @@ def test_a_killed_worker_is_reported_and_the_sweep_resumes(tmp_path):
     assert process.returncode == 2
     assert "a worker process died" in stderr and "rerun the same command to resume" in stderr
     assert "Traceback" not in stderr
-    kept = {p: p.stat().st_mtime_ns for p in (out / "points").glob("*.parquet")}
+    kept = {p.name: p.stat().st_mtime_ns for p in points.glob("*.parquet")}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert all(p.stat().st_mtime_ns == t for p, t in kept.items())
+    assert all((out / "points" / p).stat().st_mtime_ns == t for p, t in kept.items())
     assert pd.read_parquet(out / "results.parquet")["point"].nunique() == 8
