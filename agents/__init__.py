@@ -11,6 +11,7 @@ from .heuristics import (
     SS,
     BaseStock,
     CappedBaseStock,
+    CappedDualIndex,
     ConstantOrder,
     DualIndex,
     EchelonBaseStock,
@@ -26,6 +27,7 @@ __all__ = [
     "SS",
     "BaseStock",
     "CappedBaseStock",
+    "CappedDualIndex",
     "ConstantOrder",
     "DualIndex",
     "EchelonBaseStock",
@@ -45,6 +47,7 @@ REGISTRY: dict[str, type] = {
     "capped_base_stock": CappedBaseStock,
     "myopic": Myopic,
     "dual_index": DualIndex,
+    "capped_dual_index": CappedDualIndex,
     "tailored_base_surge": TailoredBaseSurge,
     "sterman": Sterman,
 }
