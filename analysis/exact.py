@@ -45,7 +45,9 @@ __all__ = [
     "LostSalesTable",
     "Optimum",
     "dual_sourcing_optimum",
+    "dual_sourcing_scenario",
     "lost_sales_optimum",
+    "lost_sales_scenario",
 ]
 
 
@@ -313,3 +315,70 @@ class DualSourcingTable:
         out[obs.suppliers.index(self.regular_supplier)] = q_r
         out[obs.suppliers.index(self.expedited_supplier)] = q_e
         return tuple(out)
+
+
+# ---------------------------------------------------------------------- the engine's twins
+def lost_sales_scenario(
+    *,
+    lost_sales_cost: float = 9.0,
+    lead_time: int = 1,
+    mean: float = 5.0,
+    holding_cost: float = 1.0,
+) -> Any:
+    """The built-in ``lost_sales`` scenario set to the problem :func:`lost_sales_optimum`
+    solves (its node is ``stage1``; its declared policy stays base-stock 13)."""
+    from scenarios.library import resolve
+
+    return resolve("lost_sales").with_overrides(
+        {
+            "network.args.lead_time": lead_time,
+            "network.args.lost_sales_cost": lost_sales_cost,
+            "network.args.holding_cost": holding_cost,
+            "network.args.demand": {"dist": "poisson", "mean": mean},
+        }
+    )
+
+
+def dual_sourcing_scenario(
+    *,
+    lead_time: int = 2,
+    regular_cost: float = 100.0,
+    expedited_cost: float = 105.0,
+    holding_cost: float = 5.0,
+    backlog_cost: float = 495.0,
+) -> Any:
+    """The built-in ``dual_sourcing`` scenario set to the problem
+    :func:`dual_sourcing_optimum` solves with its default demand (uniform on 0..4): node
+    ``shop``, suppliers ``regular`` (lead time ``lead_time``) and ``express`` (lead time 0);
+    its policy is a dual index with ``S_r = 2 (L + 1) + 2``, ``S_e = 2``."""
+    from scenarios.library import resolve
+
+    demand = {
+        "dist": "discrete",
+        "values": list(UNIFORM_0_4.values),
+        "probs": list(UNIFORM_0_4.probs),
+    }
+    return resolve("dual_sourcing").with_overrides(
+        {
+            "network.args.edges": [
+                ["regular", "shop", {"lead_time": lead_time, "unit_cost": regular_cost}],
+                ["express", "shop", {"lead_time": 0, "unit_cost": expedited_cost}],
+            ],
+            "network.args.nodes": {
+                "shop": {
+                    "role": "retailer",
+                    "holding_cost": holding_cost,
+                    "backlog_cost": backlog_cost,
+                    "demand": demand,
+                }
+            },
+            "agents.shop.policy": {
+                "kind": "dual_index",
+                "regular_level": 2 * (lead_time + 1) + 2,
+                "expedited_level": 2,
+                "expedited_lead_time": 0,
+                "regular_supplier": "regular",
+                "expedited_supplier": "express",
+            },
+        }
+    )
