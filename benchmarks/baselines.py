@@ -28,7 +28,7 @@ import argparse
 import os
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,13 +65,13 @@ class Settings:
     """Simulation settings (periods include the warm-up)."""
 
     tune_replications: int = 3
-    tune_periods: int = 2200
-    replications: int = 5
-    periods: int = 4200
+    tune_periods: int = 1200
+    replications: int = 4
+    periods: int = 3200
     warmup: int = 200
     tune_seed: int = 1
     seed: int = 2
-    max_evaluations: int = 60
+    max_evaluations: int = 40
 
 
 @dataclass(frozen=True)
@@ -228,16 +228,24 @@ def run(
     settings: Settings = Settings(),
     extra: Mapping[str, Callable[[Case], Any]] | None = None,
     workers: int = 1,
+    progress: Callable[[pd.DataFrame], None] | None = None,
 ) -> pd.DataFrame:
     """All ``chosen`` cases (in a pool of ``workers`` processes; then ``extra``'s factories
     must be picklable: module-level functions); the long table."""
+    results: dict[int, list[dict[str, Any]]] = {}
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(run_case, c, settings, extra) for c in chosen]
-            results = [f.result() for f in futures]
+            futures = {pool.submit(run_case, c, settings, extra): k for k, c in enumerate(chosen)}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                if progress is not None:
+                    progress(pd.DataFrame(future.result()))
     else:
-        results = [run_case(c, settings, extra) for c in chosen]
-    return pd.DataFrame([row for rows in results for row in rows])
+        for k, c in enumerate(chosen):
+            results[k] = run_case(c, settings, extra)
+            if progress is not None:
+                progress(pd.DataFrame(results[k]))
+    return pd.DataFrame([row for k in sorted(results) for row in results[k]])
 
 
 def main() -> None:
@@ -251,8 +259,14 @@ def main() -> None:
     settings = Settings(replications=args.replications, periods=args.periods)
     chosen = [c for c in cases() if args.problem in (None, c.problem)]
     started = time.perf_counter()
-    table = run(chosen, settings, workers=args.workers)
     out = Path(args.out)
+
+    def save(rows: pd.DataFrame) -> None:  # each finished case at once: nothing is lost
+        name = f"{rows['problem'].iloc[0]}_{rows['case'].iloc[0]}".replace(", ", "_")
+        write_text(out / "cases" / f"{name}.csv", rows.to_csv(index=False))
+        print(f"done {name} after {time.perf_counter() - started:.0f} s", flush=True)
+
+    table = run(chosen, settings, workers=args.workers, progress=save)
     suffix = f"_{args.problem}" if args.problem else ""
     write_text(out / f"baselines{suffix}.csv", table.to_csv(index=False))
     text = markdown(table)
