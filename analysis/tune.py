@@ -11,8 +11,10 @@ newsvendor level of the demand over the protection period, read from a short pil
 the scenario as declared and from the graph's costs and lead times), it moves to the best
 neighbour (one parameter at a time ± step, or all together ± step) while that lowers the
 mean cost, then halves the step down to the grid's unit (1 for levels and caps, 0.25 for
-the constant quantities of ``constant_order`` and ``tailored_base_surge``). Every point
-evaluated is kept in the result's table. The cost of the winner is an optimistic estimate
+the constant quantities of ``constant_order`` and ``tailored_base_surge``). With two or
+more parameters it also starts from four points shifted along the diagonal (the cost
+surfaces have local minima on the grid). Every point evaluated is kept in the result's
+table. The cost of the winner is an optimistic estimate
 (it was selected on the same random numbers); re-evaluate it on other seeds
 (:func:`evaluate` with another ``seed``) for an unbiased one.
 """
@@ -344,24 +346,28 @@ def tune(
         costs = seen[point]
         return math.inf if costs is None else float(costs.mean())
 
-    current = tuple(_value(p.start, p) for p in space.parameters)
-    best = cost(current)
-    steps = [p.step for p in space.parameters]
-    while True:
-        moved = False
-        for point in _neighbours(current, steps, space.parameters):
-            if len(seen) >= max_evaluations:
-                break
-            value = cost(point)
-            if value < best:
-                current, best, moved = point, value, True
-        if moved:
-            continue
-        if all(s <= p.unit for s, p in zip(steps, space.parameters, strict=True)):
-            break
+    parameters = space.parameters
+    start = tuple(_value(p.start, p) for p in parameters)
+    # Cost surfaces of several levels have local minima on the integer grid (the single
+    # index's does): with two or more parameters, searches also start 4 and 8 first steps
+    # away along the diagonal, the analytic start's first.
+    starts = [start]
+    if len(parameters) > 1:
+        for k in (-4, 4, -8, 8):
+            shifted = tuple(
+                _value(x + k * p.step / 2, p) for x, p in zip(start, parameters, strict=True)
+            )
+            if all(p.low <= x <= p.high for x, p in zip(shifted, parameters, strict=True)):
+                starts.append(shifted)
+    current, best = start, math.inf
+    for origin in starts:
         if len(seen) >= max_evaluations:
             break
-        steps = [max(s / 2, p.unit) for s, p in zip(steps, space.parameters, strict=True)]
+        point, value = _pattern_search(
+            origin, cost, parameters, lambda: len(seen) >= max_evaluations
+        )
+        if value < best:
+            current, best = point, value
     rows = []
     for point, costs in seen.items():
         if costs is not None:
@@ -380,6 +386,32 @@ def tune(
         table=pd.DataFrame(rows),
         settings={"replications": replications, "periods": periods, "warmup": warmup, "seed": seed},
     )
+
+
+def _pattern_search(
+    start: tuple[float, ...],
+    cost: Callable[[tuple[float, ...]], float],
+    parameters: tuple[_Parameter, ...],
+    exhausted: Callable[[], bool],
+) -> tuple[tuple[float, ...], float]:
+    """Move to the best improving neighbour until none improves, then halve the steps down
+    to the grid's unit; returns the point reached and its cost."""
+    current, best = start, cost(start)
+    steps = [p.step for p in parameters]
+    while not exhausted():
+        moved = False
+        for point in _neighbours(current, steps, parameters):
+            if exhausted():
+                break
+            value = cost(point)
+            if value < best:
+                current, best, moved = point, value, True
+        if moved:
+            continue
+        if all(s <= p.unit for s, p in zip(steps, parameters, strict=True)):
+            break
+        steps = [max(s / 2, p.unit) for s, p in zip(steps, parameters, strict=True)]
+    return current, best
 
 
 def _value(x: float, parameter: _Parameter) -> float:

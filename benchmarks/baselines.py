@@ -71,7 +71,7 @@ class Settings:
     warmup: int = 200
     tune_seed: int = 1
     seed: int = 2
-    max_evaluations: int = 40
+    max_evaluations: int = 80
 
 
 @dataclass(frozen=True)
