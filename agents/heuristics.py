@@ -33,6 +33,7 @@ __all__ = [
     "SS",
     "BaseStock",
     "CappedBaseStock",
+    "CappedDualIndex",
     "ConstantOrder",
     "DualIndex",
     "EchelonBaseStock",
@@ -304,6 +305,55 @@ class DualIndex:
         ip_e = _expedited_position(obs, self.expedited_lead_time, "DualIndex")
         q_e = max(self.expedited_level - ip_e, 0.0)
         q_r = max(self.regular_level - (obs.inventory_position + q_e), 0.0)
+        return _aligned(obs, self.regular_supplier, self.expedited_supplier, q_r, q_e)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CappedDualIndex:
+    """Capped dual-index (CDI) policy for dual sourcing.
+
+    Reference: Sun & Van Mieghem (2019), "Robust dual sourcing inventory management:
+    optimality of capped dual index policies and smoothing", MSOM 21(4); a baseline of
+    Gijsbrechts, Boute, Van Mieghem & Zhang (2022), MSOM 24(3).
+
+    Decision rule, with ``IP_e`` as in :class:`DualIndex` and ``IP = inventory_position``
+    before this period's orders (on hand minus backlog plus everything on order: with an
+    instant expedited supplier, Sun & Van Mieghem's ``I_t^{t + l_r - 1}``)::
+
+        q_e = (expedited_level - IP_e)^+
+        q_r = min((regular_level - IP)^+, cap)
+
+    Returns a tuple aligned with ``obs.suppliers`` as :class:`DualIndex` does.
+
+    Attributes:
+        regular_level: ``S_r``, the target for the inventory position, ``>= 0``.
+        expedited_level: ``S_e``, the target for the expedited inventory position, ``>= 0``.
+        cap: ``r``, the largest regular order (units of stock per period), ``>= 0``.
+        expedited_lead_time: ``l_e`` (periods), an integer ``>= 0``.
+        regular_supplier: the name of the slow supplier node.
+        expedited_supplier: the name of the fast supplier node.
+    """
+
+    observes: ClassVar[frozenset[str]] = frozenset({"arrivals"})
+
+    regular_level: float
+    expedited_level: float
+    cap: float
+    expedited_lead_time: int
+    regular_supplier: Any
+    expedited_supplier: Any
+
+    def __post_init__(self) -> None:
+        _checks.number("regular_level", self.regular_level, at_least=0)
+        _checks.number("expedited_level", self.expedited_level, at_least=0)
+        _checks.number("cap", self.cap, at_least=0)
+        _checks.integer("expedited_lead_time", self.expedited_lead_time, at_least=0)
+        _check_suppliers(self.regular_supplier, self.expedited_supplier)
+
+    def act(self, obs: InventoryObservation) -> tuple[float, ...]:
+        ip_e = _expedited_position(obs, self.expedited_lead_time, "CappedDualIndex")
+        q_e = max(self.expedited_level - ip_e, 0.0)
+        q_r = min(max(self.regular_level - obs.inventory_position, 0.0), self.cap)
         return _aligned(obs, self.regular_supplier, self.expedited_supplier, q_r, q_e)
 
 

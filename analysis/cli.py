@@ -561,7 +561,30 @@ def cmd_plot(args: argparse.Namespace) -> None:
     print("wrote " + ", ".join(str(p) for p in drawn))
 
 
-# ---------------------------------------------------------------------- parser
+def cmd_tune(args: argparse.Namespace) -> None:
+    from scenarios import resolve
+
+    from .tune import tune
+
+    scenario = resolve(args.scenario, allow_code=allow_code(args))
+    result = tune(
+        scenario,
+        args.node,
+        args.policy,
+        replications=args.replications,
+        periods=args.periods,
+        seed=args.seed,
+    )
+    settings = ", ".join(f"{k} {v}" for k, v in result.settings.items())
+    print(
+        f"{scenario.name}: {args.policy} at {args.node!s} on common random numbers ({settings})\n"
+    )
+    print(result.table.sort_values("cost").to_string(index=False))
+    chosen = ", ".join(f"{k}={v}" for k, v in result.parameters.items())
+    est = result.estimate
+    print(f"\nbest: {args.policy}({chosen}): cost per period {est.mean:.4f} ± {est.half_width:.4f}")
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     from analysis.learning import train_scenario
 
@@ -603,6 +626,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     cmd_compare(args)
 
 
+# ---------------------------------------------------------------------- parser
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="supplysim", description="Supply chain simulation with swappable agents."
@@ -738,6 +762,25 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", metavar="DIR", help="output folder (default runs/<scenario>-ppo)")
     allow_code_flag(tr)
     tr.set_defaults(func=cmd_train)
+    tu = commands.add_parser(
+        "tune",
+        help="search a heuristic's best parameters at one node, on common random numbers",
+        description="search a heuristic's best parameters at one node, on common random numbers",
+    )
+    tu.add_argument("scenario", help="a built-in name (see `supplysim list`) or a .toml file")
+    tu.add_argument("--node", required=True, help="the node whose policy is tuned")
+    tu.add_argument(
+        "--policy",
+        required=True,
+        metavar="KIND",
+        help="base_stock, capped_base_stock, s_S, constant_order, dual_index, single_index, "
+        "capped_dual_index or tailored_base_surge",
+    )
+    tu.add_argument("--replications", type=_positive, metavar="N", help="per candidate")
+    tu.add_argument("--periods", type=_positive, metavar="T", help="per replication")
+    tu.add_argument("--seed", type=_nonnegative, metavar="S", help="the experiment's seed")
+    allow_code_flag(tu)
+    tu.set_defaults(func=cmd_tune)
     va = commands.add_parser("validate", help="check a scenario file or name without running it")
     va.add_argument("scenario", help="a .toml file or a built-in name")
     allow_code_flag(va)

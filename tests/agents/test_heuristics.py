@@ -17,6 +17,7 @@ from agents import (
     SS,
     BaseStock,
     CappedBaseStock,
+    CappedDualIndex,
     ConstantOrder,
     DualIndex,
     EchelonBaseStock,
@@ -156,6 +157,24 @@ def test_tailored_base_surge_orders_aligned_with_suppliers(suppliers, expected, 
     assert policy.act(obs(on_hand=50.0, arrivals=(), suppliers=suppliers)) == tuple(
         4.0 if s == "slow" else 0.0 for s in suppliers
     )
+
+
+@pytest.mark.parametrize(("cap", "expected_slow"), [(100, 11.0), (4, 4.0), (0, 0.0)])
+def test_capped_dual_index_caps_the_regular_order_on_the_position_before_expediting(
+    cap, expected_slow, obs
+):
+    policy = CappedDualIndex(
+        regular_level=30,
+        expedited_level=12,
+        cap=cap,
+        expedited_lead_time=2,
+        regular_supplier="slow",
+        expedited_supplier="fast",
+    )
+    # q_e = 12 - IP_e = 12 - 9 = 3; q_r = min(30 - IP, cap) = min(30 - 19, cap): unlike
+    # DualIndex (30 - (19 + 3) = 8) this period's expedited order is not counted
+    assert policy.act(obs(**DUAL, suppliers=("fast", "slow"))) == (3.0, expected_slow)
+    assert policy.act(obs(on_hand=40.0, arrivals=(), suppliers=("slow", "fast"))) == (0.0, 0.0)
 
 
 @pytest.mark.parametrize("cls", [DualIndex, TailoredBaseSurge])
@@ -346,6 +365,7 @@ def test_registry_maps_snake_case_names_to_the_exported_classes():
         CappedBaseStock,
         Myopic,
         DualIndex,
+        CappedDualIndex,
         TailoredBaseSurge,
         Sterman,
     }

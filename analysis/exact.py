@@ -1,0 +1,384 @@
+"""Exact optimal average costs by relative value iteration: the benchmarks learners face.
+
+Two problems of Gijsbrechts, Boute, Van Mieghem & Zhang (2022), "Can deep reinforcement
+learning improve inventory management?", MSOM 24(3), both in the engine's periodic review
+with ``decide="start"`` (so that a policy table found here plugs into the engine unchanged):
+
+**Lost sales** (Zipkin 2008, "Old and new methods for lost-sales inventory systems",
+Operations Research 56(5)). Period ``t``: the order placed ``L`` periods ago arrives, leaving
+``x`` on hand; the order ``q_t`` is placed (it arrives at the start of ``t + L``); demand
+``d_t`` is served from ``x`` and the rest is lost; the period costs ``h (x - d)^+ + p (d -
+x)^+``. The state is ``(x, p_1, ..., p_{L-1})`` with ``p_k`` the order due at the start of
+``t + k`` (the engine's ``obs.on_hand`` and ``obs.arrivals[k - 1]``).
+
+**Dual sourcing** (expedited lead time 0, regular lead time ``L``). Period ``t``: the regular
+order placed ``L`` periods ago arrives, leaving net inventory ``x`` (on hand minus backlog);
+both orders are placed, the expedited one arrives at once (net inventory ``y = x + q_e``),
+the regular one at the start of ``t + L``; demand ``d_t`` is served or backlogged; the
+period costs ``c_r q_r + c_e q_e + h (y - d)^+ + b (d - y)^+`` (the engine charges the
+purchase when ordered and holding/backlog on the ending stock). The state is ``(x, p_1,
+..., p_{L-1})`` with the regular orders due at ``t + 1, ..., t + L - 1``.
+
+Truncation (both): orders are searched over ``0..max_order``, and inventory is kept in a
+box; a transition leaving the box is clamped to its edge (stock above the top is thrown
+away, backlog below the bottom forgiven). Both are exact once the box contains the
+recurrent states of the optimal policy and the optimal order never reaches ``max_order``
+there; the tests check that enlarging them moves the optimum by less than ``1e-4``.
+
+Relative value iteration stops when the span of ``T V - V`` is below ``tolerance``; then
+``min(T V - V) <= g* <= max(T V - V)`` for the truncated problem, and the reported cost is
+the midpoint (off by at most ``tolerance / 2``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from agents.myopic import demand_pmf
+from networks.distributions import Discrete, Poisson
+
+__all__ = [
+    "DualSourcingTable",
+    "LostSalesTable",
+    "Optimum",
+    "dual_sourcing_optimum",
+    "dual_sourcing_scenario",
+    "lost_sales_optimum",
+    "lost_sales_scenario",
+]
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """The solution of one average-cost problem.
+
+    Attributes:
+        cost: the optimal long-run average cost per period (money).
+        low, high: the value-iteration bounds on it (money): ``low <= optimum <= high``.
+        iterations: value-iteration sweeps done.
+        policy: the optimal decision module (a table), ready for the engine.
+    """
+
+    cost: float
+    low: float
+    high: float
+    iterations: int
+    policy: Any
+
+
+def _relative_value_iteration(
+    step, shape: tuple[int, ...], tolerance: float, max_iterations: int
+) -> tuple[np.ndarray, float, float, int]:
+    """Iterate ``V <- T V - (T V)[0]`` until the span of ``T V - V`` is below ``tolerance``.
+
+    ``step(V)`` returns ``T V``. Returns ``(V, low, high, iterations)``.
+    """
+    v = np.zeros(shape)
+    for n in range(1, max_iterations + 1):
+        tv = step(v)
+        diff = tv - v
+        low, high = float(diff.min()), float(diff.max())
+        v = tv - tv.flat[0]
+        if high - low < tolerance:
+            return v, low, high, n
+    raise RuntimeError(
+        f"relative value iteration: span {high - low:.3g} still above tolerance {tolerance} "
+        f"after {max_iterations} sweeps; raise max_iterations or tolerance"
+    )
+
+
+# ---------------------------------------------------------------------- lost sales
+def lost_sales_optimum(
+    *,
+    mean: float = 5.0,
+    holding_cost: float = 1.0,
+    lost_sales_cost: float = 9.0,
+    lead_time: int = 1,
+    max_stock: int | None = None,
+    max_order: int | None = None,
+    tolerance: float = 1e-6,
+    max_iterations: int = 5000,
+) -> Optimum:
+    """Zipkin's lost-sales system with Poisson(``mean``) demand, solved exactly.
+
+    Args:
+        mean: mean demand per period (units).
+        holding_cost: ``h``, money per unit on hand at the end of a period.
+        lost_sales_cost: ``p``, money per unit lost.
+        lead_time: ``L >= 1`` (periods).
+        max_stock: the top of the on-hand box (units); default the ``1 - 1e-6`` quantile of
+            ``L + 1`` periods of demand, above any base-stock level worth ordering up to.
+        max_order: the largest order searched (units); default the ``1 - 1e-6`` quantile of
+            one period's demand.
+        tolerance: stop when the span of ``T V - V`` is below this (money per period).
+        max_iterations: give up (``RuntimeError``) after this many sweeps.
+
+    Returns:
+        The optimum; its ``policy`` is a :class:`LostSalesTable`.
+    """
+    if isinstance(lead_time, bool) or not isinstance(lead_time, int) or lead_time < 1:
+        raise ValueError(f"lead_time: must be an integer >= 1, got {lead_time!r}")
+    from scipy import stats  # only to choose default bounds
+
+    pmf = demand_pmf(Poisson(mean))
+    top = int(stats.poisson.isf(1e-6, mean * (lead_time + 1))) if max_stock is None else max_stock
+    q_max = int(stats.poisson.isf(1e-6, mean)) if max_order is None else max_order
+    n_x, n_q = top + 1, q_max + 1
+    d = np.arange(len(pmf))
+    x = np.arange(n_x)
+    # left[x, k] = P((x - D)^+ = k): what is left of x after demand
+    left = np.zeros((n_x, n_x))
+    for value, w in zip(d, pmf, strict=True):
+        left[x, np.maximum(x - value, 0)] += w
+    shortfall = np.array([np.dot(pmf, np.maximum(d - y, 0)) for y in x])
+    cost = holding_cost * (x - np.dot(pmf, d)) + (holding_cost + lost_sales_cost) * shortfall
+    # V is stored 2-D: (x, the pipeline p_1..p_{L-1} flattened), one column when L = 1.
+    width = n_q ** (lead_time - 1)
+    # shifted[j, a] = min(j + a, top): the on hand after the arrival a
+    shifted = np.minimum(x[:, None] + np.arange(n_q), top)
+
+    def expected_next(v: np.ndarray) -> np.ndarray:
+        """``E[V(next)]`` for every state and order, as ``(x, p_1, ..., p_{L-1}, q)``; the
+        next state is ``((x - d)^+ + a, p_2, ..., q)`` with ``a = p_1`` (``a = q`` if
+        ``L = 1``), so one matrix product per value of ``a`` does the expectation."""
+        # one matrix product for all a: (x, k) @ (k, (a, rest))
+        return (left @ v[shifted].reshape(n_x, -1)).reshape(n_x, width, n_q)
+
+    def step(v: np.ndarray) -> np.ndarray:
+        return cost[:, None] + expected_next(v).min(axis=2)
+
+    v, low, high, n = _relative_value_iteration(step, (n_x, width), tolerance, max_iterations)
+    orders = expected_next(v).argmin(axis=2)  # ties: the smallest order
+    table = orders.reshape((n_x,) + (n_q,) * (lead_time - 1))
+    return Optimum((low + high) / 2, low, high, n, LostSalesTable(orders=table))
+
+
+@dataclass(frozen=True, eq=False)
+class LostSalesTable:
+    """A lost-sales policy given as a table: ``q = orders[on_hand, arrivals[0], ...,
+    arrivals[L - 2]]`` (the state of :func:`lost_sales_optimum`).
+
+    Attributes:
+        orders: integer array of shape ``(max_stock + 1,) + (max_order + 1,) * (L - 1)``.
+    """
+
+    observes: ClassVar[frozenset[str]] = frozenset({"arrivals"})
+
+    orders: np.ndarray = field(repr=False)
+
+    def act(self, obs: Any) -> float:
+        state = _state(obs, obs.on_hand, self.orders.ndim - 1)
+        try:
+            return float(self.orders[state])
+        except IndexError:
+            raise ValueError(
+                f"LostSalesTable at node {obs.node!r}: state {state} is outside the table "
+                f"{self.orders.shape}; solve with a larger max_stock or max_order"
+            ) from None
+
+
+def _state(obs: Any, level: float, pipeline: int) -> tuple[int, ...]:
+    """``(level, arrivals[0], ..., arrivals[pipeline - 1])`` as whole numbers."""
+    if obs.arrivals is None:
+        raise ValueError(f"node {obs.node!r}: obs.arrivals is None; list it in `observes`")
+    due = list(obs.arrivals[:pipeline]) + [0.0] * (pipeline - len(obs.arrivals))
+    return tuple(round(float(v)) for v in (level, *due))
+
+
+# ---------------------------------------------------------------------- dual sourcing
+#: Gijsbrechts et al. (2022)'s demand: uniform on {0, ..., 4}.
+UNIFORM_0_4 = Discrete(values=(0.0, 1.0, 2.0, 3.0, 4.0), probs=(0.2,) * 5)
+
+
+def dual_sourcing_optimum(
+    *,
+    lead_time: int = 2,
+    regular_cost: float = 100.0,
+    expedited_cost: float = 105.0,
+    holding_cost: float = 5.0,
+    backlog_cost: float = 495.0,
+    demand: Any = UNIFORM_0_4,
+    min_stock: int | None = None,
+    max_stock: int | None = None,
+    max_order: int | None = None,
+    tolerance: float = 1e-6,
+    max_iterations: int = 5000,
+) -> Optimum:
+    """Dual sourcing with an instant expedited supplier and backlog, solved exactly.
+
+    Args:
+        lead_time: the regular lead time ``L >= 1`` (periods).
+        regular_cost, expedited_cost: ``c_r``, ``c_e``, money per unit ordered.
+        holding_cost, backlog_cost: ``h``, ``b``, money per unit per period at the close.
+        demand: a discrete demand distribution on whole numbers (default uniform 0..4).
+        min_stock, max_stock: the net-inventory box (units); default ``-2 d_max`` and
+            ``(L + 2) d_max``.
+        max_order: the largest regular order searched (units); default ``2 d_max``.
+        tolerance, max_iterations: as in :func:`lost_sales_optimum`.
+
+    Returns:
+        The optimum (money per period, purchases included); its ``policy`` is a
+        :class:`DualSourcingTable`.
+    """
+    if isinstance(lead_time, bool) or not isinstance(lead_time, int) or lead_time < 1:
+        raise ValueError(f"lead_time: must be an integer >= 1, got {lead_time!r}")
+    pmf = demand_pmf(demand)
+    d_max = len(pmf) - 1
+    lo = -2 * d_max if min_stock is None else min_stock
+    hi = (lead_time + 2) * d_max if max_stock is None else max_stock
+    q_max = 2 * d_max if max_order is None else max_order
+    y = np.arange(lo, hi + 1)  # net inventory after the expedited order
+    n_y, n_q = len(y), q_max + 1
+    d = np.arange(d_max + 1)
+    cost = holding_cost * (pmf * np.maximum(y[:, None] - d, 0)).sum(axis=1) + backlog_cost * (
+        pmf * np.maximum(d - y[:, None], 0)
+    ).sum(axis=1)
+    # move[y, (a, j)] = P(clamp(y - D + a) = j): demand, then the regular arrival a
+    move = np.zeros((n_y, n_q, n_y))
+    for a in range(n_q):
+        for value, w in zip(d, pmf, strict=True):
+            move[np.arange(n_y), a, np.clip(y - value + a, lo, hi) - lo] += w
+    width = n_q ** (lead_time - 1)
+    regular = regular_cost * np.arange(n_q)
+
+    def after_expediting(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``U(y, p) = min_{q_r} [c_r q_r + cost(y) + E V(next)]`` and its argmin."""
+        out = (move.reshape(-1, n_y) @ v).reshape(n_y, width, n_q)
+        out = out + regular + cost[:, None, None]
+        return out.min(axis=2), out.argmin(axis=2)
+
+    def step(v: np.ndarray) -> np.ndarray:
+        # V(x, p) = min_{y >= x} [c_e (y - x) + U(y, p)]: a suffix minimum over y
+        u, _ = after_expediting(v)
+        g = expedited_cost * y[:, None] + u
+        return np.minimum.accumulate(g[::-1], axis=0)[::-1] - expedited_cost * y[:, None]
+
+    v, low, high, n = _relative_value_iteration(step, (n_y, width), tolerance, max_iterations)
+    u, best_regular = after_expediting(v)
+    g = expedited_cost * y[:, None] + u
+    # target[x] = the smallest y >= x reaching min_{y >= x} g(y), scanning y downwards
+    target = np.empty_like(best_regular)
+    target[-1] = n_y - 1
+    for i in range(n_y - 2, -1, -1):
+        later = np.take_along_axis(g, target[i + 1][None, :], axis=0)[0]
+        target[i] = np.where(g[i] <= later, i, target[i + 1])
+    shape = (n_y,) + (n_q,) * (lead_time - 1)
+    expedite = (target - np.arange(n_y)[:, None]).reshape(shape)
+    regular_orders = np.take_along_axis(best_regular, target, axis=0).reshape(shape)
+    policy = DualSourcingTable(
+        regular=regular_orders,
+        expedited=expedite,
+        min_stock=lo,
+        regular_supplier="regular",
+        expedited_supplier="express",
+    )
+    return Optimum((low + high) / 2, low, high, n, policy)
+
+
+@dataclass(frozen=True, eq=False)
+class DualSourcingTable:
+    """A dual-sourcing policy as two tables indexed by ``(net inventory - min_stock,
+    arrivals[0], ..., arrivals[L - 2])`` (the state of :func:`dual_sourcing_optimum`).
+
+    Attributes:
+        regular, expedited: integer arrays of orders (units).
+        min_stock: the net inventory of row 0 (units).
+        regular_supplier, expedited_supplier: the supplier names the action is aligned to.
+    """
+
+    observes: ClassVar[frozenset[str]] = frozenset({"arrivals"})
+
+    regular: np.ndarray = field(repr=False)
+    expedited: np.ndarray = field(repr=False)
+    min_stock: int
+    regular_supplier: str
+    expedited_supplier: str
+
+    def act(self, obs: Any) -> tuple[float, ...]:
+        level = obs.on_hand - obs.backlog - self.min_stock
+        state = _state(obs, level, self.regular.ndim - 1)
+        if state[0] < 0:
+            raise ValueError(
+                f"DualSourcingTable at node {obs.node!r}: state {state} below the table"
+            )
+        try:
+            q_r, q_e = float(self.regular[state]), float(self.expedited[state])
+        except IndexError:
+            raise ValueError(
+                f"DualSourcingTable at node {obs.node!r}: state {state} is outside the table "
+                f"{self.regular.shape}; solve with a larger box"
+            ) from None
+        out = [0.0] * len(obs.suppliers)
+        out[obs.suppliers.index(self.regular_supplier)] = q_r
+        out[obs.suppliers.index(self.expedited_supplier)] = q_e
+        return tuple(out)
+
+
+# ---------------------------------------------------------------------- the engine's twins
+def lost_sales_scenario(
+    *,
+    lost_sales_cost: float = 9.0,
+    lead_time: int = 1,
+    mean: float = 5.0,
+    holding_cost: float = 1.0,
+) -> Any:
+    """The built-in ``lost_sales`` scenario set to the problem :func:`lost_sales_optimum`
+    solves (its node is ``stage1``; its declared policy stays base-stock 13)."""
+    from scenarios.library import resolve
+
+    return resolve("lost_sales").with_overrides(
+        {
+            "network.args.lead_time": lead_time,
+            "network.args.lost_sales_cost": lost_sales_cost,
+            "network.args.holding_cost": holding_cost,
+            "network.args.demand": {"dist": "poisson", "mean": mean},
+        }
+    )
+
+
+def dual_sourcing_scenario(
+    *,
+    lead_time: int = 2,
+    regular_cost: float = 100.0,
+    expedited_cost: float = 105.0,
+    holding_cost: float = 5.0,
+    backlog_cost: float = 495.0,
+) -> Any:
+    """The built-in ``dual_sourcing`` scenario set to the problem
+    :func:`dual_sourcing_optimum` solves with its default demand (uniform on 0..4): node
+    ``shop``, suppliers ``regular`` (lead time ``lead_time``) and ``express`` (lead time 0);
+    its policy is a dual index with ``S_r = 2 (L + 1) + 2``, ``S_e = 2``."""
+    from scenarios.library import resolve
+
+    demand = {
+        "dist": "discrete",
+        "values": list(UNIFORM_0_4.values),
+        "probs": list(UNIFORM_0_4.probs),
+    }
+    return resolve("dual_sourcing").with_overrides(
+        {
+            "network.args.edges": [
+                ["regular", "shop", {"lead_time": lead_time, "unit_cost": regular_cost}],
+                ["express", "shop", {"lead_time": 0, "unit_cost": expedited_cost}],
+            ],
+            "network.args.nodes": {
+                "shop": {
+                    "role": "retailer",
+                    "holding_cost": holding_cost,
+                    "backlog_cost": backlog_cost,
+                    "demand": demand,
+                }
+            },
+            "agents.shop.policy": {
+                "kind": "dual_index",
+                "regular_level": 2 * (lead_time + 1) + 2,
+                "expedited_level": 2,
+                "expedited_lead_time": 0,
+                "regular_supplier": "regular",
+                "expedited_supplier": "express",
+            },
+        }
+    )

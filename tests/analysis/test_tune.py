@@ -1,0 +1,106 @@
+"""Heuristic search on common random numbers: known optimum, exact re-evaluation, bounds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agents import BaseStock
+from analysis.cli import main
+from analysis.exact import (
+    dual_sourcing_optimum,
+    dual_sourcing_scenario,
+    lost_sales_optimum,
+    lost_sales_scenario,
+)
+from analysis.tune import evaluate, tune
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = {"replications": 5, "periods": 2200, "warmup": 200, "seed": 1}
+
+
+@pytest.fixture(scope="module")
+def lost_sales():
+    scenario = lost_sales_scenario(lost_sales_cost=9, lead_time=1)
+    return {
+        kind: tune(scenario, "stage1", kind, **SETTINGS)
+        for kind in ("base_stock", "constant_order")
+    }
+
+
+def test_tuned_base_stock_is_zipkins_13(lost_sales):
+    # the best base-stock level of Zipkin's p = 9, L = 1 instance is 13 (5.5475 per period)
+    best = lost_sales["base_stock"]
+    assert best.parameters == {"level": 13}
+    assert best.estimate.covers(5.5475)
+    # the neighbours were evaluated on the same seeds and lost
+    table = best.table.set_index("level")["cost"]
+    assert {12, 14} <= set(table.index)
+    assert table[13] < table[12] and table[13] < table[14]
+
+
+def test_tuned_constant_order_is_worse_than_tuned_base_stock(lost_sales):
+    assert lost_sales["constant_order"].estimate.mean > lost_sales["base_stock"].estimate.mean + 1
+
+
+def test_tune_cost_is_an_independent_evaluation_on_the_same_seeds(lost_sales):
+    best = lost_sales["base_stock"]
+    again = evaluate(lost_sales_scenario(), {"stage1": BaseStock(level=13)}, **SETTINGS)
+    np.testing.assert_array_equal(again, best.costs)
+    assert best.estimate.mean == again.mean()
+
+
+def test_value_iteration_is_below_every_tuned_heuristic(lost_sales):
+    optimum = lost_sales_optimum(lost_sales_cost=9, lead_time=1).cost
+    for result in lost_sales.values():
+        assert optimum <= result.estimate.high, result
+
+
+def test_tuned_dual_index_is_above_the_dual_sourcing_optimum():
+    scenario = dual_sourcing_scenario(lead_time=2, expedited_cost=105)
+    best = tune(scenario, "shop", "dual_index", replications=3, periods=700, warmup=100, seed=2)
+    assert best.parameters["regular_level"] >= best.parameters["expedited_level"]
+    assert dual_sourcing_optimum(lead_time=2, expedited_cost=105).cost <= best.estimate.high
+
+
+def supplysim(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "analysis.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+        check=False,
+    )
+
+
+def test_cli_tune_prints_the_table_and_the_best():
+    run = supplysim(
+        "tune",
+        "lost_sales",
+        "--node",
+        "stage1",
+        "--policy",
+        "base_stock",
+        "--replications",
+        "2",
+        "--periods",
+        "600",
+    )
+    assert run.returncode == 0, run.stderr
+    assert "best: base_stock(level=" in run.stdout
+
+
+def test_cli_tune_names_an_unknown_node_in_one_line(capsys):
+    code = main(["tune", "lost_sales", "--node", "stage9", "--policy", "base_stock"])
+    assert code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "supplysim: error: node 'stage9': not a stocking node of scenario 'lost_sales'; "
+        "did you mean 'stage1'?"
+    ]
