@@ -52,6 +52,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -359,6 +360,36 @@ def _json_loads(text: str, where: str) -> Any:
     return data
 
 
+_NONFINITE = "$float"  # {"$float": "inf"}: a non-finite number in standard JSON
+
+
+def _json_file_text(data: Any, indent: int | None) -> str:
+    """Standard JSON (no ``Infinity``/``NaN`` tokens: other readers refuse them); a
+    non-finite number is written as ``{"$float": "inf"}`` (or ``"-inf"``, ``"nan"``)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return {_NONFINITE: str(value)}
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    return json.dumps(plain(data), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _numbers_back(value: Any) -> Any:
+    """:func:`_json_file_text`'s non-finite numbers as floats again."""
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get(_NONFINITE), str):
+            return float(value[_NONFINITE])
+        return {k: _numbers_back(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers_back(v) for v in value]
+    return value
+
+
 def _read_json_object(path: Path, expected: str) -> dict[str, Any]:
     """The JSON object in ``path``; errors name the file, line and column, or ``expected``."""
     try:
@@ -369,7 +400,7 @@ def _read_json_object(path: Path, expected: str) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise NetworkFileError(f"{path}: expected a JSON object {expected}")
-    return data
+    return _numbers_back(data)
 
 
 # ---------------------------------------------------------------------------- GraphML
@@ -540,7 +571,7 @@ def write_json(graph: nx.DiGraph, path: PathLike, *, indent: int | None = 1) -> 
     # node_link_data lists edges by source node; keep the order that also rebuilds each
     # node's order of suppliers
     data["edges"] = [{"source": u, "target": v, **plain.edges[u, v]} for u, v in order]
-    text = json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=True) + "\n"
+    text = _json_file_text(data, indent)
     _atomic_write(Path(path), lambda f: f.write(text))
 
 
@@ -640,7 +671,7 @@ def write_csv(graph: nx.DiGraph, path: PathLike) -> None:
         ["source", "target", *edge_columns],
         ([u, v, *cells(d, edge_columns)] for (u, v), d in edges.items()),
     )
-    graph_text = json.dumps(gdata, indent=1, ensure_ascii=False, allow_nan=True) + "\n"
+    graph_text = _json_file_text(gdata, 1)
     _atomic_write(graph_path, lambda f: f.write(graph_text))
     _atomic_write(nodes_path, lambda f: f.write(node_text))
     _atomic_write(edges_path, lambda f: f.write(edge_text))

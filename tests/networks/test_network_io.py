@@ -467,3 +467,21 @@ def test_a_bad_csv_header_is_not_echoed(tmp_path):
     with pytest.raises(NetworkFileError, match=r"repeated or empty: column 3, 4\)") as info:
         read_csv(path)
     assert "hunter2" not in str(info.value)
+
+
+def test_json_files_are_standard_json_and_keep_infinite_capacities(tmp_path):
+    import json as _json
+    import math as _math
+
+    from networks import read_json, serial, write_json
+
+    graph = serial(2, lead_time=1)
+    graph.nodes["stage1"]["capacity"] = _math.inf
+    path = tmp_path / "net.json"
+    write_json(graph, path)
+
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+
+    _json.loads(path.read_text(), parse_constant=refuse)
+    assert read_json(path).nodes["stage1"]["capacity"] == _math.inf
