@@ -515,7 +515,12 @@ def cmd_compare(args: argparse.Namespace) -> None:
             label: g["profit_per_period"].to_numpy()
             for label, g in network.groupby("policies", sort=False)
         }
-        _draw(folder / "figures", "profit_kde", lambda: plots.plot_reward_kde(profits))
+        skip = plots.profit_kde_skip(table[table["policies"] == "as declared"])
+        drawn = []
+        if skip is None:
+            drawn = _draw(folder / "figures", "profit_kde", lambda: plots.plot_reward_kde(profits))
+        else:
+            print(f"supplysim: note: no figures/profit_kde.png: {skip}", file=sys.stderr)
     print(
         f"{scenario.name}: {len(sets)} policy sets × {scenario.replications} replications on common random numbers\n"
     )
@@ -528,9 +533,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
     print("\npaired differences against 'as declared' (mean ± 95% CI half-width):\n")
     for _, row in shown.iterrows():
         print(f"  {row['policies']}: {row['kpi']} {row['difference']:+.4f} ± {row['ci95']:.4f}")
-    print(
-        f"\nwrote {out}/: results.parquet, differences.csv, manifest.json, figures/profit_kde.png"
-    )
+    figures = "".join(f", figures/{p.name}" for p in drawn)
+    print(f"\nwrote {out}/: results.parquet, differences.csv, manifest.json{figures}")
 
 
 def cmd_plot(args: argparse.Namespace) -> None:

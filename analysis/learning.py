@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from scenarios import Scenario
-from sim import VectorizedSupplyChainModel
+from sim.policy import VECTORIZED_FIXED_OPTIONS
 from sim.spaces import ActionMapping
 
 __all__ = ["learner_env", "train_scenario"]
@@ -39,7 +39,7 @@ def learner_env(
     from sim.env import InventoryEnv, InventoryVectorEnv
 
     periods = periods or min(scenario.periods, 1000)
-    fixed = VectorizedSupplyChainModel.FIXED_OPTIONS
+    fixed = VECTORIZED_FIXED_OPTIONS
     options = {"periods": periods, "action": action, "reward": reward}
     if all(scenario.options.get(k, v) == v for k, v in fixed.items() if k != "log"):
         return InventoryVectorEnv.from_scenario(scenario, learner, num_envs, **options)

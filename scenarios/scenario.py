@@ -77,7 +77,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -85,8 +85,12 @@ import agents
 import networks
 from networks.attributes import EDGE_DEFAULTS, EDGE_REQUIRED, NODE_DEFAULTS, ROLES, is_source
 from networks.validate import NetworkError, check_edge_attribute, check_node_attribute
-from sim import ENGINES, Policy, SupplyChainModel, VectorizedSupplyChainModel
+from sim import ENGINE_NAMES
+from sim.policy import VECTORIZED_FIXED_OPTIONS, Policy
 from sim.spaces import ObservationLayout
+
+if TYPE_CHECKING:
+    from sim import SupplyChainModel
 
 __all__ = [
     "ALLOW_CODE_ENV",
@@ -446,7 +450,7 @@ class Scenario:
             "review": ("periodic", "continuous"),
             "arrivals": ("batch", "poisson"),
             "allocation": ("fifo", "proportional"),
-            "engine": tuple(ENGINES),
+            "engine": ENGINE_NAMES,
         }
         for key, allowed in choices.items():
             if values[key] not in allowed:
@@ -454,7 +458,7 @@ class Scenario:
                     f"run.{key}: must be one of {', '.join(map(repr, allowed))}, got {values[key]!r}"
                 )
         if values["engine"] == "vectorized":
-            for key, only in VectorizedSupplyChainModel.FIXED_OPTIONS.items():
+            for key, only in VECTORIZED_FIXED_OPTIONS.items():
                 if key in values and values[key] != only:
                     raise ScenarioError(
                         "run.engine: 'vectorized' steps periodic review, batch demand and FIFO "
@@ -690,6 +694,8 @@ class Scenario:
     # -------------------------------------------------------------- use
     def build(self, seed: int | None = None, **options: Any) -> SupplyChainModel:
         """A fresh model of this scenario, seeded with ``seed`` (default: the scenario's)."""
+        from sim import ENGINES
+
         graph = self.network()
         return ENGINES[self.engine](
             graph,

@@ -23,14 +23,16 @@ stock point at a time when it does not); it must agree with ``act``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple, Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
 __all__ = [
     "EXTERNAL",
     "OPTIONAL_FIELDS",
+    "VECTORIZED_FIXED_OPTIONS",
     "Action",
     "External",
     "InventoryObservation",
@@ -41,6 +43,13 @@ __all__ = [
 ]
 
 Action = float | Sequence[float]
+
+#: Options of :class:`~sim.model.SupplyChainModel` that
+#: :class:`~sim.vector.VectorizedSupplyChainModel` fixes, at these values (here, so that
+#: scenarios check them without loading the engines).
+VECTORIZED_FIXED_OPTIONS: Mapping[str, Any] = MappingProxyType(
+    {"review": "periodic", "arrivals": "batch", "allocation": "fifo", "log": False}
+)
 
 #: Observation fields that cost work to compute; a module asks for them by listing their
 #: names in its ``observes`` attribute (a ``frozenset``). Otherwise they are ``None``.

@@ -39,7 +39,7 @@ import scipy.sparse
 from networks.distributions import Constant
 
 from .model import Decision, Reward, SupplyChainModel
-from .policy import External, ObservationBatch, Policy
+from .policy import VECTORIZED_FIXED_OPTIONS, External, ObservationBatch, Policy
 
 __all__ = ["VectorizedSupplyChainModel"]
 
@@ -69,12 +69,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
     """
 
     #: Options of :class:`~sim.model.SupplyChainModel` this engine fixes, at these values.
-    FIXED_OPTIONS: ClassVar[Mapping[str, Any]] = {
-        "review": "periodic",
-        "arrivals": "batch",
-        "allocation": "fifo",
-        "log": False,
-    }
+    FIXED_OPTIONS: ClassVar[Mapping[str, Any]] = VECTORIZED_FIXED_OPTIONS
 
     def __init__(
         self,
