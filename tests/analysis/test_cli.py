@@ -79,7 +79,7 @@ def test_run_with_overrides_and_replications(tmp_path):
     assert manifest["scenario"]["roles"]["retailer"]["policy"]["level"] == 14
     # lost_sales is cost-only (no price) and 3 replications are too few: no profit density
     assert not (out / "figures" / "profit_kde.png").exists()
-    assert "note: no figures/profit_kde.png: 3 replication(s)" in done.stdout
+    assert "note: no figures/profit_kde.png: 3 replication(s)" in done.stderr
     redraw = supplysim("plot", out)
     assert redraw.returncode == 0, redraw.stderr
 

@@ -32,9 +32,10 @@ def no_env_opt_in(monkeypatch):
         "import analysis.cli",
         "from analysis.cli import parser; parser().parse_args(['list'])",
         "from analysis.cli import main; main(['list'])",
+        "from analysis.cli import main; main(['validate', 'clark_scarf'])",
     ],
 )
-def test_help_and_list_load_no_heavy_module(command):
+def test_help_list_and_validate_load_no_heavy_module(command):
     done = subprocess.run(
         [
             sys.executable,
@@ -93,7 +94,10 @@ def test_policies_lists_every_kind_with_its_parameters(capsys):
     for kind, cls in agents.REGISTRY.items():
         assert f"\n{kind}: {cls.__name__}(" in out
     assert "\nbase_stock: BaseStock(level)\n" in out
-    assert "\nmyopic: Myopic(demand, holding_cost, lost_sales_cost, lead_time, periods=1)\n" in out
+    assert (
+        "\nmyopic: Myopic(demand=None, holding_cost=None, lost_sales_cost=None, lead_time=None, "
+        "periods=1)\n" in out
+    )
     assert "--allow-code" in out
 
 

@@ -27,7 +27,7 @@ TEXT = """
 name = "small"
 [network]
 builder = "serial"
-args = { n_stages = 2, lead_time = { dist = "gamma", mean = 2, std = 1 }, demand = { dist = "poisson", mean = 4 } }
+args = { n_stages = 2, lead_time = { dist = "gamma", mean = 2, std = 1 }, demand = { dist = "poisson", mean = 4 }, price = [10, 0] }
 [roles.retailer]
 policy = { kind = "base_stock", level = 12 }
 [roles.manufacturer]
@@ -35,7 +35,7 @@ policy = { kind = "base_stock", level = 14 }
 [run]
 periods = 60
 warmup = 10
-replications = 2
+replications = 5
 seed = 3
 """
 
@@ -105,8 +105,12 @@ def test_a_rerun_replaces_the_folder_whole(scenario_file, tmp_path, capsys):
     status, _ = main(capsys, "run", scenario_file, "--replications", "1", "--seed", "5",
                      "--no-periods", "--out", out)  # fmt: skip
     assert status == 0
-    # neither the KDE of two replications nor their periods are left beside the new files
-    assert sorted(p.name for p in (out / "figures").iterdir()) == ["network.png"]
+    # neither the KDE of five replications nor their periods are left beside the new files
+    assert sorted(p.name for p in (out / "figures").iterdir()) == [
+        "bullwhip.png",
+        "costs.png",
+        "network.png",
+    ]
     assert not (out / "periods.parquet").exists()
     assert json.loads((out / "summary.json").read_text())["seed"] == 5
     assert json.loads((out / "manifest.json").read_text())["seed"] == 5
@@ -297,7 +301,7 @@ def test_no_periods(tmp_path, scenario_file, capsys):
     out = tmp_path / "out"
     status, stderr = main(capsys, "run", scenario_file, "--no-periods", "--workers", "1",
                           "--out", out)  # fmt: skip
-    assert status == 0 and "skipped figures inventory, orders, costs, bullwhip" in stderr
+    assert status == 0 and "skipped figures inventory, orders" in stderr
     assert sorted(p.name for p in out.iterdir()) == [
         "figures",
         "manifest.json",
@@ -305,6 +309,16 @@ def test_no_periods(tmp_path, scenario_file, capsys):
         "replications.parquet",
         "summary.json",
     ]
-    assert sorted(p.name for p in (out / "figures").iterdir()) == ["network.png", "profit_kde.png"]
+    assert sorted(p.name for p in (out / "figures").iterdir()) == [
+        "bullwhip.png",
+        "costs.png",
+        "network.png",
+        "profit_kde.png",
+    ]
     assert main(capsys, "plot", out)[0] == 0
-    assert sorted(p.name for p in (out / "figures").iterdir()) == ["network.png", "profit_kde.png"]
+    assert sorted(p.name for p in (out / "figures").iterdir()) == [
+        "bullwhip.png",
+        "costs.png",
+        "network.png",
+        "profit_kde.png",
+    ]
