@@ -76,7 +76,14 @@ class _Setup:
         options: Mapping[str, Any],
         action: ActionMapping | None,
         scale: float | None,
+        periods: int = 1,
+        reward: str = "cost",
     ):
+        if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
+            raise ValueError(f"periods: must be an integer >= 1, got {periods!r}")
+        if reward not in ("cost", "profit"):
+            raise ValueError(f"reward: must be 'cost' or 'profit', got {reward!r}")
+        self.periods, self.reward = periods, reward
         names = {str(n): n for n in graph.nodes}
         if learner not in graph and str(learner) in names:
             learner = names[str(learner)]
@@ -128,6 +135,12 @@ class _Setup:
         else:
             self.action_space = spaces.MultiDiscrete([m.n] * m.suppliers)
 
+    def adopt(self, env: Any, seed: int) -> None:
+        """Give an environment what both kinds have: learner, layout, mapping, ..."""
+        env.learner, env.layout, env.mapping = self.learner, self.layout, self.mapping
+        env.fingerprint, env.periods, env.reward_kind = self.fingerprint, self.periods, self.reward
+        env._first_seed, env._started = seed, False
+
 
 def learner_layout(
     graph: nx.DiGraph, policies: Mapping[Any, Policy], learner: Any, options: Mapping[str, Any]
@@ -136,6 +149,17 @@ def learner_layout(
     policy trained there by :class:`InventoryEnv` or :class:`InventoryVectorEnv` expects."""
     setup = _Setup(graph, policies, learner, options, None, None)
     return setup.layout, setup.fingerprint
+
+
+def _from_scenario(cls: type, scenario: Any, learner: Any, *args: Any, **kwargs: Any) -> Any:
+    """``cls`` over a ``scenarios.Scenario``: its network, modules, engine options (``options``
+    adds to them) and seed (unless ``seed`` is given)."""
+    graph = scenario.network()
+    options = {**scenario.options, **kwargs.pop("options", {})}
+    seed = kwargs.pop("seed", int(scenario.seed))
+    return cls(
+        graph, scenario.policies(graph), learner, *args, options=options, seed=seed, **kwargs
+    )
 
 
 def _longest(lead_time: Any) -> float:
@@ -147,12 +171,6 @@ def _longest(lead_time: Any) -> float:
         return float(value)
     std = getattr(lead_time, "std", None)
     return lead_time.mean + 3 * std if std is not None else 2 * lead_time.mean
-
-
-def _scenario_parts(scenario: Any) -> tuple[nx.DiGraph, dict[Any, Policy], dict[str, Any], int]:
-    """The network, modules, engine options and seed of a ``scenarios.Scenario``."""
-    graph = scenario.network()
-    return graph, scenario.policies(graph), dict(scenario.options), int(scenario.seed)
 
 
 class InventoryEnv(gym.Env):
@@ -189,33 +207,20 @@ class InventoryEnv(gym.Env):
         reward: Reward = "cost",
         seed: int = 0,
     ):
-        _check_common(periods, reward)
-        setup = _Setup(graph, policies, learner, options or {}, action, scale)
-        self.learner, self.layout, self.mapping = setup.learner, setup.layout, setup.mapping
-        self.fingerprint = setup.fingerprint
+        setup = _Setup(graph, policies, learner, options or {}, action, scale, periods, reward)
+        setup.adopt(self, seed)
         self.observation_space, self.action_space = setup.observation_space, setup.action_space
-        self.periods, self.reward_kind = periods, reward
         self.model = SupplyChainModel(
             graph, setup.policies, **setup.options, seed=seed, record=False
         )
         self._index = self.model.sku_index[setup.learner, self.model.products[0]]
-        self._first_seed = seed
-        self._started = False
         self._decision = None
 
     @classmethod
     def from_scenario(cls, scenario: Any, learner: Any, **kwargs: Any) -> InventoryEnv:
         """An environment over a ``scenarios.Scenario`` (its network, modules, options and
         seed)."""
-        graph, policies, options, seed = _scenario_parts(scenario)
-        return cls(
-            graph,
-            policies,
-            learner,
-            options={**options, **kwargs.pop("options", {})},
-            seed=kwargs.pop("seed", seed),
-            **kwargs,
-        )
+        return _from_scenario(cls, scenario, learner, **kwargs)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Start an episode: with ``seed`` it is the engine run of that seed (common random
@@ -276,18 +281,15 @@ class InventoryVectorEnv(VectorEnv):
         reward: Reward = "cost",
         seed: int = 0,
     ):
-        _check_common(periods, reward)
         if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs: must be an integer >= 1, got {num_envs!r}")
-        setup = _Setup(graph, policies, learner, options or {}, action, scale)
-        self.learner, self.layout, self.mapping = setup.learner, setup.layout, setup.mapping
-        self.fingerprint = setup.fingerprint
-        self.num_envs, self.periods, self.reward_kind = num_envs, periods, reward
+        setup = _Setup(graph, policies, learner, options or {}, action, scale, periods, reward)
+        setup.adopt(self, seed)
+        self.num_envs = num_envs
         self.single_observation_space = setup.observation_space
         self.single_action_space = setup.action_space
         self.observation_space = gym.vector.utils.batch_space(setup.observation_space, num_envs)
         self.action_space = gym.vector.utils.batch_space(setup.action_space, num_envs)
-        self._first_seed = seed
         self.model = VectorizedSupplyChainModel(
             graph,
             setup.policies,
@@ -300,23 +302,13 @@ class InventoryVectorEnv(VectorEnv):
             [self.model.sku_index[(k, setup.learner), product] for k in range(num_envs)]
         )
         self._truncated = False
-        self._started = False
 
     @classmethod
     def from_scenario(
         cls, scenario: Any, learner: Any, num_envs: int, **kwargs: Any
     ) -> InventoryVectorEnv:
         """A vector environment over a ``scenarios.Scenario``."""
-        graph, policies, options, seed = _scenario_parts(scenario)
-        return cls(
-            graph,
-            policies,
-            learner,
-            num_envs,
-            options={**options, **kwargs.pop("options", {})},
-            seed=kwargs.pop("seed", seed),
-            **kwargs,
-        )
+        return _from_scenario(cls, scenario, learner, num_envs, **kwargs)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Start new episodes in every copy: copy ``k`` runs seed ``seed + k``."""
@@ -364,10 +356,3 @@ class InventoryVectorEnv(VectorEnv):
                 "the learner's stock points did not decide together; the vector environment "
                 "needs one decision of all copies per period"
             )
-
-
-def _check_common(periods: int, reward: str) -> None:
-    if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
-        raise ValueError(f"periods: must be an integer >= 1, got {periods!r}")
-    if reward not in ("cost", "profit"):
-        raise ValueError(f"reward: must be 'cost' or 'profit', got {reward!r}")
