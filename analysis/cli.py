@@ -601,6 +601,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         )
     out = Path(args.out or f"runs/{scenario.name}-{args.algo}")
     options = {"lr": args.lr} if args.lr is not None else {}
+    options["device"] = args.device
     train_scenario(
         scenario,
         learners[0],
@@ -760,6 +761,9 @@ def parser() -> argparse.ArgumentParser:
         help="periods per episode (default: run.periods, at most 1000)",
     )
     tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 3e-4)")
+    tr.add_argument(
+        "--device", choices=("cpu", "cuda"), default="cpu", help="where torch trains (cuda: a GPU)"
+    )
     tr.add_argument(
         "--set", action="append", metavar="PATH=VALUE", help="override a scenario field"
     )
