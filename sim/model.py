@@ -510,7 +510,9 @@ class SupplyChainModel(mesa.Model):
             if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
                 raise ValueError(f"seed: must be an integer >= 0, got {seed!r}")
             self.seed_value = int(seed)
+        # Mesa's own generators, as its constructor seeds them from the stream
         self.reset_rng(stream(self.seed_value, Purpose.MESA))
+        self.random.seed(int(self.rng.integers(np.iinfo(np.int32).max)))
         self._reset_state()
 
     def _policy_for(

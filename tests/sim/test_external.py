@@ -156,6 +156,8 @@ def test_reset_equals_a_fresh_model(engine):
     fresh = engine(graph, policies, seed=9)
     fresh.run(40)
     pd.testing.assert_frame_equal(model.results(), fresh.results(), check_exact=True)
+    assert model.random.random() == fresh.random.random()  # Mesa's generators too
+    assert model.rng.random() == fresh.rng.random()
     model.reset()  # the same seed again
     model.run(40)
     pd.testing.assert_frame_equal(model.results(), fresh.results(), check_exact=True)
