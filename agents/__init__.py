@@ -19,6 +19,7 @@ from .heuristics import (
     ConstantOrder,
     DualIndex,
     EchelonBaseStock,
+    EpochBaseStock,
     Sterman,
     StermanRunner,
     TailoredBaseSurge,
@@ -35,6 +36,7 @@ __all__ = [
     "ConstantOrder",
     "DualIndex",
     "EchelonBaseStock",
+    "EpochBaseStock",
     "Myopic",
     "Sterman",
     "StermanRunner",
@@ -59,6 +61,7 @@ def checkpoint(path: str, strict: bool = True) -> Any:
 REGISTRY: dict[str, Callable[..., Any]] = {
     "base_stock": BaseStock,
     "echelon_base_stock": EchelonBaseStock,
+    "epoch_base_stock": EpochBaseStock,
     "s_S": SS,
     "r_Q": RQ,
     "constant_order": ConstantOrder,

@@ -69,6 +69,54 @@ class BaseStock:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EpochBaseStock:
+    """Base-stock levels by review epoch, for reviews at uneven intervals.
+
+    Reference: the periodic-review base-stock policy (Zipkin, *Foundations of Inventory
+    Management*, 2000, ch. 6) with a level per epoch: an order placed at an epoch must cover
+    the lead time plus the time to the next review, which differs by epoch.
+
+    Decision rule: in period ``t`` with ``t % cycle == epochs[k]``, ``q_t = (levels[k] -
+    inventory_position)^+``; in the other periods, nothing.
+
+    Attributes:
+        levels: the base-stock level of each epoch (units of stock), ``>= 0``.
+        epochs: the periods of the cycle in which the node reviews, increasing.
+        cycle: the review cycle (periods), ``>= 1``.
+    """
+
+    levels: tuple[float, ...]
+    epochs: tuple[int, ...]
+    cycle: int
+
+    def __post_init__(self) -> None:
+        _checks.integer("cycle", self.cycle, at_least=1)
+        object.__setattr__(self, "levels", tuple(self.levels))
+        object.__setattr__(self, "epochs", tuple(self.epochs))
+        for level in self.levels:
+            _checks.number("levels", level, at_least=0)
+        for epoch in self.epochs:
+            _checks.integer("epochs", epoch, at_least=0)
+        if not self.epochs or list(self.epochs) != sorted(set(self.epochs)):
+            raise ValueError(f"epochs: must be increasing and not empty, got {list(self.epochs)}")
+        if self.epochs[-1] >= self.cycle:
+            raise ValueError(
+                f"epochs: must be periods of the cycle 0..{self.cycle - 1}, got {list(self.epochs)}"
+            )
+        if len(self.levels) != len(self.epochs):
+            raise ValueError(
+                f"levels: give one per epoch ({len(self.epochs)}), got {list(self.levels)}"
+            )
+
+    def act(self, obs: InventoryObservation) -> float:
+        phase = obs.period % self.cycle
+        if phase not in self.epochs:
+            return 0.0
+        level = self.levels[self.epochs.index(phase)]
+        return float(max(level - obs.inventory_position, 0.0))
+
+
+@dataclass(frozen=True, kw_only=True)
 class EchelonBaseStock:
     """Echelon base-stock policy for serial and tree networks.
 

@@ -111,13 +111,20 @@ class _Setup:
             for k, c in probe._customers.items()
             if probe.sku_names[k][0] in nx.descendants(graph, learner) | {learner}
         )
+        # A learner in place of a module that reviews at uneven epochs keeps its epochs.
+        replaced = policies.get(learner)
+        cycle, epochs = getattr(replaced, "cycle", 0), getattr(replaced, "epochs", ())
         self.layout = ObservationLayout(
             suppliers=len(suppliers),
             arrival_slots=slots,
             scale=float(scale) if scale is not None else max(demand, 1.0),
+            review_cycle=cycle if epochs else 0,
+            review_epochs=tuple(epochs),
         )
+        # up to four times the mean demand of the periods an order covers until the next one
+        gap = max(self.layout.review_gaps(), default=1)
         self.mapping = action or ActionMapping(
-            "discrete", 0.0, float(max(1, math.ceil(4 * demand))), suppliers=len(suppliers)
+            "discrete", 0.0, float(max(1, math.ceil(4 * demand * gap))), suppliers=len(suppliers)
         )
         if self.mapping.suppliers != len(suppliers):
             raise ValueError(
@@ -160,6 +167,14 @@ def _from_scenario(cls: type, scenario: Any, learner: Any, *args: Any, **kwargs:
     return cls(
         graph, scenario.policies(graph), learner, *args, options=options, seed=seed, **kwargs
     )
+
+
+def _next_review(model: Any, decision: Any, layout: ObservationLayout, nothing: Any, until: int):
+    """The next decision in a review epoch: in the periods between, the learner orders
+    ``nothing`` (its money still accrues to the next reward)."""
+    while decision is not None and layout.epoch(decision.period) is None:
+        decision = model.advance(nothing, until=until)
+    return decision
 
 
 def _longest(lead_time: Any) -> float:
@@ -231,7 +246,8 @@ class InventoryEnv(gym.Env):
             seed = self._first_seed if not self._started else int(self.np_random.integers(2**31))
         self._started = True
         self.model.reset(seed)
-        self._decision = self.model.advance(until=self.periods)
+        decision = self.model.advance(until=self.periods)
+        self._decision = _next_review(self.model, decision, self.layout, 0.0, self.periods)
         return self.layout.vector(self._decision.observation), {"period": 0, "seed": seed}
 
     def step(self, action: Any):
@@ -239,6 +255,7 @@ class InventoryEnv(gym.Env):
             raise RuntimeError("step: call reset() first (or after the episode was truncated)")
         model = self.model
         decision = model.advance(self.mapping.quantity(action), until=self.periods)
+        decision = _next_review(model, decision, self.layout, 0.0, self.periods)
         money = model.take_reward_of(self._index)
         reward = -money.cost if self.reward_kind == "cost" else money.profit
         self._decision = decision
@@ -319,6 +336,8 @@ class InventoryVectorEnv(VectorEnv):
         self._started = True
         self.model.reset(copies=[seed + k for k in range(self.num_envs)])
         decision = self.model.advance(until=self.periods)
+        nothing = np.zeros(self.num_envs)
+        decision = _next_review(self.model, decision, self.layout, nothing, self.periods)
         self._check(decision)
         self._truncated = False
         return self.layout.batch(decision.observation), {}
@@ -338,6 +357,9 @@ class InventoryVectorEnv(VectorEnv):
         if quantities.shape[-1] == 1:
             quantities = quantities[:, 0]
         decision = model.advance(quantities, until=self.periods)
+        decision = _next_review(
+            model, decision, self.layout, np.zeros_like(quantities), self.periods
+        )
         money = model.take_rewards(self._index)
         cost = money[:, :5].sum(axis=1)
         reward = -cost if self.reward_kind == "cost" else money[:, 5] - cost

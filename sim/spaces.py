@@ -13,6 +13,8 @@ Observation layout (all in units of stock, divided by ``scale``), in this order:
                                         padded with zeros; the last slot also holds what
                                         is due later, e.g. after a long random lead time),
     echelon_inventory_position                          (only if ``echelon``)
+    epoch[k] for each review epoch (one-hot: which epoch of the review cycle this is;
+                                    only with an uneven review schedule)
 
 The period counter is left out on purpose: it grows without bound, and a stationary policy
 should not depend on it.
@@ -43,12 +45,18 @@ class ObservationLayout:
         echelon: include the echelon inventory position.
         scale: quantities are divided by this (units of stock); about the mean demand per
             period keeps inputs near 1.
+        review_cycle: the length of the review cycle in periods (0: the stock point decides
+            every period).
+        review_epochs: the periods of the cycle in which it decides (``period %
+            review_cycle``), increasing; a policy orders nothing in the other periods.
     """
 
     suppliers: int = 1
     arrival_slots: int = 0
     echelon: bool = False
     scale: float = 1.0
+    review_cycle: int = 0
+    review_epochs: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("suppliers", "arrival_slots"):
@@ -61,6 +69,31 @@ class ObservationLayout:
             raise ValueError(f"ObservationLayout.suppliers: must be >= 1, got {self.suppliers}")
         if not (isinstance(self.scale, int | float) and 0 < self.scale < math.inf):
             raise ValueError(f"ObservationLayout.scale: must be > 0 and finite, got {self.scale!r}")
+        epochs = tuple(self.review_epochs)
+        object.__setattr__(self, "review_epochs", epochs)  # a list from JSON
+        if self.review_cycle and not (
+            epochs
+            and all(isinstance(k, int) and 0 <= k < self.review_cycle for k in epochs)
+            and list(epochs) == sorted(set(epochs))
+        ):
+            raise ValueError(
+                f"ObservationLayout.review_epochs: must be increasing periods of the cycle "
+                f"0..{self.review_cycle - 1}, got {self.review_epochs!r}"
+            )
+
+    def review_gaps(self) -> list[int]:
+        """Periods from each review epoch to the next (empty: every period is reviewed)."""
+        epochs, cycle = self.review_epochs, self.review_cycle
+        if not cycle:
+            return []
+        return [(epochs[(k + 1) % len(epochs)] - e - 1) % cycle + 1 for k, e in enumerate(epochs)]
+
+    def epoch(self, period: int) -> int | None:
+        """Which review epoch ``period`` is (``None``: no review then)."""
+        if not self.review_cycle:
+            return 0
+        phase = period % self.review_cycle
+        return self.review_epochs.index(phase) if phase in self.review_epochs else None
 
     @property
     def names(self) -> list[str]:
@@ -70,12 +103,15 @@ class ObservationLayout:
         names += [f"arrivals[{k}]" for k in range(self.arrival_slots)]
         if self.echelon:
             names.append("echelon_inventory_position")
+        if self.review_cycle:
+            names += [f"epoch[{k}]" for k in range(len(self.review_epochs))]
         return names
 
     @property
     def size(self) -> int:
         """Length of the vector."""
-        return 4 + self.suppliers + self.arrival_slots + int(self.echelon)
+        epochs = len(self.review_epochs) if self.review_cycle else 0
+        return 4 + self.suppliers + self.arrival_slots + int(self.echelon) + epochs
 
     @property
     def observes(self) -> frozenset[str]:
@@ -121,6 +157,12 @@ class ObservationLayout:
         v = np.array(values, dtype=np.float32)
         if self.scale != 1.0:
             v /= np.float32(self.scale)
+        if self.review_cycle:  # not scaled: a one-hot of the epoch
+            epoch = np.zeros(len(self.review_epochs), dtype=np.float32)
+            k = self.epoch(obs.period)
+            if k is not None:
+                epoch[k] = 1.0
+            v = np.concatenate([v, epoch])
         return v
 
     def batch(self, obs: ObservationBatch) -> np.ndarray:
@@ -151,8 +193,13 @@ class ObservationLayout:
             k += slots
         if self.echelon:
             v[:, k] = obs.echelon_inventory_position
+            k += 1
         if self.scale != 1.0:
-            v /= self.scale
+            v[:, :k] /= self.scale
+        if self.review_cycle:
+            epoch = self.epoch(obs.period)
+            if epoch is not None:
+                v[:, k + epoch] = 1.0
         return v
 
     def to_dict(self) -> dict[str, Any]:

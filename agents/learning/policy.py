@@ -121,7 +121,10 @@ class TorchPolicy:
             return self.network.mode(torch.from_numpy(x)).numpy()
 
     def act(self, obs: InventoryObservation) -> Action:
-        """The order (one number, or one per supplier) for one stock point."""
+        """The order (one number, or one per supplier) for one stock point; nothing outside
+        the layout's review epochs."""
+        if self.layout.epoch(obs.period) is None:
+            return 0.0 if self.mapping.suppliers == 1 else [0.0] * self.mapping.suppliers
         return self.mapping.quantity(self._actions(self.layout.vector(obs)[None])[0])
 
     def act_batch(self, obs: ObservationBatch) -> np.ndarray:
@@ -133,6 +136,13 @@ class TorchPolicy:
         if obs.pipeline_by_supplier is None and self.layout.suppliers == 1:
             # The vectorized engine leaves it out; with one supplier it is the pipeline.
             obs = obs._replace(pipeline_by_supplier=np.asarray(obs.pipeline)[:, None])
+        if self.layout.epoch(obs.period) is None:
+            n = len(obs.on_hand)
+            return (
+                np.zeros(n)
+                if self.mapping.suppliers == 1
+                else np.zeros((n, self.mapping.suppliers))
+            )
         x = self.layout.batch(obs)
         if not np.isfinite(x).all():
             bad = self.layout.names[int(np.nonzero(~np.isfinite(x).all(axis=0))[0][0])]

@@ -21,6 +21,7 @@ from agents import (
     ConstantOrder,
     DualIndex,
     EchelonBaseStock,
+    EpochBaseStock,
     Myopic,
     Sterman,
     StermanRunner,
@@ -361,6 +362,7 @@ def test_registry_maps_snake_case_names_to_the_exported_classes():
     assert set(classes.values()) == {
         BaseStock,
         EchelonBaseStock,
+        EpochBaseStock,
         SS,
         RQ,
         ConstantOrder,
