@@ -62,6 +62,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3_000_000, help="PPO steps per case")
     parser.add_argument("--num-envs", type=int, default=256)
     parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--episode-periods", type=int, default=100)
+    parser.add_argument("--ent-coef", type=float, default=0.0)
     parser.add_argument("--out", default="benchmarks/results/rl_table1")
     args = parser.parse_args()
     out = Path(args.out)
@@ -71,7 +73,7 @@ def main() -> None:
         start = time.perf_counter()
         train_scenario(
             scenario, node, out / case, steps=args.steps, seed=0, num_envs=args.num_envs,
-            periods=500, progress=False, lr=args.lr,
+            periods=args.episode_periods, progress=False, lr=args.lr, ent_coef=args.ent_coef,
         )  # fmt: skip
         minutes = (time.perf_counter() - start) / 60
         tuned = tune(scenario, node, kind, **TUNING)
@@ -80,8 +82,9 @@ def main() -> None:
         heuristic = evaluate(scenario, {node: tuned.policy}, **EVALUATION)
         chosen = ", ".join(f"{k}={v}" for k, v in tuned.parameters.items())
         lines += [
-            f"\n### {case}: exact optimum {optimum.cost:.4f}; PPO {args.steps:,} steps, "
-            f"{minutes:.1f} min\n",
+            f"\n### {case}: exact optimum {optimum.cost:.4f}; PPO {args.steps:,} steps "
+            f"(K = {args.num_envs}, lr {args.lr:g}, episodes of {args.episode_periods} periods, "
+            f"entropy coefficient {args.ent_coef:g}), {minutes:.1f} min\n",
             "| policy | cost per period | gap to optimum | paired difference to the optimal table |",
             "|---|---|---|---|",
             row("optimal table (value iteration)", optimal, optimal, optimum.cost),

@@ -18,6 +18,7 @@ the value of its final state (no approximation, no ``infos["final_obs"]``).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -75,6 +76,10 @@ class PPOConfig:
             period with it, 6 without).
         normalize_reward: divide rewards by the running standard deviation of the
             discounted return (keeps value targets near 1 whatever the cost units).
+        reward_memory: rollouts the reward normaliser remembers (0: all of them, as in
+            CleanRL and SB3). An untrained policy's costs can be tens of times the trained
+            one's (stock piles up); remembered for ever, they shrink later rewards until
+            the value targets are noise.
         normalize_advantages: standardise advantages within each minibatch.
         seed: seeds torch and the environment's first ``reset``.
         device: ``"cpu"``, or ``"cuda"`` (an error when no GPU is present).
@@ -98,6 +103,7 @@ class PPOConfig:
     hidden: tuple[int, ...] = (64, 64)
     normalize_obs: bool = False
     normalize_reward: bool = True
+    reward_memory: int = 16
     normalize_advantages: bool = True
     seed: int = 0
     device: str = "cpu"
@@ -176,10 +182,12 @@ class RunningMeanStd:
     def zeros(cls, shape: tuple[int, ...] = ()) -> RunningMeanStd:
         return cls(np.zeros(shape, dtype=np.float64), np.ones(shape, dtype=np.float64))
 
-    def update(self, x: np.ndarray) -> None:
-        """Fold in a batch ``x`` of shape ``(n, *shape)``."""
+    def update(self, x: np.ndarray, memory: float = math.inf) -> None:
+        """Fold in a batch ``x`` of shape ``(n, *shape)``, weighing what came before as at
+        most ``memory`` observations (older ones fade away)."""
         if len(x) == 0:
             return
+        self.count = min(self.count, memory)
         batch_mean, batch_var, n = x.mean(axis=0), x.var(axis=0), len(x)
         delta = batch_mean - self.mean
         total = self.count + n
@@ -595,7 +603,8 @@ class PPO:
 
             if self.ret_rms is not None:
                 self._discounted = np.where(valid, self._discounted * cfg.gamma + reward, 0.0)
-                self.ret_rms.update(self._discounted[valid])
+                memory = cfg.reward_memory * cfg.batch_size if cfg.reward_memory else math.inf
+                self.ret_rms.update(self._discounted[valid], memory)
                 reward = reward / np.sqrt(self.ret_rms.var + 1e-8)
                 self._discounted[done] = 0.0
 
