@@ -87,8 +87,8 @@ def main() -> None:
     tuning_minutes = (time.perf_counter() - start) / 60
     start = time.perf_counter()
     train_scenario(
-        scenario, "stage1", out, steps=args.steps, seed=0, num_envs=256, periods=700,
-        progress=False, lr=5e-4,
+        scenario, "stage1", out, steps=args.steps, seed=0, num_envs=256, periods=140,
+        progress=False, lr=5e-4, ent_coef=0.0,
     )  # fmt: skip
     training_minutes = (time.perf_counter() - start) / 60
     learned = checkpoint(str(out))
