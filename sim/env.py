@@ -94,6 +94,14 @@ class _Setup:
             )
         self.learner = learner
         self.graph = graph
+        # the learner's own entries go, (node, product) keys included: it is External
+        mine = [
+            key
+            for key in policies
+            if key == learner or (isinstance(key, tuple) and key[:1] == (learner,))
+        ]
+        replaced = next((policies[key] for key in mine), None)
+        policies = {key: module for key, module in policies.items() if key not in mine}
         self.policies = {**policies, learner: EXTERNAL}
         self.options = {k: v for k, v in options.items() if k not in ("seed", "record")}
         probe = SupplyChainModel(graph, self.policies, **self.options, record=False)
@@ -112,7 +120,6 @@ class _Setup:
             if probe.sku_names[k][0] in nx.descendants(graph, learner) | {learner}
         )
         # A learner in place of a module that reviews at uneven epochs keeps its epochs.
-        replaced = policies.get(learner)
         cycle, epochs = getattr(replaced, "cycle", 0), getattr(replaced, "epochs", ())
         self.layout = ObservationLayout(
             suppliers=len(suppliers),
@@ -174,6 +181,16 @@ def _next_review(model: Any, decision: Any, layout: ObservationLayout, nothing: 
     ``nothing`` (its money still accrues to the next reward)."""
     while decision is not None and layout.epoch(decision.period) is None:
         decision = model.advance(nothing, until=until)
+    return decision
+
+
+def _first_decision(model: Any, layout: ObservationLayout, nothing: Any, until: int):
+    decision = _next_review(model, model.advance(until=until), layout, nothing, until)
+    if decision is None:
+        raise ValueError(
+            f"periods: the learner never decides within an episode of {until} periods; "
+            "give longer episodes"
+        )
     return decision
 
 
@@ -246,8 +263,7 @@ class InventoryEnv(gym.Env):
             seed = self._first_seed if not self._started else int(self.np_random.integers(2**31))
         self._started = True
         self.model.reset(seed)
-        decision = self.model.advance(until=self.periods)
-        self._decision = _next_review(self.model, decision, self.layout, 0.0, self.periods)
+        self._decision = _first_decision(self.model, self.layout, 0.0, self.periods)
         return self.layout.vector(self._decision.observation), {"period": 0, "seed": seed}
 
     def step(self, action: Any):
@@ -335,9 +351,8 @@ class InventoryVectorEnv(VectorEnv):
             seed = self._first_seed if not self._started else int(self.np_random.integers(2**31))
         self._started = True
         self.model.reset(copies=[seed + k for k in range(self.num_envs)])
-        decision = self.model.advance(until=self.periods)
         nothing = np.zeros(self.num_envs)
-        decision = _next_review(self.model, decision, self.layout, nothing, self.periods)
+        decision = _first_decision(self.model, self.layout, nothing, self.periods)
         self._check(decision)
         self._truncated = False
         return self.layout.batch(decision.observation), {}
@@ -349,12 +364,8 @@ class InventoryVectorEnv(VectorEnv):
             zeros = np.zeros(n, dtype=bool)
             return obs, np.zeros(n), zeros, zeros.copy(), {}
         model = self.model
-        quantities = self.mapping.quantities(
-            np.asarray(actions).reshape(n, -1)
-            if self.mapping.suppliers > 1
-            else np.asarray(actions).reshape(n)
-        )
-        if quantities.shape[-1] == 1:
+        quantities = self.mapping.quantities(np.asarray(actions).reshape(n, self.mapping.suppliers))
+        if self.mapping.suppliers == 1:
             quantities = quantities[:, 0]
         decision = model.advance(quantities, until=self.periods)
         decision = _next_review(

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+import itertools
 import math
 import numbers
 import operator
@@ -126,17 +127,20 @@ class _Message(Event):
 
 class _Clock(simpy.Environment):
     """A SimPy environment that pickles: its early-bound shortcuts (``timeout``, ...) are
-    bound again when it is loaded."""
+    bound again when it is loaded, and its event counter travels as a number (counters
+    themselves do not pickle from Python 3.14 on)."""
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         for name, attribute in vars(simpy.Environment).items():
             if type(attribute) is BoundClass:
                 state.pop(name, None)
+        state["_eid"] = next(self._eid)  # the next id; the original skips one, harmlessly
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._eid = itertools.count(state["_eid"])
         BoundClass.bind_early(self)
 
 
@@ -196,6 +200,8 @@ class _Edge:
 
 
 class SupplyChainModel(mesa.Model):
+    _clocked = True  # time runs on the SimPy clock (the vectorized engine keeps its own)
+
     """A supply chain simulation over a validated network graph.
 
     Args:
@@ -576,7 +582,7 @@ class SupplyChainModel(mesa.Model):
         if periods:
             self._run_until(self.period + operator.index(periods))
         if self._pending is not None:
-            node, product = self.sku_names[self._pending[0]]
+            node, product = self._pending_stock_point()
             raise ValueError(
                 f"node {node!r} product {product!r} is decided from outside (EXTERNAL): "
                 "run the model with advance(), not run()"
@@ -609,7 +615,7 @@ class SupplyChainModel(mesa.Model):
                 raise ValueError("advance: no decision is waiting for an action")
         else:
             if action is _NO_ACTION:
-                node, product = self.sku_names[pending[0]]
+                node, product = self._pending_stock_point()
                 raise ValueError(
                     f"advance: node {node!r} product {product!r} is waiting for its action"
                 )
@@ -629,6 +635,10 @@ class SupplyChainModel(mesa.Model):
                 self._run_until(int(until))
         return self._decision() if self._pending is not None else None
 
+    def _pending_stock_point(self) -> tuple[Any, str]:
+        """The (first) stock point whose decision is waiting."""
+        return self.sku_names[int(np.atleast_1d(self._pending[0])[0])]
+
     def _decision(self) -> Decision:
         i, t, _ = self._pending
         return Decision(t, i, self.observe(i, t))
@@ -636,8 +646,9 @@ class SupplyChainModel(mesa.Model):
     def _resume(self, action: Any) -> None:
         """Carry out the pending decision's action and what its step still had to do."""
         i, t, in_step = self._pending
+        action = self._checked(i, action)  # a refused action leaves the decision waiting
         self._pending = None
-        self._place(i, self._checked(i, action))
+        self._place(i, action)
         if in_step:
             self._continue_step(t)
 
@@ -645,7 +656,7 @@ class SupplyChainModel(mesa.Model):
         """Process events until period ``stop`` starts or an external decision comes."""
         if stop != self._stop_at:
             self._stop_at = stop
-            if stop < math.inf:
+            if stop < math.inf and self._clocked:
                 _Message(self.env, stop - self.env.now, stop, self._on_stop, _STOP)
         # The loop allocates many short-lived objects and builds no reference cycles, so the
         # cyclic collector would only rescan the model's long-lived state, at a cost growing
@@ -993,7 +1004,11 @@ class SupplyChainModel(mesa.Model):
             if 0 <= q < math.inf:
                 return q
             self._bad_action(i, action)
-        if isinstance(action, str | bytes) or not hasattr(action, "__iter__"):
+        if (
+            isinstance(action, str | bytes)
+            or not hasattr(action, "__iter__")
+            or np.ndim(action) == 0
+        ):
             self._bad_action(i, action)
         quantities = list(action)
         if len(quantities) != len(self._suppliers[i]) or not all(map(_is_quantity, quantities)):

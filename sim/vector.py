@@ -57,6 +57,7 @@ _ACCUMULATORS = (  # per-period flows, zeroed when a period closes
 
 
 class VectorizedSupplyChainModel(SupplyChainModel):
+    _clocked = False
     """A periodic-review supply chain model over numpy arrays, one echelon at a time.
 
     Same arguments, attributes and results as :class:`~sim.model.SupplyChainModel`, except
@@ -575,8 +576,10 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         if action.shape == members.shape:
             quantity[members - step.lo] = self._checked_batch(members, action)
         elif action.ndim == 2 and action.shape[0] == len(members):
-            for i, row in zip(members.tolist(), action, strict=True):
-                per_supplier.append((i, self._checked(i, row)))
+            rows = [
+                (i, self._checked(i, row)) for i, row in zip(members.tolist(), action, strict=True)
+            ]
+            per_supplier.extend(rows)  # all checked first: a refused row leaves nothing behind
         else:
             raise ValueError(
                 f"advance: expected {len(members)} actions (or {len(members)} rows of one per "
@@ -604,6 +607,12 @@ class VectorizedSupplyChainModel(SupplyChainModel):
     def take_rewards(self, indices: np.ndarray) -> np.ndarray:
         """:meth:`take_reward_of` for many stock points at once: an array of shape
         ``(len(indices), 6)`` whose columns are :class:`~sim.model.Reward`'s fields."""
+        if not self._track_all:
+            untracked = [
+                i for i in np.atleast_1d(indices).tolist() if type(self._policy[i]) is not External
+            ]
+            if untracked:
+                self.take_reward_of(untracked[0])  # the error naming the stock point
         money = self._reward[indices]
         self._reward[indices] = 0.0
         return money
@@ -748,9 +757,11 @@ def _copies(
     for k in range(n):
         union.add_nodes_from(((k, v), data) for v, data in graph.nodes(data=True))
         union.add_edges_from(((k, u), (k, v), data) for u, v, data in graph.edges(data=True))
-    if isinstance(policies, Mapping):
+    if isinstance(policies, Mapping):  # a key is a node, else (node, product), as in the model
         policies = {
-            ((k, key[0]), key[1]) if isinstance(key, tuple) else (k, key): module
+            (k, key)
+            if key in graph or not isinstance(key, tuple)
+            else ((k, key[0]), key[1]): module
             for key, module in policies.items()
             for k in range(n)
         }

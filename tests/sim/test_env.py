@@ -130,3 +130,18 @@ def test_learning_env_shares_random_numbers_with_heuristic_runs():
     model = SupplyChainModel(scenario.network(), BaseStock(level=13), seed=5, decide="start")
     model.run(30)
     assert demands[0][:-1] == model.results().demand.tolist()[:29]
+
+
+def test_one_copy_and_learner_keys_with_products():
+    scenario = resolve("lost_sales")
+    venv = InventoryVectorEnv.from_scenario(scenario, "stage1", 1, periods=5)
+    venv.reset(seed=0)
+    obs, reward, *_ = venv.step(np.array([3]))
+    assert obs.shape == (1, venv.layout.size) and reward.shape == (1,)
+    graph = scenario.network()
+    product = SupplyChainModel(graph, BaseStock(level=1)).products[0]
+    env = InventoryEnv(graph, {("stage1", product): BaseStock(level=13)}, "stage1", periods=5)
+    assert env.reset(seed=0)[0].shape == (env.layout.size,)
+    with pytest.raises(ValueError, match="never decides within an episode"):
+        late = resolve("uneven_review").with_overrides({"roles.retailer.policy.epochs": [3, 4, 6]})
+        InventoryEnv.from_scenario(late, "stage1", periods=2).reset(seed=0)

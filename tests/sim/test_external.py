@@ -271,3 +271,27 @@ def test_copies_decide_together_and_hand_out_rewards_per_copy():
     assert (money[[0, 2], 3] == money[0, 3]).all()  # ordering cost follows the order
     with pytest.raises(ValueError, match="expected 4 actions"):
         model.advance(np.array([1.0, 2.0]))
+
+
+def test_a_refused_action_leaves_the_decision_waiting():
+    graph, policies = _chain()
+    model = SupplyChainModel(graph, policies, seed=1)
+    decision = model.advance(until=10)
+    for bad in (-1.0, np.array(True)):
+        with pytest.raises(ValueError, match=r"^node 'stage1'"):
+            model.advance(bad, until=10)
+    assert model.advance(5.0, until=10).period == decision.period + 1
+
+
+def test_vectorized_errors_name_the_waiting_node():
+    graph, policies = _chain()
+    model = VectorizedSupplyChainModel(graph, policies, copies=[1, 2])
+    with pytest.raises(ValueError, match=r"node \(0, 'stage1'\) .* decided from outside"):
+        model.run(3)
+    with pytest.raises(ValueError, match=r"node \(0, 'stage1'\) .* waiting for its action"):
+        model.advance()
+    copies = VectorizedSupplyChainModel(
+        graph, {**policies, "stage1": BaseStock(level=4)}, copies=[1]
+    )
+    with pytest.raises(ValueError, match="not kept"):
+        copies.take_rewards(np.array([0]))
