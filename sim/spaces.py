@@ -204,7 +204,7 @@ class ObservationLayout:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (stored in checkpoints)."""
-        return asdict(self)
+        return {**asdict(self), "review_epochs": list(self.review_epochs)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ObservationLayout:
