@@ -758,7 +758,7 @@ def parser() -> argparse.ArgumentParser:
         "--episode-periods",
         type=_positive,
         metavar="T",
-        help="periods per episode (default: run.periods, at most 1000)",
+        help="periods per episode (default 100, at most run.periods)",
     )
     tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 3e-4)")
     tr.add_argument(

@@ -19,7 +19,12 @@ from scenarios import Scenario
 from sim.policy import VECTORIZED_FIXED_OPTIONS
 from sim.spaces import ActionMapping
 
-__all__ = ["learner_env", "train_scenario"]
+__all__ = ["EPISODE_PERIODS", "learner_env", "train_scenario"]
+
+#: Default episode length (periods). Short episodes start often from the scenario's initial
+#: state, which helps PPO explore: on Zipkin's lost-sales case (p = 9, L = 1, 500k steps)
+#: 100-period episodes reached 5.68 per period against 5.88-6.23 with 500.
+EPISODE_PERIODS = 100
 
 
 def learner_env(
@@ -32,13 +37,13 @@ def learner_env(
     reward: str = "cost",
 ) -> Any:
     """The vector environment in which ``learner`` of ``scenario`` learns: ``num_envs``
-    copies, episodes of ``periods`` periods (default: the scenario's ``run.periods``, at
-    most 1,000)."""
+    copies, episodes of ``periods`` periods (default :data:`EPISODE_PERIODS`, at most the
+    scenario's ``run.periods``)."""
     import gymnasium as gym
 
     from sim.env import InventoryEnv, InventoryVectorEnv
 
-    periods = periods or min(scenario.periods, 1000)
+    periods = periods or min(scenario.periods, EPISODE_PERIODS)
     fixed = VECTORIZED_FIXED_OPTIONS
     options = {"periods": periods, "action": action, "reward": reward}
     if all(scenario.options.get(k, v) == v for k, v in fixed.items() if k != "log"):
