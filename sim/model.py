@@ -392,7 +392,9 @@ class SupplyChainModel(mesa.Model):
             self._modules.extend(chosen.values())
         self._observes = [frozenset(getattr(pol, "observes", ())) for pol in self._modules]
         self._external = [i for i, pol in enumerate(self._modules) if type(pol) is External]
-        self._track_due = any("arrivals" in o for o in self._observes)
+        # scheduled arrivals are booked only for the stock points whose module observes them
+        self._tracks_due = ["arrivals" in o for o in self._observes]
+        self._track_due = any(self._tracks_due)
         self._tracked = list(range(n_sku)) if self._track_all else self._external
         self._descendants = [
             [self.sku_index[d, p] for d in sorted(nx.descendants(g, n), key=position.get)] + [i]
@@ -440,8 +442,8 @@ class SupplyChainModel(mesa.Model):
         self._acc_produced = [0.0] * n_sku
         for e in self._edges:
             e.rng = None  # made on first draw: a large network has many edges
-            (seed_of, node), product = self._stream_key(self.sku_names[e.target])
-            supplier = self._stream_key((e.supplier_name, product))[0][1]
+            seed_of, node, product = self._stream_key(self.sku_names[e.target])
+            supplier = self._stream_key((e.supplier_name, product))[1]
             e.rng_key = (seed_of, Purpose.LEAD_TIME, supplier, node, product)
             e.draws, e.draws_at, e.drawn = [], 0, 0
             e.last_arrival = -math.inf
@@ -452,7 +454,7 @@ class SupplyChainModel(mesa.Model):
         ]
         self._due: list[dict[int, float]] = [{} for _ in range(n_sku)]
         for i, customer in self._customers.items():
-            (seed_of, node), product = self._stream_key(self.sku_names[i])
+            seed_of, node, product = self._stream_key(self.sku_names[i])
             customer.restart(stream(seed_of, Purpose.DEMAND, node, product))
         self._arrivals: dict[float, list[tuple[_Edge, float]]] = {}
         for e, lot, k in self._initial_pipeline:  # received at the start of period k
@@ -460,7 +462,7 @@ class SupplyChainModel(mesa.Model):
             self._pipe_by[e.target][e.position] += lot
             e.transit += lot
             e.last_arrival = max(e.last_arrival, float(k))  # later lots may not overtake these
-            if self._track_due:
+            if self._track_due and self._tracks_due[e.target]:
                 self._due[e.target][k] = self._due[e.target].get(k, 0.0) + lot
             if k in self._arrivals:
                 self._arrivals[k].append((e, lot))
@@ -496,17 +498,17 @@ class SupplyChainModel(mesa.Model):
             for i, customer in self._customers.items():
                 rate = customer.mean_demand()
                 if rate > 0:
-                    (seed_of, node), product = self._stream_key(self.sku_names[i])
+                    seed_of, node, product = self._stream_key(self.sku_names[i])
                     rng = stream(seed_of, Purpose.ARRIVALS, node, product)
                     arrivals = _PoissonArrivals(i, rate, rng)
                     _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
 
-    def _stream_key(self, stock_point: tuple[Any, str]) -> tuple[tuple[int, Any], str]:
-        """``((seed, node name), product)`` that key a stock point's random streams: this
+    def _stream_key(self, stock_point: tuple[Any, str]) -> tuple[int, Any, str]:
+        """``(seed, node name, product)`` that key a stock point's random streams: this
         run's seed and the node's own name (a copy's seed and the original name in a
         :class:`~sim.vector.VectorizedSupplyChainModel` of several copies)."""
         node, product = stock_point
-        return (self.seed_value, node), product
+        return self.seed_value, node, product
 
     def reset(self, seed: int | None = None) -> None:
         """Start again at period 0, with ``seed`` (the same seed by default), keeping the
@@ -518,7 +520,7 @@ class SupplyChainModel(mesa.Model):
             self.seed_value = int(seed)
         # Mesa's own generators, as its constructor seeds them from the stream
         self.reset_rng(stream(self.seed_value, Purpose.MESA))
-        self.random.seed(int(self.rng.integers(np.iinfo(np.int32).max)))
+        self.reset_randomizer(int(self.rng.integers(np.iinfo(np.int32).max)))
         self._reset_state()
 
     def _policy_for(
@@ -845,7 +847,7 @@ class SupplyChainModel(mesa.Model):
         now = self.env.now
         edge.transit += x
         arrival = edge.arrival(now)
-        if self._track_due:
+        if self._track_due and self._tracks_due[edge.target]:
             due = self._due[edge.target]
             k = math.ceil(arrival)
             due[k] = due.get(k, 0.0) + x
@@ -880,7 +882,7 @@ class SupplyChainModel(mesa.Model):
         self._pipeline[j] -= x
         self._pipe_by[j][edge.position] -= x
         self._acc_received[j] += x * edge.kit_share
-        if self._track_due:
+        if self._track_due and self._tracks_due[j]:
             due = self._due[j]
             k = math.ceil(self.env.now)
             due[k] -= x

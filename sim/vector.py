@@ -96,11 +96,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         super()._reset_state()
         self._to_arrays()
 
-    def _stream_key(self, stock_point: tuple[Any, str]) -> tuple[tuple[int, Any], str]:
+    def _stream_key(self, stock_point: tuple[Any, str]) -> tuple[int, Any, str]:
         if self.copy_seeds is None:
             return super()._stream_key(stock_point)
         (k, node), product = stock_point
-        return (self.copy_seeds[k], node), product
+        return self.copy_seeds[k], node, product
 
     def reset(self, seed: int | None = None, *, copies: Sequence[int] | None = None) -> None:
         """Start again at period 0 (see :meth:`SupplyChainModel.reset`); a model of several

@@ -133,9 +133,6 @@ class TorchPolicy:
         Raises:
             ValueError: the batch does not give what the layout needs (a non-finite entry).
         """
-        if obs.pipeline_by_supplier is None and self.layout.suppliers == 1:
-            # The vectorized engine leaves it out; with one supplier it is the pipeline.
-            obs = obs._replace(pipeline_by_supplier=np.asarray(obs.pipeline)[:, None])
         if self.layout.epoch(obs.period) is None:
             n = len(obs.on_hand)
             return (
