@@ -753,14 +753,14 @@ def parser() -> argparse.ArgumentParser:
         "--steps", type=_positive, default=1_000_000, metavar="N", help="environment steps"
     )
     tr.add_argument("--seed", type=_nonnegative, metavar="S", help="seed (default: the scenario's)")
-    tr.add_argument("--num-envs", type=_positive, default=256, metavar="K", help="parallel copies")
+    tr.add_argument("--num-envs", type=_positive, metavar="K", help="parallel copies (default 64)")
     tr.add_argument(
         "--episode-periods",
         type=_positive,
         metavar="T",
         help="periods per episode (default 100, at most run.periods)",
     )
-    tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 3e-4)")
+    tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 1e-3)")
     tr.add_argument(
         "--device", choices=("cpu", "cuda"), default="cpu", help="where torch trains (cuda: a GPU)"
     )

@@ -62,20 +62,23 @@ def train_scenario(
     *,
     steps: int,
     seed: int = 0,
-    num_envs: int = 256,
+    num_envs: int | None = None,
     periods: int | None = None,
     progress: bool = True,
     **config: Any,
 ) -> Path:
     """Train PPO for ``learner`` of ``scenario`` into ``out`` (resuming a run found there);
-    ``config`` overrides fields of :class:`agents.learning.PPOConfig`. Returns ``out``."""
+    ``config`` overrides fields of :class:`agents.learning.PPOConfig` (``num_envs`` too:
+    ``None`` keeps its default). Returns ``out``."""
     from agents.learning import PPOConfig, train
 
     known = {f.name for f in dataclasses.fields(PPOConfig)}
     unknown = sorted(set(config) - known)
     if unknown:
         raise ValueError(f"PPO options: unknown {unknown}; known: {sorted(known)}")
-    env = learner_env(scenario, learner, num_envs, periods=periods)
-    ppo = PPOConfig(total_steps=steps, num_envs=num_envs, seed=seed, **config)
+    if num_envs is not None:
+        config["num_envs"] = num_envs
+    ppo = PPOConfig(total_steps=steps, seed=seed, **config)
+    env = learner_env(scenario, learner, ppo.num_envs, periods=periods)
     train(env, ppo, out, progress=progress)
     return Path(out)

@@ -1,103 +1,98 @@
-"""PPO against the exact optimum and tuned heuristics on the seed paper's Table I problems.
+"""PPO against the exact optimum and every tuned heuristic on the seed paper's Table I problems.
 
-Run: ``python benchmarks/rl_table1.py [--cases p9L1,p9L2,...] [--steps N] [--out DIR]``.
-Each case (lost sales: ``p{p}L{L}``; dual sourcing: ``dL{L}c{c_e}``) trains PPO for its
-learner node (``supplysim train`` does the same), then evaluates on the same evaluation
-seeds (common random numbers): the trained policy, the optimal policy table of value
-iteration, and base-stock (lost sales) or the dual index (dual sourcing) tuned by
-:func:`analysis.tune.tune` on other seeds. It prints and writes ``rl_table1.md``: cost per
-period with 95% CI, the gap to the exact optimum, and the paired difference against the
-optimal table (same random numbers) with its 95% CI, plus the training wall time.
+Run: ``PYTHONPATH=. python benchmarks/rl_table1.py [--cases p9L1,dL2c105,...] [--steps N]
+[--workers 2] [--out DIR]``.
+
+For each case (lost sales ``p{p}L{L}``, dual sourcing ``dL{L}c{c_e}``; default: all 22 of
+:func:`baselines.cases`) PPO is trained for the case's node with the defaults of
+``supplysim train`` (:class:`agents.learning.PPOConfig`), seed 0, then joins the baselines'
+table as one more column: :func:`baselines.run_case` tunes every heuristic on the tuning
+seed and evaluates every policy, the optimal table of value iteration and PPO included,
+on the same evaluation seeds. A cell is ``cost ± 95% CI (paired gap to the optimal table
+± 95% CI, % of the exact optimum)``.
+
+Nothing is lost to an interrupt: a case's training resumes from its last checkpoint, a
+finished case's rows are kept in ``DIR/cases/`` and not recomputed, and the tables
+(``rl_table1.csv``, ``rl_table1.md``) are rewritten whole after every case.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-import numpy as np
+import pandas as pd
+from baselines import Case, Settings, cases, markdown, run_case
 
 from agents import checkpoint
-from analysis.exact import (
-    dual_sourcing_optimum,
-    dual_sourcing_scenario,
-    lost_sales_optimum,
-    lost_sales_scenario,
-)
 from analysis.files import write_text
 from analysis.learning import train_scenario
-from analysis.statistics import mean_ci
-from analysis.tune import evaluate, tune
-
-EVALUATION = {"replications": 8, "periods": 5200, "warmup": 200, "seed": 2}
-TUNING = {"replications": 3, "periods": 2200, "warmup": 200, "seed": 1}
 
 
-def problem(case: str):
-    """``(scenario, node, optimum, heuristic kind)`` of a case name."""
-    if case.startswith("p"):
-        p, lead = case[1:].split("L")
-        scenario = lost_sales_scenario(lost_sales_cost=float(p), lead_time=int(lead))
-        optimum = lost_sales_optimum(lost_sales_cost=float(p), lead_time=int(lead))
-        return scenario, "stage1", optimum, "base_stock"
-    lead, cost = case[2:].split("c")
-    scenario = dual_sourcing_scenario(lead_time=int(lead), expedited_cost=float(cost))
-    optimum = dual_sourcing_optimum(lead_time=int(lead), expedited_cost=float(cost))
-    return scenario, "shop", optimum, "dual_index"
+def case_name(case: Case) -> str:
+    """``p9L1`` or ``dL2c105``."""
+    v = case.values
+    if case.problem == "lost_sales":
+        return f"p{v['p']:g}L{v['L']:g}"
+    return f"dL{v['L']:g}c{v['c_e']:g}"
 
 
-def row(label: str, costs: np.ndarray, optimal: np.ndarray, exact: float) -> str:
-    est, diff = mean_ci(costs), mean_ci(costs - optimal)
-    gap = 100 * (est.mean - exact) / exact
-    return (
-        f"| {label} | {est.mean:.3f} ± {est.half_width:.3f} | {gap:+.2f}% | "
-        f"{diff.mean:+.3f} ± {diff.half_width:.3f} |"
-    )
+def run_one(case: Case, steps: int, out: Path, settings: Settings) -> pd.DataFrame:
+    """Train (or resume) PPO for ``case``, then its row of the table (all policies)."""
+    folder = out / case_name(case)
+    started = time.perf_counter()
+    train_scenario(case.scenario(), case.node, folder, steps=steps, seed=0, progress=False)
+    minutes = (time.perf_counter() - started) / 60
+    rows = pd.DataFrame(run_case(case, settings, {"PPO": lambda _: checkpoint(str(folder))}))
+    rows["ppo_steps"], rows["ppo_minutes"] = steps, round(minutes, 2)
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default="p9L1,p9L2", help="comma-separated case names")
-    parser.add_argument("--steps", type=int, default=3_000_000, help="PPO steps per case")
-    parser.add_argument("--num-envs", type=int, default=256)
-    parser.add_argument("--lr", type=float, default=5e-4)
-    parser.add_argument("--episode-periods", type=int, default=100)
-    parser.add_argument("--ent-coef", type=float, default=0.0)
+    parser.add_argument("--cases", help="comma-separated case names (default: all 22)")
+    parser.add_argument("--steps", type=int, default=2_000_000, help="PPO steps per case")
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--out", default="benchmarks/results/rl_table1")
     args = parser.parse_args()
-    out = Path(args.out)
-    lines = []
-    for case in args.cases.split(","):
-        scenario, node, optimum, kind = problem(case)
-        start = time.perf_counter()
-        train_scenario(
-            scenario, node, out / case, steps=args.steps, seed=0, num_envs=args.num_envs,
-            periods=args.episode_periods, progress=False, lr=args.lr, ent_coef=args.ent_coef,
-        )  # fmt: skip
-        minutes = (time.perf_counter() - start) / 60
-        tuned = tune(scenario, node, kind, **TUNING)
-        optimal = evaluate(scenario, {node: optimum.policy}, **EVALUATION)
-        learned = evaluate(scenario, {node: checkpoint(str(out / case))}, **EVALUATION)
-        heuristic = evaluate(scenario, {node: tuned.policy}, **EVALUATION)
-        chosen = ", ".join(f"{k}={v}" for k, v in tuned.parameters.items())
-        lines += [
-            f"\n### {case}: exact optimum {optimum.cost:.4f}; PPO {args.steps:,} steps "
-            f"(K = {args.num_envs}, lr {args.lr:g}, episodes of {args.episode_periods} periods, "
-            f"entropy coefficient {args.ent_coef:g}), {minutes:.1f} min\n",
-            "| policy | cost per period | gap to optimum | paired difference to the optimal table |",
-            "|---|---|---|---|",
-            row("optimal table (value iteration)", optimal, optimal, optimum.cost),
-            row("PPO", learned, optimal, optimum.cost),
-            row(f"{kind} ({chosen}), tuned", heuristic, optimal, optimum.cost),
-        ]
-        print("\n".join(lines[-6:]), flush=True)
-    text = (
-        f"Evaluation: {EVALUATION['replications']} replications x {EVALUATION['periods']} "
-        f"periods (warm-up {EVALUATION['warmup']}, seed {EVALUATION['seed']}), common random "
-        "numbers for every policy.\n" + "\n".join(lines) + "\n"
-    )
-    write_text(out / "rl_table1.md", text)
+    out, settings = Path(args.out), Settings()
+    every = {case_name(c): c for c in cases()}
+    names = args.cases.split(",") if args.cases else list(every)
+    unknown = [n for n in names if n not in every]
+    if unknown:
+        parser.error(f"--cases: unknown {unknown}; known: {', '.join(every)}")
+    done = {n: out / "cases" / f"{n}.csv" for n in names}
+    todo = [n for n in names if not done[n].exists()]
+    started = time.perf_counter()
+
+    def save(name: str, rows: pd.DataFrame) -> None:
+        write_text(done[name], rows.to_csv(index=False))
+        finished = [pd.read_csv(done[n]) for n in names if done[n].exists()]
+        table = pd.concat(finished, ignore_index=True)
+        write_text(out / "rl_table1.csv", table.to_csv(index=False))
+        minutes = table.groupby("case", sort=False)["ppo_minutes"].first()
+        text = (
+            f"PPO: {args.steps:,} steps per case (defaults of `supplysim train`, seed 0); "
+            f"training minutes per case: {', '.join(f'{m:.1f}' for m in minutes)}.\n"
+            f"Evaluation: {settings.replications} replications x {settings.periods} periods "
+            f"(warm-up {settings.warmup}, seed {settings.seed}); heuristics tuned on seed "
+            f"{settings.tune_seed}.\n\n" + markdown(table)
+        )
+        write_text(out / "rl_table1.md", text)
+        print(f"done {name} after {time.perf_counter() - started:.0f} s", flush=True)
+
+    if args.workers > 1:
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            futures = {pool.submit(run_one, every[n], args.steps, out, settings): n for n in todo}
+            for future in as_completed(futures):
+                save(futures[future], future.result())
+    else:
+        for n in todo:
+            save(n, run_one(every[n], args.steps, out, settings))
+    print((out / "rl_table1.md").read_text())
 
 
 if __name__ == "__main__":

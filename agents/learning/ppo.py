@@ -47,7 +47,15 @@ __all__ = [
 # ---------------------------------------------------------------------- configuration
 @dataclass(frozen=True)
 class PPOConfig:
-    """Hyper-parameters of :class:`PPO` (defaults follow CleanRL's ``ppo.py``).
+    """Hyper-parameters of :class:`PPO` (CleanRL's ``ppo.py``, with the batch and learning
+    rate measured best on Zipkin's lost-sales case).
+
+    What decides how well PPO learns an inventory policy in a fixed budget of environment
+    steps is the number of updates: on p = 9, L = 1 with 2M steps, 64 copies x 32 steps
+    per rollout (977 updates) reached 0.4% above the optimum, 256 x 16 (488 updates)
+    1.0%, and 256 x 64 with 3M steps (183 updates, lr 5e-4) 7%. Smaller batches cost more
+    torch calls per step, so they are slower per step; they are still faster to a given
+    cost.
 
     Attributes:
         total_steps: environment steps to train for, summed over the parallel copies
@@ -88,11 +96,11 @@ class PPOConfig:
     """
 
     total_steps: int = 1_000_000
-    num_envs: int = 256
-    rollout_steps: int = 64
+    num_envs: int = 64
+    rollout_steps: int = 32
     gamma: float = 0.99
     gae_lambda: float = 0.95
-    lr: float = 3e-4
+    lr: float = 1e-3
     anneal_lr: bool = True
     update_epochs: int = 4
     minibatches: int = 4
