@@ -55,7 +55,7 @@ from simpy.events import NORMAL, URGENT, Event
 
 from networks.attributes import EDGE_DEFAULTS, is_source, node_value, products
 from networks.builders import echelons
-from networks.distributions import Distribution, Trace, parse_distribution
+from networks.distributions import Constant, Distribution, Trace, parse_distribution
 from networks.validate import validate
 
 from .agents import CustomerAgent, StockingAgent
@@ -213,8 +213,9 @@ class SupplyChainModel(mesa.Model):
             (see the module docstring); continuous review has no such choice.
         review: ``"periodic"`` (at period boundaries) or ``"continuous"``.
         arrivals: ``"batch"`` (each retailer's demand per period arrives at once) or
-            ``"poisson"`` (customers arrive one unit at a time as a Poisson process whose rate
-            is the mean of the declared demand per period).
+            ``"poisson"`` (customers arrive one at a time as a Poisson process: with a
+            ``compound_poisson`` demand at its ``rate``, each buying a quantity drawn from its
+            ``size``; with any other demand at the rate of its mean, one unit each).
         allocation: ``"fifo"`` (oldest order first) or ``"proportional"`` (scarce stock split
             in proportion to what each order still needs).
         charge_in_transit: charge stock in transit on edge ``u -> v`` at ``u``'s holding cost
@@ -318,6 +319,7 @@ class SupplyChainModel(mesa.Model):
         self._price = [float(x) for x in per_sku("price")]
         self._capacity = [float(x) for x in per_sku("capacity")]
         self._lost_sales = [s == "lost_sales" for s in per_sku("shortage")]
+        self._whole_customer = [s == "whole" for s in per_sku("customer_fill")]
         self._manufacturer = [g.nodes[n]["role"] == "manufacturer" for n, _ in self.sku_names]
         self._initial = [float(x) for x in per_sku("initial_stock")]
 
@@ -496,11 +498,16 @@ class SupplyChainModel(mesa.Model):
         _Message(self.env, 0, 0, self._on_tick, NORMAL)
         if self.arrivals == "poisson":
             for i, customer in self._customers.items():
-                rate = customer.mean_demand()
+                rate = customer.arrival_rate()
                 if rate > 0:
                     seed_of, node, product = self._stream_key(self.sku_names[i])
-                    rng = stream(seed_of, Purpose.ARRIVALS, node, product)
-                    arrivals = _PoissonArrivals(i, rate, rng)
+                    arrivals = _PoissonArrivals(
+                        i,
+                        rate,
+                        stream(seed_of, Purpose.ARRIVALS, node, product),
+                        customer.order_size(),
+                        stream(seed_of, Purpose.ORDER_SIZE, node, product),
+                    )
                     _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
 
     def _stream_key(self, stock_point: tuple[Any, str]) -> tuple[int, Any, str]:
@@ -761,8 +768,9 @@ class SupplyChainModel(mesa.Model):
         """A Poisson customer of ``arrivals.stock_point`` arrives now."""
         arrivals: _PoissonArrivals = event._value
         i = arrivals.stock_point
-        self._acc_demand[i] += 1.0
-        self._customer_demand(i, 1.0)
+        d = arrivals.size if arrivals.size is not None else arrivals.next_size()
+        self._acc_demand[i] += d
+        self._customer_demand(i, d)
         self._serve(i)
         if self.review == "continuous":
             self._request_review(i)
@@ -780,7 +788,9 @@ class SupplyChainModel(mesa.Model):
 
     # ------------------------------------------------------------------ serving
     def _customer_demand(self, i: int, d: float) -> None:
-        """Queue (backlog) or serve-or-lose (lost sales) customer demand ``d`` at ``i``."""
+        """Queue (backlog) or serve-or-lose (lost sales) customer demand ``d`` at ``i``: one
+        customer's order (or a period's batch); at a lost-sales node with
+        ``customer_fill="whole"`` it is sold whole or lost whole."""
         if d <= 0:
             return
         if self.event_log is not None:
@@ -788,7 +798,8 @@ class SupplyChainModel(mesa.Model):
         if self._time_weighted:
             self._touch(i)
         if self._lost_sales[i]:
-            sold = min(d, self._on_hand[i])
+            on_hand = self._on_hand[i]
+            sold = d if d <= on_hand else 0.0 if self._whole_customer[i] else on_hand
             self._on_hand[i] -= sold
             self._acc_sales[i] += sold
             self._acc_lost[i] += d - sold
@@ -1218,14 +1229,45 @@ def _is_quantity(x: Any) -> bool:
 
 
 class _PoissonArrivals:
-    """The gaps between one stock point's Poisson customers, drawn in blocks."""
+    """The gaps between one stock point's Poisson customers and what each buys, drawn in
+    blocks (sizes from their own stream, so that a constant size draws nothing)."""
 
-    __slots__ = ("at", "gaps", "rate", "rng", "stock_point")
+    __slots__ = (
+        "at",
+        "gaps",
+        "rate",
+        "rng",
+        "size",
+        "size_at",
+        "size_dist",
+        "size_rng",
+        "sizes",
+        "stock_point",
+    )
 
-    def __init__(self, stock_point: int, rate: float, rng: np.random.Generator):
+    def __init__(
+        self,
+        stock_point: int,
+        rate: float,
+        rng: np.random.Generator,
+        size: Distribution,
+        size_rng: np.random.Generator,
+    ):
         self.stock_point, self.rate, self.rng = stock_point, rate, rng
         self.gaps: list[float] = []
         self.at = 0
+        # a constant size is read off ``size``; others are drawn in blocks
+        self.size = float(size.value) if isinstance(size, Constant) else None
+        self.size_dist, self.size_rng = size, size_rng
+        self.sizes: list[float] = []
+        self.size_at = 0
+
+    def next_size(self) -> float:
+        if self.size_at >= len(self.sizes):
+            self.sizes = self.size_dist.draw(self.size_rng, 0, 1024).tolist()
+            self.size_at = 0
+        self.size_at += 1
+        return self.sizes[self.size_at - 1]
 
     def next_gap(self) -> float:
         if self.at >= len(self.gaps):

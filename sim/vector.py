@@ -140,6 +140,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._reward = np.zeros((n, len(Reward._fields)))
         self._tracked_arr = np.array(self._tracked, dtype=np.int64)
         self._lost_sales = np.array(self._lost_sales, dtype=bool)
+        self._whole_customer = np.array(self._whole_customer, dtype=bool)
         self._manufacturer = np.array(self._manufacturer, dtype=bool)
 
         # edges: grouped by the stock point that orders on them, in stock-point order
@@ -339,7 +340,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             lost = self._lost_sales[skus]
             if lost.any():
                 at, asked = skus[lost], d[lost]
-                sold = np.minimum(asked, self._on_hand[at])
+                held = self._on_hand[at]
+                sold = np.minimum(asked, held)
+                whole = self._whole_customer[at]
+                if whole.any():  # sold whole or lost whole
+                    sold = np.where(whole & (asked > held), 0.0, sold)
                 self._on_hand[at] -= sold
                 self._acc_sales[at] += sold
                 self._acc_lost[at] += asked - sold

@@ -20,6 +20,20 @@ lead_times = st.one_of(
         st.floats(0, 2),
         st.floats(0, 2),
     ),
+    st.builds(lambda m: {"dist": "exponential", "mean": m}, st.floats(0.5, 3)),
+    st.builds(
+        lambda a, m: {"dist": "shifted_exponential", "shift": a, "mean": a + m},
+        st.floats(0, 2),
+        st.floats(0.1, 2),
+    ),
+)
+demands = st.one_of(
+    st.builds(lambda m: {"dist": "poisson", "mean": m}, st.floats(0, 6)),
+    st.builds(
+        lambda rate, size: {"dist": "compound_poisson", "rate": rate, "size": size},
+        st.floats(0, 2),
+        st.sampled_from([3, 2.5, {"dist": "geometric", "mean": 3}, {"dist": "poisson", "mean": 2}]),
+    ),
 )
 policies = st.one_of(
     st.builds(BaseStock, level=st.integers(0, 25)),
@@ -43,7 +57,8 @@ def networks(draw):
             role="retailer",
             initial_stock=draw(st.integers(0, 10)),
             shortage=draw(st.sampled_from(["backlog", "lost_sales"])),
-            demand={"dist": "poisson", "mean": draw(st.floats(0, 6))},
+            customer_fill=draw(st.sampled_from(["partial", "whole"])),
+            demand=draw(demands),
         )
     path = ["source", *chain]
     for u, v in itertools.pairwise(path):
