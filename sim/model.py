@@ -216,8 +216,10 @@ class SupplyChainModel(mesa.Model):
             ``"poisson"`` (customers arrive one at a time as a Poisson process: with a
             ``compound_poisson`` demand at its ``rate``, each buying a quantity drawn from its
             ``size``; with any other demand at the rate of its mean, one unit each).
-        allocation: ``"fifo"`` (oldest order first) or ``"proportional"`` (scarce stock split
-            in proportion to what each order still needs).
+        allocation: ``"fifo"`` (oldest order first), ``"proportional"`` (scarce stock split
+            in proportion to what each order still needs) or ``"whole"`` (whole orders only:
+            oldest first, an order ships when it can ship complete, and none behind it ships
+            before it, as SupplyNetPy's nodes ship; customers' backlogged demand included).
         charge_in_transit: charge stock in transit on edge ``u -> v`` at ``u``'s holding cost
             (echelon-cost accounting); recorded in ``v``'s ``transit_holding_cost``. An
             order still in its information delay (``order_lead_time``) is not stock in
@@ -252,7 +254,7 @@ class SupplyChainModel(mesa.Model):
         decide: Literal["start", "end"] = "end",
         review: Literal["periodic", "continuous"] = "periodic",
         arrivals: Literal["batch", "poisson"] = "batch",
-        allocation: Literal["fifo", "proportional"] = "fifo",
+        allocation: Literal["fifo", "proportional", "whole"] = "fifo",
         charge_in_transit: bool = False,
         seed: int = 0,
         record: bool = True,
@@ -263,7 +265,7 @@ class SupplyChainModel(mesa.Model):
             ("decide", decide, ("start", "end")),
             ("review", review, ("periodic", "continuous")),
             ("arrivals", arrivals, ("batch", "poisson")),
-            ("allocation", allocation, ("fifo", "proportional")),
+            ("allocation", allocation, ("fifo", "proportional", "whole")),
         ):
             if value not in allowed:
                 raise ValueError(
@@ -808,7 +810,8 @@ class SupplyChainModel(mesa.Model):
             self._backlog[i] += d
 
     def _serve(self, i: int) -> None:
-        """Fill what ``i`` owes from its stock, oldest first (or proportionally), and ship."""
+        """Fill what ``i`` owes from its stock, oldest first (or proportionally, or whole
+        orders only), and ship."""
         queue = self._queue[i]
         if not queue or self._on_hand[i] <= 0:
             return
@@ -818,9 +821,15 @@ class SupplyChainModel(mesa.Model):
             self._serve_proportional(i)
             return
         on_hand = self._on_hand[i]
+        whole = self.allocation == "whole"
         while queue and on_hand > 0:
             entry = queue[0]
-            x = entry[2] if entry[2] <= on_hand else on_hand
+            if entry[2] <= on_hand:
+                x = entry[2]
+            elif whole:  # the oldest order waits until it can ship complete
+                break
+            else:
+                x = on_hand
             on_hand -= x
             self._deliver(i, entry, x)
             if entry[2] <= 0:

@@ -81,7 +81,7 @@ def networks(draw):
     decide=st.sampled_from(["start", "end"]),
     review=st.sampled_from(["periodic", "continuous"]),
     arrivals=st.sampled_from(["batch", "poisson"]),
-    allocation=st.sampled_from(["fifo", "proportional"]),
+    allocation=st.sampled_from(["fifo", "proportional", "whole"]),
     seed=st.integers(0, 2**32),
 )
 def test_stock_and_orders_are_conserved(graph, data, decide, review, arrivals, allocation, seed):

@@ -131,7 +131,8 @@ def allocation_network():
 
 
 @pytest.mark.parametrize(
-    ("allocation", "expected"), [("fifo", [8.0, 2.0]), ("proportional", [7.0, 3.0])]
+    ("allocation", "expected"),
+    [("fifo", [8.0, 2.0]), ("proportional", [7.0, 3.0]), ("whole", [8.0])],
 )
 def test_allocation_of_scarce_stock(allocation, expected):
     policies = {
@@ -143,6 +144,26 @@ def test_allocation_of_scarce_stock(allocation, expected):
     model.run(1)
     first = [q for _, s, n, q, _ in shipments(model, "dc")]
     assert sorted(first, reverse=True) == expected
+
+
+def test_whole_orders_ship_complete_and_in_order():
+    """10 on hand, a orders 8 and b 4 every period, the dc 12 (lead time 1): b's order waits
+    until it can ship whole, and a's next order waits behind it."""
+    policies = {
+        "a": ConstantOrder(quantity=8),
+        "b": ConstantOrder(quantity=4),
+        "dc": ConstantOrder(quantity=12),
+    }
+    model = SupplyChainModel(allocation_network(), policies, allocation="whole", log=True)
+    model.run(3)
+    assert shipments(model, "dc") == [
+        (0, "dc", "a", 8.0, 1.0),  # 2 left: b's 4 waits
+        (1, "dc", "b", 4.0, 2.0),  # 2 + 12 received: b's 4, a's 8; b's next 4 waits (2 left)
+        (1, "dc", "a", 8.0, 2.0),
+        (2, "dc", "b", 4.0, 3.0),  # 2 + 12: b, a, and b's third waits
+        (2, "dc", "a", 8.0, 3.0),
+    ]
+    assert model.results().query("node == 'dc'")["backlog"].tolist() == [4.0, 4.0, 4.0]
 
 
 @pytest.mark.parametrize("crossing", [True, False])
