@@ -33,6 +33,10 @@ Node attributes (``NODE_DEFAULTS`` gives the default of each optional one)
     ``lost_sales_cost`` per unit of lost customer demand.
     ``price``           selling price per unit sold to customers (revenue).
     ``capacity``        production per period at a manufacturer (``inf``: unlimited).
+    ``storage_capacity`` the most units on hand (``inf``: unlimited). What a receipt brings
+                        beyond the free room is refused and lost (the ``refused`` column): the
+                        supplier shipped it, the node cannot take it. A manufacturer's
+                        component buffers and production are not bounded by it.
     ``echelon``         integer echelon, 0 at retailers (set by builders; used for drawing).
 
 Edge attributes (``EDGE_DEFAULTS``)
@@ -100,6 +104,7 @@ NODE_DEFAULTS: dict[str, Any] = {
     "lost_sales_cost": 0.0,
     "price": 0.0,
     "capacity": math.inf,
+    "storage_capacity": math.inf,
 }
 EDGE_REQUIRED: tuple[str, ...] = ("lead_time",)
 EDGE_DEFAULTS: dict[str, Any] = {

@@ -53,6 +53,7 @@ _NODE_NUMBERS: dict[str, tuple[str, str]] = {
     "lost_sales_cost": (">=0", "money per unit of lost demand"),
     "price": (">=0", "money per unit sold"),
     "capacity": (">0 or inf", "units produced per period"),
+    "storage_capacity": (">0 or inf", "most units on hand"),
 }
 _EDGE_NUMBERS: dict[str, tuple[str, str]] = {
     "order_lead_time": (">=0", "periods"),

@@ -320,10 +320,17 @@ class SupplyChainModel(mesa.Model):
         self._lost_rate = [float(x) for x in per_sku("lost_sales_cost")]
         self._price = [float(x) for x in per_sku("price")]
         self._capacity = [float(x) for x in per_sku("capacity")]
+        self._storage = [float(x) for x in per_sku("storage_capacity")]
         self._lost_sales = [s == "lost_sales" for s in per_sku("shortage")]
         self._whole_customer = [s == "whole" for s in per_sku("customer_fill")]
         self._manufacturer = [g.nodes[n]["role"] == "manufacturer" for n, _ in self.sku_names]
         self._initial = [float(x) for x in per_sku("initial_stock")]
+        for (n, p), stock, room in zip(self.sku_names, self._initial, self._storage, strict=True):
+            if stock > room:
+                raise ValueError(
+                    f"node {n!r} product {p!r}: initial_stock {stock:g} exceeds "
+                    f"storage_capacity {room:g}; lower one or raise the other"
+                )
 
         # edges, per product, grouped by the ordering stock point
         self._edges: list[_Edge] = []
@@ -444,6 +451,7 @@ class SupplyChainModel(mesa.Model):
         self._acc_received = [0.0] * n_sku
         self._acc_order_cost = [0.0] * n_sku
         self._acc_produced = [0.0] * n_sku
+        self._acc_refused = [0.0] * n_sku
         for e in self._edges:
             e.rng = None  # made on first draw: a large network has many edges
             seed_of, node, product = self._stream_key(self.sku_names[e.target])
@@ -910,6 +918,11 @@ class SupplyChainModel(mesa.Model):
                 del due[k]
         components = self._components[j]
         if components is None:
+            room = self._storage[j] - self._on_hand[j]  # inf - x is inf: no capacity, no cost
+            if x > room:
+                taken = room if room > 0 else 0.0
+                self._acc_refused[j] += x - taken
+                x = taken
             self._on_hand[j] += x
         else:
             components[edge.position] += x
@@ -1140,6 +1153,7 @@ class SupplyChainModel(mesa.Model):
                 self._acc_lost,
                 self._acc_ordered,
                 self._acc_received,
+                self._acc_refused,
                 [h * x for h, x in zip(self._holding, held, strict=True)],
                 [b * x for b, x in zip(self._backlog_rate, backlog_level, strict=True)],
                 [p * x for p, x in zip(self._lost_rate, self._acc_lost, strict=True)],
@@ -1163,6 +1177,7 @@ class SupplyChainModel(mesa.Model):
         self._acc_received[:] = zeros
         self._acc_order_cost[:] = zeros
         self._acc_produced[:] = zeros
+        self._acc_refused[:] = zeros
         if self._time_weighted:
             self._area_on_hand[:] = zeros
             self._area_backlog[:] = zeros

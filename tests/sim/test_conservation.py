@@ -50,7 +50,12 @@ def networks(draw):
     chain = [f"w{k}" for k in range(depth - 1)]
     retailers = [f"r{k}" for k in range(draw(st.integers(1, 3)))]
     for name in chain:
-        g.add_node(name, role="warehouse", initial_stock=draw(st.integers(0, 10)))
+        g.add_node(
+            name,
+            role="warehouse",
+            initial_stock=draw(st.integers(0, 10)),
+            storage_capacity=draw(st.sampled_from([float("inf"), 10, 14.5])),
+        )
     for name in retailers:
         g.add_node(
             name,
@@ -103,16 +108,19 @@ def test_stock_and_orders_are_conserved(graph, data, decide, review, arrivals, a
         rows = table[table["node"] == node]
         cum = {
             c: rows[c].cumsum().to_numpy()
-            for c in ("received", "shipped", "sales", "ordered", "demand", "lost")
+            for c in ("received", "refused", "shipped", "sales", "ordered", "demand", "lost")
         }
         on_hand, backlog, pipeline = (
             rows[c].to_numpy() for c in ("on_hand", "backlog", "pipeline")
         )
         initial = graph.nodes[node].get("initial_stock", 0)
-        # stock: what came in is on hand or went out
+        # stock: what came in is on hand, went out, or was refused for want of room
         np.testing.assert_allclose(
-            initial + cum["received"], on_hand + cum["shipped"] + cum["sales"], atol=1e-9
+            initial + cum["received"],
+            on_hand + cum["shipped"] + cum["sales"] + cum["refused"],
+            atol=1e-9,
         )
+        assert (on_hand <= graph.nodes[node].get("storage_capacity", np.inf) + 1e-9).all()
         # orders: the pipeline is what was ordered and not yet received
         np.testing.assert_allclose(pipeline, cum["ordered"] - cum["received"], atol=1e-9)
         # demand: every unit asked for is served, lost, or still owed

@@ -218,3 +218,13 @@ def test_compound_poisson_base_stock_with_exponential_lead_times_matches_palm():
     assert table["holding_cost"].mean() == pytest.approx(on_hand, rel=0.03)
     assert table["backlog_cost"].mean() == pytest.approx(backlog, rel=0.05)
     assert table["pipeline"].mean() == pytest.approx(30.0, rel=0.03)  # rate * size * E[L]
+
+
+@pytest.mark.parametrize("decide", ["start", "end"])
+def test_both_engines_agree_on_storage_capacity(decide):
+    graph = random_network(40, depth=3, seed=6, initial_stock=10)
+    for k, (_, data) in enumerate(graph.nodes(data=True)):
+        if data["role"] != "supplier" or k % 2:
+            data["storage_capacity"] = 10 + k % 7 + 0.5 * (k % 3)
+    _, vector = assert_same_run(graph, BaseStock(level=25), periods=50, decide=decide, seed=1)
+    assert vector.results()["refused"].sum() > 0

@@ -386,3 +386,21 @@ def test_agents_are_mesa_agents_reading_the_engine_state():
     # ordered 3 kits (6 + 3 components); the retailer's 3 units are owed
     assert (plant.pipeline(), plant.on_hand(), plant.backlog()) == (3.0, 0.0, 3.0)
     assert len(model.agents) == len(model.stocking_agents) + 1  # one customer agent
+
+
+def test_receipts_beyond_storage_capacity_are_refused():
+    """Room for 12: 10 on hand, 5 sold a period, 8 arrive each period from period 1: 5 + 8
+    leaves 1 outside, then 7 + 8 leaves 3 outside every period."""
+    g = nx.DiGraph()
+    g.add_node("source", role="supplier")
+    g.add_node("shop", role="retailer", demand=5, initial_stock=10, storage_capacity=12)
+    g.add_edge("source", "shop", lead_time=1)
+    model = SupplyChainModel(g, {"shop": ConstantOrder(quantity=8)}, decide="end", log=True)
+    model.run(4)
+    table = model.results()
+    assert table["received"].tolist() == [0, 8, 8, 8]
+    assert table["refused"].tolist() == [0, 1, 3, 3]
+    assert table["on_hand"].tolist() == [5, 7, 7, 7]
+    with pytest.raises(ValueError, match="node 'shop' product 'item': initial_stock 20 exceeds"):
+        g.nodes["shop"]["initial_stock"] = 20
+        SupplyChainModel(g, ConstantOrder(quantity=0))
