@@ -115,6 +115,13 @@ class EpochBaseStock:
         level = self.levels[self.epochs.index(phase)]
         return float(max(level - obs.inventory_position, 0.0))
 
+    def act_batch(self, obs: ObservationBatch) -> np.ndarray:
+        phase = obs.period % self.cycle  # one period for the whole batch
+        if phase not in self.epochs:
+            return np.zeros_like(obs.inventory_position)
+        level = self.levels[self.epochs.index(phase)]
+        return np.maximum(level - obs.inventory_position, 0.0)
+
 
 @dataclass(frozen=True, kw_only=True)
 class EchelonBaseStock:
@@ -181,6 +188,10 @@ class SS:
         ip = obs.inventory_position
         return float(self.S - ip) if ip <= self.s else 0.0
 
+    def act_batch(self, obs: ObservationBatch) -> np.ndarray:
+        ip = obs.inventory_position
+        return np.where(ip <= self.s, self.S - ip, 0.0)
+
 
 @dataclass(frozen=True, kw_only=True)
 class RQ:
@@ -218,6 +229,17 @@ class RQ:
             n -= 1
         return float(n * q)
 
+    def act_batch(self, obs: ObservationBatch) -> np.ndarray:
+        # act's steps elementwise (the same float operations, so the same bits)
+        ip, r, q = obs.inventory_position, self.reorder_point, self.quantity
+        tol = 1e-9 * np.maximum(max(1.0, abs(r)), np.abs(ip))
+        n = np.floor((r - ip) / q) + 1
+        while (up := ip + n * q <= r + tol).any():
+            n = np.where(up, n + 1, n)
+        while (down := (n > 1) & (ip + (n - 1) * q > r + tol)).any():
+            n = np.where(down, n - 1, n)
+        return np.where(ip > r, 0.0, n * q)
+
 
 @dataclass(frozen=True, kw_only=True)
 class ConstantOrder:
@@ -240,6 +262,9 @@ class ConstantOrder:
 
     def act(self, obs: InventoryObservation) -> float:
         return float(self.quantity)
+
+    def act_batch(self, obs: ObservationBatch) -> np.ndarray:
+        return np.full(len(obs.on_hand), float(self.quantity))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -265,6 +290,9 @@ class CappedBaseStock:
 
     def act(self, obs: InventoryObservation) -> float:
         return float(min(self.cap, max(self.level - obs.inventory_position, 0.0)))
+
+    def act_batch(self, obs: ObservationBatch) -> np.ndarray:
+        return np.minimum(self.cap, np.maximum(self.level - obs.inventory_position, 0.0))
 
 
 # ---------------------------------------------------------------------- dual sourcing

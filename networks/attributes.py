@@ -16,6 +16,11 @@ Node attributes (``NODE_DEFAULTS`` gives the default of each optional one)
                         declaration (see :mod:`networks.distributions`).
     ``shortage``        ``"backlog"`` or ``"lost_sales"``: what happens to unmet *customer*
                         demand. Orders from downstream nodes are always backlogged.
+    ``customer_fill``   ``"partial"`` or ``"whole"``: at a lost-sales node, whether a customer
+                        whose order exceeds the stock on hand takes what there is (the rest
+                        lost) or leaves with nothing (all of it lost, as SupplyNetPy's
+                        customers do). A customer is one arrival with ``arrivals="poisson"``,
+                        a period's whole demand with ``arrivals="batch"``.
     ``initial_stock``   on-hand stock at time 0.
     ``holding_cost``    per unit on hand per period: the installation (local) rate (also the
                         rate for stock in transit out of this node when the model charges
@@ -28,6 +33,10 @@ Node attributes (``NODE_DEFAULTS`` gives the default of each optional one)
     ``lost_sales_cost`` per unit of lost customer demand.
     ``price``           selling price per unit sold to customers (revenue).
     ``capacity``        production per period at a manufacturer (``inf``: unlimited).
+    ``storage_capacity`` the most units on hand (``inf``: unlimited). What a receipt brings
+                        beyond the free room is refused and lost (the ``refused`` column): the
+                        supplier shipped it, the node cannot take it. A manufacturer's
+                        component buffers and production are not bounded by it.
     ``echelon``         integer echelon, 0 at retailers (set by builders; used for drawing).
 
 Edge attributes (``EDGE_DEFAULTS``)
@@ -67,6 +76,7 @@ from typing import Any
 import networkx as nx
 
 __all__ = [
+    "CUSTOMER_FILLS",
     "DEFAULT_PRODUCTS",
     "EDGE_DEFAULTS",
     "EDGE_REQUIRED",
@@ -81,17 +91,20 @@ __all__ = [
 
 ROLES: tuple[str, ...] = ("supplier", "manufacturer", "warehouse", "retailer")
 SHORTAGE_MODES: tuple[str, ...] = ("backlog", "lost_sales")
+CUSTOMER_FILLS: tuple[str, ...] = ("partial", "whole")
 DEFAULT_PRODUCTS: tuple[str, ...] = ("item",)
 
 NODE_REQUIRED: tuple[str, ...] = ("role",)
 NODE_DEFAULTS: dict[str, Any] = {
     "shortage": "backlog",
+    "customer_fill": "partial",
     "initial_stock": 0.0,
     "holding_cost": 0.0,
     "backlog_cost": 0.0,
     "lost_sales_cost": 0.0,
     "price": 0.0,
     "capacity": math.inf,
+    "storage_capacity": math.inf,
 }
 EDGE_REQUIRED: tuple[str, ...] = ("lead_time",)
 EDGE_DEFAULTS: dict[str, Any] = {

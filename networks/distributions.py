@@ -12,6 +12,17 @@ means a constant::
     {"dist": "gamma", "mean": 2, "std": 0.5}
     {"dist": "lognormal", "mean": 2, "std": 0.5}       # mean and std of the variable itself
     {"dist": "trace", "values": [4, 0, 7, 3]}          # a fixed sequence, in order
+    {"dist": "exponential", "mean": 3}
+    {"dist": "shifted_exponential", "shift": 1, "mean": 3}  # 1 + exponential of mean 2
+    {"dist": "geometric", "mean": 4}                   # on 1, 2, 3, ...: p = 1 / mean
+    {"dist": "compound_poisson", "rate": 1, "size": 10}  # see below
+
+A compound Poisson declaration is customer demand made of customers: they arrive as a Poisson
+process of ``rate`` per period and each buys a quantity drawn from ``size`` (a declaration
+of its own, any kind but ``trace`` and ``compound_poisson``). Drawn as the demand of a
+period it is the sum of that period's customers' sizes; an engine that lets customers
+arrive one at a time (``arrivals="poisson"``) draws the arrivals at ``rate`` and each
+customer's size from ``size`` instead (see :class:`CompoundPoisson`).
 
 Bounds: every parameter is a finite number ``>= 0`` and at most :data:`MAX_VALUE`
 (``1e9``; numpy refuses a Poisson mean above ~9e18 and no supply chain sees a billion units
@@ -35,11 +46,14 @@ import numpy as np
 __all__ = [
     "KINDS",
     "MAX_VALUE",
+    "CompoundPoisson",
     "Constant",
     "Discrete",
     "Distribution",
     "DistributionError",
+    "Exponential",
     "Gamma",
+    "Geometric",
     "LogNormal",
     "Normal",
     "Poisson",
@@ -201,6 +215,65 @@ class Trace:
         return {"dist": "trace", "values": list(self.values)}
 
 
+@dataclass(frozen=True)
+class Exponential:
+    """``shift`` plus an exponential variable of mean ``mean - shift`` (``shift = 0``: the
+    plain exponential). Lead times of this kind make a pipeline of M/G/inf type."""
+
+    mean: float
+    shift: float = 0.0
+
+    def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
+        draws = rng.exponential(self.mean - self.shift, n)
+        return draws + self.shift if self.shift else draws
+
+    def to_spec(self) -> dict[str, Any]:
+        if self.shift:
+            return {"dist": "shifted_exponential", "shift": self.shift, "mean": self.mean}
+        return {"dist": "exponential", "mean": self.mean}
+
+
+@dataclass(frozen=True)
+class Geometric:
+    """The number of trials up to the first success, on ``1, 2, 3, ...`` (``p = 1 / mean``):
+    the classic size of a customer's order with a long tail."""
+
+    mean: float
+
+    def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
+        return rng.geometric(1.0 / self.mean, n).astype(float)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"dist": "geometric", "mean": self.mean}
+
+
+@dataclass(frozen=True)
+class CompoundPoisson:
+    """Customers arriving as a Poisson process of ``rate`` per period, each buying a
+    quantity drawn from ``size``.
+
+    :meth:`draw` gives the demand of whole periods: a Poisson number of customers, then their
+    sizes in order, summed per period. An engine with one-at-a-time customers reads
+    :attr:`rate` and :attr:`size` instead, so the same declaration means the same demand
+    in both forms.
+    """
+
+    rate: float
+    size: Distribution
+
+    @property
+    def mean(self) -> float:
+        return self.rate * self.size.mean
+
+    def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
+        customers = rng.poisson(self.rate, n)
+        sizes = self.size.draw(rng, 0, int(customers.sum()))
+        return np.bincount(np.repeat(np.arange(n), customers), sizes, minlength=n)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"dist": "compound_poisson", "rate": self.rate, "size": self.size.to_spec()}
+
+
 def _square(x: float) -> float:
     """``x ** 2`` (the power, as the draws always used: ``x * x`` may differ in the last
     bit), inf where it overflows."""
@@ -275,6 +348,10 @@ _PARAMS = {
     "gamma": ("mean", "std"),
     "lognormal": ("mean", "std"),
     "trace": ("values",),
+    "exponential": ("mean",),
+    "shifted_exponential": ("shift", "mean"),
+    "geometric": ("mean",),
+    "compound_poisson": ("rate", "size"),
 }
 KINDS: tuple[str, ...] = tuple(_PARAMS)
 
@@ -333,4 +410,30 @@ def parse_distribution(spec: Any, where: str = "distribution") -> Distribution:
             return Gamma(mean, std)
         _derived(_lognormal_mu_sigma(mean, std), "mu and sigma", spec, where)
         return LogNormal(mean, std)
+    if kind == "exponential":
+        return Exponential(_number(spec, "mean", where, positive=True))
+    if kind == "shifted_exponential":
+        shift, mean = _number(spec, "shift", where), _number(spec, "mean", where, positive=True)
+        if mean < shift:
+            raise DistributionError(
+                f"{where}.mean: must be >= shift ({shift!r}), got {mean!r} (mean is that of the "
+                "whole variable, shift included)"
+            )
+        return Exponential(mean, shift)
+    if kind == "geometric":
+        mean = _number(spec, "mean", where)
+        if mean < 1:
+            raise DistributionError(f"{where}.mean: must be >= 1 (values 1, 2, ...), got {mean!r}")
+        return Geometric(mean)
+    if kind == "compound_poisson":
+        rate = _number(spec, "rate", where)
+        if "size" not in spec:
+            raise DistributionError(f"{where}.size: missing (required by dist='compound_poisson')")
+        size = parse_distribution(spec["size"], f"{where}.size")
+        if isinstance(size, Trace | CompoundPoisson):
+            raise DistributionError(
+                f"{where}.size: a customer's size cannot be a {spec['size']['dist']!r}; "
+                "give a number or a distribution such as poisson, geometric or discrete"
+            )
+        return CompoundPoisson(rate, size)
     return Trace(_numbers(spec, "values", where))

@@ -12,7 +12,8 @@ to fix it. The checks follow :mod:`networks.attributes`:
 * numbers are numbers (``bool`` is not a number): costs, stock and order lead times are
   ``>= 0`` and finite, ``bom`` and ``capacity`` are ``> 0`` (``capacity`` may be ``inf``),
   ``echelon`` is an integer ``>= 0``, ``crossing`` is a ``bool``;
-* ``shortage`` is one of :data:`~networks.attributes.SHORTAGE_MODES`;
+* ``shortage`` is one of :data:`~networks.attributes.SHORTAGE_MODES`, ``customer_fill`` one
+  of :data:`~networks.attributes.CUSTOMER_FILLS`;
 * distribution declarations (``demand``, ``lead_time``) parse with
   :func:`~networks.distributions.parse_distribution`;
 * per-product mappings (node attributes only) name known products.
@@ -32,6 +33,7 @@ import networkx as nx
 import numpy as np
 
 from .attributes import (
+    CUSTOMER_FILLS,
     DEFAULT_PRODUCTS,
     EDGE_REQUIRED,
     NODE_REQUIRED,
@@ -51,6 +53,7 @@ _NODE_NUMBERS: dict[str, tuple[str, str]] = {
     "lost_sales_cost": (">=0", "money per unit of lost demand"),
     "price": (">=0", "money per unit sold"),
     "capacity": (">0 or inf", "units produced per period"),
+    "storage_capacity": (">0 or inf", "most units on hand"),
 }
 _EDGE_NUMBERS: dict[str, tuple[str, str]] = {
     "order_lead_time": (">=0", "periods"),
@@ -167,16 +170,17 @@ def check_node_attribute(
                 _check_number(v, bound, meaning, f"{where} product {product!r}")
         else:
             _check_number(value, bound, meaning, where)
-    elif name == "shortage":
+    elif name in ("shortage", "customer_fill"):
+        modes = SHORTAGE_MODES if name == "shortage" else CUSTOMER_FILLS
         items = value.items() if isinstance(value, Mapping) else [(None, value)]
         for product, mode in items:
             at = where
             if product is not None:
                 _check_products_key(product, known, where)
                 at = f"{where} product {product!r}"
-            if mode not in SHORTAGE_MODES:
+            if mode not in modes:
                 raise NetworkError(
-                    f"{at}: must be one of {', '.join(map(repr, SHORTAGE_MODES))}, got {mode!r}"
+                    f"{at}: must be one of {', '.join(map(repr, modes))}, got {mode!r}"
                 )
     elif name == "echelon":
         if not _is_number(value) or not isinstance(value, numbers.Integral) or value < 0:

@@ -449,7 +449,7 @@ class Scenario:
             "decide": ("start", "end"),
             "review": ("periodic", "continuous"),
             "arrivals": ("batch", "poisson"),
-            "allocation": ("fifo", "proportional"),
+            "allocation": ("fifo", "proportional", "whole"),
             "engine": ENGINE_NAMES,
         }
         for key, allowed in choices.items():

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from networks.distributions import Distribution, Trace
+from networks.distributions import CompoundPoisson, Constant, Distribution, Trace
 
 from .policy import Policy
 
@@ -75,7 +75,8 @@ class CustomerAgent(mesa.Agent):
 
     Subclasses that respond to price or recommendations override :meth:`demand_in` (the
     demand of a period) and :meth:`mean_demand` (with ``arrivals="poisson"`` customers arrive
-    one at a time at that rate).
+    one at a time at that rate, one unit each, unless the demand is a
+    :class:`~networks.distributions.CompoundPoisson`: see :meth:`arrival_rate`).
     """
 
     def __init__(
@@ -120,3 +121,16 @@ class CustomerAgent(mesa.Agent):
     def mean_demand(self) -> float:
         """Expected demand per period (units)."""
         return self.distribution.mean
+
+    def arrival_rate(self) -> float:
+        """Customers per period when they arrive one at a time (``arrivals="poisson"``): the
+        compound Poisson rate, or else one customer per unit of :meth:`mean_demand`."""
+        if isinstance(self.distribution, CompoundPoisson):
+            return self.distribution.rate
+        return self.mean_demand()
+
+    def order_size(self) -> Distribution:
+        """What one such customer buys (units): the compound Poisson size, or else 1."""
+        if isinstance(self.distribution, CompoundPoisson):
+            return self.distribution.size
+        return Constant(1.0)

@@ -55,7 +55,7 @@ from simpy.events import NORMAL, URGENT, Event
 
 from networks.attributes import EDGE_DEFAULTS, is_source, node_value, products
 from networks.builders import echelons
-from networks.distributions import Distribution, Trace, parse_distribution
+from networks.distributions import Constant, Distribution, Trace, parse_distribution
 from networks.validate import validate
 
 from .agents import CustomerAgent, StockingAgent
@@ -213,10 +213,13 @@ class SupplyChainModel(mesa.Model):
             (see the module docstring); continuous review has no such choice.
         review: ``"periodic"`` (at period boundaries) or ``"continuous"``.
         arrivals: ``"batch"`` (each retailer's demand per period arrives at once) or
-            ``"poisson"`` (customers arrive one unit at a time as a Poisson process whose rate
-            is the mean of the declared demand per period).
-        allocation: ``"fifo"`` (oldest order first) or ``"proportional"`` (scarce stock split
-            in proportion to what each order still needs).
+            ``"poisson"`` (customers arrive one at a time as a Poisson process: with a
+            ``compound_poisson`` demand at its ``rate``, each buying a quantity drawn from its
+            ``size``; with any other demand at the rate of its mean, one unit each).
+        allocation: ``"fifo"`` (oldest order first), ``"proportional"`` (scarce stock split
+            in proportion to what each order still needs) or ``"whole"`` (whole orders only:
+            oldest first, an order ships when it can ship complete, and none behind it ships
+            before it, as SupplyNetPy's nodes ship; customers' backlogged demand included).
         charge_in_transit: charge stock in transit on edge ``u -> v`` at ``u``'s holding cost
             (echelon-cost accounting); recorded in ``v``'s ``transit_holding_cost``. An
             order still in its information delay (``order_lead_time``) is not stock in
@@ -251,7 +254,7 @@ class SupplyChainModel(mesa.Model):
         decide: Literal["start", "end"] = "end",
         review: Literal["periodic", "continuous"] = "periodic",
         arrivals: Literal["batch", "poisson"] = "batch",
-        allocation: Literal["fifo", "proportional"] = "fifo",
+        allocation: Literal["fifo", "proportional", "whole"] = "fifo",
         charge_in_transit: bool = False,
         seed: int = 0,
         record: bool = True,
@@ -262,7 +265,7 @@ class SupplyChainModel(mesa.Model):
             ("decide", decide, ("start", "end")),
             ("review", review, ("periodic", "continuous")),
             ("arrivals", arrivals, ("batch", "poisson")),
-            ("allocation", allocation, ("fifo", "proportional")),
+            ("allocation", allocation, ("fifo", "proportional", "whole")),
         ):
             if value not in allowed:
                 raise ValueError(
@@ -317,9 +320,17 @@ class SupplyChainModel(mesa.Model):
         self._lost_rate = [float(x) for x in per_sku("lost_sales_cost")]
         self._price = [float(x) for x in per_sku("price")]
         self._capacity = [float(x) for x in per_sku("capacity")]
+        self._storage = [float(x) for x in per_sku("storage_capacity")]
         self._lost_sales = [s == "lost_sales" for s in per_sku("shortage")]
+        self._whole_customer = [s == "whole" for s in per_sku("customer_fill")]
         self._manufacturer = [g.nodes[n]["role"] == "manufacturer" for n, _ in self.sku_names]
         self._initial = [float(x) for x in per_sku("initial_stock")]
+        for (n, p), stock, room in zip(self.sku_names, self._initial, self._storage, strict=True):
+            if stock > room:
+                raise ValueError(
+                    f"node {n!r} product {p!r}: initial_stock {stock:g} exceeds "
+                    f"storage_capacity {room:g}; lower one or raise the other"
+                )
 
         # edges, per product, grouped by the ordering stock point
         self._edges: list[_Edge] = []
@@ -440,6 +451,7 @@ class SupplyChainModel(mesa.Model):
         self._acc_received = [0.0] * n_sku
         self._acc_order_cost = [0.0] * n_sku
         self._acc_produced = [0.0] * n_sku
+        self._acc_refused = [0.0] * n_sku
         for e in self._edges:
             e.rng = None  # made on first draw: a large network has many edges
             seed_of, node, product = self._stream_key(self.sku_names[e.target])
@@ -496,11 +508,16 @@ class SupplyChainModel(mesa.Model):
         _Message(self.env, 0, 0, self._on_tick, NORMAL)
         if self.arrivals == "poisson":
             for i, customer in self._customers.items():
-                rate = customer.mean_demand()
+                rate = customer.arrival_rate()
                 if rate > 0:
                     seed_of, node, product = self._stream_key(self.sku_names[i])
-                    rng = stream(seed_of, Purpose.ARRIVALS, node, product)
-                    arrivals = _PoissonArrivals(i, rate, rng)
+                    arrivals = _PoissonArrivals(
+                        i,
+                        rate,
+                        stream(seed_of, Purpose.ARRIVALS, node, product),
+                        customer.order_size(),
+                        stream(seed_of, Purpose.ORDER_SIZE, node, product),
+                    )
                     _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
 
     def _stream_key(self, stock_point: tuple[Any, str]) -> tuple[int, Any, str]:
@@ -761,8 +778,9 @@ class SupplyChainModel(mesa.Model):
         """A Poisson customer of ``arrivals.stock_point`` arrives now."""
         arrivals: _PoissonArrivals = event._value
         i = arrivals.stock_point
-        self._acc_demand[i] += 1.0
-        self._customer_demand(i, 1.0)
+        d = arrivals.size if arrivals.size is not None else arrivals.next_size()
+        self._acc_demand[i] += d
+        self._customer_demand(i, d)
         self._serve(i)
         if self.review == "continuous":
             self._request_review(i)
@@ -780,7 +798,9 @@ class SupplyChainModel(mesa.Model):
 
     # ------------------------------------------------------------------ serving
     def _customer_demand(self, i: int, d: float) -> None:
-        """Queue (backlog) or serve-or-lose (lost sales) customer demand ``d`` at ``i``."""
+        """Queue (backlog) or serve-or-lose (lost sales) customer demand ``d`` at ``i``: one
+        customer's order (or a period's batch); at a lost-sales node with
+        ``customer_fill="whole"`` it is sold whole or lost whole."""
         if d <= 0:
             return
         if self.event_log is not None:
@@ -788,7 +808,8 @@ class SupplyChainModel(mesa.Model):
         if self._time_weighted:
             self._touch(i)
         if self._lost_sales[i]:
-            sold = min(d, self._on_hand[i])
+            on_hand = self._on_hand[i]
+            sold = d if d <= on_hand else 0.0 if self._whole_customer[i] else on_hand
             self._on_hand[i] -= sold
             self._acc_sales[i] += sold
             self._acc_lost[i] += d - sold
@@ -797,7 +818,8 @@ class SupplyChainModel(mesa.Model):
             self._backlog[i] += d
 
     def _serve(self, i: int) -> None:
-        """Fill what ``i`` owes from its stock, oldest first (or proportionally), and ship."""
+        """Fill what ``i`` owes from its stock, oldest first (or proportionally, or whole
+        orders only), and ship."""
         queue = self._queue[i]
         if not queue or self._on_hand[i] <= 0:
             return
@@ -807,9 +829,15 @@ class SupplyChainModel(mesa.Model):
             self._serve_proportional(i)
             return
         on_hand = self._on_hand[i]
+        whole = self.allocation == "whole"
         while queue and on_hand > 0:
             entry = queue[0]
-            x = entry[2] if entry[2] <= on_hand else on_hand
+            if entry[2] <= on_hand:
+                x = entry[2]
+            elif whole:  # the oldest order waits until it can ship complete
+                break
+            else:
+                x = on_hand
             on_hand -= x
             self._deliver(i, entry, x)
             if entry[2] <= 0:
@@ -890,6 +918,11 @@ class SupplyChainModel(mesa.Model):
                 del due[k]
         components = self._components[j]
         if components is None:
+            room = self._storage[j] - self._on_hand[j]  # inf - x is inf: no capacity, no cost
+            if x > room:
+                taken = room if room > 0 else 0.0
+                self._acc_refused[j] += x - taken
+                x = taken
             self._on_hand[j] += x
         else:
             components[edge.position] += x
@@ -1120,6 +1153,7 @@ class SupplyChainModel(mesa.Model):
                 self._acc_lost,
                 self._acc_ordered,
                 self._acc_received,
+                self._acc_refused,
                 [h * x for h, x in zip(self._holding, held, strict=True)],
                 [b * x for b, x in zip(self._backlog_rate, backlog_level, strict=True)],
                 [p * x for p, x in zip(self._lost_rate, self._acc_lost, strict=True)],
@@ -1143,6 +1177,7 @@ class SupplyChainModel(mesa.Model):
         self._acc_received[:] = zeros
         self._acc_order_cost[:] = zeros
         self._acc_produced[:] = zeros
+        self._acc_refused[:] = zeros
         if self._time_weighted:
             self._area_on_hand[:] = zeros
             self._area_backlog[:] = zeros
@@ -1218,14 +1253,45 @@ def _is_quantity(x: Any) -> bool:
 
 
 class _PoissonArrivals:
-    """The gaps between one stock point's Poisson customers, drawn in blocks."""
+    """The gaps between one stock point's Poisson customers and what each buys, drawn in
+    blocks (sizes from their own stream, so that a constant size draws nothing)."""
 
-    __slots__ = ("at", "gaps", "rate", "rng", "stock_point")
+    __slots__ = (
+        "at",
+        "gaps",
+        "rate",
+        "rng",
+        "size",
+        "size_at",
+        "size_dist",
+        "size_rng",
+        "sizes",
+        "stock_point",
+    )
 
-    def __init__(self, stock_point: int, rate: float, rng: np.random.Generator):
+    def __init__(
+        self,
+        stock_point: int,
+        rate: float,
+        rng: np.random.Generator,
+        size: Distribution,
+        size_rng: np.random.Generator,
+    ):
         self.stock_point, self.rate, self.rng = stock_point, rate, rng
         self.gaps: list[float] = []
         self.at = 0
+        # a constant size is read off ``size``; others are drawn in blocks
+        self.size = float(size.value) if isinstance(size, Constant) else None
+        self.size_dist, self.size_rng = size, size_rng
+        self.sizes: list[float] = []
+        self.size_at = 0
+
+    def next_size(self) -> float:
+        if self.size_at >= len(self.sizes):
+            self.sizes = self.size_dist.draw(self.size_rng, 0, 1024).tolist()
+            self.size_at = 0
+        self.size_at += 1
+        return self.sizes[self.size_at - 1]
 
     def next_gap(self) -> float:
         if self.at >= len(self.gaps):

@@ -18,7 +18,8 @@ from networks.attributes import ROLES
 __all__ = ["COST_COLUMNS", "EDGE_COLUMNS", "STOCK_COLUMNS", "Recorder"]
 
 #: Per stock point and period. Levels (on_hand, backlog, pipeline) are at the period's
-#: close; flows (demand .. received) are totals over the period; costs are money. At a
+#: close; flows (demand .. refused) are totals over the period (``refused``: received
+#: beyond the node's ``storage_capacity``, and lost); costs are money. At a
 #: manufacturer, ordered, received and pipeline count kits (see SupplyChainModel); the edge
 #: table has what was ordered on each supply edge in the supplier's units.
 STOCK_COLUMNS: tuple[str, ...] = (
@@ -31,6 +32,7 @@ STOCK_COLUMNS: tuple[str, ...] = (
     "lost",
     "ordered",
     "received",
+    "refused",
     "holding_cost",
     "backlog_cost",
     "lost_sales_cost",

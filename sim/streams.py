@@ -25,6 +25,7 @@ class Purpose(IntEnum):
     ARRIVALS = 3
     POLICY = 4
     MESA = 5  # the model's own model.rng / model.random (Mesa's agent shuffles)
+    ORDER_SIZE = 6  # what each one-at-a-time customer buys (its own stream: gaps unchanged)
 
 
 def _key(name: object) -> int:

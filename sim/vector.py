@@ -53,6 +53,7 @@ _ACCUMULATORS = (  # per-period flows, zeroed when a period closes
     "_acc_received",
     "_acc_order_cost",
     "_acc_produced",
+    "_acc_refused",
 )
 
 
@@ -135,11 +136,13 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             "_lost_rate",
             "_price",
             "_capacity",
+            "_storage",
         ):
             setattr(self, name, floats(getattr(self, name)))
         self._reward = np.zeros((n, len(Reward._fields)))
         self._tracked_arr = np.array(self._tracked, dtype=np.int64)
         self._lost_sales = np.array(self._lost_sales, dtype=bool)
+        self._whole_customer = np.array(self._whole_customer, dtype=bool)
         self._manufacturer = np.array(self._manufacturer, dtype=bool)
 
         # edges: grouped by the stock point that orders on them, in stock-point order
@@ -339,7 +342,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             lost = self._lost_sales[skus]
             if lost.any():
                 at, asked = skus[lost], d[lost]
-                sold = np.minimum(asked, self._on_hand[at])
+                held = self._on_hand[at]
+                sold = np.minimum(asked, held)
+                whole = self._whole_customer[at]
+                if whole.any():  # sold whole or lost whole
+                    sold = np.where(whole & (asked > held), 0.0, sold)
                 self._on_hand[at] -= sold
                 self._acc_sales[at] += sold
                 self._acc_lost[at] += asked - sold
@@ -484,6 +491,16 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             np.add.at(self._e_components, edges[components], quantities[components])
             stock = ~components
             targets, quantities = targets[stock], quantities[stock]
+        capped = self._storage[targets] < math.inf
+        if capped.any():  # receipt by receipt, in the event engine's arithmetic
+            for j, x in zip(targets[capped].tolist(), quantities[capped].tolist(), strict=True):
+                room = self._storage[j] - self._on_hand[j]
+                if x > room:
+                    taken = room if room > 0 else 0.0
+                    self._acc_refused[j] += x - taken
+                    x = taken
+                self._on_hand[j] += x
+            targets, quantities = targets[~capped], quantities[~capped]
         np.add.at(self._on_hand, targets, quantities)
 
     # ------------------------------------------------------------------ deciding
@@ -726,6 +743,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 self._acc_lost,
                 self._acc_ordered,
                 self._acc_received,
+                self._acc_refused,
                 self._holding * held,
                 self._backlog_rate * self._backlog,
                 self._lost_rate * self._acc_lost,

@@ -20,6 +20,20 @@ lead_times = st.one_of(
         st.floats(0, 2),
         st.floats(0, 2),
     ),
+    st.builds(lambda m: {"dist": "exponential", "mean": m}, st.floats(0.5, 3)),
+    st.builds(
+        lambda a, m: {"dist": "shifted_exponential", "shift": a, "mean": a + m},
+        st.floats(0, 2),
+        st.floats(0.1, 2),
+    ),
+)
+demands = st.one_of(
+    st.builds(lambda m: {"dist": "poisson", "mean": m}, st.floats(0, 6)),
+    st.builds(
+        lambda rate, size: {"dist": "compound_poisson", "rate": rate, "size": size},
+        st.floats(0, 2),
+        st.sampled_from([3, 2.5, {"dist": "geometric", "mean": 3}, {"dist": "poisson", "mean": 2}]),
+    ),
 )
 policies = st.one_of(
     st.builds(BaseStock, level=st.integers(0, 25)),
@@ -36,14 +50,20 @@ def networks(draw):
     chain = [f"w{k}" for k in range(depth - 1)]
     retailers = [f"r{k}" for k in range(draw(st.integers(1, 3)))]
     for name in chain:
-        g.add_node(name, role="warehouse", initial_stock=draw(st.integers(0, 10)))
+        g.add_node(
+            name,
+            role="warehouse",
+            initial_stock=draw(st.integers(0, 10)),
+            storage_capacity=draw(st.sampled_from([float("inf"), 10, 14.5])),
+        )
     for name in retailers:
         g.add_node(
             name,
             role="retailer",
             initial_stock=draw(st.integers(0, 10)),
             shortage=draw(st.sampled_from(["backlog", "lost_sales"])),
-            demand={"dist": "poisson", "mean": draw(st.floats(0, 6))},
+            customer_fill=draw(st.sampled_from(["partial", "whole"])),
+            demand=draw(demands),
         )
     path = ["source", *chain]
     for u, v in itertools.pairwise(path):
@@ -66,7 +86,7 @@ def networks(draw):
     decide=st.sampled_from(["start", "end"]),
     review=st.sampled_from(["periodic", "continuous"]),
     arrivals=st.sampled_from(["batch", "poisson"]),
-    allocation=st.sampled_from(["fifo", "proportional"]),
+    allocation=st.sampled_from(["fifo", "proportional", "whole"]),
     seed=st.integers(0, 2**32),
 )
 def test_stock_and_orders_are_conserved(graph, data, decide, review, arrivals, allocation, seed):
@@ -88,16 +108,19 @@ def test_stock_and_orders_are_conserved(graph, data, decide, review, arrivals, a
         rows = table[table["node"] == node]
         cum = {
             c: rows[c].cumsum().to_numpy()
-            for c in ("received", "shipped", "sales", "ordered", "demand", "lost")
+            for c in ("received", "refused", "shipped", "sales", "ordered", "demand", "lost")
         }
         on_hand, backlog, pipeline = (
             rows[c].to_numpy() for c in ("on_hand", "backlog", "pipeline")
         )
         initial = graph.nodes[node].get("initial_stock", 0)
-        # stock: what came in is on hand or went out
+        # stock: what came in is on hand, went out, or was refused for want of room
         np.testing.assert_allclose(
-            initial + cum["received"], on_hand + cum["shipped"] + cum["sales"], atol=1e-9
+            initial + cum["received"],
+            on_hand + cum["shipped"] + cum["sales"] + cum["refused"],
+            atol=1e-9,
         )
+        assert (on_hand <= graph.nodes[node].get("storage_capacity", np.inf) + 1e-9).all()
         # orders: the pipeline is what was ordered and not yet received
         np.testing.assert_allclose(pipeline, cum["ordered"] - cum["received"], atol=1e-9)
         # demand: every unit asked for is served, lost, or still owed

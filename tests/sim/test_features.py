@@ -131,7 +131,8 @@ def allocation_network():
 
 
 @pytest.mark.parametrize(
-    ("allocation", "expected"), [("fifo", [8.0, 2.0]), ("proportional", [7.0, 3.0])]
+    ("allocation", "expected"),
+    [("fifo", [8.0, 2.0]), ("proportional", [7.0, 3.0]), ("whole", [8.0])],
 )
 def test_allocation_of_scarce_stock(allocation, expected):
     policies = {
@@ -143,6 +144,26 @@ def test_allocation_of_scarce_stock(allocation, expected):
     model.run(1)
     first = [q for _, s, n, q, _ in shipments(model, "dc")]
     assert sorted(first, reverse=True) == expected
+
+
+def test_whole_orders_ship_complete_and_in_order():
+    """10 on hand, a orders 8 and b 4 every period, the dc 12 (lead time 1): b's order waits
+    until it can ship whole, and a's next order waits behind it."""
+    policies = {
+        "a": ConstantOrder(quantity=8),
+        "b": ConstantOrder(quantity=4),
+        "dc": ConstantOrder(quantity=12),
+    }
+    model = SupplyChainModel(allocation_network(), policies, allocation="whole", log=True)
+    model.run(3)
+    assert shipments(model, "dc") == [
+        (0, "dc", "a", 8.0, 1.0),  # 2 left: b's 4 waits
+        (1, "dc", "b", 4.0, 2.0),  # 2 + 12 received: b's 4, a's 8; b's next 4 waits (2 left)
+        (1, "dc", "a", 8.0, 2.0),
+        (2, "dc", "b", 4.0, 3.0),  # 2 + 12: b, a, and b's third waits
+        (2, "dc", "a", 8.0, 3.0),
+    ]
+    assert model.results().query("node == 'dc'")["backlog"].tolist() == [4.0, 4.0, 4.0]
 
 
 @pytest.mark.parametrize("crossing", [True, False])
@@ -365,3 +386,21 @@ def test_agents_are_mesa_agents_reading_the_engine_state():
     # ordered 3 kits (6 + 3 components); the retailer's 3 units are owed
     assert (plant.pipeline(), plant.on_hand(), plant.backlog()) == (3.0, 0.0, 3.0)
     assert len(model.agents) == len(model.stocking_agents) + 1  # one customer agent
+
+
+def test_receipts_beyond_storage_capacity_are_refused():
+    """Room for 12: 10 on hand, 5 sold a period, 8 arrive each period from period 1: 5 + 8
+    leaves 1 outside, then 7 + 8 leaves 3 outside every period."""
+    g = nx.DiGraph()
+    g.add_node("source", role="supplier")
+    g.add_node("shop", role="retailer", demand=5, initial_stock=10, storage_capacity=12)
+    g.add_edge("source", "shop", lead_time=1)
+    model = SupplyChainModel(g, {"shop": ConstantOrder(quantity=8)}, decide="end", log=True)
+    model.run(4)
+    table = model.results()
+    assert table["received"].tolist() == [0, 8, 8, 8]
+    assert table["refused"].tolist() == [0, 1, 3, 3]
+    assert table["on_hand"].tolist() == [5, 7, 7, 7]
+    with pytest.raises(ValueError, match="node 'shop' product 'item': initial_stock 20 exceeds"):
+        g.nodes["shop"]["initial_stock"] = 20
+        SupplyChainModel(g, ConstantOrder(quantity=0))
