@@ -64,5 +64,5 @@ def test_resume_drops_curve_rows_after_the_checkpoint(lost_sales_env, tmp_path):
 
 def test_resume_refuses_another_configuration(lost_sales_env, tmp_path):
     train(lost_sales_env(4), config(1), tmp_path, progress=False)
-    with pytest.raises(CheckpointError, match=r"lr=0\.0003 \(now 0\.001\)"):
-        train(lost_sales_env(4), config(2, lr=1e-3), tmp_path, progress=False)
+    with pytest.raises(CheckpointError, match=r"lr=0\.001 \(now 0\.0003\)"):
+        train(lost_sales_env(4), config(2, lr=3e-4), tmp_path, progress=False)
