@@ -1,0 +1,627 @@
+"""PettingZoo environments over any supply network in which several stock points learn.
+
+The engine consults stock points one after another (downstream → upstream, see
+:mod:`sim.model`): under ``decide="end"`` an upstream node has already received this
+period's order of its customer when it decides. A multi-agent environment must say what
+each agent has seen when it acts, so there are two of them, with two information
+structures:
+
+* :class:`SupplyChainAECEnv` (PettingZoo AEC, turn-based) is exact: agents act in the
+  engine's own decision order, and each sees what a decision module in its place would
+  see, when it would see it. A team of heuristics played through it gives the engine's
+  table bit for bit.
+* :class:`SupplyChainParallelEnv` (PettingZoo Parallel) is the *simultaneous* structure:
+  every agent observes its stock point as period ``t - 1`` closed (ending stock, backlog,
+  what is in transit, the demand or orders it saw in ``t - 1``; before period ``t``'s
+  receipts), then all agents choose their period-``t`` orders at once; the engine then
+  runs period ``t`` and places each order at that agent's turn. So no agent sees another
+  agent's period-``t`` order before it orders; an upstream agent learns of it one period
+  later than in the AEC environment.
+
+:class:`TeamVectorEnv` is the AEC structure over ``K`` copies of the network in the
+vectorized engine, one engine stop per learner per period for all copies at once: the
+batched rollouts of the multi-agent learners (:mod:`agents.learning.multi`).
+
+Common to all three:
+
+* **Agents** are the learners' node names (strings), in the engine's decision order.
+* **Observations** are local: each learner's :class:`~sim.spaces.ObservationLayout`
+  vector, as in :class:`~sim.env.InventoryEnv`. ``global_state=True`` appends the global
+  state (below) to every agent's vector, for centralised critics; :meth:`state` returns it
+  on its own (PettingZoo's ``state()``).
+* **Global state**: for every stocking node of the network in graph order, its on hand,
+  backlog, inventory position and the demand it saw, at that instant, divided by the
+  network's mean customer demand per period.
+* **Rewards** per period: each agent's own negative cost (``reward="cost"``) or profit
+  (``"profit"``), the team's (the sum over every stocking node of the network, learners
+  and heuristic teammates alike: the cooperative objective), or a mix ``alpha * own + (1 -
+  alpha) * team`` (``alpha=1``: own, ``alpha=0``: team). A period's reward is given to all
+  agents at the step that closes it (in the AEC environment: the last agent's turn of
+  the period).
+* **Episodes** last ``periods`` periods and are truncated, never terminated.
+* Every learner must decide every period (periodic review without uneven review epochs).
+
+pettingzoo and gymnasium are imported here only: ``import sim`` does not need them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import networkx as nx
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from pettingzoo import AECEnv, ParallelEnv
+
+from networks.attributes import is_source
+
+from .env import Reward, _Setup
+from .model import SupplyChainModel
+from .policy import External, Policy
+from .spaces import ActionMapping, ObservationLayout
+from .vector import VectorizedSupplyChainModel
+
+__all__ = ["SupplyChainAECEnv", "SupplyChainParallelEnv", "TeamVectorEnv"]
+
+#: Entries of the global state per stocking node.
+STATE_FIELDS = ("on_hand", "backlog", "inventory_position", "demand")
+
+
+class _Team:
+    """What the multi-agent environments derive from the network: each learner's layout,
+    mapping and spaces (one :class:`~sim.env._Setup` each), the modules of the engine, the
+    global state's size and the reward mix. ``observe_all``: the learners' observations
+    carry every optional field, so that any decision module can be played in their place
+    (else only what their layouts need)."""
+
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        policies: Mapping[Any, Policy],
+        learners: Sequence[Any],
+        options: Mapping[str, Any],
+        action: ActionMapping | Mapping[Any, ActionMapping] | None,
+        scale: float | None,
+        periods: int,
+        reward: str,
+        alpha: float,
+        global_state: bool,
+        observe_all: bool,
+    ):
+        learners = list(learners)
+        if not learners:
+            raise ValueError("learners: give at least one stocking node")
+        if not isinstance(alpha, int | float) or isinstance(alpha, bool) or not 0 <= alpha <= 1:
+            raise ValueError(f"alpha: must be a number in [0, 1], got {alpha!r}")
+        if options.get("review", "periodic") != "periodic":
+            raise ValueError(
+                "review: the multi-agent environments need periodic review (every learner "
+                "decides once per period)"
+            )
+        setups = []
+        for learner in learners:
+            mapping = action.get(learner) if isinstance(action, Mapping) else action
+            setup = _Setup(graph, policies, learner, options, mapping, scale, periods, reward)
+            if setup.layout.review_cycle:
+                raise ValueError(
+                    f"learners: node {setup.learner!r} reviews at uneven epochs; the "
+                    "multi-agent environments need learners that decide every period"
+                )
+            setups.append(setup)
+        nodes = [s.learner for s in setups]
+        if len(set(nodes)) != len(nodes):
+            raise ValueError(f"learners: each node once, got {learners!r}")
+        engine = {
+            key: module
+            for key, module in policies.items()
+            if not any(key == n or (isinstance(key, tuple) and key[:1] == (n,)) for n in nodes)
+        }
+        for s in setups:  # External markers, one each (the vectorized engine groups by them)
+            engine[s.learner] = External() if observe_all else s.policies[s.learner]
+        self.policies = engine
+        self.options = setups[0].options
+        self.periods, self.reward, self.alpha = periods, reward, float(alpha)
+        self.global_state = bool(global_state)
+        probe = SupplyChainModel(graph, engine, **self.options, record=False)
+        order = {name: k for k, name in enumerate(probe.sku_names)}
+        product = probe.products[0]
+        setups.sort(key=lambda s: order[s.learner, product])  # the engine's decision order
+        self.setups = {str(s.learner): s for s in setups}
+        self.agents = list(self.setups)
+        self.stocking = [n for n in graph.nodes if not is_source(graph, n)]
+        demand = sum(c.mean_demand() for c in probe._customers.values())
+        self.state_scale = max(float(demand), 1.0)
+        self.state_size = len(STATE_FIELDS) * len(self.stocking)
+        self.state_space = spaces.Box(-np.inf, np.inf, (self.state_size,), np.float32)
+        extra = self.state_size if self.global_state else 0
+        self.observation_spaces = {
+            a: spaces.Box(-np.inf, np.inf, (s.layout.size + extra,), np.float32)
+            for a, s in self.setups.items()
+        }
+        self.action_spaces = {a: s.action_space for a, s in self.setups.items()}
+        self.layouts: dict[str, ObservationLayout] = {a: s.layout for a, s in self.setups.items()}
+        self.mappings: dict[str, ActionMapping] = {a: s.mapping for a, s in self.setups.items()}
+
+    def state_vector(self, field: Any) -> np.ndarray:
+        """The global state from ``field(name)``, the :data:`STATE_FIELDS` of every stocking
+        node (shape ``(nodes,)``, or ``(nodes, copies)``): ``(size,)`` or ``(copies, size)``."""
+        stacked = np.stack([np.asarray(field(f), dtype=np.float64) for f in STATE_FIELDS])
+        x = (np.moveaxis(stacked, 0, 1) / self.state_scale).astype(np.float32)  # nodes, fields
+        return x.reshape(-1) if x.ndim == 2 else np.moveaxis(x, 2, 0).reshape(x.shape[2], -1)
+
+    def rewards(self, own: np.ndarray, team: np.ndarray) -> np.ndarray:
+        """``alpha * own + (1 - alpha) * team`` from money arrays (``(..., 6)``, fields of
+        :class:`~sim.model.Reward`) of each agent (``own``) and summed over the network."""
+
+        def value(money: np.ndarray) -> np.ndarray:
+            cost = money[..., :5].sum(axis=-1)
+            return -cost if self.reward == "cost" else money[..., 5] - cost
+
+        mine = value(own)
+        if self.alpha == 1.0:
+            return mine
+        return self.alpha * mine + (1.0 - self.alpha) * value(team)
+
+
+class _TeamModel:
+    """The event engine under a team, and what the AEC and Parallel environments share."""
+
+    metadata: ClassVar[dict[str, Any]]
+
+    def _build(
+        self,
+        graph: nx.DiGraph,
+        policies: Mapping[Any, Policy],
+        learners: Sequence[Any],
+        *,
+        periods: int,
+        options: Mapping[str, Any] | None,
+        action: ActionMapping | Mapping[Any, ActionMapping] | None,
+        scale: float | None,
+        reward: Reward,
+        alpha: float,
+        global_state: bool,
+        record: bool,
+        seed: int,
+    ) -> None:
+        team = _Team(
+            graph,
+            policies,
+            learners,
+            options or {},
+            action,
+            scale,
+            periods,
+            reward,
+            alpha,
+            global_state,
+            observe_all=True,
+        )
+        self.team, self.periods = team, periods
+        self.possible_agents = list(team.agents)
+        self.agents: list[str] = []
+        self.layouts, self.mappings = team.layouts, team.mappings
+        self.state_space = team.state_space
+        self.model = SupplyChainModel(
+            graph,
+            team.policies,
+            **team.options,
+            seed=seed,
+            record=record,
+            track_rewards=team.alpha < 1.0,
+        )
+        product = self.model.products[0]
+        self._index = {a: self.model.sku_index[s.learner, product] for a, s in team.setups.items()}
+        self._agent_of = {i: a for a, i in self._index.items()}
+        self._all = list(range(len(self.model.sku_names)))
+        self._stocking = [self.model.sku_index[n, product] for n in team.stocking]
+        self._first_seed, self._started = seed, False
+        self._np_random, self._np_random_seed = seeding.np_random(seed)
+
+    def observation_space(self, agent: str) -> spaces.Space:
+        return self.team.observation_spaces[agent]
+
+    def action_space(self, agent: str) -> spaces.Space:
+        return self.team.action_spaces[agent]
+
+    def _next_seed(self, seed: int | None) -> int:
+        """The run's seed: ``seed``, else the first seed, then draws of the env's generator."""
+        if seed is not None:
+            self._np_random, self._np_random_seed = seeding.np_random(seed)
+        elif self._started:
+            seed = int(self._np_random.integers(2**31))
+        else:
+            seed = self._first_seed
+        self._started = True
+        return seed
+
+    def state(self) -> np.ndarray:
+        """The global state now (see the module docstring)."""
+        model, t = self.model, self.model.period
+        columns = [model.observe(i, t) for i in self._stocking]
+        return self.team.state_vector(lambda f: [getattr(obs, f) for obs in columns])
+
+    def _local(self, agent: str, obs: Any) -> np.ndarray:
+        v = self.layouts[agent].vector(obs)
+        return np.concatenate([v, self.state()]) if self.team.global_state else v
+
+    def _period_rewards(self) -> dict[str, float]:
+        """Every agent's reward for the periods closed since the last call."""
+        model = self.model
+        own = np.array([model.take_reward_of(self._index[a]) for a in self.possible_agents])
+        team = np.zeros(6)
+        if self.team.alpha < 1.0:
+            money = np.array(
+                [model.take_reward_of(i) for i in self._all if i not in self._agent_of]
+            )
+            team = own.sum(axis=0) + (money.sum(axis=0) if len(money) else 0.0)
+        values = self.team.rewards(own, team)
+        return {a: float(r) for a, r in zip(self.possible_agents, values, strict=True)}
+
+
+class SupplyChainAECEnv(_TeamModel, AECEnv):
+    """Several learners, one turn each where the engine consults them (PettingZoo AEC).
+
+    Args:
+        graph: the network.
+        policies: the decision module of every stocking node (the learners' are replaced).
+        learners: the nodes the agents decide for (agents are their names as strings).
+        periods: periods per episode (truncated after them).
+        options: engine options (``decide``, ...; see :class:`~sim.model.SupplyChainModel`).
+        action: how actions become orders: one mapping for all, or one per learner
+            (default: ``Discrete`` up to four times the mean demand, see :mod:`sim.env`).
+        scale: observation scale (default: each learner's mean customer demand).
+        reward: ``"cost"`` (negative cost per period) or ``"profit"``.
+        alpha: weight of an agent's own reward; ``1 - alpha`` goes on the team's.
+        global_state: append the global state to every agent's observation.
+        record: keep the engine's per-period table (``env.model.results()``).
+        seed: the seed of the first episode when ``reset`` is given none.
+
+    Raises:
+        ValueError: a learner is not a stocking node or does not decide every period, or
+            an argument is out of range (the message names it).
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"name": "supplysim_aec_v0", "render_modes": []}
+
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        policies: Mapping[Any, Policy],
+        learners: Sequence[Any],
+        *,
+        periods: int = 200,
+        options: Mapping[str, Any] | None = None,
+        action: ActionMapping | Mapping[Any, ActionMapping] | None = None,
+        scale: float | None = None,
+        reward: Reward = "cost",
+        alpha: float = 1.0,
+        global_state: bool = False,
+        record: bool = False,
+        seed: int = 0,
+    ):
+        super().__init__()
+        self._build(
+            graph,
+            policies,
+            learners,
+            periods=periods,
+            options=options,
+            action=action,
+            scale=scale,
+            reward=reward,
+            alpha=alpha,
+            global_state=global_state,
+            record=record,
+            seed=seed,
+        )
+        self._decision = None
+
+    @classmethod
+    def from_scenario(cls, scenario: Any, learners: Sequence[Any], **kwargs: Any):
+        """An environment over a ``scenarios.Scenario`` (its network, modules, options and
+        seed; ``options`` adds to them)."""
+        graph = scenario.network()
+        kwargs["options"] = {**scenario.options, **kwargs.get("options", {})}
+        kwargs.setdefault("seed", int(scenario.seed))
+        return cls(graph, scenario.policies(graph), learners, **kwargs)
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
+        """Start an episode: with ``seed`` it is the engine run of that seed."""
+        seed = self._next_seed(seed)
+        self.model.reset(seed)
+        self.agents = list(self.possible_agents)
+        self.rewards = dict.fromkeys(self.agents, 0.0)
+        self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
+        self.terminations = dict.fromkeys(self.agents, False)
+        self.truncations = dict.fromkeys(self.agents, False)
+        self.infos = {a: {} for a in self.agents}
+        self._decision = self.model.advance(until=self.periods)
+        if self._decision is None:
+            raise ValueError(f"periods: no learner decides within {self.periods} periods")
+        self.agent_selection = self._agent_of[self._decision.index]
+
+    def observe(self, agent: str) -> np.ndarray:
+        """``agent``'s observation vector now (at its turn: what it decides on)."""
+        return self._local(agent, self.model.observe(self._index[agent], self.model.period))
+
+    def decision_observation(self):
+        """The :class:`~sim.policy.InventoryObservation` of the current turn, every
+        optional field filled: what a decision module in the agent's place would be given
+        (to play heuristics through the environment)."""
+        if self._decision is None:
+            raise RuntimeError("decision_observation: no turn is pending; call reset()")
+        return self._decision.observation
+
+    def step(self, action: Any) -> None:
+        agent = self.agent_selection
+        if self.truncations[agent] or self.terminations[agent]:
+            self._was_dead_step(action)
+            return
+        if self._decision is None:
+            raise RuntimeError("step: call reset() first")
+        self._cumulative_rewards[agent] = 0.0
+        period = self._decision.period
+        decision = self.model.advance(self.mappings[agent].quantity(action), until=self.periods)
+        self._decision = decision
+        self._clear_rewards()
+        if decision is None or decision.period != period:
+            self.rewards = self._period_rewards()
+        if decision is None:
+            self.truncations = dict.fromkeys(self.agents, True)
+            self.agent_selection = self.agents[0]
+        else:
+            self.agent_selection = self._agent_of[decision.index]
+        self._accumulate_rewards()
+
+
+class SupplyChainParallelEnv(_TeamModel, ParallelEnv):
+    """Several learners choosing their orders simultaneously each period (PettingZoo
+    Parallel; the information structure is in the module docstring).
+
+    Same arguments as :class:`SupplyChainAECEnv`. ``step`` returns each agent's reward of
+    the period its actions were played in, and the observations of the next period.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"name": "supplysim_parallel_v0", "render_modes": []}
+
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        policies: Mapping[Any, Policy],
+        learners: Sequence[Any],
+        *,
+        periods: int = 200,
+        options: Mapping[str, Any] | None = None,
+        action: ActionMapping | Mapping[Any, ActionMapping] | None = None,
+        scale: float | None = None,
+        reward: Reward = "cost",
+        alpha: float = 1.0,
+        global_state: bool = False,
+        record: bool = False,
+        seed: int = 0,
+    ):
+        self._build(
+            graph,
+            policies,
+            learners,
+            periods=periods,
+            options=options,
+            action=action,
+            scale=scale,
+            reward=reward,
+            alpha=alpha,
+            global_state=global_state,
+            record=record,
+            seed=seed,
+        )
+
+    from_scenario = classmethod(SupplyChainAECEnv.from_scenario.__func__)
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start an episode (the engine run of ``seed``) at period 0."""
+        self.model.reset(self._next_seed(seed))
+        self.agents = list(self.possible_agents)
+        return self._observations(), {a: {} for a in self.agents}
+
+    def _observations(self) -> dict[str, np.ndarray]:
+        """Every agent's view of the state as the last period closed (period ``-1``: the
+        initial state)."""
+        t = self.model.period - 1
+        return {a: self._local(a, self.model.observe(self._index[a], t)) for a in self.agents}
+
+    def step(self, actions: Mapping[str, Any]):
+        if not self.agents:
+            raise RuntimeError("step: the episode is over; call reset()")
+        missing = sorted(set(self.agents) - set(actions))
+        if missing:
+            raise ValueError(f"step: no action for agents {missing}")
+        model, t = self.model, self.model.period
+        quantities = {a: self.mappings[a].quantity(actions[a]) for a in self.agents}
+        decided: set[str] = set()
+        decision = model.advance(until=t + 1)
+        while decision is not None:
+            agent = self._agent_of[decision.index]
+            if agent in decided or decision.period != t:
+                raise RuntimeError(f"agent {agent!r} decided twice in period {t}")
+            decided.add(agent)
+            decision = model.advance(quantities[agent], until=t + 1)
+        if decided != set(self.agents):
+            raise RuntimeError(f"agents {sorted(set(self.agents) - decided)} never decided")
+        rewards = self._period_rewards()
+        observations = self._observations()
+        done = model.period >= self.periods
+        truncations = dict.fromkeys(self.agents, done)
+        terminations = dict.fromkeys(self.agents, False)
+        infos = {a: {} for a in self.agents}
+        if done:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos
+
+
+class TeamVectorEnv:
+    """``num_envs`` copies of a team's network in the vectorized engine, turn-based as
+    :class:`SupplyChainAECEnv`: the engine stops at each learner's decision for all copies
+    at once.
+
+    Copy ``k`` of an episode started by ``reset(seed=s)`` is the engine run of seed
+    ``s + k``; all copies start and end their episodes together.
+
+    Use::
+
+        env.reset(seed=0)
+        while not env.done:
+            agent = env.agent                   # whose turn, in the engine's order
+            obs = env.observe(agent)            # (num_envs, obs size)
+            rewards = env.step(actions)         # (num_envs,) actions of that agent
+            # rewards: None, or (agents, num_envs) when the step closed a period
+
+    Same arguments as :class:`SupplyChainAECEnv` (no ``record``), plus ``num_envs``.
+    """
+
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        policies: Mapping[Any, Policy],
+        learners: Sequence[Any],
+        num_envs: int,
+        *,
+        periods: int = 100,
+        options: Mapping[str, Any] | None = None,
+        action: ActionMapping | Mapping[Any, ActionMapping] | None = None,
+        scale: float | None = None,
+        reward: Reward = "cost",
+        alpha: float = 1.0,
+        global_state: bool = False,
+        seed: int = 0,
+    ):
+        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs: must be an integer >= 1, got {num_envs!r}")
+        team = _Team(
+            graph,
+            policies,
+            learners,
+            options or {},
+            action,
+            scale,
+            periods,
+            reward,
+            alpha,
+            global_state,
+            observe_all=False,
+        )
+        self.team, self.num_envs, self.periods = team, num_envs, periods
+        self.agents = list(team.agents)
+        self.layouts, self.mappings = team.layouts, team.mappings
+        self.observation_spaces, self.action_spaces = team.observation_spaces, team.action_spaces
+        self.fingerprints = {a: s.fingerprint for a, s in team.setups.items()}
+        self.model = VectorizedSupplyChainModel(
+            graph,
+            team.policies,
+            **team.options,
+            copies=[seed + k for k in range(num_envs)],
+            record=False,
+            track_rewards=team.alpha < 1.0,
+        )
+        product = self.model.products[0]
+        index = self.model.sku_index
+
+        def indices(node: Any) -> np.ndarray:
+            return np.array([index[(k, node), product] for k in range(num_envs)], dtype=np.int64)
+
+        self._index = {a: indices(s.learner) for a, s in team.setups.items()}
+        self._agent_of = {int(ix[0]): a for a, ix in self._index.items()}
+        self._stocking = np.stack([indices(n) for n in team.stocking])  # (nodes, copies)
+        self._learners = np.stack([self._index[a] for a in self.agents])
+        self._first_seed, self._started = seed, False
+        self._np_random, _ = seeding.np_random(seed)
+        self._decision = None
+        self._period = 0
+
+    @classmethod
+    def from_scenario(
+        cls, scenario: Any, learners: Sequence[Any], num_envs: int, **kwargs: Any
+    ) -> TeamVectorEnv:
+        """A team vector environment over a ``scenarios.Scenario``."""
+        graph = scenario.network()
+        kwargs["options"] = {**scenario.options, **kwargs.get("options", {})}
+        kwargs.setdefault("seed", int(scenario.seed))
+        return cls(graph, scenario.policies(graph), learners, num_envs, **kwargs)
+
+    @property
+    def done(self) -> bool:
+        """The episode is over (all copies truncated): :meth:`reset` starts the next."""
+        return self._decision is None
+
+    @property
+    def agent(self) -> str | None:
+        """The agent whose turn it is (``None`` when the episode is over)."""
+        return None if self._decision is None else self._agent_of[int(self._decision.index[0])]
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start new episodes in every copy: copy ``k`` runs seed ``seed + k`` (without a
+        seed: the first seed, then draws of the environment's generator)."""
+        if seed is not None:
+            self._np_random, _ = seeding.np_random(seed)
+        elif self._started:
+            seed = int(self._np_random.integers(2**31))
+        else:
+            seed = self._first_seed
+        self._started = True
+        self.model.reset(copies=[seed + k for k in range(self.num_envs)])
+        self._decision = self.model.advance(until=self.periods)
+        if self._decision is None:
+            raise ValueError(f"periods: no learner decides within {self.periods} periods")
+        self._period = self._decision.period
+
+    def observe(self, agent: str) -> np.ndarray:
+        """``agent``'s observations now, ``(num_envs, size)`` float32."""
+        decision = self._decision
+        if decision is not None and np.array_equal(decision.index, self._index[agent]):
+            batch = decision.observation
+        else:
+            batch = self.model.observe_batch(self._index[agent])
+        v = self.layouts[agent].batch(batch)
+        return np.concatenate([v, self.state()], axis=1) if self.team.global_state else v
+
+    def state(self) -> np.ndarray:
+        """The global state of every copy now, ``(num_envs, state size)`` float32."""
+        batch = self.model.observe_batch(self._stocking.reshape(-1))
+        return self.team.state_vector(lambda f: getattr(batch, f).reshape(self._stocking.shape))
+
+    def step(self, actions: Any) -> np.ndarray | None:
+        """Play the current agent's actions (one per copy, as its action space takes them).
+
+        Returns:
+            ``None``, or when the step closed a period every agent's reward for it, shape
+            ``(agents, num_envs)`` (rows in :attr:`agents` order).
+        """
+        if self._decision is None:
+            raise RuntimeError("step: the episode is over; call reset()")
+        agent = self.agent
+        mapping = self.mappings[agent]
+        quantities = mapping.quantities(np.asarray(actions).reshape(self.num_envs, -1))
+        if mapping.suppliers == 1:
+            quantities = quantities[:, 0]
+        decision = self.model.advance(quantities, until=self.periods)
+        if decision is not None and int(decision.index[0]) not in self._agent_of:
+            raise RuntimeError("the copies of a learner did not decide together")
+        self._decision = decision
+        if decision is not None and decision.period == self._period:
+            return None
+        if decision is not None:
+            self._period = decision.period
+        own = self.model.take_rewards(self._learners.reshape(-1)).reshape(
+            len(self.agents), self.num_envs, 6
+        )
+        team = np.zeros(6)
+        if self.team.alpha < 1.0:
+            others = np.setdiff1d(np.arange(len(self.model.sku_names)), self._learners)
+            money = self.model.take_rewards(others)
+            copy = np.array([self.model.sku_names[i][0][0] for i in others.tolist()], np.int64)
+            team = own.sum(axis=0) + np.stack(
+                [np.bincount(copy, money[:, j], self.num_envs) for j in range(6)], axis=1
+            )
+        return self.team.rewards(own, team)
