@@ -1,0 +1,442 @@
+"""IPPO, MAPPO and HAPPO: several learners in one supply chain, on PPO's own core.
+
+Read top to bottom: the configuration, the networks (an :class:`~.ppo.ActorCritic` whose
+critic may read another input than its actor), one row of a batched turn-based rollout,
+the three updates, and the :class:`MultiPPO` learner. The rollout buffer,
+:func:`~.ppo.compute_gae` and :func:`~.ppo.ppo_update` are PPO's, unchanged.
+
+* **IPPO** (de Witt et al. 2020): every agent is a PPO learner on its local observation;
+  with ``share=True`` one network serves all, its input extended by a one-hot agent id.
+* **MAPPO** (Yu et al. 2022): as IPPO, but the critic reads the global state
+  (:meth:`sim.multi.TeamVectorEnv.state`; plus the agent id when shared): centralised
+  training, decentralised execution.
+* **HAPPO** (Kuba et al. 2022): heterogeneous agents (no sharing), each with a critic on
+  the global state; the actors are updated one after another in a random order, agent
+  ``i``'s clipped surrogate weighted per sample by ``M``, the product of the new-to-old
+  probability ratios of the agents updated before it. Since ``M > 0``,
+  ``min(r M A, clip(r) M A) = M min(r A, clip(r) A)``: HAPPO's objective is PPO's
+  surrogate on the advantages ``M A``, so :func:`~.ppo.ppo_update` does it (advantages
+  standardised over the whole batch first, as HARL does, not per minibatch).
+
+Rollouts run on :class:`sim.multi.TeamVectorEnv` (the vectorized engine's copy axis, the
+exact turn-based information structure): one row per period and copy for every agent.
+Each agent's value of its turn in the period after a rollout bootstraps the rollout's
+last row; that period is played before the update and opens the next rollout (its
+actions were drawn by the policy before the update, whose probabilities the buffer keeps,
+so PPO's ratio stays exact). An episode's end adds a row that holds each agent's final
+observation (for bootstrapping) and is masked out of the update, as PPO's autoreset step.
+
+A trained actor is a single-agent policy: :meth:`MultiPPO.actor` gives a plain
+:class:`~.ppo.ActorCritic` on the agent's local layout (a shared network's agent id
+folded into its first layer's bias), which checkpoints and ``TorchPolicy`` take as PPO's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .ppo import (
+    ActionSpec,
+    ActorCritic,
+    Batch,
+    PPOConfig,
+    RolloutBuffer,
+    RolloutStats,
+    RunningMeanStd,
+    _mlp,
+    compute_gae,
+    ppo_update,
+    resolve_device,
+)
+
+__all__ = ["ALGOS", "MultiConfig", "MultiPPO", "greedy", "team_cost"]
+
+#: The multi-agent PPO variants.
+ALGOS = ("ippo", "mappo", "happo")
+
+
+@dataclass(frozen=True)
+class MultiConfig(PPOConfig):
+    """:class:`~.ppo.PPOConfig` (one step is one period of one copy, all agents' decisions
+    in it) and:
+
+    Attributes:
+        algo: ``"ippo"``, ``"mappo"`` or ``"happo"``.
+        share: one network for all agents, with a one-hot agent id input (IPPO, MAPPO;
+            the agents need equal observation layouts and action spaces).
+    """
+
+    algo: str = "ippo"
+    share: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.algo not in ALGOS:
+            raise ValueError(f"MultiConfig.algo: must be one of {ALGOS}, got {self.algo!r}")
+        if self.share and self.algo == "happo":
+            raise ValueError("MultiConfig.share: HAPPO's agents are heterogeneous; use share=False")
+        if self.normalize_obs:
+            raise ValueError("MultiConfig.normalize_obs: not supported by the multi-agent learners")
+
+    @property
+    def centralised(self) -> bool:
+        """The critic reads the global state."""
+        return self.algo != "ippo"
+
+
+# ---------------------------------------------------------------------- networks
+class _Columns(nn.Module):
+    """Columns ``[lo, hi)`` of the input: an actor and a critic reading one stored vector."""
+
+    def __init__(self, lo: int, hi: int) -> None:
+        super().__init__()
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[..., self.lo : self.hi]
+
+
+def _network(actor_in: int, critic_in: int, spec: ActionSpec, hidden: tuple[int, ...]):
+    """An :class:`ActorCritic` on ``actor_in`` inputs; with ``critic_in``, its input is the
+    actor's followed by the critic's own, and each MLP reads its columns."""
+    if not critic_in:
+        return ActorCritic(actor_in, spec, hidden)
+    net = ActorCritic(actor_in + critic_in, spec, hidden)
+    n_out = sum(spec.nvec) if spec.kind == "discrete" else spec.dim
+    net.actor = nn.Sequential(_Columns(0, actor_in), _mlp(actor_in, hidden, n_out, 0.01, True))
+    net.critic = nn.Sequential(
+        _Columns(actor_in, actor_in + critic_in), _mlp(critic_in, hidden, 1, 1.0, True)
+    )
+    return net
+
+
+# ---------------------------------------------------------------------- rollout rows
+@dataclass
+class _Row:
+    """One period of every copy for every agent: inputs, actions, log-probabilities,
+    values, raw rewards ``(agents, copies)``, and whether the period ended the episode
+    (``valid`` False: the row only holds the final observations)."""
+
+    x: list[torch.Tensor]
+    actions: list[torch.Tensor]
+    logprobs: list[torch.Tensor]
+    values: list[torch.Tensor]
+    rewards: np.ndarray
+    done: bool
+    valid: bool
+
+
+class MultiPPO:
+    """IPPO, MAPPO or HAPPO on a :class:`sim.multi.TeamVectorEnv`.
+
+    Args:
+        env: the team environment (built without ``global_state``: the learner asks for
+            the state itself when its critic is centralised).
+        config: the hyper-parameters; ``config.num_envs`` must equal ``env.num_envs``.
+    """
+
+    def __init__(self, env: Any, config: MultiConfig) -> None:
+        if env.num_envs != config.num_envs:
+            raise ValueError(
+                f"MultiConfig.num_envs: is {config.num_envs}, the environment has "
+                f"{env.num_envs} copies"
+            )
+        if env.team.global_state:
+            raise ValueError(
+                "env: build it with global_state=False; the learner reads the state itself"
+            )
+        self.env, self.config = env, config
+        self.agents = list(env.agents)
+        self.device = resolve_device(config.device)
+        torch.set_num_threads(config.threads)
+        torch.manual_seed(config.seed)
+        self.specs = {a: ActionSpec.from_space(env.action_spaces[a]) for a in self.agents}
+        local = {a: env.layouts[a].size for a in self.agents}
+        ids = len(self.agents) if config.share else 0
+        critic = (env.team.state_size + ids) if config.centralised else 0
+        if config.share:
+            if len(set(local.values())) > 1 or len(set(self.specs.values())) > 1:
+                raise ValueError(
+                    "MultiConfig.share: the agents' observation layouts or action spaces "
+                    "differ; train separate networks (share=False)"
+                )
+            net = _network(
+                local[self.agents[0]] + ids, critic, self.specs[self.agents[0]], config.hidden
+            )
+            self.nets = dict.fromkeys(self.agents, net.to(self.device))
+        else:
+            self.nets = {
+                a: _network(local[a], critic, self.specs[a], config.hidden).to(self.device)
+                for a in self.agents
+            }
+        self.optimizers = {
+            id(net): torch.optim.Adam(net.parameters(), lr=config.lr, eps=1e-5)
+            for net in self.nets.values()
+        }
+        self._eye = torch.eye(len(self.agents), device=self.device)
+        self.buffers = {
+            a: RolloutBuffer(
+                config.rollout_steps,
+                config.num_envs,
+                self.nets[a].obs_size,
+                self.specs[a].dim,
+                self.device,
+            )
+            for a in self.agents
+        }
+        self.ret_rms = [RunningMeanStd.zeros() for _ in self.agents]
+        self._discounted = np.zeros((len(self.agents), config.num_envs))
+        self._episode_return = np.zeros(config.num_envs)
+        self._carry: _Row | None = None
+        self.updates = 0
+        self.step = 0
+
+    # -------------------------------------------------------------- acting
+    def _input(self, agent: str) -> torch.Tensor:
+        """The stored vector of ``agent`` now: its local observation (+ its id when shared),
+        then the critic's global state (+ id) when centralised."""
+        env, k = self.env, self.agents.index(agent)
+        parts = [torch.as_tensor(env.observe(agent), device=self.device)]
+        eye = self._eye[k].expand(self.config.num_envs, -1)
+        if self.config.share:
+            parts.append(eye)
+        if self.config.centralised:
+            parts.append(torch.as_tensor(env.state(), device=self.device))
+            if self.config.share:
+                parts.append(eye)
+        return torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+
+    def _play_row(self) -> _Row:
+        """Play one period of every copy (or, after an episode ended, hold the final
+        observations and start new episodes)."""
+        env, n = self.env, len(self.agents)
+        slots: dict[str, tuple] = {}
+        if env.done:
+            for a in self.agents:
+                x = self._input(a)
+                with torch.no_grad():
+                    value = self.nets[a].value(x)
+                zero = torch.zeros(self.config.num_envs, device=self.device)
+                slots[a] = (x, torch.zeros(len(x), self.specs[a].dim), zero, value)
+            env.reset()
+            rewards = np.zeros((n, self.config.num_envs))
+            valid = False
+        else:
+            rewards = None
+            while rewards is None:
+                a = env.agent
+                if a in slots:
+                    raise RuntimeError(f"agent {a!r} decided twice in one period")
+                x = self._input(a)
+                with torch.no_grad():
+                    action, logp, value = self.nets[a].sample(x)
+                rewards = env.step(self.specs[a].to_env(action.cpu().numpy()))
+                slots[a] = (x, action, logp, value)
+            if len(slots) != n:
+                raise RuntimeError(f"agents {sorted(set(self.agents) - set(slots))} never decided")
+            valid = True
+        x, actions, logprobs, values = (
+            list(z) for z in zip(*(slots[a] for a in self.agents), strict=True)
+        )
+        return _Row(x, actions, logprobs, values, rewards, env.done and valid, valid)
+
+    # -------------------------------------------------------------- rollout
+    def collect(self) -> RolloutStats:
+        """One rollout of ``rollout_steps`` periods of every copy into the buffers."""
+        cfg, n = self.config, len(self.agents)
+        tic = time.perf_counter()
+        if self._carry is None:
+            self.env.reset(seed=cfg.seed)
+            self._carry = self._play_row()
+        rows = [self._carry] + [self._play_row() for _ in range(cfg.rollout_steps - 1)]
+        self._carry = self._play_row()
+        env_seconds = time.perf_counter() - tic
+        rewards_sum, valid_rows, returns = 0.0, 0, []
+        memory = cfg.reward_memory * cfg.batch_size if cfg.reward_memory else math.inf
+        ones, zeros = np.ones(cfg.num_envs), np.zeros(cfg.num_envs)
+        for t, row in enumerate(rows):
+            if row.valid:
+                team = row.rewards.mean(axis=0)  # per copy, the agents' mean
+                rewards_sum += float(team.sum())
+                valid_rows += cfg.num_envs
+                self._episode_return += team
+                if row.done:
+                    returns += self._episode_return.tolist()
+                    self._episode_return[:] = 0.0
+            scaled = row.rewards.copy()
+            if cfg.normalize_reward and row.valid:
+                self._discounted = self._discounted * cfg.gamma + row.rewards
+                for k in range(n):
+                    self.ret_rms[k].update(self._discounted[k], memory)
+                    scaled[k] = row.rewards[k] / np.sqrt(self.ret_rms[k].var + 1e-8)
+                if row.done:
+                    self._discounted[:] = 0.0
+            done = ones if row.done else zeros
+            for k, a in enumerate(self.agents):
+                self.buffers[a].add(
+                    t,
+                    row.x[k],
+                    row.actions[k],
+                    row.logprobs[k],
+                    row.values[k],
+                    scaled[k],
+                    zeros,
+                    done,
+                    ones if row.valid else zeros,
+                )
+        self.step += cfg.batch_size
+        return RolloutStats(
+            step=self.step,
+            mean_reward=rewards_sum / max(valid_rows, 1),
+            mean_return=float(np.mean(returns)) if returns else float("nan"),
+            episodes=len(returns),
+            env_seconds=env_seconds,
+            seconds=0.0,
+        )
+
+    # -------------------------------------------------------------- update
+    def _batches(self) -> dict[str, Batch]:
+        cfg, batches = self.config, {}
+        for k, a in enumerate(self.agents):
+            buf = self.buffers[a]
+            advantages, returns = compute_gae(
+                buf.rewards,
+                buf.values,
+                buf.terminations,
+                buf.dones,
+                self._carry.values[k],
+                cfg.gamma,
+                cfg.gae_lambda,
+            )
+            batches[a] = buf.batch(advantages, returns)
+        return batches
+
+    def update(self) -> dict[str, float]:
+        """GAE for every agent, then the algorithm's update (after annealing the learning
+        rate). Returns the diagnostics of the last update made."""
+        cfg = self.config
+        if cfg.anneal_lr:
+            for optimizer in self.optimizers.values():
+                for group in optimizer.param_groups:
+                    group["lr"] = cfg.lr * max(0.0, 1.0 - self.updates / cfg.num_updates)
+        batches = self._batches()
+        if cfg.share:  # one network: one update on every agent's samples
+            net = self.nets[self.agents[0]]
+            joined = Batch(*(torch.cat(parts) for parts in zip(*batches.values(), strict=True)))
+            stats = ppo_update(net, self.optimizers[id(net)], joined, cfg)
+        elif cfg.algo == "happo":
+            stats = self._happo(batches)
+        else:
+            for a in self.agents:
+                stats = ppo_update(self.nets[a], self.optimizers[id(self.nets[a])], batches[a], cfg)
+        self.updates += 1
+        return stats
+
+    def _happo(self, batches: dict[str, Batch]) -> dict[str, float]:
+        """Sequential updates in a random order (torch's generator), each agent's
+        advantages weighted by the ratios of those updated before it."""
+        cfg = dataclasses.replace(self.config, normalize_advantages=False)
+        order = torch.randperm(len(self.agents)).tolist()
+        factor = None
+        for k in order:
+            a = self.agents[k]
+            batch, net = batches[a], self.nets[a]
+            adv = batch.advantages
+            if self.config.normalize_advantages and len(adv) > 1:
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            factor = torch.ones_like(adv) if factor is None else factor
+            stats = ppo_update(
+                net, self.optimizers[id(net)], batch._replace(advantages=factor * adv), cfg
+            )
+            with torch.no_grad():
+                logp, _, _ = net.evaluate(batch.obs, batch.actions)
+                factor = factor * (logp - batch.logprobs).exp()
+        return stats
+
+    # -------------------------------------------------------------- loop
+    def iterate(self) -> RolloutStats:
+        """One rollout and one update."""
+        tic = time.perf_counter()
+        stats = self.collect()
+        stats.losses = self.update()
+        stats.seconds = time.perf_counter() - tic
+        return stats
+
+    def learn(self, callback: Callable[[MultiPPO, RolloutStats], Any] | None = None) -> MultiPPO:
+        """Train until ``config.total_steps``; ``callback(self, stats)`` after each update
+        (return ``False`` from it to stop early)."""
+        while self.updates < self.config.num_updates:
+            stats = self.iterate()
+            if callback is not None and callback(self, stats) is False:
+                break
+        return self
+
+    # -------------------------------------------------------------- deployment
+    def actor(self, agent: str) -> ActorCritic:
+        """``agent``'s trained actor as a plain :class:`ActorCritic` on its local layout
+        (a shared network's one-hot id folded into the first layer's bias; a centralised
+        critic, which needs the global state, is not carried over: the critic is fresh)."""
+        net, spec = self.nets[agent], self.specs[agent]
+        size = self.env.layouts[agent].size
+        plain = ActorCritic(size, spec, self.config.hidden)
+        mlp = net.actor[1] if isinstance(net.actor[0], _Columns) else net.actor
+        state = {k: v.clone() for k, v in mlp.state_dict().items()}
+        if self.config.share:
+            w = state["0.weight"]
+            state["0.bias"] = state["0.bias"] + w[:, size + self.agents.index(agent)]
+            state["0.weight"] = w[:, :size].contiguous()
+        plain.actor.load_state_dict(state)
+        if not self.config.centralised and not self.config.share:
+            plain.critic.load_state_dict(net.critic.state_dict())
+        return plain.eval()
+
+
+def team_cost(
+    env: Any,
+    act: Callable[[str, np.ndarray], np.ndarray],
+    *,
+    seed: int,
+    episodes: int = 1,
+    warmup: int = 0,
+) -> float:
+    """The network's mean cost per period when the agents act by ``act(agent, obs)``
+    (observations ``(num_envs, size)`` to actions) over ``episodes`` episodes of every copy
+    (seeds ``seed``, ...), the first ``warmup`` periods of each left out: the measure on
+    which teams are compared. Needs an environment whose rewards are the team's
+    (``alpha=0``, ``reward="cost"``)."""
+    if env.team.alpha != 0.0 or env.team.reward != "cost":
+        raise ValueError("team_cost: build the environment with alpha=0 and reward='cost'")
+    total, periods = 0.0, 0
+    for e in range(episodes):
+        env.reset(seed=seed + e * env.num_envs)
+        period = 0
+        while not env.done:
+            agent = env.agent
+            rewards = env.step(act(agent, env.observe(agent)))
+            if rewards is not None:
+                if period >= warmup:
+                    total -= float(rewards[0].sum())
+                    periods += env.num_envs
+                period += 1
+    return total / periods
+
+
+def greedy(learner: MultiPPO) -> Callable[[str, np.ndarray], np.ndarray]:
+    """The trained agents' most likely actions, for :func:`team_cost`."""
+    actors = {a: learner.actor(a) for a in learner.agents}
+
+    def act(agent: str, obs: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            action = actors[agent].mode(torch.as_tensor(obs))
+        return learner.specs[agent].to_env(action.numpy())
+
+    return act
