@@ -594,14 +594,17 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     scenario = scenario_from(args)
     learners = [n.strip() for n in args.learners.split(",") if n.strip()]
-    if len(learners) != 1:
-        raise CommandError(
-            f"--learners {args.learners!r}: {args.algo} trains one learner node; several "
-            "learning together need a multi-agent algorithm"
-        )
     out = Path(args.out or f"runs/{scenario.name}-{args.algo}")
     options = {"lr": args.lr} if args.lr is not None else {}
     options["device"] = args.device
+    if args.algo != "ppo":
+        train_team_command(args, scenario, learners, out, options)
+        return
+    if len(learners) != 1:
+        raise CommandError(
+            f"--learners {args.learners!r}: {args.algo} trains one learner node; several "
+            "learning together need a multi-agent algorithm (--algo ippo, mappo or happo)"
+        )
     train_scenario(
         scenario,
         learners[0],
@@ -617,6 +620,36 @@ def cmd_train(args: argparse.Namespace) -> None:
         f"wrote {out}/: learning_curve.csv, learning_curve.png, checkpoints/ "
         f"(rerun the same command to resume); evaluate it with\n"
         f"  supplysim evaluate {args.scenario} --checkpoint {learners[0]}={out}"
+    )
+
+
+def train_team_command(
+    args: argparse.Namespace, scenario: Any, learners: list[str], out: Path, options: dict
+) -> None:
+    """``train --algo ippo|mappo|happo``: the learners as a team on the vectorized engine's
+    copy axis (:func:`agents.learning.multi.train_team`)."""
+    from agents.learning.multi import MultiConfig, train_team
+    from analysis.learning import EPISODE_PERIODS
+    from sim.multi import TeamVectorEnv
+
+    config = MultiConfig(
+        total_steps=args.steps,
+        seed=args.seed if args.seed is not None else scenario.seed,
+        algo=args.algo,
+        **({"num_envs": args.num_envs} if args.num_envs else {}),
+        **options,
+    )
+    periods = args.episode_periods or min(scenario.periods, EPISODE_PERIODS)
+    try:
+        env = TeamVectorEnv.from_scenario(
+            scenario, learners, config.num_envs, periods=periods, alpha=args.alpha
+        )
+        train_team(env, config, out)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    print(
+        f"wrote {out}/: learning_curve.csv, learning_curve.png, and per agent "
+        f"{out}/<agent>/checkpoints/; use one as `--against NODE=checkpoint:{out}/<agent>`"
     )
 
 
@@ -747,8 +780,25 @@ def parser() -> argparse.ArgumentParser:
         "train", help="train a learner for one node of a scenario (PPO; needs the rl extra)"
     )
     tr.add_argument("scenario", help="a built-in name or a .toml file")
-    tr.add_argument("--learners", required=True, metavar="NODE", help="the node that learns")
-    tr.add_argument("--algo", choices=("ppo",), default="ppo", help="the learning algorithm")
+    tr.add_argument(
+        "--learners",
+        required=True,
+        metavar="NODE[,NODE...]",
+        help="the node that learns (several, comma-separated, with a multi-agent --algo)",
+    )
+    tr.add_argument(
+        "--algo",
+        choices=("ppo", "ippo", "mappo", "happo"),
+        default="ppo",
+        help="the learning algorithm (ippo, mappo, happo: several learners as a team)",
+    )
+    tr.add_argument(
+        "--alpha",
+        type=float,
+        default=0.0,
+        metavar="A",
+        help="multi-agent reward: A * own + (1 - A) * team (default 0: the team's cost)",
+    )
     tr.add_argument(
         "--steps", type=_positive, default=1_000_000, metavar="N", help="environment steps"
     )

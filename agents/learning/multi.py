@@ -38,6 +38,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,7 +59,7 @@ from .ppo import (
     resolve_device,
 )
 
-__all__ = ["ALGOS", "MultiConfig", "MultiPPO", "greedy", "team_cost"]
+__all__ = ["ALGOS", "MultiConfig", "MultiPPO", "greedy", "team_cost", "train_team"]
 
 #: The multi-agent PPO variants.
 ALGOS = ("ippo", "mappo", "happo")
@@ -440,3 +441,71 @@ def greedy(learner: MultiPPO) -> Callable[[str, np.ndarray], np.ndarray]:
         return learner.specs[agent].to_env(action.numpy())
 
     return act
+
+
+def train_team(
+    env: Any,
+    config: MultiConfig,
+    out_dir: str | Path,
+    *,
+    progress: bool = True,
+    checkpoint_every: int | None = None,
+) -> MultiPPO:
+    """Train a team into ``out_dir``: ``learning_curve.csv``/``.png`` (the single-agent
+    trainer's columns; rewards are the agents' mean) and, for every agent, a trainer folder
+    ``<agent>/checkpoints/step_<N>/`` + ``latest`` holding its actor as a single-agent
+    checkpoint (``checkpoint:OUT/<agent>`` in a scenario or on the command line).
+
+    Raises:
+        ValueError: ``out_dir`` already holds a team run (resuming is not supported).
+    """
+    from tqdm.auto import tqdm
+
+    from networks.io import atomic_path
+
+    from .checkpoint import CHECKPOINTS, LATEST, save_checkpoint
+    from .trainer import CURVE_CSV, CURVE_PNG, _plot, _row, _write_curve
+
+    out = Path(out_dir)
+    for agent in env.agents:
+        if (out / agent / CHECKPOINTS / LATEST).exists():
+            raise ValueError(f"{out}: holds a team run already; resuming is not supported")
+    every = checkpoint_every or max(1, config.num_updates // 20)
+    learner = MultiPPO(env, config)
+    rows: list[dict[str, Any]] = []
+    start = time.perf_counter()
+    bar = tqdm(total=config.num_updates * config.batch_size, disable=not progress, unit="step")
+    bar.set_description(config.algo.upper())
+
+    def save() -> None:
+        for agent in learner.agents:
+            folder = out / agent / CHECKPOINTS
+            target = save_checkpoint(
+                folder / f"step_{learner.step}",
+                learner.actor(agent),
+                obs_rms=None,
+                layout=env.layouts[agent],
+                mapping=env.mappings[agent],
+                fingerprint=env.fingerprints[agent],
+                config=config.to_dict(),
+                step=learner.step,
+                algo=config.algo,
+            )
+            with atomic_path(folder / LATEST) as tmp:
+                tmp.write_text(target.name + "\n", encoding="utf-8")
+        _write_curve(out / CURVE_CSV, rows)
+
+    def after_update(learner: MultiPPO, stats: RolloutStats) -> None:
+        rows.append(_row(stats, time.perf_counter() - start))
+        bar.update(config.batch_size)
+        bar.set_postfix(reward=f"{stats.mean_reward:.3g}")
+        if learner.updates % every == 0 or learner.updates >= config.num_updates:
+            save()
+
+    try:
+        learner.learn(after_update)
+    finally:
+        bar.close()
+        if rows:
+            _plot(out / CURVE_PNG, rows)
+    return learner

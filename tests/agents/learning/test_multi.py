@@ -87,3 +87,42 @@ def test_bad_configurations_are_one_line_errors():
         MultiPPO(_env(), _config(num_envs=4))
     with pytest.raises(ValueError, match="global_state=False"):
         MultiPPO(_env(global_state=True), _config())
+
+
+def test_train_command_writes_a_curve_and_single_agent_checkpoints(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from agents.learning.policy import TorchPolicy
+
+    out = tmp_path / "team"
+    command = [sys.executable, "-m", "analysis.cli", "train", "clark_scarf"]
+    command += ["--learners", "stage1,stage2", "--algo", "mappo", "--steps", "256"]
+    command += ["--num-envs", "8", "--episode-periods", "10", "--out", str(out)]
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (out / "learning_curve.csv").read_text().startswith("step,wall_seconds,mean_reward")
+    policy = TorchPolicy.load(out / "stage2")
+    assert (
+        policy.layout
+        == TeamVectorEnv.from_scenario(resolve("clark_scarf"), ["stage1", "stage2"], 1).layouts[
+            "stage2"
+        ]
+    )
+    again = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert again.returncode != 0 and "resuming is not supported" in again.stderr
