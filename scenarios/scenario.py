@@ -12,6 +12,7 @@ the run (horizon, warm-up, replications, seed, engine options)::
     args = { n_stages = 4, lead_time = 2 }
     # file = "chain.graphml"  # ... or a file: .graphml, .json (node-link), .csv (edge list),
     # format = "willems"      #     or a Willems (2008) chain (stage and link CSVs / workbook)
+    # args = { chain = 38, holding_cost_rate = 0.001 }  # with a file: the reader's options
 
     [roles.warehouse]         # node attributes and policy for every node of a role
     holding_cost = 1.0
@@ -591,23 +592,46 @@ class Scenario:
         return path
 
     def _read(self, spec: Mapping) -> nx.DiGraph:
+        """The network read from ``network.file`` with the reader's options ``network.args``
+        (every keyword option of the reader; an unknown one is an error)."""
         path = self.network_file()
         if not path.exists():
             raise ScenarioError(f"network.file: {str(path)!r} does not exist")
         fmt = spec.get("format")
-        try:
-            if fmt == "willems":
-                return networks.read_willems(path)
-            if fmt is not None:
-                raise ScenarioError(f"network.format: must be 'willems' or left out, got {fmt!r}")
+        if fmt == "willems":
+            reader = "read_willems"
+        elif fmt is not None:
+            raise ScenarioError(f"network.format: must be 'willems' or left out, got {fmt!r}")
+        else:
             reader = _READERS.get(path.suffix.lower())
             if reader is None:
                 raise ScenarioError(
                     f"network.file: cannot tell the format of {path.name!r}; use .graphml, .json or .csv"
                 )
-            return getattr(networks, reader)(path)
+        function = getattr(networks, reader)
+        args = _table(spec, "args", ("network",))
+        accepted = [
+            p.name
+            for p in inspect.signature(function).parameters.values()
+            if p.kind is p.KEYWORD_ONLY
+        ]
+        for key in args:
+            if key not in accepted:
+                known = did_you_mean(key, accepted) if accepted else "; it takes none"
+                raise ScenarioError(
+                    f"{format_path(('network', 'args', key))}: not an option of "
+                    f"networks.{reader}{known}"
+                )
+        try:
+            return function(path, **copy.deepcopy(dict(args)))
         except (NetworkError, OSError) as e:
             raise ScenarioError(f"network.file: {e}") from None
+        except ValueError as e:  # an option's value: "chain: required with a folder ..."
+            message = str(e)
+            key = message.split(":", 1)[0].strip()
+            if key in args or key in accepted:
+                raise ScenarioError(f"network.args.{message}") from None
+            raise ScenarioError(f"network.file: {message}") from None
 
     @staticmethod
     def _node(names: Mapping[str, Any], name: str, path: tuple[str, ...]) -> Any:
