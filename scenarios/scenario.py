@@ -137,6 +137,7 @@ RUN_DEFAULTS: dict[str, Any] = {
     "allocation": "fifo",
     "charge_in_transit": False,
     "engine": "event",
+    "start": "cold",
 }
 #: Largest ``run.periods``: a billion periods already takes days and the table's memory.
 MAX_PERIODS = 10**9
@@ -387,6 +388,10 @@ class Scenario:
         options: the engine options of ``[run]`` (decide, review, ...).
         allow_code: whether its policies may import code that is not supplysim's (see the
             module docstring); it travels with the scenario to worker processes.
+        start: ``"cold"`` (stock and pipelines as the network declares them, empty by
+            default) or ``"steady"``: every stock point starts with its base-stock target in
+            place, pipelines filled with its mean demand per period and the rest on hand
+            (:func:`networks.steady_state_start`; base-stock policies only).
     """
 
     name: str
@@ -400,6 +405,7 @@ class Scenario:
     engine: str
     options: Mapping[str, Any]
     allow_code: bool = False
+    start: str = "cold"
 
     @classmethod
     def from_dict(
@@ -452,6 +458,7 @@ class Scenario:
             "arrivals": ("batch", "poisson"),
             "allocation": ("fifo", "proportional"),
             "engine": ENGINE_NAMES,
+            "start": ("cold", "steady"),
         }
         for key, allowed in choices.items():
             if values[key] not in allowed:
@@ -482,9 +489,11 @@ class Scenario:
             engine=values["engine"],
             options={k: values[k] for k in _ENGINE_OPTIONS},
             allow_code=code_allowed(allow_code),
+            start=values["start"],
         )
         graph = scenario.network()  # validates the network, attributes and names
-        scenario.policies(graph)  # validates every policy
+        policies = scenario.policies(graph)  # validates every policy
+        scenario._started(graph, policies)  # a steady start needs base-stock targets
         return scenario
 
     # -------------------------------------------------------------- network
@@ -721,12 +730,32 @@ class Scenario:
         from sim import ENGINES
 
         graph = self.network()
+        policies = self.policies(graph)
         return ENGINES[self.engine](
-            graph,
-            self.policies(graph),
+            self._started(graph, policies),
+            policies,
             seed=self.seed if seed is None else seed,
             **{**self.options, **options},
         )
+
+    def _started(self, graph: nx.DiGraph, policies: Mapping[Any, Policy]) -> nx.DiGraph:
+        """``graph`` as the run starts it: as declared (cold), or in steady state with every
+        stock point's base-stock level as its target."""
+        if self.start == "cold":
+            return graph
+        targets = {}
+        for node, policy in policies.items():
+            if not isinstance(policy, agents.BaseStock):
+                raise ScenarioError(
+                    f"run.start: 'steady' fills stock from base-stock levels, but node "
+                    f'{str(node)!r} uses {type(policy).__name__}; give it kind = "base_stock" '
+                    'or use start = "cold"'
+                )
+            targets[node] = policy.level_of(node)
+        try:
+            return networks.steady_state_start(graph, targets)
+        except ValueError as e:
+            raise ScenarioError(f"run.start: {e}") from None
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
         """A new scenario with values set at TOML paths (``{"run.periods": 100}``)."""
