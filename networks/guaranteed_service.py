@@ -6,10 +6,16 @@ point ``j`` a *committed service time* ``S_j``: it ships every order within ``S_
 Stage ``j`` is replenished within ``R_j = max_i (S_i + L_ij)`` periods of ordering (over its
 suppliers ``i``; an external source ships at once, ``S = 0``), so its stock must cover the
 demand of its *net replenishment time* ``tau_j = R_j - S_j >= 0``: the safety stock is
-``z * sigma_j * sqrt(tau_j)``, with ``z`` the standard normal quantile of the service level
-and ``sigma_j`` the std of the demand it sees per period. Stages that face customers commit
-at most their ``max_service_time`` (node attribute, default 0). The plan minimises the
-holding cost of safety stock, ``sum_j holding_cost_j * z * sigma_j * sqrt(tau_j)``.
+``z * sqrt(tau_j * sigma_j^2 + mu_j^2 * sigma_Lj^2)`` (with ``tau_j = 0`` and constant lead
+times, 0: the stage holds nothing and passes its orders on), with ``z`` the standard normal quantile of
+the service level, ``mu_j`` and ``sigma_j`` the mean and std of the demand it sees per period
+and ``sigma_Lj`` the std of its own shipping lead time (the largest over its inputs; 0 for
+constant lead times, where this is the textbook ``z * sigma_j * sqrt(tau_j)``). The
+variability of an upstream stage's lead time is not passed on when that stage holds no
+stock: the plan then promises more than the engine delivers (a known limit of the
+lead-time term). Stages that face customers commit at most their ``max_service_time``
+(node attribute, default 0). The plan minimises the holding cost of safety stock,
+``sum_j holding_cost_j * safety_stock_j``.
 
 Periods are whole: a lead time ``L`` counts as ``ceil(mean of L)`` periods, because the
 engine serves a period's demand from goods that arrived by its start (:mod:`sim.model`), and
@@ -36,10 +42,13 @@ Methods (:func:`plan_safety_stocks`):
   change lowers the cost). The plan is feasible and its cost is within ``cost -
   lower_bound`` of the optimum (both reported); ``exact`` is ``False``.
 
-The engine has no service-time promise: a stock point ships as soon as it can. A plan runs
-in it as installation base-stock policies with the levels :attr:`StagePlan.base_stock_level`
-(inventory position = mean demand over the replenishment time ``R_j`` plus the safety stock),
-which ship no later than the plan says whenever the upstream stages keep their promises.
+A plan runs in the engine as installation base-stock policies with the levels
+:attr:`StagePlan.base_stock_level` ``B_j = mean_j * tau_j + safety stock``: with orders
+arriving ``R_j`` periods after they are placed, the stock point's backlog stays within the
+demand of its last ``S_j`` periods (it ships every order within ``S_j``) whenever the demand
+of ``tau_j`` periods stays within ``B_j``, which is the model's guarantee. The engine ships
+as soon as it can (FIFO), never later than that; a stage with ``tau_j = 0`` holds no stock
+and passes its orders on.
 """
 
 from __future__ import annotations
@@ -90,8 +99,8 @@ class StagePlan:
         net_replenishment_time: ``tau = R - S``, the time its safety stock covers.
         mean_demand: mean demand per period it sees.
         std_demand: std of that demand.
-        safety_stock: ``z * std_demand * sqrt(tau)``.
-        base_stock_level: the engine's base-stock level, ``mean_demand * R + safety_stock``.
+        safety_stock: ``z * sqrt(tau * std_demand^2 + mean_demand^2 * lead-time std^2)``.
+        base_stock_level: the base-stock level, ``mean_demand * tau + safety_stock``.
         cost: ``holding_cost * safety_stock``.
     """
 
@@ -206,6 +215,14 @@ def replenishment_periods(graph: nx.DiGraph, u: Any, v: Any) -> int:
     return math.ceil(dist.mean - 1e-9)
 
 
+def _lead_std(spec: Any) -> float:
+    """The std of a lead-time declaration (0 for a constant)."""
+    dist = parse_distribution(spec, "lead_time")
+    if isinstance(dist, Gamma | LogNormal | Normal):
+        return dist.std
+    return _moments(spec, "lead_time")[1]
+
+
 def _z(service_level: Any) -> float:
     if (
         isinstance(service_level, bool)
@@ -218,9 +235,9 @@ def _z(service_level: Any) -> float:
 
 def base_stock_levels(graph: nx.DiGraph, service_level: float) -> dict[Any, float]:
     """Installation base-stock levels that meet ``service_level`` at every stock point when
-    its suppliers always ship at once: ``mean * L + z * std * sqrt(L)`` with ``L`` the
-    stage's lead time in whole periods (the longest over a manufacturer's inputs) and the
-    mean and std of :func:`demand_moments`. This is the guaranteed-service plan with every
+    its suppliers always ship at once: ``mean * L + z * sqrt(L * std^2 + mean^2 * s_L^2)``
+    with ``L`` the stage's lead time in whole periods and ``s_L`` its std (the largest over a
+    manufacturer's inputs) and the mean and std of :func:`demand_moments`. This is the guaranteed-service plan with every
     service time 0 (every stage stocks to ship at once).
 
     Raises:
@@ -231,8 +248,10 @@ def base_stock_levels(graph: nx.DiGraph, service_level: float) -> dict[Any, floa
     if service_level not in cached:
         levels = {}
         for node, (mean, std) in demand_moments(graph).items():
-            lead = max(replenishment_periods(graph, u, node) for u in graph.predecessors(node))
-            levels[node] = mean * lead + z * std * math.sqrt(lead)
+            inputs = list(graph.predecessors(node))
+            lead = max(replenishment_periods(graph, u, node) for u in inputs)
+            spread = max(_lead_std(graph.edges[u, node]["lead_time"]) for u in inputs)
+            levels[node] = mean * lead + z * math.sqrt(lead * std**2 + (mean * spread) ** 2)
         cached[service_level] = levels
     return dict(cached[service_level])
 
@@ -258,13 +277,16 @@ class _Problem:
         self.holding = np.array(
             [float(graph.nodes[n].get("holding_cost", 0.0)) for n in self.nodes]
         )
-        self.weight = self.holding * z * self.std  # safety stock cost of tau periods: * sqrt(tau)
+        self.z = z
+        self.lead_std = np.zeros(len(self.nodes))  # std of the stage's own shipping lead time
         self.external = np.zeros(len(self.nodes), dtype=int)  # R from external sources alone
         self.edges: list[tuple[int, int, int]] = []  # (supplier, customer, lead periods)
         for u, v in graph.edges:
             if v not in self.index:
                 continue
             lead = replenishment_periods(graph, u, v)
+            spread = _lead_std(graph.edges[u, v]["lead_time"])
+            self.lead_std[self.index[v]] = max(self.lead_std[self.index[v]], spread)
             if u in self.index:
                 self.edges.append((self.index[u], self.index[v], lead))
             else:
@@ -286,6 +308,11 @@ class _Problem:
                         longest[self.index[v]], longest[self.index[u]] + lead
                     )
         self.horizon = int(longest.max(initial=0))
+        taus = np.arange(self.horizon + 1)
+        self.safety = self.z * np.sqrt(  # [stage, tau]: safety stock covering tau periods
+            taus[None, :] * self.std[:, None] ** 2 + (self.mean * self.lead_std)[:, None] ** 2
+        )
+        self.tau_cost = self.holding[:, None] * self.safety
 
     def replenishment(self, service: np.ndarray) -> np.ndarray:
         """``R_j = max(external, max_i S_i + L_ij)`` over all edges."""
@@ -304,7 +331,7 @@ class _Problem:
             or (service[bounded] > self.max_service[bounded]).any()
         ):
             return math.inf
-        return float(np.sum(self.weight * np.sqrt(tau)))
+        return float(np.sum(self.tau_cost[np.arange(len(tau)), tau]))
 
 
 def _tree_optimum(problem: _Problem, edges: list[tuple[int, int, int]]) -> tuple[float, np.ndarray]:
@@ -313,7 +340,7 @@ def _tree_optimum(problem: _Problem, edges: list[tuple[int, int, int]]) -> tuple
     n, h = len(problem.nodes), problem.horizon
     grid = np.arange(h + 1)
     tau = grid[None, :] - grid[:, None]  # [S, R] -> R - S
-    root_of = np.sqrt(np.maximum(tau, 0))
+    clipped = np.clip(tau, 0, h)
     adjacent: list[list[tuple[int, int, int]]] = [[] for _ in range(n)]  # (other, lead, dir)
     for u, v, lead in edges:
         adjacent[u].append((v, lead, +1))  # v is downstream of u
@@ -343,7 +370,7 @@ def _tree_optimum(problem: _Problem, edges: list[tuple[int, int, int]]) -> tuple
 
     def table(k: int) -> np.ndarray:
         """total[S, R] of stage k and its children's subtrees."""
-        total = np.where(tau >= 0, problem.weight[k] * root_of, inf)
+        total = np.where(tau >= 0, problem.tau_cost[k][clipped], inf)
         total[:, grid < problem.external[k]] = inf
         if problem.max_service[k] >= 0:
             total[grid > problem.max_service[k], :] = inf
@@ -414,7 +441,7 @@ def _improve(problem: _Problem, service: np.ndarray) -> np.ndarray:
         for j in range(n):
             top = reach[j] if bounded[j] < 0 else min(reach[j], bounded[j])
             candidates = np.arange(top + 1)
-            cost = problem.weight[j] * np.sqrt(reach[j] - candidates)
+            cost = problem.tau_cost[j][reach[j] - candidates]
             for d, lead in out[j]:
                 others = max(
                     [problem.external[d]] + [service[u] + ld for u, ld in into[d] if u != j]
@@ -422,7 +449,7 @@ def _improve(problem: _Problem, service: np.ndarray) -> np.ndarray:
                 r_d = np.maximum(others, candidates + lead)
                 gap = r_d - service[d]
                 cost = cost + np.where(
-                    gap >= 0, problem.weight[d] * np.sqrt(np.maximum(gap, 0)), math.inf
+                    gap >= 0, problem.tau_cost[d][np.clip(gap, 0, problem.horizon)], math.inf
                 )
             best = int(np.argmin(cost))
             if cost[best] < cost[service[j]] - 1e-12:
@@ -478,7 +505,7 @@ def plan_safety_stocks(graph: nx.DiGraph, service_level: float = 0.95) -> Guaran
     for i, node in enumerate(problem.nodes):
         tau = int(reach[i] - service[i])
         mean, std = float(problem.mean[i]), float(problem.std[i])
-        safety = z * std * math.sqrt(tau)
+        safety = float(problem.safety[i, tau])
         stages[node] = StagePlan(
             service_time=int(service[i]),
             replenishment_time=int(reach[i]),
@@ -486,7 +513,7 @@ def plan_safety_stocks(graph: nx.DiGraph, service_level: float = 0.95) -> Guaran
             mean_demand=mean,
             std_demand=std,
             safety_stock=safety,
-            base_stock_level=mean * int(reach[i]) + safety,
+            base_stock_level=mean * tau + safety,
             cost=float(problem.holding[i]) * safety,
         )
     cost = problem.cost(service)

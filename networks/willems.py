@@ -330,7 +330,7 @@ def read_willems(
     holding_cost_rate: float = 0.25,
     backlog_cost_ratio: float = 9.0,
     shortage: str = "backlog",
-    demand_distribution: str = "gamma",
+    demand_distribution: str = "negative_binomial",
     lead_time_distribution: str = "auto",
     stage_cost: str = "added",
 ) -> nx.DiGraph:
@@ -383,10 +383,11 @@ def read_willems(
                              (``"backlog"`` elsewhere).
     ``avgDemand``            at demand stages (required there): ``demand``, units per period.
                              ``demand_distribution`` says how the stated mean and std become a
-                             law: ``"gamma"`` (default) and ``"negative_binomial"`` (whole
-                             units) keep both exactly (a negative binomial needs std^2 >
-                             mean; a stage with std^2 <= mean gets ``poisson`` instead, whose
-                             variance is its mean); ``"normal"`` is cut at 0 by ``max(0, x)``,
+                             law: ``"negative_binomial"`` (default: whole units, which
+                             assemblies need, as they make whole kits) keeps both exactly
+                             where std^2 > mean (a stage with std^2 <= mean gets
+                             ``poisson``, whose variance is its mean); ``"gamma"`` keeps both
+                             exactly at every stage, in fractional units; ``"normal"`` is cut at 0 by ``max(0, x)``,
                              which raises the mean (up to 2.7 times in the data set) and is
                              warned about (:class:`DemandTruncationWarning`) when a stage has
                              P(X < 0) above :data:`NORMAL_BELOW_ZERO_WARNING`; ``"poisson"``

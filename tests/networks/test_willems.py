@@ -152,8 +152,9 @@ def test_cost_options():
     assert "lost_sales_cost" not in g.nodes["DC"]
 
 
-def test_demand_keeps_the_stated_mean_and_std_by_default(chain):
-    demands = {n: d for n, d in chain.nodes(data="demand") if d is not None}
+def test_gamma_demand_keeps_the_stated_mean_and_std():
+    g = read_willems(STAGES, demand_distribution="gamma")
+    demands = {n: d for n, d in g.nodes(data="demand") if d is not None}
     assert demands == {
         "Store East": {"dist": "gamma", "mean": 4.0, "std": 6.0},
         "Store West": 15.0,  # empty std dev: a constant
@@ -163,10 +164,10 @@ def test_demand_keeps_the_stated_mean_and_std_by_default(chain):
     assert draws.std() == pytest.approx(6.0, rel=0.03)
 
 
-def test_negative_binomial_demand_keeps_mean_and_std_in_whole_units():
-    g = read_willems(STAGES, demand_distribution="negative_binomial")
-    spec = g.nodes["Store East"]["demand"]
+def test_demand_keeps_mean_and_std_in_whole_units_by_default(chain):
+    spec = chain.nodes["Store East"]["demand"]
     assert spec == {"dist": "negative_binomial", "mean": 4.0, "std": 6.0}
+    assert chain.nodes["Store West"]["demand"] == 15.0  # empty std dev: a constant
     draws = parse_distribution(spec).draw(np.random.default_rng(1), 0, 200_000)
     assert np.all(draws == np.round(draws))
     assert draws.mean() == pytest.approx(4.0, rel=0.02)
@@ -178,7 +179,7 @@ def test_negative_binomial_falls_back_to_poisson_below_its_range(tmp_path):
     set_cell(sd, 6, "stdDevDemand", "1.5")  # variance 2.25 < mean 4
     write(tmp_path / "01_SD.csv", sd)
     shutil.copy(LINKS, tmp_path / "01_LL.csv")
-    g = read_willems(tmp_path / "01_SD.csv", demand_distribution="negative_binomial")
+    g = read_willems(tmp_path / "01_SD.csv")
     assert g.nodes["Store East"]["demand"] == {"dist": "poisson", "mean": 4.0}
 
 
