@@ -73,6 +73,11 @@ class BaseStock:
     level: float | None = None
     levels: Mapping[Any, float] | None = field(default=None, hash=False)
     service_level: float | None = None
+    # the levels of one echelon's nodes, by the node list the vectorized engine passes (the
+    # same list every period), so that a period costs no lookup per node
+    _by_batch: dict[int, tuple[list, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         given = [k for k in ("level", "levels", "service_level") if getattr(self, k) is not None]
@@ -118,8 +123,13 @@ class BaseStock:
     def act_batch(self, obs: ObservationBatch) -> np.ndarray:
         if self.level is not None:
             return np.maximum(self.level - obs.inventory_position, 0.0)
-        levels = np.fromiter((self.level_of(n) for n in obs.nodes), float, len(obs.nodes))
-        return np.maximum(levels - obs.inventory_position, 0.0)
+        cached = self._by_batch.get(id(obs.nodes))
+        if cached is None or cached[0] is not obs.nodes:
+            if len(self._by_batch) > 64:  # lists of models run earlier
+                self._by_batch.clear()
+            levels = np.fromiter((self.level_of(n) for n in obs.nodes), float, len(obs.nodes))
+            cached = self._by_batch[id(obs.nodes)] = (obs.nodes, levels)
+        return np.maximum(cached[1] - obs.inventory_position, 0.0)
 
 
 def _levels_module(graph: nx.DiGraph, service_level: float) -> BaseStock:

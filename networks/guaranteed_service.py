@@ -100,7 +100,8 @@ class StagePlan:
         mean_demand: mean demand per period it sees.
         std_demand: std of that demand.
         safety_stock: ``z * sqrt(tau * std_demand^2 + mean_demand^2 * lead-time std^2)``.
-        base_stock_level: the base-stock level, ``mean_demand * tau + safety_stock``.
+        base_stock_level: the base-stock level, ``mean_demand * tau + safety_stock`` rounded
+            up to whole units.
         cost: ``holding_cost * safety_stock``.
     """
 
@@ -215,6 +216,13 @@ def replenishment_periods(graph: nx.DiGraph, u: Any, v: Any) -> int:
     return math.ceil(dist.mean - 1e-9)
 
 
+def _whole_units(level: float) -> float:
+    """A base-stock level rounded up to whole units (a hair of float error aside): stock
+    moves in whole units when demand does, and the engines then fill orders in one step
+    (:mod:`sim.vector` fills fractional quantities one queue rank at a time)."""
+    return float(math.ceil(level - 1e-9))
+
+
 def _lead_std(spec: Any) -> float:
     """The std of a lead-time declaration (0 for a constant)."""
     dist = parse_distribution(spec, "lead_time")
@@ -237,7 +245,8 @@ def base_stock_levels(graph: nx.DiGraph, service_level: float) -> dict[Any, floa
     """Installation base-stock levels that meet ``service_level`` at every stock point when
     its suppliers always ship at once: ``mean * L + z * sqrt(L * std^2 + mean^2 * s_L^2)``
     with ``L`` the stage's lead time in whole periods and ``s_L`` its std (the largest over a
-    manufacturer's inputs) and the mean and std of :func:`demand_moments`. This is the guaranteed-service plan with every
+    manufacturer's inputs) and the mean and std of :func:`demand_moments`, rounded up to
+    whole units. This is the guaranteed-service plan with every
     service time 0 (every stage stocks to ship at once).
 
     Raises:
@@ -251,7 +260,8 @@ def base_stock_levels(graph: nx.DiGraph, service_level: float) -> dict[Any, floa
             inputs = list(graph.predecessors(node))
             lead = max(replenishment_periods(graph, u, node) for u in inputs)
             spread = max(_lead_std(graph.edges[u, node]["lead_time"]) for u in inputs)
-            levels[node] = mean * lead + z * math.sqrt(lead * std**2 + (mean * spread) ** 2)
+            safety = z * math.sqrt(lead * std**2 + (mean * spread) ** 2)
+            levels[node] = _whole_units(mean * lead + safety)
         cached[service_level] = levels
     return dict(cached[service_level])
 
@@ -513,7 +523,7 @@ def plan_safety_stocks(graph: nx.DiGraph, service_level: float = 0.95) -> Guaran
             mean_demand=mean,
             std_demand=std,
             safety_stock=safety,
-            base_stock_level=mean * tau + safety,
+            base_stock_level=_whole_units(mean * tau + safety),
             cost=float(problem.holding[i]) * safety,
         )
     cost = problem.cost(service)
