@@ -54,7 +54,6 @@ and passes its orders on.
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -253,24 +252,14 @@ def base_stock_levels(graph: nx.DiGraph, service_level: float) -> dict[Any, floa
         ValueError: ``service_level`` is not in (0, 1), or as :func:`demand_moments`.
     """
     z = _z(service_level)
-    cached = _LEVELS.setdefault(graph, {})
-    if service_level not in cached:
-        levels = {}
-        for node, (mean, std) in demand_moments(graph).items():
-            inputs = list(graph.predecessors(node))
-            lead = max(replenishment_periods(graph, u, node) for u in inputs)
-            spread = max(_lead_std(graph.edges[u, node]["lead_time"]) for u in inputs)
-            safety = z * math.sqrt(lead * std**2 + (mean * spread) ** 2)
-            levels[node] = _whole_units(mean * lead + safety)
-        cached[service_level] = levels
-    return dict(cached[service_level])
-
-
-#: Levels by graph object and service level: a scenario binds one policy per node, and
-#: every node's level comes from one pass over the network.
-_LEVELS: weakref.WeakKeyDictionary[nx.DiGraph, dict[float, dict[Any, float]]] = (
-    weakref.WeakKeyDictionary()
-)
+    levels = {}
+    for node, (mean, std) in demand_moments(graph).items():
+        inputs = list(graph.predecessors(node))
+        lead = max(replenishment_periods(graph, u, node) for u in inputs)
+        spread = max(_lead_std(graph.edges[u, node]["lead_time"]) for u in inputs)
+        safety = z * math.sqrt(lead * std**2 + (mean * spread) ** 2)
+        levels[node] = _whole_units(mean * lead + safety)
+    return levels
 
 
 # ---------------------------------------------------------------------------- the plan
@@ -278,7 +267,6 @@ class _Problem:
     """The GSM data of a network, by stock point index."""
 
     def __init__(self, graph: nx.DiGraph, z: float):
-        self.graph = graph
         moments = demand_moments(graph)
         self.nodes = list(moments)
         self.index = {n: i for i, n in enumerate(self.nodes)}
@@ -287,7 +275,6 @@ class _Problem:
         self.holding = np.array(
             [float(graph.nodes[n].get("holding_cost", 0.0)) for n in self.nodes]
         )
-        self.z = z
         self.lead_std = np.zeros(len(self.nodes))  # std of the stage's own shipping lead time
         self.external = np.zeros(len(self.nodes), dtype=int)  # R from external sources alone
         self.edges: list[tuple[int, int, int]] = []  # (supplier, customer, lead periods)
@@ -319,7 +306,7 @@ class _Problem:
                     )
         self.horizon = int(longest.max(initial=0))
         taus = np.arange(self.horizon + 1)
-        self.safety = self.z * np.sqrt(  # [stage, tau]: safety stock covering tau periods
+        self.safety = z * np.sqrt(  # [stage, tau]: safety stock covering tau periods
             taus[None, :] * self.std[:, None] ** 2 + (self.mean * self.lead_std)[:, None] ** 2
         )
         self.tau_cost = self.holding[:, None] * self.safety
@@ -376,7 +363,7 @@ def _tree_optimum(problem: _Problem, edges: list[tuple[int, int, int]]) -> tuple
                     parent[other] = k
                     stack.append(other)
     inf = math.inf
-    tables: dict[int, np.ndarray] = {}
+    roots: dict[int, np.ndarray] = {}  # only roots keep their table: (H + 1)^2 each
 
     def table(k: int) -> np.ndarray:
         """total[S, R] of stage k and its children's subtrees."""
@@ -401,9 +388,9 @@ def _tree_optimum(problem: _Problem, edges: list[tuple[int, int, int]]) -> tuple
 
     for k in reversed(order):
         total = table(k)
-        tables[k] = total
         p = parent[k]
-        if p < 0:
+        if p < 0:  # a root: its whole table picks the root's (S, R)
+            roots[k] = total
             continue
         downstream_parent = any(o == p and d == +1 for o, _, d in adjacent[k])
         if downstream_parent:
@@ -418,9 +405,9 @@ def _tree_optimum(problem: _Problem, edges: list[tuple[int, int, int]]) -> tuple
     for k in order:  # parents before children
         p = parent[k]
         if p < 0:
-            flat = int(np.argmin(tables[k]))
+            flat = int(np.argmin(roots[k]))
             service[k], chosen_r[k] = divmod(flat, h + 1)
-            cost += float(tables[k][service[k], chosen_r[k]])
+            cost += float(roots[k][service[k], chosen_r[k]])
             continue
         lead, direction = next((ld, d) for o, ld, d in adjacent[p] if o == k)
         if direction == -1:  # k upstream of p: best S_k <= R_p - lead

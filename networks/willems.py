@@ -517,7 +517,7 @@ def read_willems(
     cumulative = _cumulative_costs(graph, records, stage_cost)
     truncated: list[tuple[float, str]] = []
     for name, rec in records.items():
-        attrs = _node_attributes(name, rec, graph, stages, holding_cost_rate * cumulative[name])
+        attrs = _node_attributes(name, rec, graph, holding_cost_rate * cumulative[name])
         if graph.out_degree(name) == 0:
             attrs.update(_demand_attributes(name, rec, stages, backlog_cost_ratio, shortage, attrs))
             attrs["demand"] = _demand(rec, demand_distribution)
@@ -570,8 +570,10 @@ def _cumulative_costs(
 
 
 def _node_attributes(
-    name: str, rec: dict[str, Any], graph: nx.DiGraph, stages: _Table, holding: float
+    name: str, rec: dict[str, Any], graph: nx.DiGraph, holding: float
 ) -> dict[str, Any]:
+    """Role, costs and the raw numbers of stage ``name`` (demand stages get more from
+    :func:`_demand_attributes`)."""
     kind = rec["kind"]
     if graph.in_degree(name) >= 2:
         role = "manufacturer"  # every upstream link is a bill-of-materials input
