@@ -501,11 +501,8 @@ def read_willems(
         link_rows[u, v] = k
         graph.add_edge(u, v)
     graph.add_nodes_from(records)
-    try:
+    if not nx.is_directed_acyclic_graph(graph):  # linear; find_cycle is slow on large DAGs
         cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        pass
-    else:
         rows = ", ".join(str(link_rows[e]) for e in cycle)
         path_text = "->".join(repr(u) for u, _ in cycle) + f"->{cycle[0][0]!r}"
         raise NetworkFileError(
