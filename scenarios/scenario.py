@@ -42,6 +42,7 @@ the run (horizon, warm-up, replications, seed, engine options)::
     # review, arrivals, allocation, charge_in_transit: the engine's options
     # engine = "vectorized"   # sim.vector: periodic review, batch demand, FIFO; for large
     #                         # networks (default "event": sim.model, every option)
+    # start = "steady"        # base-stock targets in place at time 0 (default "cold")
 
 A policy table's ``kind`` is a name of ``agents.REGISTRY`` or ``module:Class``; its other
 keys are the class's parameters. ``module:Class`` must name a class with a callable ``act``
