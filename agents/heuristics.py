@@ -18,7 +18,9 @@ The lost-sales myopic policies live in :mod:`agents.myopic`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -26,6 +28,8 @@ import numpy as np
 from . import _checks
 
 if TYPE_CHECKING:  # sim is imported only for type hints: agents needs no engine
+    import networkx as nx
+
     from sim.policy import InventoryObservation, ObservationBatch
 
 __all__ = [
@@ -52,20 +56,94 @@ class BaseStock:
 
     Decision rule: ``q_t = (level - inventory_position)^+``.
 
+    Give exactly one of the three ways to set the level:
+
     Attributes:
-        level: the base-stock level ``S`` (units of stock), ``>= 0``.
+        level: the base-stock level ``S`` (units of stock), ``>= 0``, of every stock point
+            that uses this module.
+        levels: a level per node (units, ``>= 0``), e.g. a guaranteed-service plan's
+            (:func:`networks.plan_safety_stocks`); one module serves a whole network, so
+            the vectorized engine decides each echelon in one call.
+        service_level: a probability in (0, 1): the levels are computed from the network
+            when the scenario binds the module (:meth:`bind`), by
+            :func:`networks.base_stock_levels` (mean and variance of demand through the bill
+            of materials and lead times).
     """
 
-    level: float
+    level: float | None = None
+    levels: Mapping[Any, float] | None = field(default=None, hash=False)
+    service_level: float | None = None
+    # the levels of one echelon's nodes, by the node list the vectorized engine passes (the
+    # same list every period), so that a period costs no lookup per node
+    _by_batch: dict[int, tuple[list, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
-        _checks.number("level", self.level, at_least=0)
+        given = [k for k in ("level", "levels", "service_level") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"level: give exactly one of level, levels or service_level, got "
+                f"{', '.join(given) or 'none'}"
+            )
+        if self.level is not None:
+            _checks.number("level", self.level, at_least=0)
+        elif self.levels is not None:
+            for node, value in self.levels.items():
+                _checks.number(f"levels[{node!r}]", value, at_least=0)
+        else:
+            _checks.number("service_level", self.service_level, above=0, at_most=1)
+            if self.service_level >= 1:
+                raise ValueError(f"service_level: must be < 1, got {self.service_level!r}")
+
+    def bind(self, graph: nx.DiGraph, node: Any) -> BaseStock:
+        """This module for ``node``: itself, or with ``service_level`` one module holding the
+        levels of every stock point of ``graph`` (the same module for all of them)."""
+        if self.service_level is None:
+            return self
+        return _levels_module(graph, self.service_level)
+
+    def level_of(self, node: Any) -> float:
+        """The base-stock level of ``node`` (units)."""
+        if self.level is not None:
+            return self.level
+        if self.levels is None:
+            raise ValueError(
+                "BaseStock(service_level=...) must be bound to a network first "
+                "(a scenario does it; in Python: BaseStock(levels=networks.base_stock_levels(g, p)))"
+            )
+        try:
+            return self.levels[node]
+        except KeyError:
+            raise ValueError(f"levels: no base-stock level for node {node!r}") from None
 
     def act(self, obs: InventoryObservation) -> float:
-        return float(max(self.level - obs.inventory_position, 0.0))
+        return float(max(self.level_of(obs.node) - obs.inventory_position, 0.0))
 
     def act_batch(self, obs: ObservationBatch) -> np.ndarray:
-        return np.maximum(self.level - obs.inventory_position, 0.0)
+        if self.level is not None:
+            return np.maximum(self.level - obs.inventory_position, 0.0)
+        cached = self._by_batch.get(id(obs.nodes))
+        if cached is None or cached[0] is not obs.nodes:
+            if len(self._by_batch) > 64:  # lists of models run earlier
+                self._by_batch.clear()
+            levels = np.fromiter((self.level_of(n) for n in obs.nodes), float, len(obs.nodes))
+            cached = self._by_batch[id(obs.nodes)] = (obs.nodes, levels)
+        return np.maximum(cached[1] - obs.inventory_position, 0.0)
+
+
+def _levels_module(graph: nx.DiGraph, service_level: float) -> BaseStock:
+    """One :class:`BaseStock` with the levels of every stock point of ``graph``, made once per
+    graph object and service level."""
+    from networks import base_stock_levels
+
+    bound = _BOUND.setdefault(graph, {})
+    if service_level not in bound:
+        bound[service_level] = BaseStock(levels=base_stock_levels(graph, service_level))
+    return bound[service_level]
+
+
+_BOUND: weakref.WeakKeyDictionary[nx.DiGraph, dict[float, BaseStock]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True, kw_only=True)

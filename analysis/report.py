@@ -54,9 +54,15 @@ def summarize(table: pd.DataFrame, warmup: int = 0) -> pd.DataFrame:
     * ``bullwhip``: Var(ordered) / Var(demand seen) (NaN when demand does not vary).
 
     The ``network`` row sums the money and the stock on hand over nodes; its service levels
-    and ``mean_backlog`` are those of the retailers (customers), and its ``bullwhip`` is the
-    variance of the orders placed by the highest echelon (summed) over that of customer
-    demand. Quantities of several products at a node are summed, except in the fill rate,
+    and ``mean_backlog`` are those of the stock points that face customers (retailers, and
+    any stock point without customers of its own, echelon 0: in an assembly chain the end
+    item may be made where it is sold). Its ``bullwhip`` is the variance of the orders the
+    highest echelon places, counted in *end-item equivalents*, over that of customer demand:
+    the highest echelon's orders summed per period and divided by how many units of it one
+    unit of customer demand calls for on average (its mean orders over mean customer demand).
+    In a serial or distribution network that factor is 1 in steady state; in an assembly of
+    ``k`` parts it is ``k`` (bill of materials 1), so that parts which pass demand on unchanged
+    give 1, not ``k^2``. Quantities of several products at a node are summed, except in the fill rate,
     which is counted per product.
 
     Args:
@@ -124,11 +130,13 @@ def _network_row(rows: pd.DataFrame, nodes: dict[str, dict[str, float]]) -> dict
     )
     row = {k: sum(n[k] for n in nodes.values()) for k in money}
     per_period = rows.groupby("period")
-    retail_rows = rows[rows["role"] == "retailer"]
+    retail_rows = rows[(rows["role"] == "retailer") | (rows["echelon"] == 0)]
     retail = retail_rows.groupby("period")[["demand", "lost", "backlog"]].sum()
     demand = retail["demand"].sum()
     unmet = _unmet(retail_rows)
     top = rows[rows["echelon"] == rows["echelon"].max()].groupby("period")["ordered"].sum()
+    if retail["demand"].mean() > 0 and top.mean() > 0:
+        top = top / (top.mean() / retail["demand"].mean())  # in end-item equivalents
     var_demand = retail["demand"].var()
     row.update(
         fill_rate=1 - unmet / demand if demand > 0 else np.nan,

@@ -28,6 +28,13 @@ from .builders import (
 )
 from .distributions import Distribution, DistributionError, parse_distribution
 from .generators import random_network
+from .guaranteed_service import (
+    GuaranteedServicePlan,
+    base_stock_levels,
+    demand_moments,
+    plan_safety_stocks,
+    steady_state_start,
+)
 from .io import (
     NetworkFileError,
     csv_paths,
@@ -53,13 +60,16 @@ __all__ = [
     "WILLEMS_CLASSIFICATIONS",
     "Distribution",
     "DistributionError",
+    "GuaranteedServicePlan",
     "NetworkError",
     "NetworkFileError",
     "assembly",
+    "base_stock_levels",
     "beer_game",
     "check_edge_attribute",
     "check_node_attribute",
     "csv_paths",
+    "demand_moments",
     "distribution",
     "echelons",
     "from_edges",
@@ -67,6 +77,7 @@ __all__ = [
     "layered",
     "node_value",
     "parse_distribution",
+    "plan_safety_stocks",
     "products",
     "random_network",
     "read_csv",
@@ -75,6 +86,7 @@ __all__ = [
     "read_willems",
     "serial",
     "set_echelons",
+    "steady_state_start",
     "two_per_echelon",
     "validate",
     "write_csv",

@@ -10,6 +10,7 @@ means a constant::
     {"dist": "uniform", "low": 1, "high": 3}           # continuous on [low, high]
     {"dist": "normal", "mean": 10, "std": 3}           # truncated at 0 (max(0, x))
     {"dist": "gamma", "mean": 2, "std": 0.5}
+    {"dist": "negative_binomial", "mean": 4, "std": 3} # whole units; needs std^2 > mean
     {"dist": "lognormal", "mean": 2, "std": 0.5}       # mean and std of the variable itself
     {"dist": "trace", "values": [4, 0, 7, 3]}          # a fixed sequence, in order
     {"dist": "exponential", "mean": 3}
@@ -23,6 +24,11 @@ of its own, any kind but ``trace`` and ``compound_poisson``). Drawn as the deman
 period it is the sum of that period's customers' sizes; an engine that lets customers
 arrive one at a time (``arrivals="poisson"``) draws the arrivals at ``rate`` and each
 customer's size from ``size`` instead (see :class:`CompoundPoisson`).
+
+``normal`` is cut at zero by ``max(0, x)``, which raises the mean when ``std`` is not small
+against ``mean`` (by ``std * 0.399`` when ``mean`` is 0); :func:`normal_below_zero` gives the
+probability mass that cut moves. ``gamma`` and ``negative_binomial`` keep the declared mean
+and std exactly, for any ratio of the two.
 
 Bounds: every parameter is a finite number ``>= 0`` and at most :data:`MAX_VALUE`
 (``1e9``; numpy refuses a Poisson mean above ~9e18 and no supply chain sees a billion units
@@ -55,10 +61,12 @@ __all__ = [
     "Gamma",
     "Geometric",
     "LogNormal",
+    "NegativeBinomial",
     "Normal",
     "Poisson",
     "Trace",
     "Uniform",
+    "normal_below_zero",
     "parse_distribution",
 ]
 
@@ -182,6 +190,28 @@ class Gamma:
 
 
 @dataclass(frozen=True)
+class NegativeBinomial:
+    """Whole units with the declared mean and std (variance above the mean, as in demand
+    that is burstier than Poisson): ``n = mean^2 / (std^2 - mean)``, ``p = mean / std^2``."""
+
+    mean: float
+    std: float
+
+    def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
+        return rng.negative_binomial(*_negative_binomial_n_p(self.mean, self.std), n).astype(float)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"dist": "negative_binomial", "mean": self.mean, "std": self.std}
+
+
+def normal_below_zero(mean: float, std: float) -> float:
+    """P(X < 0) for X ~ Normal(mean, std): the mass ``max(0, x)`` moves up to 0."""
+    if std == 0:
+        return 0.0
+    return 0.5 * math.erfc(mean / std / math.sqrt(2))
+
+
+@dataclass(frozen=True)
 class LogNormal:
     mean: float
     std: float
@@ -290,6 +320,12 @@ def _gamma_shape_scale(mean: float, std: float) -> tuple[float, float]:
     return shape, mean / shape if shape > 0 else math.inf
 
 
+def _negative_binomial_n_p(mean: float, std: float) -> tuple[float, float]:
+    """numpy's ``n`` (successes, real) and ``p`` for this mean and std (``std^2 > mean``)."""
+    variance = _square(std)
+    return mean * mean / (variance - mean), mean / variance
+
+
 def _lognormal_mu_sigma(mean: float, std: float) -> tuple[float, float]:
     """mu and sigma of the underlying normal for a lognormal with this mean and std."""
     sigma2 = math.log1p(_square(std / mean))
@@ -347,6 +383,7 @@ _PARAMS = {
     "normal": ("mean", "std"),
     "gamma": ("mean", "std"),
     "lognormal": ("mean", "std"),
+    "negative_binomial": ("mean", "std"),
     "trace": ("values",),
     "exponential": ("mean",),
     "shifted_exponential": ("shift", "mean"),
@@ -402,6 +439,14 @@ def parse_distribution(spec: Any, where: str = "distribution") -> Distribution:
         return Uniform(low, high)
     if kind == "normal":
         return Normal(_number(spec, "mean", where), _number(spec, "std", where))
+    if kind == "negative_binomial":
+        mean, std = _number(spec, "mean", where, positive=True), _number(spec, "std", where)
+        if _square(std) <= mean:
+            raise DistributionError(
+                f"{where}.std: a negative binomial needs std^2 > mean, got std={std!r} and "
+                f"mean={mean!r}; use poisson for std^2 = mean, or gamma"
+            )
+        return NegativeBinomial(mean, std)
     if kind in ("gamma", "lognormal"):
         mean, std = _number(spec, "mean", where, positive=True), _number(spec, "std", where)
         if kind == "gamma":

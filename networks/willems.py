@@ -33,6 +33,7 @@ import csv
 import math
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,18 @@ import networkx as nx
 
 from .attributes import DEFAULT_PRODUCTS, SHORTAGE_MODES
 from .builders import set_echelons
+from .distributions import normal_below_zero
 from .io import NetworkFileError
 from .validate import validate
 
-__all__ = ["WILLEMS_CLASSIFICATIONS", "read_willems"]
+__all__ = [
+    "DEMAND_DISTRIBUTIONS",
+    "NORMAL_BELOW_ZERO_WARNING",
+    "STAGE_COST_READINGS",
+    "WILLEMS_CLASSIFICATIONS",
+    "DemandTruncationWarning",
+    "read_willems",
+]
 
 PathLike = str | os.PathLike[str]
 
@@ -268,12 +277,28 @@ def _is_blank(row: list[Any]) -> bool:
 
 
 # ---------------------------------------------------------------------------- the reader
+#: ``demand_distribution`` choices: how a demand stage's avgDemand and stdDevDemand become a
+#: distribution (see :func:`read_willems`).
+DEMAND_DISTRIBUTIONS: tuple[str, ...] = ("gamma", "negative_binomial", "normal", "poisson")
+#: ``stage_cost`` choices: what the stageCost column holds.
+STAGE_COST_READINGS: tuple[str, ...] = ("added", "cumulative")
+#: Probability below zero above which a ``normal`` demand declaration draws a warning: cut at
+#: zero, such a declaration's effective mean is materially above the stated one.
+NORMAL_BELOW_ZERO_WARNING = 0.01
+
+
+class DemandTruncationWarning(UserWarning):
+    """Normal demand declarations put material probability below zero (cut at zero, their
+    effective mean is above the stated one)."""
+
+
 def _check_options(
     holding_cost_rate: Any,
     backlog_cost_ratio: Any,
     shortage: Any,
     demand_distribution: Any,
     lead_time_distribution: Any,
+    stage_cost: Any,
 ) -> None:
     for name, value in (
         ("holding_cost_rate", holding_cost_rate),
@@ -288,8 +313,9 @@ def _check_options(
             raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
     for name, value, allowed in (
         ("shortage", shortage, SHORTAGE_MODES),
-        ("demand_distribution", demand_distribution, ("normal", "poisson")),
+        ("demand_distribution", demand_distribution, DEMAND_DISTRIBUTIONS),
         ("lead_time_distribution", lead_time_distribution, ("auto", "normal")),
+        ("stage_cost", stage_cost, STAGE_COST_READINGS),
     ):
         if value not in allowed:
             raise ValueError(
@@ -304,8 +330,9 @@ def read_willems(
     holding_cost_rate: float = 0.25,
     backlog_cost_ratio: float = 9.0,
     shortage: str = "backlog",
-    demand_distribution: str = "normal",
+    demand_distribution: str = "negative_binomial",
     lead_time_distribution: str = "auto",
+    stage_cost: str = "added",
 ) -> nx.DiGraph:
     """Read one chain of the Willems (2008) data set as a validated supply network.
 
@@ -326,10 +353,12 @@ def read_willems(
     ``Stage Name``           the node name (text; duplicates are an error)
     ``stageClassification``  ``role``: ``Part`` -> ``supplier`` (a stocking supplier),
                              ``Manuf`` -> ``manufacturer``, ``Trans`` and ``Dist`` ->
-                             ``warehouse``, ``Retail`` -> ``retailer``. Every stage without
-                             successors is a ``retailer`` (it faces the customers, whatever
-                             its class), and a ``Retail`` stage that has successors is a
-                             ``warehouse``. Case-insensitive; spelled-out words
+                             ``warehouse``, ``Retail`` -> ``retailer``. Every stage with two
+                             or more suppliers is a ``manufacturer`` (an assembly: see the
+                             link table), every other stage without successors a
+                             ``retailer`` (it faces the customers, whatever its class), and a
+                             ``Retail`` stage that has successors is a ``warehouse``.
+                             Case-insensitive; spelled-out words
                              (``Manufacturing``...) accepted; anything else is an error. The
                              text as given is kept as ``classification``.
     ``stageTime``            ``lead_time`` of every edge *into* the stage, in periods:
@@ -338,31 +367,53 @@ def read_willems(
                              "auto"``; needs stageTime > 0) or ``{"dist": "normal", "mean",
                              "std"}`` truncated at 0 (``"normal"``).
     ``stdDev stageTime``     the ``std`` above.
-    ``stageCost``            ``holding_cost = holding_cost_rate * stageCost`` money per unit
-                             per period (stageCost is the cumulative cost of the item at the
-                             stage; the rate is *per period*: for an annual rate on daily
-                             periods pass ``rate / 365``).
-    (derived)                ``backlog_cost = backlog_cost_ratio * holding_cost`` at retailers
-                             (0 elsewhere); with ``shortage="lost_sales"`` also
-                             ``lost_sales_cost`` of that amount. ``shortage`` at retailers
+    ``stageCost``            with ``stage_cost="added"`` (the default, the data set's own
+                             definition: the cost added at the stage, which is why most
+                             retail stages have 0) the stage's cumulative cost is its
+                             stageCost plus the cumulative costs of its inputs (each times its
+                             ``bom``), summed through the bill of materials; with
+                             ``"cumulative"`` stageCost is taken as that cumulative cost. The
+                             node gets ``cumulative_cost`` and ``holding_cost =
+                             holding_cost_rate * cumulative_cost`` money per unit per period
+                             (the rate is *per period*: for an annual rate on daily periods
+                             pass ``rate / 365``).
+    (derived)                ``backlog_cost = backlog_cost_ratio * holding_cost`` at demand
+                             stages (0 elsewhere); with ``shortage="lost_sales"`` also
+                             ``lost_sales_cost`` of that amount. ``shortage`` at demand stages
                              (``"backlog"`` elsewhere).
-    ``avgDemand``            at retailers (required there): ``demand``, units per period,
-                             ``{"dist": "normal", "mean": avgDemand, "std": stdDevDemand}``
-                             truncated at 0 (``demand_distribution="normal"``) or
-                             ``{"dist": "poisson", "mean": avgDemand}`` (``"poisson"``).
-    ``stdDevDemand``         the ``std`` above (empty: 0, a constant demand).
+    ``avgDemand``            at demand stages (required there): ``demand``, units per period.
+                             ``demand_distribution`` says how the stated mean and std become a
+                             law: ``"negative_binomial"`` (default: whole units, which
+                             assemblies need, as they make whole kits) keeps both exactly
+                             where std^2 > mean (a stage with std^2 <= mean gets
+                             ``poisson``, whose variance is its mean); ``"gamma"`` keeps both
+                             exactly at every stage, in fractional units; ``"normal"`` is cut at 0 by ``max(0, x)``,
+                             which raises the mean (up to 2.7 times in the data set) and is
+                             warned about (:class:`DemandTruncationWarning`) when a stage has
+                             P(X < 0) above :data:`NORMAL_BELOW_ZERO_WARNING`; ``"poisson"``
+                             keeps the mean only. A stage with mean 0 or std 0 gets a
+                             constant demand.
+    ``stdDevDemand``         the ``std`` above (empty: 0).
     ``relDepth``,            kept as plain node attributes ``rel_depth``,
-    ``maxServiceTime``,      ``max_service_time``, ``service_level`` (not used by the engine);
-    ``serviceLevel``         ``stage_cost``, ``stage_time``, ``std_stage_time``,
+    ``maxServiceTime``,      ``max_service_time``, ``service_level`` (read by the planner,
+    ``serviceLevel``         :mod:`networks.guaranteed_service`, not by the engine);
+                             ``stage_cost``, ``stage_time``, ``std_stage_time``,
                              ``avg_demand`` and ``std_demand`` keep the raw numbers too.
     ======================== ===============================================================
 
+    Demand stages are the stages without successors: they face the customers, whatever
+    their class.
+
     Link table: each ``sourceStage, destinationStage`` row is an edge from source to
-    destination (goods flow) with ``bom`` 1. Every stage without predecessors (a ``Part``, or
-    any other stage the data leaves unsupplied) gets its own external source node
-    ``source:<stage>`` (role ``supplier``) and an edge from it, so that it holds stock and
-    orders from an unlimited supply. Graph attributes: ``products`` ``["item"]`` and ``name``
-    (the chain label, e.g. ``"01"``). Echelons are set by :func:`networks.set_echelons`.
+    destination (goods flow) with ``bom`` 1. Every upstream link of a stage is an input of its
+    bill of materials (the data set's meaning): a stage with two or more suppliers is an
+    assembly, role ``manufacturer`` (whatever its class; a demand stage among them keeps its
+    demand), so that it orders a kit from every supplier. Every stage without predecessors (a
+    ``Part``, or any other stage the data leaves unsupplied) gets its own external source
+    node ``source:<stage>`` (role ``supplier``) and an edge from it, so that it holds stock
+    and orders from an unlimited supply. Graph attributes: ``products`` ``["item"]`` and
+    ``name`` (the chain label, e.g. ``"01"``). Echelons are set by
+    :func:`networks.set_echelons`.
 
     Args:
         path: a ``<name>_SD.csv`` stage table, a folder, or an ``.xlsx`` workbook.
@@ -370,9 +421,10 @@ def read_willems(
         holding_cost_rate: money per period per unit of stageCost held (>= 0).
         backlog_cost_ratio: retailers' backlog cost as a multiple of their holding cost (>= 0;
             the default 9 is a 90% critical ratio).
-        shortage: ``"backlog"`` or ``"lost_sales"`` for unmet customer demand at retailers.
-        demand_distribution: ``"normal"`` or ``"poisson"``.
+        shortage: ``"backlog"`` or ``"lost_sales"`` for unmet customer demand.
+        demand_distribution: one of :data:`DEMAND_DISTRIBUTIONS` (see the table).
         lead_time_distribution: ``"auto"`` (gamma) or ``"normal"`` for stochastic stageTimes.
+        stage_cost: ``"added"`` or ``"cumulative"``, what stageCost holds (see the table).
 
     Returns:
         The validated network.
@@ -380,13 +432,18 @@ def read_willems(
     Raises:
         NetworkFileError: a table is missing or malformed: a missing column, an empty or
             non-numeric cell, an unknown classification, a link to an unknown stage, a
-            duplicate stage or link, a cycle, a retailer without demand (the message names
+            duplicate stage or link, a cycle, a demand stage without demand (the message names
             the file or sheet, the row and the column).
         FileNotFoundError: ``path`` (a stage table or workbook) does not exist.
         ValueError: an option is invalid (the message names it).
     """
     _check_options(
-        holding_cost_rate, backlog_cost_ratio, shortage, demand_distribution, lead_time_distribution
+        holding_cost_rate,
+        backlog_cost_ratio,
+        shortage,
+        demand_distribution,
+        lead_time_distribution,
+        stage_cost,
     )
     label, stages, links = _locate(Path(path), chain)
     stages.require(_STAGE_COLUMNS, _STAGE_REQUIRED)
@@ -444,11 +501,8 @@ def read_willems(
         link_rows[u, v] = k
         graph.add_edge(u, v)
     graph.add_nodes_from(records)
-    try:
+    if not nx.is_directed_acyclic_graph(graph):  # linear; find_cycle is slow on large DAGs
         cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        pass
-    else:
         rows = ", ".join(str(link_rows[e]) for e in cycle)
         path_text = "->".join(repr(u) for u, _ in cycle) + f"->{cycle[0][0]!r}"
         raise NetworkFileError(
@@ -457,10 +511,29 @@ def read_willems(
         )
 
     network = nx.DiGraph(products=list(DEFAULT_PRODUCTS), name=label)
-    options = (holding_cost_rate, backlog_cost_ratio, shortage, demand_distribution)
+    cumulative = _cumulative_costs(graph, records, stage_cost)
+    truncated: list[tuple[float, str]] = []
     for name, rec in records.items():
-        sink = graph.out_degree(name) == 0
-        network.add_node(name, **_node_attributes(name, rec, sink, stages, *options))
+        attrs = _node_attributes(name, rec, graph, holding_cost_rate * cumulative[name])
+        if graph.out_degree(name) == 0:
+            attrs.update(_demand_attributes(name, rec, stages, backlog_cost_ratio, shortage, attrs))
+            attrs["demand"] = _demand(rec, demand_distribution)
+            if demand_distribution == "normal":
+                below = normal_below_zero(rec["avgdemand"], rec["stddevdemand"] or 0.0)
+                if below > NORMAL_BELOW_ZERO_WARNING:
+                    truncated.append((below, name))
+        attrs["cumulative_cost"] = cumulative[name]
+        network.add_node(name, **attrs)
+    if truncated:
+        worst, stage = max(truncated)
+        warnings.warn(
+            f"{stages.label}: {len(truncated)} demand stage(s) have normal demand with "
+            f"P(demand < 0) > {NORMAL_BELOW_ZERO_WARNING:g} (worst: {stage!r}, {worst:.2f}); "
+            "cut at zero their mean is above the stated one; pass "
+            "demand_distribution='gamma' or 'negative_binomial' to keep mean and std",
+            DemandTruncationWarning,
+            stacklevel=2,
+        )
     for name, rec in records.items():
         suppliers = list(graph.predecessors(name))
         if not suppliers:
@@ -480,19 +553,31 @@ def read_willems(
     return network
 
 
+def _cumulative_costs(
+    graph: nx.DiGraph, records: dict[str, dict[str, Any]], reading: str
+) -> dict[str, float]:
+    """Each stage's cumulative cost: stageCost as given (``"cumulative"``), or stageCost plus
+    the inputs' cumulative costs through the bill of materials (``"added"``; bom 1)."""
+    if reading == "cumulative":
+        return {name: rec["stagecost"] for name, rec in records.items()}
+    out: dict[str, float] = {}
+    for name in nx.topological_sort(graph):
+        out[name] = records[name]["stagecost"] + sum(out[u] for u in graph.predecessors(name))
+    return out
+
+
 def _node_attributes(
-    name: str,
-    rec: dict[str, Any],
-    sink: bool,
-    stages: _Table,
-    holding_cost_rate: float,
-    backlog_cost_ratio: float,
-    shortage: str,
-    demand_distribution: str,
+    name: str, rec: dict[str, Any], graph: nx.DiGraph, holding: float
 ) -> dict[str, Any]:
+    """Role, costs and the raw numbers of stage ``name`` (demand stages get more from
+    :func:`_demand_attributes`)."""
     kind = rec["kind"]
-    role = "retailer" if sink else _ROLE.get(kind, "warehouse")
-    holding = float(holding_cost_rate) * rec["stagecost"]
+    if graph.in_degree(name) >= 2:
+        role = "manufacturer"  # every upstream link is a bill-of-materials input
+    elif graph.out_degree(name) == 0:
+        role = "retailer"
+    else:
+        role = _ROLE.get(kind, "warehouse")
     attrs: dict[str, Any] = {
         "role": role,
         "holding_cost": holding,
@@ -500,28 +585,46 @@ def _node_attributes(
         "shortage": "backlog",
         "classification": rec["classification"],
     }
-    if role == "retailer":
-        penalty = float(backlog_cost_ratio) * holding
-        attrs["backlog_cost"] = penalty
-        attrs["shortage"] = shortage
-        if shortage == "lost_sales":
-            attrs["lost_sales_cost"] = penalty
-        mean = rec["avgdemand"]
-        if mean is None:
-            raise NetworkFileError(
-                f"{stages.label}: row {rec['row']} column 'avgDemand': empty, but stage {name!r} "
-                f"has no successors, so it faces customer demand; give its average demand per "
-                f"period (or link it to a downstream stage)"
-            )
-        std = rec["stddevdemand"] or 0.0
-        if demand_distribution == "poisson":
-            attrs["demand"] = {"dist": "poisson", "mean": mean}
-        else:
-            attrs["demand"] = {"dist": "normal", "mean": mean, "std": std}
     for key, attr in _KEPT.items():
         if rec[key] is not None:
             attrs[attr] = rec[key]
     return attrs
+
+
+def _demand_attributes(
+    name: str,
+    rec: dict[str, Any],
+    stages: _Table,
+    backlog_cost_ratio: float,
+    shortage: str,
+    attrs: dict[str, Any],
+) -> dict[str, Any]:
+    """The shortage terms of a demand stage (one without successors)."""
+    if rec["avgdemand"] is None:
+        raise NetworkFileError(
+            f"{stages.label}: row {rec['row']} column 'avgDemand': empty, but stage {name!r} "
+            f"has no successors, so it faces customer demand; give its average demand per "
+            f"period (or link it to a downstream stage)"
+        )
+    penalty = float(backlog_cost_ratio) * attrs["holding_cost"]
+    out: dict[str, Any] = {"backlog_cost": penalty, "shortage": shortage}
+    if shortage == "lost_sales":
+        out["lost_sales_cost"] = penalty
+    return out
+
+
+def _demand(rec: dict[str, Any], kind: str) -> float | dict[str, Any]:
+    """The demand declaration of a demand stage for ``demand_distribution=kind``."""
+    mean, std = rec["avgdemand"], rec["stddevdemand"] or 0.0
+    if kind == "poisson":
+        return {"dist": "poisson", "mean": mean}
+    if kind == "normal":
+        return {"dist": "normal", "mean": mean, "std": std}
+    if mean == 0 or std == 0:
+        return mean
+    if kind == "negative_binomial" and std * std <= mean:
+        return {"dist": "poisson", "mean": mean}
+    return {"dist": kind, "mean": mean, "std": std}
 
 
 def _lead_time(rec: dict[str, Any], stages: _Table, kind: str) -> float | dict[str, Any]:

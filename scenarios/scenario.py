@@ -12,6 +12,7 @@ the run (horizon, warm-up, replications, seed, engine options)::
     args = { n_stages = 4, lead_time = 2 }
     # file = "chain.graphml"  # ... or a file: .graphml, .json (node-link), .csv (edge list),
     # format = "willems"      #     or a Willems (2008) chain (stage and link CSVs / workbook)
+    # args = { chain = 38, holding_cost_rate = 0.001 }  # with a file: the reader's options
 
     [roles.warehouse]         # node attributes and policy for every node of a role
     holding_cost = 1.0
@@ -41,6 +42,7 @@ the run (horizon, warm-up, replications, seed, engine options)::
     # review, arrivals, allocation, charge_in_transit: the engine's options
     # engine = "vectorized"   # sim.vector: periodic review, batch demand, FIFO; for large
     #                         # networks (default "event": sim.model, every option)
+    # start = "steady"        # base-stock targets in place at time 0 (default "cold")
 
 A policy table's ``kind`` is a name of ``agents.REGISTRY`` or ``module:Class``; its other
 keys are the class's parameters. ``module:Class`` must name a class with a callable ``act``
@@ -136,6 +138,7 @@ RUN_DEFAULTS: dict[str, Any] = {
     "allocation": "fifo",
     "charge_in_transit": False,
     "engine": "event",
+    "start": "cold",
 }
 #: Largest ``run.periods``: a billion periods already takes days and the table's memory.
 MAX_PERIODS = 10**9
@@ -386,6 +389,10 @@ class Scenario:
         options: the engine options of ``[run]`` (decide, review, ...).
         allow_code: whether its policies may import code that is not supplysim's (see the
             module docstring); it travels with the scenario to worker processes.
+        start: ``"cold"`` (stock and pipelines as the network declares them, empty by
+            default) or ``"steady"``: every stock point starts with its base-stock target in
+            place, pipelines filled with its mean demand per period and the rest on hand
+            (:func:`networks.steady_state_start`; base-stock policies only).
     """
 
     name: str
@@ -399,6 +406,7 @@ class Scenario:
     engine: str
     options: Mapping[str, Any]
     allow_code: bool = False
+    start: str = "cold"
 
     @classmethod
     def from_dict(
@@ -451,6 +459,7 @@ class Scenario:
             "arrivals": ("batch", "poisson"),
             "allocation": ("fifo", "proportional", "whole"),
             "engine": ENGINE_NAMES,
+            "start": ("cold", "steady"),
         }
         for key, allowed in choices.items():
             if values[key] not in allowed:
@@ -481,9 +490,11 @@ class Scenario:
             engine=values["engine"],
             options={k: values[k] for k in _ENGINE_OPTIONS},
             allow_code=code_allowed(allow_code),
+            start=values["start"],
         )
         graph = scenario.network()  # validates the network, attributes and names
-        scenario.policies(graph)  # validates every policy
+        policies = scenario.policies(graph)  # validates every policy
+        scenario._started(graph, policies)  # a steady start needs base-stock targets
         return scenario
 
     # -------------------------------------------------------------- network
@@ -591,23 +602,46 @@ class Scenario:
         return path
 
     def _read(self, spec: Mapping) -> nx.DiGraph:
+        """The network read from ``network.file`` with the reader's options ``network.args``
+        (every keyword option of the reader; an unknown one is an error)."""
         path = self.network_file()
         if not path.exists():
             raise ScenarioError(f"network.file: {str(path)!r} does not exist")
         fmt = spec.get("format")
-        try:
-            if fmt == "willems":
-                return networks.read_willems(path)
-            if fmt is not None:
-                raise ScenarioError(f"network.format: must be 'willems' or left out, got {fmt!r}")
+        if fmt == "willems":
+            reader = "read_willems"
+        elif fmt is not None:
+            raise ScenarioError(f"network.format: must be 'willems' or left out, got {fmt!r}")
+        else:
             reader = _READERS.get(path.suffix.lower())
             if reader is None:
                 raise ScenarioError(
                     f"network.file: cannot tell the format of {path.name!r}; use .graphml, .json or .csv"
                 )
-            return getattr(networks, reader)(path)
+        function = getattr(networks, reader)
+        args = _table(spec, "args", ("network",))
+        accepted = [
+            p.name
+            for p in inspect.signature(function).parameters.values()
+            if p.kind is p.KEYWORD_ONLY
+        ]
+        for key in args:
+            if key not in accepted:
+                known = did_you_mean(key, accepted) if accepted else "; it takes none"
+                raise ScenarioError(
+                    f"{format_path(('network', 'args', key))}: not an option of "
+                    f"networks.{reader}{known}"
+                )
+        try:
+            return function(path, **copy.deepcopy(dict(args)))
         except (NetworkError, OSError) as e:
             raise ScenarioError(f"network.file: {e}") from None
+        except ValueError as e:  # an option's value: "chain: required with a folder ..."
+            message = str(e)
+            key = message.split(":", 1)[0].strip()
+            if key in args or key in accepted:
+                raise ScenarioError(f"network.args.{message}") from None
+            raise ScenarioError(f"network.file: {message}") from None
 
     @staticmethod
     def _node(names: Mapping[str, Any], name: str, path: tuple[str, ...]) -> Any:
@@ -697,12 +731,32 @@ class Scenario:
         from sim import ENGINES
 
         graph = self.network()
+        policies = self.policies(graph)
         return ENGINES[self.engine](
-            graph,
-            self.policies(graph),
+            self._started(graph, policies),
+            policies,
             seed=self.seed if seed is None else seed,
             **{**self.options, **options},
         )
+
+    def _started(self, graph: nx.DiGraph, policies: Mapping[Any, Policy]) -> nx.DiGraph:
+        """``graph`` as the run starts it: as declared (cold), or in steady state with every
+        stock point's base-stock level as its target."""
+        if self.start == "cold":
+            return graph
+        targets = {}
+        for node, policy in policies.items():
+            if not isinstance(policy, agents.BaseStock):
+                raise ScenarioError(
+                    f"run.start: 'steady' fills stock from base-stock levels, but node "
+                    f'{str(node)!r} uses {type(policy).__name__}; give it kind = "base_stock" '
+                    'or use start = "cold"'
+                )
+            targets[node] = policy.level_of(node)
+        try:
+            return networks.steady_state_start(graph, targets)
+        except ValueError as e:
+            raise ScenarioError(f"run.start: {e}") from None
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
         """A new scenario with values set at TOML paths (``{"run.periods": 100}``)."""

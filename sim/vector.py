@@ -235,10 +235,12 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 floats([q]),
             )
         del self._arrivals, self._pipe_by, self._components, self._queue  # now in arrays
-        self._q_sku = np.zeros(0, dtype=np.int64)  # FIFO queue of what stock points owe
-        self._q_edge = np.zeros(0, dtype=np.int64)  # -1: a customer
-        self._q_qty = np.zeros(0)
-        self._q_new: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        # FIFO queues of what stock points owe, one per echelon: an echelon's serving step
+        # reads and rewrites its own entries only (assembly chains owe many at once)
+        self._step_of = np.repeat(
+            np.arange(len(self._steps)), [step.hi - step.lo for step in self._steps]
+        )
+        self._queues = [_OwedQueue() for _ in self._steps]
 
     def _policy_groups(self, lo: int, hi: int) -> list[tuple[Policy | None, np.ndarray, Any]]:
         """Stock points of ``[lo, hi)`` by the module that decides for them: one group per
@@ -353,31 +355,32 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             owed = ~lost & (d > 0)
             if owed.any():
                 at = skus[owed]
-                self._q_new.append((at, np.full(at.size, -1, dtype=np.int64), d[owed]))
+                self._enqueue(at, np.full(at.size, -1, dtype=np.int64), d[owed])
                 self._backlog[at] += d[owed]
         self._fill(step, t)
         self._demand_seen[step.lo : step.hi] = self._acc_demand[step.lo : step.hi]
 
-    def _owed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self._q_new:
-            parts = [(self._q_sku, self._q_edge, self._q_qty), *self._q_new]
-            self._q_sku, self._q_edge, self._q_qty = (
-                np.concatenate([p[k] for p in parts]) for k in range(3)
-            )
-            self._q_new = []
-        return self._q_sku, self._q_edge, self._q_qty
+    def _enqueue(self, skus: np.ndarray, edges: np.ndarray, quantities: np.ndarray) -> None:
+        """Add what stock points ``skus`` now owe (in order) to their echelons' queues."""
+        if not skus.size:
+            return
+        steps = self._step_of[skus]
+        if (steps == steps[0]).all():
+            self._queues[steps[0]].new.append((skus, edges, quantities))
+            return
+        for k in np.unique(steps):
+            mine = steps == k
+            self._queues[k].new.append((skus[mine], edges[mine], quantities[mine]))
 
     def _fill(self, step: _EchelonStep, t: int) -> None:
-        q_sku, q_edge, q_qty = self._owed()
+        queue = self._queues[self._step_of[step.lo]]
+        q_sku, q_edge, q_qty = queue.owed()
         lo, hi = step.lo, step.hi
-        entries = np.flatnonzero((q_sku >= lo) & (q_sku < hi))
-        if not entries.size:
+        if not q_sku.size:
             return
         # by stock point, FIFO (a stable sort of 16-bit keys is a linear radix sort)
-        keys = q_sku[entries] - lo
-        entries = entries[
-            np.argsort(keys.astype(np.uint16) if hi - lo <= 65536 else keys, kind="stable")
-        ]
+        keys = q_sku - lo
+        entries = np.argsort(keys.astype(np.uint16) if hi - lo <= 65536 else keys, kind="stable")
         skus, qty = q_sku[entries], q_qty[entries]
         starts = np.empty(skus.size, dtype=bool)
         starts[0] = True
@@ -412,7 +415,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         q_qty[entries] = qty - fill
         keep = q_qty > 0
         if not keep.all():
-            self._q_sku, self._q_edge, self._q_qty = q_sku[keep], q_edge[keep], q_qty[keep]
+            queue.sku, queue.edge, queue.qty = q_sku[keep], q_edge[keep], q_qty[keep]
         edges = q_edge[entries]
         to_customers = edges < 0
         self._acc_sales[lo:hi] += np.bincount(
@@ -704,7 +707,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     def _take_orders(self, edges: np.ndarray, quantities: np.ndarray) -> None:
         suppliers = self._e_supplier[edges]
-        self._q_new.append((suppliers, edges, quantities))
+        self._enqueue(suppliers, edges, quantities)
         np.add.at(self._backlog, suppliers, quantities)
         np.add.at(self._acc_demand, suppliers, quantities)
 
@@ -799,6 +802,29 @@ def _take_due(due: dict[int, float], k: int, x: float) -> None:
     due[k] -= x
     if due[k] <= 1e-12:
         del due[k]
+
+
+class _OwedQueue:
+    """What the stock points of one echelon owe, oldest first: stock point, edge (-1: a
+    customer) and quantity per entry, plus entries added since the last fill."""
+
+    __slots__ = ("edge", "new", "qty", "sku")
+
+    def __init__(self) -> None:
+        self.sku = np.zeros(0, dtype=np.int64)
+        self.edge = np.zeros(0, dtype=np.int64)
+        self.qty = np.zeros(0)
+        self.new: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def owed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The queue's arrays, with the new entries appended."""
+        if self.new:
+            parts = [(self.sku, self.edge, self.qty), *self.new]
+            self.sku, self.edge, self.qty = (
+                np.concatenate([p[k] for p in parts]) for k in range(3)
+            )
+            self.new = []
+        return self.sku, self.edge, self.qty
 
 
 class _EchelonStep:
