@@ -72,7 +72,7 @@ class Recorder:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3_000_000, help="PPO environment steps")
+    parser.add_argument("--steps", type=int, default=2_000_000, help="PPO environment steps")
     parser.add_argument("--out", default="benchmarks/results/rl_uneven_review")
     args = parser.parse_args()
     out = Path(args.out)
@@ -86,10 +86,7 @@ def main() -> None:
     )
     tuning_minutes = (time.perf_counter() - start) / 60
     start = time.perf_counter()
-    train_scenario(
-        scenario, "stage1", out, steps=args.steps, seed=0, num_envs=256, periods=140,
-        progress=False, lr=5e-4, ent_coef=0.0,
-    )  # fmt: skip
+    train_scenario(scenario, "stage1", out, steps=args.steps, seed=0, periods=140, progress=False)
     training_minutes = (time.perf_counter() - start) / 60
     learned = checkpoint(str(out))
 
