@@ -48,7 +48,10 @@ def _bounds(low: float, high: float) -> None:
 # ---------------------------------------------------------------------- competitors
 @dataclass(frozen=True, kw_only=True)
 class FixedPrice:
-    """A competitor that always posts ``price``."""
+    """A competitor that always posts ``price``.
+
+    Reference: the fixed-price competitor of Kastius & Schlosser (2022), §5.
+    """
 
     price: float
 
@@ -63,7 +66,10 @@ class FixedPrice:
 class Undercut:
     """Undercut the cheapest rival by ``step``, never below ``floor``:
     ``o_{t+1} = max(floor, min(rivals_t) - step)`` (the undercutting rule of Kastius &
-    Schlosser 2022's rule-based competitors, without their reset to a high price)."""
+    Schlosser 2022's rule-based competitors, without their reset to a high price).
+
+    Reference: Kastius & Schlosser (2022), J. Revenue Pricing Manag. 21:50–63, §5.
+    """
 
     step: float = 1.0
     floor: float = 1.0
@@ -82,7 +88,11 @@ class Undercut:
 class FollowLeader:
     """Post the cheapest rival's price of ``delay`` periods ago: ``o_{t+1} =
     min(rivals_{t+1-delay})`` (a follower with a reaction delay); its own price until that
-    much history exists."""
+    much history exists.
+
+    Reference: the "follow the leader" rule with a reaction delay named in issue 10 (a
+    price-matching competitor as in Schlosser & Richly 2019's simulated markets).
+    """
 
     delay: int = 1
 
@@ -108,7 +118,10 @@ class _Follower:
 @dataclass(frozen=True, kw_only=True)
 class RandomWalkPrice:
     """A price that moves by ``+step`` or ``-step`` each period with equal probability,
-    kept within ``[low, high]``; its steps come from the competitor agent's own stream."""
+    kept within ``[low, high]``; its steps come from the competitor agent's own stream.
+
+    Reference: a random-walk competitor as a non-strategic benchmark (issue 10).
+    """
 
     step: float = 1.0
     low: float = 1.0
