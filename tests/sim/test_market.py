@@ -223,3 +223,43 @@ def test_bad_prices_and_placements_name_the_node():
         SupplyChainModel(chain(), BaseStock(level=1), decide="end", market=market())
     with pytest.raises(ValueError, match="vectorized engine has no market"):
         VectorizedSupplyChainModel(chain(), BaseStock(level=1), decide="start", market=market())
+
+
+# ---------------------------------------------------------------------- theory (issue item 5)
+def test_best_constant_price_by_simulation_is_the_maximiser_of_eq3_expected_profit():
+    """Competitor fixed at 30, no inventory limit, no costs: the expected profit of a
+    constant price p over T periods is sum_t p * rate(p, 30, r_t) with r_0 = 30 and
+    r_{t+1} = 0.9 r_t + 0.1 p. Simulation on common random numbers finds its maximiser on
+    the grid 1, 2, ..., 50 within one step."""
+    periods, seeds, demand = 100, range(8), LogitDemand(eta=2500.0)
+    grid = np.arange(1.0, 51.0)
+
+    def expected(p):
+        r, total = 30.0, 0.0
+        for _ in range(periods):
+            total += p * demand.rate(p, [30.0], r)
+            r = 0.9 * r + 0.1 * p
+        return total
+
+    best = grid[np.argmax([expected(p) for p in grid])]
+    profits = []
+    for p in grid:
+        g = networks.serial(1, lead_time=1, holding_cost=0.0, backlog_cost=0.0, initial_stock=10**9)
+        total = 0.0
+        for seed in seeds:
+            m = SupplyChainModel(
+                g,
+                PriceBy(0.0, lambda t, p=p: p),
+                decide="start",
+                seed=seed,
+                market=market(competitors={"rival": Fixed(30.0)}),
+                track_rewards=True,
+                record=False,
+            )
+            m.run(periods)
+            total += m.take_reward("stage1").profit
+        profits.append(total / len(seeds))
+    found = grid[int(np.argmax(profits))]
+    assert abs(found - best) <= 1.0, (found, best)
+    # and the simulated mean profit at the maximiser is near its expectation
+    assert profits[int(np.argmax(profits))] == pytest.approx(expected(found), rel=0.03)
