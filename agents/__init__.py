@@ -25,22 +25,38 @@ from .heuristics import (
     TailoredBaseSurge,
 )
 from .myopic import Myopic
+from .pricing import (
+    SSP,
+    BaseStockListPrice,
+    FixedPrice,
+    FollowLeader,
+    MyopicPricing,
+    RandomWalkPrice,
+    Undercut,
+)
 
 __all__ = [
     "REGISTRY",
     "RQ",
     "SS",
+    "SSP",
     "BaseStock",
+    "BaseStockListPrice",
     "CappedBaseStock",
     "CappedDualIndex",
     "ConstantOrder",
     "DualIndex",
     "EchelonBaseStock",
     "EpochBaseStock",
+    "FixedPrice",
+    "FollowLeader",
     "Myopic",
+    "MyopicPricing",
+    "RandomWalkPrice",
     "Sterman",
     "StermanRunner",
     "TailoredBaseSurge",
+    "Undercut",
     "checkpoint",
 ]
 
@@ -71,5 +87,13 @@ REGISTRY: dict[str, Callable[..., Any]] = {
     "capped_dual_index": CappedDualIndex,
     "tailored_base_surge": TailoredBaseSurge,
     "sterman": Sterman,
+    # pricing (agents.pricing): the firm's heuristics, then competitors' strategies
+    "bslp": BaseStockListPrice,
+    "s_S_p": SSP,
+    "myopic_pricing": MyopicPricing,
+    "fixed_price": FixedPrice,
+    "undercut": Undercut,
+    "follow_leader": FollowLeader,
+    "random_walk_price": RandomWalkPrice,
     "checkpoint": checkpoint,
 }

@@ -33,6 +33,11 @@ the run (horizon, warm-up, replications, seed, engine options)::
                supply_line_weight = 0.34, smoothing = 0.36, initial_expectation = 4 }
     # policy = { kind = "mypkg.module:MyPolicy", ... }   # a class of yours, by import path
 
+    [market]                  # optional: priced stock points (sim.market), see pricing_*.toml
+    firms = ["stage1"]
+    demand = { eta = 2500, delta = 1.0 }   # Eq. (3); beta = [...] overrides the default
+    competitors.rival.strategy = { kind = "undercut", step = 1, floor = 10 }
+
     [run]
     periods = 52
     warmup = 0
@@ -152,7 +157,18 @@ _TOP_KEYS = (
     "edge_defaults",
     "edges",
     "agents",
+    "market",
     "run",
+)
+_MARKET_KEYS = (
+    "firms",
+    "demand",
+    "competitors",
+    "low",
+    "high",
+    "initial_price",
+    "initial_reference",
+    "smoothing",
 )
 _NETWORK_KEYS = ("builder", "args", "file", "format")
 #: The environment variable that, set to ``1``, allows scenarios to import code of their own.
@@ -495,6 +511,10 @@ class Scenario:
         graph = scenario.network()  # validates the network, attributes and names
         policies = scenario.policies(graph)  # validates every policy
         scenario._started(graph, policies)  # a steady start needs base-stock targets
+        if scenario.market(graph) is not None and values["decide"] != "start":
+            raise ScenarioError(
+                f"run.decide: a [market] needs 'start' (Eq. (4)-(7)), got {values['decide']!r}"
+            )
         return scenario
 
     # -------------------------------------------------------------- network
@@ -725,6 +745,45 @@ class Scenario:
                 "in its policy table to use it anyway"
             )
 
+    def market(self, graph: nx.DiGraph | None = None) -> Any:
+        """The declared :class:`~sim.market.Market` (``[market]``), or ``None``."""
+        from sim.market import LogitDemand, Market
+
+        spec = self.data.get("market")
+        if spec is None:
+            return None
+        path = ("market",)
+        if not isinstance(spec, Mapping):
+            raise ScenarioError(f"market: must be a table, got {spec!r}")
+        _check_keys(spec, _MARKET_KEYS, path)
+        graph = self.network() if graph is None else graph
+        names = {str(n): n for n in graph.nodes}
+        firms = spec.get("firms")
+        if not isinstance(firms, list) or not firms:
+            raise ScenarioError(f"market.firms: must be a list of node names, got {firms!r}")
+        nodes = [self._node(names, str(f), ("market", "firms")) for f in firms]
+        demand = _table(spec, "demand", path)
+        _check_keys(demand, ("eta", "delta", "beta"), (*path, "demand"))
+        folder = self.source.parent if self.source is not None else None
+        competitors = {}
+        for name, table in _table(spec, "competitors", path).items():
+            where = (*path, "competitors", name)
+            if not isinstance(table, Mapping):
+                raise ScenarioError(f"{format_path(where)}: must be a table with 'strategy'")
+            _check_keys(table, ("strategy",), where)
+            competitors[name] = build_policy(
+                table.get("strategy"), (*where, "strategy"), folder, allow_code=self.allow_code
+            )
+        try:
+            model = LogitDemand(**demand)
+        except (TypeError, ValueError) as e:
+            raise ScenarioError(f"market.demand.{e}") from None
+        options = {k: spec[k] for k in _MARKET_KEYS[3:] if k in spec}
+        try:
+            return Market(demand=model, firms=tuple(nodes), competitors=competitors, **options)
+        except (TypeError, ValueError) as e:
+            raise ScenarioError(f"market.{e}") from None
+
     # -------------------------------------------------------------- use
     def build(self, seed: int | None = None, **options: Any) -> SupplyChainModel:
         """A fresh model of this scenario, seeded with ``seed`` (default: the scenario's)."""
@@ -732,6 +791,9 @@ class Scenario:
 
         graph = self.network()
         policies = self.policies(graph)
+        market = self.market(graph)
+        if market is not None:
+            options = {"market": market, **options}
         return ENGINES[self.engine](
             self._started(graph, policies),
             policies,

@@ -59,7 +59,7 @@ from networks.distributions import Constant, Distribution, Trace, parse_distribu
 from networks.validate import validate
 
 from .agents import CustomerAgent, StockingAgent
-from .policy import External, InventoryObservation, Policy, PolicyError
+from .policy import External, InventoryObservation, Policy, PolicyError, Priced
 from .recorder import Recorder
 from .streams import Purpose, stream
 
@@ -233,6 +233,8 @@ class SupplyChainModel(mesa.Model):
             with the run.
         track_rewards: keep every stock point's money per period for :meth:`take_reward`
             (it is always kept for stock points decided from outside).
+        market: a :class:`~sim.market.Market`: stock points that set prices, their
+            price-responsive customers and competitor agents (see :mod:`sim.market`).
 
     A stock point whose module is an :class:`~sim.policy.External` marker (such as
     :data:`~sim.policy.EXTERNAL`) is decided from outside:
@@ -260,6 +262,7 @@ class SupplyChainModel(mesa.Model):
         record: bool = True,
         log: bool = False,
         track_rewards: bool = False,
+        market: Any = None,
     ):
         for name, value, allowed in (
             ("decide", decide, ("start", "end")),
@@ -287,6 +290,7 @@ class SupplyChainModel(mesa.Model):
         self._log = log
         self._track_all = track_rewards
         self._build(policies)
+        self._market = market.attach(self) if market is not None else None
         self._reset_state()
 
     # ------------------------------------------------------------------ building
@@ -505,6 +509,8 @@ class SupplyChainModel(mesa.Model):
             if self._record
             else None
         )
+        if self._market is not None:
+            self._market.restart()
         _Message(self.env, 0, 0, self._on_tick, NORMAL)
         if self.arrivals == "poisson":
             for i, customer in self._customers.items():
@@ -517,6 +523,7 @@ class SupplyChainModel(mesa.Model):
                         stream(seed_of, Purpose.ARRIVALS, node, product),
                         customer.order_size(),
                         stream(seed_of, Purpose.ORDER_SIZE, node, product),
+                        getattr(customer, "buys", None),
                     )
                     _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
 
@@ -778,6 +785,9 @@ class SupplyChainModel(mesa.Model):
         """A Poisson customer of ``arrivals.stock_point`` arrives now."""
         arrivals: _PoissonArrivals = event._value
         i = arrivals.stock_point
+        if arrivals.buys is not None and not arrivals.buys():  # a visitor who does not buy
+            _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
+            return
         d = arrivals.size if arrivals.size is not None else arrivals.next_size()
         self._acc_demand[i] += d
         self._customer_demand(i, d)
@@ -962,7 +972,7 @@ class SupplyChainModel(mesa.Model):
                 )
             if "arrivals" in wants:
                 arrivals = self._arrivals_of(i, t)
-        return InventoryObservation(
+        obs = InventoryObservation(
             t,
             node,
             product,
@@ -976,6 +986,7 @@ class SupplyChainModel(mesa.Model):
             echelon,
             arrivals,
         )
+        return obs if self._market is None else self._market.observe(i, obs)
 
     def _pipeline_by_supplier(self, i: int) -> tuple[float, ...]:
         return tuple(self._pipe_by[i])
@@ -1032,8 +1043,11 @@ class SupplyChainModel(mesa.Model):
 
     def _checked(self, i: int, action: Any) -> float | list[float]:
         """``action`` as a quantity or a list of one per supplier; an error naming the node
-        unless every quantity is a finite real number >= 0 (not a string, not a bool)."""
+        unless every quantity is a finite real number >= 0 (not a string, not a bool).
+        A :class:`~sim.policy.Priced` action also posts its price (checked first)."""
         kind = type(action)
+        if kind is Priced:
+            return self._priced(i, action)
         if kind is float or kind is int or _is_quantity(action):
             q = float(action)
             if 0 <= q < math.inf:
@@ -1052,6 +1066,18 @@ class SupplyChainModel(mesa.Model):
         if not all(0 <= q < math.inf for q in quantities):
             self._bad_action(i, action)
         return quantities
+
+    def _priced(self, i: int, action: Priced) -> float | list[float]:
+        """The quantity of ``action``, having posted its price at firm ``i``."""
+        node, product = self.sku_names[i]
+        who = f"node {node!r} product {product!r}"
+        if self._market is None or i not in self._market.firm_of:
+            raise ValueError(f"{who}: returned a price, but no market prices this stock point")
+        if type(action.quantity) is Priced:
+            self._bad_action(i, action)
+        quantity = self._checked(i, action.quantity)
+        self._market.set_price(i, action.price, f"{who} policy {self._policy[i]!r}")
+        return quantity
 
     def _bad_action(self, i: int, action: Any) -> None:
         node, product = self.sku_names[i]
@@ -1164,6 +1190,8 @@ class SupplyChainModel(mesa.Model):
             rec.append_edges(t, [e.ordered for e in self._edges], [e.transit for e in self._edges])
         for e in self._edges:  # the only per-period edge counter
             e.ordered = 0.0
+        if self._market is not None:
+            self._market.close(t)
         if self.arrivals == "poisson":  # what Poisson customers asked for, seen next period
             for i, customer in enumerate(self._customer_list):
                 if customer is not None:
@@ -1232,7 +1260,8 @@ class SupplyChainModel(mesa.Model):
         """The per-period table (a pandas DataFrame); see :class:`sim.recorder.Recorder`."""
         if self.recorder is None:
             raise ValueError("this model was built with record=False: it kept no table")
-        return self.recorder.frame()
+        table = self.recorder.frame()
+        return table if self._market is None else self._market.annotate(table)
 
     def cost_per_period(self, warmup: int = 0) -> float:
         """Mean total network cost per period after ``warmup`` periods (money)."""
@@ -1258,6 +1287,7 @@ class _PoissonArrivals:
 
     __slots__ = (
         "at",
+        "buys",
         "gaps",
         "rate",
         "rng",
@@ -1276,8 +1306,10 @@ class _PoissonArrivals:
         rng: np.random.Generator,
         size: Distribution,
         size_rng: np.random.Generator,
+        buys: Any = None,
     ):
         self.stock_point, self.rate, self.rng = stock_point, rate, rng
+        self.buys = buys  # a price-responsive visitor's choice (sim.market), else None
         self.gaps: list[float] = []
         self.at = 0
         # a constant size is read off ``size``; others are drawn in blocks

@@ -11,7 +11,10 @@ The action is the quantity to order this period, in units of stock:
 * a number: from the node's only supplier; at a manufacturer, that many *kits* (each
   supplier is asked for ``bom`` units per kit); at a node with several suppliers that is
   not a manufacturer, from the first supplier in ``obs.suppliers``;
-* a sequence of numbers, one per supplier in ``obs.suppliers`` order (multi-sourcing).
+* a sequence of numbers, one per supplier in ``obs.suppliers`` order (multi-sourcing);
+* at a priced stock point (a firm of a :class:`~sim.market.Market`), :class:`Priced`
+  ``(quantity, price)``: either form above and the price to post from now on (money per
+  unit, within the market's bounds). A plain quantity leaves the price as it was.
 
 Negative and non-finite quantities are rejected by the model with an error naming the node.
 
@@ -39,6 +42,7 @@ __all__ = [
     "ObservationBatch",
     "Policy",
     "PolicyError",
+    "Priced",
     "StatefulPolicy",
 ]
 
@@ -80,6 +84,12 @@ class InventoryObservation(NamedTuple):
         arrivals: optional; ``arrivals[k]`` is the quantity in transit that is due to be
             received at the start of period ``t + 1 + k`` (orders not yet shipped by a
             supplier are not in it). Its length is the longest lead time still pending.
+        price: at a priced stock point (see :mod:`sim.market`), its current price (money
+            per unit); else ``None``.
+        competitor_prices: there, the competing prices posted when the period started
+            (rival firms in the market's order, then competitor agents); else ``None``.
+        reference_price: there, the customers' reference price of this period; else
+            ``None``.
     """
 
     period: int
@@ -94,6 +104,9 @@ class InventoryObservation(NamedTuple):
     pipeline_by_supplier: tuple[float, ...]
     echelon_inventory_position: float | None = None
     arrivals: tuple[float, ...] | None = None
+    price: float | None = None
+    competitor_prices: tuple[float, ...] | None = None
+    reference_price: float | None = None
 
     def as_array(self) -> np.ndarray:
         """The numeric fields as a float32 vector, for learners (optional fields as 0 when
@@ -134,6 +147,14 @@ class ObservationBatch(NamedTuple):
     echelon_inventory_position: np.ndarray | None = None
     pipeline_by_supplier: np.ndarray | None = None
     arrivals: np.ndarray | None = None
+
+
+class Priced(NamedTuple):
+    """An action that also sets a price: ``quantity`` as a plain action (a number, or one
+    per supplier) and ``price``, the price posted from now on (money per unit)."""
+
+    quantity: Any
+    price: float
 
 
 @runtime_checkable

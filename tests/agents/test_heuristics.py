@@ -372,6 +372,7 @@ def test_registry_maps_snake_case_names_to_the_exported_classes():
         CappedDualIndex,
         TailoredBaseSurge,
         Sterman,
+        *(getattr(agents, n) for n in agents.pricing.__all__),
     }
     for name, cls in classes.items():
         assert re.fullmatch(r"[a-z]+(_[a-zA-Z]+)*", name), name

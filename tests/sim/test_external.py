@@ -40,6 +40,11 @@ def _scenario_model(name: str, engine: str, external: bool, seed: int = 3):
     fixed = VectorizedSupplyChainModel.FIXED_OPTIONS.items()
     if engine == "vectorized" and any(options.get(k, v) != v for k, v in fixed):
         pytest.skip(f"{name} uses options the vectorized engine fixes")
+    market = scenario.market(graph)
+    if market is not None:  # a pricing scenario: the event engine only (sim.market)
+        if engine == "vectorized":
+            pytest.skip(f"{name} has a market, which the vectorized engine does not run")
+        options["market"] = market
     return ENGINES[engine](graph, policies, **options), played
 
 

@@ -51,6 +51,8 @@ def test_every_builtin_scenario_runs_identically(name):
         "fifo",
     ):
         pytest.skip("the scenario needs an event-engine option")
+    if scenario.market() is not None:
+        pytest.skip("the scenario has a market (sim.market), which only the event engine runs")
     graph = scenario.network()
     event, vector = assert_same_run(
         graph, scenario.policies(graph), periods=120, seed=11, **options
