@@ -162,24 +162,6 @@ def test_myopic2_counts_the_arrival_due_in_the_second_period(obs):
     )
 
 
-def test_myopic2_is_fast_enough_for_a_simulation(obs):
-    import time
-
-    policy = Myopic(
-        demand={"dist": "poisson", "mean": 10},
-        holding_cost=1,
-        lost_sales_cost=19,
-        lead_time=4,
-        periods=2,
-    )
-    o = obs(on_hand=15.0, arrivals=(10.0, 10.0, 10.0))
-    policy.act(o)
-    start = time.perf_counter()
-    for _ in range(10):
-        policy.act(o)
-    assert (time.perf_counter() - start) / 10 < 0.05  # seconds per decision, generous
-
-
 # ---------------------------------------------------------------- declarations and guards
 
 
