@@ -34,19 +34,28 @@ def learner_env(
     *,
     periods: int | None = None,
     action: ActionMapping | None = None,
-    reward: str = "cost",
+    reward: str | None = None,
 ) -> Any:
     """The vector environment in which ``learner`` of ``scenario`` learns: ``num_envs``
     copies, episodes of ``periods`` periods (default :data:`EPISODE_PERIODS`, at most the
-    scenario's ``run.periods``)."""
+    scenario's ``run.periods``).
+
+    A scenario with a ``[market]`` learns on the event engine (the vectorized one has no
+    market) and, unless ``reward`` says otherwise, for profit (Eq. (7)): a firm that sets
+    prices must see revenue. Otherwise the reward is the negative cost by default."""
     import gymnasium as gym
 
     from sim.env import InventoryEnv, InventoryVectorEnv
 
     periods = periods or min(scenario.periods, EPISODE_PERIODS)
     fixed = VECTORIZED_FIXED_OPTIONS
-    options = {"periods": periods, "action": action, "reward": reward}
-    if all(scenario.options.get(k, v) == v for k, v in fixed.items() if k != "log"):
+    market = scenario.market()
+    if reward is None:
+        reward = "cost" if market is None else "profit"
+    options: dict[str, Any] = {"periods": periods, "action": action, "reward": reward}
+    if market is not None:
+        options["options"] = {"market": market}
+    elif all(scenario.options.get(k, v) == v for k, v in fixed.items() if k != "log"):
         return InventoryVectorEnv.from_scenario(scenario, learner, num_envs, **options)
     envs = [InventoryEnv.from_scenario(scenario, learner, **options) for _ in range(num_envs)]
     vector = gym.vector.SyncVectorEnv([lambda env=env: env for env in envs])

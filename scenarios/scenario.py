@@ -730,7 +730,9 @@ class Scenario:
         loaded with ``strict = false``) the network, node and options it was trained on."""
         from sim.env import learner_layout
 
-        layout, fingerprint = learner_layout(graph, chosen, node, self.options)
+        market = self.market(graph)
+        options = self.options if market is None else {**self.options, "market": market}
+        layout, fingerprint = learner_layout(graph, chosen, node, options)
         where = f"node {str(node)!r}"
         if module.layout != layout:
             raise ScenarioError(

@@ -20,6 +20,13 @@ module in its place would see, when it would see it (the period diagrams are in
   order of ``0 .. n - 1`` units (``n - 1`` is four times that mean demand, rounded up);
   ``MultiDiscrete`` with one entry per supplier when the learner multi-sources;
   ``Box(-1, 1)`` per supplier for a continuous mapping.
+* **Pricing**: when the learner is a firm of the ``market`` in ``options``
+  (:mod:`sim.market`, event engine), its observation ends with its price, the rivals'
+  posted prices and its reference price (divided by the market's upper bound), and the
+  action gains a last entry, the price: by default ``MultiDiscrete([n, 50])``, the second
+  index choosing one of 50 evenly spaced prices from the market's ``low`` to ``high``
+  (step 1 on the issue's ``[1, 50]``); the engine gets :class:`~sim.policy.Priced`
+  ``(quantity, price)``. Use ``reward="profit"`` (Eq. (7)) there.
 * **Reward**: the learner's negative cost of the period (``reward="cost"``, every cost
   part the table charges it) or its profit (``reward="profit"``: revenue less cost).
 * **Episodes** last ``periods`` periods and are truncated, never terminated.
@@ -121,28 +128,54 @@ class _Setup:
         )
         # A learner in place of a module that reviews at uneven epochs keeps its epochs.
         cycle, epochs = getattr(replaced, "cycle", 0), getattr(replaced, "epochs", ())
+        # A firm of a market (sim.market) sees its price, its rivals' and its reference price,
+        # and sets its price: by default on 50 prices over the market's bounds.
+        state = probe._market
+        market = state.market if state is not None and i in state.firm_of else None
+        rivals = len(state.prices) - 1 if market is not None else 0
         self.layout = ObservationLayout(
             suppliers=len(suppliers),
             arrival_slots=slots,
             scale=float(scale) if scale is not None else max(demand, 1.0),
             review_cycle=cycle if epochs else 0,
             review_epochs=tuple(epochs),
+            priced=market is not None,
+            rivals=rivals,
+            price_scale=float(market.high) if market is not None else 1.0,
         )
         # up to four times the mean demand of the periods an order covers until the next one
         gap = max(self.layout.review_gaps(), default=1)
+        prices = {}
+        if market is not None:
+            low, high = float(market.low), float(market.high)
+            prices = {"price_low": low, "price_high": high, "price_step": (high - low) / 49}
         self.mapping = action or ActionMapping(
-            "discrete", 0.0, float(max(1, math.ceil(4 * demand * gap))), suppliers=len(suppliers)
+            "discrete",
+            0.0,
+            float(max(1, math.ceil(4 * demand * gap))),
+            suppliers=len(suppliers),
+            **prices,
         )
         if self.mapping.suppliers != len(suppliers):
             raise ValueError(
                 f"action: the mapping orders from {self.mapping.suppliers} suppliers, "
                 f"node {learner!r} has {len(suppliers)}"
             )
+        if self.mapping.price_step and market is None:
+            raise ValueError(
+                f"action: the mapping sets prices, but node {learner!r} is not a firm of a "
+                "market (give options={'market': ...} naming it)"
+            )
         self.policies[learner] = External(self.layout.observes)  # only what the layout needs
         self.fingerprint = fingerprint(graph, learner, self.options)
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.layout.size,), np.float32)
         m = self.mapping
-        if m.kind == "continuous":
+        if m.price_step:  # the quantities, then the price
+            if m.kind == "continuous":
+                self.action_space = spaces.Box(-1.0, 1.0, (m.dims,), np.float32)
+            else:
+                self.action_space = spaces.MultiDiscrete(m.nvec)
+        elif m.kind == "continuous":
             self.action_space: spaces.Space = spaces.Box(-1.0, 1.0, (m.suppliers,), np.float32)
         elif m.suppliers == 1:
             self.action_space = spaces.Discrete(m.n)

@@ -31,6 +31,16 @@ closes, the price columns are recorded, each firm's reference price is updated
 ``r <- smoothing * r + (1 - smoothing) * p`` (Schlosser & Richly's exponential smoothing of
 the firm's own price; ``smoothing = 0.9`` per the issue), and the competitors move.
 
+**Revenue.** A customer pays the price posted when it arrived: at once under lost sales,
+and on delivery under backlog (its unit waits in line, first in first out, with that
+price). Charging the price of the delivery period instead would let a firm sell dear what
+it was asked for cheap: take orders at the lowest price, then raise it and fill the
+backlog, which a learner finds at once. The table's ``revenue`` is therefore the prices of
+arrival times the units delivered (``price * sales`` only under lost sales, or when no
+customer waits); this is Eq. (7)'s ``p A`` with each unit at its own price, and it equals
+the ``p_t D_t`` of the backlog pricing models the heuristics come from (Federgruen &
+Heching 1999, Chen & Simchi-Levi 2004) for every unit served.
+
 **Actions.** A firm's module may return a plain quantity (its price stays what it was) or
 :class:`~sim.policy.Priced` ``(quantity, price)``. Prices must lie in ``[low, high]``. A
 competitor's module returns a price (a number) from a :class:`PriceObservation`.
@@ -42,6 +52,7 @@ network (self-play is then a scenario where both firms' modules learn).
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -438,6 +449,8 @@ class MarketState:
         self.probability = [0.0] * n
         self._refresh()
         self.columns: list[tuple[int, int, float, float, float]] = []
+        # per firm, its waiting customers in arrival order: [units, price they pay]
+        self.owed: list[deque[list[float]]] = [deque() for _ in range(n)]
 
     def rivals(self, k: int, prices: Sequence[float]) -> list[float]:
         """The prices competing with firm ``k``'s among ``prices`` (all sellers' prices)."""
@@ -474,9 +487,35 @@ class MarketState:
             reference_price=self.reference[k],
         )
 
+    def settle(self) -> None:
+        """Before the model charges the period that is closing: each backlogging firm's
+        revenue price becomes the mean price its customers delivered in the period arrived
+        at (first in, first out), so that ``price * sales`` is what they pay (see the module
+        docstring); :meth:`close` posts the firms' prices again."""
+        model = self.model
+        for k, i in enumerate(self.firms):
+            if model._lost_sales[i]:
+                continue
+            owed, price = self.owed[k], self.prices[k]
+            if model._acc_demand[i] > 0:
+                owed.append([model._acc_demand[i], price])
+            sold = left = model._acc_sales[i]
+            revenue = 0.0
+            while left > 1e-9 and owed:
+                first = owed[0]
+                x = min(first[0], left)
+                revenue += x * first[1]
+                left -= x
+                first[0] -= x
+                if first[0] <= 1e-9:
+                    owed.popleft()
+            model._price[i] = revenue / sold if sold > 0 else price
+
     def close(self, t: int) -> None:
         """Period ``t`` closes: record its prices, update reference prices, competitors move."""
         n = len(self.firms)
+        for k, i in enumerate(self.firms):
+            self.model._price[i] = self.prices[k]  # settle() charged the prices of arrival
         for k, i in enumerate(self.firms):
             rivals = self.rivals(k, self.prices)
             self.columns.append(

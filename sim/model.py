@@ -1152,6 +1152,8 @@ class SupplyChainModel(mesa.Model):
             on_hand_level, backlog_level = self._area_on_hand, self._area_backlog
         else:
             on_hand_level, backlog_level = self._on_hand, self._backlog
+        if self._market is not None:  # backlogged customers pay the price they arrived at
+            self._market.settle()
         for i in self._tracked:
             self._accrue_reward(i, on_hand_level[i], backlog_level[i])
         rec = self.recorder

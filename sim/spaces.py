@@ -15,6 +15,13 @@ Observation layout (all in units of stock, divided by ``scale``), in this order:
     echelon_inventory_position                          (only if ``echelon``)
     epoch[k] for each review epoch (one-hot: which epoch of the review cycle this is;
                                     only with an uneven review schedule)
+    price, competitor_prices[k] for k < rivals, reference_price
+                                   (only at a priced stock point, ``priced``: money per
+                                    unit divided by ``price_scale``, not by ``scale``)
+
+An action is one order quantity per supplier; with a price dimension (``price_step > 0``,
+a firm of a :class:`~sim.market.Market`) one more entry chooses the price, and the mapping
+returns :class:`~sim.policy.Priced` ``(quantity, price)``.
 
 The period counter is left out on purpose: it grows without bound, and a stationary policy
 should not depend on it.
@@ -29,7 +36,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .policy import InventoryObservation, ObservationBatch
+from .policy import InventoryObservation, ObservationBatch, Priced
 
 __all__ = ["ActionMapping", "ObservationLayout"]
 
@@ -49,6 +56,13 @@ class ObservationLayout:
             every period).
         review_epochs: the periods of the cycle in which it decides (``period %
             review_cycle``), increasing; a policy orders nothing in the other periods.
+        priced: the stock point sets a price (a firm of a market): its price, the rivals'
+            posted prices and its reference price close the vector (a pricing learner must
+            see what moves its demand, Eq. (3)).
+        rivals: how many competing prices it sees (other firms, then competitor agents;
+            a market's sellers are fixed, so the vector keeps one size).
+        price_scale: prices are divided by this (money per unit); the market's upper bound
+            keeps them in ``[0, 1]``.
     """
 
     suppliers: int = 1
@@ -57,9 +71,12 @@ class ObservationLayout:
     scale: float = 1.0
     review_cycle: int = 0
     review_epochs: tuple[int, ...] = ()
+    priced: bool = False
+    rivals: int = 0
+    price_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("suppliers", "arrival_slots"):
+        for name in ("suppliers", "arrival_slots", "rivals"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(
@@ -69,6 +86,12 @@ class ObservationLayout:
             raise ValueError(f"ObservationLayout.suppliers: must be >= 1, got {self.suppliers}")
         if not (isinstance(self.scale, int | float) and 0 < self.scale < math.inf):
             raise ValueError(f"ObservationLayout.scale: must be > 0 and finite, got {self.scale!r}")
+        if not (isinstance(self.price_scale, int | float) and 0 < self.price_scale < math.inf):
+            raise ValueError(
+                f"ObservationLayout.price_scale: must be > 0 and finite, got {self.price_scale!r}"
+            )
+        if self.rivals and not self.priced:
+            raise ValueError("ObservationLayout.rivals: competing prices need priced=True")
         epochs = tuple(self.review_epochs)
         object.__setattr__(self, "review_epochs", epochs)  # a list from JSON
         if self.review_cycle and not (
@@ -105,13 +128,17 @@ class ObservationLayout:
             names.append("echelon_inventory_position")
         if self.review_cycle:
             names += [f"epoch[{k}]" for k in range(len(self.review_epochs))]
+        if self.priced:
+            names += ["price", *(f"competitor_prices[{k}]" for k in range(self.rivals))]
+            names.append("reference_price")
         return names
 
     @property
     def size(self) -> int:
         """Length of the vector."""
         epochs = len(self.review_epochs) if self.review_cycle else 0
-        return 4 + self.suppliers + self.arrival_slots + int(self.echelon) + epochs
+        prices = 2 + self.rivals if self.priced else 0
+        return 4 + self.suppliers + self.arrival_slots + int(self.echelon) + epochs + prices
 
     @property
     def observes(self) -> frozenset[str]:
@@ -163,10 +190,26 @@ class ObservationLayout:
             if k is not None:
                 epoch[k] = 1.0
             v = np.concatenate([v, epoch])
+        if self.priced:
+            v = np.concatenate([v, self._prices(obs)])
         return v
+
+    def _prices(self, obs: InventoryObservation) -> np.ndarray:
+        """The price entries of ``obs``, divided by ``price_scale``."""
+        if obs.price is None or obs.competitor_prices is None or obs.reference_price is None:
+            raise ValueError(f"node {obs.node!r}: the layout needs prices; it is not a market firm")
+        if len(obs.competitor_prices) != self.rivals:
+            raise ValueError(
+                f"node {obs.node!r}: observation has {len(obs.competitor_prices)} competing "
+                f"prices, the layout {self.rivals}"
+            )
+        values = [obs.price, *obs.competitor_prices, obs.reference_price]
+        return np.array(values, dtype=np.float32) / np.float32(self.price_scale)
 
     def batch(self, obs: ObservationBatch) -> np.ndarray:
         """A batch of observations as an ``(n, size)`` float32 array."""
+        if self.priced:
+            raise ValueError("a priced layout needs the event engine (batches carry no prices)")
         n = len(obs.on_hand)
         v = np.zeros((n, self.size), dtype=np.float32)
         v[:, 0] = obs.on_hand
@@ -224,6 +267,12 @@ class ActionMapping:
         high: largest order quantity.
         suppliers: quantities per decision (one per supplier, multi-sourcing).
         integer: round continuous quantities to whole units.
+        price_low, price_high, price_step: a price dimension (``price_step > 0``): the
+            action's last entry chooses a price on the grid ``price_low, price_low +
+            price_step, ..., price_high`` (money per unit): discrete, its index; continuous,
+            a float in ``[-1, 1]`` mapped linearly onto ``[price_low, price_high]`` and
+            rounded to the grid. The grid is the one the tuned heuristics search, so a
+            learner is compared with them on the same prices. ``0`` (default): orders only.
     """
 
     kind: Literal["discrete", "continuous"] = "discrete"
@@ -231,6 +280,9 @@ class ActionMapping:
     high: float = 20.0
     suppliers: int = 1
     integer: bool = True
+    price_low: float = 0.0
+    price_high: float = 0.0
+    price_step: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in ("discrete", "continuous"):
@@ -250,11 +302,58 @@ class ActionMapping:
             raise ValueError(f"ActionMapping.suppliers: must be an integer, got {self.suppliers!r}")
         if self.suppliers < 1:
             raise ValueError(f"ActionMapping.suppliers: must be >= 1, got {self.suppliers}")
+        if self.price_step:
+            if not (0 < self.price_step < math.inf and 0 <= self.price_low < self.price_high):
+                raise ValueError(
+                    f"ActionMapping: a price dimension needs price_step > 0 and 0 <= price_low "
+                    f"< price_high, got price_low={self.price_low!r}, price_high="
+                    f"{self.price_high!r}, price_step={self.price_step!r}"
+                )
+            steps = (self.price_high - self.price_low) / self.price_step
+            if abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
+                raise ValueError(
+                    f"ActionMapping.price_step: {self.price_step!r} does not divide "
+                    f"[{self.price_low!r}, {self.price_high!r}] into whole steps"
+                )
 
     @property
     def n(self) -> int:
         """Number of discrete actions per supplier."""
         return int(self.high - self.low) + 1
+
+    @property
+    def prices(self) -> int:
+        """Number of prices on the grid (0: no price dimension)."""
+        if not self.price_step:
+            return 0
+        return round((self.price_high - self.price_low) / self.price_step) + 1
+
+    @property
+    def dims(self) -> int:
+        """Entries of one action: one per supplier, and one for the price."""
+        return self.suppliers + (1 if self.price_step else 0)
+
+    @property
+    def nvec(self) -> tuple[int, ...]:
+        """Choices per entry of a discrete action."""
+        return (self.n,) * self.suppliers + ((self.prices,) if self.price_step else ())
+
+    def price(self, a: Any) -> float:
+        """The price chosen by the action's price entry ``a`` (see the class docstring).
+
+        Raises:
+            ValueError: a discrete entry outside ``[0, prices)``, or a non-finite one.
+        """
+        x = float(a)
+        if not math.isfinite(x):
+            raise ValueError(f"price action {x:g} is not finite")
+        if self.kind == "discrete":
+            if not (0 <= x < self.prices and x.is_integer()):
+                raise ValueError(f"price action {x:g} outside the integers 0..{self.prices - 1}")
+            k = x
+        else:
+            k = round((min(1.0, max(-1.0, x)) + 1.0) * 0.5 * (self.prices - 1))
+        return min(self.price_high, self.price_low + k * self.price_step)
 
     def quantities(self, action: Any) -> np.ndarray:
         """Order quantities for a batch of actions: ``action`` has shape ``(..., suppliers)``
@@ -280,7 +379,17 @@ class ActionMapping:
         return np.rint(q) if self.integer else q
 
     def quantity(self, action: Any) -> float | list[float]:
-        """One decision's order: a number (one supplier) or one number per supplier."""
+        """One decision's order: a number (one supplier) or one number per supplier; with a
+        price dimension, :class:`~sim.policy.Priced` of that and the price."""
+        if self.price_step:
+            a = np.asarray(action, dtype=np.float64).reshape(-1)
+            if a.shape != (self.dims,):
+                raise ValueError(
+                    f"action of shape {np.shape(action)}: expected {self.suppliers} quantities "
+                    "and a price"
+                )
+            q = self.quantities(a[:-1]).reshape(self.suppliers)
+            return Priced(float(q[0]) if self.suppliers == 1 else q.tolist(), self.price(a[-1]))
         if self.suppliers == 1 and self.kind == "discrete" and isinstance(action, int | np.integer):
             if not 0 <= action < self.n or isinstance(action, bool):  # the common case, fast
                 raise ValueError(f"discrete action {action!r} outside the integers 0..{self.n - 1}")

@@ -23,6 +23,8 @@ class TorchPolicy:
     """A trained actor as a decision module: ``act(obs)`` orders the network's most likely
     action (argmax of each categorical, or the Gaussian's mean), so it is deterministic and
     keeps no state between periods; the engine may share one value among stock points.
+    Trained at a firm of a market with a price dimension (:class:`~sim.spaces.ActionMapping`),
+    it returns :class:`~sim.policy.Priced` ``(quantity, price)``.
 
     The observation becomes a vector by ``layout``, is normalised with the frozen training
     statistics ``obs_rms``, and the action becomes order quantities by ``mapping``.
@@ -48,16 +50,16 @@ class TorchPolicy:
                 f"TorchPolicy: the network takes {self.network.obs_size} inputs, the layout gives {self.layout.size}"
             )
         spec = self.network.spec
-        if spec.dim != self.mapping.suppliers or (spec.kind == "discrete") != (
+        if spec.dim != self.mapping.dims or (spec.kind == "discrete") != (
             self.mapping.kind == "discrete"
         ):
             raise ValueError(
                 f"TorchPolicy: a {spec.kind} network with {spec.dim} outputs does not fit the "
-                f"{self.mapping.kind} mapping for {self.mapping.suppliers} supplier(s)"
+                f"{self.mapping.kind} mapping with {self.mapping.dims} entries per action"
             )
-        if spec.kind == "discrete" and any(n != self.mapping.n for n in spec.nvec):
+        if spec.kind == "discrete" and tuple(spec.nvec) != self.mapping.nvec:
             raise ValueError(
-                f"TorchPolicy: the network has {spec.nvec} choices, the mapping {self.mapping.n}"
+                f"TorchPolicy: the network has {spec.nvec} choices, the mapping {self.mapping.nvec}"
             )
         # One small network per decision: one thread is faster, and a process that never
         # started torch's thread pool forks worker processes safely (replications).
@@ -76,14 +78,9 @@ class TorchPolicy:
     ) -> TorchPolicy:
         """An untrained policy (initial weights drawn from a generator seeded with ``seed``)."""
         if mapping.kind == "discrete":
-            spec = ActionSpec(
-                "discrete",
-                (mapping.n,) * mapping.suppliers,
-                mapping.suppliers,
-                mapping.suppliers == 1,
-            )
+            spec = ActionSpec("discrete", mapping.nvec, mapping.dims, mapping.dims == 1)
         else:
-            spec = ActionSpec("continuous", (), mapping.suppliers)
+            spec = ActionSpec("continuous", (), mapping.dims)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             network = ActorCritic(layout.size, spec, hidden)

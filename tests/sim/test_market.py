@@ -177,6 +177,41 @@ def test_take_reward_revenue_uses_the_posted_price():
     assert row.price == 42.0 and reward.revenue == 42.0 * row.sales
 
 
+@pytest.mark.parametrize("shortage", ["backlog", "lost_sales"])
+def test_customers_pay_the_price_they_arrived_at_first_in_first_out(shortage):
+    # Cheap (1) in even periods, dear (50) in odd ones, with little stock: under backlog
+    # the orders taken at 1 are filled later at 1, never at 50 (a learner sold them at 50).
+    def prices(t):
+        return 1.0 if t % 2 == 0 else 50.0
+
+    m = SupplyChainModel(
+        chain(initial_stock=3, shortage=shortage),
+        PriceBy(8.0, prices),
+        decide="start",
+        market=market(),
+        seed=4,
+    )
+    m.run(30)
+    t = m.results()
+    waiting, expected = [], []  # [units, price] by arrival, first in first out
+    for row in t.itertuples():
+        if shortage == "lost_sales":
+            expected.append(row.price * row.sales)
+            continue
+        waiting.append([row.demand, row.price])
+        left, paid = row.sales, 0.0
+        while left > 0:
+            x = min(waiting[0][0], left)
+            paid, left, waiting[0][0] = paid + x * waiting[0][1], left - x, waiting[0][0] - x
+            if waiting[0][0] == 0:
+                waiting.pop(0)
+        expected.append(paid)
+    np.testing.assert_allclose(t.revenue, expected)
+    assert (t.price == [prices(k) for k in range(30)]).all()  # the posted prices
+    if shortage == "backlog":  # the trace does fill cheap orders in dear periods
+        assert (t.revenue < t.price * t.sales - 1).any()
+
+
 # ---------------------------------------------------------------------- errors
 @pytest.mark.parametrize(
     ("build", "message"),

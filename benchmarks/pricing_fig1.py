@@ -1,0 +1,265 @@
+"""The seed paper's Fig. 1: profit per policy in the four pricing cases, paired on common
+random numbers.
+
+Run: ``PYTHONPATH=. nice -n 10 python benchmarks/pricing_fig1.py [--steps N] [--out DIR]``.
+
+For each built-in case ``pricing_a`` .. ``pricing_d`` (§V (a) backlog, (b) lost sales, (c)
+backlog + fixed cost, (d) lost sales + fixed cost) at the firm ``stage1``:
+
+* **heuristics** (:mod:`agents.pricing`) tuned by a coordinate search on integer grids
+  (``analysis.tune`` minimises network cost without the market, so it cannot tune prices):
+  from a start, each parameter in turn moves to the best of ``x - step, x, x + step`` on the
+  tuning seeds while that raises the mean profit per period; steps halve down to the
+  grid's unit; prices stay on the learner's price grid (integers on ``[1, 50]``), so the
+  learner is compared on the same prices. BSLP: ``level`` (unit 1), ``price`` (unit 1);
+  (s, S, p): ``s`` and ``gap = S - s >= 0`` (unit 1), ``price`` (unit 1), ``slope``
+  (unit 0.05); myopic:
+  ``level`` (unit 1; its price is computed each period).
+* **PPO** over price and quantity (:mod:`sim.env`: ``MultiDiscrete([n, 50])``, profit
+  reward), trained by :func:`analysis.learning.train_scenario` into ``OUT/<case>/ppo``
+  (rerunning resumes it).
+
+Every policy is then evaluated on the same evaluation seeds (others than the tuning
+seeds, so the tuned profits carry no selection bias): profit per period over the
+scenario's 100 periods, mean and 95% CI, and the paired difference of PPO to the best
+tuned heuristic with its 95% CI. Each case's result is written atomically to
+``OUT/<case>/result.json`` and skipped when present (resumable); then ``fig1.csv``,
+``fig1.md`` and ``fig1.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents import SSP, BaseStockListPrice, MyopicPricing
+from analysis.experiment import replication_seed
+from analysis.files import write_text
+from analysis.statistics import mean_ci
+from networks.io import atomic_path
+from scenarios import resolve
+from sim import SupplyChainModel
+
+CASES = ("a", "b", "c", "d")
+FIRM = "stage1"
+TUNE_SEED, EVAL_SEED = 1000, 2000
+
+
+def profits(scenario: Any, module: Any, seeds: list[int], periods: int) -> np.ndarray:
+    """Profit per period of ``module`` at the firm, one value per seed (common random
+    numbers: seed ``s`` is the same run of customers and competitors for every module)."""
+    graph = scenario.network()
+    policies = {**scenario.policies(graph), FIRM: module}
+    market = scenario.market(graph)
+    out = np.empty(len(seeds))
+    for k, seed in enumerate(seeds):
+        model = SupplyChainModel(graph, policies, seed=seed, market=market, **scenario.options)
+        model.run(periods)
+        out[k] = model.results().profit.mean()
+    return out
+
+
+def coordinate_search(
+    objective: Callable[[dict[str, float]], float],
+    start: Mapping[str, float],
+    steps: Mapping[str, float],
+    units: Mapping[str, float],
+    bounds: Mapping[str, tuple[float, float]],
+) -> tuple[dict[str, float], float, int]:
+    """Maximise ``objective`` over a grid by coordinate moves with halving steps; returns
+    the best point, its value and the number of evaluations."""
+    seen: dict[tuple, float] = {}
+
+    def value(x: dict[str, float]) -> float:
+        key = tuple(sorted(x.items()))
+        if key not in seen:
+            seen[key] = objective(x)
+        return seen[key]
+
+    x, step = dict(start), dict(steps)
+    best = value(x)
+    while True:
+        moved = False
+        for name in x:
+            low, high = bounds[name]
+            for d in (-step[name], step[name]):
+                y = {**x, name: min(high, max(low, x[name] + d))}
+                v = value(y)
+                if v > best + 1e-12:
+                    x, best, moved = y, v, True
+        if not moved:
+            if all(step[n] <= units[n] for n in step):
+                return x, best, len(seen)
+            step = {n: max(units[n], step[n] / 2) for n in step}
+
+
+def heuristics(scenario: Any) -> dict[str, tuple[Callable[..., Any], dict, dict, dict, dict]]:
+    """Each heuristic: factory, start, first steps, units and bounds of its parameters."""
+    graph = scenario.network()
+    node = graph.nodes[FIRM]
+    demand = scenario.market(graph).demand
+    lost = node.get("shortage") == "lost_sales"
+    myopic = {
+        "eta": demand.eta,
+        "delta": demand.delta,
+        "beta": demand.beta,
+        "holding_cost": float(node.get("holding_cost", 0.0)),
+        "shortage_cost": float(node.get("lost_sales_cost" if lost else "backlog_cost", 0.0)),
+        "lost_sales": lost,
+        "step": 1.0,
+    }
+    return {
+        "BSLP": (
+            lambda p: BaseStockListPrice(level=p["level"], price=p["price"]),
+            {"level": 24.0, "price": 29.0},
+            {"level": 8.0, "price": 4.0},
+            {"level": 1.0, "price": 1.0},
+            {"level": (0.0, 80.0), "price": (1.0, 50.0)},
+        ),
+        "(s,S,p)": (
+            lambda p: SSP(s=p["s"], S=p["s"] + p["gap"], price=p["price"], slope=p["slope"]),
+            {"s": 12.0, "gap": 28.0, "price": 29.0, "slope": 0.0},
+            {"s": 8.0, "gap": 8.0, "price": 4.0, "slope": 0.2},
+            {"s": 1.0, "gap": 1.0, "price": 1.0, "slope": 0.05},
+            {"s": (0.0, 80.0), "gap": (0.0, 80.0), "price": (1.0, 50.0), "slope": (-1.0, 1.0)},
+        ),
+        "myopic": (
+            lambda p: MyopicPricing(level=p["level"], **myopic),
+            {"level": 24.0},
+            {"level": 8.0},
+            {"level": 1.0},
+            {"level": (0.0, 80.0)},
+        ),
+    }
+
+
+def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Tune, train and evaluate one case; the result is also written to
+    ``out/result.json`` (atomically), and read from there when present."""
+    from analysis.learning import train_scenario
+
+    done = out / "result.json"
+    if done.is_file():
+        return json.loads(done.read_text(encoding="utf-8"))
+    scenario = resolve(f"pricing_{case}")
+    periods = scenario.periods
+    tune_seeds = [replication_seed(TUNE_SEED, r) for r in range(args.tune_seeds)]
+    eval_seeds = [replication_seed(EVAL_SEED, r) for r in range(args.eval_seeds)]
+    result: dict[str, Any] = {"case": case, "policies": {}}
+    values: dict[str, np.ndarray] = {}
+    for label, (make, start, steps, units, bounds) in heuristics(scenario).items():
+        began = time.perf_counter()
+        params, tuned, evaluations = coordinate_search(
+            lambda p, make=make: float(profits(scenario, make(p), tune_seeds, periods).mean()),
+            start,
+            steps,
+            units,
+            bounds,
+        )
+        values[label] = profits(scenario, make(params), eval_seeds, periods)
+        result["policies"][label] = {
+            "parameters": params,
+            "tuned_profit": tuned,
+            "evaluations": evaluations,
+            "tune_seconds": round(time.perf_counter() - began, 1),
+        }
+        print(f"pricing_{case} {label}: {params} -> {tuned:.2f} ({evaluations} evaluations)")
+    began = time.perf_counter()
+    folder = train_scenario(
+        scenario,
+        FIRM,
+        out / "ppo",
+        steps=args.steps,
+        seed=args.seed,
+        num_envs=args.num_envs,
+        progress=False,
+        lr=args.lr,
+    )
+    from agents.learning import TorchPolicy
+
+    values["PPO"] = profits(scenario, TorchPolicy.load(folder), eval_seeds, periods)
+    result["policies"]["PPO"] = {
+        "steps": args.steps,
+        "train_seconds": round(time.perf_counter() - began, 1),
+    }
+    for label, v in values.items():
+        est = mean_ci(v)
+        result["policies"][label].update(profit=est.mean, half_width=est.half_width)
+    best = max((k for k in values if k != "PPO"), key=lambda k: values[k].mean())
+    diff = mean_ci(values["PPO"] - values[best])
+    result["best_heuristic"] = best
+    result["ppo_minus_best"] = {"mean": diff.mean, "half_width": diff.half_width}
+    write_text(done, json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def report(results: list[dict[str, Any]], out: Path) -> None:
+    """``fig1.csv``, ``fig1.md`` and ``fig1.png`` from the cases' results."""
+    rows = ["case,policy,profit,half_width"]
+    lines = [
+        "# Fig. 1: profit per period (money), 95% CI, evaluation seeds paired\n",
+        "| case | " + " | ".join(("BSLP", "(s,S,p)", "myopic", "PPO")) + " | PPO - best (95% CI) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        cells = []
+        for label in ("BSLP", "(s,S,p)", "myopic", "PPO"):
+            p = r["policies"][label]
+            rows.append(f"{r['case']},{label},{p['profit']:.4f},{p['half_width']:.4f}")
+            cells.append(f"{p['profit']:.2f} ± {p['half_width']:.2f}")
+        d = r["ppo_minus_best"]
+        lines.append(
+            f"| {r['case']} | " + " | ".join(cells) + f" | {d['mean']:+.2f} ± {d['half_width']:.2f}"
+            f" vs {r['best_heuristic']} |"
+        )
+    write_text(out / "fig1.csv", "\n".join(rows) + "\n")
+    write_text(out / "fig1.md", "\n".join(lines) + "\n")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 3.5), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    labels = ("BSLP", "(s,S,p)", "myopic", "PPO")
+    width = 0.2
+    for j, label in enumerate(labels):
+        x = np.arange(len(results)) + (j - 1.5) * width
+        y = [r["policies"][label]["profit"] for r in results]
+        e = [r["policies"][label]["half_width"] for r in results]
+        ax.bar(x, y, width, yerr=e, capsize=2, label=label)
+    ax.set_xticks(np.arange(len(results)), [f"({r['case']})" for r in results])
+    ax.set_ylabel("profit per period (money)")
+    ax.legend(ncols=4, fontsize=8)
+    with atomic_path(out / "fig1.png") as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="benchmarks/results/pricing_fig1")
+    parser.add_argument("--cases", default="".join(CASES), help="which of abcd")
+    parser.add_argument("--steps", type=int, default=300_000, help="PPO environment steps")
+    parser.add_argument("--num-envs", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tune-seeds", type=int, default=10)
+    parser.add_argument("--eval-seeds", type=int, default=30)
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = [run_case(c, out / c, args) for c in args.cases]
+    report(results, out)
+    print((out / "fig1.md").read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    main()
