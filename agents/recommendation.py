@@ -10,8 +10,8 @@ should prioritize products with higher marketing efficiency and profitability"):
 :class:`InventoryRecommendation` (scores = stock available this period) and
 :class:`MarginRecommendation` (scores = margin ``p_out - p_in`` times efficiency ``E``).
 
-Scores become intensities through :func:`spread`, with a ``mix`` weight towards uniform
-(``mix = 0`` is uniform, ``mix = 1`` follows the scores only), the parameter the search of
+Scores become intensities through :func:`sim.recommendation.spread`, with a ``mix`` weight
+towards uniform (``mix = 0`` is uniform, ``mix = 1`` follows the scores only), the parameter the search of
 :mod:`analysis.recommendation` tunes.
 """
 
@@ -23,48 +23,19 @@ from typing import Any
 
 import numpy as np
 
-from sim.recommendation import RecommendationObservation, RecommendationProblem
+from sim.recommendation import RecommendationObservation, spread
 
 __all__ = [
     "BaseStockLevels",
     "InventoryRecommendation",
     "MarginRecommendation",
     "UniformRecommendation",
-    "spread",
 ]
 
 
 def _mix(cls: str, mix: Any) -> None:
     if isinstance(mix, bool) or not isinstance(mix, int | float) or not 0 <= mix <= 1:
         raise ValueError(f"{cls}.mix: must be a number in [0, 1], got {mix!r}")
-
-
-def spread(problem: RecommendationProblem, scores: np.ndarray, mix: float) -> np.ndarray:
-    """Intensities ``(N, M)`` that favour products with high ``scores`` (``N`` numbers >= 0).
-
-    ``normalize="customer"``: every customer's unit of exposure is split over products in
-    proportion to the scores. ``normalize="product"`` (Eq. (8) as written): a product's
-    total exposure is 1 whatever its score, so scores can only decide *whom* it is shown
-    to. Each customer's attention is split over products in proportion to score times the
-    customer's initial purchase probability (softmax of ``R_-1``); each product's exposure
-    then goes to customers in proportion to the attention it got, so a product with a high
-    score takes the customers who like it from products with low scores. Either way the
-    result is ``(1 - mix) * uniform + mix * that``. All-zero scores give uniform.
-    """
-    s = np.maximum(np.asarray(scores, dtype=np.float64), 0.0)
-    uniform = problem.uniform_intensities()
-    if mix == 0 or s.sum() <= 0:
-        return uniform
-    if problem.normalize == "customer":
-        shaped = np.broadcast_to((s / s.sum())[:, None], uniform.shape)
-    else:
-        r0 = problem.ratings
-        base = np.exp(r0 - r0.max(axis=0))
-        attention = s[:, None] * base
-        attention /= attention.sum(axis=0)
-        rows = attention.sum(axis=1, keepdims=True)
-        shaped = np.where(rows > 0, attention / np.where(rows > 0, rows, 1.0), uniform)
-    return (1.0 - mix) * uniform + mix * shaped
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ __all__ = [
     "RecommendationRun",
     "alias_tables",
     "purchase_probabilities",
+    "spread",
 ]
 
 SHORTAGES = ("lost", "backlog")
@@ -213,6 +214,34 @@ def purchase_probabilities(problem: RecommendationProblem, alpha: np.ndarray) ->
     ratings = r0 + (problem.r_max - r0) * alpha * problem.efficiency[:, None]
     z = np.exp(ratings - ratings.max(axis=0))
     return z / z.sum(axis=0)
+
+
+def spread(problem: RecommendationProblem, scores: np.ndarray, mix: float) -> np.ndarray:
+    """Intensities ``(N, M)`` that favour products with high ``scores`` (``N`` numbers >= 0).
+
+    ``normalize="customer"``: every customer's unit of exposure is split over products in
+    proportion to the scores. ``normalize="product"`` (Eq. (8) as written): a product's
+    total exposure is 1 whatever its score, so scores can only decide *whom* it is shown
+    to. Each customer's attention is split over products in proportion to score times the
+    customer's initial purchase probability (softmax of ``R_-1``); each product's exposure
+    then goes to customers in proportion to the attention it got, so a product with a high
+    score takes the customers who like it from products with low scores. Either way the
+    result is ``(1 - mix) * uniform + mix * that``. All-zero scores give uniform.
+    """
+    s = np.maximum(np.asarray(scores, dtype=np.float64), 0.0)
+    uniform = problem.uniform_intensities()
+    if mix == 0 or s.sum() <= 0:
+        return uniform
+    if problem.normalize == "customer":
+        shaped = np.broadcast_to((s / s.sum())[:, None], uniform.shape)
+    else:
+        r0 = problem.ratings
+        base = np.exp(r0 - r0.max(axis=0))
+        attention = s[:, None] * base
+        attention /= attention.sum(axis=0)
+        rows = attention.sum(axis=1, keepdims=True)
+        shaped = np.where(rows > 0, attention / np.where(rows > 0, rows, 1.0), uniform)
+    return (1.0 - mix) * uniform + mix * shaped
 
 
 def alias_tables(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -382,7 +411,8 @@ class RecommendationRun:
 
 
 class RecommendationModel(mesa.Model):
-    """The §VI firm: ``step(orders, intensities)`` plays one period of Eq. (8)–(14).
+    """The §VI firm: ``advance(orders, intensities)`` plays one period of Eq. (8)–(14)
+    (not Mesa's ``step``, whose wrapper drops the returned reward).
 
     Args:
         problem: the instance.
@@ -436,7 +466,9 @@ class RecommendationModel(mesa.Model):
             problem=self.problem,
         )
 
-    def step(self, orders: Any = None, intensities: Any = None, *, source: str = "orders") -> float:
+    def advance(
+        self, orders: Any = None, intensities: Any = None, *, source: str = "orders"
+    ) -> float:
         """Play one period: order ``orders`` (``N`` units >= 0), with ``intensities`` put in
         force first when given. Returns the reward ``sum_i F_t[i]`` (money)."""
         p = self.problem
@@ -488,7 +520,7 @@ class RecommendationModel(mesa.Model):
             alpha = None if recommendation is None else recommendation.act(obs)
             if alpha is not None:
                 self.set_intensities(alpha, rec_name)
-            self.step(inventory.act(obs), source=inv_name)
+            self.advance(inventory.act(obs), source=inv_name)
             for f in _FIELDS:
                 out[f][k] = getattr(self, f)
         return RecommendationRun(**out)

@@ -72,14 +72,14 @@ def test_lead_time_per_product_and_observation():
         ratings=np.zeros((2, 3)), r_max=1.0, capacity=0, lead_time=[0, 2], holding=0.0
     )
     model = RecommendationModel(problem)
-    model.step([1.0, 10.0])
+    model.advance([1.0, 10.0])
     obs = model.observe()
     assert obs.on_hand.tolist() == [1, 0]
     assert obs.arrivals.tolist() == [[0, 0], [0, 10]]  # due in t = 1 and t = 2
     assert obs.pipeline.tolist() == [0, 10]
-    model.step([0.0, 0.0])
+    model.advance([0.0, 0.0])
     assert model.on_hand.tolist() == [1, 0]
-    model.step([0.0, 0.0])
+    model.advance([0.0, 0.0])
     assert model.on_hand.tolist() == [1, 10]
 
 
@@ -141,7 +141,7 @@ def test_units_are_conserved(shortage):
     rows = []
     for q in orders:
         alpha = rng.dirichlet(np.ones(4), size=30).T
-        model.step(q, alpha)
+        model.advance(q, alpha)
         rows.append((model.demand, model.sales, model.shortage))
     demand, sales, shortage_ = (np.array(x) for x in zip(*rows, strict=True))
     pipeline = model.observe().pipeline
@@ -215,4 +215,4 @@ def test_bad_intensities_and_orders_name_the_module():
     with pytest.raises(ValueError, match=r"^Wrong: orders must have shape \(2,\)"):
         model.run(1, Wrong())
     with pytest.raises(ValueError, match="orders must be finite and >= 0"):
-        model.step([1.0, -1.0])
+        model.advance([1.0, -1.0])

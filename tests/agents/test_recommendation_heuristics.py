@@ -11,11 +11,10 @@ from agents.recommendation import (
     InventoryRecommendation,
     MarginRecommendation,
     UniformRecommendation,
-    spread,
 )
 from analysis.recommendation import evaluate, tune
 from scenarios.recommendation import SCENARIOS
-from sim.recommendation import RecommendationModel, RecommendationProblem
+from sim.recommendation import RecommendationModel, RecommendationProblem, spread
 
 
 def small(normalize: str = "product") -> RecommendationProblem:
@@ -35,7 +34,7 @@ def small(normalize: str = "product") -> RecommendationProblem:
 
 def test_base_stock_orders_up_to_the_level():
     model = RecommendationModel(small())
-    model.step([3.0, 5.0, 0.0])  # pipeline after: product 1's 5 (L = 2); others arrived or 0
+    model.advance([3.0, 5.0, 0.0])  # pipeline after: product 1's 5 (L = 2); others arrived or 0
     obs = model.observe()
     q = BaseStockLevels(levels=(10.0, 10.0, 0.0)).act(obs)
     np.testing.assert_array_equal(q, np.maximum([10, 10, 0] - obs.inventory_position, 0))
@@ -52,7 +51,7 @@ def test_static_modules_decide_once():
     obs = model.observe()
     np.testing.assert_array_equal(UniformRecommendation().act(obs), np.full((3, 8), 1 / 8))
     assert MarginRecommendation().act(obs) is not None
-    model.step([0.0, 0.0, 0.0])
+    model.advance([0.0, 0.0, 0.0])
     assert UniformRecommendation().act(model.observe()) is None
     assert MarginRecommendation().act(model.observe()) is None
     with pytest.raises(
