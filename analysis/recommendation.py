@@ -1,0 +1,120 @@
+"""Evaluate and tune the §VI firm's heuristics by simulation on common random numbers.
+
+:func:`analysis.tune.tune` searches one stock point of a network scenario; the §VI firm is
+not a network (``sim.recommendation``), so it gets this small search instead: a full grid
+over two parameters, every point simulated on the same seeds (paired comparisons), the
+best mean profit per period wins.
+
+* the base-stock levels are ``S_i = multiple * (L_i + 1) * mu_i``, with ``mu_i`` the
+  expected demand per period at uniform intensities (Eq. (9)–(10): ``sum_j c_j gamma[i, j]``),
+  the usual cover of the protection period scaled by one safety multiple;
+* the recommendation module's ``mix`` (weight of its scores against uniform).
+
+The winner's profit is optimistic (chosen on the seeds it is scored on); re-evaluate it
+with :func:`evaluate` on other seeds for an unbiased figure.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from agents.recommendation import BaseStockLevels
+from sim.recommendation import RecommendationModel, RecommendationProblem, purchase_probabilities
+
+__all__ = ["RecommendationTuning", "base_stock", "evaluate", "expected_demand", "tune"]
+
+
+def expected_demand(problem: RecommendationProblem, intensities: Any = None) -> np.ndarray:
+    """``E[d_t[i]] = sum_j c_j gamma[i, j]`` at ``intensities`` (default uniform), units."""
+    alpha = problem.uniform_intensities() if intensities is None else intensities
+    return purchase_probabilities(problem, alpha) @ problem.capacity
+
+
+def base_stock(problem: RecommendationProblem, multiple: float) -> BaseStockLevels:
+    """Levels ``multiple * (L_i + 1) * mu_i`` (rounded to whole units)."""
+    cover = (problem.lead_time + 1) * expected_demand(problem)
+    return BaseStockLevels(levels=tuple(np.round(multiple * cover)))
+
+
+def evaluate(
+    problem: RecommendationProblem,
+    inventory: Any,
+    recommendation: Any,
+    *,
+    periods: int = 200,
+    warmup: int = 20,
+    seeds: Iterable[int] = range(4),
+) -> np.ndarray:
+    """Mean profit per period after ``warmup`` (money) of one run per seed, in seed order."""
+    out = []
+    for seed in seeds:
+        run = RecommendationModel(problem, seed=seed).run(periods, inventory, recommendation)
+        out.append(run.reward[warmup:].mean())
+    return np.array(out)
+
+
+@dataclass(frozen=True)
+class RecommendationTuning:
+    """The result of :func:`tune`.
+
+    Attributes:
+        multiple: the best safety multiple of the base-stock levels.
+        mix: the best ``mix`` of the recommendation module.
+        inventory: the tuned inventory module.
+        recommendation: the tuned recommendation module.
+        profit: mean profit per period of the winner over the seeds (money; optimistic).
+        table: every grid point: ``multiple``, ``mix``, ``profit``, ``se`` (standard error
+            over seeds).
+    """
+
+    multiple: float
+    mix: float
+    inventory: BaseStockLevels
+    recommendation: Any
+    profit: float
+    table: pd.DataFrame
+
+
+def tune(
+    problem: RecommendationProblem,
+    recommendation: Callable[[float], Any],
+    *,
+    multiples: Sequence[float] = (0.8, 1.0, 1.2, 1.4, 1.7, 2.0),
+    mixes: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0),
+    periods: int = 200,
+    warmup: int = 20,
+    seeds: Sequence[int] = (0, 1, 2, 3),
+) -> RecommendationTuning:
+    """Grid search of the base-stock multiple and the recommendation ``mix`` on common
+    random numbers. ``recommendation(mix)`` builds the module (e.g. the class
+    :class:`~agents.recommendation.InventoryRecommendation`)."""
+    if not multiples or not mixes or not seeds:
+        raise ValueError("tune: multiples, mixes and seeds must each have at least one entry")
+    rows = []
+    for multiple, mix in itertools.product(multiples, mixes):
+        profits = evaluate(
+            problem,
+            base_stock(problem, multiple),
+            recommendation(mix),
+            periods=periods,
+            warmup=warmup,
+            seeds=seeds,
+        )
+        se = profits.std(ddof=1) / np.sqrt(len(profits)) if len(profits) > 1 else np.nan
+        rows.append({"multiple": multiple, "mix": mix, "profit": profits.mean(), "se": se})
+    table = pd.DataFrame(rows)
+    best = table.loc[table["profit"].idxmax()]
+    return RecommendationTuning(
+        multiple=float(best["multiple"]),
+        mix=float(best["mix"]),
+        inventory=base_stock(problem, float(best["multiple"])),
+        recommendation=recommendation(float(best["mix"])),
+        profit=float(best["profit"]),
+        table=table,
+    )

@@ -1,0 +1,101 @@
+"""Periods per second of the §VI inventory–recommendation model (``sim/recommendation.py``).
+
+Issue 11's bar: N = 50 products, M = 1,000 customers, at least 10,000 periods per second on
+one core. Cases, each the best of three timings of CPU time (``time.process_time``, so that
+other processes on a shared host count less):
+
+* ``step``: the model's step with fixed orders and the intensities kept (a static
+  recommendation module: the alias tables are built once);
+* ``run``: :meth:`RecommendationModel.run` with base-stock orders and uniform recommendation
+  (the decision modules' cost included);
+* ``step, new intensities every period``: a learner's or an adaptive heuristic's case
+  (Eq. (8)/(10) and the alias tables rebuilt every period, ``O(N M)``);
+* control 1: Python's loop of 10 million additions (as in ``engine.py``), to compare hosts;
+* control 2: the same demand drawn naively, one ``Generator.binomial`` call per customer
+  per period (Eq. (9) with independent products): what the vectorised step replaces.
+
+``python benchmarks/recommendation_speed.py [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from agents.recommendation import BaseStockLevels, UniformRecommendation
+from sim.recommendation import RecommendationModel, RecommendationProblem, purchase_probabilities
+
+
+def best_rate(work: Callable[[], None], periods: int, repeats: int = 3) -> float:
+    """Periods per CPU second, the best of ``repeats``."""
+    best = math.inf
+    for _ in range(repeats):
+        start = time.process_time()
+        work()
+        best = min(best, time.process_time() - start)
+    return periods / best
+
+
+def problem(n: int, m: int) -> RecommendationProblem:
+    rng = np.random.default_rng(0)
+    return RecommendationProblem(
+        ratings=rng.uniform(0, 4, (n, m)), r_max=5.0, capacity=3, lead_time=2
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer periods, for a smoke run")
+    periods = 500 if parser.parse_args().quick else 5_000
+    n, m = 50, 1_000
+    p = problem(n, m)
+    q = np.full(n, 60.0)
+    print(f"host: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+
+    start = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    print(f"control 1: a Python loop of 10 million additions: {time.process_time() - start:.2f} s")
+
+    def steps() -> None:
+        model = RecommendationModel(p, seed=1)
+        for _ in range(periods):
+            model.advance(q)
+
+    def runs() -> None:
+        RecommendationModel(p, seed=1).run(
+            periods, BaseStockLevels(levels=(180.0,) * n), UniformRecommendation()
+        )
+
+    alphas = np.random.default_rng(1).dirichlet(np.ones(m), size=(8, n))
+    few = max(periods // 20, 20)
+
+    def adaptive() -> None:
+        model = RecommendationModel(p, seed=1)
+        for k in range(few):
+            model.advance(q, alphas[k % 8])
+
+    gamma = purchase_probabilities(p, p.uniform_intensities())
+    streams = [np.random.default_rng(j) for j in range(m)]
+
+    def naive() -> None:
+        for _ in range(few):
+            d = np.zeros(n)
+            for j, rng in enumerate(streams):
+                d += rng.binomial(3, gamma[:, j])
+
+    print(f"N = {n}, M = {m}, capacity 3 per customer:")
+    print(f"  step, intensities kept:              {best_rate(steps, periods):9,.0f} periods/s")
+    print(f"  run, base stock + uniform modules:   {best_rate(runs, periods):9,.0f} periods/s")
+    print(f"  step, new intensities every period:  {best_rate(adaptive, few):9,.0f} periods/s")
+    print(f"  control 2, per-customer binomial:    {best_rate(naive, few):9,.0f} periods/s")
+
+
+if __name__ == "__main__":
+    main()

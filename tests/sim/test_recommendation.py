@@ -1,0 +1,218 @@
+"""The §VI inventory–recommendation model (Eq. (8)–(14)): exact small cases, conservation,
+per-customer streams, determinism, the Binomial marginal of Eq. (9), one-line errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.recommendation import (
+    RecommendationModel,
+    RecommendationProblem,
+    alias_tables,
+    purchase_probabilities,
+)
+
+
+def one_product(shortage: str, **kw) -> RecommendationProblem:
+    """One product: every occasion buys it, so demand is sum_j c_j = 3 every period."""
+    args = dict(
+        ratings=[[1.0, 2.0]],
+        r_max=5.0,
+        capacity=[2, 1],
+        lead_time=1,
+        price=10.0,
+        cost=4.0,
+        holding=1.0,
+        penalty=2.0,
+        initial_inventory=5.0,
+        shortage=shortage,
+    )
+    return RecommendationProblem(**(args | kw))
+
+
+class Constant:
+    def __init__(self, quantity: float, n: int):
+        self.orders = np.full(n, quantity)
+
+    def act(self, obs):
+        return self.orders
+
+
+class Orders:
+    def __init__(self, *orders: float):
+        self.orders = orders
+
+    def act(self, obs):
+        return [self.orders[obs.period]]
+
+
+@pytest.mark.parametrize(
+    ("shortage", "sales", "shortages", "on_hand", "profit"),
+    [
+        # Eq. (11)-(14) by hand: d = 3, I_-1 = 5, L = 1, q = 2, 0, 4, 0; p 10, c 4, h 1, b 2.
+        ("lost", [3, 3, 1, 3], [0, 0, 2, 0], [2, 1, 0, 1], [20, 29, -10, 29]),
+        ("backlog", [3, 3, 1, 4], [0, 0, 2, 1], [2, 1, 0, 0], [20, 29, -10, 38]),
+    ],
+)
+def test_hand_computed_trajectory(shortage, sales, shortages, on_hand, profit):
+    run = RecommendationModel(one_product(shortage), seed=3).run(4, Orders(2, 0, 4, 0))
+    assert run.demand.ravel().tolist() == [3, 3, 3, 3]
+    assert run.sales.ravel().tolist() == sales
+    assert run.shortage.ravel().tolist() == shortages
+    assert run.on_hand.ravel().tolist() == on_hand
+    assert run.profit.ravel().tolist() == profit
+    assert run.reward.tolist() == profit
+
+
+def test_lead_time_per_product_and_observation():
+    problem = RecommendationProblem(
+        ratings=np.zeros((2, 3)), r_max=1.0, capacity=0, lead_time=[0, 2], holding=0.0
+    )
+    model = RecommendationModel(problem)
+    model.advance([1.0, 10.0])
+    obs = model.observe()
+    assert obs.on_hand.tolist() == [1, 0]
+    assert obs.arrivals.tolist() == [[0, 0], [0, 10]]  # due in t = 1 and t = 2
+    assert obs.pipeline.tolist() == [0, 10]
+    model.advance([0.0, 0.0])
+    assert model.on_hand.tolist() == [1, 0]
+    model.advance([0.0, 0.0])
+    assert model.on_hand.tolist() == [1, 10]
+
+
+def test_purchase_probabilities_by_hand():
+    # Eq. (8) with E = 1: R = 0 + (2 - 0) * 0.5 = 1 and 1 + (2 - 1) * 0.5 = 1.5; Eq. (10).
+    problem = RecommendationProblem(ratings=[[0.0], [1.0]], r_max=2.0, normalize="customer")
+    gamma = purchase_probabilities(problem, np.array([[0.5], [0.5]]))
+    expected = math.e / (math.e + math.exp(1.5))
+    assert gamma[:, 0] == pytest.approx([expected, 1 - expected], abs=1e-15)
+    # Eq. (8) as written with one customer: alpha = 1, both ratings reach R_max.
+    problem = RecommendationProblem(ratings=[[0.0], [1.0]], r_max=2.0)
+    assert purchase_probabilities(problem, np.ones((2, 1)))[:, 0].tolist() == [0.5, 0.5]
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 50])
+def test_alias_tables_reproduce_the_probabilities_exactly(n):
+    rng = np.random.default_rng(n)
+    p = rng.dirichlet(np.full(n, 0.3), size=40)
+    p[0] = np.eye(n)[n - 1]  # a sure product
+    p[1] = 1.0 / n  # all equal
+    cut, first, second = alias_tables(p)
+    got = np.zeros_like(p)
+    for j in range(len(p)):
+        np.add.at(got[j], first[j], cut[j] / n)
+        np.add.at(got[j], second[j], (1.0 - cut[j]) / n)
+    assert np.abs(got - p).max() < 1e-14
+
+
+def test_demand_is_binomial_per_customer_and_product():
+    """Eq. (9): one customer with c = 4, three products at fixed intensities."""
+    problem = RecommendationProblem(
+        ratings=[[0.0], [1.0], [2.0]], r_max=3.0, capacity=4, normalize="customer"
+    )
+    model = RecommendationModel(problem, seed=11)
+    gamma = model.population.gamma[:, 0]
+    periods = 20_000
+    counts = np.array([model.population.demand() for _ in range(periods)])
+    assert (counts.sum(axis=1) == 4).all()
+    for i in range(3):
+        pmf = [math.comb(4, k) * gamma[i] ** k * (1 - gamma[i]) ** (4 - k) for k in range(5)]
+        freq = np.bincount(counts[:, i].astype(int), minlength=5) / periods
+        assert np.abs(freq - pmf).max() < 0.012  # ~4 standard errors
+
+
+@pytest.mark.parametrize("shortage", ["lost", "backlog"])
+def test_units_are_conserved(shortage):
+    rng = np.random.default_rng(5)
+    problem = RecommendationProblem(
+        ratings=rng.uniform(0, 3, (4, 30)),
+        r_max=3.0,
+        capacity=rng.integers(0, 4, 30),
+        lead_time=[0, 1, 2, 3],
+        initial_inventory=[5, 0, 20, 7],
+        shortage=shortage,
+        normalize="customer",
+    )
+    model = RecommendationModel(problem, seed=1)
+    orders = rng.integers(0, 25, (60, 4)).astype(float)
+    rows = []
+    for q in orders:
+        alpha = rng.dirichlet(np.ones(4), size=30).T
+        model.advance(q, alpha)
+        rows.append((model.demand, model.sales, model.shortage))
+    demand, sales, shortage_ = (np.array(x) for x in zip(*rows, strict=True))
+    pipeline = model.observe().pipeline
+    np.testing.assert_array_equal(
+        problem.initial_inventory + orders.sum(0), model.on_hand + sales.sum(0) + pipeline
+    )
+    if shortage == "lost":
+        np.testing.assert_array_equal(demand, sales + shortage_)
+    else:
+        np.testing.assert_array_equal(demand.sum(0), sales.sum(0) + model.backlog)
+    assert (model.on_hand >= 0).all() and (sales >= 0).all()
+
+
+def test_adding_a_customer_leaves_the_others_draws_unchanged():
+    rng = np.random.default_rng(2)
+    ratings = rng.uniform(0, 2, (3, 6))
+    small = RecommendationProblem(ratings=ratings[:, :5], r_max=2.0, capacity=[1, 0, 3, 2, 1])
+    large = RecommendationProblem(ratings=ratings, r_max=2.0, capacity=[1, 0, 3, 2, 1, 4])
+    a = RecommendationModel(small, seed=9).population
+    b = RecommendationModel(large, seed=9).population
+    for _ in range(600):  # past two refills of the blocks
+        np.testing.assert_array_equal(a.uniforms(), b.uniforms()[:7])
+
+
+def test_same_seed_same_run_other_seed_other_run():
+    rng = np.random.default_rng(0)
+    problem = RecommendationProblem(ratings=rng.uniform(0, 4, (5, 40)), r_max=4.0, capacity=2)
+    module = Constant(6.0, 5)
+    runs = [RecommendationModel(problem, seed=s).run(50, module) for s in (1, 1, 2)]
+    np.testing.assert_array_equal(runs[0].demand, runs[1].demand)
+    np.testing.assert_array_equal(runs[0].profit, runs[1].profit)
+    assert not np.array_equal(runs[0].demand, runs[2].demand)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"ratings": [[1.0, 6.0]]}, "ratings: must lie in [0, r_max=5]"),
+        ({"capacity": [2, -1]}, "capacity: must be >= 0"),
+        ({"capacity": [2, 1, 1]}, "capacity: must be a number or 2 numbers"),
+        ({"lead_time": 1.5}, "lead_time: must be whole numbers"),
+        ({"efficiency": 0.0}, "efficiency: must be > 0"),
+        ({"shortage": "lose"}, "shortage: must be one of"),
+    ],
+)
+def test_bad_parameters_name_themselves(kwargs, message):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[")) as info:
+        one_product(**({"shortage": "lost"} | kwargs))
+    assert "\n" not in str(info.value)
+
+
+def test_bad_intensities_and_orders_name_the_module():
+    problem = RecommendationProblem(ratings=np.ones((2, 3)), r_max=2.0)
+    model = RecommendationModel(problem)
+
+    class Shouty:
+        def act(self, obs):
+            return np.full((2, 3), 0.5)  # rows sum to 1.5
+
+    with pytest.raises(ValueError, match=r"^Shouty: intensities must sum to 1 over customers"):
+        model.run(1, Constant(0.0, 2), Shouty())
+    with pytest.raises(ValueError, match=r"intensities must lie in \[0, 1\]"):
+        model.set_intensities(np.array([[1.5, -0.5, 0.0], [1.0, 0.0, 0.0]]))
+    with pytest.raises(ValueError, match=r"intensities must have shape \(2, 3\)"):
+        model.set_intensities(np.ones((3, 2)) / 3)
+
+    class Wrong:
+        def act(self, obs):
+            return [1.0, 2.0, 3.0]
+
+    with pytest.raises(ValueError, match=r"^Wrong: orders must have shape \(2,\)"):
+        model.run(1, Wrong())
+    with pytest.raises(ValueError, match="orders must be finite and >= 0"):
+        model.advance([1.0, -1.0])
