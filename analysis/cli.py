@@ -597,7 +597,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     out = Path(args.out or f"runs/{scenario.name}-{args.algo}")
     options = {"lr": args.lr} if args.lr is not None else {}
     options["device"] = args.device
-    if args.algo != "ppo":
+    if args.algo not in ("ppo", "dqn"):
         train_team_command(args, scenario, learners, out, options)
         return
     if len(learners) != 1:
@@ -614,6 +614,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         num_envs=args.num_envs,
         periods=args.episode_periods,
         progress=True,
+        algo=args.algo,
         **options,
     )
     print(
@@ -777,7 +778,8 @@ def parser() -> argparse.ArgumentParser:
     )
     ev.set_defaults(func=cmd_evaluate)
     tr = commands.add_parser(
-        "train", help="train a learner for one node of a scenario (PPO; needs the rl extra)"
+        "train",
+        help="train learners in a scenario (PPO, DQN, IPPO, MAPPO, HAPPO; needs the rl extra)",
     )
     tr.add_argument("scenario", help="a built-in name or a .toml file")
     tr.add_argument(
@@ -788,9 +790,10 @@ def parser() -> argparse.ArgumentParser:
     )
     tr.add_argument(
         "--algo",
-        choices=("ppo", "ippo", "mappo", "happo"),
+        choices=("ppo", "dqn", "ippo", "mappo", "happo"),
         default="ppo",
-        help="the learning algorithm (ippo, mappo, happo: several learners as a team)",
+        help="the learning algorithm (ppo, dqn: one learner; ippo, mappo, happo: several "
+        "learners as a team)",
     )
     tr.add_argument(
         "--alpha",
@@ -803,14 +806,16 @@ def parser() -> argparse.ArgumentParser:
         "--steps", type=_positive, default=1_000_000, metavar="N", help="environment steps"
     )
     tr.add_argument("--seed", type=_nonnegative, metavar="S", help="seed (default: the scenario's)")
-    tr.add_argument("--num-envs", type=_positive, metavar="K", help="parallel copies (default 64)")
+    tr.add_argument(
+        "--num-envs", type=_positive, metavar="K", help="parallel copies (default 64; dqn 16)"
+    )
     tr.add_argument(
         "--episode-periods",
         type=_positive,
         metavar="T",
         help="periods per episode (default 100, at most run.periods)",
     )
-    tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 1e-3)")
+    tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 1e-3; dqn 5e-4)")
     tr.add_argument(
         "--device", choices=("cpu", "cuda"), default="cpu", help="where torch trains (cuda: a GPU)"
     )
