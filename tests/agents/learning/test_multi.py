@@ -118,11 +118,41 @@ def test_train_command_writes_a_curve_and_single_agent_checkpoints(tmp_path):
             "stage2"
         ]
     )
+    # Interrupted or not, the same command with more steps resumes from the last checkpoint.
+    longer = [*command, "--steps", "512"]  # the last --steps counts
     again = subprocess.run(
-        command,
+        longer,
         capture_output=True,
         text=True,
         cwd=root,
         env={**os.environ, "PYTHONPATH": str(root)},
     )
-    assert again.returncode != 0 and "resuming is not supported" in again.stderr
+    assert again.returncode == 0, again.stderr[-2000:]
+    steps = [line.split(",")[0] for line in (out / "learning_curve.csv").read_text().split()[1:]]
+    assert steps == ["256", "512"]  # one update of 8 copies x 32 periods each
+    assert (out / "stage1" / "checkpoints" / "latest").read_text().strip() == "step_512"
+
+
+def test_train_team_resumes_where_it_stopped(tmp_path):
+    from agents.learning import CheckpointError
+    from agents.learning.multi import train_team
+
+    def run(folder, updates, **fields):
+        config = _config(total_steps=updates * 64, algo="mappo", **fields)
+        return train_team(_env(), config, folder, progress=False, checkpoint_every=1)
+
+    run(tmp_path / "resumed", 2)
+    resumed = run(tmp_path / "resumed", 4)
+    straight = run(tmp_path / "straight", 4)
+    assert resumed.step == straight.step == 256 and resumed.updates == 4
+
+    def curve(folder):
+        return [line.split(",") for line in (folder / "learning_curve.csv").read_text().split()]
+
+    rows = curve(tmp_path / "resumed")
+    assert [r[0] for r in rows[1:]] == ["64", "128", "192", "256"]
+    # Up to the interruption, the resumed run is the straight one.
+    assert [r[2] for r in rows[1:3]] == [r[2] for r in curve(tmp_path / "straight")[1:3]]
+    assert (tmp_path / "resumed" / "checkpoints" / "latest").read_text().strip() == "step_256"
+    with pytest.raises(CheckpointError, match=r"lr=0\.001 \(now 0\.0003\)"):
+        run(tmp_path / "resumed", 5, lr=3e-4)
