@@ -650,17 +650,24 @@ def train_team_command(
         raise CommandError(str(exc)) from None
     print(
         f"wrote {out}/: learning_curve.csv, learning_curve.png, and per agent "
-        f"{out}/<agent>/checkpoints/; use one as `--against NODE=checkpoint:{out}/<agent>`"
+        f"{out}/<agent>/checkpoints/ (rerun the same command to resume); evaluate the team with\n"
+        f"  supplysim evaluate {args.scenario} "
+        + " ".join(f"--checkpoint {a}={out}/{a}" for a in learners)
     )
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    node, sep, path = args.checkpoint.partition("=")
-    if not sep or not node.strip() or not path.strip():
-        raise CommandError(
-            f"--checkpoint {args.checkpoint!r}: write NODE=PATH, e.g. stage1=runs/ppo"
-        )
-    args.policy = [f"{node.strip()}=checkpoint:{path.strip()}", *(args.against or [])]
+    """Trained policies (one, or a team: one ``--checkpoint`` per node, played together as
+    one policy set) against the scenario as declared and ``--against`` sets."""
+    team: dict[str, str] = {}
+    for text in args.checkpoint:
+        node, sep, path = text.partition("=")
+        if not sep or not node.strip() or not path.strip():
+            raise CommandError(f"--checkpoint {text!r}: write NODE=PATH, e.g. stage1=runs/ppo")
+        if node.strip() in team:
+            raise CommandError(f"--checkpoint {text!r}: node {node.strip()!r} given twice")
+        team[node.strip()] = f"{node.strip()}=checkpoint:{path.strip()}"
+    args.policy = [";".join(team.values()), *(args.against or [])]
     args.out = args.out or f"runs/{Path(args.scenario).stem}-evaluate"
     cmd_compare(args)
 
@@ -766,9 +773,12 @@ def parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--checkpoint",
+        action="append",
         required=True,
         metavar="NODE=PATH",
-        help="the node and the training folder (or checkpoint folder) of the trained policy",
+        help="the node and the training folder (or checkpoint folder) of a trained policy; "
+        "repeat it for a team (e.g. --checkpoint stage1=runs/team/stage1 --checkpoint "
+        "stage2=runs/team/stage2): they play together as one policy set",
     )
     ev.add_argument(
         "--against",
