@@ -608,7 +608,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     out = Path(args.out or f"runs/{scenario.name}-{args.algo}")
     options = {"lr": args.lr} if args.lr is not None else {}
     options["device"] = args.device
-    if args.algo != "ppo":
+    if args.algo not in ("ppo", "dqn"):
         train_team_command(args, scenario, learners, out, options)
         return
     if len(learners) != 1:
@@ -625,6 +625,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         num_envs=args.num_envs,
         periods=args.episode_periods,
         progress=True,
+        algo=args.algo,
         **options,
     )
     print(
@@ -660,17 +661,24 @@ def train_team_command(
         raise CommandError(str(exc)) from None
     print(
         f"wrote {out}/: learning_curve.csv, learning_curve.png, and per agent "
-        f"{out}/<agent>/checkpoints/; use one as `--against NODE=checkpoint:{out}/<agent>`"
+        f"{out}/<agent>/checkpoints/ (rerun the same command to resume); evaluate the team with\n"
+        f"  supplysim evaluate {args.scenario} "
+        + " ".join(f"--checkpoint {a}={out}/{a}" for a in learners)
     )
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    node, sep, path = args.checkpoint.partition("=")
-    if not sep or not node.strip() or not path.strip():
-        raise CommandError(
-            f"--checkpoint {args.checkpoint!r}: write NODE=PATH, e.g. stage1=runs/ppo"
-        )
-    args.policy = [f"{node.strip()}=checkpoint:{path.strip()}", *(args.against or [])]
+    """Trained policies (one, or a team: one ``--checkpoint`` per node, played together as
+    one policy set) against the scenario as declared and ``--against`` sets."""
+    team: dict[str, str] = {}
+    for text in args.checkpoint:
+        node, sep, path = text.partition("=")
+        if not sep or not node.strip() or not path.strip():
+            raise CommandError(f"--checkpoint {text!r}: write NODE=PATH, e.g. stage1=runs/ppo")
+        if node.strip() in team:
+            raise CommandError(f"--checkpoint {text!r}: node {node.strip()!r} given twice")
+        team[node.strip()] = f"{node.strip()}=checkpoint:{path.strip()}"
+    args.policy = [";".join(team.values()), *(args.against or [])]
     args.out = args.out or f"runs/{Path(args.scenario).stem}-evaluate"
     cmd_compare(args)
 
@@ -851,9 +859,12 @@ def parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--checkpoint",
+        action="append",
         required=True,
         metavar="NODE=PATH",
-        help="the node and the training folder (or checkpoint folder) of the trained policy",
+        help="the node and the training folder (or checkpoint folder) of a trained policy; "
+        "repeat it for a team (e.g. --checkpoint stage1=runs/team/stage1 --checkpoint "
+        "stage2=runs/team/stage2): they play together as one policy set",
     )
     ev.add_argument(
         "--against",
@@ -863,7 +874,8 @@ def parser() -> argparse.ArgumentParser:
     )
     ev.set_defaults(func=cmd_evaluate)
     tr = commands.add_parser(
-        "train", help="train a learner for one node of a scenario (PPO; needs the rl extra)"
+        "train",
+        help="train learners in a scenario (PPO, DQN, IPPO, MAPPO, HAPPO; needs the rl extra)",
     )
     tr.add_argument("scenario", help="a built-in name or a .toml file")
     tr.add_argument(
@@ -874,9 +886,10 @@ def parser() -> argparse.ArgumentParser:
     )
     tr.add_argument(
         "--algo",
-        choices=("ppo", "ippo", "mappo", "happo"),
+        choices=("ppo", "dqn", "ippo", "mappo", "happo"),
         default="ppo",
-        help="the learning algorithm (ippo, mappo, happo: several learners as a team)",
+        help="the learning algorithm (ppo, dqn: one learner; ippo, mappo, happo: several "
+        "learners as a team)",
     )
     tr.add_argument(
         "--alpha",
@@ -889,14 +902,16 @@ def parser() -> argparse.ArgumentParser:
         "--steps", type=_positive, default=1_000_000, metavar="N", help="environment steps"
     )
     tr.add_argument("--seed", type=_nonnegative, metavar="S", help="seed (default: the scenario's)")
-    tr.add_argument("--num-envs", type=_positive, metavar="K", help="parallel copies (default 64)")
+    tr.add_argument(
+        "--num-envs", type=_positive, metavar="K", help="parallel copies (default 64; dqn 16)"
+    )
     tr.add_argument(
         "--episode-periods",
         type=_positive,
         metavar="T",
         help="periods per episode (default 100, at most run.periods)",
     )
-    tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 1e-3)")
+    tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 1e-3; dqn 5e-4)")
     tr.add_argument(
         "--device", choices=("cpu", "cuda"), default="cpu", help="where torch trains (cuda: a GPU)"
     )

@@ -2,7 +2,7 @@
 
 ``train_scenario`` builds the vector environment of a scenario's learner node (the copy axis
 of the vectorized engine when the scenario's options allow it, else copies of the event
-engine's environment) and trains PPO into a folder (:mod:`agents.learning.trainer`: learning
+engine's environment) and trains PPO or DQN into a folder (:mod:`agents.learning.trainer`: learning
 curve, checkpoints, resume). A checkpoint is then a decision module like any other:
 ``policy = { kind = "checkpoint", path = "runs/ppo" }`` in a scenario, or
 ``--policy stage1=checkpoint:runs/ppo`` on the command line, and ``supplysim evaluate``
@@ -74,20 +74,26 @@ def train_scenario(
     num_envs: int | None = None,
     periods: int | None = None,
     progress: bool = True,
+    algo: str = "ppo",
     **config: Any,
 ) -> Path:
-    """Train PPO for ``learner`` of ``scenario`` into ``out`` (resuming a run found there);
-    ``config`` overrides fields of :class:`agents.learning.PPOConfig` (``num_envs`` too:
-    ``None`` keeps its default). Returns ``out``."""
+    """Train ``algo`` (``"ppo"`` or ``"dqn"``) for ``learner`` of ``scenario`` into ``out``
+    (resuming a run found there); ``config`` overrides fields of
+    :class:`agents.learning.PPOConfig` or :class:`agents.learning.dqn.DQNConfig`
+    (``num_envs`` too: ``None`` keeps its default). Returns ``out``."""
     from agents.learning import PPOConfig, train
+    from agents.learning.dqn import DQNConfig
 
-    known = {f.name for f in dataclasses.fields(PPOConfig)}
+    configs = {"ppo": PPOConfig, "dqn": DQNConfig}
+    if algo not in configs:
+        raise ValueError(f"algo: must be one of {sorted(configs)}, got {algo!r}")
+    known = {f.name for f in dataclasses.fields(configs[algo])}
     unknown = sorted(set(config) - known)
     if unknown:
-        raise ValueError(f"PPO options: unknown {unknown}; known: {sorted(known)}")
+        raise ValueError(f"{algo.upper()} options: unknown {unknown}; known: {sorted(known)}")
     if num_envs is not None:
         config["num_envs"] = num_envs
-    ppo = PPOConfig(total_steps=steps, seed=seed, **config)
-    env = learner_env(scenario, learner, ppo.num_envs, periods=periods)
-    train(env, ppo, out, progress=progress)
+    chosen = configs[algo](total_steps=steps, seed=seed, **config)
+    env = learner_env(scenario, learner, chosen.num_envs, periods=periods)
+    train(env, chosen, out, progress=progress)
     return Path(out)

@@ -45,6 +45,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checkpoint import CheckpointError
 from .ppo import (
     ActionSpec,
     ActorCritic,
@@ -255,8 +256,8 @@ class MultiPPO:
         """One rollout of ``rollout_steps`` periods of every copy into the buffers."""
         cfg, n = self.config, len(self.agents)
         tic = time.perf_counter()
-        if self._carry is None:
-            self.env.reset(seed=cfg.seed)
+        if self._carry is None:  # the start, or a resumed run (fresh episodes)
+            self.env.reset(seed=cfg.seed + self.step)
             self._carry = self._play_row()
         rows = [self._carry] + [self._play_row() for _ in range(cfg.rollout_steps - 1)]
         self._carry = self._play_row()
@@ -381,6 +382,34 @@ class MultiPPO:
                 break
         return self
 
+    # -------------------------------------------------------------- resume support
+    def training_state(self) -> dict[str, Any]:
+        """What a resumed run needs: every agent's whole network (a centralised critic and
+        a shared id input included, which the deployable actors leave out), optimizers,
+        reward normalisers, torch's RNG and the counters (``torch.save``-able)."""
+        nets = {id(net): a for a, net in reversed(self.nets.items())}  # first agent per net
+        return {
+            "nets": {a: self.nets[a].state_dict() for a in nets.values()},
+            "optimizers": {a: self.optimizers[k].state_dict() for k, a in nets.items()},
+            "ret_rms": [rms.to_dict() for rms in self.ret_rms],
+            "torch_rng": torch.get_rng_state(),
+            "updates": self.updates,
+            "step": self.step,
+        }
+
+    def load_training_state(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`training_state`; the next rollout starts fresh episodes with the
+        seed ``config.seed + step`` (the simulator's state is not saved)."""
+        for a, weights in state["nets"].items():
+            self.nets[a].load_state_dict(weights)
+            self.optimizers[id(self.nets[a])].load_state_dict(state["optimizers"][a])
+        self.ret_rms = [RunningMeanStd.from_dict(d) for d in state["ret_rms"]]
+        torch.set_rng_state(state["torch_rng"])
+        self.updates, self.step = int(state["updates"]), int(state["step"])
+        self._discounted[:] = 0.0
+        self._episode_return[:] = 0.0
+        self._carry = None
+
     # -------------------------------------------------------------- deployment
     def actor(self, agent: str) -> ActorCritic:
         """``agent``'s trained actor as a plain :class:`ActorCritic` on its local layout
@@ -450,34 +479,51 @@ def train_team(
     *,
     progress: bool = True,
     checkpoint_every: int | None = None,
+    resume: bool = True,
 ) -> MultiPPO:
     """Train a team into ``out_dir``: ``learning_curve.csv``/``.png`` (the single-agent
-    trainer's columns; rewards are the agents' mean) and, for every agent, a trainer folder
+    trainer's columns; rewards are the agents' mean), for every agent a trainer folder
     ``<agent>/checkpoints/step_<N>/`` + ``latest`` holding its actor as a single-agent
-    checkpoint (``checkpoint:OUT/<agent>`` in a scenario or on the command line).
+    checkpoint (``checkpoint:OUT/<agent>`` in a scenario or on the command line), and
+    ``checkpoints/step_<N>/training.pt`` + ``latest`` with the whole team's training state.
+
+    Running again on the same folder resumes from ``checkpoints/latest`` as the
+    single-agent trainer does (:mod:`.trainer`): networks, optimizers, reward normalisers,
+    torch's random state and the step count restored, later curve rows dropped, fresh
+    episodes; ``total_steps`` may be raised, any other change is refused.
 
     Raises:
-        ValueError: ``out_dir`` already holds a team run (resuming is not supported).
+        CheckpointError: the state to resume from is unreadable, or was trained with
+            another configuration (other than ``total_steps``), learners or environment.
     """
     from tqdm.auto import tqdm
 
     from networks.io import atomic_path
 
-    from .checkpoint import CHECKPOINTS, LATEST, save_checkpoint
-    from .trainer import CURVE_CSV, CURVE_PNG, _plot, _row, _write_curve
+    from .checkpoint import CHECKPOINTS, LATEST, TRAINING_PT, save_checkpoint
+    from .trainer import CURVE_CSV, CURVE_PNG, _plot, _read_curve, _row, _write_curve
 
     out = Path(out_dir)
-    for agent in env.agents:
-        if (out / agent / CHECKPOINTS / LATEST).exists():
-            raise ValueError(f"{out}: holds a team run already; resuming is not supported")
     every = checkpoint_every or max(1, config.num_updates // 20)
     learner = MultiPPO(env, config)
     rows: list[dict[str, Any]] = []
+    latest = out / CHECKPOINTS / LATEST
+    if resume and latest.is_file():
+        _resume_team(learner, latest.parent / latest.read_text(encoding="utf-8").strip())
+        rows = [row for row in _read_curve(out / CURVE_CSV) if int(row["step"]) <= learner.step]
+    wall_before = float(rows[-1]["wall_seconds"]) if rows else 0.0
+    saved = len(rows)
     start = time.perf_counter()
-    bar = tqdm(total=config.num_updates * config.batch_size, disable=not progress, unit="step")
+    bar = tqdm(
+        total=config.num_updates * config.batch_size,
+        initial=learner.step,
+        disable=not progress,
+        unit="step",
+    )
     bar.set_description(config.algo.upper())
 
     def save() -> None:
+        nonlocal saved
         for agent in learner.agents:
             folder = out / agent / CHECKPOINTS
             target = save_checkpoint(
@@ -493,10 +539,22 @@ def train_team(
             )
             with atomic_path(folder / LATEST) as tmp:
                 tmp.write_text(target.name + "\n", encoding="utf-8")
+        team = out / CHECKPOINTS / f"step_{learner.step}"
+        team.mkdir(parents=True, exist_ok=True)
+        state = {
+            **learner.training_state(),
+            "config": config.to_dict(),
+            "fingerprints": {a: env.fingerprints[a] for a in learner.agents},
+        }
+        with atomic_path(team / TRAINING_PT) as tmp:
+            torch.save(state, tmp)
         _write_curve(out / CURVE_CSV, rows)
+        with atomic_path(latest) as tmp:  # last: names a step only once all is in place
+            tmp.write_text(team.name + "\n", encoding="utf-8")
+        saved = len(rows)
 
     def after_update(learner: MultiPPO, stats: RolloutStats) -> None:
-        rows.append(_row(stats, time.perf_counter() - start))
+        rows.append(_row(stats, wall_before + time.perf_counter() - start))
         bar.update(config.batch_size)
         bar.set_postfix(reward=f"{stats.mean_reward:.3g}")
         if learner.updates % every == 0 or learner.updates >= config.num_updates:
@@ -506,6 +564,29 @@ def train_team(
         learner.learn(after_update)
     finally:
         bar.close()
-        if rows:
-            _plot(out / CURVE_PNG, rows)
+        if saved:
+            _plot(out / CURVE_PNG, rows[:saved], config.algo.upper())
     return learner
+
+
+def _resume_team(learner: MultiPPO, folder: Path) -> None:
+    """Restore a team run from its ``training.pt``, refusing another configuration or
+    environment (one-line CheckpointError)."""
+    from .checkpoint import TRAINING_PT, read_tensors
+
+    env, config = learner.env, learner.config
+    state = read_tensors(folder / TRAINING_PT)
+    before, now = dict(state["config"]), config.to_dict()
+    changed = [k for k in now if k != "total_steps" and before.get(k) != now[k]]
+    if changed:
+        diffs = ", ".join(f"{k}={before.get(k)!r} (now {now[k]!r})" for k in changed)
+        raise CheckpointError(
+            f"{folder}: trained with another configuration: {diffs}; use another out_dir"
+        )
+    fingerprints = {a: env.fingerprints[a] for a in learner.agents}
+    if state["fingerprints"] != fingerprints:
+        raise CheckpointError(
+            f"{folder}: trained with learners {sorted(state['fingerprints'])} on another "
+            "environment or with other learners; use another out_dir"
+        )
+    learner.load_training_state(state)

@@ -1,9 +1,10 @@
-"""The training loop for the command line: PPO with a learning curve, periodic
+"""The training loop for the command line: PPO or DQN with a learning curve, periodic
 checkpoints and resumption after an interrupt.
 
 Output folder::
 
-    learning_curve.csv     one row per update (step, wall seconds, rewards, losses)
+    learning_curve.csv     one row per update (step, wall seconds, rewards, losses; the
+                           loss columns are the algorithm's own)
     learning_curve.png     mean reward per period against environment steps
     checkpoints/step_<N>/  policy.pt + policy.json (see checkpoint.py) + training.pt
     checkpoints/latest     the name of the newest checkpoint folder
@@ -38,13 +39,15 @@ from .checkpoint import (
     read_tensors,
     save_checkpoint,
 )
+from .dqn import DQN, DQNConfig
+from .dqn import LOSSES as DQN_LOSSES
 from .ppo import PPO, PPOConfig, RolloutStats
 
 __all__ = ["CURVE_COLUMNS", "train"]
 
 CURVE_CSV, CURVE_PNG = "learning_curve.csv", "learning_curve.png"
 LOSSES = ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction")
-#: Columns of ``learning_curve.csv``.
+#: Columns of ``learning_curve.csv`` (PPO's; DQN's end with :data:`.dqn.LOSSES`).
 CURVE_COLUMNS = (
     "step",
     "wall_seconds",
@@ -58,19 +61,20 @@ CURVE_COLUMNS = (
 
 def train(
     env: Any,
-    config: PPOConfig,
+    config: PPOConfig | DQNConfig,
     out_dir: str | Path,
     *,
     progress: bool = True,
     checkpoint_every: int | None = None,
     resume: bool = True,
-) -> PPO:
-    """Train PPO on ``env`` into ``out_dir`` (resuming a run found there).
+) -> PPO | DQN:
+    """Train PPO, or DQN when ``config`` is a :class:`~.dqn.DQNConfig`, on ``env`` into
+    ``out_dir`` (resuming a run found there).
 
     Args:
         env: a vector environment (see :class:`~agents.learning.ppo.PPO`); its ``layout``,
             ``mapping`` and ``fingerprint`` attributes, when present, go into checkpoints.
-        config: the hyper-parameters.
+        config: the hyper-parameters (their type chooses the algorithm).
         out_dir: the output folder (created if missing).
         progress: show a tqdm progress bar.
         checkpoint_every: updates between checkpoints (the last update always writes one);
@@ -94,7 +98,9 @@ def train(
     if checkpoint_every < 1:
         raise ValueError(f"checkpoint_every: must be >= 1, got {checkpoint_every!r}")
     out = Path(out_dir)
-    learner = PPO(env, config)
+    learner = DQN(env, config) if isinstance(config, DQNConfig) else PPO(env, config)
+    algo, losses = ("dqn", DQN_LOSSES) if isinstance(learner, DQN) else ("ppo", LOSSES)
+    columns = (*CURVE_COLUMNS[: -len(LOSSES)], *losses)
     rows: list[dict[str, Any]] = []
     latest = out / CHECKPOINTS / LATEST
     if resume and latest.is_file():
@@ -109,17 +115,17 @@ def train(
         disable=not progress,
         unit="step",
         unit_scale=True,
-        desc="PPO",
+        desc=algo.upper(),
     )
 
-    def after_update(learner: PPO, stats: RolloutStats) -> None:
+    def after_update(learner: PPO | DQN, stats: RolloutStats) -> None:
         nonlocal saved
-        rows.append(_row(stats, wall_before + time.perf_counter() - start))
+        rows.append(_row(stats, wall_before + time.perf_counter() - start, losses))
         bar.update(config.batch_size)
         bar.set_postfix(reward=f"{stats.mean_reward:.3g}")
         if learner.updates % checkpoint_every == 0 or learner.updates >= config.num_updates:
-            _save(learner, out / CHECKPOINTS)
-            _write_curve(out / CURVE_CSV, rows)
+            _save(learner, out / CHECKPOINTS, algo)
+            _write_curve(out / CURVE_CSV, rows, columns)
             saved = len(rows)
 
     try:
@@ -127,12 +133,12 @@ def train(
     finally:
         bar.close()
         if saved:
-            _plot(out / CURVE_PNG, rows[:saved])
+            _plot(out / CURVE_PNG, rows[:saved], algo.upper())
     return learner
 
 
 # ---------------------------------------------------------------------- checkpoints
-def _save(learner: PPO, folder: Path) -> Path:
+def _save(learner: PPO | DQN, folder: Path, algo: str) -> Path:
     env = learner.env
     target = save_checkpoint(
         folder / f"step_{learner.step}",
@@ -143,6 +149,7 @@ def _save(learner: PPO, folder: Path) -> Path:
         fingerprint=getattr(env, "fingerprint", None),
         config=learner.config.to_dict(),
         step=learner.step,
+        algo=algo,
     )
     with atomic_path(target / TRAINING_PT) as tmp:
         torch.save(learner.training_state(), tmp)
@@ -152,7 +159,7 @@ def _save(learner: PPO, folder: Path) -> Path:
     return target
 
 
-def _resume(learner: PPO, latest: Path) -> None:
+def _resume(learner: PPO | DQN, latest: Path) -> None:
     env = learner.env
     ckpt = load_checkpoint(latest, expect_layout=getattr(env, "layout", None))
     saved, now = dict(ckpt.meta["config"]), learner.config.to_dict()
@@ -173,7 +180,9 @@ def _resume(learner: PPO, latest: Path) -> None:
 
 
 # ---------------------------------------------------------------------- learning curve
-def _row(stats: RolloutStats, wall_seconds: float) -> dict[str, Any]:
+def _row(
+    stats: RolloutStats, wall_seconds: float, losses: tuple[str, ...] = LOSSES
+) -> dict[str, Any]:
     return {
         "step": stats.step,
         "wall_seconds": round(wall_seconds, 3),
@@ -181,7 +190,7 @@ def _row(stats: RolloutStats, wall_seconds: float) -> dict[str, Any]:
         "mean_return": stats.mean_return,
         "episodes": stats.episodes,
         "env_seconds": round(stats.env_seconds, 4),
-        **{k: stats.losses.get(k, math.nan) for k in LOSSES},
+        **{k: stats.losses.get(k, math.nan) for k in losses},
     }
 
 
@@ -192,14 +201,16 @@ def _read_curve(path: Path) -> list[dict[str, Any]]:
         return list(csv.DictReader(f))
 
 
-def _write_curve(path: Path, rows: list[dict[str, Any]]) -> None:
+def _write_curve(
+    path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...] = CURVE_COLUMNS
+) -> None:
     with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=CURVE_COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
 
 
-def _plot(path: Path, rows: list[dict[str, Any]]) -> None:
+def _plot(path: Path, rows: list[dict[str, Any]], algo: str = "PPO") -> None:
     # A bare Figure (no pyplot): no global state, no GUI backend, safe in any thread.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -212,7 +223,7 @@ def _plot(path: Path, rows: list[dict[str, Any]]) -> None:
     axes = fig.subplots(2 if with_returns else 1, 1, sharex=True, squeeze=False)[:, 0]
     axes[0].plot(steps, [float(r["mean_reward"]) for r in rows])
     axes[0].set_ylabel("mean reward per period\n(money; minus the cost)")
-    axes[0].set_title("PPO learning curve")
+    axes[0].set_title(f"{algo} learning curve")
     if with_returns:  # episodes are long: most rollouts end none (NaN, not drawn)
         axes[1].plot(steps, returns, marker=".", linestyle="none")
         axes[1].set_ylabel("mean episode return\n(money, whole episode)")
