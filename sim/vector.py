@@ -40,6 +40,7 @@ from networks.distributions import Constant
 
 from .model import Decision, Reward, SupplyChainModel
 from .policy import VECTORIZED_FIXED_OPTIONS, External, ObservationBatch, Policy
+from .spaces import ObservationLayout
 
 __all__ = ["VectorizedSupplyChainModel"]
 
@@ -551,9 +552,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             self._bad_action(int(members[bad]), float(action[bad]))
         return action
 
-    def _decision(self) -> Decision:
+    def _decision(self, observe: bool = True) -> Decision:
         members, t, _ = self._pending
-        return Decision(t, members, self._batch_of(members, self._waiting[3], t))
+        return Decision(
+            t, members, self._batch_of(members, self._waiting[3], t) if observe else None
+        )
 
     def observe_batch(self, indices: np.ndarray, t: int | None = None) -> ObservationBatch:
         """The observations of stock points ``indices`` (of one echelon) in period ``t`` (by
@@ -655,6 +658,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     def _pipeline_of(self, i: int) -> float:
         return float(self._decision_pipeline(i, i + 1)[0])
+
+    def observe_vector(self, i: int, t: int, layout: ObservationLayout) -> np.ndarray:
+        """See :meth:`SupplyChainModel.observe_vector` (here through :meth:`observe`; the
+        vector environment reads whole batches instead)."""
+        return layout.vector(self.observe(i, t))
 
     def _pipeline_by_supplier(self, i: int) -> tuple[float, ...]:
         return tuple(self._e_pipeline[self._first_edge[i] : self._first_edge[i + 1]].tolist())

@@ -23,6 +23,7 @@ from sim import (
     SupplyChainModel,
     VectorizedSupplyChainModel,
 )
+from sim.spaces import ObservationLayout
 
 PERIODS = 60
 
@@ -102,6 +103,40 @@ def test_a_decision_is_exactly_what_the_module_would_have_seen(decide):
     assert [d.period for d in decisions] == list(range(30))
     strip = ("echelon_inventory_position", "arrivals")  # EXTERNAL observes the optional fields
     assert [d.observation._replace(**dict.fromkeys(strip)) for d in decisions] == seen
+
+
+@pytest.mark.parametrize("engine", [SupplyChainModel, VectorizedSupplyChainModel])
+def test_observation_vectors_read_from_the_state_are_the_layouts(engine):
+    """observe_vector, which environments call every step, is layout.vector(observe(...))
+    bit for bit: fractional levels, folded arrival slots, echelon positions, epochs."""
+    graph = serial(
+        2,
+        lead_time=3,
+        holding_cost=[2, 1],
+        backlog_cost=[9, 0],
+        demand={"dist": "normal", "mean": 4.3, "std": 1.7},
+    )
+    model = engine(graph, {"stage1": EXTERNAL, "stage2": BaseStock(level=15.5)}, seed=4)
+    layouts = [
+        ObservationLayout(),
+        ObservationLayout(arrival_slots=1, scale=4.3),
+        ObservationLayout(arrival_slots=2, echelon=True, scale=3.0),
+        ObservationLayout(arrival_slots=6, review_cycle=3, review_epochs=(0, 2), scale=0.7),
+    ]
+    decision, checked = model.advance(until=40), 0
+    while decision is not None:
+        i = int(np.atleast_1d(decision.index)[0])
+        observation = model.observe(i, decision.period)
+        for layout in layouts:
+            np.testing.assert_array_equal(
+                model.observe_vector(i, decision.period, layout), layout.vector(observation)
+            )
+            checked += 1
+        action = 6.25 if decision.period % 2 else 0.5
+        decision = model.advance(
+            np.array([action]) if engine is VectorizedSupplyChainModel else action, until=40
+        )
+    assert checked == 40 * len(layouts)
 
 
 def test_rewards_equal_the_tables_money_and_need_no_table():
