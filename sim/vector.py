@@ -276,18 +276,25 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 self._process(t, inclusive=True)  # receipts and orders due at the start of t
                 self._demand = self._customer_demand_of(t)
                 self._op = 0
-            ops = self._ops
-            while self._op < len(ops):
-                serve, step = ops[self._op]
-                self._op += 1
-                if serve:
-                    self._serve_echelon(step, self._demand, t)
-                elif not self._review_echelon(step, t):
-                    return  # an external decision: _resume finishes the echelon
+            if not self._continue_step(t):
+                return  # an external decision: _resume finishes the echelon
             self._process(t + 1, inclusive=False)  # within the period: on hand at its close
             self._close(t)
             self.period = self.steps = t + 1
             self._op = -1
+
+    def _continue_step(self, t: int) -> bool:
+        """Do period ``t``'s echelon steps from where they stand; ``False`` if one stopped
+        for an external decision."""
+        ops = self._ops
+        while self._op < len(ops):
+            serve, step = ops[self._op]
+            self._op += 1
+            if serve:
+                self._serve_echelon(step, self._demand, t)
+            elif not self._review_echelon(step, t):
+                return False
+        return True
 
     def _schedule(self, time: float, kind: int, edges: np.ndarray, quantities: np.ndarray) -> None:
         """Do ``kind`` for ``edges`` at ``time``: after what is already due then, except that
@@ -591,6 +598,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             )
         self._pending = self._waiting = None
         self._place_echelon(step, quantity, per_supplier, t)
+        # the rest of the step now, as the event engine does: between two calls of
+        # advance both engines stand at the same point (the period's close still to come)
+        self._continue_step(t)
 
     def _place_echelon(
         self,

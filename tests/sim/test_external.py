@@ -308,6 +308,29 @@ def test_copies_decide_together_and_hand_out_rewards_per_copy():
         model.advance(np.array([1.0, 2.0]))
 
 
+@pytest.mark.parametrize("decide", ["start", "end"])
+def test_both_engines_stand_at_the_same_point_after_an_action_with_a_past_until(decide):
+    """advance(action, until=u) with u <= period carries out the rest of the period's step
+    (not its close) in both engines, so their state agrees between the two calls."""
+    graph, policies = _chain()
+    models = [engine(graph, policies, seed=6, decide=decide) for engine in ENGINES.values()]
+    for model in models:  # one quantity per supplier: an action both engines take
+        assert model.advance(until=5).period == 0
+        for _ in range(4):
+            model.advance(np.array([4.0]), until=5)
+    assert [m.period for m in models] == [4, 4]
+    assert [m.advance(np.array([9.0]), until=4) for m in models] == [None, None]
+    for i in range(2):
+        seen = [m.observe(i, 4) for m in models]
+        assert seen[0] == seen[1]
+    assert seen[0].demand == 9.0  # stage2 took stage1's order of 9 in period 4
+    for model in models:
+        decision = model.advance(until=12)
+        while decision is not None:
+            decision = model.advance(np.array([5.0]), until=12)
+    pd.testing.assert_frame_equal(models[0].results(), models[1].results(), check_exact=True)
+
+
 def test_a_refused_action_leaves_the_decision_waiting():
     graph, policies = _chain()
     model = SupplyChainModel(graph, policies, seed=1)
