@@ -209,16 +209,19 @@ def _from_scenario(cls: type, scenario: Any, learner: Any, *args: Any, **kwargs:
     )
 
 
-def _next_review(model: Any, decision: Any, layout: ObservationLayout, nothing: Any, until: int):
+def _next_review(
+    model: Any, decision: Any, layout: ObservationLayout, nothing: Any, until: int, observe: bool
+):
     """The next decision in a review epoch: in the periods between, the learner orders
     ``nothing`` (its money still accrues to the next reward)."""
     while decision is not None and layout.epoch(decision.period) is None:
-        decision = model.advance(nothing, until=until)
+        decision = model.advance(nothing, until=until, observe=observe)
     return decision
 
 
-def _first_decision(model: Any, layout: ObservationLayout, nothing: Any, until: int):
-    decision = _next_review(model, model.advance(until=until), layout, nothing, until)
+def _first_decision(model: Any, layout: ObservationLayout, nothing: Any, until: int, observe: bool):
+    decision = model.advance(until=until, observe=observe)
+    decision = _next_review(model, decision, layout, nothing, until, observe)
     if decision is None:
         raise ValueError(
             f"periods: the learner never decides within an episode of {until} periods; "
@@ -280,6 +283,7 @@ class InventoryEnv(gym.Env):
         )
         self._index = self.model.sku_index[setup.learner, self.model.products[0]]
         self._decision = None
+        self._cost = self.reward_kind == "cost"
 
     @classmethod
     def from_scenario(cls, scenario: Any, learner: Any, **kwargs: Any) -> InventoryEnv:
@@ -296,28 +300,29 @@ class InventoryEnv(gym.Env):
             seed = self._first_seed if not self._started else int(self.np_random.integers(2**31))
         self._started = True
         self.model.reset(seed)
-        self._decision = _first_decision(self.model, self.layout, 0.0, self.periods)
-        return self.layout.vector(self._decision.observation), {"period": 0, "seed": seed}
+        self._decision = _first_decision(self.model, self.layout, 0.0, self.periods, False)
+        period = self._decision.period
+        obs = self.model.observe_vector(self._index, period, self.layout)
+        return obs, {"period": period, "seed": seed}
 
     def step(self, action: Any):
+        """Order ``action`` and run to the learner's next decision (see the module
+        docstring). The engine hands out no observation tuple and the layout checks
+        nothing per step (both were checked when the environment was built): the vector
+        is read straight from the engine's state."""
         if self._decision is None:
             raise RuntimeError("step: call reset() first (or after the episode was truncated)")
-        model = self.model
-        decision = model.advance(self.mapping.quantity(action), until=self.periods)
-        decision = _next_review(model, decision, self.layout, 0.0, self.periods)
+        model, layout, periods = self.model, self.layout, self.periods
+        decision = model.advance(self.mapping.quantity(action), until=periods, observe=False)
+        if layout.review_cycle:
+            decision = _next_review(model, decision, layout, 0.0, periods, False)
         money = model.take_reward_of(self._index)
-        reward = -money.cost if self.reward_kind == "cost" else money.profit
+        reward = -money.cost if self._cost else money.profit
         self._decision = decision
-        if decision is None:
-            obs = self.layout.vector(model.observe(self._index, model.period))
-            return obs, float(reward), False, True, {"period": model.period}
-        return (
-            self.layout.vector(decision.observation),
-            float(reward),
-            False,
-            False,
-            {"period": decision.period},
-        )
+        truncated = decision is None
+        period = model.period if truncated else decision.period
+        obs = model.observe_vector(self._index, period, layout)
+        return obs, reward, False, truncated, {"period": period}
 
 
 class InventoryVectorEnv(VectorEnv):
@@ -385,7 +390,7 @@ class InventoryVectorEnv(VectorEnv):
         self._started = True
         self.model.reset(copies=[seed + k for k in range(self.num_envs)])
         nothing = np.zeros(self.num_envs)
-        decision = _first_decision(self.model, self.layout, nothing, self.periods)
+        decision = _first_decision(self.model, self.layout, nothing, self.periods, True)
         self._check(decision)
         self._truncated = False
         return self.layout.batch(decision.observation), {}
@@ -402,7 +407,7 @@ class InventoryVectorEnv(VectorEnv):
             quantities = quantities[:, 0]
         decision = model.advance(quantities, until=self.periods)
         decision = _next_review(
-            model, decision, self.layout, np.zeros_like(quantities), self.periods
+            model, decision, self.layout, np.zeros_like(quantities), self.periods, True
         )
         money = model.take_rewards(self._index)
         cost = money[:, :5].sum(axis=1)

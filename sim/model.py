@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+import heapq
 import itertools
 import math
 import numbers
@@ -50,7 +51,7 @@ import mesa
 import networkx as nx
 import numpy as np
 import simpy
-from simpy.core import BoundClass, StopSimulation
+from simpy.core import BoundClass
 from simpy.events import NORMAL, URGENT, Event
 
 from networks.attributes import EDGE_DEFAULTS, is_source, node_value, products
@@ -61,6 +62,7 @@ from networks.validate import validate
 from .agents import CustomerAgent, StockingAgent
 from .policy import External, InventoryObservation, Policy, PolicyError, Priced
 from .recorder import Recorder
+from .spaces import ObservationLayout
 from .streams import Purpose, stream
 
 __all__ = ["Decision", "Reward", "SupplyChainModel"]
@@ -110,6 +112,7 @@ class Reward(NamedTuple):
         return self.revenue - self.cost
 
 
+_NO_MONEY = (0.0,) * len(Reward._fields)
 _LT_BLOCK = 256  # lead-time draws per refill
 
 
@@ -142,6 +145,31 @@ class _Clock(simpy.Environment):
         self.__dict__.update(state)
         self._eid = itertools.count(state["_eid"])
         BoundClass.bind_early(self)
+
+    def run_to_halt(self) -> None:
+        """Process events in SimPy's order (time, priority, then scheduling order) until a
+        callback calls :meth:`halt` or none are left.
+
+        SimPy's ``run``/``step`` inlined, with a flag where SimPy raises ``StopSimulation``:
+        an engine that stops at every decision of a learner would otherwise pay an
+        exception and (SimPy 4.1) one more event per decision, more than a period's work.
+        An event that failed and was not defused raises its exception, as in SimPy.
+        """
+        queue, pop = self._queue, heapq.heappop
+        self._halted = False
+        while queue:
+            self._now, _, _, event = pop(queue)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                raise event._value
+            if self._halted:
+                return
+
+    def halt(self) -> None:
+        """End :meth:`run_to_halt` once the current event's callbacks are done."""
+        self._halted = True
 
 
 class _Edge:
@@ -614,7 +642,9 @@ class SupplyChainModel(mesa.Model):
                 "run the model with advance(), not run()"
             )
 
-    def advance(self, action: Any = _NO_ACTION, *, until: int | None = None) -> Decision | None:
+    def advance(
+        self, action: Any = _NO_ACTION, *, until: int | None = None, observe: bool = True
+    ) -> Decision | None:
         """Run to the next decision of an externally controlled stock point.
 
         The first call (``action`` left out) runs from where the model stands; each later
@@ -627,6 +657,9 @@ class SupplyChainModel(mesa.Model):
             action: the action of the pending decision.
             until: stop when period ``until`` starts (all of period ``until - 1`` is done)
                 if no decision comes first; ``None`` runs until the next decision.
+            observe: ``False`` leaves the decision's ``observation`` out (``None``): for a
+                caller that reads the state its own way, such as
+                :meth:`observe_vector`, and need not pay for the observation.
 
         Returns:
             The next :class:`Decision`, or ``None`` when ``until`` was reached first.
@@ -647,7 +680,7 @@ class SupplyChainModel(mesa.Model):
                 )
             self._resume(action)
             if self._pending is not None:
-                return self._decision()
+                return self._decision(observe)
         if until is None:
             if not self._external:
                 raise ValueError(
@@ -655,19 +688,21 @@ class SupplyChainModel(mesa.Model):
                 )
             self._run_until(math.inf)
         else:
-            if isinstance(until, bool) or not isinstance(until, numbers.Integral):
+            if type(until) is not int and (
+                isinstance(until, bool) or not isinstance(until, numbers.Integral)
+            ):
                 raise ValueError(f"until: must be an integer period, got {until!r}")
             if until > self.period:
                 self._run_until(int(until))
-        return self._decision() if self._pending is not None else None
+        return self._decision(observe) if self._pending is not None else None
 
     def _pending_stock_point(self) -> tuple[Any, str]:
         """The (first) stock point whose decision is waiting."""
         return self.sku_names[int(np.atleast_1d(self._pending[0])[0])]
 
-    def _decision(self) -> Decision:
+    def _decision(self, observe: bool = True) -> Decision:
         i, t, _ = self._pending
-        return Decision(t, i, self.observe(i, t))
+        return Decision(t, i, self.observe(i, t) if observe else None)
 
     def _resume(self, action: Any) -> None:
         """Carry out the pending decision's action and what its step still had to do."""
@@ -697,11 +732,11 @@ class SupplyChainModel(mesa.Model):
                 gc.enable()
 
     def _advance(self, stop: float) -> None:
-        self.env.run()  # until _on_stop or a decision raises StopSimulation
+        self.env.run_to_halt()  # until _on_stop or an external decision halts it
 
     def _on_stop(self, event: Event) -> None:
         if event._value == self._stop_at:  # a stop of an earlier, shorter run is stale
-            raise StopSimulation(None)
+            self.env.halt()
 
     def step(self) -> None:
         """Simulate one period (Mesa's ``step``)."""
@@ -710,7 +745,7 @@ class SupplyChainModel(mesa.Model):
     def _on_tick(self, event: Event) -> None:
         self._cursor = 0
         if not self._continue_step(event._value):
-            raise StopSimulation(None)  # an external decision: the engine waits for it
+            self.env.halt()  # an external decision: the engine waits for it
 
     def _continue_step(self, t: int) -> bool:
         """Do period ``t``'s step from where it stands; ``False`` if it stopped for an
@@ -966,10 +1001,7 @@ class SupplyChainModel(mesa.Model):
         wants = self._observes[i]
         if wants:
             if "echelon_inventory_position" in wants:
-                echelon = sum(
-                    self._on_hand[k] + self._pipeline_of(k) - self._backlog[k]
-                    for k in self._descendants[i]
-                )
+                echelon = self._echelon_position(i)
             if "arrivals" in wants:
                 arrivals = self._arrivals_of(i, t)
         obs = InventoryObservation(
@@ -988,14 +1020,46 @@ class SupplyChainModel(mesa.Model):
         )
         return obs if self._market is None else self._market.observe(i, obs)
 
+    def observe_vector(self, i: int, t: int, layout: ObservationLayout) -> np.ndarray:
+        """The observation of stock point ``i`` in period ``t`` as ``layout``'s float32
+        vector: ``layout.vector(self.observe(i, t))`` to the bit, read straight from the
+        state (a learner's environment reads one per step). ``i``'s module must observe
+        what the layout needs (as the environments' :class:`~sim.policy.External` does)."""
+        if layout.priced:  # the market's prices live in the observation only
+            return layout.vector(self.observe(i, t))
+        on_hand, backlog = self._on_hand[i], self._backlog[i]
+        values = [
+            on_hand,
+            backlog,
+            on_hand + self._pipeline_of(i) - backlog,
+            self._demand_seen[i],
+            *self._pipe_by[i],
+        ]
+        slots = layout.arrival_slots
+        if slots:  # as layout.vector folds them: the last slot sums what comes later
+            due = self._due[i]
+            values += [due.get(k, 0.0) for k in range(t + 1, t + slots)]
+            values.append(sum([due.get(k, 0.0) for k in range(t + slots, max(due, default=t) + 1)]))
+        if layout.echelon:
+            values.append(self._echelon_position(i))
+        return layout.vector_of_values(t, values)
+
+    def _echelon_position(self, i: int) -> float:
+        """The inventory positions of ``i`` and everything downstream of it, summed (``i``'s
+        module observes them)."""
+        return sum(
+            self._on_hand[k] + self._pipeline_of(k) - self._backlog[k] for k in self._descendants[i]
+        )
+
     def _pipeline_by_supplier(self, i: int) -> tuple[float, ...]:
         return tuple(self._pipe_by[i])
 
     def _arrivals_of(self, i: int, t: int) -> tuple[float, ...]:
         """What is in transit to ``i``, by the period it is received at the start of."""
         due = self._due[i]
-        horizon = max(due, default=t) - t
-        return tuple(due.get(t + 1 + k, 0.0) for k in range(horizon))
+        if not due:
+            return ()
+        return tuple([due.get(k, 0.0) for k in range(t + 1, max(due) + 1)])
 
     def _pipeline_of(self, i: int) -> float:
         """The pipeline stock point ``i`` decides on: ordered and not received, except at a
@@ -1140,7 +1204,7 @@ class SupplyChainModel(mesa.Model):
         self._review_due[i] = False
         if type(self._policy[i]) is External:
             self._pending = (i, self.period, False)
-            raise StopSimulation(None)
+            self.env.halt()
         self._review(i, self.period)
 
     # ------------------------------------------------------------------ closing
@@ -1253,8 +1317,8 @@ class SupplyChainModel(mesa.Model):
                 "build the model with track_rewards=True"
             )
         money = self._reward[i]
-        reward = Reward(*map(float, money))
-        money[:] = [0.0] * len(money)
+        reward = Reward._make(map(float, money))
+        money[:] = _NO_MONEY
         return reward
 
     # ------------------------------------------------------------------ results

@@ -181,17 +181,23 @@ class ObservationLayout:
                     f"node {obs.node!r}: the layout needs 'echelon_inventory_position' observed"
                 )
             values.append(obs.echelon_inventory_position)
+        v = self.vector_of_values(obs.period, values)
+        return np.concatenate([v, self._prices(obs)]) if self.priced else v
+
+    def vector_of_values(self, period: int, values: list[float]) -> np.ndarray:
+        """The vector of period ``period`` from its ``values`` in units of stock, in the
+        layout's order up to the epoch entries (which this adds): the last step of
+        :meth:`vector` but for the price entries, for an engine that reads its state
+        straight into a vector (:meth:`~sim.model.SupplyChainModel.observe_vector`)."""
         v = np.array(values, dtype=np.float32)
         if self.scale != 1.0:
             v /= np.float32(self.scale)
         if self.review_cycle:  # not scaled: a one-hot of the epoch
             epoch = np.zeros(len(self.review_epochs), dtype=np.float32)
-            k = self.epoch(obs.period)
+            k = self.epoch(period)
             if k is not None:
                 epoch[k] = 1.0
             v = np.concatenate([v, epoch])
-        if self.priced:
-            v = np.concatenate([v, self._prices(obs)])
         return v
 
     def _prices(self, obs: InventoryObservation) -> np.ndarray:
@@ -390,7 +396,9 @@ class ActionMapping:
                 )
             q = self.quantities(a[:-1]).reshape(self.suppliers)
             return Priced(float(q[0]) if self.suppliers == 1 else q.tolist(), self.price(a[-1]))
-        if self.suppliers == 1 and self.kind == "discrete" and isinstance(action, int | np.integer):
+        if (type(action) is int or isinstance(action, int | np.integer)) and (
+            self.suppliers == 1 and self.kind == "discrete"
+        ):
             if not 0 <= action < self.n or isinstance(action, bool):  # the common case, fast
                 raise ValueError(f"discrete action {action!r} outside the integers 0..{self.n - 1}")
             return self.low + float(action)

@@ -40,6 +40,7 @@ from networks.distributions import Constant
 
 from .model import Decision, Reward, SupplyChainModel
 from .policy import VECTORIZED_FIXED_OPTIONS, External, ObservationBatch, Policy
+from .spaces import ObservationLayout
 
 __all__ = ["VectorizedSupplyChainModel"]
 
@@ -280,18 +281,25 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 self._process(t, inclusive=True)  # receipts and orders due at the start of t
                 self._demand = self._customer_demand_of(t)
                 self._op = 0
-            ops = self._ops
-            while self._op < len(ops):
-                serve, step = ops[self._op]
-                self._op += 1
-                if serve:
-                    self._serve_echelon(step, self._demand, t)
-                elif not self._review_echelon(step, t):
-                    return  # an external decision: _resume finishes the echelon
+            if not self._continue_step(t):
+                return  # an external decision: _resume finishes the echelon
             self._process(t + 1, inclusive=False)  # within the period: on hand at its close
             self._close(t)
             self.period = self.steps = t + 1
             self._op = -1
+
+    def _continue_step(self, t: int) -> bool:
+        """Do period ``t``'s echelon steps from where they stand; ``False`` if one stopped
+        for an external decision."""
+        ops = self._ops
+        while self._op < len(ops):
+            serve, step = ops[self._op]
+            self._op += 1
+            if serve:
+                self._serve_echelon(step, self._demand, t)
+            elif not self._review_echelon(step, t):
+                return False
+        return True
 
     def _schedule(self, time: float, kind: int, edges: np.ndarray, quantities: np.ndarray) -> None:
         """Do ``kind`` for ``edges`` at ``time``: after what is already due then, except that
@@ -571,9 +579,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             self._bad_action(int(members[bad]), float(action[bad]))
         return action
 
-    def _decision(self) -> Decision:
+    def _decision(self, observe: bool = True) -> Decision:
         members, t, _ = self._pending
-        return Decision(t, members, self._batch_of(members, self._waiting[3], t))
+        return Decision(
+            t, members, self._batch_of(members, self._waiting[3], t) if observe else None
+        )
 
     def observe_batch(self, indices: np.ndarray, t: int | None = None) -> ObservationBatch:
         """The observations of stock points ``indices`` (of one echelon) in period ``t`` (by
@@ -608,6 +618,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             )
         self._pending = self._waiting = None
         self._place_echelon(step, quantity, per_supplier, t)
+        # the rest of the step now, as the event engine does: between two calls of
+        # advance both engines stand at the same point (the period's close still to come)
+        self._continue_step(t)
 
     def _place_echelon(
         self,
@@ -675,6 +688,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     def _pipeline_of(self, i: int) -> float:
         return float(self._decision_pipeline(i, i + 1)[0])
+
+    def observe_vector(self, i: int, t: int, layout: ObservationLayout) -> np.ndarray:
+        """See :meth:`SupplyChainModel.observe_vector` (here through :meth:`observe`; the
+        vector environment reads whole batches instead)."""
+        return layout.vector(self.observe(i, t))
 
     def _pipeline_by_supplier(self, i: int) -> tuple[float, ...]:
         return tuple(self._e_pipeline[self._first_edge[i] : self._first_edge[i + 1]].tolist())

@@ -23,6 +23,7 @@ from sim import (
     SupplyChainModel,
     VectorizedSupplyChainModel,
 )
+from sim.spaces import ObservationLayout
 
 PERIODS = 60
 
@@ -107,6 +108,40 @@ def test_a_decision_is_exactly_what_the_module_would_have_seen(decide):
     assert [d.period for d in decisions] == list(range(30))
     strip = ("echelon_inventory_position", "arrivals")  # EXTERNAL observes the optional fields
     assert [d.observation._replace(**dict.fromkeys(strip)) for d in decisions] == seen
+
+
+@pytest.mark.parametrize("engine", [SupplyChainModel, VectorizedSupplyChainModel])
+def test_observation_vectors_read_from_the_state_are_the_layouts(engine):
+    """observe_vector, which environments call every step, is layout.vector(observe(...))
+    bit for bit: fractional levels, folded arrival slots, echelon positions, epochs."""
+    graph = serial(
+        2,
+        lead_time=3,
+        holding_cost=[2, 1],
+        backlog_cost=[9, 0],
+        demand={"dist": "normal", "mean": 4.3, "std": 1.7},
+    )
+    model = engine(graph, {"stage1": EXTERNAL, "stage2": BaseStock(level=15.5)}, seed=4)
+    layouts = [
+        ObservationLayout(),
+        ObservationLayout(arrival_slots=1, scale=4.3),
+        ObservationLayout(arrival_slots=2, echelon=True, scale=3.0),
+        ObservationLayout(arrival_slots=6, review_cycle=3, review_epochs=(0, 2), scale=0.7),
+    ]
+    decision, checked = model.advance(until=40), 0
+    while decision is not None:
+        i = int(np.atleast_1d(decision.index)[0])
+        observation = model.observe(i, decision.period)
+        for layout in layouts:
+            np.testing.assert_array_equal(
+                model.observe_vector(i, decision.period, layout), layout.vector(observation)
+            )
+            checked += 1
+        action = 6.25 if decision.period % 2 else 0.5
+        decision = model.advance(
+            np.array([action]) if engine is VectorizedSupplyChainModel else action, until=40
+        )
+    assert checked == 40 * len(layouts)
 
 
 def test_rewards_equal_the_tables_money_and_need_no_table():
@@ -276,6 +311,29 @@ def test_copies_decide_together_and_hand_out_rewards_per_copy():
     assert (money[[0, 2], 3] == money[0, 3]).all()  # ordering cost follows the order
     with pytest.raises(ValueError, match="expected 4 actions"):
         model.advance(np.array([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("decide", ["start", "end"])
+def test_both_engines_stand_at_the_same_point_after_an_action_with_a_past_until(decide):
+    """advance(action, until=u) with u <= period carries out the rest of the period's step
+    (not its close) in both engines, so their state agrees between the two calls."""
+    graph, policies = _chain()
+    models = [engine(graph, policies, seed=6, decide=decide) for engine in ENGINES.values()]
+    for model in models:  # one quantity per supplier: an action both engines take
+        assert model.advance(until=5).period == 0
+        for _ in range(4):
+            model.advance(np.array([4.0]), until=5)
+    assert [m.period for m in models] == [4, 4]
+    assert [m.advance(np.array([9.0]), until=4) for m in models] == [None, None]
+    for i in range(2):
+        seen = [m.observe(i, 4) for m in models]
+        assert seen[0] == seen[1]
+    assert seen[0].demand == 9.0  # stage2 took stage1's order of 9 in period 4
+    for model in models:
+        decision = model.advance(until=12)
+        while decision is not None:
+            decision = model.advance(np.array([5.0]), until=12)
+    pd.testing.assert_frame_equal(models[0].results(), models[1].results(), check_exact=True)
 
 
 def test_a_refused_action_leaves_the_decision_waiting():
