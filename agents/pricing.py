@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.market import BETA, LogitDemand
+from sim.demand import BETA, LogitDemand
 from sim.policy import Priced
 
 from . import _checks

@@ -749,11 +749,11 @@ class Scenario:
 
     def market(self, graph: nx.DiGraph | None = None) -> Any:
         """The declared :class:`~sim.market.Market` (``[market]``), or ``None``."""
-        from sim.market import LogitDemand, Market
-
         spec = self.data.get("market")
         if spec is None:
             return None
+        from sim.market import LogitDemand, Market  # Mesa: only a scenario with a market
+
         path = ("market",)
         if not isinstance(spec, Mapping):
             raise ScenarioError(f"market: must be a table, got {spec!r}")

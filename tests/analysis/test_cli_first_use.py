@@ -93,7 +93,7 @@ def test_policies_lists_every_kind_with_its_parameters(capsys):
     out = capsys.readouterr().out
     for kind, cls in agents.REGISTRY.items():
         assert f"\n{kind}: {cls.__name__}(" in out
-    assert "\nbase_stock: BaseStock(level)\n" in out
+    assert "\nbase_stock: BaseStock(level=None, levels=None, service_level=None)\n" in out
     assert (
         "\nmyopic: Myopic(demand=None, holding_cost=None, lost_sales_cost=None, lead_time=None, "
         "periods=1)\n" in out

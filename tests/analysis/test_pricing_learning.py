@@ -41,8 +41,10 @@ def test_a_short_ppo_run_beats_random_prices_and_orders_clearly(tmp_path):
     seeds = [11, 12, 13, 14]
     learned = profits(scenario, policy, seeds, 100)
     random = profits(scenario, _Random(5), seeds, 100)
-    env.envs[0].reset(seed=1)
-    assert isinstance(policy.act(env.envs[0]._decision.observation), Priced)
+    first = env.envs[0]
+    first.reset(seed=1)
+    decision = first._decision
+    assert isinstance(policy.act(first.model.observe(decision.index, decision.period)), Priced)
     assert learned.mean() > random.mean() + 50, (learned.mean(), random.mean())
 
 

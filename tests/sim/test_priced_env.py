@@ -120,6 +120,7 @@ def test_a_priced_layout_refuses_an_unpriced_observation():
     layout = ObservationLayout(priced=True, rivals=1, price_scale=50)
     _, env = _env(periods=5)
     env.reset(seed=1)
-    obs = env._decision.observation._replace(price=None)
+    decision = env._decision  # the env reads vectors straight from the state: observe once
+    obs = env.model.observe(decision.index, decision.period)._replace(price=None)
     with pytest.raises(ValueError, match="node 'stage1': the layout needs prices"):
         layout.vector(obs)
