@@ -43,9 +43,9 @@ def case_name(case: Case) -> str:
 def run_one(case: Case, steps: int, out: Path, settings: Settings) -> pd.DataFrame:
     """Train (or resume) PPO for ``case``, then its row of the table (all policies)."""
     folder = out / case_name(case)
-    started = time.perf_counter()
     train_scenario(case.scenario(), case.node, folder, steps=steps, seed=0, progress=False)
-    minutes = (time.perf_counter() - started) / 60
+    # the curve's wall clock spans interrupted and resumed sessions of the same training
+    minutes = pd.read_csv(folder / "learning_curve.csv")["wall_seconds"].iloc[-1] / 60
     rows = pd.DataFrame(run_case(case, settings, {"PPO": lambda _: checkpoint(str(folder))}))
     rows["ppo_steps"], rows["ppo_minutes"] = steps, round(minutes, 2)
     return rows
@@ -68,9 +68,12 @@ def main() -> None:
     todo = [n for n in names if not done[n].exists()]
     started = time.perf_counter()
 
-    def save(name: str, rows: pd.DataFrame) -> None:
-        write_text(done[name], rows.to_csv(index=False))
-        finished = [pd.read_csv(done[n]) for n in names if done[n].exists()]
+    def write_tables() -> None:
+        """``rl_table1.csv`` and ``.md`` from every finished case of ``out`` (any run)."""
+        kept = [out / "cases" / f"{n}.csv" for n in every]
+        finished = [pd.read_csv(path) for path in kept if path.exists()]
+        if not finished:
+            return
         table = pd.concat(finished, ignore_index=True)
         write_text(out / "rl_table1.csv", table.to_csv(index=False))
         minutes = table.groupby("case", sort=False)["ppo_minutes"].first()
@@ -82,6 +85,10 @@ def main() -> None:
             f"{settings.tune_seed}.\n\n" + markdown(table)
         )
         write_text(out / "rl_table1.md", text)
+
+    def save(name: str, rows: pd.DataFrame) -> None:
+        write_text(done[name], rows.to_csv(index=False))
+        write_tables()
         print(f"done {name} after {time.perf_counter() - started:.0f} s", flush=True)
 
     if args.workers > 1:
@@ -92,6 +99,7 @@ def main() -> None:
     else:
         for n in todo:
             save(n, run_one(every[n], args.steps, out, settings))
+    write_tables()
     print((out / "rl_table1.md").read_text())
 
 
