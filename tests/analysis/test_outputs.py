@@ -43,7 +43,15 @@ seed = 3
 def supplysim(*args, **popen):
     """The command as a user runs it, started and not waited for."""
     command = [sys.executable, "-m", "analysis.cli", *map(str, args)]
-    return subprocess.Popen(command, env={**os.environ, "MPLBACKEND": "Agg"}, text=True, **popen)
+    return subprocess.Popen(
+        command,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        text=True,
+        # Ctrl-C as in a user's terminal: a suite started in the background by a shell
+        # without job control ignores SIGINT, and children would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        **popen,
+    )
 
 
 def main(capsys, *args) -> tuple[int, str]:
