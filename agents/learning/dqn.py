@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -34,7 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .ppo import ActionSpec, ActorCritic, RolloutStats, resolve_device
+from .ppo import ActionSpec, ActorCritic, RolloutStats, TrainingLoop, require_counts, resolve_device
 
 __all__ = ["DQN", "LOSSES", "DQNConfig", "ReplayBuffer", "td_update"]
 
@@ -106,19 +105,19 @@ class DQNConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(self.hidden))  # a list from JSON/TOML
-        for name in (
-            "total_steps",
-            "num_envs",
-            "rollout_steps",
-            "gradient_steps",
-            "minibatch_size",
-            "buffer_size",
-            "target_every",
-            "threads",
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"DQNConfig.{name}: must be an integer >= 1, got {value!r}")
+        require_counts(
+            self,
+            (
+                "total_steps",
+                "num_envs",
+                "rollout_steps",
+                "gradient_steps",
+                "minibatch_size",
+                "buffer_size",
+                "target_every",
+                "threads",
+            ),
+        )
         if not isinstance(self.learning_starts, int) or self.learning_starts < 0:
             raise ValueError(
                 f"DQNConfig.learning_starts: must be an integer >= 0, got {self.learning_starts!r}"
@@ -240,7 +239,7 @@ def td_update(
 
 
 # ---------------------------------------------------------------------- the learner
-class DQN:
+class DQN(TrainingLoop):
     """DQN on one vector environment: ``learn()`` alternates ``rollout_steps`` steps of
     every copy (epsilon-greedy) and ``gradient_steps`` TD updates from the replay buffer.
 
@@ -377,23 +376,6 @@ class DQN:
         with torch.no_grad():
             for t, p in zip(self.target.parameters(), self.policy.actor.parameters(), strict=True):
                 t.lerp_(p, self.config.tau)
-
-    def iterate(self) -> RolloutStats:
-        """One rollout and one update."""
-        tic = time.perf_counter()
-        stats = self.collect()
-        stats.losses = self.update()
-        stats.seconds = time.perf_counter() - tic
-        return stats
-
-    def learn(self, callback: Callable[[DQN, RolloutStats], Any] | None = None) -> DQN:
-        """Train until ``config.total_steps``; ``callback(self, stats)`` after each update
-        (return ``False`` from it to stop early)."""
-        while self.updates < self.config.num_updates:
-            stats = self.iterate()
-            if callback is not None and callback(self, stats) is False:
-                break
-        return self
 
     # -------------------------------------------------------------- resume support
     def training_state(self) -> dict[str, Any]:

@@ -54,6 +54,7 @@ from .ppo import (
     RolloutBuffer,
     RolloutStats,
     RunningMeanStd,
+    TrainingLoop,
     _mlp,
     compute_gae,
     ppo_update,
@@ -137,7 +138,7 @@ class _Row:
     valid: bool
 
 
-class MultiPPO:
+class MultiPPO(TrainingLoop):
     """IPPO, MAPPO or HAPPO on a :class:`sim.multi.TeamVectorEnv`.
 
     Args:
@@ -363,24 +364,6 @@ class MultiPPO:
                 logp, _, _ = net.evaluate(batch.obs, batch.actions)
                 factor = factor * (logp - batch.logprobs).exp()
         return stats
-
-    # -------------------------------------------------------------- loop
-    def iterate(self) -> RolloutStats:
-        """One rollout and one update."""
-        tic = time.perf_counter()
-        stats = self.collect()
-        stats.losses = self.update()
-        stats.seconds = time.perf_counter() - tic
-        return stats
-
-    def learn(self, callback: Callable[[MultiPPO, RolloutStats], Any] | None = None) -> MultiPPO:
-        """Train until ``config.total_steps``; ``callback(self, stats)`` after each update
-        (return ``False`` from it to stop early)."""
-        while self.updates < self.config.num_updates:
-            stats = self.iterate()
-            if callback is not None and callback(self, stats) is False:
-                break
-        return self
 
     # -------------------------------------------------------------- resume support
     def training_state(self) -> dict[str, Any]:

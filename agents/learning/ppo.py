@@ -22,7 +22,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 import numpy as np
 import torch
@@ -37,11 +37,24 @@ __all__ = [
     "PPOConfig",
     "RolloutBuffer",
     "RunningMeanStd",
+    "TrainingLoop",
     "compute_gae",
     "ppo_update",
+    "require_counts",
     "resolve_device",
     "train",
 ]
+
+
+def require_counts(config: Any, names: Sequence[str]) -> None:
+    """Refuse a field of ``config`` among ``names`` that is not an integer >= 1 (bools
+    too), naming it as ``ConfigClass.field``."""
+    for name in names:
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(
+                f"{type(config).__name__}.{name}: must be an integer >= 1, got {value!r}"
+            )
 
 
 # ---------------------------------------------------------------------- configuration
@@ -119,17 +132,10 @@ class PPOConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(self.hidden))  # a list from JSON/TOML
-        for name in (
-            "total_steps",
-            "num_envs",
-            "rollout_steps",
-            "update_epochs",
-            "minibatches",
-            "threads",
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"PPOConfig.{name}: must be an integer >= 1, got {value!r}")
+        require_counts(
+            self,
+            ("total_steps", "num_envs", "rollout_steps", "update_epochs", "minibatches", "threads"),
+        )
         for name in ("gamma", "gae_lambda"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(
@@ -528,7 +534,38 @@ class RolloutStats:
     losses: dict[str, float] = field(default_factory=dict)
 
 
-class PPO:
+class TrainingLoop:
+    """The loop every learner here shares: ``collect()`` a rollout, ``update()`` from it,
+    ``config.num_updates`` times (``updates`` counts them)."""
+
+    config: Any
+    updates: int
+
+    def collect(self) -> RolloutStats:
+        raise NotImplementedError
+
+    def update(self) -> dict[str, float]:
+        raise NotImplementedError
+
+    def iterate(self) -> RolloutStats:
+        """One rollout and one update."""
+        tic = time.perf_counter()
+        stats = self.collect()
+        stats.losses = self.update()
+        stats.seconds = time.perf_counter() - tic
+        return stats
+
+    def learn(self, callback: Callable[[Self, RolloutStats], Any] | None = None) -> Self:
+        """Train until ``config.num_updates`` updates; ``callback(self, stats)`` after each
+        (return ``False`` from it to stop early)."""
+        while self.updates < self.config.num_updates:
+            stats = self.iterate()
+            if callback is not None and callback(self, stats) is False:
+                break
+        return self
+
+
+class PPO(TrainingLoop):
     """PPO on one vector environment: ``learn()`` alternates rollouts and updates.
 
     Args:
@@ -651,23 +688,6 @@ class PPO:
         stats = ppo_update(self.policy, self.optimizer, buf.batch(advantages, returns), cfg)
         self.updates += 1
         return stats
-
-    def iterate(self) -> RolloutStats:
-        """One rollout and one update."""
-        tic = time.perf_counter()
-        stats = self.collect()
-        stats.losses = self.update()
-        stats.seconds = time.perf_counter() - tic
-        return stats
-
-    def learn(self, callback: Callable[[PPO, RolloutStats], Any] | None = None) -> PPO:
-        """Train until ``config.total_steps``; ``callback(self, stats)`` after each update
-        (return ``False`` from it to stop early)."""
-        while self.updates < self.config.num_updates:
-            stats = self.iterate()
-            if callback is not None and callback(self, stats) is False:
-                break
-        return self
 
     # -------------------------------------------------------------- resume support
     def training_state(self) -> dict[str, Any]:
