@@ -520,7 +520,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         ``False``: the echelon waits for the actions of its external stock points."""
         lo, hi = step.lo, step.hi
         quantity = np.zeros(hi - lo)
-        per_supplier: list[tuple[int, list[float]]] = []
+        per_supplier: list[tuple[int | np.ndarray, Any]] = []
         for policy, members, names in step.groups:
             if policy is None:
                 for i in members.tolist():
@@ -606,10 +606,19 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         if action.shape == members.shape:
             quantity[members - step.lo] = self._checked_batch(members, action)
         elif action.ndim == 2 and action.shape[0] == len(members):
-            rows = [
-                (i, self._checked(i, row)) for i, row in zip(members.tolist(), action, strict=True)
-            ]
-            per_supplier.extend(rows)  # all checked first: a refused row leaves nothing behind
+            first = self._first_edge
+            if (
+                (first[members + 1] - first[members] == action.shape[1]).all()
+                and np.isfinite(action).all()
+                and (action >= 0).all()
+            ):
+                per_supplier.append((members, action))  # one check for the whole batch
+            else:  # the row at fault, by name
+                rows = [
+                    (i, self._checked(i, row))
+                    for i, row in zip(members.tolist(), action, strict=True)
+                ]
+                per_supplier.extend(rows)  # all checked first: a refused row leaves nothing
         else:
             raise ValueError(
                 f"advance: expected {len(members)} actions (or {len(members)} rows of one per "
@@ -626,13 +635,20 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self,
         step: _EchelonStep,
         quantity: np.ndarray,
-        per_supplier: list[tuple[int, list[float]]],
+        per_supplier: list[tuple[int | np.ndarray, Any]],
         t: int,
     ) -> None:
+        """Orders of the echelon: ``quantity`` per stock point, split over its suppliers,
+        except the stock points of ``per_supplier``: ``(i, quantities)`` of one, or ``(members,
+        rows)`` of a batch (a row of one quantity per supplier for each member)."""
         e_lo, e_hi = step.edge_lo, step.edge_hi
         orders = quantity[self._e_target[e_lo:e_hi] - step.lo] * self._e_per_unit[e_lo:e_hi]
+        first = self._first_edge
         for i, quantities in per_supplier:
-            orders[self._first_edge[i] - e_lo : self._first_edge[i + 1] - e_lo] = quantities
+            if isinstance(i, np.ndarray):
+                orders[first[i][:, None] + np.arange(quantities.shape[1]) - e_lo] = quantities
+            else:
+                orders[first[i] - e_lo : first[i + 1] - e_lo] = quantities
         placed = np.flatnonzero(orders > 0)
         if placed.size:
             self._order(e_lo + placed, orders[placed], t)
