@@ -36,6 +36,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse
 
+from networks.attributes import is_source
 from networks.distributions import Constant
 
 from .model import Decision, Reward, SupplyChainModel
@@ -103,6 +104,15 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             return super()._stream_key(stock_point)
         (k, node), product = stock_point
         return self.copy_seeds[k], node, product
+
+    def _copies_of(self, node: Any) -> list[Any]:
+        if self.copy_seeds is None:
+            return super()._copies_of(node)
+        g = self.graph
+        first = (0, node)
+        if first not in g or is_source(g, first):
+            return []
+        return [(k, node) for k in range(len(self.copy_seeds))]
 
     def reset(self, seed: int | None = None, *, copies: Sequence[int] | None = None) -> None:
         """Start again at period 0 (see :meth:`SupplyChainModel.reset`); a model of several
