@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from agents import BaseStock, ConstantOrder
 from networks import serial
+from scenarios import resolve
 from sim import EXTERNAL, SupplyChainModel, VectorizedSupplyChainModel
 from sim.initial import InitialState
 
@@ -144,3 +145,31 @@ def test_a_bad_initial_state_is_a_one_line_error_naming_the_field(declared, mess
     with pytest.raises(ValueError, match=f"^{message}") as error:
         SupplyChainModel(_chain(), BaseStock(level=5), initial_state=declared)
     assert "\n" not in str(error.value)
+
+
+gym = pytest.importorskip("gymnasium")
+
+from sim.env import InventoryEnv, InventoryVectorEnv  # noqa: E402
+
+
+def test_environments_draw_the_learners_start_from_the_episode_seed():
+    scenario = resolve("lost_sales")
+    state = {"on_hand": {"dist": "poisson", "mean": 10}, "pipeline": 3}
+    env = InventoryEnv.from_scenario(scenario, "stage1", periods=10, initial_state=state)
+    plain = InventoryEnv.from_scenario(scenario, "stage1", periods=10)
+    venv = InventoryVectorEnv.from_scenario(scenario, "stage1", 3, periods=10, initial_state=state)
+    assert env.fingerprint == plain.fingerprint == venv.fingerprint
+    batch, _ = venv.reset(seed=20)
+    firsts = [env.reset(seed=20 + k)[0] for k in range(3)]
+    np.testing.assert_array_equal(batch, np.stack(firsts))  # both engines, seeds 20, 21, 22
+    assert len({float(obs[0]) for obs in firsts}) == 3  # on hand drawn per seed
+    np.testing.assert_array_equal(env.reset(seed=21)[0], firsts[1])
+    start = plain.reset(seed=21)[0]
+    assert start[0] != firsts[1][0]
+    for action in (4, 0, 9):
+        seen, plain_seen = env.step(action)[0], plain.step(action)[0]
+        assert seen[3] == plain_seen[3]  # the same demand
+    with pytest.raises(ValueError, match=r"^initial_state\.on_hand.*std"):
+        InventoryEnv.from_scenario(
+            scenario, "stage1", initial_state={"on_hand": {"dist": "gamma", "mean": 2}}
+        )

@@ -3,6 +3,8 @@ episode clock per copy (staggered episodes)."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -148,3 +150,124 @@ def test_reset_copies_refuses_a_period_under_way_and_bad_arguments():
     single = VectorizedSupplyChainModel(graph, policies)
     with pytest.raises(ValueError, match=r"^reset_copies: this model has no copies"):
         single.reset_copies({0: 3})
+
+
+# ---------------------------------------------------------------- the vector environment
+gym = pytest.importorskip("gymnasium")
+
+from gymnasium.wrappers.vector import RecordEpisodeStatistics  # noqa: E402
+
+from sim.env import InventoryEnv, InventoryVectorEnv  # noqa: E402
+
+
+def _episodes(venv, steps, seed=100):
+    """Play ``steps`` random actions; each copy's finished episodes as ``(copy, seed, first
+    observation, [(action, observation, reward, truncated), ...])``."""
+    rng = np.random.default_rng(1)
+    n = venv.num_envs
+    obs, _ = venv.reset(seed=seed)
+    current = [[seed + k, obs[k], []] for k in range(n)]
+    done, ended = [], np.zeros(n, dtype=bool)
+    for _ in range(steps):
+        actions = rng.integers(0, venv.single_action_space.n, size=n)
+        obs, rewards, terminated, truncated, _ = venv.step(actions)
+        assert not terminated.any()
+        for k in range(n):
+            if ended[k]:  # the autoreset step: reward 0, the first observation of a new episode
+                assert rewards[k] == 0 and not truncated[k]
+                current[k] = [venv.model.copy_seeds[k], obs[k], []]
+            else:
+                current[k][2].append((int(actions[k]), obs[k], rewards[k], bool(truncated[k])))
+                if truncated[k]:
+                    done.append((k, *current[k]))
+        ended = truncated
+    return done
+
+
+def test_staggered_copies_restart_alone_as_single_episodes_of_their_seeds():
+    scenario = resolve("beer_game")  # Sterman elsewhere, demand stepping up in week 4
+    venv = InventoryVectorEnv.from_scenario(scenario, "retailer", 3, periods=8, stagger=True)
+    done = _episodes(venv, 60)
+    assert [(k, len(steps)) for k, _, _, steps in done[:6]] == [
+        (2, 3),  # first episodes: 8 - k * 8 // 3 periods
+        (1, 6),
+        (0, 8),
+        (2, 8),
+        (1, 8),
+        (0, 8),
+    ]
+    assert len(done) == 20 and all(len(steps) == 8 for *_, steps in done[3:])
+    assert len({seed for _, seed, _, _ in done}) == 20
+    for _, seed, first, steps in done:
+        env = InventoryEnv.from_scenario(scenario, "retailer", periods=len(steps))
+        obs, _ = env.reset(seed=seed)
+        np.testing.assert_array_equal(obs, first)
+        for action, expected, reward, truncated in steps:
+            obs, r, _, tr, _ = env.step(action)
+            np.testing.assert_array_equal(obs, expected)
+            assert (r, tr) == (reward, truncated)
+
+
+def test_a_restart_leaves_the_other_copies_episodes_unchanged():
+    """Copy 0's first episode is the same whether or not copies 1 and 2 restart in it."""
+    scenario = resolve("lost_sales")
+    plays = []
+    for stagger in (True, False):
+        venv = InventoryVectorEnv.from_scenario(scenario, "stage1", 3, periods=12, stagger=stagger)
+        plays.append(next(steps for k, _, _, steps in _episodes(venv, 12) if k == 0))
+    assert len(plays[0]) == 12
+    for (a, obs, reward, truncated), (b, obs2, reward2, truncated2) in zip(*plays, strict=True):
+        np.testing.assert_array_equal(obs, obs2)
+        assert (a, reward, truncated) == (b, reward2, truncated2)
+
+
+def test_vector_env_with_staggered_copies_keeps_gymnasiums_contract():
+    scenario = resolve("lost_sales")
+
+    def make():
+        return InventoryVectorEnv.from_scenario(scenario, "stage1", 4, periods=10, stagger=True)
+
+    venv, twin = RecordEpisodeStatistics(make()), make()
+    assert venv.metadata["autoreset_mode"] == gym.vector.AutoresetMode.NEXT_STEP
+    obs, _ = venv.reset(seed=3)
+    np.testing.assert_array_equal(obs, twin.reset(seed=3)[0])
+    lengths, returns, previous = [], [], None
+    rng = np.random.default_rng(0)
+    for _ in range(45):
+        actions = venv.action_space.sample() if previous is None else rng.integers(0, 21, 4)
+        step = venv.step(actions)
+        for got, expected in zip(step[:4], twin.step(actions)[:4], strict=True):
+            np.testing.assert_array_equal(got, expected)  # deterministic given the seed
+        obs, rewards, terminated, truncated, info = step
+        assert venv.observation_space.contains(obs)
+        assert rewards.shape == (4,) and rewards.dtype == np.float64
+        assert terminated.dtype == truncated.dtype == np.bool_
+        assert previous is None or not np.shares_memory(obs, previous)  # fresh arrays
+        previous = obs
+        if "episode" in info:
+            lengths += info["episode"]["l"][info["_episode"]].tolist()
+            returns += info["episode"]["r"][info["_episode"]].tolist()
+    assert lengths == [3, 5, 8] + [10] * 13  # first episodes 10 - k * 10 // 4, then 10
+    assert all(r < 0 for r in returns)
+
+
+def test_vector_env_by_default_restarts_every_copy_together_at_period_0():
+    scenario = resolve("lost_sales")
+    venv = InventoryVectorEnv.from_scenario(scenario, "stage1", 3, periods=4)
+    venv.reset(seed=7)
+    generator = copy.deepcopy(venv.np_random)
+    for _ in range(4):
+        *_, truncated, _ = venv.step(np.zeros(3, dtype=np.int64))
+    assert truncated.all()
+    venv.step(np.zeros(3, dtype=np.int64))
+    seed = int(generator.integers(2**31))
+    assert venv.model.copy_seeds == [seed, seed + 1, seed + 2]
+    assert (venv.model.period, venv.model.copy_starts) == (0, [0, 0, 0])
+
+
+def test_stagger_is_refused_for_a_learner_with_uneven_reviews():
+    scenario = resolve("uneven_review")
+    with pytest.raises(ValueError, match=r"^stagger: the learner reviews at uneven epochs"):
+        InventoryVectorEnv.from_scenario(scenario, "stage1", 2, stagger=True)
+    with pytest.raises(ValueError, match=r"^stagger: must be True or False"):
+        InventoryVectorEnv.from_scenario(scenario, "stage1", 2, stagger="yes")
