@@ -44,7 +44,7 @@ import math
 import numbers
 import operator
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, NamedTuple
 
 import mesa
@@ -60,6 +60,7 @@ from networks.distributions import Constant, Distribution, Trace, parse_distribu
 from networks.validate import validate
 
 from .agents import CustomerAgent, StockingAgent
+from .initial import InitialState
 from .policy import External, InventoryObservation, Policy, PolicyError, Priced
 from .recorder import Recorder
 from .spaces import ObservationLayout
@@ -228,8 +229,6 @@ class _Edge:
 
 
 class SupplyChainModel(mesa.Model):
-    _clocked = True  # time runs on the SimPy clock (the vectorized engine keeps its own)
-
     """A supply chain simulation over a validated network graph.
 
     Args:
@@ -263,6 +262,9 @@ class SupplyChainModel(mesa.Model):
             (it is always kept for stock points decided from outside).
         market: a :class:`~sim.market.Market`: stock points that set prices, their
             price-responsive customers and competitor agents (see :mod:`sim.market`).
+        initial_state: an :class:`~sim.initial.InitialState` (or a mapping of its fields):
+            stock on hand and in transit drawn anew for every run from its seed, instead
+            of the declared ``initial_stock`` and ``initial_pipeline``.
 
     A stock point whose module is an :class:`~sim.policy.External` marker (such as
     :data:`~sim.policy.EXTERNAL`) is decided from outside:
@@ -275,6 +277,8 @@ class SupplyChainModel(mesa.Model):
         networks.NetworkError: the graph is invalid.
         ValueError: an argument is invalid, or a stocking node has no policy.
     """
+
+    _clocked = True  # time runs on the SimPy clock (the vectorized engine keeps its own)
 
     def __init__(
         self,
@@ -291,6 +295,7 @@ class SupplyChainModel(mesa.Model):
         log: bool = False,
         track_rewards: bool = False,
         market: Any = None,
+        initial_state: InitialState | Mapping[str, Any] | None = None,
     ):
         for name, value, allowed in (
             ("decide", decide, ("start", "end")),
@@ -318,6 +323,7 @@ class SupplyChainModel(mesa.Model):
         self._log = log
         self._track_all = track_rewards
         self._build(policies)
+        self._choose_initial_state(initial_state)
         self._market = market.attach(self) if market is not None else None
         self._reset_state()
 
@@ -390,13 +396,14 @@ class SupplyChainModel(mesa.Model):
                 )
                 self._edges.append(e)
                 self._suppliers[i].append(e)
-        self._initial_pipeline = []
+        # Lots in transit at time 0 (steady-state starts): one per period of mean lead time,
+        # received at the start of periods 0, 1, ...: (lot, period) per edge
+        self._declared_lots: list[list[tuple[float, int]]] = []
         for e in self._edges:
             u, n, _ = e.supplier_name, *self.sku_names[e.target]
             lot = float(g.edges[u, n].get("initial_pipeline", EDGE_DEFAULTS["initial_pipeline"]))
-            if lot > 0:
-                lots = math.floor(e.lead_time.mean + 0.5)
-                self._initial_pipeline.extend((e, lot, k) for k in range(lots))
+            slots = math.floor(e.lead_time.mean + 0.5) if lot > 0 else 0
+            self._declared_lots.append([(lot, k) for k in range(slots)])
         # Orders in the mail at time 0 (steady-state starts): one per period of order lead
         # time, reaching the supplier at times 0, 1, ...
         self._initial_orders = []
@@ -469,7 +476,11 @@ class SupplyChainModel(mesa.Model):
                 spawn = getattr(module, "spawn", None)
                 agent.policies[p] = spawn() if callable(spawn) else module
                 self._policy.append(agent.policies[p])
-        self._on_hand = list(self._initial)
+        self._on_hand = (
+            [self._start_on_hand(i) for i in range(n_sku)]
+            if self._initial_state is not None
+            else list(self._initial)
+        )
         self._backlog = [0.0] * n_sku
         self._pipeline = [0.0] * n_sku
         self._queue: list[deque] = [deque() for _ in range(n_sku)]
@@ -485,23 +496,17 @@ class SupplyChainModel(mesa.Model):
         self._acc_produced = [0.0] * n_sku
         self._acc_refused = [0.0] * n_sku
         for e in self._edges:
-            e.rng = None  # made on first draw: a large network has many edges
-            seed_of, node, product = self._stream_key(self.sku_names[e.target])
-            supplier = self._stream_key((e.supplier_name, product))[1]
-            e.rng_key = (seed_of, Purpose.LEAD_TIME, supplier, node, product)
-            e.draws, e.draws_at, e.drawn = [], 0, 0
-            e.last_arrival = -math.inf
-            e.transit = e.ordered = 0.0
+            self._restart_edge(e)
         self._pipe_by = [[0.0] * len(s) for s in self._suppliers]
         self._components = [
             [0.0] * len(self._suppliers[i]) if self._manufacturer[i] else None for i in range(n_sku)
         ]
         self._due: list[dict[int, float]] = [{} for _ in range(n_sku)]
-        for i, customer in self._customers.items():
-            seed_of, node, product = self._stream_key(self.sku_names[i])
-            customer.restart(stream(seed_of, Purpose.DEMAND, node, product))
+        for i in self._customers:
+            self._restart_customer(i)
         self._arrivals: dict[float, list[tuple[_Edge, float]]] = {}
-        for e, lot, k in self._initial_pipeline:  # received at the start of period k
+        for j, lot, k in self._start_lots(range(len(self._edges))):  # received at k's start
+            e = self._edges[j]
             self._pipeline[e.target] += lot
             self._pipe_by[e.target][e.position] += lot
             e.transit += lot
@@ -554,6 +559,85 @@ class SupplyChainModel(mesa.Model):
                         getattr(customer, "buys", None),
                     )
                     _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
+
+    def _restart_edge(self, e: _Edge) -> None:
+        """Forget edge ``e``'s shipments and lead-time draws: a run starts on it."""
+        e.rng = None  # made on first draw: a large network has many edges
+        seed_of, node, product = self._stream_key(self.sku_names[e.target])
+        supplier = self._stream_key((e.supplier_name, product))[1]
+        e.rng_key = (seed_of, Purpose.LEAD_TIME, supplier, node, product)
+        e.draws, e.draws_at, e.drawn = [], 0, 0
+        e.last_arrival = -math.inf
+        e.transit = e.ordered = 0.0
+
+    def _restart_customer(self, i: int) -> None:
+        """The customers of stock point ``i`` draw their demand from period 0 on again."""
+        seed_of, node, product = self._stream_key(self.sku_names[i])
+        self._customers[i].restart(stream(seed_of, Purpose.DEMAND, node, product))
+
+    # ------------------------------------------------------------------ initial state
+    def _choose_initial_state(self, initial_state: InitialState | Mapping[str, Any] | None) -> None:
+        """Which stock points draw their stock on hand and in transit when a run starts."""
+        n_sku = len(self.sku_names)
+        self._initial_state = None
+        if initial_state is None:
+            return
+        state = InitialState.of(initial_state)
+        if state.nodes == "all":
+            chosen = set(range(n_sku))
+        elif state.nodes == "external":
+            if not self._external:
+                raise ValueError(
+                    "initial_state.nodes: no stock point is decided from outside ('external'); "
+                    "name the nodes, or give 'all'"
+                )
+            chosen = set(self._external)
+        else:
+            chosen = set()
+            for node in state.nodes:
+                names = self._copies_of(node)
+                if not names:
+                    raise ValueError(
+                        f"initial_state.nodes: {node!r} is not a stocking node of the network"
+                    )
+                chosen.update(self.sku_index[name, p] for name in names for p in self.products)
+        self._initial_state = state
+        self._draws_on_hand = [state.on_hand is not None and i in chosen for i in range(n_sku)]
+        self._draws_pipeline = [state.pipeline is not None and i in chosen for i in range(n_sku)]
+
+    def _copies_of(self, node: Any) -> list[Any]:
+        """The names of stocking node ``node`` in this model's graph (none: not one)."""
+        g = self.graph
+        return [node] if node in g and not is_source(g, node) else []
+
+    def _start_on_hand(self, i: int) -> float:
+        """Stock point ``i``'s stock on hand when a run starts (units): declared, or drawn
+        from the run's initial-state stream and capped at its storage capacity."""
+        if self._initial_state is None or not self._draws_on_hand[i]:
+            return self._initial[i]
+        seed_of, node, product = self._stream_key(self.sku_names[i])
+        rng = stream(seed_of, Purpose.INITIAL_STATE, "on_hand", node, product)
+        drawn = float(self._initial_state.on_hand_distribution.draw(rng, 0, 1)[0])
+        return min(drawn, self._storage[i])
+
+    def _start_lots(self, edges: Iterable[int]) -> list[tuple[int, float, int]]:
+        """The lots in transit when a run starts on ``edges`` (indices into the edge list),
+        edge by edge: ``(edge, lot, k)``, received at the start of period ``k``."""
+        lots: list[tuple[int, float, int]] = []
+        for j in edges:
+            e = self._edges[j]
+            if self._initial_state is None or not self._draws_pipeline[e.target]:
+                lots.extend((j, lot, k) for lot, k in self._declared_lots[j])
+                continue
+            slots = math.floor(e.lead_time.mean + 0.5) - 1  # received at 1, ..., L - 1
+            if slots <= 0:
+                continue
+            seed_of, node, product = self._stream_key(self.sku_names[e.target])
+            supplier = self._stream_key((e.supplier_name, product))[1]
+            rng = stream(seed_of, Purpose.INITIAL_STATE, "pipeline", supplier, node, product)
+            drawn = self._initial_state.pipeline_distribution.draw(rng, 0, slots).tolist()
+            lots.extend((j, lot, k) for k, lot in enumerate(drawn, 1) if lot > 0)
+        return lots
 
     def _stream_key(self, stock_point: tuple[Any, str]) -> tuple[int, Any, str]:
         """``(seed, node name, product)`` that key a stock point's random streams: this

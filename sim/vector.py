@@ -22,6 +22,11 @@ in any order), others one FIFO rank at a time; shipments and receipts keep their
 Lead times drawn from a distribution are drawn per shipment in Python (draw ``k`` of an
 edge goes to its ``k``-th shipment, as in the event engine); constant lead times cost
 nothing per shipment. There is no event log (``log``).
+
+The copy axis: ``copies=[s0, s1, ...]`` runs disjoint copies of the network as one graph
+(node ``v`` of copy ``k`` is ``(k, v)``), copy ``k`` the run of seed ``s_k``, for batched
+rollouts; :meth:`VectorizedSupplyChainModel.reset_copies` starts some copies again with new
+seeds between two periods while the others run on.
 """
 
 from __future__ import annotations
@@ -36,10 +41,17 @@ import networkx as nx
 import numpy as np
 import scipy.sparse
 
+from networks.attributes import is_source
 from networks.distributions import Constant
 
 from .model import Decision, Reward, SupplyChainModel
-from .policy import VECTORIZED_FIXED_OPTIONS, External, ObservationBatch, Policy
+from .policy import (
+    VECTORIZED_FIXED_OPTIONS,
+    External,
+    InventoryObservation,
+    ObservationBatch,
+    Policy,
+)
 from .spaces import ObservationLayout
 
 __all__ = ["VectorizedSupplyChainModel"]
@@ -59,17 +71,25 @@ _ACCUMULATORS = (  # per-period flows, zeroed when a period closes
 
 
 class VectorizedSupplyChainModel(SupplyChainModel):
-    _clocked = False
     """A periodic-review supply chain model over numpy arrays, one echelon at a time.
 
     Same arguments, attributes and results as :class:`~sim.model.SupplyChainModel`, except
-    the options in :attr:`FIXED_OPTIONS`, which may only take the values given there.
+    the options in :attr:`FIXED_OPTIONS`, which may only take the values given there, plus
+    ``copies``: one seed per copy of the network to run side by side (see the module
+    docstring).
+
+    Attributes:
+        copy_seeds: the seed of each copy's current run (``None``: a model without copies).
+        copy_starts: the model's period at which each copy's current run started (0 unless
+            :meth:`reset_copies` started it again).
 
     Raises:
         networks.NetworkError: the graph is invalid.
         ValueError: an argument is invalid (a fixed option included), or a stocking node has
             no policy.
     """
+
+    _clocked = False
 
     #: Options of :class:`~sim.model.SupplyChainModel` this engine fixes, at these values.
     FIXED_OPTIONS: ClassVar[Mapping[str, Any]] = VECTORIZED_FIXED_OPTIONS
@@ -104,9 +124,19 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         (k, node), product = stock_point
         return self.copy_seeds[k], node, product
 
+    def _copies_of(self, node: Any) -> list[Any]:
+        if self.copy_seeds is None:
+            return super()._copies_of(node)
+        g = self.graph
+        first = (0, node)
+        if first not in g or is_source(g, first):
+            return []
+        return [(k, node) for k in range(len(self.copy_seeds))]
+
     def reset(self, seed: int | None = None, *, copies: Sequence[int] | None = None) -> None:
         """Start again at period 0 (see :meth:`SupplyChainModel.reset`); a model of several
-        copies takes one seed per copy in ``copies`` (the same seeds by default)."""
+        copies takes one seed per copy in ``copies`` (the same seeds by default). To start
+        some copies again while the others run on, see :meth:`reset_copies`."""
         if copies is not None:
             if self.copy_seeds is None or len(copies) != len(self.copy_seeds):
                 raise ValueError(
@@ -116,6 +146,140 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 )
             self.copy_seeds = _seeds(copies)
         super().reset(seed)
+
+    def reset_copies(self, seeds: Mapping[int, int]) -> None:
+        """Start some copies again, each with a seed of its own, while the others run on.
+
+        Call it between two periods: the model stands at the start of period ``t`` (``run``
+        or ``advance(..., until=t)`` returned there) and nothing of period ``t`` happened.
+        From period ``t`` on, copy ``k`` runs what the model of seed ``seeds[k]`` runs from
+        period 0, to the bit under the same actions: its random streams start again from
+        the new seed (a random :class:`~sim.initial.InitialState` included); its scheduled
+        receipts and orders in the mail, what it owes, its customers' drawn demand, its
+        uncollected rewards, pipelines and stock on hand return to their state at period 0;
+        its stateful modules are spawned anew. (Lead times that are not whole numbers are
+        shifted by ``t`` in floating point, which may round an arrival time differently.)
+
+        The copy's own period is ``t - copy_starts[k]``: its modules observe it and its
+        customers draw demand for it. A batch of copies that started at different periods
+        (an external decision of all copies) carries the model's period, as its
+        :class:`~sim.model.Decision` does; the model's period and the table's periods run
+        on. The other copies' state and random streams are untouched.
+
+        Args:
+            seeds: the seed (an integer >= 0) of each copy to start again, by copy index.
+
+        Raises:
+            ValueError: the model has no copies, a period is under way, or a copy index or
+                seed is invalid.
+        """
+        if self.copy_seeds is None:
+            raise ValueError("reset_copies: this model has no copies; reset(seed) instead")
+        if self._pending is not None or self._op >= 0:
+            raise ValueError(
+                f"reset_copies: period {self.period} is under way; call it between periods "
+                f"(after advance(..., until={self.period + 1}) returned)"
+            )
+        n_copies = len(self.copy_seeds)
+        if not isinstance(seeds, Mapping) or not all(
+            _natural(k) and k < n_copies and _natural(seed) for k, seed in seeds.items()
+        ):
+            raise ValueError(
+                f"seeds: must map copy indices 0..{n_copies - 1} to integer seeds >= 0, got "
+                f"{seeds!r}"
+            )
+        chosen = sorted(int(k) for k in seeds)
+        if not chosen:
+            return
+        t = self.period
+        for k in chosen:
+            self.copy_seeds[k] = int(seeds[k])
+            self.copy_starts[k] = t
+        mine = np.isin(self._sku_copy, chosen)  # the copies' stock points
+        mine_edge = mine[self._e_target]
+        skus, edges = np.flatnonzero(mine), np.flatnonzero(mine_edge)
+        self._sku_start[skus] = t
+        self._restarted = bool(self._sku_start.any())
+        self._forget(mine, mine_edge)
+
+        # stock points and edges as at period 0 (the accumulators are zero between periods)
+        for name in ("_backlog", "_pipeline", "_demand_seen", *_ACCUMULATORS):
+            getattr(self, name)[skus] = 0.0
+        self._reward[skus] = 0.0
+        for name in ("_e_pipeline", "_e_transit", "_e_components", "_e_ordered"):
+            getattr(self, name)[edges] = 0.0
+        self._on_hand[skus] = [self._start_on_hand(i) for i in skus.tolist()]
+        for j in edges.tolist():
+            self._restart_edge(self._edges[j])
+        # what is in transit and in the mail at time 0, from time t on, in the order a new
+        # run books it (the pipelines add up in the same order, to the same bits)
+        arrivals: dict[int, list[tuple[int, float]]] = {}
+        for j, lot, k in self._start_lots(edges.tolist()):
+            e = self._edges[j]
+            self._pipeline[e.target] += lot
+            self._e_pipeline[j] += lot
+            self._e_transit[j] += lot
+            e.last_arrival = max(e.last_arrival, float(t + k))
+            arrivals.setdefault(k, []).append((j, lot))
+        for k, lots in arrivals.items():
+            self._schedule(
+                float(t + k),
+                _RECEIVE,
+                np.array([j for j, _ in lots], dtype=np.int64),
+                np.array([lot for _, lot in lots]),
+            )
+        index = {id(e): j for j, e in enumerate(self._edges)}
+        for e, q, k in self._initial_orders:
+            j = index[id(e)]
+            if mine_edge[j]:
+                self._pipeline[e.target] += q
+                self._e_pipeline[j] += q
+                self._schedule(
+                    float(t + k),
+                    _SHIP if e.supplier < 0 else _TAKE_ORDER,
+                    np.array([j], dtype=np.int64),
+                    np.array([q]),
+                )
+        # customers draw from their period 0 on, from the new seeds
+        for c in np.flatnonzero(mine[self._customer_sku]).tolist():
+            self._restart_customer(int(self._customer_sku[c]))
+            self._block_start[c] = self._block_end[c] = t
+        # stateful modules start afresh (values are shared; they keep no state)
+        respawned = False
+        for i in skus.tolist():
+            node, product = self.sku_names[i]
+            agent = self.stocking_agents[node]
+            spawn = getattr(agent.modules[product], "spawn", None)
+            if callable(spawn):
+                agent.policies[product] = self._policy[i] = spawn()
+                respawned = True
+        if respawned:
+            for step in self._steps:
+                step.groups = self._policy_groups(step.lo, step.hi)
+
+    def _forget(self, skus: np.ndarray, edges: np.ndarray) -> None:
+        """Drop the calendar entries of ``edges`` and what stock points ``skus`` owe (boolean
+        masks): the rest keeps its order."""
+        for time in list(self._calendar):
+            entries = []
+            for kind, parts, amounts in self._calendar[time]:
+                at, quantities = _joined(parts), _joined(amounts)
+                keep = ~edges[at]
+                if keep.all():
+                    entries.append((kind, parts, amounts))
+                elif keep.any():
+                    entries.append((kind, [at[keep]], [quantities[keep]]))
+            if entries:
+                self._calendar[time] = entries
+            else:
+                del self._calendar[time]
+        self._times = list(self._calendar)
+        heapq.heapify(self._times)
+        for queue in self._queues:
+            sku, edge, qty = queue.owed()
+            keep = ~skus[sku]
+            if not keep.all():
+                queue.sku, queue.edge, queue.qty = sku[keep], edge[keep], qty[keep]
 
     # ------------------------------------------------------------------ building
     def _to_arrays(self) -> None:
@@ -180,6 +344,14 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
         # the echelons: contiguous stock-point and edge ranges, and who decides how
         echelon = np.array([self.echelons[node] for node, _ in self.sku_names], dtype=np.int64)
+        # the copy axis: each stock point's copy, and the period its copy's run started at
+        self._sku_copy = np.array(
+            [node[0] if self.copy_seeds is not None else 0 for node, _ in self.sku_names],
+            dtype=np.int64,
+        )
+        self._sku_start = np.zeros(n, dtype=np.int64)
+        self._restarted = False  # whether some copy's run started after period 0
+        self.copy_starts = [0] * len(self.copy_seeds or ())
         self._steps = []
         for k in np.unique(echelon):
             lo, hi = np.searchsorted(echelon, [k, k + 1])
@@ -334,10 +506,13 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         """Every customer's demand in period ``t``, in customer order."""
         blocks = self._blocks
         for c in np.flatnonzero(t >= self._block_end):
-            start, values = self._customer_agents[c].demand_block(t)
+            # a customer draws by the period of its own copy's run (a trace is read from it)
+            began = int(self._sku_start[self._customer_sku[c]])
+            start, values = self._customer_agents[c].demand_block(t - began)
             if len(values) > blocks.shape[1]:
                 blocks = self._blocks = np.pad(blocks, ((0, 0), (0, len(values) - len(blocks[0]))))
             blocks[c, : len(values)] = values
+            start += began
             self._block_start[c], self._block_end[c] = start, start + len(values)
         return blocks[np.arange(len(blocks)), t - self._block_start]
 
@@ -534,15 +709,37 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 self._pending = (members, t, True)
                 self._waiting = (step, quantity, per_supplier, names)
                 return False
-            action = np.asarray(policy.act_batch(self._batch_of(members, names, t)), np.float64)
-            if action.shape != members.shape:
-                self._bad_action(int(members[0]), action)
-            quantity[members - lo] = self._checked_batch(members, action)
+            quantity[members - lo] = self._act_batch(policy, members, names, t)
         self._place_echelon(step, quantity, per_supplier, t)
         return True
 
+    def _act_batch(self, policy: Policy, members: np.ndarray, names: Any, t: int) -> np.ndarray:
+        """``policy``'s checked quantities for stock points ``members`` in period ``t``: one
+        call of ``act_batch``, or one per start period of the members' copies (a batch has
+        one period, and each copy's module sees its own run's period)."""
+        starts = self._sku_start[members] if self._restarted else None
+        if starts is None or (starts == starts[0]).all():
+            action = np.asarray(policy.act_batch(self._batch_of(members, names, t)), np.float64)
+            if action.shape != members.shape:
+                self._bad_action(int(members[0]), action)
+            return self._checked_batch(members, action)
+        quantity = np.empty(len(members))
+        for began in np.unique(starts):
+            at = np.flatnonzero(starts == began)
+            chosen = members[at]
+            batch = self._batch_of(
+                chosen, ([names[0][j] for j in at], [names[1][j] for j in at]), t
+            )
+            action = np.asarray(policy.act_batch(batch), np.float64)
+            if action.shape != chosen.shape:
+                self._bad_action(int(chosen[0]), action)
+            quantity[at] = self._checked_batch(chosen, action)
+        return quantity
+
     def _batch_of(self, members: np.ndarray, names: Any, t: int) -> ObservationBatch:
-        """The observations of stock points ``members`` (all of one echelon) in period ``t``."""
+        """The observations of stock points ``members`` (all of one echelon) in period ``t``
+        of the model; the batch's period is that of the members' own runs when their copies
+        started together (see :meth:`reset_copies`), else ``t``."""
         pipe = self._decision_pipeline(0, len(self._on_hand))[members]
         on_hand, backlog = self._on_hand[members], self._backlog[members]
         observes = self._observes[int(members[0])]
@@ -558,8 +755,13 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             by_supplier = self._e_pipeline[first[:, None] + np.arange(width[0])]
         if "arrivals" in observes:
             arrivals = self._arrivals_batch(members, t)
+        period = t
+        if self._restarted:
+            starts = self._sku_start[members]
+            if (starts == starts[0]).all():
+                period = t - int(starts[0])
         return ObservationBatch(
-            t,
+            period,
             names[0],
             names[1],
             on_hand,
@@ -590,12 +792,19 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         default the current one), with every optional field."""
         indices = np.asarray(indices, dtype=np.int64)
         names = [self.sku_names[i] for i in indices.tolist()]
-        batch = self._batch_of(
-            indices, ([n for n, _ in names], [p for _, p in names]), self.period if t is None else t
-        )
+        t = self.period if t is None else t
+        batch = self._batch_of(indices, ([n for n, _ in names], [p for _, p in names]), t)
         if batch.arrivals is None:
-            batch = batch._replace(arrivals=self._arrivals_batch(indices, batch.period))
+            batch = batch._replace(arrivals=self._arrivals_batch(indices, t))
         return batch
+
+    def observe(self, i: int, t: int) -> InventoryObservation:
+        """See :meth:`SupplyChainModel.observe`; ``t`` is the model's period, the
+        observation's period that of the stock point's own run (see :meth:`reset_copies`)."""
+        obs = super().observe(i, t)
+        if self._restarted and self._sku_start[i]:
+            return obs._replace(period=t - int(self._sku_start[i]))
+        return obs
 
     def _resume(self, action: Any) -> None:
         """Carry out the external stock points' actions: one quantity each (an array of
@@ -794,11 +1003,14 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             getattr(self, name)[:] = 0.0
 
 
+def _natural(x: Any) -> bool:
+    """An integer >= 0 (not a bool)."""
+    return not isinstance(x, bool) and isinstance(x, numbers.Integral) and x >= 0
+
+
 def _seeds(copies: Sequence[int]) -> list[int]:
     seeds = list(copies)
-    if not seeds or any(
-        isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 0 for x in seeds
-    ):
+    if not seeds or not all(map(_natural, seeds)):
         raise ValueError(f"copies: must be one integer seed >= 0 per copy, got {copies!r}")
     return [int(x) for x in seeds]
 
