@@ -36,11 +36,14 @@ def learner_env(
     action: ActionMapping | None = None,
     reward: str | None = None,
     stagger: bool = False,
+    initial_state: Any = None,
 ) -> Any:
     """The vector environment in which ``learner`` of ``scenario`` learns: ``num_envs``
     copies, episodes of ``periods`` periods (default :data:`EPISODE_PERIODS`, at most the
     scenario's ``run.periods``); ``stagger`` spreads the copies' episode starts over the
-    episode length (:class:`sim.env.InventoryVectorEnv`; the vectorized engine only).
+    episode length (:class:`sim.env.InventoryVectorEnv`; the vectorized engine only);
+    ``initial_state`` (:class:`sim.InitialState` or a mapping of its fields) draws each
+    episode's start.
 
     A scenario with a ``[market]`` learns on the event engine (the vectorized one has no
     market) and, unless ``reward`` says otherwise, for profit (Eq. (7)): a firm that sets
@@ -55,6 +58,8 @@ def learner_env(
     if reward is None:
         reward = "cost" if market is None else "profit"
     options: dict[str, Any] = {"periods": periods, "action": action, "reward": reward}
+    if initial_state is not None:
+        options["initial_state"] = initial_state
     if market is not None:
         options["options"] = {"market": market}
     elif all(scenario.options.get(k, v) == v for k, v in fixed.items() if k != "log"):
@@ -82,12 +87,14 @@ def train_scenario(
     progress: bool = True,
     algo: str = "ppo",
     stagger: bool = False,
+    initial_state: Any = None,
     **config: Any,
 ) -> Path:
     """Train ``algo`` (``"ppo"`` or ``"dqn"``) for ``learner`` of ``scenario`` into ``out``
     (resuming a run found there); ``config`` overrides fields of
     :class:`agents.learning.PPOConfig` or :class:`agents.learning.dqn.DQNConfig`
-    (``num_envs`` too: ``None`` keeps its default). Returns ``out``."""
+    (``num_envs`` too: ``None`` keeps its default); ``periods``, ``stagger`` and
+    ``initial_state`` shape the episodes (:func:`learner_env`). Returns ``out``."""
     from agents.learning import PPOConfig, train
     from agents.learning.dqn import DQNConfig
 
@@ -101,6 +108,13 @@ def train_scenario(
     if num_envs is not None:
         config["num_envs"] = num_envs
     chosen = configs[algo](total_steps=steps, seed=seed, **config)
-    env = learner_env(scenario, learner, chosen.num_envs, periods=periods, stagger=stagger)
+    env = learner_env(
+        scenario,
+        learner,
+        chosen.num_envs,
+        periods=periods,
+        stagger=stagger,
+        initial_state=initial_state,
+    )
     train(env, chosen, out, progress=progress)
     return Path(out)
