@@ -116,7 +116,23 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     def _reset_state(self) -> None:
         super()._reset_state()
+        self._spawn_batches()
         self._to_arrays()
+
+    def _spawn_batches(self) -> None:
+        """One object per stateful module with ``spawn_batch`` (see :mod:`sim.policy`) for
+        all its stock points, in place of what ``spawn`` gave each of them."""
+        shared: dict[int, list[tuple[Any, str]]] = {}  # (agent, product)
+        for agent in self.stocking_agents.values():
+            for product, module in agent.modules.items():
+                if callable(getattr(module, "spawn_batch", None)):
+                    shared.setdefault(id(module), []).append((agent, product))
+        for users in shared.values():
+            agent, product = users[0]
+            runner = agent.modules[product].spawn_batch([(a.node, p) for a, p in users])
+            for agent, product in users:
+                agent.policies[product] = runner
+                self._policy[self.sku_index[agent.node, product]] = runner
 
     def _stream_key(self, stock_point: tuple[Any, str]) -> tuple[int, Any, str]:
         if self.copy_seeds is None:
@@ -246,13 +262,22 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             self._block_start[c] = self._block_end[c] = t
         # stateful modules start afresh (values are shared; they keep no state)
         respawned = False
+        restarts: dict[int, tuple[Any, list]] = {}  # batch runners: their stock points
         for i in skus.tolist():
             node, product = self.sku_names[i]
             agent = self.stocking_agents[node]
+            if agent.policies[product] is not agent.modules[product] and callable(
+                getattr(agent.modules[product], "spawn_batch", None)
+            ):
+                runner = agent.policies[product]
+                restarts.setdefault(id(runner), (runner, []))[1].append((node, product))
+                continue
             spawn = getattr(agent.modules[product], "spawn", None)
             if callable(spawn):
                 agent.policies[product] = self._policy[i] = spawn()
                 respawned = True
+        for runner, stock_points in restarts.values():
+            runner.restart(stock_points)
         if respawned:
             for step in self._steps:
                 step.groups = self._policy_groups(step.lo, step.hi)
@@ -417,33 +442,39 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     def _policy_groups(self, lo: int, hi: int) -> list[tuple[Policy | None, np.ndarray, Any]]:
         """Stock points of ``[lo, hi)`` by the module that decides for them: one group per
-        module with ``act_batch``, one ``(None, stock points)`` for all the others (and
-        for modules that observe ``arrivals``, which they get one stock point at a time),
-        and last one for the stock points decided from outside (:class:`External`)."""
+        module with ``act_batch``, one ``(None, stock points)`` for all the others, and
+        last one for the stock points decided from outside (:class:`External`)."""
         batched: dict[int, list[int]] = {}
         single = []
         for i in range(lo, hi):
             policy = self._policy[i]
-            if type(policy) is External or (
-                callable(getattr(policy, "act_batch", None)) and "arrivals" not in self._observes[i]
-            ):
+            if type(policy) is External or callable(getattr(policy, "act_batch", None)):
                 batched.setdefault(id(policy), []).append(i)
             else:
                 single.append(i)
         groups = []
         for members in batched.values():
-            names = [self.sku_names[i] for i in members]
             groups.append(
                 (
                     self._policy[members[0]],
                     np.array(members, dtype=np.int64),
-                    ([node for node, _ in names], [p for _, p in names]),
+                    self._names_of(members),
                 )
             )
         if single:
             groups.append((None, np.array(single, dtype=np.int64), None))
         groups.sort(key=lambda group: type(group[0]) is External)  # the others decide first
         return groups
+
+    def _names_of(self, members: Sequence[int]) -> tuple[list, list, list]:
+        """The nodes, products and supplier names of stock points ``members``, as a batch
+        carries them (lists made once per group, so that modules may cache by them)."""
+        names = [self.sku_names[i] for i in members]
+        return (
+            [node for node, _ in names],
+            [p for _, p in names],
+            [self._supplier_names[i] for i in members],
+        )
 
     # ------------------------------------------------------------------ running
     def _advance(self, stop: float) -> None:
@@ -709,32 +740,59 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 self._pending = (members, t, True)
                 self._waiting = (step, quantity, per_supplier, names)
                 return False
-            quantity[members - lo] = self._act_batch(policy, members, names, t)
+            self._act_batch(policy, members, names, t, quantity, lo, per_supplier)
         self._place_echelon(step, quantity, per_supplier, t)
         return True
 
-    def _act_batch(self, policy: Policy, members: np.ndarray, names: Any, t: int) -> np.ndarray:
-        """``policy``'s checked quantities for stock points ``members`` in period ``t``: one
-        call of ``act_batch``, or one per start period of the members' copies (a batch has
-        one period, and each copy's module sees its own run's period)."""
+    def _act_batch(
+        self,
+        policy: Policy,
+        members: np.ndarray,
+        names: Any,
+        t: int,
+        quantity: np.ndarray,
+        lo: int,
+        per_supplier: list[tuple[int | np.ndarray, Any]],
+    ) -> None:
+        """``policy``'s checked actions for stock points ``members`` in period ``t``, into
+        ``quantity`` (of stock points ``lo, lo + 1, ...``) or ``per_supplier``: one call of
+        ``act_batch``, or one per start period of the members' copies (a batch has one
+        period, and each copy's module sees its own run's period)."""
         starts = self._sku_start[members] if self._restarted else None
         if starts is None or (starts == starts[0]).all():
-            action = np.asarray(policy.act_batch(self._batch_of(members, names, t)), np.float64)
-            if action.shape != members.shape:
-                self._bad_action(int(members[0]), action)
-            return self._checked_batch(members, action)
-        quantity = np.empty(len(members))
-        for began in np.unique(starts):
-            at = np.flatnonzero(starts == began)
-            chosen = members[at]
-            batch = self._batch_of(
-                chosen, ([names[0][j] for j in at], [names[1][j] for j in at]), t
+            parts = [(members, names)]
+        else:
+            parts = []
+            for began in np.unique(starts):
+                at = np.flatnonzero(starts == began)
+                parts.append((members[at], tuple([part[j] for j in at] for part in names)))
+        for chosen, chosen_names in parts:
+            action = np.asarray(
+                policy.act_batch(self._batch_of(chosen, chosen_names, t)), np.float64
             )
-            action = np.asarray(policy.act_batch(batch), np.float64)
-            if action.shape != chosen.shape:
+            if action.shape == chosen.shape:
+                quantity[chosen - lo] = self._checked_batch(chosen, action)
+            elif action.ndim == 2 and action.shape[0] == len(chosen):
+                per_supplier.extend(self._supplier_rows(chosen, action))
+            else:
                 self._bad_action(int(chosen[0]), action)
-            quantity[at] = self._checked_batch(chosen, action)
-        return quantity
+
+    def _supplier_rows(
+        self, members: np.ndarray, rows: np.ndarray
+    ) -> list[tuple[int | np.ndarray, Any]]:
+        """Checked ``per_supplier`` entries for a row of quantities per member, one per
+        supplier: the whole batch at once when every member has ``rows.shape[1]``
+        suppliers, else row by row (a row may be zero beyond its member's suppliers)."""
+        first = self._first_edge
+        width = first[members + 1] - first[members]
+        if (width == rows.shape[1]).all() and np.isfinite(rows).all() and (rows >= 0).all():
+            return [(members, rows)]  # one check for the whole batch
+        entries = []  # all checked first: a refused row leaves nothing
+        for i, row, w in zip(members.tolist(), rows, width.tolist(), strict=True):
+            if len(row) > w and (row[w:] != 0).any():
+                self._bad_action(i, row)
+            entries.append((i, self._checked(i, row[:w])))
+        return entries
 
     def _batch_of(self, members: np.ndarray, names: Any, t: int) -> ObservationBatch:
         """The observations of stock points ``members`` (all of one echelon) in period ``t``
@@ -772,6 +830,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             echelon,
             by_supplier,
             arrivals,
+            names[2],
         )
 
     def _checked_batch(self, members: np.ndarray, action: np.ndarray) -> np.ndarray:
@@ -791,9 +850,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         """The observations of stock points ``indices`` (of one echelon) in period ``t`` (by
         default the current one), with every optional field."""
         indices = np.asarray(indices, dtype=np.int64)
-        names = [self.sku_names[i] for i in indices.tolist()]
         t = self.period if t is None else t
-        batch = self._batch_of(indices, ([n for n, _ in names], [p for _, p in names]), t)
+        batch = self._batch_of(indices, self._names_of(indices.tolist()), t)
         if batch.arrivals is None:
             batch = batch._replace(arrivals=self._arrivals_batch(indices, t))
         return batch
@@ -815,19 +873,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         if action.shape == members.shape:
             quantity[members - step.lo] = self._checked_batch(members, action)
         elif action.ndim == 2 and action.shape[0] == len(members):
-            first = self._first_edge
-            if (
-                (first[members + 1] - first[members] == action.shape[1]).all()
-                and np.isfinite(action).all()
-                and (action >= 0).all()
-            ):
-                per_supplier.append((members, action))  # one check for the whole batch
-            else:  # the row at fault, by name
-                rows = [
-                    (i, self._checked(i, row))
-                    for i, row in zip(members.tolist(), action, strict=True)
-                ]
-                per_supplier.extend(rows)  # all checked first: a refused row leaves nothing
+            per_supplier.extend(self._supplier_rows(members, action))
         else:
             raise ValueError(
                 f"advance: expected {len(members)} actions (or {len(members)} rows of one per "

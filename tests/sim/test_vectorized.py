@@ -205,18 +205,38 @@ def test_a_batch_action_that_is_not_a_quantity_names_the_node():
         model.run(1)
 
 
-def test_a_batch_module_that_observes_arrivals_decides_one_stock_point_at_a_time():
+def test_a_batch_module_that_observes_arrivals_gets_them_in_its_batch():
+    """Zero-padded to the latest pending arrival of the batch: summed left to right, the
+    padding changes no bit."""
+    widths = []
+
     class LooksAhead:
+        observes = frozenset({"arrivals"})
+
+        def act(self, obs):
+            raise AssertionError("a module with act_batch decides in batches")
+
+        def act_batch(self, obs):
+            widths.append(obs.arrivals.shape)
+            due = np.zeros(len(obs.on_hand))
+            for k in range(obs.arrivals.shape[1]):
+                due = due + obs.arrivals[:, k]
+            return np.maximum(0.0, 12 - obs.on_hand + obs.backlog - due)
+
+    class OneByOne:
         observes = frozenset({"arrivals"})
 
         def act(self, obs):
             return max(0.0, 12 - obs.on_hand + obs.backlog - sum(obs.arrivals))
 
-        def act_batch(self, obs):
-            raise AssertionError("a batch has no arrivals")
-
     graph = random_network(12, depth=3, seed=1, lead_time={"dist": "poisson", "mean": 2})
-    assert_same_run(graph, LooksAhead(), periods=30, seed=2)
+    event = SupplyChainModel(graph, OneByOne(), seed=2)
+    event.run(30)
+    vector = VectorizedSupplyChainModel(graph, LooksAhead(), seed=2)
+    vector.run(30)
+    pd.testing.assert_frame_equal(event.results(), vector.results(), check_exact=True)
+    assert {n for n, _ in widths} == {8, 3, 1}  # one call per echelon and period
+    assert max(slots for _, slots in widths) > 1
 
 
 def test_an_option_the_vectorized_engine_fixes_is_refused_by_name():
