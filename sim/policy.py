@@ -59,10 +59,16 @@ __all__ = [
 Action = float | Sequence[float]
 
 #: Options of :class:`~sim.model.SupplyChainModel` that
-#: :class:`~sim.vector.VectorizedSupplyChainModel` fixes, at these values (here, so that
-#: scenarios check them without loading the engines).
-VECTORIZED_FIXED_OPTIONS: Mapping[str, Any] = MappingProxyType(
-    {"review": "periodic", "arrivals": "batch", "allocation": "fifo", "log": False}
+#: :class:`~sim.vector.VectorizedSupplyChainModel` restricts, with the values it allows (the
+#: first is the default of both engines); here, so that scenarios check them without
+#: loading the engines.
+VECTORIZED_FIXED_OPTIONS: Mapping[str, tuple[Any, ...]] = MappingProxyType(
+    {
+        "review": ("periodic",),
+        "arrivals": ("batch",),
+        "allocation": ("fifo", "whole"),
+        "log": (False,),
+    }
 )
 
 #: Observation fields that cost work to compute; a module asks for them by listing their

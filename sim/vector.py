@@ -1,8 +1,9 @@
 """The periodic-review model stepped one echelon at a time over numpy arrays.
 
 :class:`VectorizedSupplyChainModel` simulates exactly what :class:`~sim.model.SupplyChainModel`
-does with ``review="periodic"``, ``arrivals="batch"`` and ``allocation="fifo"`` (same seeds,
-same draws, same table; checked against it in the tests), but it keeps the state of all
+does with ``review="periodic"``, ``arrivals="batch"`` and ``allocation="fifo"`` or
+``"whole"`` (same seeds, same draws, same table; checked against it in the tests), but it
+keeps the state of all
 stock points and edges in arrays and does each step for a whole echelon at once. Stock
 points of one echelon never supply each other, so serving, deciding and ordering within an
 echelon are independent, and both engines process echelons downstream first, peers in the
@@ -74,7 +75,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
     """A periodic-review supply chain model over numpy arrays, one echelon at a time.
 
     Same arguments, attributes and results as :class:`~sim.model.SupplyChainModel`, except
-    the options in :attr:`FIXED_OPTIONS`, which may only take the values given there, plus
+    the options in :attr:`FIXED_OPTIONS`, which may only take the values listed there, plus
     ``copies``: one seed per copy of the network to run side by side (see the module
     docstring).
 
@@ -91,8 +92,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     _clocked = False
 
-    #: Options of :class:`~sim.model.SupplyChainModel` this engine fixes, at these values.
-    FIXED_OPTIONS: ClassVar[Mapping[str, Any]] = VECTORIZED_FIXED_OPTIONS
+    #: Options of :class:`~sim.model.SupplyChainModel` this engine restricts, with the values
+    #: it allows.
+    FIXED_OPTIONS: ClassVar[Mapping[str, tuple[Any, ...]]] = VECTORIZED_FIXED_OPTIONS
 
     def __init__(
         self,
@@ -102,11 +104,12 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         copies: Sequence[int] | None = None,
         **options: Any,
     ):
-        for name, only in self.FIXED_OPTIONS.items():
-            if options.get(name, only) != only:
+        for name, allowed in self.FIXED_OPTIONS.items():
+            if options.get(name, allowed[0]) not in allowed:
                 raise ValueError(
-                    f"{name}: VectorizedSupplyChainModel runs with {name}={only!r} only, got "
-                    f"{options[name]!r}; use SupplyChainModel for it"
+                    f"{name}: VectorizedSupplyChainModel runs with {name}="
+                    f"{' or '.join(map(repr, allowed))} only, got {options[name]!r}; use "
+                    "SupplyChainModel for it"
                 )
         self.copy_seeds: list[int] | None = None
         if copies is not None:
@@ -603,11 +606,15 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         owing = np.diff(first, append=skus.size)  # entries per stock point
         at = skus[first]
         stock = self._on_hand[at]
+        whole_orders = self.allocation == "whole"
         if _whole(qty) and _whole(stock):
             # Whole numbers (below 2**53) add exactly in any order: fill all at once.
             ahead = np.cumsum(qty) - qty
             ahead -= np.repeat(ahead[first], owing)  # owed ahead of each entry at its node
-            fill = np.minimum(qty, np.maximum(np.repeat(stock, owing) - ahead, 0.0))
+            if whole_orders:  # complete or not at all; once one waits, all behind it wait
+                fill = np.where(ahead + qty <= np.repeat(stock, owing), qty, 0.0)
+            else:
+                fill = np.minimum(qty, np.maximum(np.repeat(stock, owing) - ahead, 0.0))
             filled = np.add.reduceat(fill, first)
             stock -= filled
             self._backlog[at] -= filled
@@ -615,10 +622,15 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             # The k-th oldest entries of all stock points at once, in the event engine's
             # arithmetic (stock less each fill in turn), so both give the same bits.
             fill = np.zeros(skus.size)
+            waiting = np.zeros(at.size, dtype=bool)  # whole orders: one waits, and all behind
             for k in range(int(owing.max())):
-                serving = np.flatnonzero((owing > k) & (stock > 0))
+                serving = np.flatnonzero((owing > k) & (stock > 0) & ~waiting)
                 if not serving.size:
                     break
+                if whole_orders:
+                    fits = qty[first[serving] + k] <= stock[serving]
+                    waiting[serving[~fits]] = True
+                    serving = serving[fits]
                 entry, left = first[serving] + k, stock[serving]
                 asked = qty[entry]
                 x = np.where(asked <= left, asked, left)
