@@ -222,7 +222,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._forget(mine, mine_edge)
 
         # stock points and edges as at period 0 (the accumulators are zero between periods)
-        for name in ("_backlog", "_pipeline", "_demand_seen", *_ACCUMULATORS):
+        for name in ("_backlog", "_pipeline", "_wip", "_demand_seen", *_ACCUMULATORS):
             getattr(self, name)[skus] = 0.0
         self._reward[skus] = 0.0
         for name in ("_e_pipeline", "_e_transit", "_e_components", "_e_ordered"):
@@ -322,6 +322,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             "_on_hand",
             "_backlog",
             "_pipeline",
+            "_wip",
             "_demand_seen",
             *_ACCUMULATORS,
             "_holding",
@@ -337,6 +338,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._lost_sales = np.array(self._lost_sales, dtype=bool)
         self._whole_customer = np.array(self._whole_customer, dtype=bool)
         self._manufacturer = np.array(self._manufacturer, dtype=bool)
+        self._processing = np.array(self._processing, dtype=bool)
 
         # edges: grouped by the stock point that orders on them, in stock-point order
         self._e_target = np.array([e.target for e in edges], dtype=np.int64)
@@ -391,6 +393,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                     edge_lo=int(self._first_edge[lo]),
                     edge_hi=int(self._first_edge[hi]),
                     manufacturers=lo + np.flatnonzero(self._manufacturer[lo:hi]),
+                    processing=lo + np.flatnonzero(self._processing[lo:hi]),
                     customers=np.flatnonzero(in_k),
                     groups=self._policy_groups(int(lo), int(hi)),
                 )
@@ -555,6 +558,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         """Produce, take customer demand, and fill what the echelon owes, oldest first."""
         if step.manufacturers.size:
             self._produce(step)
+        if step.processing.size:
+            self._release(step)
         if step.customers.size:
             skus, d = self._customer_sku[step.customers], demand[step.customers]
             self._acc_demand[skus] += d
@@ -671,6 +676,18 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._on_hand[at] += kits
         self._acc_produced[at] += kits
 
+    def _release(self, step: _EchelonStep) -> None:
+        """Put what the echelon's stock points with a capacity hold in process into stock,
+        up to the period's capacity."""
+        at = step.processing
+        x = self._capacity[at] - self._acc_produced[at]
+        wip = self._wip[at]
+        x = np.where(wip < x, wip, x)
+        x = np.where(x > 0, x, 0.0)
+        self._wip[at] = wip - x
+        self._on_hand[at] += x
+        self._acc_produced[at] += x
+
     # ------------------------------------------------------------------ shipping
     def _ship(self, edges: np.ndarray, quantities: np.ndarray, now: float) -> None:
         lead_times = self._e_lead_time[edges]
@@ -720,6 +737,10 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             np.add.at(self._e_components, edges[components], quantities[components])
             stock = ~components
             targets, quantities = targets[stock], quantities[stock]
+        work = self._processing[targets]
+        if work.any():  # in process first, within the room stock leaves
+            self._take_in(targets[work], quantities[work])
+            targets, quantities = targets[~work], quantities[~work]
         capped = self._storage[targets] < math.inf
         if capped.any():  # receipt by receipt, in the event engine's arithmetic
             for j, x in zip(targets[capped].tolist(), quantities[capped].tolist(), strict=True):
@@ -731,6 +752,19 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 self._on_hand[j] += x
             targets, quantities = targets[~capped], quantities[~capped]
         np.add.at(self._on_hand, targets, quantities)
+
+    def _take_in(self, targets: np.ndarray, quantities: np.ndarray) -> None:
+        """Receipts at stock points with a capacity: into process, within the storage room
+        that stock on hand and in process leave (receipt by receipt where it is finite)."""
+        capped = self._storage[targets] < math.inf
+        for j, x in zip(targets[capped].tolist(), quantities[capped].tolist(), strict=True):
+            room = self._storage[j] - self._on_hand[j] - self._wip[j]
+            if x > room:
+                taken = room if room > 0 else 0.0
+                self._acc_refused[j] += x - taken
+                x = taken
+            self._wip[j] += x
+        np.add.at(self._wip, targets[~capped], quantities[~capped])
 
     # ------------------------------------------------------------------ deciding
     def _review_echelon(self, step: _EchelonStep, t: int) -> bool:
@@ -957,8 +991,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         return out
 
     def _decision_pipeline(self, lo: int, hi: int) -> np.ndarray:
-        """The pipeline stock points ``[lo, hi)`` decide on (kits at manufacturers)."""
-        pipeline = self._pipeline[lo:hi].copy()
+        """The pipeline stock points ``[lo, hi)`` decide on (kits at manufacturers; stock in
+        process counts)."""
+        pipeline = self._pipeline[lo:hi] + self._wip[lo:hi]
         at = self._manufacturer[lo:hi]
         if at.any():
             e_lo, e_hi = self._first_edge[lo], self._first_edge[hi]
@@ -1020,6 +1055,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             held = self._on_hand
             if self._has_components:
                 held = held + np.bincount(self._e_target, self._e_components, minlength=n)
+            if self._processing.any():
+                held = held + self._wip
             transit = np.zeros(n)
             if self.charge_in_transit:
                 transit = np.bincount(
@@ -1133,9 +1170,19 @@ class _OwedQueue:
 
 class _EchelonStep:
     """The stock points ``[lo, hi)`` of one echelon, their supply edges ``[edge_lo,
-    edge_hi)``, its manufacturers and customers, and its decision-module groups."""
+    edge_hi)``, its manufacturers, other stock points with a capacity (``processing``) and
+    customers, and its decision-module groups."""
 
-    __slots__ = ("customers", "edge_hi", "edge_lo", "groups", "hi", "lo", "manufacturers")
+    __slots__ = (
+        "customers",
+        "edge_hi",
+        "edge_lo",
+        "groups",
+        "hi",
+        "lo",
+        "manufacturers",
+        "processing",
+    )
 
     def __init__(self, **fields: Any):
         for k, v in fields.items():

@@ -330,3 +330,50 @@ def test_random_networks_with_whole_order_allocation_run_identically(
         graph, policies, periods=30, decide=decide, allocation="whole", seed=seed
     )
     assert event.allocation == "whole"
+
+
+# ---------------------------------------------------------------- capacity into stock
+@settings(max_examples=40, deadline=None)
+@given(
+    nodes=st.integers(4, 30),
+    depth=st.integers(2, 4),
+    network_seed=st.integers(0, 1000),
+    lead_time=lead_times,
+    shortage=st.sampled_from(["backlog", "lost_sales"]),
+    demand=st.sampled_from(
+        [{"dist": "poisson", "mean": 4}, {"dist": "normal", "mean": 3.3, "std": 1.7}]
+    ),
+    decide=st.sampled_from(["start", "end"]),
+    allocation=st.sampled_from(["fifo", "whole"]),
+    data=st.data(),
+    seed=st.integers(0, 2**32),
+)
+def test_random_networks_with_capacities_into_stock_run_identically(
+    nodes, depth, network_seed, lead_time, shortage, demand, decide, allocation, data, seed
+):
+    """Warehouses and retailers with a capacity (receipts wait in process) and storage."""
+    try:
+        graph = random_network(
+            nodes,
+            depth=depth,
+            seed=network_seed,
+            lead_time=lead_time,
+            shortage=shortage,
+            demand=demand,
+            initial_stock=data.draw(st.integers(0, 15)),
+        )
+    except ValueError:  # too few nodes for the depth
+        return
+    limits = st.sampled_from([float("inf"), 2.5, 6])
+    for n in graph:
+        if graph.in_degree(n):
+            graph.nodes[n]["capacity"] = data.draw(limits, label=f"capacity {n}")
+            graph.nodes[n]["storage_capacity"] = data.draw(limits, label=f"storage {n}") * 5
+            graph.nodes[n]["initial_stock"] = min(
+                graph.nodes[n]["initial_stock"], graph.nodes[n]["storage_capacity"]
+            )
+    policy = data.draw(st.sampled_from([BaseStock(level=14), EchelonBaseStock(level=40)]))
+    event, _ = assert_same_run(
+        graph, policy, periods=30, decide=decide, allocation=allocation, seed=seed
+    )
+    assert event.allocation == allocation
