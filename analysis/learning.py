@@ -62,7 +62,7 @@ def learner_env(
         options["initial_state"] = initial_state
     if market is not None:
         options["options"] = {"market": market}
-    elif all(scenario.options.get(k, v) == v for k, v in fixed.items() if k != "log"):
+    elif all(scenario.options.get(k, v[0]) in v for k, v in fixed.items() if k != "log"):
         return InventoryVectorEnv.from_scenario(
             scenario, learner, num_envs, stagger=stagger, **options
         )

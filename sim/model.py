@@ -429,6 +429,14 @@ class SupplyChainModel(mesa.Model):
             for e in suppliers:
                 e.kit_share = 1.0 / (e.bom * len(suppliers)) if self._manufacturer[i] else 1.0
         self._has_components = any(self._manufacturer)
+        # Any other stock point with a capacity puts at most that many units into stock per
+        # period; what it receives waits in process until then (see _release).
+        self._processing = [
+            cap < math.inf and not made
+            for cap, made in zip(self._capacity, self._manufacturer, strict=True)
+        ]
+        self._makes = [a or b for a, b in zip(self._manufacturer, self._processing, strict=True)]
+        self._has_work = self._has_components or any(self._processing)
         self._zeros = [0.0] * n_sku
         self._supplier_names = [tuple(e.supplier_name for e in s) for s in self._suppliers]
 
@@ -501,6 +509,7 @@ class SupplyChainModel(mesa.Model):
         self._components = [
             [0.0] * len(self._suppliers[i]) if self._manufacturer[i] else None for i in range(n_sku)
         ]
+        self._wip = [0.0] * n_sku  # received, not yet in stock (stock points with a capacity)
         self._due: list[dict[int, float]] = [{} for _ in range(n_sku)]
         for i in self._customers:
             self._restart_customer(i)
@@ -887,7 +896,7 @@ class SupplyChainModel(mesa.Model):
     def _serve_period(self, i: int, t: int) -> float:
         """Produce, take this period's batch of customer demand, and serve what ``i`` owes;
         returns that customer demand."""
-        if self._manufacturer[i]:
+        if self._makes[i]:
             self._produce(i)
         customer = self._customer_list[i]
         d = 0.0
@@ -1046,23 +1055,34 @@ class SupplyChainModel(mesa.Model):
             if due[k] <= 1e-12:
                 del due[k]
         components = self._components[j]
-        if components is None:
+        if components is not None:
+            components[edge.position] += x
+        elif self._processing[j]:  # in process first, within the room stock leaves
+            room = self._storage[j] - self._on_hand[j] - self._wip[j]
+            if x > room:
+                taken = room if room > 0 else 0.0
+                self._acc_refused[j] += x - taken
+                x = taken
+            self._wip[j] += x
+        else:
             room = self._storage[j] - self._on_hand[j]  # inf - x is inf: no capacity, no cost
             if x > room:
                 taken = room if room > 0 else 0.0
                 self._acc_refused[j] += x - taken
                 x = taken
             self._on_hand[j] += x
-        else:
-            components[edge.position] += x
         if self.review == "continuous":
-            if components is not None:
+            if self._makes[j]:
                 self._produce(j)
             self._serve(j)
 
     def _produce(self, i: int) -> None:
-        """Turn whole kits of components into product, up to the period's capacity."""
+        """Turn whole kits of components into product, up to the period's capacity (at a
+        stock point that is not a manufacturer: :meth:`_release`)."""
         components = self._components[i]
+        if components is None:
+            self._release(i)
+            return
         kits = self._capacity[i] - self._acc_produced[i]
         for e, held in zip(self._suppliers[i], components, strict=True):
             kits = min(kits, math.floor(held / e.bom + 1e-9))
@@ -1074,6 +1094,20 @@ class SupplyChainModel(mesa.Model):
             components[k] -= kits * e.bom
         self._on_hand[i] += kits
         self._acc_produced[i] += kits
+
+    def _release(self, i: int) -> None:
+        """Put what ``i`` holds in process into stock, up to the period's capacity."""
+        x = self._capacity[i] - self._acc_produced[i]
+        wip = self._wip[i]
+        if wip < x:
+            x = wip
+        if x <= 0:
+            return
+        if self._time_weighted:
+            self._touch(i)
+        self._wip[i] = wip - x
+        self._on_hand[i] += x
+        self._acc_produced[i] += x
 
     # ------------------------------------------------------------------ deciding
     def observe(self, i: int, t: int) -> InventoryObservation:
@@ -1146,10 +1180,11 @@ class SupplyChainModel(mesa.Model):
         return tuple([due.get(k, 0.0) for k in range(t + 1, max(due) + 1)])
 
     def _pipeline_of(self, i: int) -> float:
-        """The pipeline stock point ``i`` decides on: ordered and not received, except at a
-        manufacturer, where it counts the kits that the components held and on order make."""
+        """The pipeline stock point ``i`` decides on: ordered and not in stock (not received,
+        or held in process), except at a manufacturer, where it counts the kits that the
+        components held and on order make."""
         if self._components[i] is None:
-            return self._pipeline[i]
+            return self._pipeline[i] + self._wip[i]
         return min(
             (held + on_order) / e.bom
             for e, held, on_order in zip(
@@ -1307,10 +1342,10 @@ class SupplyChainModel(mesa.Model):
         rec = self.recorder
         if rec is not None:
             held, pipeline = on_hand_level, self._pipeline
-            if self._has_components:
+            if self._has_work:  # components and stock in process are held too
                 held = [
-                    x + (sum(c) if c is not None else 0.0)
-                    for x, c in zip(on_hand_level, self._components, strict=True)
+                    x + (sum(c) if c is not None else w)
+                    for x, c, w in zip(on_hand_level, self._components, self._wip, strict=True)
                 ]
                 pipeline = [self._pipeline_of(i) for i in range(len(pipeline))]
             transit = self._zeros
@@ -1366,6 +1401,8 @@ class SupplyChainModel(mesa.Model):
         components = self._components[i]
         if components is not None:
             held += sum(components)
+        elif self._processing[i]:
+            held += self._wip[i]
         transit = 0.0
         if self.charge_in_transit:
             for e in self._suppliers[i]:

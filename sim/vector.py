@@ -1,8 +1,9 @@
 """The periodic-review model stepped one echelon at a time over numpy arrays.
 
 :class:`VectorizedSupplyChainModel` simulates exactly what :class:`~sim.model.SupplyChainModel`
-does with ``review="periodic"``, ``arrivals="batch"`` and ``allocation="fifo"`` (same seeds,
-same draws, same table; checked against it in the tests), but it keeps the state of all
+does with ``review="periodic"``, ``arrivals="batch"`` and ``allocation="fifo"`` or
+``"whole"`` (same seeds, same draws, same table; checked against it in the tests), but it
+keeps the state of all
 stock points and edges in arrays and does each step for a whole echelon at once. Stock
 points of one echelon never supply each other, so serving, deciding and ordering within an
 echelon are independent, and both engines process echelons downstream first, peers in the
@@ -74,7 +75,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
     """A periodic-review supply chain model over numpy arrays, one echelon at a time.
 
     Same arguments, attributes and results as :class:`~sim.model.SupplyChainModel`, except
-    the options in :attr:`FIXED_OPTIONS`, which may only take the values given there, plus
+    the options in :attr:`FIXED_OPTIONS`, which may only take the values listed there, plus
     ``copies``: one seed per copy of the network to run side by side (see the module
     docstring).
 
@@ -91,8 +92,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     _clocked = False
 
-    #: Options of :class:`~sim.model.SupplyChainModel` this engine fixes, at these values.
-    FIXED_OPTIONS: ClassVar[Mapping[str, Any]] = VECTORIZED_FIXED_OPTIONS
+    #: Options of :class:`~sim.model.SupplyChainModel` this engine restricts, with the values
+    #: it allows.
+    FIXED_OPTIONS: ClassVar[Mapping[str, tuple[Any, ...]]] = VECTORIZED_FIXED_OPTIONS
 
     def __init__(
         self,
@@ -102,11 +104,12 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         copies: Sequence[int] | None = None,
         **options: Any,
     ):
-        for name, only in self.FIXED_OPTIONS.items():
-            if options.get(name, only) != only:
+        for name, allowed in self.FIXED_OPTIONS.items():
+            if options.get(name, allowed[0]) not in allowed:
                 raise ValueError(
-                    f"{name}: VectorizedSupplyChainModel runs with {name}={only!r} only, got "
-                    f"{options[name]!r}; use SupplyChainModel for it"
+                    f"{name}: VectorizedSupplyChainModel runs with {name}="
+                    f"{' or '.join(map(repr, allowed))} only, got {options[name]!r}; use "
+                    "SupplyChainModel for it"
                 )
         self.copy_seeds: list[int] | None = None
         if copies is not None:
@@ -116,7 +119,23 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     def _reset_state(self) -> None:
         super()._reset_state()
+        self._spawn_batches()
         self._to_arrays()
+
+    def _spawn_batches(self) -> None:
+        """One object per stateful module with ``spawn_batch`` (see :mod:`sim.policy`) for
+        all its stock points, in place of what ``spawn`` gave each of them."""
+        shared: dict[int, list[tuple[Any, str]]] = {}  # (agent, product)
+        for agent in self.stocking_agents.values():
+            for product, module in agent.modules.items():
+                if callable(getattr(module, "spawn_batch", None)):
+                    shared.setdefault(id(module), []).append((agent, product))
+        for users in shared.values():
+            agent, product = users[0]
+            runner = agent.modules[product].spawn_batch([(a.node, p) for a, p in users])
+            for agent, product in users:
+                agent.policies[product] = runner
+                self._policy[self.sku_index[agent.node, product]] = runner
 
     def _stream_key(self, stock_point: tuple[Any, str]) -> tuple[int, Any, str]:
         if self.copy_seeds is None:
@@ -203,7 +222,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._forget(mine, mine_edge)
 
         # stock points and edges as at period 0 (the accumulators are zero between periods)
-        for name in ("_backlog", "_pipeline", "_demand_seen", *_ACCUMULATORS):
+        for name in ("_backlog", "_pipeline", "_wip", "_demand_seen", *_ACCUMULATORS):
             getattr(self, name)[skus] = 0.0
         self._reward[skus] = 0.0
         for name in ("_e_pipeline", "_e_transit", "_e_components", "_e_ordered"):
@@ -246,13 +265,22 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             self._block_start[c] = self._block_end[c] = t
         # stateful modules start afresh (values are shared; they keep no state)
         respawned = False
+        restarts: dict[int, tuple[Any, list]] = {}  # batch runners: their stock points
         for i in skus.tolist():
             node, product = self.sku_names[i]
             agent = self.stocking_agents[node]
+            if agent.policies[product] is not agent.modules[product] and callable(
+                getattr(agent.modules[product], "spawn_batch", None)
+            ):
+                runner = agent.policies[product]
+                restarts.setdefault(id(runner), (runner, []))[1].append((node, product))
+                continue
             spawn = getattr(agent.modules[product], "spawn", None)
             if callable(spawn):
                 agent.policies[product] = self._policy[i] = spawn()
                 respawned = True
+        for runner, stock_points in restarts.values():
+            runner.restart(stock_points)
         if respawned:
             for step in self._steps:
                 step.groups = self._policy_groups(step.lo, step.hi)
@@ -294,6 +322,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             "_on_hand",
             "_backlog",
             "_pipeline",
+            "_wip",
             "_demand_seen",
             *_ACCUMULATORS,
             "_holding",
@@ -309,6 +338,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._lost_sales = np.array(self._lost_sales, dtype=bool)
         self._whole_customer = np.array(self._whole_customer, dtype=bool)
         self._manufacturer = np.array(self._manufacturer, dtype=bool)
+        self._processing = np.array(self._processing, dtype=bool)
 
         # edges: grouped by the stock point that orders on them, in stock-point order
         self._e_target = np.array([e.target for e in edges], dtype=np.int64)
@@ -363,6 +393,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                     edge_lo=int(self._first_edge[lo]),
                     edge_hi=int(self._first_edge[hi]),
                     manufacturers=lo + np.flatnonzero(self._manufacturer[lo:hi]),
+                    processing=lo + np.flatnonzero(self._processing[lo:hi]),
                     customers=np.flatnonzero(in_k),
                     groups=self._policy_groups(int(lo), int(hi)),
                 )
@@ -417,33 +448,39 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     def _policy_groups(self, lo: int, hi: int) -> list[tuple[Policy | None, np.ndarray, Any]]:
         """Stock points of ``[lo, hi)`` by the module that decides for them: one group per
-        module with ``act_batch``, one ``(None, stock points)`` for all the others (and
-        for modules that observe ``arrivals``, which they get one stock point at a time),
-        and last one for the stock points decided from outside (:class:`External`)."""
+        module with ``act_batch``, one ``(None, stock points)`` for all the others, and
+        last one for the stock points decided from outside (:class:`External`)."""
         batched: dict[int, list[int]] = {}
         single = []
         for i in range(lo, hi):
             policy = self._policy[i]
-            if type(policy) is External or (
-                callable(getattr(policy, "act_batch", None)) and "arrivals" not in self._observes[i]
-            ):
+            if type(policy) is External or callable(getattr(policy, "act_batch", None)):
                 batched.setdefault(id(policy), []).append(i)
             else:
                 single.append(i)
         groups = []
         for members in batched.values():
-            names = [self.sku_names[i] for i in members]
             groups.append(
                 (
                     self._policy[members[0]],
                     np.array(members, dtype=np.int64),
-                    ([node for node, _ in names], [p for _, p in names]),
+                    self._names_of(members),
                 )
             )
         if single:
             groups.append((None, np.array(single, dtype=np.int64), None))
         groups.sort(key=lambda group: type(group[0]) is External)  # the others decide first
         return groups
+
+    def _names_of(self, members: Sequence[int]) -> tuple[list, list, list]:
+        """The nodes, products and supplier names of stock points ``members``, as a batch
+        carries them (lists made once per group, so that modules may cache by them)."""
+        names = [self.sku_names[i] for i in members]
+        return (
+            [node for node, _ in names],
+            [p for _, p in names],
+            [self._supplier_names[i] for i in members],
+        )
 
     # ------------------------------------------------------------------ running
     def _advance(self, stop: float) -> None:
@@ -521,6 +558,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         """Produce, take customer demand, and fill what the echelon owes, oldest first."""
         if step.manufacturers.size:
             self._produce(step)
+        if step.processing.size:
+            self._release(step)
         if step.customers.size:
             skus, d = self._customer_sku[step.customers], demand[step.customers]
             self._acc_demand[skus] += d
@@ -572,11 +611,15 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         owing = np.diff(first, append=skus.size)  # entries per stock point
         at = skus[first]
         stock = self._on_hand[at]
+        whole_orders = self.allocation == "whole"
         if _whole(qty) and _whole(stock):
             # Whole numbers (below 2**53) add exactly in any order: fill all at once.
             ahead = np.cumsum(qty) - qty
             ahead -= np.repeat(ahead[first], owing)  # owed ahead of each entry at its node
-            fill = np.minimum(qty, np.maximum(np.repeat(stock, owing) - ahead, 0.0))
+            if whole_orders:  # complete or not at all; once one waits, all behind it wait
+                fill = np.where(ahead + qty <= np.repeat(stock, owing), qty, 0.0)
+            else:
+                fill = np.minimum(qty, np.maximum(np.repeat(stock, owing) - ahead, 0.0))
             filled = np.add.reduceat(fill, first)
             stock -= filled
             self._backlog[at] -= filled
@@ -584,10 +627,15 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             # The k-th oldest entries of all stock points at once, in the event engine's
             # arithmetic (stock less each fill in turn), so both give the same bits.
             fill = np.zeros(skus.size)
+            waiting = np.zeros(at.size, dtype=bool)  # whole orders: one waits, and all behind
             for k in range(int(owing.max())):
-                serving = np.flatnonzero((owing > k) & (stock > 0))
+                serving = np.flatnonzero((owing > k) & (stock > 0) & ~waiting)
                 if not serving.size:
                     break
+                if whole_orders:
+                    fits = qty[first[serving] + k] <= stock[serving]
+                    waiting[serving[~fits]] = True
+                    serving = serving[fits]
                 entry, left = first[serving] + k, stock[serving]
                 asked = qty[entry]
                 x = np.where(asked <= left, asked, left)
@@ -627,6 +675,18 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._e_components[e_lo:e_hi] -= np.where(self._e_into_manufacturer[e_lo:e_hi], used, 0.0)
         self._on_hand[at] += kits
         self._acc_produced[at] += kits
+
+    def _release(self, step: _EchelonStep) -> None:
+        """Put what the echelon's stock points with a capacity hold in process into stock,
+        up to the period's capacity."""
+        at = step.processing
+        x = self._capacity[at] - self._acc_produced[at]
+        wip = self._wip[at]
+        x = np.where(wip < x, wip, x)
+        x = np.where(x > 0, x, 0.0)
+        self._wip[at] = wip - x
+        self._on_hand[at] += x
+        self._acc_produced[at] += x
 
     # ------------------------------------------------------------------ shipping
     def _ship(self, edges: np.ndarray, quantities: np.ndarray, now: float) -> None:
@@ -677,6 +737,10 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             np.add.at(self._e_components, edges[components], quantities[components])
             stock = ~components
             targets, quantities = targets[stock], quantities[stock]
+        work = self._processing[targets]
+        if work.any():  # in process first, within the room stock leaves
+            self._take_in(targets[work], quantities[work])
+            targets, quantities = targets[~work], quantities[~work]
         capped = self._storage[targets] < math.inf
         if capped.any():  # receipt by receipt, in the event engine's arithmetic
             for j, x in zip(targets[capped].tolist(), quantities[capped].tolist(), strict=True):
@@ -688,6 +752,19 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 self._on_hand[j] += x
             targets, quantities = targets[~capped], quantities[~capped]
         np.add.at(self._on_hand, targets, quantities)
+
+    def _take_in(self, targets: np.ndarray, quantities: np.ndarray) -> None:
+        """Receipts at stock points with a capacity: into process, within the storage room
+        that stock on hand and in process leave (receipt by receipt where it is finite)."""
+        capped = self._storage[targets] < math.inf
+        for j, x in zip(targets[capped].tolist(), quantities[capped].tolist(), strict=True):
+            room = self._storage[j] - self._on_hand[j] - self._wip[j]
+            if x > room:
+                taken = room if room > 0 else 0.0
+                self._acc_refused[j] += x - taken
+                x = taken
+            self._wip[j] += x
+        np.add.at(self._wip, targets[~capped], quantities[~capped])
 
     # ------------------------------------------------------------------ deciding
     def _review_echelon(self, step: _EchelonStep, t: int) -> bool:
@@ -709,32 +786,59 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 self._pending = (members, t, True)
                 self._waiting = (step, quantity, per_supplier, names)
                 return False
-            quantity[members - lo] = self._act_batch(policy, members, names, t)
+            self._act_batch(policy, members, names, t, quantity, lo, per_supplier)
         self._place_echelon(step, quantity, per_supplier, t)
         return True
 
-    def _act_batch(self, policy: Policy, members: np.ndarray, names: Any, t: int) -> np.ndarray:
-        """``policy``'s checked quantities for stock points ``members`` in period ``t``: one
-        call of ``act_batch``, or one per start period of the members' copies (a batch has
-        one period, and each copy's module sees its own run's period)."""
+    def _act_batch(
+        self,
+        policy: Policy,
+        members: np.ndarray,
+        names: Any,
+        t: int,
+        quantity: np.ndarray,
+        lo: int,
+        per_supplier: list[tuple[int | np.ndarray, Any]],
+    ) -> None:
+        """``policy``'s checked actions for stock points ``members`` in period ``t``, into
+        ``quantity`` (of stock points ``lo, lo + 1, ...``) or ``per_supplier``: one call of
+        ``act_batch``, or one per start period of the members' copies (a batch has one
+        period, and each copy's module sees its own run's period)."""
         starts = self._sku_start[members] if self._restarted else None
         if starts is None or (starts == starts[0]).all():
-            action = np.asarray(policy.act_batch(self._batch_of(members, names, t)), np.float64)
-            if action.shape != members.shape:
-                self._bad_action(int(members[0]), action)
-            return self._checked_batch(members, action)
-        quantity = np.empty(len(members))
-        for began in np.unique(starts):
-            at = np.flatnonzero(starts == began)
-            chosen = members[at]
-            batch = self._batch_of(
-                chosen, ([names[0][j] for j in at], [names[1][j] for j in at]), t
+            parts = [(members, names)]
+        else:
+            parts = []
+            for began in np.unique(starts):
+                at = np.flatnonzero(starts == began)
+                parts.append((members[at], tuple([part[j] for j in at] for part in names)))
+        for chosen, chosen_names in parts:
+            action = np.asarray(
+                policy.act_batch(self._batch_of(chosen, chosen_names, t)), np.float64
             )
-            action = np.asarray(policy.act_batch(batch), np.float64)
-            if action.shape != chosen.shape:
+            if action.shape == chosen.shape:
+                quantity[chosen - lo] = self._checked_batch(chosen, action)
+            elif action.ndim == 2 and action.shape[0] == len(chosen):
+                per_supplier.extend(self._supplier_rows(chosen, action))
+            else:
                 self._bad_action(int(chosen[0]), action)
-            quantity[at] = self._checked_batch(chosen, action)
-        return quantity
+
+    def _supplier_rows(
+        self, members: np.ndarray, rows: np.ndarray
+    ) -> list[tuple[int | np.ndarray, Any]]:
+        """Checked ``per_supplier`` entries for a row of quantities per member, one per
+        supplier: the whole batch at once when every member has ``rows.shape[1]``
+        suppliers, else row by row (a row may be zero beyond its member's suppliers)."""
+        first = self._first_edge
+        width = first[members + 1] - first[members]
+        if (width == rows.shape[1]).all() and np.isfinite(rows).all() and (rows >= 0).all():
+            return [(members, rows)]  # one check for the whole batch
+        entries = []  # all checked first: a refused row leaves nothing
+        for i, row, w in zip(members.tolist(), rows, width.tolist(), strict=True):
+            if len(row) > w and (row[w:] != 0).any():
+                self._bad_action(i, row)
+            entries.append((i, self._checked(i, row[:w])))
+        return entries
 
     def _batch_of(self, members: np.ndarray, names: Any, t: int) -> ObservationBatch:
         """The observations of stock points ``members`` (all of one echelon) in period ``t``
@@ -772,6 +876,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             echelon,
             by_supplier,
             arrivals,
+            names[2],
         )
 
     def _checked_batch(self, members: np.ndarray, action: np.ndarray) -> np.ndarray:
@@ -791,9 +896,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         """The observations of stock points ``indices`` (of one echelon) in period ``t`` (by
         default the current one), with every optional field."""
         indices = np.asarray(indices, dtype=np.int64)
-        names = [self.sku_names[i] for i in indices.tolist()]
         t = self.period if t is None else t
-        batch = self._batch_of(indices, ([n for n, _ in names], [p for _, p in names]), t)
+        batch = self._batch_of(indices, self._names_of(indices.tolist()), t)
         if batch.arrivals is None:
             batch = batch._replace(arrivals=self._arrivals_batch(indices, t))
         return batch
@@ -815,19 +919,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         if action.shape == members.shape:
             quantity[members - step.lo] = self._checked_batch(members, action)
         elif action.ndim == 2 and action.shape[0] == len(members):
-            first = self._first_edge
-            if (
-                (first[members + 1] - first[members] == action.shape[1]).all()
-                and np.isfinite(action).all()
-                and (action >= 0).all()
-            ):
-                per_supplier.append((members, action))  # one check for the whole batch
-            else:  # the row at fault, by name
-                rows = [
-                    (i, self._checked(i, row))
-                    for i, row in zip(members.tolist(), action, strict=True)
-                ]
-                per_supplier.extend(rows)  # all checked first: a refused row leaves nothing
+            per_supplier.extend(self._supplier_rows(members, action))
         else:
             raise ValueError(
                 f"advance: expected {len(members)} actions (or {len(members)} rows of one per "
@@ -899,8 +991,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         return out
 
     def _decision_pipeline(self, lo: int, hi: int) -> np.ndarray:
-        """The pipeline stock points ``[lo, hi)`` decide on (kits at manufacturers)."""
-        pipeline = self._pipeline[lo:hi].copy()
+        """The pipeline stock points ``[lo, hi)`` decide on (kits at manufacturers; stock in
+        process counts)."""
+        pipeline = self._pipeline[lo:hi] + self._wip[lo:hi]
         at = self._manufacturer[lo:hi]
         if at.any():
             e_lo, e_hi = self._first_edge[lo], self._first_edge[hi]
@@ -962,6 +1055,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             held = self._on_hand
             if self._has_components:
                 held = held + np.bincount(self._e_target, self._e_components, minlength=n)
+            if self._processing.any():
+                held = held + self._wip
             transit = np.zeros(n)
             if self.charge_in_transit:
                 transit = np.bincount(
@@ -1075,9 +1170,19 @@ class _OwedQueue:
 
 class _EchelonStep:
     """The stock points ``[lo, hi)`` of one echelon, their supply edges ``[edge_lo,
-    edge_hi)``, its manufacturers and customers, and its decision-module groups."""
+    edge_hi)``, its manufacturers, other stock points with a capacity (``processing``) and
+    customers, and its decision-module groups."""
 
-    __slots__ = ("customers", "edge_hi", "edge_lo", "groups", "hi", "lo", "manufacturers")
+    __slots__ = (
+        "customers",
+        "edge_hi",
+        "edge_lo",
+        "groups",
+        "hi",
+        "lo",
+        "manufacturers",
+        "processing",
+    )
 
     def __init__(self, **fields: Any):
         for k, v in fields.items():
