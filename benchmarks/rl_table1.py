@@ -219,11 +219,20 @@ def main() -> None:
     # the long paired evaluation of every finished case that lacks one
     finished = [n for n in names if done[n].exists()]
     missing = [n for n in finished if not (out / "cases" / f"{n}.precise.csv").exists()]
-    for n in missing:
-        rows = precise_gap(every[n], out / n)
-        write_text(out / "cases" / f"{n}.precise.csv", rows.to_csv(index=False))
+
+    def keep(name: str, rows: pd.DataFrame) -> None:
+        write_text(out / "cases" / f"{name}.precise.csv", rows.to_csv(index=False))
         write_tables()
-        print(f"long evaluation of {n}: {rows['ppo_gap_pct'].iloc[0]:+.2f}%", flush=True)
+        print(f"long evaluation of {name}: {rows['ppo_gap_pct'].iloc[0]:+.2f}%", flush=True)
+
+    if args.workers > 1 and len(missing) > 1:
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            futures = {pool.submit(precise_gap, every[n], out / n): n for n in missing}
+            for future in as_completed(futures):
+                keep(futures[future], future.result())
+    else:
+        for n in missing:
+            keep(n, precise_gap(every[n], out / n))
     write_tables()
     print((out / "rl_table1.md").read_text())
 
