@@ -134,6 +134,13 @@ def precise_gap(case: Case, folder: Path) -> pd.DataFrame:
     )  # fmt: skip
 
 
+def _short(settings: Any) -> str:
+    """A case's PPO settings in a few words."""
+    if not isinstance(settings, str):  # cases run before settings were recorded
+        return "defaults"
+    return "drawn start" if settings.startswith("initial_state=") else settings
+
+
 def precise_markdown(precise: pd.DataFrame, table: pd.DataFrame) -> str:
     """PPO's long paired gap beside the table's best heuristic and the training time."""
     lines = [
@@ -151,7 +158,7 @@ def precise_markdown(precise: pd.DataFrame, table: pd.DataFrame) -> str:
             f"| {row['problem']} {row['label']} | {row['ppo_gap_pct']:+.2f} ± "
             f"{row['ppo_gap_ci95_pct']:.2f}% | {best['policy']} {gaps.min():+.2f}% | "
             f"{rows['ppo_minutes'].iloc[0]:.1f} | "
-            f"{settings if isinstance(settings, str) else 'defaults'} |"
+            f"{_short(settings)} |"
         )
     return "\n".join(lines) + "\n"
 
