@@ -34,6 +34,7 @@ from agents import checkpoint
 from analysis.experiment import replication_seed
 from analysis.files import write_text
 from analysis.learning import train_scenario
+from analysis.tune import evaluate
 from sim.vector import VectorizedSupplyChainModel
 
 
@@ -97,8 +98,17 @@ def _copy_costs(case: Case, policy: Any) -> np.ndarray:
     """Cost per period after the warm-up of each of :data:`PRECISE`'s replications, all
     run at once as copies of the vectorized engine (one ``act_batch`` per period for a
     policy that has it; each copy is the run of its replication's seed, as in
-    :func:`analysis.tune.evaluate`)."""
+    :func:`analysis.tune.evaluate`, which runs dual sourcing)."""
     scenario = case.scenario()
+    if case.problem == "dual_sourcing":  # its modules name suppliers, which copies rename
+        return evaluate(
+            scenario,
+            {case.node: policy},
+            replications=PRECISE.replications,
+            periods=PRECISE.periods,
+            warmup=PRECISE.warmup,
+            seed=PRECISE.seed,
+        )
     seeds = [replication_seed(PRECISE.seed, r) for r in range(PRECISE.replications)]
     graph = scenario.network()
     chosen = {**scenario.policies(graph), case.node: policy}
