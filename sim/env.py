@@ -58,7 +58,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from networks.attributes import is_source
 
 from .initial import InitialState
-from .model import SupplyChainModel
+from .model import Decision, SupplyChainModel
 from .policy import EXTERNAL, External, Policy
 from .spaces import ActionMapping, ObservationLayout
 from .vector import VectorizedSupplyChainModel
@@ -240,6 +240,13 @@ def _next_review(
     return decision
 
 
+def _next_review_period(model: Any, period: int | None, layout: ObservationLayout, until: int):
+    """:func:`_next_review` for a single environment, by periods (``None``: ``until`` came)."""
+    while period is not None and layout.epoch(period) is None:
+        period = model.advance_period(0.0, until=until)
+    return period
+
+
 def _first_decision(model: Any, layout: ObservationLayout, nothing: Any, until: int, observe: bool):
     decision = model.advance(until=until, observe=observe)
     decision = _next_review(model, decision, layout, nothing, until, observe)
@@ -310,8 +317,13 @@ class InventoryEnv(gym.Env):
             graph, setup.policies, **setup.options, seed=seed, record=False
         )
         self._index = self.model.sku_index[setup.learner, self.model.products[0]]
-        self._decision = None
+        self._running = False  # an episode is under way (reset, not yet truncated)
         self._cost = self.reward_kind == "cost"
+        # Discrete actions of one supplier, no price: the order is low + action, read in step
+        # without calling the mapping (which checks anything else, and says what is wrong).
+        m = self.mapping
+        plain = m.kind == "discrete" and m.suppliers == 1 and not m.price_step
+        self._plain_actions, self._low = (m.n if plain else 0), m.low
 
     @classmethod
     def from_scenario(cls, scenario: Any, learner: Any, **kwargs: Any) -> InventoryEnv:
@@ -328,28 +340,38 @@ class InventoryEnv(gym.Env):
             seed = self._first_seed if not self._started else int(self.np_random.integers(2**31))
         self._started = True
         self.model.reset(seed)
-        self._decision = _first_decision(self.model, self.layout, 0.0, self.periods, False)
-        period = self._decision.period
+        period = _first_decision(self.model, self.layout, 0.0, self.periods, False).period
+        self._running = True
         obs = self.model.observe_vector(self._index, period, self.layout)
         return obs, {"period": period, "seed": seed}
+
+    @property
+    def _decision(self) -> Decision | None:
+        """The learner's waiting decision, its observation left out (``None`` between
+        episodes): ``step`` keeps no :class:`~sim.model.Decision`, the engine knows it."""
+        return self.model._decision(False) if self._running else None
 
     def step(self, action: Any):
         """Order ``action`` and run to the learner's next decision (see the module
         docstring). The engine hands out no observation tuple and the layout checks
         nothing per step (both were checked when the environment was built): the vector
         is read straight from the engine's state."""
-        if self._decision is None:
+        if not self._running:
             raise RuntimeError("step: call reset() first (or after the episode was truncated)")
-        model, layout, periods = self.model, self.layout, self.periods
-        decision = model.advance(self.mapping.quantity(action), until=periods, observe=False)
+        model, layout, periods, i = self.model, self.layout, self.periods, self._index
+        if type(action) is int and 0 <= action < self._plain_actions:
+            quantity = self._low + float(action)  # what mapping.quantity(action) returns
+        else:
+            quantity = self.mapping.quantity(action)
+        period = model.advance_period(quantity, until=periods)
         if layout.review_cycle:
-            decision = _next_review(model, decision, layout, 0.0, periods, False)
-        money = model.take_reward_of(self._index)
-        reward = -money.cost if self._cost else money.profit
-        self._decision = decision
-        truncated = decision is None
-        period = model.period if truncated else decision.period
-        obs = model.observe_vector(self._index, period, layout)
+            period = _next_review_period(model, period, layout, periods)
+        reward = -model.take_cost_of(i) if self._cost else model.take_profit_of(i)
+        truncated = period is None
+        if truncated:
+            self._running = False
+            period = model.period
+        obs = model.observe_vector(i, period, layout)
         return obs, reward, False, truncated, {"period": period}
 
 

@@ -71,6 +71,9 @@ __all__ = ["Decision", "Reward", "SupplyChainModel"]
 _CLOSE = -2  # a period closes before anything else happens at its end instant
 _STOP = -1  # a run stops right after the close, before the next period's receipts
 _NO_ACTION = object()
+_ZEROS = itertools.repeat(0.0)
+_ceil = math.ceil
+_new_tuple = tuple.__new__  # the default of dict.get in map(due.get, periods, _ZEROS)
 
 
 class Decision(NamedTuple):
@@ -789,13 +792,32 @@ class SupplyChainModel(mesa.Model):
                 self._run_until(int(until))
         return self._decision(observe) if self._pending is not None else None
 
+    def advance_period(self, action: Any, *, until: int) -> int | None:
+        """:meth:`advance` ``(action, until=until, observe=False)`` returning the period of the
+        next decision instead of a :class:`Decision` (``None`` when ``until`` came first): for
+        an environment of one learner, which reads its observation itself
+        (:meth:`observe_vector`) and has a step's work to save, not a decision to unpack.
+
+        Raises:
+            ValueError: as :meth:`advance`.
+        """
+        if self._pending is None or type(until) is not int:  # advance's checks and errors
+            decision = self.advance(action, until=until, observe=False)
+            return None if decision is None else decision.period
+        self._resume(action)
+        if self._pending is None and until > self.period:
+            self._run_until(until)
+        pending = self._pending
+        return None if pending is None else pending[1]
+
     def _pending_stock_point(self) -> tuple[Any, str]:
         """The (first) stock point whose decision is waiting."""
         return self.sku_names[int(np.atleast_1d(self._pending[0])[0])]
 
     def _decision(self, observe: bool = True) -> Decision:
         i, t, _ = self._pending
-        return Decision(t, i, self.observe(i, t) if observe else None)
+        # tuple.__new__: the NamedTuple's own __new__ is a Python function, a frame per step
+        return _new_tuple(Decision, (t, i, self.observe(i, t) if observe else None))
 
     def _resume(self, action: Any) -> None:
         """Carry out the pending decision's action and what its step still had to do."""
@@ -1015,7 +1037,7 @@ class SupplyChainModel(mesa.Model):
         arrival = edge.arrival(now)
         if self._track_due and self._tracks_due[edge.target]:
             due = self._due[edge.target]
-            k = math.ceil(arrival)
+            k = _ceil(arrival)
             due[k] = due.get(k, 0.0) + x
         if self.event_log is not None:
             node, product = self.sku_names[edge.target]
@@ -1050,10 +1072,12 @@ class SupplyChainModel(mesa.Model):
         self._acc_received[j] += x * edge.kit_share
         if self._track_due and self._tracks_due[j]:
             due = self._due[j]
-            k = math.ceil(self.env.now)
-            due[k] -= x
-            if due[k] <= 1e-12:
+            k = _ceil(self.env._now)  # not the property now: a learner's arrivals every period
+            left = due[k] - x
+            if left <= 1e-12:
                 del due[k]
+            else:
+                due[k] = left
         components = self._components[j]
         if components is not None:
             components[edge.position] += x
@@ -1146,18 +1170,18 @@ class SupplyChainModel(mesa.Model):
         if layout.priced:  # the market's prices live in the observation only
             return layout.vector(self.observe(i, t))
         on_hand, backlog = self._on_hand[i], self._backlog[i]
-        values = [
-            on_hand,
-            backlog,
-            on_hand + self._pipeline_of(i) - backlog,
-            self._demand_seen[i],
-            *self._pipe_by[i],
-        ]
+        pipeline = self._pipeline[i] if self._components[i] is None else self._pipeline_of(i)
+        values = [on_hand, backlog, on_hand + pipeline - backlog, self._demand_seen[i]]
+        values += self._pipe_by[i]
         slots = layout.arrival_slots
         if slots:  # as layout.vector folds them: the last slot sums what comes later
             due = self._due[i]
-            values += [due.get(k, 0.0) for k in range(t + 1, t + slots)]
-            values.append(sum([due.get(k, 0.0) for k in range(t + slots, max(due, default=t) + 1)]))
+            if due:  # map over ranges: no comprehension's frame per step
+                if slots > 1:
+                    values += map(due.get, range(t + 1, t + slots), _ZEROS)
+                values.append(sum(map(due.get, range(t + slots, max(due) + 1), _ZEROS)))
+            else:
+                values += [0.0] * slots
         if layout.echelon:
             values.append(self._echelon_position(i))
         return layout.vector_of_values(t, values)
@@ -1408,12 +1432,15 @@ class SupplyChainModel(mesa.Model):
             for e in self._suppliers[i]:
                 transit += e.transit_rate * e.transit
         money = self._reward[i]
-        money[0] += self._holding[i] * held
-        money[1] += self._backlog_rate[i] * backlog_level
-        money[2] += self._lost_rate[i] * self._acc_lost[i]
-        money[3] += self._acc_order_cost[i]
-        money[4] += transit
-        money[5] += self._price[i] * self._acc_sales[i]
+        holding, backlog, lost_sales, ordering, transit_holding, revenue = money
+        money[:] = (  # one store, not six: a learner's money every period
+            holding + self._holding[i] * held,
+            backlog + self._backlog_rate[i] * backlog_level,
+            lost_sales + self._lost_rate[i] * self._acc_lost[i],
+            ordering + self._acc_order_cost[i],
+            transit_holding + transit,
+            revenue + self._price[i] * self._acc_sales[i],
+        )
 
     def take_reward(self, node: Any, product: str | None = None) -> Reward:
         """The money of stock point ``(node, product)`` (the first product by default) over
@@ -1432,15 +1459,37 @@ class SupplyChainModel(mesa.Model):
     def take_reward_of(self, i: int) -> Reward:
         """:meth:`take_reward` by stock-point index (see :attr:`sku_names`)."""
         if not self._track_all and type(self._policy[i]) is not External:
-            node, product = self.sku_names[i]
-            raise ValueError(
-                f"take_reward: rewards of node {node!r} product {product!r} are not kept; "
-                "build the model with track_rewards=True"
-            )
+            self._untracked(i)
         money = self._reward[i]
         reward = Reward._make(map(float, money))
         money[:] = _NO_MONEY
         return reward
+
+    def take_cost_of(self, i: int) -> float:
+        """``take_reward_of(i).cost`` to the bit, without building the :class:`Reward`: a
+        learner's reward every step."""
+        if not self._track_all and type(self._policy[i]) is not External:
+            self._untracked(i)
+        money = self._reward[i]
+        holding, backlog, lost_sales, ordering, transit_holding, _ = money
+        money[:] = _NO_MONEY
+        return float(holding + backlog + lost_sales + ordering + transit_holding)
+
+    def take_profit_of(self, i: int) -> float:
+        """``take_reward_of(i).profit`` to the bit, without building the :class:`Reward`."""
+        if not self._track_all and type(self._policy[i]) is not External:
+            self._untracked(i)
+        money = self._reward[i]
+        holding, backlog, lost_sales, ordering, transit_holding, revenue = money
+        money[:] = _NO_MONEY
+        return float(revenue - (holding + backlog + lost_sales + ordering + transit_holding))
+
+    def _untracked(self, i: int) -> None:
+        node, product = self.sku_names[i]
+        raise ValueError(
+            f"take_reward: rewards of node {node!r} product {product!r} are not kept; "
+            "build the model with track_rewards=True"
+        )
 
     # ------------------------------------------------------------------ results
     def results(self):

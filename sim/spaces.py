@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -118,6 +119,11 @@ class ObservationLayout:
         phase = period % self.review_cycle
         return self.review_epochs.index(phase) if phase in self.review_epochs else None
 
+    @cached_property
+    def _divisor(self) -> np.float32:
+        """``scale`` as the float32 the vector is divided by (made once: a vector per step)."""
+        return np.float32(self.scale)
+
     @property
     def names(self) -> list[str]:
         """The name of every entry, in order."""
@@ -189,9 +195,9 @@ class ObservationLayout:
         layout's order up to the epoch entries (which this adds): the last step of
         :meth:`vector` but for the price entries, for an engine that reads its state
         straight into a vector (:meth:`~sim.model.SupplyChainModel.observe_vector`)."""
-        v = np.array(values, dtype=np.float32)
+        v = np.array(values, np.float32)
         if self.scale != 1.0:
-            v /= np.float32(self.scale)
+            v /= self._divisor
         if self.review_cycle:  # not scaled: a one-hot of the epoch
             epoch = np.zeros(len(self.review_epochs), dtype=np.float32)
             k = self.epoch(period)
