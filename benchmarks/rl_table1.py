@@ -6,14 +6,16 @@ Run: ``PYTHONPATH=. python benchmarks/rl_table1.py [--cases p9L1,dL2c105,...] [-
 For each case (lost sales ``p{p}L{L}``, dual sourcing ``dL{L}c{c_e}``; default: all 22 of
 :func:`baselines.cases`) PPO is trained for the case's node with the defaults of
 ``supplysim train`` (:class:`agents.learning.PPOConfig`) except :func:`ppo_settings`,
-seed 0, then joins the baselines' table as one more column: :func:`baselines.run_case` tunes every heuristic on the tuning
-seed and evaluates every policy, the optimal table of value iteration and PPO included,
-on the same evaluation seeds. A cell is ``cost ± 95% CI (paired gap to the optimal table
-± 95% CI, % of the exact optimum)``.
+seed 0, then joins the baselines' table as one more column: :func:`baselines.run_case`
+tunes every heuristic on the tuning seed and evaluates every policy, the optimal table of
+value iteration and PPO included, on the same evaluation seeds. A cell is ``cost ± 95% CI
+(paired gap to the optimal table ± 95% CI, % of the exact optimum)``. Then PPO and the
+optimal table are compared again on the long paired evaluation :data:`PRECISE`, on which
+the 1% bar is judged.
 
 Nothing is lost to an interrupt: a case's training resumes from its last checkpoint, a
-finished case's rows are kept in ``DIR/cases/`` and not recomputed, and the tables
-(``rl_table1.csv``, ``rl_table1.md``) are rewritten whole after every case.
+finished case's rows and long evaluation are kept in ``DIR/cases/`` and not recomputed,
+and the tables (``rl_table1.csv``, ``rl_table1.md``) are rewritten whole after every case.
 """
 
 from __future__ import annotations
@@ -95,10 +97,11 @@ PRECISE = Settings(replications=16, periods=10_200, warmup=200, seed=3)
 
 
 def _copy_costs(case: Case, policy: Any) -> np.ndarray:
-    """Cost per period after the warm-up of each of :data:`PRECISE`'s replications, all
-    run at once as copies of the vectorized engine (one ``act_batch`` per period for a
-    policy that has it; each copy is the run of its replication's seed, as in
-    :func:`analysis.tune.evaluate`, which runs dual sourcing)."""
+    """The case node's cost per period after the warm-up (the network's: it is the only
+    stock point) in each of :data:`PRECISE`'s replications. Lost sales runs them at once as
+    copies of the vectorized engine (one ``act_batch`` per period for a policy that has
+    it; copy ``r`` is the run of replication ``r``'s seed, as in
+    :func:`analysis.tune.evaluate`); dual sourcing runs them through that function."""
     scenario = case.scenario()
     if case.problem == "dual_sourcing":  # its modules name suppliers, which copies rename
         return evaluate(
