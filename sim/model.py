@@ -73,6 +73,7 @@ _STOP = -1  # a run stops right after the close, before the next period's receip
 _NO_ACTION = object()
 _ZEROS = itertools.repeat(0.0)
 _ceil = math.ceil
+_gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 _new_tuple = tuple.__new__  # the default of dict.get in map(due.get, periods, _ZEROS)
 
 
@@ -326,6 +327,7 @@ class SupplyChainModel(mesa.Model):
         self._log = log
         self._track_all = track_rewards
         self._build(policies)
+        self._writer = None  # of observe_vector's layout
         self._choose_initial_state(initial_state)
         self._market = market.attach(self) if market is not None else None
         self._reset_state()
@@ -838,13 +840,13 @@ class SupplyChainModel(mesa.Model):
         # cyclic collector would only rescan the model's long-lived state, at a cost growing
         # with the network (about 20% of the time at 10,000 nodes). It is on again whenever
         # control leaves the engine (a decision handed out included).
-        collecting = gc.isenabled()
-        gc.disable()
+        collecting = _gc_isenabled()
+        _gc_disable()
         try:
             self._advance(stop)
         finally:
             if collecting:
-                gc.enable()
+                _gc_enable()
 
     def _advance(self, stop: float) -> None:
         self.env.run_to_halt()  # until _on_stop or an external decision halts it
@@ -1184,7 +1186,10 @@ class SupplyChainModel(mesa.Model):
                 values += [0.0] * slots
         if layout.echelon:
             values.append(self._echelon_position(i))
-        return layout.vector_of_values(t, values)
+        writer = self._writer
+        if writer is None or writer.layout is not layout:
+            writer = self._writer = layout.writer()
+        return writer.vector(t, values)
 
     def _echelon_position(self, i: int) -> float:
         """The inventory positions of ``i`` and everything downstream of it, summed (``i``'s
