@@ -1059,6 +1059,13 @@ class SupplyChainModel(mesa.Model):
         for edge, x in self._arrivals.pop(event._value):
             self._receive(edge, x)
 
+    def _refuse_beyond(self, j: int, x: float, room: float) -> float:
+        """What stock point ``j`` takes of a receipt of ``x`` that exceeds its ``room``; the
+        rest is booked as refused."""
+        taken = room if room > 0 else 0.0
+        self._acc_refused[j] += x - taken
+        return taken
+
     def _receive(self, edge: _Edge, x: float) -> None:
         j = edge.target
         if self.event_log is not None:
@@ -1086,16 +1093,12 @@ class SupplyChainModel(mesa.Model):
         elif self._processing[j]:  # in process first, within the room stock leaves
             room = self._storage[j] - self._on_hand[j] - self._wip[j]
             if x > room:
-                taken = room if room > 0 else 0.0
-                self._acc_refused[j] += x - taken
-                x = taken
+                x = self._refuse_beyond(j, x, room)
             self._wip[j] += x
         else:
             room = self._storage[j] - self._on_hand[j]  # inf - x is inf: no capacity, no cost
             if x > room:
-                taken = room if room > 0 else 0.0
-                self._acc_refused[j] += x - taken
-                x = taken
+                x = self._refuse_beyond(j, x, room)
             self._on_hand[j] += x
         if self.review == "continuous":
             if self._makes[j]:

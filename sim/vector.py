@@ -746,9 +746,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             for j, x in zip(targets[capped].tolist(), quantities[capped].tolist(), strict=True):
                 room = self._storage[j] - self._on_hand[j]
                 if x > room:
-                    taken = room if room > 0 else 0.0
-                    self._acc_refused[j] += x - taken
-                    x = taken
+                    x = self._refuse_beyond(j, x, room)
                 self._on_hand[j] += x
             targets, quantities = targets[~capped], quantities[~capped]
         np.add.at(self._on_hand, targets, quantities)
@@ -760,9 +758,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         for j, x in zip(targets[capped].tolist(), quantities[capped].tolist(), strict=True):
             room = self._storage[j] - self._on_hand[j] - self._wip[j]
             if x > room:
-                taken = room if room > 0 else 0.0
-                self._acc_refused[j] += x - taken
-                x = taken
+                x = self._refuse_beyond(j, x, room)
             self._wip[j] += x
         np.add.at(self._wip, targets[~capped], quantities[~capped])
 
