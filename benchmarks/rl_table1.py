@@ -33,11 +33,9 @@ from baselines import Case, Settings, cases, markdown, run_case
 from scipy import stats
 
 from agents import checkpoint
-from analysis.experiment import replication_seed
 from analysis.files import write_text
 from analysis.learning import train_scenario
 from analysis.tune import evaluate
-from sim.vector import VectorizedSupplyChainModel
 
 
 def case_name(case: Case) -> str:
@@ -96,45 +94,24 @@ def run_one(case: Case, steps: int, out: Path, settings: Settings) -> pd.DataFra
 PRECISE = Settings(replications=16, periods=10_200, warmup=200, seed=3)
 
 
-def _copy_costs(case: Case, policy: Any) -> np.ndarray:
-    """The case node's cost per period after the warm-up (the network's: it is the only
-    stock point) in each of :data:`PRECISE`'s replications. Lost sales runs them at once as
-    copies of the vectorized engine (one ``act_batch`` per period for a policy that has
-    it; copy ``r`` is the run of replication ``r``'s seed, as in
-    :func:`analysis.tune.evaluate`); dual sourcing runs them through that function."""
-    scenario = case.scenario()
-    if case.problem == "dual_sourcing":  # its modules name suppliers, which copies rename
-        return evaluate(
-            scenario,
-            {case.node: policy},
-            replications=PRECISE.replications,
-            periods=PRECISE.periods,
-            warmup=PRECISE.warmup,
-            seed=PRECISE.seed,
-        )
-    seeds = [replication_seed(PRECISE.seed, r) for r in range(PRECISE.replications)]
-    graph = scenario.network()
-    chosen = {**scenario.policies(graph), case.node: policy}
-    model = VectorizedSupplyChainModel(
-        graph, chosen, copies=seeds, **scenario.options, record=False, track_rewards=True
+def _long_costs(case: Case, policy: Any) -> np.ndarray:
+    """Cost per period after the warm-up of each of :data:`PRECISE`'s replications."""
+    return evaluate(
+        case.scenario(),
+        {case.node: policy},
+        replications=PRECISE.replications,
+        periods=PRECISE.periods,
+        warmup=PRECISE.warmup,
+        seed=PRECISE.seed,
     )
-    mine = np.array([k for k, ((_, node), _) in enumerate(model.sku_names) if node == case.node])
-    model.run(PRECISE.warmup)
-    model.take_rewards(mine)
-    model.run(PRECISE.periods - PRECISE.warmup)
-    money = model.take_rewards(mine)
-    copy = np.array([model.sku_names[k][0][0] for k in mine])
-    cost = np.zeros(len(seeds))
-    np.add.at(cost, copy, money[:, :5].sum(axis=1))
-    return cost / (PRECISE.periods - PRECISE.warmup)
 
 
 def precise_gap(case: Case, folder: Path) -> pd.DataFrame:
     """PPO's paired gap to the optimal table over :data:`PRECISE`'s seeds, in % of the
     exact optimum, with its 95% CI (one row)."""
     optimum = case.optimum()
-    table = _copy_costs(case, optimum.policy)
-    ppo = _copy_costs(case, checkpoint(str(folder)))
+    table = _long_costs(case, optimum.policy)
+    ppo = _long_costs(case, checkpoint(str(folder)))
     gap = 100 * (ppo - table) / optimum.cost
     n = len(gap)
     half = stats.t.ppf(0.975, n - 1) * gap.std(ddof=1) / np.sqrt(n)
