@@ -73,6 +73,17 @@ single_stock_point_policies = st.one_of(
 )
 
 
+def _drawn_network(data, nodes, depth, **options):
+    """``random_network`` with a drawn initial stock, or None when ``depth`` needs more
+    than ``nodes`` nodes."""
+    try:
+        return random_network(
+            nodes, depth=depth, initial_stock=data.draw(st.integers(0, 15)), **options
+        )
+    except ValueError:
+        return None
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     nodes=st.integers(4, 40),
@@ -102,18 +113,17 @@ def test_random_networks_run_identically(
     data,
     seed,
 ):
-    try:
-        graph = random_network(
-            nodes,
-            depth=depth,
-            seed=network_seed,
-            lead_time=lead_time,
-            order_lead_time=order_lead_time,
-            shortage=shortage,
-            initial_stock=data.draw(st.integers(0, 15)),
-            products=products,
-        )
-    except ValueError:  # too few nodes for the depth
+    graph = _drawn_network(
+        data,
+        nodes,
+        depth,
+        seed=network_seed,
+        lead_time=lead_time,
+        order_lead_time=order_lead_time,
+        shortage=shortage,
+        products=products,
+    )
+    if graph is None:  # too few nodes for the depth
         return
     nx.set_edge_attributes(graph, crossing, "crossing")
     stocking = [n for n in graph if graph.in_degree(n)]
@@ -303,17 +313,16 @@ def test_whole_orders_ship_complete_and_in_order_in_both_engines(unit, initial_s
 def test_random_networks_with_whole_order_allocation_run_identically(
     nodes, depth, network_seed, lead_time, shortage, demand, decide, data, seed
 ):
-    try:
-        graph = random_network(
-            nodes,
-            depth=depth,
-            seed=network_seed,
-            lead_time=lead_time,
-            shortage=shortage,
-            demand=demand,
-            initial_stock=data.draw(st.integers(0, 15)),
-        )
-    except ValueError:  # too few nodes for the depth
+    graph = _drawn_network(
+        data,
+        nodes,
+        depth,
+        seed=network_seed,
+        lead_time=lead_time,
+        shortage=shortage,
+        demand=demand,
+    )
+    if graph is None:  # too few nodes for the depth
         return
     stocking = [n for n in graph if graph.in_degree(n)]
     policies = data.draw(
@@ -352,17 +361,16 @@ def test_random_networks_with_capacities_into_stock_run_identically(
     nodes, depth, network_seed, lead_time, shortage, demand, decide, allocation, data, seed
 ):
     """Warehouses and retailers with a capacity (receipts wait in process) and storage."""
-    try:
-        graph = random_network(
-            nodes,
-            depth=depth,
-            seed=network_seed,
-            lead_time=lead_time,
-            shortage=shortage,
-            demand=demand,
-            initial_stock=data.draw(st.integers(0, 15)),
-        )
-    except ValueError:  # too few nodes for the depth
+    graph = _drawn_network(
+        data,
+        nodes,
+        depth,
+        seed=network_seed,
+        lead_time=lead_time,
+        shortage=shortage,
+        demand=demand,
+    )
+    if graph is None:  # too few nodes for the depth
         return
     limits = st.sampled_from([float("inf"), 2.5, 6])
     for n in graph:
