@@ -27,6 +27,7 @@ nothing per shipment. There is no event log (``log``).
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -236,12 +237,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 floats([q]),
             )
         del self._arrivals, self._pipe_by, self._components, self._queue  # now in arrays
-        # FIFO queues of what stock points owe, one per echelon: an echelon's serving step
-        # reads and rewrites its own entries only (assembly chains owe many at once)
-        self._step_of = np.repeat(
-            np.arange(len(self._steps)), [step.hi - step.lo for step in self._steps]
-        )
-        self._queues = [_OwedQueue() for _ in self._steps]
+        self._owed = _OwedQueues(n, self._e_supplier)
 
     def _policy_groups(self, lo: int, hi: int) -> list[tuple[Policy | None, np.ndarray, Any]]:
         """Stock points of ``[lo, hi)`` by the module that decides for them: one group per
@@ -369,72 +365,124 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._demand_seen[step.lo : step.hi] = self._acc_demand[step.lo : step.hi]
 
     def _enqueue(self, skus: np.ndarray, edges: np.ndarray, quantities: np.ndarray) -> None:
-        """Add what stock points ``skus`` now owe (in order) to their echelons' queues."""
-        if not skus.size:
-            return
-        steps = self._step_of[skus]
-        if (steps == steps[0]).all():
-            self._queues[steps[0]].new.append((skus, edges, quantities))
-            return
-        for k in np.unique(steps):
-            mine = steps == k
-            self._queues[k].new.append((skus[mine], edges[mine], quantities[mine]))
+        """Add what stock points ``skus`` now owe (in order) at the back of their queues."""
+        if skus.size:
+            self._owed.new.append((skus, edges, quantities))
 
     def _fill(self, step: _EchelonStep, t: int) -> None:
-        queue = self._queues[self._step_of[step.lo]]
-        q_sku, q_edge, q_qty = queue.owed()
+        """Fill what the echelon's stock points owe, oldest first, and ship it.
+
+        Only stock points with stock and entries are visited, and of their queues only the
+        oldest entries, about as many as their stock reaches (more while stock is left).
+        Under a guaranteed-service plan most stages owe for their service time, and no
+        period's stock reaches most of the entries that wait."""
+        owed = self._owed
+        if owed.new:
+            owed.flush()
         lo, hi = step.lo, step.hi
-        if not q_sku.size:
+        local = ((owed.count[lo:hi] > 0) & (self._on_hand[lo:hi] > 0)).nonzero()[0]
+        if not local.size:
             return
-        # by stock point, FIFO (a stable sort of 16-bit keys is a linear radix sort)
-        keys = q_sku - lo
-        entries = np.argsort(keys.astype(np.uint16) if hi - lo <= 65536 else keys, kind="stable")
-        skus, qty = q_sku[entries], q_qty[entries]
-        starts = np.empty(skus.size, dtype=bool)
-        starts[0] = True
-        np.not_equal(skus[1:], skus[:-1], out=starts[1:])
-        first = np.flatnonzero(starts)
-        owing = np.diff(first, append=skus.size)  # entries per stock point
-        at = skus[first]
-        stock = self._on_hand[at]
-        if _whole(qty) and _whole(stock):
+        at = local + lo
+        stock, count, backlog = self._on_hand[at], owed.count[at], self._backlog[at]
+        # the entries the stock would reach if all were alike (the backlog is what the
+        # queue holds), and a quarter more: a second round is rare, and costs more
+        share = np.divide(stock, backlog, out=np.ones(at.size), where=backlog > stock)
+        sizes = np.minimum(count, (count * share * 1.25).astype(np.int64) + 3)
+        entries, fill, owner, done = self._fill_window(at, local, stock, None, sizes)
+        more = ((stock > 0) & (sizes < count)).nonzero()[0]
+        if more.size:
+            entries, fill, owner = self._fill_further(
+                at, local, stock, more, sizes, (entries, fill, owner), done
+            )
+        self._on_hand[at] = stock
+        owed.pop(at, done)
+        edges = owed.edge[entries]
+        if step.customers.size:  # (only an echelon with customers owes them)
+            to_customers = edges < 0
+            self._acc_sales[lo:hi] += np.bincount(
+                owner[to_customers], fill[to_customers], minlength=hi - lo
+            )
+            shipped = ~to_customers
+            edges, fill, owner = edges[shipped], fill[shipped], owner[shipped]
+        if edges.size:
+            self._acc_shipped[lo:hi] += np.bincount(owner, fill, minlength=hi - lo)
+            self._ship(edges, fill, t)
+
+    def _fill_further(
+        self,
+        at: np.ndarray,
+        local: np.ndarray,
+        stock: np.ndarray,
+        more: np.ndarray,
+        sizes: np.ndarray,
+        served: tuple[np.ndarray, np.ndarray, np.ndarray],
+        done: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Go on filling the queues of stock points ``at[more]``, which have stock left
+        after their oldest ``sizes`` entries, in windows four times wider each round (add
+        to ``done``). Returns what :meth:`_fill_window` does, for all rounds together."""
+        owed = self._owed
+        parts = [served]
+        looked, width = sizes.copy(), 4 * sizes
+        while more.size:
+            skus, left = at[more], stock[more]
+            sizes = np.minimum(owed.count[skus] - looked[more], width[more])
+            *served, filled = self._fill_window(skus, local[more], left, looked[more], sizes)
+            parts.append(served)
+            stock[more] = left
+            done[more] += filled
+            looked[more] += sizes
+            width[more] *= 4
+            more = more[(left > 0) & (looked[more] < owed.count[skus])]
+        entries, fill, owner = (np.concatenate(part) for part in zip(*parts, strict=True))
+        order = owner.argsort(kind="stable")  # by stock point, oldest first
+        return entries[order], fill[order], owner[order]
+
+    def _fill_window(
+        self,
+        skus: np.ndarray,
+        owners: np.ndarray,
+        stock: np.ndarray,
+        skip: np.ndarray | None,
+        sizes: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Fill entries ``skip`` to ``skip + sizes - 1`` (0 or ``None``: the oldest) of the
+        queues of ``skus`` in order from their ``stock`` (lowered in place), and lower their
+        backlog. Returns where the entries that got something are, what they got, their
+        ``owners`` (by stock point, oldest first), and how many entries of each queue were
+        filled completely (the oldest, as FIFO fills them)."""
+        owed = self._owed
+        begins = sizes.cumsum() - sizes
+        entries = owed.positions(skus, skip, sizes, begins)
+        qty = owed.qty[entries]
+        if _whole(qty, stock):
             # Whole numbers (below 2**53) add exactly in any order: fill all at once.
-            ahead = np.cumsum(qty) - qty
-            ahead -= np.repeat(ahead[first], owing)  # owed ahead of each entry at its node
-            fill = np.minimum(qty, np.maximum(np.repeat(stock, owing) - ahead, 0.0))
-            filled = np.add.reduceat(fill, first)
+            ahead = qty.cumsum() - qty
+            ahead -= ahead[begins].repeat(sizes)  # owed ahead of each entry at its node
+            fill = np.minimum(qty, np.maximum(stock.repeat(sizes) - ahead, 0.0))
+            filled = np.add.reduceat(fill, begins)
             stock -= filled
-            self._backlog[at] -= filled
+            self._backlog[skus] -= filled
         else:
             # The k-th oldest entries of all stock points at once, in the event engine's
             # arithmetic (stock less each fill in turn), so both give the same bits.
-            fill = np.zeros(skus.size)
-            for k in range(int(owing.max())):
-                serving = np.flatnonzero((owing > k) & (stock > 0))
+            fill = np.zeros(qty.size)
+            for k in range(int(sizes.max())):
+                serving = ((sizes > k) & (stock > 0)).nonzero()[0]
                 if not serving.size:
                     break
-                entry, left = first[serving] + k, stock[serving]
+                entry, left = begins[serving] + k, stock[serving]
                 asked = qty[entry]
                 x = np.where(asked <= left, asked, left)
                 stock[serving] = left - x
                 fill[entry] = x
-                self._backlog[at[serving]] -= x
-        self._on_hand[at] = stock
-        q_qty[entries] = qty - fill
-        keep = q_qty > 0
-        if not keep.all():
-            queue.sku, queue.edge, queue.qty = q_sku[keep], q_edge[keep], q_qty[keep]
-        edges = q_edge[entries]
-        to_customers = edges < 0
-        self._acc_sales[lo:hi] += np.bincount(
-            skus[to_customers] - lo, fill[to_customers], minlength=hi - lo
-        )
-        shipped = ~to_customers & (fill > 0)
-        if shipped.any():
-            self._acc_shipped[lo:hi] += np.bincount(
-                skus[shipped] - lo, fill[shipped], minlength=hi - lo
-            )
-            self._ship(edges[shipped], fill[shipped], t)
+                self._backlog[skus[serving]] -= x
+        qty -= fill
+        owed.qty[entries] = qty
+        got = (fill > 0).nonzero()[0]
+        done = np.add.reduceat(qty <= 0, begins, dtype=np.int64)
+        return entries[got], fill[got], owners.repeat(sizes)[got], done
 
     def _produce(self, step: _EchelonStep) -> None:
         """Turn whole kits of components into product at the echelon's manufacturers."""
@@ -457,35 +505,42 @@ class VectorizedSupplyChainModel(SupplyChainModel):
     def _ship(self, edges: np.ndarray, quantities: np.ndarray, now: float) -> None:
         lead_times = self._e_lead_time[edges]
         arrival = now + lead_times
-        for k in np.flatnonzero(np.isnan(lead_times)):  # drawn in shipping order
-            arrival[k] = self._edges[edges[k]].arrival(now)
+        if math.isnan(np.add.reduce(lead_times)):
+            for k in np.isnan(lead_times).nonzero()[0]:  # drawn in shipping order
+                arrival[k] = self._edges[edges[k]].arrival(now)
+        if np.minimum.reduce(arrival) > now:
+            np.add.at(self._e_transit, edges, quantities)
+            self._schedule_by_time(arrival, _RECEIVE, edges, quantities)
+            return
         at_once = arrival <= now
         # In shipping order, as the event engine does it: a shipment goes in transit, and
         # one that arrives at once comes out again before the next goes in.
-        if at_once.any():
-            times = 1 + at_once
-            amounts = np.repeat(quantities, times)
-            amounts[np.cumsum(times)[at_once] - 1] *= -1.0
-            np.add.at(self._e_transit, np.repeat(edges, times), amounts)
-        else:
-            np.add.at(self._e_transit, edges, quantities)
-        if at_once.any():
-            self._receive(edges[at_once], quantities[at_once], now, shipped_now=True)
-            later = ~at_once
-            edges, quantities, arrival = edges[later], quantities[later], arrival[later]
-        self._schedule_by_time(arrival, _RECEIVE, edges, quantities)
+        times = 1 + at_once
+        amounts = quantities.repeat(times)
+        amounts[times.cumsum()[at_once] - 1] *= -1.0
+        np.add.at(self._e_transit, edges.repeat(times), amounts)
+        self._receive(edges[at_once], quantities[at_once], now, shipped_now=True)
+        later = ~at_once
+        self._schedule_by_time(arrival[later], _RECEIVE, edges[later], quantities[later])
 
     def _schedule_by_time(
         self, times: np.ndarray, kind: int, edges: np.ndarray, quantities: np.ndarray
     ) -> None:
         if not times.size:
             return
-        if (times == times[0]).all():
-            self._schedule(float(times[0]), kind, edges, quantities)
+        first = times[0]
+        if np.logical_and.reduce(times == first):
+            self._schedule(float(first), kind, edges, quantities)
             return
-        for time in np.unique(times):
-            at = times == time
-            self._schedule(float(time), kind, edges[at], quantities[at])
+        # by time, in order within each time (whole periods apart: a linear radix sort)
+        keys = times - times.min()
+        if keys.max() < 65536 and (np.floor(keys) == keys).all():
+            keys = keys.astype(np.uint16)
+        order = keys.argsort(kind="stable")
+        times, edges, quantities = times[order], edges[order], quantities[order]
+        cuts = [0, *((times[1:] != times[:-1]).nonzero()[0] + 1).tolist(), times.size]
+        for a, b in itertools.pairwise(cuts):
+            self._schedule(float(times[a]), kind, edges[a:b], quantities[a:b])
 
     def _receive(
         self, edges: np.ndarray, quantities: np.ndarray, now: float, shipped_now: bool = False
@@ -543,7 +598,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     def _batch_of(self, members: np.ndarray, names: Any, t: int) -> ObservationBatch:
         """The observations of stock points ``members`` (all of one echelon) in period ``t``."""
-        pipe = self._decision_pipeline(0, len(self._on_hand))[members]
+        lo = int(members.min())  # the echelon's part of the network, not all of it
+        pipe = self._decision_pipeline(lo, int(members.max()) + 1)[members - lo]
         on_hand, backlog = self._on_hand[members], self._backlog[members]
         observes = self._observes[int(members[0])]
         echelon = by_supplier = arrivals = None
@@ -573,6 +629,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         )
 
     def _checked_batch(self, members: np.ndarray, action: np.ndarray) -> np.ndarray:
+        if action.size and np.minimum.reduce(action) >= 0 and np.add.reduce(action) < math.inf:
+            return action  # (NaN fails the first test, infinity the second)
         valid = np.isfinite(action) & (action >= 0)
         if not valid.all():
             bad = np.flatnonzero(~valid)[0]
@@ -633,7 +691,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         orders = quantity[self._e_target[e_lo:e_hi] - step.lo] * self._e_per_unit[e_lo:e_hi]
         for i, quantities in per_supplier:
             orders[self._first_edge[i] - e_lo : self._first_edge[i + 1] - e_lo] = quantities
-        placed = np.flatnonzero(orders > 0)
+        placed = (orders > 0).nonzero()[0]
         if placed.size:
             self._order(e_lo + placed, orders[placed], t)
 
@@ -709,8 +767,12 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             targets,
             self._e_unit_cost[edges] * quantities + self._e_fixed_cost[edges],
         )
-        from_source = self._e_supplier[edges] < 0
+        suppliers = self._e_supplier[edges]
         delay = self._e_order_lead_time[edges]
+        if np.minimum.reduce(suppliers) >= 0 and not np.logical_or.reduce(delay):
+            self._take_orders(edges, quantities, suppliers)  # all at once from stock points
+            return
+        from_source = suppliers < 0
         now = delay == 0
         for kind, chosen in ((_SHIP, from_source), (_TAKE_ORDER, ~from_source)):
             at = chosen & now
@@ -723,8 +785,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             if later.any():
                 self._schedule_by_time(t + delay[later], kind, edges[later], quantities[later])
 
-    def _take_orders(self, edges: np.ndarray, quantities: np.ndarray) -> None:
-        suppliers = self._e_supplier[edges]
+    def _take_orders(
+        self, edges: np.ndarray, quantities: np.ndarray, suppliers: np.ndarray | None = None
+    ) -> None:
+        if suppliers is None:
+            suppliers = self._e_supplier[edges]
         self._enqueue(suppliers, edges, quantities)
         np.add.at(self._backlog, suppliers, quantities)
         np.add.at(self._acc_demand, suppliers, quantities)
@@ -807,9 +872,11 @@ def _copies(
     return union, policies
 
 
-def _whole(values: np.ndarray) -> bool:
-    """Whether every value is a whole number that float64 sums keep exact."""
-    return bool((np.floor(values) == values).all()) and float(np.abs(values).sum()) < 2.0**52
+def _whole(*arrays: np.ndarray) -> bool:
+    """Whether every value (all ``>= 0``) is a whole number and float64 sums of them all
+    are exact."""
+    values = np.concatenate(arrays)
+    return np.add.reduce(values) < 2.0**52 and np.logical_and.reduce(np.floor(values) == values)
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
@@ -822,27 +889,123 @@ def _take_due(due: dict[int, float], k: int, x: float) -> None:
         del due[k]
 
 
-class _OwedQueue:
-    """What the stock points of one echelon owe, oldest first: stock point, edge (-1: a
-    customer) and quantity per entry, plus entries added since the last fill."""
+def _ranges(firsts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The positions ``firsts[k], ..., firsts[k] + sizes[k] - 1`` for every ``k``, in order."""
+    begins = sizes.cumsum() - sizes
+    return (firsts - begins).repeat(sizes) + np.arange(int(sizes.sum()))
 
-    __slots__ = ("edge", "new", "qty", "sku")
 
-    def __init__(self) -> None:
-        self.sku = np.zeros(0, dtype=np.int64)
-        self.edge = np.zeros(0, dtype=np.int64)
-        self.qty = np.zeros(0)
+class _OwedQueues:
+    """What each stock point owes, oldest first: per entry the edge it ships on (-1: a
+    customer) and the quantity still owed.
+
+    Each stock point's queue is a ring of its own in the flat arrays: ``cap[i]`` places
+    from ``start[i]`` to ``stop[i]``, the oldest of its ``count[i]`` entries at ``head[i]``.
+    Filling moves the head past the entries it filled and appending writes behind the
+    last one, so a period touches what it adds and fills, not every entry that waits
+    (assembly chains under a guaranteed-service plan owe a hundred thousand at once). A
+    full ring moves to one twice as large at the end of the arrays, which double when
+    they are full."""
+
+    __slots__ = ("cap", "count", "edge", "end", "head", "new", "qty", "start", "stop")
+
+    def __init__(self, n: int, suppliers: np.ndarray):
+        # room for a few periods of orders: one entry per customer edge (and customers)
+        self.cap = 4 * (np.bincount(suppliers[suppliers >= 0], minlength=n) + 1)
+        self.stop = self.cap.cumsum()
+        self.start = self.stop - self.cap
+        self.head = self.start.copy()
+        self.count = np.zeros(n, dtype=np.int64)
+        self.end = int(self.stop[-1]) if n else 0  # the rings end here; the rest is free
+        self.edge = np.zeros(2 * self.end, dtype=np.int64)
+        self.qty = np.zeros(2 * self.end)
+        #: entries owed since the last :meth:`flush`: (stock points, edges, quantities)
         self.new: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def owed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The queue's arrays, with the new entries appended."""
-        if self.new:
-            parts = [(self.sku, self.edge, self.qty), *self.new]
-            self.sku, self.edge, self.qty = (
-                np.concatenate([p[k] for p in parts]) for k in range(3)
-            )
-            self.new = []
-        return self.sku, self.edge, self.qty
+    def flush(self) -> None:
+        """Append the entries owed since the last call (one append for many orders)."""
+        new, self.new = self.new, []
+        if len(new) == 1:
+            self.append(*new[0])
+        else:
+            self.append(*(np.concatenate(part) for part in zip(*new, strict=True)))
+
+    def positions(
+        self, ids: np.ndarray, skip: np.ndarray | None, sizes: np.ndarray, begins: np.ndarray
+    ) -> np.ndarray:
+        """Where entries ``skip[k]`` to ``skip[k] + sizes[k] - 1`` (0: the oldest; ``None``:
+        from the oldest) of queue ``ids[k]`` are, for every ``k`` in order (every
+        ``sizes[k] >= 1``; ``begins``: the cumulative ``sizes`` before ``k``)."""
+        first, cap, stop = self.head[ids], self.cap[ids], self.stop[ids]
+        if skip is not None:
+            first = first + skip
+            first -= cap * (first >= stop)
+        at = (first - begins).repeat(sizes) + np.arange(int(begins[-1] + sizes[-1]))
+        at -= cap.repeat(sizes) * (at >= stop.repeat(sizes))  # past the end: round the ring
+        return at
+
+    def append(self, skus: np.ndarray, edges: np.ndarray, quantities: np.ndarray) -> None:
+        """Add entries (in order) at the back of the queues of stock points ``skus``."""
+        if skus.size > 1 and not (skus[1:] >= skus[:-1]).all():  # by stock point, in order
+            keys = skus.astype(np.uint16) if self.count.size <= 65536 else skus
+            order = keys.argsort(kind="stable")  # of 16-bit keys: a linear radix sort
+            skus, edges, quantities = skus[order], edges[order], quantities[order]
+        # each entry's place behind what its queue holds and the entries before it here
+        rank = np.arange(skus.size)
+        starts = np.empty(skus.size, dtype=bool)
+        starts[0] = True
+        np.not_equal(skus[1:], skus[:-1], out=starts[1:])
+        rank -= np.maximum.accumulate(np.where(starts, rank, 0))
+        rank += self.count[skus]
+        if (rank >= self.cap[skus]).any():
+            self._grow(skus[starts], rank[np.append(starts[1:], True)] + 1)
+        at = self.head[skus] + rank
+        at -= self.cap[skus] * (at >= self.stop[skus])
+        self.edge[at] = edges
+        self.qty[at] = quantities
+        np.add.at(self.count, skus, 1)
+
+    def pop(self, ids: np.ndarray, filled: np.ndarray) -> None:
+        """Drop the oldest ``filled[k]`` entries of stock point ``ids[k]``'s queue."""
+        head = self.head[ids] + filled
+        head -= self.cap[ids] * (head >= self.stop[ids])
+        self.head[ids] = head
+        self.count[ids] -= filled
+
+    def _grow(self, ids: np.ndarray, need: np.ndarray) -> None:
+        """Let queues ``ids`` hold ``need`` entries each: a ring twice that size at the end
+        of the arrays for each one short of room (new arrays if these are full)."""
+        short = need > self.cap[ids]
+        ids, cap = ids[short], 2 * need[short]
+        if self.end + int(cap.sum()) <= self.qty.size:
+            stop = self.end + cap.cumsum()
+            self.end = int(stop[-1])
+            self._move(ids, stop - cap, cap, self.edge, self.qty)
+            return
+        # every queue to new arrays, twice the size of all rings
+        caps = self.cap.copy()
+        caps[ids] = cap
+        stop = caps.cumsum()
+        self.end = int(stop[-1])
+        edge, qty = np.zeros(2 * self.end, dtype=np.int64), np.zeros(2 * self.end)
+        self._move(np.arange(caps.size), stop - caps, caps, edge, qty)
+        self.edge, self.qty = edge, qty
+
+    def _move(
+        self, ids: np.ndarray, start: np.ndarray, cap: np.ndarray, edge: np.ndarray, qty: np.ndarray
+    ) -> None:
+        """Move queues ``ids`` to rings of ``cap`` places from ``start`` in ``edge`` and ``qty``
+        (the arrays in use, or new ones), oldest entry first."""
+        held = self.count[ids].nonzero()[0]
+        if held.size:
+            count = self.count[ids[held]]
+            old = self.positions(ids[held], None, count, count.cumsum() - count)
+            new = _ranges(start[held], count)
+            edge[new] = self.edge[old]
+            qty[new] = self.qty[old]
+        self.start[ids] = self.head[ids] = start
+        self.cap[ids] = cap
+        self.stop[ids] = start + cap
 
 
 class _EchelonStep:
