@@ -547,18 +547,19 @@ class VectorizedSupplyChainModel(SupplyChainModel):
     ) -> None:
         """Receive shipments; ``shipped_now``: :meth:`_ship` took them out of transit."""
         targets = self._e_target[edges]
-        if not shipped_now:
-            np.add.at(self._e_transit, edges, -quantities)
-        np.add.at(self._pipeline, targets, -quantities)
-        np.add.at(self._e_pipeline, edges, -quantities)
+        if not shipped_now:  # (x - q is x + (-q) to the bit)
+            np.subtract.at(self._e_transit, edges, quantities)
+        np.subtract.at(self._pipeline, targets, quantities)
+        np.subtract.at(self._e_pipeline, edges, quantities)
         np.add.at(self._acc_received, targets, quantities * self._e_kit_share[edges])
         components = self._e_into_manufacturer[edges]
         if components.any():
             np.add.at(self._e_components, edges[components], quantities[components])
             stock = ~components
             targets, quantities = targets[stock], quantities[stock]
-        capped = self._storage[targets] < math.inf
-        if capped.any():  # receipt by receipt, in the event engine's arithmetic
+        if np.minimum.reduce(self._storage) < math.inf:  # some stock point has a limit
+            capped = self._storage[targets] < math.inf
+            # receipt by receipt, in the event engine's arithmetic
             for j, x in zip(targets[capped].tolist(), quantities[capped].tolist(), strict=True):
                 room = self._storage[j] - self._on_hand[j]
                 if x > room:
@@ -692,7 +693,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         for i, quantities in per_supplier:
             orders[self._first_edge[i] - e_lo : self._first_edge[i + 1] - e_lo] = quantities
         placed = (orders > 0).nonzero()[0]
-        if placed.size:
+        if placed.size == orders.size:  # (base-stock orders on every edge, most periods)
+            self._order(slice(e_lo, e_hi), orders, t)
+        elif placed.size:
             self._order(e_lo + placed, orders[placed], t)
 
     def take_rewards(self, indices: np.ndarray) -> np.ndarray:
@@ -755,20 +758,20 @@ class VectorizedSupplyChainModel(SupplyChainModel):
     def _pipeline_by_supplier(self, i: int) -> tuple[float, ...]:
         return tuple(self._e_pipeline[self._first_edge[i] : self._first_edge[i + 1]].tolist())
 
-    def _order(self, edges: np.ndarray, quantities: np.ndarray, t: int) -> None:
-        """Place orders on ``edges`` (in order) in period ``t``."""
+    def _order(self, edges: np.ndarray | slice, quantities: np.ndarray, t: int) -> None:
+        """Place orders on ``edges`` (in order; a slice: on every edge in it) in period ``t``."""
         targets = self._e_target[edges]
         np.add.at(self._pipeline, targets, quantities)
         self._e_pipeline[edges] += quantities
         np.add.at(self._acc_ordered, targets, quantities * self._e_kit_share[edges])
         self._e_ordered[edges] += quantities
-        np.add.at(
-            self._acc_order_cost,
-            targets,
-            self._e_unit_cost[edges] * quantities + self._e_fixed_cost[edges],
-        )
+        unit, fixed = self._e_unit_cost[edges], self._e_fixed_cost[edges]
+        if np.logical_or.reduce(unit) or np.logical_or.reduce(fixed):  # (else all add 0.0)
+            np.add.at(self._acc_order_cost, targets, unit * quantities + fixed)
         suppliers = self._e_supplier[edges]
         delay = self._e_order_lead_time[edges]
+        if isinstance(edges, slice):
+            edges = np.arange(edges.start, edges.stop)
         if np.minimum.reduce(suppliers) >= 0 and not np.logical_or.reduce(delay):
             self._take_orders(edges, quantities, suppliers)  # all at once from stock points
             return
@@ -950,20 +953,21 @@ class _OwedQueues:
             keys = skus.astype(np.uint16) if self.count.size <= 65536 else skus
             order = keys.argsort(kind="stable")  # of 16-bit keys: a linear radix sort
             skus, edges, quantities = skus[order], edges[order], quantities[order]
-        # each entry's place behind what its queue holds and the entries before it here
-        rank = np.arange(skus.size)
         starts = np.empty(skus.size, dtype=bool)
         starts[0] = True
         np.not_equal(skus[1:], skus[:-1], out=starts[1:])
-        rank -= np.maximum.accumulate(np.where(starts, rank, 0))
-        rank += self.count[skus]
-        if (rank >= self.cap[skus]).any():
-            self._grow(skus[starts], rank[np.append(starts[1:], True)] + 1)
-        at = self.head[skus] + rank
-        at -= self.cap[skus] * (at >= self.stop[skus])
+        begins = starts.nonzero()[0]
+        ids, added = skus[begins], np.empty_like(begins)
+        np.subtract(begins[1:], begins[:-1], out=added[:-1])
+        added[-1] = skus.size - begins[-1]
+        count = self.count[ids]
+        need = count + added
+        if (need > self.cap[ids]).any():
+            self._grow(ids, need)
+        at = self.positions(ids, count, added, begins)  # behind what each queue holds
         self.edge[at] = edges
         self.qty[at] = quantities
-        np.add.at(self.count, skus, 1)
+        self.count[ids] = need
 
     def pop(self, ids: np.ndarray, filled: np.ndarray) -> None:
         """Drop the oldest ``filled[k]`` entries of stock point ``ids[k]``'s queue."""
