@@ -892,6 +892,11 @@ def _take_due(due: dict[int, float], k: int, x: float) -> None:
         del due[k]
 
 
+#: from this many entries on, :meth:`_OwedQueues.positions` saves passes over them at the
+#: price of more numpy calls
+_MANY = 4096
+
+
 def _ranges(firsts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """The positions ``firsts[k], ..., firsts[k] + sizes[k] - 1`` for every ``k``, in order."""
     begins = sizes.cumsum() - sizes
@@ -943,9 +948,21 @@ class _OwedQueues:
         if skip is not None:
             first = first + skip
             first -= cap * (first >= stop)
-        at = (first - begins).repeat(sizes) + np.arange(int(begins[-1] + sizes[-1]))
-        at -= cap.repeat(sizes) * (at >= stop.repeat(sizes))  # past the end: round the ring
-        return at
+        total = int(begins[-1] + sizes[-1])
+        if total < _MANY:  # few entries: the fewest numpy calls
+            at = (first - begins).repeat(sizes) + np.arange(total)
+            at -= cap.repeat(sizes) * (at >= stop.repeat(sizes))  # past the end: round the ring
+            return at
+        # many: a running sum of steps, one from each entry to the next, except a jump to
+        # where the next queue's window begins and one back where a window passes its end
+        last = first + sizes - 1
+        wraps = (last >= stop).nonzero()[0]
+        last[wraps] -= cap[wraps]
+        step = np.ones(total, dtype=np.int64)
+        step[begins] = first
+        step[begins[1:]] -= last[:-1]
+        step[begins[wraps] + (stop - first)[wraps]] = 1 - cap[wraps]
+        return step.cumsum()
 
     def append(self, skus: np.ndarray, edges: np.ndarray, quantities: np.ndarray) -> None:
         """Add entries (in order) at the back of the queues of stock points ``skus``."""

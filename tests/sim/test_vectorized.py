@@ -241,10 +241,17 @@ def test_owed_queues_keep_each_stock_points_entries_in_order(steps):
     """Rings that wrap, move to larger rings and to new arrays give back each stock point's
     entries oldest first, as a deque per stock point does."""
     from collections import deque
+    from unittest import mock
 
-    from sim.vector import _OwedQueues
+    from sim import vector
 
-    queues = _OwedQueues(5, np.array([0, 0, -1, 3]))  # small rings: most steps move some
+    for many in (0, 10**9):  # both ways of finding the entries
+        with mock.patch.object(vector, "_MANY", many):
+            check_owed_queues(steps, vector._OwedQueues, deque)
+
+
+def check_owed_queues(steps, owed_queues, deque):
+    queues = owed_queues(5, np.array([0, 0, -1, 3]))  # small rings: most steps move some
     expected = [deque() for _ in range(5)]
     label = 0
     for appending, pairs in steps:
