@@ -694,7 +694,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             orders[self._first_edge[i] - e_lo : self._first_edge[i + 1] - e_lo] = quantities
         placed = (orders > 0).nonzero()[0]
         if placed.size == orders.size:  # (base-stock orders on every edge, most periods)
-            self._order(slice(e_lo, e_hi), orders, t)
+            if step.by_supplier is None:  # the edges by supplier, as the queues take them
+                suppliers = self._e_supplier[e_lo:e_hi]
+                order = suppliers.argsort(kind="stable")
+                step.by_supplier = (order, e_lo + order, suppliers[order])
+            self._order(slice(e_lo, e_hi), orders, t, step.by_supplier)
         elif placed.size:
             self._order(e_lo + placed, orders[placed], t)
 
@@ -758,8 +762,15 @@ class VectorizedSupplyChainModel(SupplyChainModel):
     def _pipeline_by_supplier(self, i: int) -> tuple[float, ...]:
         return tuple(self._e_pipeline[self._first_edge[i] : self._first_edge[i + 1]].tolist())
 
-    def _order(self, edges: np.ndarray | slice, quantities: np.ndarray, t: int) -> None:
-        """Place orders on ``edges`` (in order; a slice: on every edge in it) in period ``t``."""
+    def _order(
+        self,
+        edges: np.ndarray | slice,
+        quantities: np.ndarray,
+        t: int,
+        by_supplier: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        """Place orders on ``edges`` (in order; a slice: on every edge in it) in period
+        ``t``; ``by_supplier``: the slice's order by supplier, its edges and suppliers."""
         targets = self._e_target[edges]
         np.add.at(self._pipeline, targets, quantities)
         self._e_pipeline[edges] += quantities
@@ -770,11 +781,18 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             np.add.at(self._acc_order_cost, targets, unit * quantities + fixed)
         suppliers = self._e_supplier[edges]
         delay = self._e_order_lead_time[edges]
+        if np.minimum.reduce(suppliers) >= 0 and not np.logical_or.reduce(delay):
+            # all at once from stock points; by supplier (in order within each), a queue's
+            # entries come together and need no sort (a supplier adds its own in order)
+            if by_supplier is not None:
+                order, edges, suppliers = by_supplier
+                quantities = quantities[order]
+            elif isinstance(edges, slice):
+                edges = np.arange(edges.start, edges.stop)
+            self._take_orders(edges, quantities, suppliers)
+            return
         if isinstance(edges, slice):
             edges = np.arange(edges.start, edges.stop)
-        if np.minimum.reduce(suppliers) >= 0 and not np.logical_or.reduce(delay):
-            self._take_orders(edges, quantities, suppliers)  # all at once from stock points
-            return
         from_source = suppliers < 0
         now = delay == 0
         for kind, chosen in ((_SHIP, from_source), (_TAKE_ORDER, ~from_source)):
@@ -1031,10 +1049,21 @@ class _OwedQueues:
 
 class _EchelonStep:
     """The stock points ``[lo, hi)`` of one echelon, their supply edges ``[edge_lo,
-    edge_hi)``, its manufacturers and customers, and its decision-module groups."""
+    edge_hi)``, its manufacturers and customers, its decision-module groups, and (once its
+    stock points have ordered on every edge) the order of the edges by supplier."""
 
-    __slots__ = ("customers", "edge_hi", "edge_lo", "groups", "hi", "lo", "manufacturers")
+    __slots__ = (
+        "by_supplier",
+        "customers",
+        "edge_hi",
+        "edge_lo",
+        "groups",
+        "hi",
+        "lo",
+        "manufacturers",
+    )
 
     def __init__(self, **fields: Any):
+        self.by_supplier = None  # set by the first order on every edge
         for k, v in fields.items():
             setattr(self, k, v)
