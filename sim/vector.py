@@ -456,17 +456,20 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         begins = sizes.cumsum() - sizes
         entries = owed.positions(skus, skip, sizes, begins)
         qty = owed.qty[entries]
-        if _whole(qty, stock):
-            # Whole numbers (below 2**53) add exactly in any order: fill all at once.
-            ahead = qty.cumsum() - qty
-            ahead -= ahead[begins].repeat(sizes)  # owed ahead of each entry at its node
-            fill = np.minimum(qty, np.maximum(stock.repeat(sizes) - ahead, 0.0))
-            filled = np.add.reduceat(fill, begins)
+        owed_to = qty.cumsum()  # owed up to and including each entry, the windows in a row
+        if (owed.whole or _whole(qty)) and owed_to[-1] < 2.0**52 and _whole(stock):
+            # Whole numbers (below 2**53) add exactly in any order: fill all at once. What
+            # the stock leaves after each entry, were it filled in full (< 0: it is not):
+            before = owed_to[begins] - qty[begins]
+            left = (stock + before).repeat(sizes) - owed_to
+            fill = np.minimum(qty, np.maximum(qty + left, 0.0))
+            filled = np.minimum(stock, owed_to[begins + sizes - 1] - before)
             stock -= filled
             self._backlog[skus] -= filled
         else:
             # The k-th oldest entries of all stock points at once, in the event engine's
             # arithmetic (stock less each fill in turn), so both give the same bits.
+            owed.whole = False  # (a fill may leave part of an entry)
             fill = np.zeros(qty.size)
             for k in range(int(sizes.max())):
                 serving = ((sizes > k) & (stock > 0)).nonzero()[0]
@@ -496,7 +499,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             return
         per_sku = np.zeros(hi - lo)
         per_sku[at - lo] = kits
-        used = per_sku[self._e_target[e_lo:e_hi] - lo] * self._e_bom[e_lo:e_hi]
+        edges_of = self._first_edge[lo + 1 : hi + 1] - self._first_edge[lo:hi]
+        used = per_sku.repeat(edges_of) * self._e_bom[e_lo:e_hi]  # (edges come by stock point)
         self._e_components[e_lo:e_hi] -= np.where(self._e_into_manufacturer[e_lo:e_hi], used, 0.0)
         self._on_hand[at] += kits
         self._acc_produced[at] += kits
@@ -533,9 +537,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             self._schedule(float(first), kind, edges, quantities)
             return
         # by time, in order within each time (whole periods apart: a linear radix sort)
-        keys = times - times.min()
-        if keys.max() < 65536 and (np.floor(keys) == keys).all():
-            keys = keys.astype(np.uint16)
+        keys = times - np.minimum.reduce(times)
+        if np.maximum.reduce(keys) < 65536:
+            small = keys.astype(np.uint16)
+            if np.logical_and.reduce(small == keys):
+                keys = small
         order = keys.argsort(kind="stable")
         times, edges, quantities = times[order], edges[order], quantities[order]
         cuts = [0, *((times[1:] != times[:-1]).nonzero()[0] + 1).tolist(), times.size]
@@ -893,10 +899,9 @@ def _copies(
     return union, policies
 
 
-def _whole(*arrays: np.ndarray) -> bool:
-    """Whether every value (all ``>= 0``) is a whole number and float64 sums of them all
-    are exact."""
-    values = np.concatenate(arrays)
+def _whole(values: np.ndarray) -> bool:
+    """Whether every value (all ``>= 0``) is a whole number and float64 sums of them are
+    exact."""
     return np.add.reduce(values) < 2.0**52 and np.logical_and.reduce(np.floor(values) == values)
 
 
@@ -933,7 +938,7 @@ class _OwedQueues:
     full ring moves to one twice as large at the end of the arrays, which double when
     they are full."""
 
-    __slots__ = ("cap", "count", "edge", "end", "head", "new", "qty", "start", "stop")
+    __slots__ = ("cap", "count", "edge", "end", "head", "new", "qty", "start", "stop", "whole")
 
     def __init__(self, n: int, suppliers: np.ndarray):
         # room for a few periods of orders: one entry per customer edge (and customers)
@@ -947,6 +952,8 @@ class _OwedQueues:
         self.qty = np.zeros(2 * self.end)
         #: entries owed since the last :meth:`flush`: (stock points, edges, quantities)
         self.new: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        #: every quantity queued so far was a whole number, and no fill left a fraction
+        self.whole = True
 
     def flush(self) -> None:
         """Append the entries owed since the last call (one append for many orders)."""
@@ -1003,6 +1010,8 @@ class _OwedQueues:
         self.edge[at] = edges
         self.qty[at] = quantities
         self.count[ids] = need
+        if self.whole:
+            self.whole = bool(np.logical_and.reduce(np.floor(quantities) == quantities))
 
     def pop(self, ids: np.ndarray, filled: np.ndarray) -> None:
         """Drop the oldest ``filled[k]`` entries of stock point ``ids[k]``'s queue."""
