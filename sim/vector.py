@@ -406,7 +406,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             shipped = ~to_customers
             edges, fill, owner = edges[shipped], fill[shipped], owner[shipped]
         if edges.size:
-            self._acc_shipped[lo:hi] += np.bincount(owner, fill, minlength=hi - lo)
+            if self.recorder is not None:  # (a flow only the table shows)
+                self._acc_shipped[lo:hi] += np.bincount(owner, fill, minlength=hi - lo)
             self._ship(edges, fill, t)
 
     def _fill_further(
@@ -557,7 +558,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             np.subtract.at(self._e_transit, edges, quantities)
         np.subtract.at(self._pipeline, targets, quantities)
         np.subtract.at(self._e_pipeline, edges, quantities)
-        np.add.at(self._acc_received, targets, quantities * self._e_kit_share[edges])
+        if self.recorder is not None:  # (a flow only the table shows)
+            np.add.at(self._acc_received, targets, quantities * self._e_kit_share[edges])
         components = self._e_into_manufacturer[edges]
         if components.any():
             np.add.at(self._e_components, edges[components], quantities[components])
@@ -780,8 +782,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         targets = self._e_target[edges]
         np.add.at(self._pipeline, targets, quantities)
         self._e_pipeline[edges] += quantities
-        np.add.at(self._acc_ordered, targets, quantities * self._e_kit_share[edges])
-        self._e_ordered[edges] += quantities
+        if self.recorder is not None:  # (flows only the tables show)
+            np.add.at(self._acc_ordered, targets, quantities * self._e_kit_share[edges])
+            self._e_ordered[edges] += quantities
         unit, fixed = self._e_unit_cost[edges], self._e_fixed_cost[edges]
         if np.logical_or.reduce(unit) or np.logical_or.reduce(fixed):  # (else all add 0.0)
             np.add.at(self._acc_order_cost, targets, unit * quantities + fixed)
