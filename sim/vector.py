@@ -502,12 +502,28 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         per_sku[at - lo] = kits
         edges_of = self._first_edge[lo + 1 : hi + 1] - self._first_edge[lo:hi]
         used = per_sku.repeat(edges_of) * self._e_bom[e_lo:e_hi]  # (edges come by stock point)
-        self._e_components[e_lo:e_hi] -= np.where(self._e_into_manufacturer[e_lo:e_hi], used, 0.0)
+        self._e_components[e_lo:e_hi] -= used  # (0 at the others: x - 0.0 is x, to the bit)
         self._on_hand[at] += kits
         self._acc_produced[at] += kits
 
     # ------------------------------------------------------------------ shipping
     def _ship(self, edges: np.ndarray, quantities: np.ndarray, now: float) -> None:
+        classes, leads = self._lead_classes()
+        keys = classes[edges]
+        if np.maximum.reduce(keys) < 255 and leads[np.minimum.reduce(keys)] > 0:
+            # constant lead times, none zero: in transit, then by arrival time (the lead
+            # times' order), in shipping order within each (one byte each: a radix sort)
+            np.add.at(self._e_transit, edges, quantities)
+            first = keys[0]
+            if np.logical_and.reduce(keys == first):
+                self._schedule(float(now + leads[first]), _RECEIVE, edges, quantities)
+                return
+            order = keys.argsort(kind="stable")
+            keys, edges, quantities = keys[order], edges[order], quantities[order]
+            cuts = [0, *((keys[1:] != keys[:-1]).nonzero()[0] + 1).tolist(), keys.size]
+            for a, b in itertools.pairwise(cuts):
+                self._schedule(float(now + leads[keys[a]]), _RECEIVE, edges[a:b], quantities[a:b])
+            return
         lead_times = self._e_lead_time[edges]
         arrival = now + lead_times
         if math.isnan(np.add.reduce(lead_times)):
@@ -527,6 +543,21 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._receive(edges[at_once], quantities[at_once], now, shipped_now=True)
         later = ~at_once
         self._schedule_by_time(arrival[later], _RECEIVE, edges[later], quantities[later])
+
+    def _lead_classes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per edge, the rank of its constant lead time among the network's distinct ones
+        (255: drawn per shipment, or more than 254 distinct), and those lead times in
+        increasing order; worked out once for the edge arrays in use."""
+        cached = getattr(self, "_lead_cache", None)
+        if cached is None or cached[0] is not self._e_lead_time:
+            lead = self._e_lead_time
+            drawn = np.isnan(lead)
+            leads = np.unique(lead[~drawn])
+            classes = np.full(lead.size, 255, dtype=np.uint8)
+            if leads.size < 255:
+                classes[~drawn] = np.searchsorted(leads, lead[~drawn])
+            cached = self._lead_cache = (lead, classes, leads)
+        return cached[1], cached[2]
 
     def _schedule_by_time(
         self, times: np.ndarray, kind: int, edges: np.ndarray, quantities: np.ndarray
