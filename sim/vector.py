@@ -731,15 +731,36 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         orders = quantity[self._e_target[e_lo:e_hi] - step.lo] * self._e_per_unit[e_lo:e_hi]
         for i, quantities in per_supplier:
             orders[self._first_edge[i] - e_lo : self._first_edge[i + 1] - e_lo] = quantities
-        placed = (orders > 0).nonzero()[0]
-        if placed.size == orders.size:  # (base-stock orders on every edge, most periods)
-            if step.by_supplier is None:  # the edges by supplier, as the queues take them
-                suppliers = self._e_supplier[e_lo:e_hi]
-                order = suppliers.argsort(kind="stable")
-                step.by_supplier = (order, e_lo + order, suppliers[order])
-            self._order(slice(e_lo, e_hi), orders, t, step.by_supplier)
-        elif placed.size:
+        positive = orders > 0
+        if np.logical_and.reduce(positive):  # (base-stock orders on every edge, most periods)
+            self._order_every_edge(step, orders, t)
+            return
+        placed = positive.nonzero()[0]
+        if placed.size:
             self._order(e_lo + placed, orders[placed], t)
+
+    def _order_every_edge(self, step: _EchelonStep, quantities: np.ndarray, t: int) -> None:
+        """:meth:`_order` on every supply edge of the echelon, with what is fixed about those
+        edges worked out at the first such order (see :attr:`_EchelonStep.ordering`)."""
+        e_lo, e_hi = step.edge_lo, step.edge_hi
+        if step.ordering is None:
+            suppliers = self._e_supplier[e_lo:e_hi]
+            order = suppliers.argsort(kind="stable")
+            costs = self._e_unit_cost[e_lo:e_hi], self._e_fixed_cost[e_lo:e_hi]
+            step.ordering = (
+                order,
+                e_lo + order,
+                suppliers[order],
+                bool(suppliers.min() >= 0 and not self._e_order_lead_time[e_lo:e_hi].any()),
+                bool(costs[0].any() or costs[1].any()),
+            )
+        order, edges, suppliers, direct, costly = step.ordering
+        if not direct:  # from a source or with an order lead time: the general way
+            self._order(np.arange(e_lo, e_hi), quantities, t)
+            return
+        self._book(slice(e_lo, e_hi), quantities, costly)
+        # by supplier (in order within each), a queue's entries come together: no sort
+        self._take_orders(edges, quantities[order], suppliers)
 
     def take_rewards(self, indices: np.ndarray) -> np.ndarray:
         """:meth:`take_reward_of` for many stock points at once: an array of shape
@@ -801,38 +822,14 @@ class VectorizedSupplyChainModel(SupplyChainModel):
     def _pipeline_by_supplier(self, i: int) -> tuple[float, ...]:
         return tuple(self._e_pipeline[self._first_edge[i] : self._first_edge[i + 1]].tolist())
 
-    def _order(
-        self,
-        edges: np.ndarray | slice,
-        quantities: np.ndarray,
-        t: int,
-        by_supplier: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-    ) -> None:
-        """Place orders on ``edges`` (in order; a slice: on every edge in it) in period
-        ``t``; ``by_supplier``: the slice's order by supplier, its edges and suppliers."""
-        targets = self._e_target[edges]
-        np.add.at(self._pipeline, targets, quantities)
-        self._e_pipeline[edges] += quantities
-        if self.recorder is not None:  # (flows only the tables show)
-            np.add.at(self._acc_ordered, targets, quantities * self._e_kit_share[edges])
-            self._e_ordered[edges] += quantities
-        unit, fixed = self._e_unit_cost[edges], self._e_fixed_cost[edges]
-        if np.logical_or.reduce(unit) or np.logical_or.reduce(fixed):  # (else all add 0.0)
-            np.add.at(self._acc_order_cost, targets, unit * quantities + fixed)
+    def _order(self, edges: np.ndarray, quantities: np.ndarray, t: int) -> None:
+        """Place orders on ``edges`` (in order) in period ``t``."""
+        self._book(edges, quantities)
         suppliers = self._e_supplier[edges]
         delay = self._e_order_lead_time[edges]
         if np.minimum.reduce(suppliers) >= 0 and not np.logical_or.reduce(delay):
-            # all at once from stock points; by supplier (in order within each), a queue's
-            # entries come together and need no sort (a supplier adds its own in order)
-            if by_supplier is not None:
-                order, edges, suppliers = by_supplier
-                quantities = quantities[order]
-            elif isinstance(edges, slice):
-                edges = np.arange(edges.start, edges.stop)
-            self._take_orders(edges, quantities, suppliers)
+            self._take_orders(edges, quantities, suppliers)  # all at once from stock points
             return
-        if isinstance(edges, slice):
-            edges = np.arange(edges.start, edges.stop)
         from_source = suppliers < 0
         now = delay == 0
         for kind, chosen in ((_SHIP, from_source), (_TAKE_ORDER, ~from_source)):
@@ -845,6 +842,23 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             later = chosen & ~now
             if later.any():
                 self._schedule_by_time(t + delay[later], kind, edges[later], quantities[later])
+
+    def _book(
+        self, edges: np.ndarray | slice, quantities: np.ndarray, costly: bool | None = None
+    ) -> None:
+        """Count orders on ``edges`` in the pipelines, the recorded flows and the order
+        costs (``costly``: whether any of these edges has a cost, if known)."""
+        targets = self._e_target[edges]
+        np.add.at(self._pipeline, targets, quantities)
+        self._e_pipeline[edges] += quantities
+        if self.recorder is not None:  # (flows only the tables show)
+            np.add.at(self._acc_ordered, targets, quantities * self._e_kit_share[edges])
+            self._e_ordered[edges] += quantities
+        unit, fixed = self._e_unit_cost[edges], self._e_fixed_cost[edges]
+        if costly is None:
+            costly = np.logical_or.reduce(unit) or np.logical_or.reduce(fixed)
+        if costly:  # (else every order adds 0.0)
+            np.add.at(self._acc_order_cost, targets, unit * quantities + fixed)
 
     def _take_orders(
         self, edges: np.ndarray, quantities: np.ndarray, suppliers: np.ndarray | None = None
@@ -1093,10 +1107,9 @@ class _OwedQueues:
 class _EchelonStep:
     """The stock points ``[lo, hi)`` of one echelon, their supply edges ``[edge_lo,
     edge_hi)``, its manufacturers and customers, its decision-module groups, and (once its
-    stock points have ordered on every edge) the order of the edges by supplier."""
+    stock points have ordered on every edge) what is fixed about doing so."""
 
     __slots__ = (
-        "by_supplier",
         "customers",
         "edge_hi",
         "edge_lo",
@@ -1104,9 +1117,14 @@ class _EchelonStep:
         "hi",
         "lo",
         "manufacturers",
+        "ordering",
     )
 
     def __init__(self, **fields: Any):
-        self.by_supplier = None  # set by the first order on every edge
+        #: what is fixed about ordering on every supply edge, from the first time that
+        #: happens: the edges' order by supplier, the edges and suppliers in that order,
+        #: whether all go straight to stock points (no source, no order lead time), and
+        #: whether any has an order cost
+        self.ordering: tuple[np.ndarray, np.ndarray, np.ndarray, bool, bool] | None = None
         for k, v in fields.items():
             setattr(self, k, v)
