@@ -513,7 +513,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         if np.maximum.reduce(keys) < 255 and leads[np.minimum.reduce(keys)] > 0:
             # constant lead times, none zero: in transit, then by arrival time (the lead
             # times' order), in shipping order within each (one byte each: a radix sort)
-            np.add.at(self._e_transit, edges, quantities)
+            if self._counts_transit():
+                np.add.at(self._e_transit, edges, quantities)
             first = keys[0]
             if np.logical_and.reduce(keys == first):
                 self._schedule(float(now + leads[first]), _RECEIVE, edges, quantities)
@@ -530,19 +531,26 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             for k in np.isnan(lead_times).nonzero()[0]:  # drawn in shipping order
                 arrival[k] = self._edges[edges[k]].arrival(now)
         if np.minimum.reduce(arrival) > now:
-            np.add.at(self._e_transit, edges, quantities)
+            if self._counts_transit():
+                np.add.at(self._e_transit, edges, quantities)
             self._schedule_by_time(arrival, _RECEIVE, edges, quantities)
             return
         at_once = arrival <= now
-        # In shipping order, as the event engine does it: a shipment goes in transit, and
-        # one that arrives at once comes out again before the next goes in.
-        times = 1 + at_once
-        amounts = quantities.repeat(times)
-        amounts[times.cumsum()[at_once] - 1] *= -1.0
-        np.add.at(self._e_transit, edges.repeat(times), amounts)
+        if self._counts_transit():
+            # In shipping order, as the event engine does it: a shipment goes in transit,
+            # and one that arrives at once comes out again before the next goes in.
+            times = 1 + at_once
+            amounts = quantities.repeat(times)
+            amounts[times.cumsum()[at_once] - 1] *= -1.0
+            np.add.at(self._e_transit, edges.repeat(times), amounts)
         self._receive(edges[at_once], quantities[at_once], now, shipped_now=True)
         later = ~at_once
         self._schedule_by_time(arrival[later], _RECEIVE, edges[later], quantities[later])
+
+    def _counts_transit(self) -> bool:
+        """Whether anything reads the stock in transit on each edge: the edge table, or
+        holding costs charged in transit (else shipping and receiving skip that count)."""
+        return self.recorder is not None or self.charge_in_transit
 
     def _lead_classes(self) -> tuple[np.ndarray, np.ndarray]:
         """Per edge, the rank of its constant lead time among the network's distinct ones
@@ -585,7 +593,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
     ) -> None:
         """Receive shipments; ``shipped_now``: :meth:`_ship` took them out of transit."""
         targets = self._e_target[edges]
-        if not shipped_now:  # (x - q is x + (-q) to the bit)
+        if not shipped_now and self._counts_transit():  # (x - q is x + (-q) to the bit)
             np.subtract.at(self._e_transit, edges, quantities)
         np.subtract.at(self._pipeline, targets, quantities)
         np.subtract.at(self._e_pipeline, edges, quantities)
