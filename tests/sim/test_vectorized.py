@@ -349,3 +349,33 @@ def test_a_planned_assembly_chain_with_backorders_runs_identically():
     upstream = table[~table["node"].str.startswith("shop")]
     assert upstream["backlog"].max() > 0
     assert min(plan.base_stock_levels.values()) == 0  # some stages hold no stock
+
+
+@pytest.mark.parametrize("charge_in_transit", [False, True])
+def test_without_a_table_the_money_and_the_observations_are_the_same(charge_in_transit):
+    """Without a per-period table the vectorized engine skips the flows only the table shows
+    (and the stock in transit unless it is charged); what a run hands out is unchanged."""
+    graph = random_network(30, depth=3, seed=5, lead_time={"dist": "poisson", "mean": 1.5})
+    models = [
+        engine(
+            graph,
+            BaseStock(level=12),
+            record=False,
+            track_rewards=True,
+            charge_in_transit=charge_in_transit,
+            seed=3,
+        )
+        for engine in (SupplyChainModel, VectorizedSupplyChainModel)
+    ]
+    stock_points = [n for n in graph if graph.in_degree(n)]
+    for _ in range(3):
+        money = []
+        for model in models:
+            model.run(model.period + 15)
+            money.append([model.take_reward(n) for n in stock_points])
+        assert money[0] == money[1]
+        assert any(reward.cost > 0 for reward in money[0])
+    if charge_in_transit:
+        assert any(reward.transit_holding > 0 for reward in money[0])
+    for i in range(len(models[0].sku_names)):
+        assert models[0].observe(i, 45) == models[1].observe(i, 45)
