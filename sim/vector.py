@@ -389,12 +389,16 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         # queue holds), and a quarter more: a second round is rare, and costs more
         share = np.divide(stock, backlog, out=np.ones(at.size), where=backlog > stock)
         sizes = np.minimum(count, (count * share * 1.25).astype(np.int64) + 3)
-        entries, fill, owner, done = self._fill_window(at, local, stock, None, sizes)
+        entries, fill, got, done = self._fill_window(at, stock, None, sizes)
         more = ((stock > 0) & (sizes < count)).nonzero()[0]
+        owner = None  # the (local) stock point of each entry served, where needed
         if more.size:
+            owner = local.repeat(sizes)[got]
             entries, fill, owner = self._fill_further(
                 at, local, stock, more, sizes, (entries, fill, owner), done
             )
+        elif step.customers.size or self.recorder is not None:
+            owner = local.repeat(sizes)[got]
         self._on_hand[at] = stock
         owed.pop(at, done)
         edges = owed.edge[entries]
@@ -429,8 +433,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         while more.size:
             skus, left = at[more], stock[more]
             sizes = np.minimum(owed.count[skus] - looked[more], width[more])
-            *served, filled = self._fill_window(skus, local[more], left, looked[more], sizes)
-            parts.append(served)
+            entries, fill, got, filled = self._fill_window(skus, left, looked[more], sizes)
+            parts.append((entries, fill, local[more].repeat(sizes)[got]))
             stock[more] = left
             done[more] += filled
             looked[more] += sizes
@@ -441,18 +445,13 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         return entries[order], fill[order], owner[order]
 
     def _fill_window(
-        self,
-        skus: np.ndarray,
-        owners: np.ndarray,
-        stock: np.ndarray,
-        skip: np.ndarray | None,
-        sizes: np.ndarray,
+        self, skus: np.ndarray, stock: np.ndarray, skip: np.ndarray | None, sizes: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Fill entries ``skip`` to ``skip + sizes - 1`` (0 or ``None``: the oldest) of the
         queues of ``skus`` in order from their ``stock`` (lowered in place), and lower their
-        backlog. Returns where the entries that got something are, what they got, their
-        ``owners`` (by stock point, oldest first), and how many entries of each queue were
-        filled completely (the oldest, as FIFO fills them)."""
+        backlog. Returns where the entries that got something are, what they got (by stock
+        point, oldest first), which of the window's entries they are, and how many entries
+        of each queue were filled completely (the oldest, as FIFO fills them)."""
         owed = self._owed
         begins = sizes.cumsum() - sizes
         entries = owed.positions(skus, skip, sizes, begins)
@@ -467,6 +466,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             filled = np.minimum(stock, owed_to[begins + sizes - 1] - before)
             stock -= filled
             self._backlog[skus] -= filled
+            done = np.add.reduceat(left >= 0, begins, dtype=np.int64)
+            part = (begins + done)[done < sizes]  # the next entry may get part of its order
+            owed.qty[entries[part]] = qty[part] - fill[part]
         else:
             # The k-th oldest entries of all stock points at once, in the event engine's
             # arithmetic (stock less each fill in turn), so both give the same bits.
@@ -482,11 +484,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 stock[serving] = left - x
                 fill[entry] = x
                 self._backlog[skus[serving]] -= x
-        qty -= fill
-        owed.qty[entries] = qty
+            qty -= fill
+            owed.qty[entries] = qty
+            done = np.add.reduceat(qty <= 0, begins, dtype=np.int64)
         got = (fill > 0).nonzero()[0]
-        done = np.add.reduceat(qty <= 0, begins, dtype=np.int64)
-        return entries[got], fill[got], owners.repeat(sizes)[got], done
+        return entries[got], fill[got], got, done
 
     def _produce(self, step: _EchelonStep) -> None:
         """Turn whole kits of components into product at the echelon's manufacturers."""
