@@ -21,6 +21,7 @@ from .heuristics import (
     EchelonBaseStock,
     EpochBaseStock,
     Sterman,
+    StermanBatch,
     StermanRunner,
     TailoredBaseSurge,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "MyopicPricing",
     "RandomWalkPrice",
     "Sterman",
+    "StermanBatch",
     "StermanRunner",
     "TailoredBaseSurge",
     "Undercut",

@@ -42,6 +42,7 @@ __all__ = [
     "DualIndex",
     "EchelonBaseStock",
     "Sterman",
+    "StermanBatch",
     "StermanRunner",
     "TailoredBaseSurge",
 ]
@@ -396,6 +397,81 @@ def _aligned(
     return tuple(out)
 
 
+def _expedited_positions(obs: ObservationBatch, lead_time: int, who: str) -> np.ndarray:
+    """:func:`_expedited_position` of every stock point of a batch, in the same float
+    operations (the arrivals added one period at a time, left to right)."""
+    if obs.arrivals is None:
+        raise ValueError(
+            f"{who} at node {obs.nodes[0]!r}: obs.arrivals is None; the engine fills it only "
+            "for modules whose `observes` lists it"
+        )
+    due = np.zeros(len(obs.on_hand))
+    for k in range(min(lead_time, obs.arrivals.shape[1])):
+        due = due + obs.arrivals[:, k]
+    return obs.on_hand - obs.backlog + due
+
+
+def _positive(x: np.ndarray) -> np.ndarray:
+    """``max(x, 0.0)`` elementwise, as Python's ``max`` picks (``-0.0`` stays ``-0.0``)."""
+    return np.where(x < 0.0, 0.0, x)
+
+
+class _SupplierColumns:
+    """Where the regular and expedited suppliers of each stock point of a batch stand in its
+    ``obs.suppliers``, worked out once per supplier list the engine passes."""
+
+    __slots__ = ("_by_batch",)
+
+    def __init__(self) -> None:
+        self._by_batch: dict[int, tuple[list, np.ndarray, np.ndarray, int]] = {}
+
+    def of(
+        self, obs: ObservationBatch, regular: Any, expedited: Any
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """Column indices of the regular and the expedited supplier per row, and the row
+        width (the most suppliers of a stock point of the batch)."""
+        suppliers = obs.suppliers
+        if suppliers is None:
+            raise ValueError(
+                f"node {obs.nodes[0]!r}: obs.suppliers is None; a dual-sourcing module needs "
+                "the supplier names of its batch"
+            )
+        cached = self._by_batch.get(id(suppliers))
+        if cached is None or cached[0] is not suppliers:
+            if len(self._by_batch) > 64:  # lists of models run earlier
+                self._by_batch.clear()
+            where = [
+                (
+                    _checks.supplier_index(names, regular, "regular_supplier", node),
+                    _checks.supplier_index(names, expedited, "expedited_supplier", node),
+                )
+                for names, node in zip(suppliers, obs.nodes, strict=True)
+            ]
+            i_r, i_e = np.array(where, dtype=np.int64).reshape(-1, 2).T
+            width = max(map(len, suppliers), default=0)
+            cached = self._by_batch[id(suppliers)] = (suppliers, i_r, i_e, width)
+        return cached[1], cached[2], cached[3]
+
+    def rows(
+        self,
+        obs: ObservationBatch,
+        regular: Any,
+        expedited: Any,
+        q_regular: np.ndarray | float,
+        q_expedited: np.ndarray,
+    ) -> np.ndarray:
+        """:func:`_aligned` for a batch: one row per stock point, zero beyond its suppliers."""
+        i_r, i_e, width = self.of(obs, regular, expedited)
+        out = np.zeros((len(i_r), width))
+        rows = np.arange(len(i_r))
+        out[rows, i_r] = q_regular
+        out[rows, i_e] = q_expedited
+        return out
+
+    def __reduce__(self) -> tuple:  # a cache: copies start empty
+        return (_SupplierColumns, ())
+
+
 def _check_suppliers(regular: Any, expedited: Any) -> None:
     _checks.supplier_name("regular_supplier", regular)
     _checks.supplier_name("expedited_supplier", expedited)
@@ -443,6 +519,10 @@ class DualIndex:
     expedited_lead_time: int
     regular_supplier: Any
     expedited_supplier: Any
+    # the suppliers' columns per batch of stock points (the vectorized engine's)
+    _columns: _SupplierColumns = field(
+        default_factory=_SupplierColumns, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         _checks.number("regular_level", self.regular_level, at_least=0)
@@ -460,6 +540,12 @@ class DualIndex:
         q_e = max(self.expedited_level - ip_e, 0.0)
         q_r = max(self.regular_level - (obs.inventory_position + q_e), 0.0)
         return _aligned(obs, self.regular_supplier, self.expedited_supplier, q_r, q_e)
+
+    def act_batch(self, obs: ObservationBatch) -> np.ndarray:
+        ip_e = _expedited_positions(obs, self.expedited_lead_time, "DualIndex")
+        q_e = _positive(self.expedited_level - ip_e)
+        q_r = _positive(self.regular_level - (obs.inventory_position + q_e))
+        return self._columns.rows(obs, self.regular_supplier, self.expedited_supplier, q_r, q_e)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -496,6 +582,10 @@ class CappedDualIndex:
     expedited_lead_time: int
     regular_supplier: Any
     expedited_supplier: Any
+    # the suppliers' columns per batch of stock points (the vectorized engine's)
+    _columns: _SupplierColumns = field(
+        default_factory=_SupplierColumns, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         _checks.number("regular_level", self.regular_level, at_least=0)
@@ -509,6 +599,13 @@ class CappedDualIndex:
         q_e = max(self.expedited_level - ip_e, 0.0)
         q_r = min(max(self.regular_level - obs.inventory_position, 0.0), self.cap)
         return _aligned(obs, self.regular_supplier, self.expedited_supplier, q_r, q_e)
+
+    def act_batch(self, obs: ObservationBatch) -> np.ndarray:
+        ip_e = _expedited_positions(obs, self.expedited_lead_time, "CappedDualIndex")
+        q_e = _positive(self.expedited_level - ip_e)
+        wanted = _positive(self.regular_level - obs.inventory_position)
+        q_r = np.where(self.cap < wanted, self.cap, wanted)  # min(wanted, cap) as Python picks
+        return self._columns.rows(obs, self.regular_supplier, self.expedited_supplier, q_r, q_e)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -544,6 +641,10 @@ class TailoredBaseSurge:
     expedited_lead_time: int
     regular_supplier: Any
     expedited_supplier: Any
+    # the suppliers' columns per batch of stock points (the vectorized engine's)
+    _columns: _SupplierColumns = field(
+        default_factory=_SupplierColumns, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         _checks.number("regular_quantity", self.regular_quantity, at_least=0)
@@ -556,6 +657,13 @@ class TailoredBaseSurge:
         q_e = max(self.expedited_level - ip_e, 0.0)
         return _aligned(
             obs, self.regular_supplier, self.expedited_supplier, self.regular_quantity, q_e
+        )
+
+    def act_batch(self, obs: ObservationBatch) -> np.ndarray:
+        ip_e = _expedited_positions(obs, self.expedited_lead_time, "TailoredBaseSurge")
+        q_e = _positive(self.expedited_level - ip_e)
+        return self._columns.rows(
+            obs, self.regular_supplier, self.expedited_supplier, float(self.regular_quantity), q_e
         )
 
 
@@ -580,8 +688,10 @@ class Sterman:
     ``decide="start"`` the first observation reports 0, nothing having been served yet).
 
     This value holds only the parameters: call :meth:`spawn` for a :class:`StermanRunner`
-    that keeps ``L^`` (the engine does so once per stock point). Calling :meth:`act` on the
-    value itself raises :class:`TypeError`, so that state is never shared by accident.
+    that keeps ``L^`` (the engine does so once per stock point), or :meth:`spawn_batch` for
+    a :class:`StermanBatch` that keeps it for many stock points in one array (the vectorized
+    engine does so once per run). Calling :meth:`act` on the value itself raises
+    :class:`TypeError`, so that state is never shared by accident.
 
     Attributes:
         desired_stock: ``S'`` (units of stock), ``>= 0``.
@@ -610,6 +720,11 @@ class Sterman:
     def spawn(self) -> StermanRunner:
         """A fresh runner (its own ``L^ = initial_expectation``) for one stock point and run."""
         return StermanRunner(self)
+
+    def spawn_batch(self, stock_points: list[tuple[Any, str]]) -> StermanBatch:
+        """Fresh runners of all ``stock_points`` (``(node, product)`` pairs) for one run, as
+        one :class:`StermanBatch`."""
+        return StermanBatch(self, stock_points)
 
     def act(self, obs: InventoryObservation) -> float:
         raise TypeError(
@@ -643,3 +758,87 @@ class StermanRunner:
 
     def __repr__(self) -> str:
         return f"StermanRunner({self.params!r}, expected_demand={self.expected_demand!r})"
+
+
+class StermanBatch:
+    """The :class:`StermanRunner` of each of several stock points, with ``L^`` in one array:
+    ``act_batch`` decides for any of them at once, with the runner's float operations in the
+    same order (so the same orders, to the bit).
+
+    Args:
+        params: the parameters it was spawned from.
+        stock_points: the ``(node, product)`` pairs it decides for.
+
+    Attributes:
+        params: the parameters.
+        stock_points: the stock points, in the order of ``expected_demand``.
+        expected_demand: ``L^`` of each stock point after its latest decision (units of stock
+            per period).
+    """
+
+    __slots__ = ("_by_batch", "_row", "expected_demand", "params", "stock_points")
+
+    def __init__(self, params: Sterman, stock_points: list[tuple[Any, str]]) -> None:
+        self.params = params
+        self.stock_points = list(stock_points)
+        self._row = {sp: k for k, sp in enumerate(self.stock_points)}
+        if len(self._row) != len(self.stock_points):
+            raise ValueError("stock_points: a stock point is listed twice")
+        self.expected_demand = np.full(len(self.stock_points), float(params.initial_expectation))
+        self._by_batch: dict[int, tuple[list, np.ndarray]] = {}
+
+    def restart(self, stock_points: list[tuple[Any, str]]) -> None:
+        """Set ``L^`` of ``stock_points`` back to ``initial_expectation`` (a new run)."""
+        rows = [self._row_of(node, product) for node, product in stock_points]
+        self.expected_demand[rows] = float(self.params.initial_expectation)
+
+    def _row_of(self, node: Any, product: str) -> int:
+        row = self._row.get((node, product))
+        if row is None:
+            raise ValueError(
+                f"node {node!r} product {product!r}: not a stock point of this StermanBatch"
+            )
+        return row
+
+    def _rows(self, obs: ObservationBatch) -> np.ndarray:
+        cached = self._by_batch.get(id(obs.nodes))
+        if cached is None or cached[0] is not obs.nodes:
+            if len(self._by_batch) > 64:  # lists of batches asked for earlier
+                self._by_batch.clear()
+            rows = np.array(
+                [self._row_of(n, p) for n, p in zip(obs.nodes, obs.products, strict=True)],
+                dtype=np.int64,
+            )
+            cached = self._by_batch[id(obs.nodes)] = (obs.nodes, rows)
+        return cached[1]
+
+    def act(self, obs: InventoryObservation) -> float:
+        row = self._row_of(obs.node, obs.product)
+        runner = StermanRunner(self.params)
+        runner.expected_demand = float(self.expected_demand[row])
+        q = runner.act(obs)
+        self.expected_demand[row] = runner.expected_demand
+        return q
+
+    def act_batch(self, obs: ObservationBatch) -> np.ndarray:
+        p, rows = self.params, self._rows(obs)
+        expected = p.smoothing * obs.demand + (1.0 - p.smoothing) * self.expected_demand[rows]
+        self.expected_demand[rows] = expected
+        stock = obs.on_hand - obs.backlog
+        adjustment = p.stock_adjustment * (
+            p.desired_stock - stock - p.supply_line_weight * obs.pipeline
+        )
+        order = expected + adjustment
+        return np.where(order > 0.0, order, 0.0)  # max(0.0, order) as Python picks
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("params", "stock_points", "expected_demand")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.params, self.stock_points = state["params"], state["stock_points"]
+        self._row = {sp: k for k, sp in enumerate(self.stock_points)}
+        self.expected_demand = state["expected_demand"]
+        self._by_batch = {}
+
+    def __repr__(self) -> str:
+        return f"StermanBatch({self.params!r}, {len(self.stock_points)} stock points)"

@@ -63,7 +63,7 @@ from . import _checks
 if TYPE_CHECKING:  # sim is imported only for type hints: agents needs no engine
     import networkx as nx
 
-    from sim.policy import InventoryObservation
+    from sim.policy import InventoryObservation, ObservationBatch
 
 __all__ = ["TAIL_MASS", "Myopic"]
 
@@ -260,12 +260,41 @@ class Myopic:
 
     def objective(self, obs: InventoryObservation) -> np.ndarray:
         """``C_periods(q)`` for ``q = 0, 1, ...`` up to the search bound (money)."""
+        self._check_bound(obs.node)
+        return self._objective(*self._state(obs))
+
+    def act(self, obs: InventoryObservation) -> float:
+        self._check_bound(obs.node)
+        return self._order(*self._state(obs))
+
+    def act_batch(self, obs: ObservationBatch) -> np.ndarray:
+        """:meth:`act` for a batch: the order depends only on the whole stock on hand and
+        the next arrivals, so each distinct state is solved once."""
+        self._check_bound(obs.nodes[0] if obs.nodes else None)
+        if obs.arrivals is None:
+            raise ValueError(
+                f"Myopic at node {obs.nodes[0]!r}: obs.arrivals is None; the engine fills it "
+                "only for modules whose `observes` lists it"
+            )
+        need = self.lead_time + self.periods - 1
+        n = len(obs.on_hand)
+        states = np.zeros((n, 1 + need), dtype=np.int64)
+        states[:, 0] = _whole_batch(obs.on_hand, "on_hand", obs.nodes)
+        for k in range(min(need, obs.arrivals.shape[1])):
+            states[:, 1 + k] = _whole_batch(obs.arrivals[:, k], f"arrivals[{k}]", obs.nodes)
+        unique, inverse = np.unique(states, axis=0, return_inverse=True)
+        orders = np.array([self._order(int(row[0]), row[1:].tolist()) for row in unique])
+        return orders[inverse.reshape(-1)]
+
+    # ------------------------------------------------------------------ internals
+    def _check_bound(self, node: Any) -> None:
         if self._pmf is None:
             raise ValueError(
-                f"Myopic at node {obs.node!r}: {', '.join(self._unset())} not given; pass them "
+                f"Myopic at node {node!r}: {', '.join(self._unset())} not given; pass them "
                 "or bind the policy to its node (Myopic.bind; scenarios do)"
             )
-        x, a = self._state(obs)
+
+    def _objective(self, x: int, a: list[int]) -> np.ndarray:
         if self.periods == 1:
             lo, probs = x, np.ones(1)
             for k in range(self.lead_time):
@@ -273,12 +302,12 @@ class Myopic:
             return self._expected_cost(lo, probs, self._level)
         return self._two_period(x, a)
 
-    def act(self, obs: InventoryObservation) -> float:
-        costs = self.objective(obs)
+    def _order(self, x: int, a: list[int]) -> float:
+        """The order in state ``x`` (stock on hand), ``a`` (the next arrivals)."""
+        costs = self._objective(x, a)
         best = costs.min()
         return float(np.flatnonzero(costs <= best + _TIE * max(1.0, abs(best)))[0])
 
-    # ------------------------------------------------------------------ internals
     def _state(self, obs: InventoryObservation) -> tuple[int, list[int]]:
         if obs.arrivals is None:
             raise ValueError(
@@ -341,6 +370,16 @@ class Myopic:
 def _spec(value: Any) -> Any:
     """A parameter as its declaration (distributions as their spec), for messages."""
     return value.to_spec() if hasattr(value, "to_spec") else value
+
+
+def _whole_batch(values: np.ndarray, name: str, nodes: list) -> np.ndarray:
+    """:func:`_whole` of every value (an error names the first node at fault)."""
+    rounded = np.round(values)
+    bad = np.flatnonzero(np.abs(values - rounded) > _WHOLE)
+    if bad.size:
+        k = int(bad[0])
+        _whole(float(values[k]), name, nodes[k])
+    return np.maximum(rounded, 0).astype(np.int64)
 
 
 def _whole(value: float, name: str, node: Any) -> int:

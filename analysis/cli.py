@@ -535,12 +535,12 @@ def cmd_compare(args: argparse.Namespace) -> None:
     print(
         f"{scenario.name}: {len(sets)} policy sets × {scenario.replications} replications on common random numbers\n"
     )
-    print(
-        network.groupby("policies", sort=False)[["cost_per_period", "fill_rate"]].mean().to_string()
-    )
-    shown = diffs[
-        (diffs["node"] == "network") & (diffs["kpi"].isin(["cost_per_period", "fill_rate"]))
-    ]
+    # firms of a market are judged by profit (revenue counts), other networks by cost
+    kpis = ["cost_per_period", "fill_rate"]
+    if scenario.market() is not None:
+        kpis = ["profit_per_period", *kpis]
+    print(network.groupby("policies", sort=False)[kpis].mean().to_string())
+    shown = diffs[(diffs["node"] == "network") & (diffs["kpi"].isin(kpis))]
     print("\npaired differences against 'as declared' (mean ± 95% CI half-width):\n")
     for _, row in shown.iterrows():
         print(f"  {row['policies']}: {row['kpi']} {row['difference']:+.4f} ± {row['ci95']:.4f}")

@@ -35,10 +35,15 @@ def learner_env(
     periods: int | None = None,
     action: ActionMapping | None = None,
     reward: str | None = None,
+    stagger: bool = False,
+    initial_state: Any = None,
 ) -> Any:
     """The vector environment in which ``learner`` of ``scenario`` learns: ``num_envs``
     copies, episodes of ``periods`` periods (default :data:`EPISODE_PERIODS`, at most the
-    scenario's ``run.periods``).
+    scenario's ``run.periods``); ``stagger`` spreads the copies' episode starts over the
+    episode length (:class:`sim.env.InventoryVectorEnv`; the vectorized engine only);
+    ``initial_state`` (:class:`sim.InitialState` or a mapping of its fields) draws each
+    episode's start.
 
     A scenario with a ``[market]`` learns on the event engine (the vectorized one has no
     market) and, unless ``reward`` says otherwise, for profit (Eq. (7)): a firm that sets
@@ -53,10 +58,16 @@ def learner_env(
     if reward is None:
         reward = "cost" if market is None else "profit"
     options: dict[str, Any] = {"periods": periods, "action": action, "reward": reward}
+    if initial_state is not None:
+        options["initial_state"] = initial_state
     if market is not None:
         options["options"] = {"market": market}
-    elif all(scenario.options.get(k, v) == v for k, v in fixed.items() if k != "log"):
-        return InventoryVectorEnv.from_scenario(scenario, learner, num_envs, **options)
+    elif all(scenario.options.get(k, v[0]) in v for k, v in fixed.items() if k != "log"):
+        return InventoryVectorEnv.from_scenario(
+            scenario, learner, num_envs, stagger=stagger, **options
+        )
+    if stagger:
+        raise ValueError("stagger: only the vectorized engine staggers episodes (no market)")
     envs = [InventoryEnv.from_scenario(scenario, learner, **options) for _ in range(num_envs)]
     vector = gym.vector.SyncVectorEnv([lambda env=env: env for env in envs])
     for name in ("layout", "mapping", "fingerprint"):  # what checkpoints record
@@ -75,12 +86,15 @@ def train_scenario(
     periods: int | None = None,
     progress: bool = True,
     algo: str = "ppo",
+    stagger: bool = False,
+    initial_state: Any = None,
     **config: Any,
 ) -> Path:
     """Train ``algo`` (``"ppo"`` or ``"dqn"``) for ``learner`` of ``scenario`` into ``out``
     (resuming a run found there); ``config`` overrides fields of
     :class:`agents.learning.PPOConfig` or :class:`agents.learning.dqn.DQNConfig`
-    (``num_envs`` too: ``None`` keeps its default). Returns ``out``."""
+    (``num_envs`` too: ``None`` keeps its default); ``periods``, ``stagger`` and
+    ``initial_state`` shape the episodes (:func:`learner_env`). Returns ``out``."""
     from agents.learning import PPOConfig, train
     from agents.learning.dqn import DQNConfig
 
@@ -94,6 +108,13 @@ def train_scenario(
     if num_envs is not None:
         config["num_envs"] = num_envs
     chosen = configs[algo](total_steps=steps, seed=seed, **config)
-    env = learner_env(scenario, learner, chosen.num_envs, periods=periods)
+    env = learner_env(
+        scenario,
+        learner,
+        chosen.num_envs,
+        periods=periods,
+        stagger=stagger,
+        initial_state=initial_state,
+    )
     train(env, chosen, out, progress=progress)
     return Path(out)

@@ -217,7 +217,7 @@ def markdown(table: pd.DataFrame) -> str:
                 r = by.loc[label]
                 gap = 100 * r["paired_diff"] / r["optimum"]
                 ci = 100 * r["paired_ci95"] / r["optimum"]
-                cells.append(f"{r['cost']:.3f} ± {r['ci95']:.3f} ({gap:+.1f} ± {ci:.1f}%)")
+                cells.append(f"{r['cost']:.3f} ± {r['ci95']:.3f} ({gap:+.2f} ± {ci:.2f}%)")
             lines.append("| " + " | ".join(cells) + " |")
         parts.append(f"### {problem}\n\n" + "\n".join(lines))
     return "\n\n".join(parts) + "\n"

@@ -32,11 +32,21 @@ Node attributes (``NODE_DEFAULTS`` gives the default of each optional one)
     ``backlog_cost``    per unit backlogged per period.
     ``lost_sales_cost`` per unit of lost customer demand.
     ``price``           selling price per unit sold to customers (revenue).
-    ``capacity``        production per period at a manufacturer (``inf``: unlimited).
+    ``capacity``        the most units a stocking node puts into stock per period (``inf``:
+                        unlimited). At a manufacturer, the kits it assembles. At any other
+                        stocking node, what it receives goes first into process (inspection,
+                        put-away, processing) and at most ``capacity`` units a period move
+                        from there into stock on hand, when the node serves (and, under
+                        continuous review, whenever something arrives); the rest waits for
+                        the next periods. Stock in process is held (holding cost) and counts
+                        in the node's pipeline (ordered and not yet in stock) and in the
+                        ``received`` column when it arrives. No effect at an external source.
     ``storage_capacity`` the most units on hand (``inf``: unlimited). What a receipt brings
                         beyond the free room is refused and lost (the ``refused`` column): the
-                        supplier shipped it, the node cannot take it. A manufacturer's
-                        component buffers and production are not bounded by it.
+                        supplier shipped it, the node cannot take it. At a node with a
+                        ``capacity`` that is not a manufacturer, stock on hand and in process
+                        share the room. A manufacturer's component buffers and production are
+                        not bounded by it.
     ``echelon``         integer echelon, 0 at retailers (set by builders; used for drawing).
 
 Edge attributes (``EDGE_DEFAULTS``)

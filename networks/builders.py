@@ -317,7 +317,8 @@ def serial(
             declaration or a per-product mapping of them.
         price: money per unit sold to customers (a scalar: retailer only).
         capacity: units per period a manufacturer can produce (``inf``: unlimited; a scalar
-            is set on manufacturers only).
+            is set on manufacturers only; a list sets every stage's, see
+            :mod:`networks.attributes`).
         products: product names (graph attribute ``products``; default ``["item"]``).
 
     Returns:

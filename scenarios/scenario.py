@@ -45,7 +45,7 @@ the run (horizon, warm-up, replications, seed, engine options)::
     seed = 0
     decide = "end"            # or "start"; see sim.model
     # review, arrivals, allocation, charge_in_transit: the engine's options
-    # engine = "vectorized"   # sim.vector: periodic review, batch demand, FIFO; for large
+    # engine = "vectorized"   # sim.vector: periodic review, batch demand, FIFO or whole; large
     #                         # networks (default "event": sim.model, every option)
     # start = "steady"        # base-stock targets in place at time 0 (default "cold")
 
@@ -483,11 +483,11 @@ class Scenario:
                     f"run.{key}: must be one of {', '.join(map(repr, allowed))}, got {values[key]!r}"
                 )
         if values["engine"] == "vectorized":
-            for key, only in VECTORIZED_FIXED_OPTIONS.items():
-                if key in values and values[key] != only:
+            for key, allowed in VECTORIZED_FIXED_OPTIONS.items():
+                if key in values and values[key] not in allowed:
                     raise ScenarioError(
                         "run.engine: 'vectorized' steps periodic review, batch demand and FIFO "
-                        f"allocation only, but run.{key} is {values[key]!r}; "
+                        f"or whole-order allocation only, but run.{key} is {values[key]!r}; "
                         'use engine = "event" for it'
                     )
         if not isinstance(values["charge_in_transit"], bool):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .agents import CustomerAgent, StockingAgent
+    from .initial import InitialState
     from .model import Decision, Reward, SupplyChainModel
     from .policy import (
         EXTERNAL,
@@ -34,6 +35,7 @@ ENGINE_NAMES = ("event", "vectorized")
 _HOMES = {
     **dict.fromkeys(("CustomerAgent", "StockingAgent"), ".agents"),
     **dict.fromkeys(("Decision", "Reward", "SupplyChainModel"), ".model"),
+    "InitialState": ".initial",
     **dict.fromkeys(
         (
             "EXTERNAL",
@@ -83,6 +85,7 @@ __all__ = [
     "CustomerAgent",
     "Decision",
     "External",
+    "InitialState",
     "InventoryObservation",
     "ObservationBatch",
     "Policy",

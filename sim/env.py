@@ -29,7 +29,14 @@ module in its place would see, when it would see it (the period diagrams are in
   ``(quantity, price)``. Use ``reward="profit"`` (Eq. (7)) there.
 * **Reward**: the learner's negative cost of the period (``reward="cost"``, every cost
   part the table charges it) or its profit (``reward="profit"``: revenue less cost).
-* **Episodes** last ``periods`` periods and are truncated, never terminated.
+* **Episodes** last ``periods`` periods and are truncated, never terminated. In the vector
+  environment each copy keeps its own episode clock: with ``stagger=True`` the copies' first
+  episodes end after different numbers of periods, and from then on each copy starts a new
+  episode alone (:meth:`~sim.vector.VectorizedSupplyChainModel.reset_copies`), so that the
+  copies' episodes start spread over the episode length.
+* **Initial states**: ``initial_state`` (:class:`~sim.initial.InitialState`) draws the
+  learner's stock on hand and in transit (or every chosen node's) anew for every episode,
+  from the episode's seed, instead of the network's declared start.
 
 gymnasium is imported here only: ``import sim`` does not need it.
 """
@@ -50,7 +57,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 
 from networks.attributes import is_source
 
-from .model import SupplyChainModel
+from .initial import InitialState
+from .model import Decision, SupplyChainModel
 from .policy import EXTERNAL, External, Policy
 from .spaces import ActionMapping, ObservationLayout
 from .vector import VectorizedSupplyChainModel
@@ -58,6 +66,9 @@ from .vector import VectorizedSupplyChainModel
 __all__ = ["InventoryEnv", "InventoryVectorEnv", "fingerprint", "learner_layout"]
 
 Reward = Literal["cost", "profit"]
+
+# Options that change runs, not what a policy is trained for: a checkpoint ignores them.
+_NOT_FINGERPRINTED = ("seed", "record", "initial_state")
 
 
 def fingerprint(graph: nx.DiGraph, learner: Any, options: Mapping[str, Any]) -> str:
@@ -67,7 +78,7 @@ def fingerprint(graph: nx.DiGraph, learner: Any, options: Mapping[str, Any]) -> 
         "nodes": sorted((str(n), sorted(d.items())) for n, d in graph.nodes(data=True)),
         "edges": sorted((str(u), str(v), sorted(d.items())) for u, v, d in graph.edges(data=True)),
         "learner": str(learner),
-        "options": sorted((k, v) for k, v in options.items() if k not in ("seed", "record")),
+        "options": sorted((k, v) for k, v in options.items() if k not in _NOT_FINGERPRINTED),
     }
     return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()[:16]
 
@@ -209,6 +220,16 @@ def _from_scenario(cls: type, scenario: Any, learner: Any, *args: Any, **kwargs:
     )
 
 
+def _with_initial_state(
+    options: Mapping[str, Any] | None, initial_state: InitialState | Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The engine options with ``initial_state`` among them (when given)."""
+    options = dict(options or {})
+    if initial_state is not None:
+        options["initial_state"] = initial_state
+    return options
+
+
 def _next_review(
     model: Any, decision: Any, layout: ObservationLayout, nothing: Any, until: int, observe: bool
 ):
@@ -217,6 +238,13 @@ def _next_review(
     while decision is not None and layout.epoch(decision.period) is None:
         decision = model.advance(nothing, until=until, observe=observe)
     return decision
+
+
+def _next_review_period(model: Any, period: int | None, layout: ObservationLayout, until: int):
+    """:func:`_next_review` for a single environment, by periods (``None``: ``until`` came)."""
+    while period is not None and layout.epoch(period) is None:
+        period = model.advance_period(0.0, until=until)
+    return period
 
 
 def _first_decision(model: Any, layout: ObservationLayout, nothing: Any, until: int, observe: bool):
@@ -255,9 +283,14 @@ class InventoryEnv(gym.Env):
         scale: observation scale (default: mean customer demand through the learner).
         reward: ``"cost"`` (negative cost per period) or ``"profit"``.
         seed: the seed of the first episode when ``reset`` is given none.
+        initial_state: an :class:`~sim.initial.InitialState` (or a mapping of its fields):
+            the learner's stock on hand and in transit (by default; its ``nodes`` may name
+            others) drawn for every episode from the episode's seed. Not part of the
+            :attr:`fingerprint`: a policy trained from random starts fits the network.
 
     Raises:
-        ValueError: the learner is not a stocking node, or the mapping does not fit it.
+        ValueError: the learner is not a stocking node, the mapping does not fit it, or
+            ``initial_state`` is invalid.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
@@ -274,16 +307,23 @@ class InventoryEnv(gym.Env):
         scale: float | None = None,
         reward: Reward = "cost",
         seed: int = 0,
+        initial_state: InitialState | Mapping[str, Any] | None = None,
     ):
-        setup = _Setup(graph, policies, learner, options or {}, action, scale, periods, reward)
+        options = _with_initial_state(options, initial_state)
+        setup = _Setup(graph, policies, learner, options, action, scale, periods, reward)
         setup.adopt(self, seed)
         self.observation_space, self.action_space = setup.observation_space, setup.action_space
         self.model = SupplyChainModel(
             graph, setup.policies, **setup.options, seed=seed, record=False
         )
         self._index = self.model.sku_index[setup.learner, self.model.products[0]]
-        self._decision = None
+        self._running = False  # an episode is under way (reset, not yet truncated)
         self._cost = self.reward_kind == "cost"
+        # Discrete actions of one supplier, no price: the order is low + action, read in step
+        # without calling the mapping (which checks anything else, and says what is wrong).
+        m = self.mapping
+        plain = m.kind == "discrete" and m.suppliers == 1 and not m.price_step
+        self._plain_actions, self._low = (m.n if plain else 0), m.low
 
     @classmethod
     def from_scenario(cls, scenario: Any, learner: Any, **kwargs: Any) -> InventoryEnv:
@@ -300,28 +340,38 @@ class InventoryEnv(gym.Env):
             seed = self._first_seed if not self._started else int(self.np_random.integers(2**31))
         self._started = True
         self.model.reset(seed)
-        self._decision = _first_decision(self.model, self.layout, 0.0, self.periods, False)
-        period = self._decision.period
+        period = _first_decision(self.model, self.layout, 0.0, self.periods, False).period
+        self._running = True
         obs = self.model.observe_vector(self._index, period, self.layout)
         return obs, {"period": period, "seed": seed}
+
+    @property
+    def _decision(self) -> Decision | None:
+        """The learner's waiting decision, its observation left out (``None`` between
+        episodes): ``step`` keeps no :class:`~sim.model.Decision`, the engine knows it."""
+        return self.model._decision(False) if self._running else None
 
     def step(self, action: Any):
         """Order ``action`` and run to the learner's next decision (see the module
         docstring). The engine hands out no observation tuple and the layout checks
         nothing per step (both were checked when the environment was built): the vector
         is read straight from the engine's state."""
-        if self._decision is None:
+        if not self._running:
             raise RuntimeError("step: call reset() first (or after the episode was truncated)")
-        model, layout, periods = self.model, self.layout, self.periods
-        decision = model.advance(self.mapping.quantity(action), until=periods, observe=False)
+        model, layout, periods, i = self.model, self.layout, self.periods, self._index
+        if type(action) is int and 0 <= action < self._plain_actions:
+            quantity = self._low + float(action)  # what mapping.quantity(action) returns
+        else:
+            quantity = self.mapping.quantity(action)
+        period = model.advance_period(quantity, until=periods)
         if layout.review_cycle:
-            decision = _next_review(model, decision, layout, 0.0, periods, False)
-        money = model.take_reward_of(self._index)
-        reward = -money.cost if self._cost else money.profit
-        self._decision = decision
-        truncated = decision is None
-        period = model.period if truncated else decision.period
-        obs = model.observe_vector(self._index, period, layout)
+            period = _next_review_period(model, period, layout, periods)
+        reward = -model.take_cost_of(i) if self._cost else model.take_profit_of(i)
+        truncated = period is None
+        if truncated:
+            self._running = False
+            period = model.period
+        obs = model.observe_vector(i, period, layout)
         return obs, reward, False, truncated, {"period": period}
 
 
@@ -329,11 +379,31 @@ class InventoryVectorEnv(VectorEnv):
     """``num_envs`` copies of one network, each with its own seed, in the vectorized engine;
     the learner decides for its stock point in every copy at once.
 
-    Same arguments as :class:`InventoryEnv`, plus ``num_envs``. All copies start and end
-    their episodes together (every episode lasts ``periods`` periods); after the step that
-    truncates them, the next ``step`` starts new episodes and ignores its actions (gymnasium's
-    next-step autoreset), reward 0. Copy ``k`` of an episode started by ``reset(seed=s)``
-    is the engine run of seed ``s + k``.
+    Same arguments as :class:`InventoryEnv`, plus ``num_envs`` and ``stagger``. Copy ``k``
+    of the episodes started by ``reset(seed=s)`` is the engine run of seed ``s + k``. Each
+    copy keeps its own episode clock. After the step that truncates a copy's episode, the
+    next ``step`` ignores that copy's action and hands out the first observation of its new
+    episode with reward 0 (gymnasium's next-step autoreset):
+
+    * when every copy's episode ended at that step (the default: episodes of ``periods``
+      periods started together), all start anew as ``reset()`` starts them, copy ``k`` with
+      seed ``s + k`` for one seed ``s`` drawn from the environment's generator;
+    * otherwise each ending copy starts alone, with a seed of its own drawn from that
+      generator (``model.copy_seeds[k]``), while the others run on
+      (:meth:`~sim.vector.VectorizedSupplyChainModel.reset_copies`); its new episode is
+      the run of that seed from period 0, to the bit, and begins in the period after the
+      autoreset step's (the copy idles through that step's period, and what it costs is
+      dropped).
+
+    Args:
+        stagger: end the copies' first episodes one after the other: copy ``k``'s first
+            episode lasts ``periods - (k * periods) // num_envs`` periods, so that the
+            copies' later episodes start spread over ``periods`` (rollouts of a fixed number
+            of steps then mix early and late periods of episodes in every copy). Not for a
+            learner that reviews at uneven epochs (copies share the review calendar).
+
+    Raises:
+        ValueError: as :class:`InventoryEnv`, or ``num_envs`` or ``stagger`` is invalid.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -351,12 +421,23 @@ class InventoryVectorEnv(VectorEnv):
         scale: float | None = None,
         reward: Reward = "cost",
         seed: int = 0,
+        initial_state: InitialState | Mapping[str, Any] | None = None,
+        stagger: bool = False,
     ):
         if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs: must be an integer >= 1, got {num_envs!r}")
-        setup = _Setup(graph, policies, learner, options or {}, action, scale, periods, reward)
+        if not isinstance(stagger, bool):
+            raise ValueError(f"stagger: must be True or False, got {stagger!r}")
+        options = _with_initial_state(options, initial_state)
+        setup = _Setup(graph, policies, learner, options, action, scale, periods, reward)
+        if stagger and setup.layout.review_cycle:
+            raise ValueError(
+                f"stagger: the learner reviews at uneven epochs (a cycle of "
+                f"{setup.layout.review_cycle} periods), which all copies share; give stagger=False"
+            )
         setup.adopt(self, seed)
         self.num_envs = num_envs
+        self.stagger = stagger
         self.single_observation_space = setup.observation_space
         self.single_action_space = setup.action_space
         self.observation_space = gym.vector.utils.batch_space(setup.observation_space, num_envs)
@@ -372,7 +453,10 @@ class InventoryVectorEnv(VectorEnv):
         self._index = np.array(
             [self.model.sku_index[(k, setup.learner), product] for k in range(num_envs)]
         )
-        self._truncated = False
+        self._truncated = False  # every copy's episode ended at the last step
+        self._end = np.full(num_envs, periods)  # the model's period each episode ends at
+        self._restarting = np.zeros(num_envs, dtype=bool)  # ended at the last step, alone
+        self._period = 0  # the model's period of the pending decision
 
     @classmethod
     def from_scenario(
@@ -382,44 +466,73 @@ class InventoryVectorEnv(VectorEnv):
         return _from_scenario(cls, scenario, learner, num_envs, **kwargs)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        """Start new episodes in every copy: copy ``k`` runs seed ``seed + k``."""
+        """Start new episodes in every copy: copy ``k`` runs seed ``seed + k`` (see the class
+        docstring for ``stagger``)."""
         if seed is not None:
             self._np_random, _ = gym.utils.seeding.np_random(seed)
         if seed is None:
             seed = self._first_seed if not self._started else int(self.np_random.integers(2**31))
         self._started = True
-        self.model.reset(copies=[seed + k for k in range(self.num_envs)])
-        nothing = np.zeros(self.num_envs)
-        decision = _first_decision(self.model, self.layout, nothing, self.periods, True)
+        n, periods = self.num_envs, self.periods
+        self.model.reset(copies=[seed + k for k in range(n)])
+        nothing = np.zeros(n)
+        decision = _first_decision(self.model, self.layout, nothing, periods, True)
         self._check(decision)
         self._truncated = False
+        self._restarting[:] = False
+        self._end[:] = periods
+        if self.stagger:
+            self._end -= np.arange(n) * periods // n
+        self._period = decision.period
         return self.layout.batch(decision.observation), {}
 
     def step(self, actions: Any):
         n = self.num_envs
-        if self._truncated:  # next-step autoreset: this step starts new episodes
+        if self._truncated:  # next-step autoreset of every copy: this step starts new episodes
             obs, _ = self.reset()
             zeros = np.zeros(n, dtype=bool)
             return obs, np.zeros(n), zeros, zeros.copy(), {}
-        model = self.model
+        model, layout = self.model, self.layout
         quantities = self.mapping.quantities(np.asarray(actions).reshape(n, self.mapping.suppliers))
         if self.mapping.suppliers == 1:
             quantities = quantities[:, 0]
-        decision = model.advance(quantities, until=self.periods)
-        decision = _next_review(
-            model, decision, self.layout, np.zeros_like(quantities), self.periods, True
-        )
-        money = model.take_rewards(self._index)
-        cost = money[:, :5].sum(axis=1)
-        reward = -cost if self.reward_kind == "cost" else money[:, 5] - cost
-        truncated = np.full(n, decision is None)
-        if decision is None:
-            self._truncated = True
-            obs = self.layout.batch(model.observe_batch(self._index))
+        restarting = self._restarting
+        if restarting.any():  # their actions are ignored: they restart when this period ends
+            quantities[restarting] = 0.0
+            until = self._period + 1
         else:
-            self._check(decision)
-            obs = self.layout.batch(decision.observation)
-        return obs, reward, np.zeros(n, dtype=bool), truncated, {}
+            until = int(self._end.min())
+        decision = model.advance(quantities, until=until)
+        decision = _next_review(model, decision, layout, np.zeros_like(quantities), until, True)
+        ending = np.zeros(n, dtype=bool)
+        last = None
+        if decision is None:  # the model stands between periods: episodes end or begin here
+            ending = self._end == until
+            if ending.all():
+                self._truncated = True
+                obs = layout.batch(model.observe_batch(self._index))
+                return obs, self._rewards(), np.zeros(n, dtype=bool), ending, {}
+            if ending.any():  # their episodes' last observations, before the period begins
+                last = layout.batch(model.observe_batch(self._index[ending]))
+            if restarting.any():
+                starting = np.flatnonzero(restarting).tolist()
+                model.reset_copies({k: int(self.np_random.integers(2**31)) for k in starting})
+            decision = model.advance(until=until + 1)
+        self._check(decision)
+        obs = layout.batch(decision.observation)
+        if last is not None:
+            obs[ending] = last
+        # an ending copy idles through the next period, then its new episode begins
+        self._end[ending] = until + 1 + self.periods
+        self._restarting = ending
+        self._period = decision.period
+        return obs, self._rewards(), np.zeros(n, dtype=bool), ending, {}
+
+    def _rewards(self) -> np.ndarray:
+        """Every copy's reward of the periods closed since the last step."""
+        money = self.model.take_rewards(self._index)
+        cost = money[:, :5].sum(axis=1)
+        return -cost if self.reward_kind == "cost" else money[:, 5] - cost
 
     def _check(self, decision: Any) -> None:
         if decision is None or not np.array_equal(decision.index, self._index):

@@ -44,7 +44,7 @@ import math
 import numbers
 import operator
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, NamedTuple
 
 import mesa
@@ -60,6 +60,7 @@ from networks.distributions import Constant, Distribution, Trace, parse_distribu
 from networks.validate import validate
 
 from .agents import CustomerAgent, StockingAgent
+from .initial import InitialState
 from .policy import External, InventoryObservation, Policy, PolicyError, Priced
 from .recorder import Recorder
 from .spaces import ObservationLayout
@@ -70,6 +71,10 @@ __all__ = ["Decision", "Reward", "SupplyChainModel"]
 _CLOSE = -2  # a period closes before anything else happens at its end instant
 _STOP = -1  # a run stops right after the close, before the next period's receipts
 _NO_ACTION = object()
+_ZEROS = itertools.repeat(0.0)
+_ceil = math.ceil
+_gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
+_new_tuple = tuple.__new__  # the default of dict.get in map(due.get, periods, _ZEROS)
 
 
 class Decision(NamedTuple):
@@ -228,8 +233,6 @@ class _Edge:
 
 
 class SupplyChainModel(mesa.Model):
-    _clocked = True  # time runs on the SimPy clock (the vectorized engine keeps its own)
-
     """A supply chain simulation over a validated network graph.
 
     Args:
@@ -263,6 +266,9 @@ class SupplyChainModel(mesa.Model):
             (it is always kept for stock points decided from outside).
         market: a :class:`~sim.market.Market`: stock points that set prices, their
             price-responsive customers and competitor agents (see :mod:`sim.market`).
+        initial_state: an :class:`~sim.initial.InitialState` (or a mapping of its fields):
+            stock on hand and in transit drawn anew for every run from its seed, instead
+            of the declared ``initial_stock`` and ``initial_pipeline``.
 
     A stock point whose module is an :class:`~sim.policy.External` marker (such as
     :data:`~sim.policy.EXTERNAL`) is decided from outside:
@@ -275,6 +281,8 @@ class SupplyChainModel(mesa.Model):
         networks.NetworkError: the graph is invalid.
         ValueError: an argument is invalid, or a stocking node has no policy.
     """
+
+    _clocked = True  # time runs on the SimPy clock (the vectorized engine keeps its own)
 
     def __init__(
         self,
@@ -291,6 +299,7 @@ class SupplyChainModel(mesa.Model):
         log: bool = False,
         track_rewards: bool = False,
         market: Any = None,
+        initial_state: InitialState | Mapping[str, Any] | None = None,
     ):
         for name, value, allowed in (
             ("decide", decide, ("start", "end")),
@@ -318,6 +327,8 @@ class SupplyChainModel(mesa.Model):
         self._log = log
         self._track_all = track_rewards
         self._build(policies)
+        self._writer = None  # of observe_vector's layout
+        self._choose_initial_state(initial_state)
         self._market = market.attach(self) if market is not None else None
         self._reset_state()
 
@@ -390,13 +401,14 @@ class SupplyChainModel(mesa.Model):
                 )
                 self._edges.append(e)
                 self._suppliers[i].append(e)
-        self._initial_pipeline = []
+        # Lots in transit at time 0 (steady-state starts): one per period of mean lead time,
+        # received at the start of periods 0, 1, ...: (lot, period) per edge
+        self._declared_lots: list[list[tuple[float, int]]] = []
         for e in self._edges:
             u, n, _ = e.supplier_name, *self.sku_names[e.target]
             lot = float(g.edges[u, n].get("initial_pipeline", EDGE_DEFAULTS["initial_pipeline"]))
-            if lot > 0:
-                lots = math.floor(e.lead_time.mean + 0.5)
-                self._initial_pipeline.extend((e, lot, k) for k in range(lots))
+            slots = math.floor(e.lead_time.mean + 0.5) if lot > 0 else 0
+            self._declared_lots.append([(lot, k) for k in range(slots)])
         # Orders in the mail at time 0 (steady-state starts): one per period of order lead
         # time, reaching the supplier at times 0, 1, ...
         self._initial_orders = []
@@ -422,6 +434,14 @@ class SupplyChainModel(mesa.Model):
             for e in suppliers:
                 e.kit_share = 1.0 / (e.bom * len(suppliers)) if self._manufacturer[i] else 1.0
         self._has_components = any(self._manufacturer)
+        # Any other stock point with a capacity puts at most that many units into stock per
+        # period; what it receives waits in process until then (see _release).
+        self._processing = [
+            cap < math.inf and not made
+            for cap, made in zip(self._capacity, self._manufacturer, strict=True)
+        ]
+        self._makes = [a or b for a, b in zip(self._manufacturer, self._processing, strict=True)]
+        self._has_work = self._has_components or any(self._processing)
         self._zeros = [0.0] * n_sku
         self._supplier_names = [tuple(e.supplier_name for e in s) for s in self._suppliers]
 
@@ -469,7 +489,11 @@ class SupplyChainModel(mesa.Model):
                 spawn = getattr(module, "spawn", None)
                 agent.policies[p] = spawn() if callable(spawn) else module
                 self._policy.append(agent.policies[p])
-        self._on_hand = list(self._initial)
+        self._on_hand = (
+            [self._start_on_hand(i) for i in range(n_sku)]
+            if self._initial_state is not None
+            else list(self._initial)
+        )
         self._backlog = [0.0] * n_sku
         self._pipeline = [0.0] * n_sku
         self._queue: list[deque] = [deque() for _ in range(n_sku)]
@@ -485,23 +509,18 @@ class SupplyChainModel(mesa.Model):
         self._acc_produced = [0.0] * n_sku
         self._acc_refused = [0.0] * n_sku
         for e in self._edges:
-            e.rng = None  # made on first draw: a large network has many edges
-            seed_of, node, product = self._stream_key(self.sku_names[e.target])
-            supplier = self._stream_key((e.supplier_name, product))[1]
-            e.rng_key = (seed_of, Purpose.LEAD_TIME, supplier, node, product)
-            e.draws, e.draws_at, e.drawn = [], 0, 0
-            e.last_arrival = -math.inf
-            e.transit = e.ordered = 0.0
+            self._restart_edge(e)
         self._pipe_by = [[0.0] * len(s) for s in self._suppliers]
         self._components = [
             [0.0] * len(self._suppliers[i]) if self._manufacturer[i] else None for i in range(n_sku)
         ]
+        self._wip = [0.0] * n_sku  # received, not yet in stock (stock points with a capacity)
         self._due: list[dict[int, float]] = [{} for _ in range(n_sku)]
-        for i, customer in self._customers.items():
-            seed_of, node, product = self._stream_key(self.sku_names[i])
-            customer.restart(stream(seed_of, Purpose.DEMAND, node, product))
+        for i in self._customers:
+            self._restart_customer(i)
         self._arrivals: dict[float, list[tuple[_Edge, float]]] = {}
-        for e, lot, k in self._initial_pipeline:  # received at the start of period k
+        for j, lot, k in self._start_lots(range(len(self._edges))):  # received at k's start
+            e = self._edges[j]
             self._pipeline[e.target] += lot
             self._pipe_by[e.target][e.position] += lot
             e.transit += lot
@@ -554,6 +573,85 @@ class SupplyChainModel(mesa.Model):
                         getattr(customer, "buys", None),
                     )
                     _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
+
+    def _restart_edge(self, e: _Edge) -> None:
+        """Forget edge ``e``'s shipments and lead-time draws: a run starts on it."""
+        e.rng = None  # made on first draw: a large network has many edges
+        seed_of, node, product = self._stream_key(self.sku_names[e.target])
+        supplier = self._stream_key((e.supplier_name, product))[1]
+        e.rng_key = (seed_of, Purpose.LEAD_TIME, supplier, node, product)
+        e.draws, e.draws_at, e.drawn = [], 0, 0
+        e.last_arrival = -math.inf
+        e.transit = e.ordered = 0.0
+
+    def _restart_customer(self, i: int) -> None:
+        """The customers of stock point ``i`` draw their demand from period 0 on again."""
+        seed_of, node, product = self._stream_key(self.sku_names[i])
+        self._customers[i].restart(stream(seed_of, Purpose.DEMAND, node, product))
+
+    # ------------------------------------------------------------------ initial state
+    def _choose_initial_state(self, initial_state: InitialState | Mapping[str, Any] | None) -> None:
+        """Which stock points draw their stock on hand and in transit when a run starts."""
+        n_sku = len(self.sku_names)
+        self._initial_state = None
+        if initial_state is None:
+            return
+        state = InitialState.of(initial_state)
+        if state.nodes == "all":
+            chosen = set(range(n_sku))
+        elif state.nodes == "external":
+            if not self._external:
+                raise ValueError(
+                    "initial_state.nodes: no stock point is decided from outside ('external'); "
+                    "name the nodes, or give 'all'"
+                )
+            chosen = set(self._external)
+        else:
+            chosen = set()
+            for node in state.nodes:
+                names = self._copies_of(node)
+                if not names:
+                    raise ValueError(
+                        f"initial_state.nodes: {node!r} is not a stocking node of the network"
+                    )
+                chosen.update(self.sku_index[name, p] for name in names for p in self.products)
+        self._initial_state = state
+        self._draws_on_hand = [state.on_hand is not None and i in chosen for i in range(n_sku)]
+        self._draws_pipeline = [state.pipeline is not None and i in chosen for i in range(n_sku)]
+
+    def _copies_of(self, node: Any) -> list[Any]:
+        """The names of stocking node ``node`` in this model's graph (none: not one)."""
+        g = self.graph
+        return [node] if node in g and not is_source(g, node) else []
+
+    def _start_on_hand(self, i: int) -> float:
+        """Stock point ``i``'s stock on hand when a run starts (units): declared, or drawn
+        from the run's initial-state stream and capped at its storage capacity."""
+        if self._initial_state is None or not self._draws_on_hand[i]:
+            return self._initial[i]
+        seed_of, node, product = self._stream_key(self.sku_names[i])
+        rng = stream(seed_of, Purpose.INITIAL_STATE, "on_hand", node, product)
+        drawn = float(self._initial_state.on_hand_distribution.draw(rng, 0, 1)[0])
+        return min(drawn, self._storage[i])
+
+    def _start_lots(self, edges: Iterable[int]) -> list[tuple[int, float, int]]:
+        """The lots in transit when a run starts on ``edges`` (indices into the edge list),
+        edge by edge: ``(edge, lot, k)``, received at the start of period ``k``."""
+        lots: list[tuple[int, float, int]] = []
+        for j in edges:
+            e = self._edges[j]
+            if self._initial_state is None or not self._draws_pipeline[e.target]:
+                lots.extend((j, lot, k) for lot, k in self._declared_lots[j])
+                continue
+            slots = math.floor(e.lead_time.mean + 0.5) - 1  # received at 1, ..., L - 1
+            if slots <= 0:
+                continue
+            seed_of, node, product = self._stream_key(self.sku_names[e.target])
+            supplier = self._stream_key((e.supplier_name, product))[1]
+            rng = stream(seed_of, Purpose.INITIAL_STATE, "pipeline", supplier, node, product)
+            drawn = self._initial_state.pipeline_distribution.draw(rng, 0, slots).tolist()
+            lots.extend((j, lot, k) for k, lot in enumerate(drawn, 1) if lot > 0)
+        return lots
 
     def _stream_key(self, stock_point: tuple[Any, str]) -> tuple[int, Any, str]:
         """``(seed, node name, product)`` that key a stock point's random streams: this
@@ -696,13 +794,32 @@ class SupplyChainModel(mesa.Model):
                 self._run_until(int(until))
         return self._decision(observe) if self._pending is not None else None
 
+    def advance_period(self, action: Any, *, until: int) -> int | None:
+        """:meth:`advance` ``(action, until=until, observe=False)`` returning the period of the
+        next decision instead of a :class:`Decision` (``None`` when ``until`` came first): for
+        an environment of one learner, which reads its observation itself
+        (:meth:`observe_vector`) and has a step's work to save, not a decision to unpack.
+
+        Raises:
+            ValueError: as :meth:`advance`.
+        """
+        if self._pending is None or type(until) is not int:  # advance's checks and errors
+            decision = self.advance(action, until=until, observe=False)
+            return None if decision is None else decision.period
+        self._resume(action)
+        if self._pending is None and until > self.period:
+            self._run_until(until)
+        pending = self._pending
+        return None if pending is None else pending[1]
+
     def _pending_stock_point(self) -> tuple[Any, str]:
         """The (first) stock point whose decision is waiting."""
         return self.sku_names[int(np.atleast_1d(self._pending[0])[0])]
 
     def _decision(self, observe: bool = True) -> Decision:
         i, t, _ = self._pending
-        return Decision(t, i, self.observe(i, t) if observe else None)
+        # tuple.__new__: the NamedTuple's own __new__ is a Python function, a frame per step
+        return _new_tuple(Decision, (t, i, self.observe(i, t) if observe else None))
 
     def _resume(self, action: Any) -> None:
         """Carry out the pending decision's action and what its step still had to do."""
@@ -723,13 +840,13 @@ class SupplyChainModel(mesa.Model):
         # cyclic collector would only rescan the model's long-lived state, at a cost growing
         # with the network (about 20% of the time at 10,000 nodes). It is on again whenever
         # control leaves the engine (a decision handed out included).
-        collecting = gc.isenabled()
-        gc.disable()
+        collecting = _gc_isenabled()
+        _gc_disable()
         try:
             self._advance(stop)
         finally:
             if collecting:
-                gc.enable()
+                _gc_enable()
 
     def _advance(self, stop: float) -> None:
         self.env.run_to_halt()  # until _on_stop or an external decision halts it
@@ -803,7 +920,7 @@ class SupplyChainModel(mesa.Model):
     def _serve_period(self, i: int, t: int) -> float:
         """Produce, take this period's batch of customer demand, and serve what ``i`` owes;
         returns that customer demand."""
-        if self._manufacturer[i]:
+        if self._makes[i]:
             self._produce(i)
         customer = self._customer_list[i]
         d = 0.0
@@ -922,7 +1039,7 @@ class SupplyChainModel(mesa.Model):
         arrival = edge.arrival(now)
         if self._track_due and self._tracks_due[edge.target]:
             due = self._due[edge.target]
-            k = math.ceil(arrival)
+            k = _ceil(arrival)
             due[k] = due.get(k, 0.0) + x
         if self.event_log is not None:
             node, product = self.sku_names[edge.target]
@@ -957,28 +1074,41 @@ class SupplyChainModel(mesa.Model):
         self._acc_received[j] += x * edge.kit_share
         if self._track_due and self._tracks_due[j]:
             due = self._due[j]
-            k = math.ceil(self.env.now)
-            due[k] -= x
-            if due[k] <= 1e-12:
+            k = _ceil(self.env._now)  # not the property now: a learner's arrivals every period
+            left = due[k] - x
+            if left <= 1e-12:
                 del due[k]
+            else:
+                due[k] = left
         components = self._components[j]
-        if components is None:
+        if components is not None:
+            components[edge.position] += x
+        elif self._processing[j]:  # in process first, within the room stock leaves
+            room = self._storage[j] - self._on_hand[j] - self._wip[j]
+            if x > room:
+                taken = room if room > 0 else 0.0
+                self._acc_refused[j] += x - taken
+                x = taken
+            self._wip[j] += x
+        else:
             room = self._storage[j] - self._on_hand[j]  # inf - x is inf: no capacity, no cost
             if x > room:
                 taken = room if room > 0 else 0.0
                 self._acc_refused[j] += x - taken
                 x = taken
             self._on_hand[j] += x
-        else:
-            components[edge.position] += x
         if self.review == "continuous":
-            if components is not None:
+            if self._makes[j]:
                 self._produce(j)
             self._serve(j)
 
     def _produce(self, i: int) -> None:
-        """Turn whole kits of components into product, up to the period's capacity."""
+        """Turn whole kits of components into product, up to the period's capacity (at a
+        stock point that is not a manufacturer: :meth:`_release`)."""
         components = self._components[i]
+        if components is None:
+            self._release(i)
+            return
         kits = self._capacity[i] - self._acc_produced[i]
         for e, held in zip(self._suppliers[i], components, strict=True):
             kits = min(kits, math.floor(held / e.bom + 1e-9))
@@ -990,6 +1120,20 @@ class SupplyChainModel(mesa.Model):
             components[k] -= kits * e.bom
         self._on_hand[i] += kits
         self._acc_produced[i] += kits
+
+    def _release(self, i: int) -> None:
+        """Put what ``i`` holds in process into stock, up to the period's capacity."""
+        x = self._capacity[i] - self._acc_produced[i]
+        wip = self._wip[i]
+        if wip < x:
+            x = wip
+        if x <= 0:
+            return
+        if self._time_weighted:
+            self._touch(i)
+        self._wip[i] = wip - x
+        self._on_hand[i] += x
+        self._acc_produced[i] += x
 
     # ------------------------------------------------------------------ deciding
     def observe(self, i: int, t: int) -> InventoryObservation:
@@ -1028,21 +1172,24 @@ class SupplyChainModel(mesa.Model):
         if layout.priced:  # the market's prices live in the observation only
             return layout.vector(self.observe(i, t))
         on_hand, backlog = self._on_hand[i], self._backlog[i]
-        values = [
-            on_hand,
-            backlog,
-            on_hand + self._pipeline_of(i) - backlog,
-            self._demand_seen[i],
-            *self._pipe_by[i],
-        ]
+        pipeline = self._pipeline[i] if self._components[i] is None else self._pipeline_of(i)
+        values = [on_hand, backlog, on_hand + pipeline - backlog, self._demand_seen[i]]
+        values += self._pipe_by[i]
         slots = layout.arrival_slots
         if slots:  # as layout.vector folds them: the last slot sums what comes later
             due = self._due[i]
-            values += [due.get(k, 0.0) for k in range(t + 1, t + slots)]
-            values.append(sum([due.get(k, 0.0) for k in range(t + slots, max(due, default=t) + 1)]))
+            if due:  # map over ranges: no comprehension's frame per step
+                if slots > 1:
+                    values += map(due.get, range(t + 1, t + slots), _ZEROS)
+                values.append(sum(map(due.get, range(t + slots, max(due) + 1), _ZEROS)))
+            else:
+                values += [0.0] * slots
         if layout.echelon:
             values.append(self._echelon_position(i))
-        return layout.vector_of_values(t, values)
+        writer = self._writer
+        if writer is None or writer.layout is not layout:
+            writer = self._writer = layout.writer()
+        return writer.vector(t, values)
 
     def _echelon_position(self, i: int) -> float:
         """The inventory positions of ``i`` and everything downstream of it, summed (``i``'s
@@ -1062,10 +1209,11 @@ class SupplyChainModel(mesa.Model):
         return tuple([due.get(k, 0.0) for k in range(t + 1, max(due) + 1)])
 
     def _pipeline_of(self, i: int) -> float:
-        """The pipeline stock point ``i`` decides on: ordered and not received, except at a
-        manufacturer, where it counts the kits that the components held and on order make."""
+        """The pipeline stock point ``i`` decides on: ordered and not in stock (not received,
+        or held in process), except at a manufacturer, where it counts the kits that the
+        components held and on order make."""
         if self._components[i] is None:
-            return self._pipeline[i]
+            return self._pipeline[i] + self._wip[i]
         return min(
             (held + on_order) / e.bom
             for e, held, on_order in zip(
@@ -1223,10 +1371,10 @@ class SupplyChainModel(mesa.Model):
         rec = self.recorder
         if rec is not None:
             held, pipeline = on_hand_level, self._pipeline
-            if self._has_components:
+            if self._has_work:  # components and stock in process are held too
                 held = [
-                    x + (sum(c) if c is not None else 0.0)
-                    for x, c in zip(on_hand_level, self._components, strict=True)
+                    x + (sum(c) if c is not None else w)
+                    for x, c, w in zip(on_hand_level, self._components, self._wip, strict=True)
                 ]
                 pipeline = [self._pipeline_of(i) for i in range(len(pipeline))]
             transit = self._zeros
@@ -1282,17 +1430,22 @@ class SupplyChainModel(mesa.Model):
         components = self._components[i]
         if components is not None:
             held += sum(components)
+        elif self._processing[i]:
+            held += self._wip[i]
         transit = 0.0
         if self.charge_in_transit:
             for e in self._suppliers[i]:
                 transit += e.transit_rate * e.transit
         money = self._reward[i]
-        money[0] += self._holding[i] * held
-        money[1] += self._backlog_rate[i] * backlog_level
-        money[2] += self._lost_rate[i] * self._acc_lost[i]
-        money[3] += self._acc_order_cost[i]
-        money[4] += transit
-        money[5] += self._price[i] * self._acc_sales[i]
+        holding, backlog, lost_sales, ordering, transit_holding, revenue = money
+        money[:] = (  # one store, not six: a learner's money every period
+            holding + self._holding[i] * held,
+            backlog + self._backlog_rate[i] * backlog_level,
+            lost_sales + self._lost_rate[i] * self._acc_lost[i],
+            ordering + self._acc_order_cost[i],
+            transit_holding + transit,
+            revenue + self._price[i] * self._acc_sales[i],
+        )
 
     def take_reward(self, node: Any, product: str | None = None) -> Reward:
         """The money of stock point ``(node, product)`` (the first product by default) over
@@ -1311,15 +1464,37 @@ class SupplyChainModel(mesa.Model):
     def take_reward_of(self, i: int) -> Reward:
         """:meth:`take_reward` by stock-point index (see :attr:`sku_names`)."""
         if not self._track_all and type(self._policy[i]) is not External:
-            node, product = self.sku_names[i]
-            raise ValueError(
-                f"take_reward: rewards of node {node!r} product {product!r} are not kept; "
-                "build the model with track_rewards=True"
-            )
+            self._untracked(i)
         money = self._reward[i]
         reward = Reward._make(map(float, money))
         money[:] = _NO_MONEY
         return reward
+
+    def take_cost_of(self, i: int) -> float:
+        """``take_reward_of(i).cost`` to the bit, without building the :class:`Reward`: a
+        learner's reward every step."""
+        if not self._track_all and type(self._policy[i]) is not External:
+            self._untracked(i)
+        money = self._reward[i]
+        holding, backlog, lost_sales, ordering, transit_holding, _ = money
+        money[:] = _NO_MONEY
+        return float(holding + backlog + lost_sales + ordering + transit_holding)
+
+    def take_profit_of(self, i: int) -> float:
+        """``take_reward_of(i).profit`` to the bit, without building the :class:`Reward`."""
+        if not self._track_all and type(self._policy[i]) is not External:
+            self._untracked(i)
+        money = self._reward[i]
+        holding, backlog, lost_sales, ordering, transit_holding, revenue = money
+        money[:] = _NO_MONEY
+        return float(revenue - (holding + backlog + lost_sales + ordering + transit_holding))
+
+    def _untracked(self, i: int) -> None:
+        node, product = self.sku_names[i]
+        raise ValueError(
+            f"take_reward: rewards of node {node!r} product {product!r} are not kept; "
+            "build the model with track_rewards=True"
+        )
 
     # ------------------------------------------------------------------ results
     def results(self):

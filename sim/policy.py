@@ -18,10 +18,20 @@ The action is the quantity to order this period, in units of stock:
 
 Negative and non-finite quantities are rejected by the model with an error naming the node.
 
-A module may also offer ``act_batch(obs: ObservationBatch) -> array``: one quantity per stock
-point for all the stock points of one echelon that share the module, computed at once.
+A module may also offer ``act_batch(obs: ObservationBatch) -> array``: the actions of all the
+stock points of one echelon that share the module, computed at once: one quantity per stock
+point (shape ``(n,)``), or one row of quantities per stock point, one per supplier in
+``obs.suppliers[k]`` order (shape ``(n, w)``, ``w`` the most suppliers of a stock point of
+the batch; a row is zero beyond its stock point's suppliers).
 :class:`~sim.vector.VectorizedSupplyChainModel` uses it when it exists (and ``act`` one
 stock point at a time when it does not); it must agree with ``act``.
+
+A stateful module may also offer ``spawn_batch(stock_points) -> module``: one object that
+keeps the state of all the given ``(node, product)`` stock points (in arrays, say) and
+decides for them with ``act_batch`` (and ``act``, by ``obs.node`` and ``obs.product``), with
+``restart(stock_points)`` to set some of them back to their state at the start of a run.
+The vectorized engine calls it once per run and module, instead of ``spawn()`` per stock
+point, so that the module's stock points decide in one call.
 """
 
 from __future__ import annotations
@@ -49,10 +59,16 @@ __all__ = [
 Action = float | Sequence[float]
 
 #: Options of :class:`~sim.model.SupplyChainModel` that
-#: :class:`~sim.vector.VectorizedSupplyChainModel` fixes, at these values (here, so that
-#: scenarios check them without loading the engines).
-VECTORIZED_FIXED_OPTIONS: Mapping[str, Any] = MappingProxyType(
-    {"review": "periodic", "arrivals": "batch", "allocation": "fifo", "log": False}
+#: :class:`~sim.vector.VectorizedSupplyChainModel` restricts, with the values it allows (the
+#: first is the default of both engines); here, so that scenarios check them without
+#: loading the engines.
+VECTORIZED_FIXED_OPTIONS: Mapping[str, tuple[Any, ...]] = MappingProxyType(
+    {
+        "review": ("periodic",),
+        "arrivals": ("batch",),
+        "allocation": ("fifo", "whole"),
+        "log": (False,),
+    }
 )
 
 #: Observation fields that cost work to compute; a module asks for them by listing their
@@ -134,6 +150,9 @@ class ObservationBatch(NamedTuple):
     ``observes`` lists them. ``pipeline_by_supplier`` has shape ``(n, suppliers)`` when the
     stock points of the batch have the same number of suppliers (else ``None``);
     ``arrivals`` has shape ``(n, slots)``, zero-padded to the longest pending arrival.
+    ``suppliers[k]`` names the suppliers of stock point ``k`` (as
+    :attr:`InventoryObservation.suppliers`), a list the engine passes again, the same
+    object, whenever it asks for the same stock points (a module may cache by it).
     """
 
     period: int
@@ -147,6 +166,7 @@ class ObservationBatch(NamedTuple):
     echelon_inventory_position: np.ndarray | None = None
     pipeline_by_supplier: np.ndarray | None = None
     arrivals: np.ndarray | None = None
+    suppliers: list[tuple[str, ...]] | None = None
 
 
 class Priced(NamedTuple):

@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -118,6 +119,11 @@ class ObservationLayout:
         phase = period % self.review_cycle
         return self.review_epochs.index(phase) if phase in self.review_epochs else None
 
+    @cached_property
+    def _divisor(self) -> np.float32:
+        """``scale`` as the float32 the vector is divided by (made once: a vector per step)."""
+        return np.float32(self.scale)
+
     @property
     def names(self) -> list[str]:
         """The name of every entry, in order."""
@@ -189,9 +195,9 @@ class ObservationLayout:
         layout's order up to the epoch entries (which this adds): the last step of
         :meth:`vector` but for the price entries, for an engine that reads its state
         straight into a vector (:meth:`~sim.model.SupplyChainModel.observe_vector`)."""
-        v = np.array(values, dtype=np.float32)
+        v = np.array(values, np.float32)
         if self.scale != 1.0:
-            v /= np.float32(self.scale)
+            v /= self._divisor
         if self.review_cycle:  # not scaled: a one-hot of the epoch
             epoch = np.zeros(len(self.review_epochs), dtype=np.float32)
             k = self.epoch(period)
@@ -199,6 +205,14 @@ class ObservationLayout:
                 epoch[k] = 1.0
             v = np.concatenate([v, epoch])
         return v
+
+    def writer(self) -> _VectorWriter:
+        """A writer of this layout's vectors from values: :meth:`vector_of_values` bit for
+        bit at a fraction of its cost, for an engine that reads an observation every step
+        (one writer per engine: it writes into a buffer of its own)."""
+        if self.priced:
+            raise ValueError("a priced layout's vectors end with prices: use vector()")
+        return _VectorWriter(self)
 
     def _prices(self, obs: InventoryObservation) -> np.ndarray:
         """The price entries of ``obs``, divided by ``price_scale``."""
@@ -258,6 +272,58 @@ class ObservationLayout:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ObservationLayout:
         return cls(**data)
+
+
+class _VectorWriter:
+    """Writes :meth:`ObservationLayout.vector_of_values` vectors into a float32 buffer and
+    hands out copies: no numpy call but the copy.
+
+    numpy divides ``float32(x)`` by ``float32(scale)`` in float32; here the quotient is made
+    once per distinct value (in double: rounded to float32 it is the float32 quotient, as
+    a double holds more than twice a float32's digits) and remembered, since quantities
+    repeat from period to period.
+    """
+
+    _REMEMBERED = 4096  # distinct values kept; continuous quantities start over past it
+
+    def __init__(self, layout: ObservationLayout):
+        self.layout = layout
+        self._epochs = len(layout.review_epochs) if layout.review_cycle else 0
+        self._buffer = np.zeros(layout.size, np.float32)
+        self._view = memoryview(self._buffer)  # item assignment rounds a float to float32
+        self._scratch = memoryview(np.zeros(1, np.float32))
+        self._divisor = float(np.float32(layout.scale))
+        self._quotients: dict[float, float] = {}
+
+    def __reduce__(self) -> tuple:
+        return _VectorWriter, (self.layout,)  # a memoryview does not pickle
+
+    def vector(self, period: int, values: list[float]) -> np.ndarray:
+        """``layout.vector_of_values(period, values)``, bit for bit."""
+        view, quotients = self._view, self._quotients
+        k = 0
+        for x in values:
+            if x:  # +-0 divided is itself (and -0.0 would find 0.0's entry)
+                q = quotients.get(x)
+                view[k] = q if q is not None else self._quotient(x)
+            else:
+                view[k] = x
+            k += 1
+        if self._epochs:  # a one-hot, not scaled
+            epoch = self.layout.epoch(period)
+            for e in range(self._epochs):
+                view[k + e] = 1.0 if e == epoch else 0.0
+        return self._buffer.copy()
+
+    def _quotient(self, x: float) -> float:
+        scratch = self._scratch
+        scratch[0] = x  # float32(x)
+        scratch[0] = scratch[0] / self._divisor
+        q = scratch[0]
+        if len(self._quotients) >= self._REMEMBERED:
+            self._quotients.clear()
+        self._quotients[x] = q
+        return q
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ class Purpose(IntEnum):
     POLICY = 4
     MESA = 5  # the model's own model.rng / model.random (Mesa's agent shuffles)
     ORDER_SIZE = 6  # what each one-at-a-time customer buys (its own stream: gaps unchanged)
+    INITIAL_STATE = 7  # random starting stock (sim.initial): demand and lead times unchanged
 
 
 def _key(name: object) -> int:

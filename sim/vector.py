@@ -1,8 +1,9 @@
 """The periodic-review model stepped one echelon at a time over numpy arrays.
 
 :class:`VectorizedSupplyChainModel` simulates exactly what :class:`~sim.model.SupplyChainModel`
-does with ``review="periodic"``, ``arrivals="batch"`` and ``allocation="fifo"`` (same seeds,
-same draws, same table; checked against it in the tests), but it keeps the state of all
+does with ``review="periodic"``, ``arrivals="batch"`` and ``allocation="fifo"`` or
+``"whole"`` (same seeds, same draws, same table; checked against it in the tests), but it
+keeps the state of all
 stock points and edges in arrays and does each step for a whole echelon at once. Stock
 points of one echelon never supply each other, so serving, deciding and ordering within an
 echelon are independent, and both engines process echelons downstream first, peers in the
@@ -22,6 +23,11 @@ in any order), others one FIFO rank at a time; shipments and receipts keep their
 Lead times drawn from a distribution are drawn per shipment in Python (draw ``k`` of an
 edge goes to its ``k``-th shipment, as in the event engine); constant lead times cost
 nothing per shipment. There is no event log (``log``).
+
+The copy axis: ``copies=[s0, s1, ...]`` runs disjoint copies of the network as one graph
+(node ``v`` of copy ``k`` is ``(k, v)``), copy ``k`` the run of seed ``s_k``, for batched
+rollouts; :meth:`VectorizedSupplyChainModel.reset_copies` starts some copies again with new
+seeds between two periods while the others run on.
 """
 
 from __future__ import annotations
@@ -37,10 +43,17 @@ import networkx as nx
 import numpy as np
 import scipy.sparse
 
+from networks.attributes import is_source
 from networks.distributions import Constant
 
 from .model import Decision, Reward, SupplyChainModel
-from .policy import VECTORIZED_FIXED_OPTIONS, External, ObservationBatch, Policy
+from .policy import (
+    VECTORIZED_FIXED_OPTIONS,
+    External,
+    InventoryObservation,
+    ObservationBatch,
+    Policy,
+)
 from .spaces import ObservationLayout
 
 __all__ = ["VectorizedSupplyChainModel"]
@@ -60,11 +73,17 @@ _ACCUMULATORS = (  # per-period flows, zeroed when a period closes
 
 
 class VectorizedSupplyChainModel(SupplyChainModel):
-    _clocked = False
     """A periodic-review supply chain model over numpy arrays, one echelon at a time.
 
     Same arguments, attributes and results as :class:`~sim.model.SupplyChainModel`, except
-    the options in :attr:`FIXED_OPTIONS`, which may only take the values given there.
+    the options in :attr:`FIXED_OPTIONS`, which may only take the values listed there, plus
+    ``copies``: one seed per copy of the network to run side by side (see the module
+    docstring).
+
+    Attributes:
+        copy_seeds: the seed of each copy's current run (``None``: a model without copies).
+        copy_starts: the model's period at which each copy's current run started (0 unless
+            :meth:`reset_copies` started it again).
 
     Raises:
         networks.NetworkError: the graph is invalid.
@@ -72,8 +91,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             no policy.
     """
 
-    #: Options of :class:`~sim.model.SupplyChainModel` this engine fixes, at these values.
-    FIXED_OPTIONS: ClassVar[Mapping[str, Any]] = VECTORIZED_FIXED_OPTIONS
+    _clocked = False
+
+    #: Options of :class:`~sim.model.SupplyChainModel` this engine restricts, with the values
+    #: it allows.
+    FIXED_OPTIONS: ClassVar[Mapping[str, tuple[Any, ...]]] = VECTORIZED_FIXED_OPTIONS
 
     def __init__(
         self,
@@ -83,11 +105,12 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         copies: Sequence[int] | None = None,
         **options: Any,
     ):
-        for name, only in self.FIXED_OPTIONS.items():
-            if options.get(name, only) != only:
+        for name, allowed in self.FIXED_OPTIONS.items():
+            if options.get(name, allowed[0]) not in allowed:
                 raise ValueError(
-                    f"{name}: VectorizedSupplyChainModel runs with {name}={only!r} only, got "
-                    f"{options[name]!r}; use SupplyChainModel for it"
+                    f"{name}: VectorizedSupplyChainModel runs with {name}="
+                    f"{' or '.join(map(repr, allowed))} only, got {options[name]!r}; use "
+                    "SupplyChainModel for it"
                 )
         self.copy_seeds: list[int] | None = None
         if copies is not None:
@@ -97,7 +120,23 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     def _reset_state(self) -> None:
         super()._reset_state()
+        self._spawn_batches()
         self._to_arrays()
+
+    def _spawn_batches(self) -> None:
+        """One object per stateful module with ``spawn_batch`` (see :mod:`sim.policy`) for
+        all its stock points, in place of what ``spawn`` gave each of them."""
+        shared: dict[int, list[tuple[Any, str]]] = {}  # (agent, product)
+        for agent in self.stocking_agents.values():
+            for product, module in agent.modules.items():
+                if callable(getattr(module, "spawn_batch", None)):
+                    shared.setdefault(id(module), []).append((agent, product))
+        for users in shared.values():
+            agent, product = users[0]
+            runner = agent.modules[product].spawn_batch([(a.node, p) for a, p in users])
+            for agent, product in users:
+                agent.policies[product] = runner
+                self._policy[self.sku_index[agent.node, product]] = runner
 
     def _stream_key(self, stock_point: tuple[Any, str]) -> tuple[int, Any, str]:
         if self.copy_seeds is None:
@@ -105,9 +144,19 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         (k, node), product = stock_point
         return self.copy_seeds[k], node, product
 
+    def _copies_of(self, node: Any) -> list[Any]:
+        if self.copy_seeds is None:
+            return super()._copies_of(node)
+        g = self.graph
+        first = (0, node)
+        if first not in g or is_source(g, first):
+            return []
+        return [(k, node) for k in range(len(self.copy_seeds))]
+
     def reset(self, seed: int | None = None, *, copies: Sequence[int] | None = None) -> None:
         """Start again at period 0 (see :meth:`SupplyChainModel.reset`); a model of several
-        copies takes one seed per copy in ``copies`` (the same seeds by default)."""
+        copies takes one seed per copy in ``copies`` (the same seeds by default). To start
+        some copies again while the others run on, see :meth:`reset_copies`."""
         if copies is not None:
             if self.copy_seeds is None or len(copies) != len(self.copy_seeds):
                 raise ValueError(
@@ -117,6 +166,145 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 )
             self.copy_seeds = _seeds(copies)
         super().reset(seed)
+
+    def reset_copies(self, seeds: Mapping[int, int]) -> None:
+        """Start some copies again, each with a seed of its own, while the others run on.
+
+        Call it between two periods: the model stands at the start of period ``t`` (``run``
+        or ``advance(..., until=t)`` returned there) and nothing of period ``t`` happened.
+        From period ``t`` on, copy ``k`` runs what the model of seed ``seeds[k]`` runs from
+        period 0, to the bit under the same actions: its random streams start again from
+        the new seed (a random :class:`~sim.initial.InitialState` included); its scheduled
+        receipts and orders in the mail, what it owes, its customers' drawn demand, its
+        uncollected rewards, pipelines and stock on hand return to their state at period 0;
+        its stateful modules are spawned anew. (Lead times that are not whole numbers are
+        shifted by ``t`` in floating point, which may round an arrival time differently.)
+
+        The copy's own period is ``t - copy_starts[k]``: its modules observe it and its
+        customers draw demand for it. A batch of copies that started at different periods
+        (an external decision of all copies) carries the model's period, as its
+        :class:`~sim.model.Decision` does; the model's period and the table's periods run
+        on. The other copies' state and random streams are untouched.
+
+        Args:
+            seeds: the seed (an integer >= 0) of each copy to start again, by copy index.
+
+        Raises:
+            ValueError: the model has no copies, a period is under way, or a copy index or
+                seed is invalid.
+        """
+        if self.copy_seeds is None:
+            raise ValueError("reset_copies: this model has no copies; reset(seed) instead")
+        if self._pending is not None or self._op >= 0:
+            raise ValueError(
+                f"reset_copies: period {self.period} is under way; call it between periods "
+                f"(after advance(..., until={self.period + 1}) returned)"
+            )
+        n_copies = len(self.copy_seeds)
+        if not isinstance(seeds, Mapping) or not all(
+            _natural(k) and k < n_copies and _natural(seed) for k, seed in seeds.items()
+        ):
+            raise ValueError(
+                f"seeds: must map copy indices 0..{n_copies - 1} to integer seeds >= 0, got "
+                f"{seeds!r}"
+            )
+        chosen = sorted(int(k) for k in seeds)
+        if not chosen:
+            return
+        t = self.period
+        for k in chosen:
+            self.copy_seeds[k] = int(seeds[k])
+            self.copy_starts[k] = t
+        mine = np.isin(self._sku_copy, chosen)  # the copies' stock points
+        mine_edge = mine[self._e_target]
+        skus, edges = np.flatnonzero(mine), np.flatnonzero(mine_edge)
+        self._sku_start[skus] = t
+        self._restarted = bool(self._sku_start.any())
+        self._forget(mine, mine_edge)
+
+        # stock points and edges as at period 0 (the accumulators are zero between periods)
+        for name in ("_backlog", "_pipeline", "_wip", "_demand_seen", *_ACCUMULATORS):
+            getattr(self, name)[skus] = 0.0
+        self._reward[skus] = 0.0
+        for name in ("_e_pipeline", "_e_transit", "_e_components", "_e_ordered"):
+            getattr(self, name)[edges] = 0.0
+        self._on_hand[skus] = [self._start_on_hand(i) for i in skus.tolist()]
+        for j in edges.tolist():
+            self._restart_edge(self._edges[j])
+        # what is in transit and in the mail at time 0, from time t on, in the order a new
+        # run books it (the pipelines add up in the same order, to the same bits)
+        arrivals: dict[int, list[tuple[int, float]]] = {}
+        for j, lot, k in self._start_lots(edges.tolist()):
+            e = self._edges[j]
+            self._pipeline[e.target] += lot
+            self._e_pipeline[j] += lot
+            self._e_transit[j] += lot
+            e.last_arrival = max(e.last_arrival, float(t + k))
+            arrivals.setdefault(k, []).append((j, lot))
+        for k, lots in arrivals.items():
+            self._schedule(
+                float(t + k),
+                _RECEIVE,
+                np.array([j for j, _ in lots], dtype=np.int64),
+                np.array([lot for _, lot in lots]),
+            )
+        index = {id(e): j for j, e in enumerate(self._edges)}
+        for e, q, k in self._initial_orders:
+            j = index[id(e)]
+            if mine_edge[j]:
+                self._pipeline[e.target] += q
+                self._e_pipeline[j] += q
+                self._schedule(
+                    float(t + k),
+                    _SHIP if e.supplier < 0 else _TAKE_ORDER,
+                    np.array([j], dtype=np.int64),
+                    np.array([q]),
+                )
+        # customers draw from their period 0 on, from the new seeds
+        for c in np.flatnonzero(mine[self._customer_sku]).tolist():
+            self._restart_customer(int(self._customer_sku[c]))
+            self._block_start[c] = self._block_end[c] = t
+        # stateful modules start afresh (values are shared; they keep no state)
+        respawned = False
+        restarts: dict[int, tuple[Any, list]] = {}  # batch runners: their stock points
+        for i in skus.tolist():
+            node, product = self.sku_names[i]
+            agent = self.stocking_agents[node]
+            if agent.policies[product] is not agent.modules[product] and callable(
+                getattr(agent.modules[product], "spawn_batch", None)
+            ):
+                runner = agent.policies[product]
+                restarts.setdefault(id(runner), (runner, []))[1].append((node, product))
+                continue
+            spawn = getattr(agent.modules[product], "spawn", None)
+            if callable(spawn):
+                agent.policies[product] = self._policy[i] = spawn()
+                respawned = True
+        for runner, stock_points in restarts.values():
+            runner.restart(stock_points)
+        if respawned:
+            for step in self._steps:
+                step.groups = self._policy_groups(step.lo, step.hi)
+
+    def _forget(self, skus: np.ndarray, edges: np.ndarray) -> None:
+        """Drop the calendar entries of ``edges`` and what stock points ``skus`` owe (boolean
+        masks): the rest keeps its order."""
+        for time in list(self._calendar):
+            entries = []
+            for kind, parts, amounts in self._calendar[time]:
+                at, quantities = _joined(parts), _joined(amounts)
+                keep = ~edges[at]
+                if keep.all():
+                    entries.append((kind, parts, amounts))
+                elif keep.any():
+                    entries.append((kind, [at[keep]], [quantities[keep]]))
+            if entries:
+                self._calendar[time] = entries
+            else:
+                del self._calendar[time]
+        self._times = list(self._calendar)
+        heapq.heapify(self._times)
+        self._owed.clear(skus.nonzero()[0])
 
     # ------------------------------------------------------------------ building
     def _to_arrays(self) -> None:
@@ -131,6 +319,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             "_on_hand",
             "_backlog",
             "_pipeline",
+            "_wip",
             "_demand_seen",
             *_ACCUMULATORS,
             "_holding",
@@ -146,6 +335,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._lost_sales = np.array(self._lost_sales, dtype=bool)
         self._whole_customer = np.array(self._whole_customer, dtype=bool)
         self._manufacturer = np.array(self._manufacturer, dtype=bool)
+        self._processing = np.array(self._processing, dtype=bool)
 
         # edges: grouped by the stock point that orders on them, in stock-point order
         self._e_target = np.array([e.target for e in edges], dtype=np.int64)
@@ -181,6 +371,14 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
         # the echelons: contiguous stock-point and edge ranges, and who decides how
         echelon = np.array([self.echelons[node] for node, _ in self.sku_names], dtype=np.int64)
+        # the copy axis: each stock point's copy, and the period its copy's run started at
+        self._sku_copy = np.array(
+            [node[0] if self.copy_seeds is not None else 0 for node, _ in self.sku_names],
+            dtype=np.int64,
+        )
+        self._sku_start = np.zeros(n, dtype=np.int64)
+        self._restarted = False  # whether some copy's run started after period 0
+        self.copy_starts = [0] * len(self.copy_seeds or ())
         self._steps = []
         for k in np.unique(echelon):
             lo, hi = np.searchsorted(echelon, [k, k + 1])
@@ -192,6 +390,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                     edge_lo=int(self._first_edge[lo]),
                     edge_hi=int(self._first_edge[hi]),
                     manufacturers=lo + np.flatnonzero(self._manufacturer[lo:hi]),
+                    processing=lo + np.flatnonzero(self._processing[lo:hi]),
                     customers=np.flatnonzero(in_k),
                     groups=self._policy_groups(int(lo), int(hi)),
                 )
@@ -241,33 +440,39 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     def _policy_groups(self, lo: int, hi: int) -> list[tuple[Policy | None, np.ndarray, Any]]:
         """Stock points of ``[lo, hi)`` by the module that decides for them: one group per
-        module with ``act_batch``, one ``(None, stock points)`` for all the others (and
-        for modules that observe ``arrivals``, which they get one stock point at a time),
-        and last one for the stock points decided from outside (:class:`External`)."""
+        module with ``act_batch``, one ``(None, stock points)`` for all the others, and
+        last one for the stock points decided from outside (:class:`External`)."""
         batched: dict[int, list[int]] = {}
         single = []
         for i in range(lo, hi):
             policy = self._policy[i]
-            if type(policy) is External or (
-                callable(getattr(policy, "act_batch", None)) and "arrivals" not in self._observes[i]
-            ):
+            if type(policy) is External or callable(getattr(policy, "act_batch", None)):
                 batched.setdefault(id(policy), []).append(i)
             else:
                 single.append(i)
         groups = []
         for members in batched.values():
-            names = [self.sku_names[i] for i in members]
             groups.append(
                 (
                     self._policy[members[0]],
                     np.array(members, dtype=np.int64),
-                    ([node for node, _ in names], [p for _, p in names]),
+                    self._names_of(members),
                 )
             )
         if single:
             groups.append((None, np.array(single, dtype=np.int64), None))
         groups.sort(key=lambda group: type(group[0]) is External)  # the others decide first
         return groups
+
+    def _names_of(self, members: Sequence[int]) -> tuple[list, list, list]:
+        """The nodes, products and supplier names of stock points ``members``, as a batch
+        carries them (lists made once per group, so that modules may cache by them)."""
+        names = [self.sku_names[i] for i in members]
+        return (
+            [node for node, _ in names],
+            [p for _, p in names],
+            [self._supplier_names[i] for i in members],
+        )
 
     # ------------------------------------------------------------------ running
     def _advance(self, stop: float) -> None:
@@ -330,10 +535,13 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         """Every customer's demand in period ``t``, in customer order."""
         blocks = self._blocks
         for c in np.flatnonzero(t >= self._block_end):
-            start, values = self._customer_agents[c].demand_block(t)
+            # a customer draws by the period of its own copy's run (a trace is read from it)
+            began = int(self._sku_start[self._customer_sku[c]])
+            start, values = self._customer_agents[c].demand_block(t - began)
             if len(values) > blocks.shape[1]:
                 blocks = self._blocks = np.pad(blocks, ((0, 0), (0, len(values) - len(blocks[0]))))
             blocks[c, : len(values)] = values
+            start += began
             self._block_start[c], self._block_end[c] = start, start + len(values)
         return blocks[np.arange(len(blocks)), t - self._block_start]
 
@@ -342,6 +550,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         """Produce, take customer demand, and fill what the echelon owes, oldest first."""
         if step.manufacturers.size:
             self._produce(step)
+        if step.processing.size:
+            self._release(step)
         if step.customers.size:
             skus, d = self._customer_sku[step.customers], demand[step.customers]
             self._acc_demand[skus] += d
@@ -390,7 +600,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         share = np.divide(stock, backlog, out=np.ones(at.size), where=backlog > stock)
         sizes = np.minimum(count, (count * share * 1.25).astype(np.int64) + 3)
         entries, fill, got, done = self._fill_window(at, stock, None, sizes)
-        more = ((stock > 0) & (sizes < count)).nonzero()[0]
+        # on while a window was filled in full and stock is left (an order that waits whole
+        # stops its queue)
+        more = ((stock > 0) & (done == sizes) & (sizes < count)).nonzero()[0]
         owner = None  # the (local) stock point of each entry served, where needed
         if more.size:
             owner = local.repeat(sizes)[got]
@@ -433,13 +645,13 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         while more.size:
             skus, left = at[more], stock[more]
             sizes = np.minimum(owed.count[skus] - looked[more], width[more])
-            entries, fill, got, filled = self._fill_window(skus, left, looked[more], sizes)
+            entries, fill, got, complete = self._fill_window(skus, left, looked[more], sizes)
             parts.append((entries, fill, local[more].repeat(sizes)[got]))
             stock[more] = left
-            done[more] += filled
+            done[more] += complete
             looked[more] += sizes
             width[more] *= 4
-            more = more[(left > 0) & (looked[more] < owed.count[skus])]
+            more = more[(left > 0) & (complete == sizes) & (looked[more] < owed.count[skus])]
         entries, fill, owner = (np.concatenate(part) for part in zip(*parts, strict=True))
         order = owner.argsort(kind="stable")  # by stock point, oldest first
         return entries[order], fill[order], owner[order]
@@ -453,6 +665,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         point, oldest first), which of the window's entries they are, and how many entries
         of each queue were filled completely (the oldest, as FIFO fills them)."""
         owed = self._owed
+        whole_orders = self.allocation == "whole"
         begins = sizes.cumsum() - sizes
         entries = owed.positions(skus, skip, sizes, begins)
         qty = owed.qty[entries]
@@ -462,22 +675,31 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             # the stock leaves after each entry, were it filled in full (< 0: it is not):
             before = owed_to[begins] - qty[begins]
             left = (stock + before).repeat(sizes) - owed_to
-            fill = np.minimum(qty, np.maximum(qty + left, 0.0))
-            filled = np.minimum(stock, owed_to[begins + sizes - 1] - before)
+            done = np.add.reduceat(left >= 0, begins, dtype=np.int64)
+            if whole_orders:  # complete or not at all; once one waits, all behind it wait
+                fill = np.where(left >= 0, qty, 0.0)
+                filled = np.where(done > 0, owed_to[begins + done - 1] - before, 0.0)
+            else:
+                fill = np.minimum(qty, np.maximum(qty + left, 0.0))
+                filled = np.minimum(stock, owed_to[begins + sizes - 1] - before)
+                part = (begins + done)[done < sizes]  # the next entry may get part of its order
+                owed.qty[entries[part]] = qty[part] - fill[part]
             stock -= filled
             self._backlog[skus] -= filled
-            done = np.add.reduceat(left >= 0, begins, dtype=np.int64)
-            part = (begins + done)[done < sizes]  # the next entry may get part of its order
-            owed.qty[entries[part]] = qty[part] - fill[part]
         else:
             # The k-th oldest entries of all stock points at once, in the event engine's
             # arithmetic (stock less each fill in turn), so both give the same bits.
             owed.whole = False  # (a fill may leave part of an entry)
             fill = np.zeros(qty.size)
+            waiting = np.zeros(skus.size, dtype=bool)  # whole orders: one waits, and all behind
             for k in range(int(sizes.max())):
-                serving = ((sizes > k) & (stock > 0)).nonzero()[0]
+                serving = ((sizes > k) & (stock > 0) & ~waiting).nonzero()[0]
                 if not serving.size:
                     break
+                if whole_orders:
+                    fits = qty[begins[serving] + k] <= stock[serving]
+                    waiting[serving[~fits]] = True
+                    serving = serving[fits]
                 entry, left = begins[serving] + k, stock[serving]
                 asked = qty[entry]
                 x = np.where(asked <= left, asked, left)
@@ -507,6 +729,18 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._e_components[e_lo:e_hi] -= used  # (0 at the others: x - 0.0 is x, to the bit)
         self._on_hand[at] += kits
         self._acc_produced[at] += kits
+
+    def _release(self, step: _EchelonStep) -> None:
+        """Put what the echelon's stock points with a capacity hold in process into stock,
+        up to the period's capacity."""
+        at = step.processing
+        x = self._capacity[at] - self._acc_produced[at]
+        wip = self._wip[at]
+        x = np.where(wip < x, wip, x)
+        x = np.where(x > 0, x, 0.0)
+        self._wip[at] = wip - x
+        self._on_hand[at] += x
+        self._acc_produced[at] += x
 
     # ------------------------------------------------------------------ shipping
     def _ship(self, edges: np.ndarray, quantities: np.ndarray, now: float) -> None:
@@ -606,6 +840,10 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             np.add.at(self._e_components, edges[components], quantities[components])
             stock = ~components
             targets, quantities = targets[stock], quantities[stock]
+        work = self._processing[targets]
+        if work.any():  # in process first, within the room stock leaves
+            self._take_in(targets[work], quantities[work])
+            targets, quantities = targets[~work], quantities[~work]
         if np.minimum.reduce(self._storage) < math.inf:  # some stock point has a limit
             capped = self._storage[targets] < math.inf
             # receipt by receipt, in the event engine's arithmetic
@@ -619,13 +857,26 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             targets, quantities = targets[~capped], quantities[~capped]
         np.add.at(self._on_hand, targets, quantities)
 
+    def _take_in(self, targets: np.ndarray, quantities: np.ndarray) -> None:
+        """Receipts at stock points with a capacity: into process, within the storage room
+        that stock on hand and in process leave (receipt by receipt where it is finite)."""
+        capped = self._storage[targets] < math.inf
+        for j, x in zip(targets[capped].tolist(), quantities[capped].tolist(), strict=True):
+            room = self._storage[j] - self._on_hand[j] - self._wip[j]
+            if x > room:
+                taken = room if room > 0 else 0.0
+                self._acc_refused[j] += x - taken
+                x = taken
+            self._wip[j] += x
+        np.add.at(self._wip, targets[~capped], quantities[~capped])
+
     # ------------------------------------------------------------------ deciding
     def _review_echelon(self, step: _EchelonStep, t: int) -> bool:
         """Every stock point of the echelon decides; then their orders go out, in order.
         ``False``: the echelon waits for the actions of its external stock points."""
         lo, hi = step.lo, step.hi
         quantity = np.zeros(hi - lo)
-        per_supplier: list[tuple[int, list[float]]] = []
+        per_supplier: list[tuple[int | np.ndarray, Any]] = []
         for policy, members, names in step.groups:
             if policy is None:
                 for i in members.tolist():
@@ -639,15 +890,64 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 self._pending = (members, t, True)
                 self._waiting = (step, quantity, per_supplier, names)
                 return False
-            action = np.asarray(policy.act_batch(self._batch_of(members, names, t)), np.float64)
-            if action.shape != members.shape:
-                self._bad_action(int(members[0]), action)
-            quantity[members - lo] = self._checked_batch(members, action)
+            self._act_batch(policy, members, names, t, quantity, lo, per_supplier)
         self._place_echelon(step, quantity, per_supplier, t)
         return True
 
+    def _act_batch(
+        self,
+        policy: Policy,
+        members: np.ndarray,
+        names: Any,
+        t: int,
+        quantity: np.ndarray,
+        lo: int,
+        per_supplier: list[tuple[int | np.ndarray, Any]],
+    ) -> None:
+        """``policy``'s checked actions for stock points ``members`` in period ``t``, into
+        ``quantity`` (of stock points ``lo, lo + 1, ...``) or ``per_supplier``: one call of
+        ``act_batch``, or one per start period of the members' copies (a batch has one
+        period, and each copy's module sees its own run's period)."""
+        starts = self._sku_start[members] if self._restarted else None
+        if starts is None or (starts == starts[0]).all():
+            parts = [(members, names)]
+        else:
+            parts = []
+            for began in np.unique(starts):
+                at = np.flatnonzero(starts == began)
+                parts.append((members[at], tuple([part[j] for j in at] for part in names)))
+        for chosen, chosen_names in parts:
+            action = np.asarray(
+                policy.act_batch(self._batch_of(chosen, chosen_names, t)), np.float64
+            )
+            if action.shape == chosen.shape:
+                quantity[chosen - lo] = self._checked_batch(chosen, action)
+            elif action.ndim == 2 and action.shape[0] == len(chosen):
+                per_supplier.extend(self._supplier_rows(chosen, action))
+            else:
+                self._bad_action(int(chosen[0]), action)
+
+    def _supplier_rows(
+        self, members: np.ndarray, rows: np.ndarray
+    ) -> list[tuple[int | np.ndarray, Any]]:
+        """Checked ``per_supplier`` entries for a row of quantities per member, one per
+        supplier: the whole batch at once when every member has ``rows.shape[1]``
+        suppliers, else row by row (a row may be zero beyond its member's suppliers)."""
+        first = self._first_edge
+        width = first[members + 1] - first[members]
+        if (width == rows.shape[1]).all() and np.isfinite(rows).all() and (rows >= 0).all():
+            return [(members, rows)]  # one check for the whole batch
+        entries = []  # all checked first: a refused row leaves nothing
+        for i, row, w in zip(members.tolist(), rows, width.tolist(), strict=True):
+            if len(row) > w and (row[w:] != 0).any():
+                self._bad_action(i, row)
+            entries.append((i, self._checked(i, row[:w])))
+        return entries
+
     def _batch_of(self, members: np.ndarray, names: Any, t: int) -> ObservationBatch:
-        """The observations of stock points ``members`` (all of one echelon) in period ``t``."""
+        """The observations of stock points ``members`` (all of one echelon) in period ``t``
+        of the model; the batch's period is that of the members' own runs when their copies
+        started together (see :meth:`reset_copies`), else ``t``."""
         lo = int(members.min())  # the echelon's part of the network, not all of it
         pipe = self._decision_pipeline(lo, int(members.max()) + 1)[members - lo]
         on_hand, backlog = self._on_hand[members], self._backlog[members]
@@ -664,8 +964,13 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             by_supplier = self._e_pipeline[first[:, None] + np.arange(width[0])]
         if "arrivals" in observes:
             arrivals = self._arrivals_batch(members, t)
+        period = t
+        if self._restarted:
+            starts = self._sku_start[members]
+            if (starts == starts[0]).all():
+                period = t - int(starts[0])
         return ObservationBatch(
-            t,
+            period,
             names[0],
             names[1],
             on_hand,
@@ -676,6 +981,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             echelon,
             by_supplier,
             arrivals,
+            names[2],
         )
 
     def _checked_batch(self, members: np.ndarray, action: np.ndarray) -> np.ndarray:
@@ -697,13 +1003,19 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         """The observations of stock points ``indices`` (of one echelon) in period ``t`` (by
         default the current one), with every optional field."""
         indices = np.asarray(indices, dtype=np.int64)
-        names = [self.sku_names[i] for i in indices.tolist()]
-        batch = self._batch_of(
-            indices, ([n for n, _ in names], [p for _, p in names]), self.period if t is None else t
-        )
+        t = self.period if t is None else t
+        batch = self._batch_of(indices, self._names_of(indices.tolist()), t)
         if batch.arrivals is None:
-            batch = batch._replace(arrivals=self._arrivals_batch(indices, batch.period))
+            batch = batch._replace(arrivals=self._arrivals_batch(indices, t))
         return batch
+
+    def observe(self, i: int, t: int) -> InventoryObservation:
+        """See :meth:`SupplyChainModel.observe`; ``t`` is the model's period, the
+        observation's period that of the stock point's own run (see :meth:`reset_copies`)."""
+        obs = super().observe(i, t)
+        if self._restarted and self._sku_start[i]:
+            return obs._replace(period=t - int(self._sku_start[i]))
+        return obs
 
     def _resume(self, action: Any) -> None:
         """Carry out the external stock points' actions: one quantity each (an array of
@@ -714,10 +1026,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         if action.shape == members.shape:
             quantity[members - step.lo] = self._checked_batch(members, action)
         elif action.ndim == 2 and action.shape[0] == len(members):
-            rows = [
-                (i, self._checked(i, row)) for i, row in zip(members.tolist(), action, strict=True)
-            ]
-            per_supplier.extend(rows)  # all checked first: a refused row leaves nothing behind
+            per_supplier.extend(self._supplier_rows(members, action))
         else:
             raise ValueError(
                 f"advance: expected {len(members)} actions (or {len(members)} rows of one per "
@@ -734,13 +1043,20 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self,
         step: _EchelonStep,
         quantity: np.ndarray,
-        per_supplier: list[tuple[int, list[float]]],
+        per_supplier: list[tuple[int | np.ndarray, Any]],
         t: int,
     ) -> None:
+        """Orders of the echelon: ``quantity`` per stock point, split over its suppliers,
+        except the stock points of ``per_supplier``: ``(i, quantities)`` of one, or ``(members,
+        rows)`` of a batch (a row of one quantity per supplier for each member)."""
         e_lo, e_hi = step.edge_lo, step.edge_hi
         orders = quantity[self._e_target[e_lo:e_hi] - step.lo] * self._e_per_unit[e_lo:e_hi]
+        first = self._first_edge
         for i, quantities in per_supplier:
-            orders[self._first_edge[i] - e_lo : self._first_edge[i + 1] - e_lo] = quantities
+            if isinstance(i, np.ndarray):
+                orders[first[i][:, None] + np.arange(quantities.shape[1]) - e_lo] = quantities
+            else:
+                orders[first[i] - e_lo : first[i + 1] - e_lo] = quantities
         positive = orders > 0
         if np.logical_and.reduce(positive):  # (base-stock orders on every edge, most periods)
             self._order_every_edge(step, orders, t)
@@ -809,8 +1125,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         return out
 
     def _decision_pipeline(self, lo: int, hi: int) -> np.ndarray:
-        """The pipeline stock points ``[lo, hi)`` decide on (kits at manufacturers)."""
-        pipeline = self._pipeline[lo:hi].copy()
+        """The pipeline stock points ``[lo, hi)`` decide on (kits at manufacturers; stock in
+        process counts)."""
+        pipeline = self._pipeline[lo:hi] + self._wip[lo:hi]
         at = self._manufacturer[lo:hi]
         if at.any():
             e_lo, e_hi = self._first_edge[lo], self._first_edge[hi]
@@ -887,6 +1204,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             held = self._on_hand
             if self._has_components:
                 held = held + np.bincount(self._e_target, self._e_components, minlength=n)
+            if self._processing.any():
+                held = held + self._wip
             transit = np.zeros(n)
             if self.charge_in_transit:
                 transit = np.bincount(
@@ -928,11 +1247,14 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             getattr(self, name)[:] = 0.0
 
 
+def _natural(x: Any) -> bool:
+    """An integer >= 0 (not a bool)."""
+    return not isinstance(x, bool) and isinstance(x, numbers.Integral) and x >= 0
+
+
 def _seeds(copies: Sequence[int]) -> list[int]:
     seeds = list(copies)
-    if not seeds or any(
-        isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 0 for x in seeds
-    ):
+    if not seeds or not all(map(_natural, seeds)):
         raise ValueError(f"copies: must be one integer seed >= 0 per copy, got {copies!r}")
     return [int(x) for x in seeds]
 
@@ -1071,6 +1393,13 @@ class _OwedQueues:
         if self.whole:
             self.whole = bool(np.logical_and.reduce(np.floor(quantities) == quantities))
 
+    def clear(self, ids: np.ndarray) -> None:
+        """Empty the queues of stock points ``ids`` (those owed since the last flush too)."""
+        if self.new:
+            self.flush()  # (in order, as a fill would append them)
+        self.count[ids] = 0
+        self.head[ids] = self.start[ids]
+
     def pop(self, ids: np.ndarray, filled: np.ndarray) -> None:
         """Drop the oldest ``filled[k]`` entries of stock point ``ids[k]``'s queue."""
         head = self.head[ids] + filled
@@ -1116,8 +1445,9 @@ class _OwedQueues:
 
 class _EchelonStep:
     """The stock points ``[lo, hi)`` of one echelon, their supply edges ``[edge_lo,
-    edge_hi)``, its manufacturers and customers, its decision-module groups, and (once its
-    stock points have ordered on every edge) what is fixed about doing so."""
+    edge_hi)``, its manufacturers, other stock points with a capacity (``processing``) and
+    customers, its decision-module groups, and (once its stock points have ordered on every
+    edge) what is fixed about doing so."""
 
     __slots__ = (
         "customers",
@@ -1128,6 +1458,7 @@ class _EchelonStep:
         "lo",
         "manufacturers",
         "ordering",
+        "processing",
     )
 
     def __init__(self, **fields: Any):

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple, Self
 import numpy as np
 import torch
 from torch import nn
-from torch.distributions import Categorical, Normal
+from torch.distributions import Normal
 
 __all__ = [
     "PPO",
@@ -326,37 +326,45 @@ class ActorCritic(nn.Module):
         """State values, shape ``(n,)``."""
         return self.critic(obs).squeeze(-1)
 
-    def _dists(self, obs: torch.Tensor) -> list[Categorical] | Normal:
-        out = self.actor(obs)
-        if self.spec.kind == "continuous":
-            return Normal(out, self.log_std.exp().expand_as(out), validate_args=False)
-        return [
-            Categorical(logits=logits, validate_args=False)
-            for logits in torch.split(out, self.spec.nvec, dim=-1)
-        ]
+    def _normal(self, out: torch.Tensor) -> Normal:
+        return Normal(out, self.log_std.exp().expand_as(out), validate_args=False)
+
+    def _log_probs(self, out: torch.Tensor) -> list[torch.Tensor]:
+        """Normalised log-probabilities of each categorical head. Written out rather than
+        through ``torch.distributions.Categorical``: building those objects cost more than
+        the network's forward pass at these sizes."""
+        nvec = self.spec.nvec
+        if len(set(nvec)) == 1:  # heads of one size: one call for all of them
+            return list(torch.log_softmax(out.unflatten(-1, (len(nvec), nvec[0])), -1).unbind(-2))
+        return [torch.log_softmax(logits, -1) for logits in torch.split(out, nvec, dim=-1)]
 
     def _log_prob_entropy(
-        self, dists: Any, action: torch.Tensor
+        self, out: torch.Tensor, action: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        if isinstance(dists, Normal):
-            return dists.log_prob(action).sum(-1), dists.entropy().sum(-1)
-        logp = torch.stack([d.log_prob(action[:, i].long()) for i, d in enumerate(dists)], -1)
-        entropy = torch.stack([d.entropy() for d in dists], -1)
-        return logp.sum(-1), entropy.sum(-1)
+        if self.spec.kind == "continuous":
+            dist = self._normal(out)
+            return dist.log_prob(action).sum(-1), dist.entropy().sum(-1)
+        heads = self._log_probs(out)
+        index = action.long()
+        logp = sum(h.gather(-1, index[:, i : i + 1]).squeeze(-1) for i, h in enumerate(heads))
+        entropy = sum(-(h.exp() * h).sum(-1) for h in heads)
+        return logp, entropy
 
     def sample(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """A sampled action, its log-probability and the state value."""
-        dists = self._dists(obs)
-        if isinstance(dists, Normal):
-            action = dists.sample()
+        out = self.actor(obs)
+        if self.spec.kind == "continuous":
+            action = self._normal(out).sample()
         else:
-            action = torch.stack([d.sample() for d in dists], -1).float()
-        logp, _ = self._log_prob_entropy(dists, action)
+            action = torch.stack(
+                [torch.multinomial(h.exp(), 1).squeeze(-1) for h in self._log_probs(out)], -1
+            ).float()
+        logp, _ = self._log_prob_entropy(out, action)
         return action, logp, self.value(obs)
 
     def evaluate(self, obs: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Log-probability and entropy of ``action``, and the state value (for the update)."""
-        logp, entropy = self._log_prob_entropy(self._dists(obs), action)
+        logp, entropy = self._log_prob_entropy(self.actor(obs), action)
         return logp, entropy, self.value(obs)
 
     def mode(self, obs: torch.Tensor) -> torch.Tensor:

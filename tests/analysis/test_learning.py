@@ -98,8 +98,11 @@ def _cli(*args, cwd):
     )
 
 
-def test_evaluate_on_worker_processes_and_one_line_errors(trained, tmp_path):
+def test_evaluate_on_worker_processes_and_one_line_errors(trained, tmp_path, capsys, monkeypatch):
+    from analysis.cli import main
+
     _, out = trained
+    monkeypatch.chdir(tmp_path)
     done = _cli(
         "evaluate", "lost_sales", "--checkpoint", f"stage1={out}",
         "--against", "stage1=base_stock(level=13)", "--replications", "3", "--periods", "400",
@@ -120,24 +123,27 @@ def test_evaluate_on_worker_processes_and_one_line_errors(trained, tmp_path):
             "policy.json",
         ),
     ):  # fmt: skip
-        failed = _cli(*args, cwd=tmp_path)
-        assert failed.returncode == 2, failed.stderr
-        lines = failed.stderr.strip().splitlines()
-        assert len(lines) == 1 and message in lines[0], failed.stderr
+        # in this process: the command's exit status and stderr, without a new interpreter
+        assert main([str(a) for a in args]) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], lines
 
 
-def test_a_corrupted_checkpoint_is_one_line(trained, tmp_path):
+def test_a_corrupted_checkpoint_is_one_line(trained, tmp_path, capsys, monkeypatch):
     import shutil
 
+    from analysis.cli import main
+
+    monkeypatch.chdir(tmp_path)
     _, out = trained
     broken = tmp_path / "broken"
     shutil.copytree(out, broken)
     for weights in broken.rglob("policy.pt"):
         weights.write_bytes(b"not a tensor file")
-    failed = _cli(
-        "evaluate", "lost_sales", "--checkpoint", f"stage1={broken}", "--replications", "2",
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert failed.returncode == 2
-    assert len(failed.stderr.strip().splitlines()) == 1
-    assert "policy.pt" in failed.stderr
+    status = main(
+        ["evaluate", "lost_sales", "--checkpoint", f"stage1={broken}", "--replications", "2"]
+    )
+    stderr = capsys.readouterr().err
+    assert status == 2
+    assert len(stderr.strip().splitlines()) == 1
+    assert "policy.pt" in stderr

@@ -81,3 +81,17 @@ def test_supplysim_train_trains_a_market_firm(tmp_path):
     model = scenario.build(seed=3)  # the scenario accepts it: same layout and fingerprint
     model.run(5)
     assert model.results().price.between(1, 50).all()
+
+
+def test_compare_on_a_market_reports_profit_first(tmp_path, capsys):
+    from analysis.cli import main
+
+    status = main(
+        ["compare", "pricing_a", "--policy", "stage1=bslp(level=20, price=29)",
+         "--replications", "2", "--periods", "60", "--out", str(tmp_path / "cmp")]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert status == 0, out
+    header = next(line for line in out.splitlines() if "cost_per_period" in line)
+    assert header.split()[:3] == ["profit_per_period", "cost_per_period", "fill_rate"]
+    assert "stage1=bslp(level=20, price=29): profit_per_period" in out

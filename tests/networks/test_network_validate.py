@@ -164,7 +164,7 @@ CASES: list[tuple[str, Callable[[nx.DiGraph], object], str]] = [
     (
         "zero capacity",
         node("w", capacity=0),
-        "node 'w' attribute 'capacity': must be > 0 (units produced per period; use inf for "
+        "node 'w' attribute 'capacity': must be > 0 (units into stock per period; use inf for "
         "unlimited), got 0",
     ),
     (

@@ -131,8 +131,8 @@ BAD = [
     (
         "",
         {"seed = 7": 'seed = 7\nengine = "vectorized"\nreview = "continuous"'},
-        "run.engine: 'vectorized' steps periodic review, batch demand and FIFO allocation only, "
-        "but run.review is 'continuous'; use engine = \"event\" for it",
+        "run.engine: 'vectorized' steps periodic review, batch demand and FIFO or whole-order "
+        "allocation only, but run.review is 'continuous'; use engine = \"event\" for it",
     ),
     (
         "",

@@ -50,24 +50,27 @@ def test_an_episode_is_the_engine_run_of_its_seed():
     assert -total == pytest.approx(model.cost_per_period() * 50, rel=1e-12)
 
 
-def test_vector_env_copies_are_single_envs_of_consecutive_seeds():
-    scenario = resolve("lost_sales")
-    venv = InventoryVectorEnv.from_scenario(scenario, "stage1", 4, periods=20)
-    singles = [InventoryEnv.from_scenario(scenario, "stage1", periods=20) for _ in range(4)]
+@pytest.mark.parametrize("name", ["lost_sales", "dual_sourcing"])
+def test_vector_env_copies_are_single_envs_of_consecutive_seeds(name):
+    scenario = resolve(name)
+    learner = next(n for n in scenario.policies())
+    venv = InventoryVectorEnv.from_scenario(scenario, learner, 4, periods=20)
+    singles = [InventoryEnv.from_scenario(scenario, learner, periods=20) for _ in range(4)]
     obs, _ = venv.reset(seed=100)
     single_obs = [env.reset(seed=100 + k)[0] for k, env in enumerate(singles)]
     np.testing.assert_array_equal(obs, np.stack(single_obs))
     rng = np.random.default_rng(0)
+    shape = (4, venv.mapping.suppliers) if venv.mapping.suppliers > 1 else 4
     for t in range(20):
-        actions = rng.integers(0, 21, size=4)
+        actions = rng.integers(0, venv.mapping.n, size=shape)
         obs, rewards, terminated, truncated, _ = venv.step(actions)
         for k, env in enumerate(singles):
-            o, r, _, tr, _ = env.step(int(actions[k]))
+            o, r, _, tr, _ = env.step(actions[k])
             np.testing.assert_array_equal(obs[k], o)
             assert rewards[k] == r
             assert truncated[k] == tr == (t == 19)
     # next-step autoreset: the step after truncation starts new episodes, reward 0
-    obs, rewards, terminated, truncated, _ = venv.step(np.zeros(4, dtype=np.int64))
+    obs, rewards, terminated, truncated, _ = venv.step(np.zeros(shape, dtype=np.int64))
     assert (rewards == 0).all() and not truncated.any() and not terminated.any()
 
 
@@ -80,6 +83,16 @@ def test_multi_sourcing_learner_orders_per_supplier():
     env.step(np.array([2, 1]))
     with pytest.raises(ValueError, match="expected 2 per decision"):
         env.step(np.array([1, 2, 3]))
+
+
+def test_a_bad_row_of_a_batch_of_orders_per_supplier_names_its_stock_point():
+    scenario = resolve("dual_sourcing")
+    learner = next(n for n in scenario.policies())
+    venv = InventoryVectorEnv.from_scenario(scenario, learner, 3, periods=5)
+    venv.reset(seed=0)
+    orders = np.array([[1.0, 0.0], [2.0, -1.0], [0.0, 0.0]])
+    with pytest.raises(ValueError, match=rf"\(1, '{learner}'\)"):
+        venv.model.advance(orders, until=5)
 
 
 def test_bad_learners_and_actions_are_one_line_errors():

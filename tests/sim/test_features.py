@@ -1,4 +1,5 @@
-"""Multi-product, multi-sourcing, assembly, allocation, crossing, state, and bad input."""
+"""Multi-product, multi-sourcing, assembly, capacities, allocation, crossing, state, and bad
+input."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import itertools
 from dataclasses import dataclass, field
 
 import networkx as nx
+import pandas as pd
 import pytest
 
 from agents import BaseStock, ConstantOrder
-from sim import SupplyChainModel
+from sim import SupplyChainModel, VectorizedSupplyChainModel
 
 
 def shipments(model, supplier=None):
@@ -404,3 +406,45 @@ def test_receipts_beyond_storage_capacity_are_refused():
     with pytest.raises(ValueError, match="node 'shop' product 'item': initial_stock 20 exceeds"):
         g.nodes["shop"]["initial_stock"] = 20
         SupplyChainModel(g, ConstantOrder(quantity=0))
+
+
+def test_a_warehouse_with_a_capacity_puts_that_much_into_stock_per_period():
+    """The dc receives 5 a period but puts at most 3 into stock (the rest waits in process,
+    counted in its pipeline and holding cost); the shop's orders of 4 ship 3 at a time.
+    Storage 8 holds stock on hand and in process: in period 3 the room is 8 - 4, and 1 of
+    the 5 received is refused."""
+    g = nx.DiGraph()
+    g.add_node("source", role="supplier")
+    g.add_node("dc", role="warehouse", capacity=3, storage_capacity=8, holding_cost=1.0)
+    g.add_node("shop", role="retailer", demand=0)
+    g.add_edge("source", "dc", lead_time=1)
+    g.add_edge("dc", "shop", lead_time=1)
+    policies = {"dc": ConstantOrder(quantity=5), "shop": ConstantOrder(quantity=4)}
+    model = SupplyChainModel(g, policies, log=True)
+    model.run(4)
+    log = model.event_log
+    assert [e for e in log if e[1] == "receive" or e[1:3] == ("ship", "dc")] == [
+        (1.0, "receive", "source", "dc", "item", 5.0, None),  # 5 in process, 3 into stock
+        (1, "ship", "dc", "shop", "item", 3.0, 2.0),  # 3 of the shop's first 4
+        (2.0, "receive", "dc", "shop", "item", 3.0, None),
+        (2.0, "receive", "source", "dc", "item", 5.0, None),  # 2 + 5 in process, 3 out
+        (2, "ship", "dc", "shop", "item", 1.0, 3.0),  # the first order's last 1,
+        (2, "ship", "dc", "shop", "item", 2.0, 3.0),  # then 2 of the second (FIFO)
+        (3.0, "receive", "dc", "shop", "item", 1.0, None),
+        (3.0, "receive", "dc", "shop", "item", 2.0, None),
+        (3.0, "receive", "source", "dc", "item", 5.0, None),  # room 8 - 4: 4 in, 1 refused
+        (3, "ship", "dc", "shop", "item", 2.0, 4.0),
+        (3, "ship", "dc", "shop", "item", 1.0, 4.0),
+    ]
+    dc = model.results().query("node == 'dc'")
+    assert dc["on_hand"].tolist() == [0, 0, 0, 0]
+    assert dc["shipped"].tolist() == [0, 3, 3, 3]
+    assert dc["backlog"].tolist() == [4, 5, 6, 7]  # owed to the shop: 4 more a period, 3 out
+    assert dc["received"].tolist() == [0, 5, 5, 5]
+    assert dc["refused"].tolist() == [0, 0, 0, 1]
+    in_process = [0, 2, 4, 5]
+    assert dc["pipeline"].tolist() == [5 + w for w in in_process]  # this period's order too
+    assert dc["holding_cost"].tolist() == in_process
+    vector = VectorizedSupplyChainModel(g, policies)
+    vector.run(4)
+    pd.testing.assert_frame_equal(model.results(), vector.results(), check_exact=True)

@@ -45,11 +45,8 @@ def assert_same_run(graph, policies, periods=40, **options):
 def test_every_builtin_scenario_runs_identically(name):
     scenario = resolve(name)
     options = dict(scenario.options)
-    if (options.pop("review"), options.pop("arrivals"), options.pop("allocation")) != (
-        "periodic",
-        "batch",
-        "fifo",
-    ):
+    fixed = VectorizedSupplyChainModel.FIXED_OPTIONS
+    if any(options.get(k, v[0]) not in v for k, v in fixed.items()):
         pytest.skip("the scenario needs an event-engine option")
     if scenario.market() is not None:
         pytest.skip("the scenario has a market (sim.market), which only the event engine runs")
@@ -205,18 +202,38 @@ def test_a_batch_action_that_is_not_a_quantity_names_the_node():
         model.run(1)
 
 
-def test_a_batch_module_that_observes_arrivals_decides_one_stock_point_at_a_time():
+def test_a_batch_module_that_observes_arrivals_gets_them_in_its_batch():
+    """Zero-padded to the latest pending arrival of the batch: summed left to right, the
+    padding changes no bit."""
+    widths = []
+
     class LooksAhead:
+        observes = frozenset({"arrivals"})
+
+        def act(self, obs):
+            raise AssertionError("a module with act_batch decides in batches")
+
+        def act_batch(self, obs):
+            widths.append(obs.arrivals.shape)
+            due = np.zeros(len(obs.on_hand))
+            for k in range(obs.arrivals.shape[1]):
+                due = due + obs.arrivals[:, k]
+            return np.maximum(0.0, 12 - obs.on_hand + obs.backlog - due)
+
+    class OneByOne:
         observes = frozenset({"arrivals"})
 
         def act(self, obs):
             return max(0.0, 12 - obs.on_hand + obs.backlog - sum(obs.arrivals))
 
-        def act_batch(self, obs):
-            raise AssertionError("a batch has no arrivals")
-
     graph = random_network(12, depth=3, seed=1, lead_time={"dist": "poisson", "mean": 2})
-    assert_same_run(graph, LooksAhead(), periods=30, seed=2)
+    event = SupplyChainModel(graph, OneByOne(), seed=2)
+    event.run(30)
+    vector = VectorizedSupplyChainModel(graph, LooksAhead(), seed=2)
+    vector.run(30)
+    pd.testing.assert_frame_equal(event.results(), vector.results(), check_exact=True)
+    assert {n for n, _ in widths} == {8, 3, 1}  # one call per echelon and period
+    assert max(slots for _, slots in widths) > 1
 
 
 def test_an_option_the_vectorized_engine_fixes_is_refused_by_name():
@@ -379,3 +396,139 @@ def test_without_a_table_the_money_and_the_observations_are_the_same(charge_in_t
         assert any(reward.transit_holding > 0 for reward in money[0])
     for i in range(len(models[0].sku_names)):
         assert models[0].observe(i, 45) == models[1].observe(i, 45)
+
+
+# ---------------------------------------------------------------- whole-order allocation
+def _allocation_network(initial_stock):
+    g = nx.DiGraph()
+    g.add_node("source", role="supplier")
+    g.add_node("dc", role="warehouse", initial_stock=initial_stock)
+    g.add_edge("source", "dc", lead_time=1)
+    for r in ("a", "b"):
+        g.add_node(r, role="retailer", demand=0)
+        g.add_edge("dc", r, lead_time=1)
+    return g
+
+
+@pytest.mark.parametrize(
+    ("unit", "initial_stock"),
+    [(1.0, 10), (0.5, 5.25)],  # whole numbers (filled at once) and fractions (rank by rank)
+)
+def test_whole_orders_ship_complete_and_in_order_in_both_engines(unit, initial_stock):
+    """a orders 8 and b 4 units every period, the dc 12 (lead time 1), in units of ``unit``
+    (0.5 adds a quarter to the stock: every quantity a fraction): b's order waits until it
+    can ship whole, and a's next order waits behind it (tests/sim/test_features.py holds
+    the event engine's log of the whole-number case)."""
+    policies = {
+        "a": ConstantOrder(quantity=8 * unit),
+        "b": ConstantOrder(quantity=4 * unit),
+        "dc": ConstantOrder(quantity=12 * unit),
+    }
+    graph = _allocation_network(initial_stock)
+    _, vector = assert_same_run(graph, policies, periods=4, allocation="whole")
+    dc = vector.results().query("node == 'dc'")
+    # period 0: 10 units, a's 8 ships, 2 left; b's 4 waits. Each later period 2 + 12 = 14:
+    # b's waiting 4 and a's 8 ship, b's new 4 waits with 2 left.
+    assert dc["shipped"].tolist() == [8 * unit, 12 * unit, 12 * unit, 12 * unit]
+    assert dc["backlog"].tolist() == [4 * unit] * 4
+    assert dc["on_hand"].tolist() == [initial_stock - 8 * unit] * 4
+    fifo = VectorizedSupplyChainModel(graph, policies, allocation="fifo")
+    fifo.run(1)
+    assert fifo.results().query("node == 'dc'")["shipped"].tolist() == [initial_stock]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    nodes=st.integers(4, 30),
+    depth=st.integers(2, 4),
+    network_seed=st.integers(0, 1000),
+    lead_time=lead_times,
+    shortage=st.sampled_from(["backlog", "lost_sales"]),
+    demand=st.sampled_from(
+        [
+            {"dist": "poisson", "mean": 4},
+            {"dist": "normal", "mean": 3.3, "std": 1.7},  # fractions: filled rank by rank
+            {"dist": "compound_poisson", "rate": 1, "size": 10},
+        ]
+    ),
+    decide=st.sampled_from(["start", "end"]),
+    data=st.data(),
+    seed=st.integers(0, 2**32),
+)
+def test_random_networks_with_whole_order_allocation_run_identically(
+    nodes, depth, network_seed, lead_time, shortage, demand, decide, data, seed
+):
+    try:
+        graph = random_network(
+            nodes,
+            depth=depth,
+            seed=network_seed,
+            lead_time=lead_time,
+            shortage=shortage,
+            demand=demand,
+            initial_stock=data.draw(st.integers(0, 15)),
+        )
+    except ValueError:  # too few nodes for the depth
+        return
+    stocking = [n for n in graph if graph.in_degree(n)]
+    policies = data.draw(
+        st.sampled_from(
+            [
+                BaseStock(level=14),
+                {n: SS(s=3, S=20 + k % 5) for k, n in enumerate(stocking)},
+                {n: RQ(reorder_point=4, quantity=7.5) for n in stocking},
+            ]
+        ),
+        label="policies",
+    )
+    event, _ = assert_same_run(
+        graph, policies, periods=30, decide=decide, allocation="whole", seed=seed
+    )
+    assert event.allocation == "whole"
+
+
+# ---------------------------------------------------------------- capacity into stock
+@settings(max_examples=40, deadline=None)
+@given(
+    nodes=st.integers(4, 30),
+    depth=st.integers(2, 4),
+    network_seed=st.integers(0, 1000),
+    lead_time=lead_times,
+    shortage=st.sampled_from(["backlog", "lost_sales"]),
+    demand=st.sampled_from(
+        [{"dist": "poisson", "mean": 4}, {"dist": "normal", "mean": 3.3, "std": 1.7}]
+    ),
+    decide=st.sampled_from(["start", "end"]),
+    allocation=st.sampled_from(["fifo", "whole"]),
+    data=st.data(),
+    seed=st.integers(0, 2**32),
+)
+def test_random_networks_with_capacities_into_stock_run_identically(
+    nodes, depth, network_seed, lead_time, shortage, demand, decide, allocation, data, seed
+):
+    """Warehouses and retailers with a capacity (receipts wait in process) and storage."""
+    try:
+        graph = random_network(
+            nodes,
+            depth=depth,
+            seed=network_seed,
+            lead_time=lead_time,
+            shortage=shortage,
+            demand=demand,
+            initial_stock=data.draw(st.integers(0, 15)),
+        )
+    except ValueError:  # too few nodes for the depth
+        return
+    limits = st.sampled_from([float("inf"), 2.5, 6])
+    for n in graph:
+        if graph.in_degree(n):
+            graph.nodes[n]["capacity"] = data.draw(limits, label=f"capacity {n}")
+            graph.nodes[n]["storage_capacity"] = data.draw(limits, label=f"storage {n}") * 5
+            graph.nodes[n]["initial_stock"] = min(
+                graph.nodes[n]["initial_stock"], graph.nodes[n]["storage_capacity"]
+            )
+    policy = data.draw(st.sampled_from([BaseStock(level=14), EchelonBaseStock(level=40)]))
+    event, _ = assert_same_run(
+        graph, policy, periods=30, decide=decide, allocation=allocation, seed=seed
+    )
+    assert event.allocation == allocation

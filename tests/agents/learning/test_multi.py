@@ -90,26 +90,13 @@ def test_bad_configurations_are_one_line_errors():
 
 
 def test_train_command_writes_a_curve_and_single_agent_checkpoints(tmp_path):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     from agents.learning.policy import TorchPolicy
+    from analysis.cli import main
 
     out = tmp_path / "team"
-    command = [sys.executable, "-m", "analysis.cli", "train", "clark_scarf"]
-    command += ["--learners", "stage1,stage2", "--algo", "mappo", "--steps", "256"]
-    command += ["--num-envs", "8", "--episode-periods", "10", "--out", str(out)]
-    root = Path(__file__).resolve().parents[3]
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    command = ["train", "clark_scarf", "--learners", "stage1,stage2", "--algo", "mappo"]
+    command += ["--steps", "256", "--num-envs", "8", "--episode-periods", "10", "--out", str(out)]
+    assert main(command) == 0  # in this process: the command as the shell runs it
     assert (out / "learning_curve.csv").read_text().startswith("step,wall_seconds,mean_reward")
     policy = TorchPolicy.load(out / "stage2")
     assert (
@@ -119,15 +106,7 @@ def test_train_command_writes_a_curve_and_single_agent_checkpoints(tmp_path):
         ]
     )
     # Interrupted or not, the same command with more steps resumes from the last checkpoint.
-    longer = [*command, "--steps", "512"]  # the last --steps counts
-    again = subprocess.run(
-        longer,
-        capture_output=True,
-        text=True,
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
-    )
-    assert again.returncode == 0, again.stderr[-2000:]
+    assert main([*command, "--steps", "512"]) == 0  # the last --steps counts
     steps = [line.split(",")[0] for line in (out / "learning_curve.csv").read_text().split()[1:]]
     assert steps == ["256", "512"]  # one update of 8 copies x 32 periods each
     assert (out / "stage1" / "checkpoints" / "latest").read_text().strip() == "step_512"
