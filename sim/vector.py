@@ -33,6 +33,7 @@ seeds between two periods while the others run on.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -303,11 +304,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 del self._calendar[time]
         self._times = list(self._calendar)
         heapq.heapify(self._times)
-        for queue in self._queues:
-            sku, edge, qty = queue.owed()
-            keep = ~skus[sku]
-            if not keep.all():
-                queue.sku, queue.edge, queue.qty = sku[keep], edge[keep], qty[keep]
+        self._owed.clear(skus.nonzero()[0])
 
     # ------------------------------------------------------------------ building
     def _to_arrays(self) -> None:
@@ -439,12 +436,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 floats([q]),
             )
         del self._arrivals, self._pipe_by, self._components, self._queue  # now in arrays
-        # FIFO queues of what stock points owe, one per echelon: an echelon's serving step
-        # reads and rewrites its own entries only (assembly chains owe many at once)
-        self._step_of = np.repeat(
-            np.arange(len(self._steps)), [step.hi - step.lo for step in self._steps]
-        )
-        self._queues = [_OwedQueue() for _ in self._steps]
+        self._owed = _OwedQueues(n, self._e_supplier)
 
     def _policy_groups(self, lo: int, hi: int) -> list[tuple[Policy | None, np.ndarray, Any]]:
         """Stock points of ``[lo, hi)`` by the module that decides for them: one group per
@@ -583,81 +575,142 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._demand_seen[step.lo : step.hi] = self._acc_demand[step.lo : step.hi]
 
     def _enqueue(self, skus: np.ndarray, edges: np.ndarray, quantities: np.ndarray) -> None:
-        """Add what stock points ``skus`` now owe (in order) to their echelons' queues."""
-        if not skus.size:
-            return
-        steps = self._step_of[skus]
-        if (steps == steps[0]).all():
-            self._queues[steps[0]].new.append((skus, edges, quantities))
-            return
-        for k in np.unique(steps):
-            mine = steps == k
-            self._queues[k].new.append((skus[mine], edges[mine], quantities[mine]))
+        """Add what stock points ``skus`` now owe (in order) at the back of their queues."""
+        if skus.size:
+            self._owed.new.append((skus, edges, quantities))
 
     def _fill(self, step: _EchelonStep, t: int) -> None:
-        queue = self._queues[self._step_of[step.lo]]
-        q_sku, q_edge, q_qty = queue.owed()
+        """Fill what the echelon's stock points owe, oldest first, and ship it.
+
+        Only stock points with stock and entries are visited, and of their queues only the
+        oldest entries, about as many as their stock reaches (more while stock is left).
+        Under a guaranteed-service plan most stages owe for their service time, and no
+        period's stock reaches most of the entries that wait."""
+        owed = self._owed
+        if owed.new:
+            owed.flush()
         lo, hi = step.lo, step.hi
-        if not q_sku.size:
+        local = ((owed.count[lo:hi] > 0) & (self._on_hand[lo:hi] > 0)).nonzero()[0]
+        if not local.size:
             return
-        # by stock point, FIFO (a stable sort of 16-bit keys is a linear radix sort)
-        keys = q_sku - lo
-        entries = np.argsort(keys.astype(np.uint16) if hi - lo <= 65536 else keys, kind="stable")
-        skus, qty = q_sku[entries], q_qty[entries]
-        starts = np.empty(skus.size, dtype=bool)
-        starts[0] = True
-        np.not_equal(skus[1:], skus[:-1], out=starts[1:])
-        first = np.flatnonzero(starts)
-        owing = np.diff(first, append=skus.size)  # entries per stock point
-        at = skus[first]
-        stock = self._on_hand[at]
+        at = local + lo
+        stock, count, backlog = self._on_hand[at], owed.count[at], self._backlog[at]
+        # the entries the stock would reach if all were alike (the backlog is what the
+        # queue holds), and a quarter more: a second round is rare, and costs more
+        share = np.divide(stock, backlog, out=np.ones(at.size), where=backlog > stock)
+        sizes = np.minimum(count, (count * share * 1.25).astype(np.int64) + 3)
+        entries, fill, got, done = self._fill_window(at, stock, None, sizes)
+        # on while a window was filled in full and stock is left (an order that waits whole
+        # stops its queue)
+        more = ((stock > 0) & (done == sizes) & (sizes < count)).nonzero()[0]
+        owner = None  # the (local) stock point of each entry served, where needed
+        if more.size:
+            owner = local.repeat(sizes)[got]
+            entries, fill, owner = self._fill_further(
+                at, local, stock, more, sizes, (entries, fill, owner), done
+            )
+        elif step.customers.size or self.recorder is not None:
+            owner = local.repeat(sizes)[got]
+        self._on_hand[at] = stock
+        owed.pop(at, done)
+        edges = owed.edge[entries]
+        if step.customers.size:  # (only an echelon with customers owes them)
+            to_customers = edges < 0
+            self._acc_sales[lo:hi] += np.bincount(
+                owner[to_customers], fill[to_customers], minlength=hi - lo
+            )
+            shipped = ~to_customers
+            edges, fill, owner = edges[shipped], fill[shipped], owner[shipped]
+        if edges.size:
+            if self.recorder is not None:  # (a flow only the table shows)
+                self._acc_shipped[lo:hi] += np.bincount(owner, fill, minlength=hi - lo)
+            self._ship(edges, fill, t)
+
+    def _fill_further(
+        self,
+        at: np.ndarray,
+        local: np.ndarray,
+        stock: np.ndarray,
+        more: np.ndarray,
+        sizes: np.ndarray,
+        served: tuple[np.ndarray, np.ndarray, np.ndarray],
+        done: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Go on filling the queues of stock points ``at[more]``, which have stock left
+        after their oldest ``sizes`` entries, in windows four times wider each round (add
+        to ``done``). Returns what :meth:`_fill_window` does, for all rounds together."""
+        owed = self._owed
+        parts = [served]
+        looked, width = sizes.copy(), 4 * sizes
+        while more.size:
+            skus, left = at[more], stock[more]
+            sizes = np.minimum(owed.count[skus] - looked[more], width[more])
+            entries, fill, got, complete = self._fill_window(skus, left, looked[more], sizes)
+            parts.append((entries, fill, local[more].repeat(sizes)[got]))
+            stock[more] = left
+            done[more] += complete
+            looked[more] += sizes
+            width[more] *= 4
+            more = more[(left > 0) & (complete == sizes) & (looked[more] < owed.count[skus])]
+        entries, fill, owner = (np.concatenate(part) for part in zip(*parts, strict=True))
+        order = owner.argsort(kind="stable")  # by stock point, oldest first
+        return entries[order], fill[order], owner[order]
+
+    def _fill_window(
+        self, skus: np.ndarray, stock: np.ndarray, skip: np.ndarray | None, sizes: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Fill entries ``skip`` to ``skip + sizes - 1`` (0 or ``None``: the oldest) of the
+        queues of ``skus`` in order from their ``stock`` (lowered in place), and lower their
+        backlog. Returns where the entries that got something are, what they got (by stock
+        point, oldest first), which of the window's entries they are, and how many entries
+        of each queue were filled completely (the oldest, as FIFO fills them)."""
+        owed = self._owed
         whole_orders = self.allocation == "whole"
-        if _whole(qty) and _whole(stock):
-            # Whole numbers (below 2**53) add exactly in any order: fill all at once.
-            ahead = np.cumsum(qty) - qty
-            ahead -= np.repeat(ahead[first], owing)  # owed ahead of each entry at its node
+        begins = sizes.cumsum() - sizes
+        entries = owed.positions(skus, skip, sizes, begins)
+        qty = owed.qty[entries]
+        owed_to = qty.cumsum()  # owed up to and including each entry, the windows in a row
+        if (owed.whole or _whole(qty)) and owed_to[-1] < 2.0**52 and _whole(stock):
+            # Whole numbers (below 2**53) add exactly in any order: fill all at once. What
+            # the stock leaves after each entry, were it filled in full (< 0: it is not):
+            before = owed_to[begins] - qty[begins]
+            left = (stock + before).repeat(sizes) - owed_to
+            done = np.add.reduceat(left >= 0, begins, dtype=np.int64)
             if whole_orders:  # complete or not at all; once one waits, all behind it wait
-                fill = np.where(ahead + qty <= np.repeat(stock, owing), qty, 0.0)
+                fill = np.where(left >= 0, qty, 0.0)
+                filled = np.where(done > 0, owed_to[begins + done - 1] - before, 0.0)
             else:
-                fill = np.minimum(qty, np.maximum(np.repeat(stock, owing) - ahead, 0.0))
-            filled = np.add.reduceat(fill, first)
+                fill = np.minimum(qty, np.maximum(qty + left, 0.0))
+                filled = np.minimum(stock, owed_to[begins + sizes - 1] - before)
+                part = (begins + done)[done < sizes]  # the next entry may get part of its order
+                owed.qty[entries[part]] = qty[part] - fill[part]
             stock -= filled
-            self._backlog[at] -= filled
+            self._backlog[skus] -= filled
         else:
             # The k-th oldest entries of all stock points at once, in the event engine's
             # arithmetic (stock less each fill in turn), so both give the same bits.
-            fill = np.zeros(skus.size)
-            waiting = np.zeros(at.size, dtype=bool)  # whole orders: one waits, and all behind
-            for k in range(int(owing.max())):
-                serving = np.flatnonzero((owing > k) & (stock > 0) & ~waiting)
+            owed.whole = False  # (a fill may leave part of an entry)
+            fill = np.zeros(qty.size)
+            waiting = np.zeros(skus.size, dtype=bool)  # whole orders: one waits, and all behind
+            for k in range(int(sizes.max())):
+                serving = ((sizes > k) & (stock > 0) & ~waiting).nonzero()[0]
                 if not serving.size:
                     break
                 if whole_orders:
-                    fits = qty[first[serving] + k] <= stock[serving]
+                    fits = qty[begins[serving] + k] <= stock[serving]
                     waiting[serving[~fits]] = True
                     serving = serving[fits]
-                entry, left = first[serving] + k, stock[serving]
+                entry, left = begins[serving] + k, stock[serving]
                 asked = qty[entry]
                 x = np.where(asked <= left, asked, left)
                 stock[serving] = left - x
                 fill[entry] = x
-                self._backlog[at[serving]] -= x
-        self._on_hand[at] = stock
-        q_qty[entries] = qty - fill
-        keep = q_qty > 0
-        if not keep.all():
-            queue.sku, queue.edge, queue.qty = q_sku[keep], q_edge[keep], q_qty[keep]
-        edges = q_edge[entries]
-        to_customers = edges < 0
-        self._acc_sales[lo:hi] += np.bincount(
-            skus[to_customers] - lo, fill[to_customers], minlength=hi - lo
-        )
-        shipped = ~to_customers & (fill > 0)
-        if shipped.any():
-            self._acc_shipped[lo:hi] += np.bincount(
-                skus[shipped] - lo, fill[shipped], minlength=hi - lo
-            )
-            self._ship(edges[shipped], fill[shipped], t)
+                self._backlog[skus[serving]] -= x
+            qty -= fill
+            owed.qty[entries] = qty
+            done = np.add.reduceat(qty <= 0, begins, dtype=np.int64)
+        got = (fill > 0).nonzero()[0]
+        return entries[got], fill[got], got, done
 
     def _produce(self, step: _EchelonStep) -> None:
         """Turn whole kits of components into product at the echelon's manufacturers."""
@@ -671,8 +724,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             return
         per_sku = np.zeros(hi - lo)
         per_sku[at - lo] = kits
-        used = per_sku[self._e_target[e_lo:e_hi] - lo] * self._e_bom[e_lo:e_hi]
-        self._e_components[e_lo:e_hi] -= np.where(self._e_into_manufacturer[e_lo:e_hi], used, 0.0)
+        edges_of = self._first_edge[lo + 1 : hi + 1] - self._first_edge[lo:hi]
+        used = per_sku.repeat(edges_of) * self._e_bom[e_lo:e_hi]  # (edges come by stock point)
+        self._e_components[e_lo:e_hi] -= used  # (0 at the others: x - 0.0 is x, to the bit)
         self._on_hand[at] += kits
         self._acc_produced[at] += kits
 
@@ -690,48 +744,97 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     # ------------------------------------------------------------------ shipping
     def _ship(self, edges: np.ndarray, quantities: np.ndarray, now: float) -> None:
+        classes, leads = self._lead_classes()
+        keys = classes[edges]
+        if np.maximum.reduce(keys) < 255 and leads[np.minimum.reduce(keys)] > 0:
+            # constant lead times, none zero: in transit, then by arrival time (the lead
+            # times' order), in shipping order within each (one byte each: a radix sort)
+            if self._counts_transit():
+                np.add.at(self._e_transit, edges, quantities)
+            first = keys[0]
+            if np.logical_and.reduce(keys == first):
+                self._schedule(float(now + leads[first]), _RECEIVE, edges, quantities)
+                return
+            order = keys.argsort(kind="stable")
+            keys, edges, quantities = keys[order], edges[order], quantities[order]
+            cuts = [0, *((keys[1:] != keys[:-1]).nonzero()[0] + 1).tolist(), keys.size]
+            for a, b in itertools.pairwise(cuts):
+                self._schedule(float(now + leads[keys[a]]), _RECEIVE, edges[a:b], quantities[a:b])
+            return
         lead_times = self._e_lead_time[edges]
         arrival = now + lead_times
-        for k in np.flatnonzero(np.isnan(lead_times)):  # drawn in shipping order
-            arrival[k] = self._edges[edges[k]].arrival(now)
+        if math.isnan(np.add.reduce(lead_times)):
+            for k in np.isnan(lead_times).nonzero()[0]:  # drawn in shipping order
+                arrival[k] = self._edges[edges[k]].arrival(now)
+        if np.minimum.reduce(arrival) > now:
+            if self._counts_transit():
+                np.add.at(self._e_transit, edges, quantities)
+            self._schedule_by_time(arrival, _RECEIVE, edges, quantities)
+            return
         at_once = arrival <= now
-        # In shipping order, as the event engine does it: a shipment goes in transit, and
-        # one that arrives at once comes out again before the next goes in.
-        if at_once.any():
+        if self._counts_transit():
+            # In shipping order, as the event engine does it: a shipment goes in transit,
+            # and one that arrives at once comes out again before the next goes in.
             times = 1 + at_once
-            amounts = np.repeat(quantities, times)
-            amounts[np.cumsum(times)[at_once] - 1] *= -1.0
-            np.add.at(self._e_transit, np.repeat(edges, times), amounts)
-        else:
-            np.add.at(self._e_transit, edges, quantities)
-        if at_once.any():
-            self._receive(edges[at_once], quantities[at_once], now, shipped_now=True)
-            later = ~at_once
-            edges, quantities, arrival = edges[later], quantities[later], arrival[later]
-        self._schedule_by_time(arrival, _RECEIVE, edges, quantities)
+            amounts = quantities.repeat(times)
+            amounts[times.cumsum()[at_once] - 1] *= -1.0
+            np.add.at(self._e_transit, edges.repeat(times), amounts)
+        self._receive(edges[at_once], quantities[at_once], now, shipped_now=True)
+        later = ~at_once
+        self._schedule_by_time(arrival[later], _RECEIVE, edges[later], quantities[later])
+
+    def _counts_transit(self) -> bool:
+        """Whether anything reads the stock in transit on each edge: the edge table, or
+        holding costs charged in transit (else shipping and receiving skip that count)."""
+        return self.recorder is not None or self.charge_in_transit
+
+    def _lead_classes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per edge, the rank of its constant lead time among the network's distinct ones
+        (255: drawn per shipment, or more than 254 distinct), and those lead times in
+        increasing order; worked out once for the edge arrays in use."""
+        cached = getattr(self, "_lead_cache", None)
+        if cached is None or cached[0] is not self._e_lead_time:
+            lead = self._e_lead_time
+            drawn = np.isnan(lead)
+            leads = np.unique(lead[~drawn])
+            classes = np.full(lead.size, 255, dtype=np.uint8)
+            if leads.size < 255:
+                classes[~drawn] = np.searchsorted(leads, lead[~drawn])
+            cached = self._lead_cache = (lead, classes, leads)
+        return cached[1], cached[2]
 
     def _schedule_by_time(
         self, times: np.ndarray, kind: int, edges: np.ndarray, quantities: np.ndarray
     ) -> None:
         if not times.size:
             return
-        if (times == times[0]).all():
-            self._schedule(float(times[0]), kind, edges, quantities)
+        first = times[0]
+        if np.logical_and.reduce(times == first):
+            self._schedule(float(first), kind, edges, quantities)
             return
-        for time in np.unique(times):
-            at = times == time
-            self._schedule(float(time), kind, edges[at], quantities[at])
+        # by time, in order within each time (whole periods apart: a linear radix sort)
+        keys = times - np.minimum.reduce(times)
+        if np.maximum.reduce(keys) < 65536:
+            small = keys.astype(np.uint16)
+            if np.logical_and.reduce(small == keys):
+                keys = small
+        order = keys.argsort(kind="stable")
+        times, edges, quantities = times[order], edges[order], quantities[order]
+        cuts = [0, *((times[1:] != times[:-1]).nonzero()[0] + 1).tolist(), times.size]
+        for a, b in itertools.pairwise(cuts):
+            self._schedule(float(times[a]), kind, edges[a:b], quantities[a:b])
 
     def _receive(
         self, edges: np.ndarray, quantities: np.ndarray, now: float, shipped_now: bool = False
     ) -> None:
         """Receive shipments; ``shipped_now``: :meth:`_ship` took them out of transit."""
         targets = self._e_target[edges]
-        if not shipped_now:
-            np.add.at(self._e_transit, edges, -quantities)
-        np.add.at(self._pipeline, targets, -quantities)
-        np.add.at(self._e_pipeline, edges, -quantities)
-        np.add.at(self._acc_received, targets, quantities * self._e_kit_share[edges])
+        if not shipped_now and self._counts_transit():  # (x - q is x + (-q) to the bit)
+            np.subtract.at(self._e_transit, edges, quantities)
+        np.subtract.at(self._pipeline, targets, quantities)
+        np.subtract.at(self._e_pipeline, edges, quantities)
+        if self.recorder is not None:  # (a flow only the table shows)
+            np.add.at(self._acc_received, targets, quantities * self._e_kit_share[edges])
         components = self._e_into_manufacturer[edges]
         if components.any():
             np.add.at(self._e_components, edges[components], quantities[components])
@@ -741,8 +844,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         if work.any():  # in process first, within the room stock leaves
             self._take_in(targets[work], quantities[work])
             targets, quantities = targets[~work], quantities[~work]
-        capped = self._storage[targets] < math.inf
-        if capped.any():  # receipt by receipt, in the event engine's arithmetic
+        if np.minimum.reduce(self._storage) < math.inf:  # some stock point has a limit
+            capped = self._storage[targets] < math.inf
+            # receipt by receipt, in the event engine's arithmetic
             for j, x in zip(targets[capped].tolist(), quantities[capped].tolist(), strict=True):
                 room = self._storage[j] - self._on_hand[j]
                 if x > room:
@@ -840,7 +944,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         """The observations of stock points ``members`` (all of one echelon) in period ``t``
         of the model; the batch's period is that of the members' own runs when their copies
         started together (see :meth:`reset_copies`), else ``t``."""
-        pipe = self._decision_pipeline(0, len(self._on_hand))[members]
+        lo = int(members.min())  # the echelon's part of the network, not all of it
+        pipe = self._decision_pipeline(lo, int(members.max()) + 1)[members - lo]
         on_hand, backlog = self._on_hand[members], self._backlog[members]
         observes = self._observes[int(members[0])]
         echelon = by_supplier = arrivals = None
@@ -876,6 +981,8 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         )
 
     def _checked_batch(self, members: np.ndarray, action: np.ndarray) -> np.ndarray:
+        if action.size and np.minimum.reduce(action) >= 0 and np.add.reduce(action) < math.inf:
+            return action  # (NaN fails the first test, infinity the second)
         valid = np.isfinite(action) & (action >= 0)
         if not valid.all():
             bad = np.flatnonzero(~valid)[0]
@@ -946,9 +1053,36 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 orders[first[i][:, None] + np.arange(quantities.shape[1]) - e_lo] = quantities
             else:
                 orders[first[i] - e_lo : first[i + 1] - e_lo] = quantities
-        placed = np.flatnonzero(orders > 0)
+        positive = orders > 0
+        if np.logical_and.reduce(positive):  # (base-stock orders on every edge, most periods)
+            self._order_every_edge(step, orders, t)
+            return
+        placed = positive.nonzero()[0]
         if placed.size:
             self._order(e_lo + placed, orders[placed], t)
+
+    def _order_every_edge(self, step: _EchelonStep, quantities: np.ndarray, t: int) -> None:
+        """:meth:`_order` on every supply edge of the echelon, with what is fixed about those
+        edges worked out at the first such order (see :attr:`_EchelonStep.ordering`)."""
+        e_lo, e_hi = step.edge_lo, step.edge_hi
+        if step.ordering is None:
+            suppliers = self._e_supplier[e_lo:e_hi]
+            order = suppliers.argsort(kind="stable")
+            costs = self._e_unit_cost[e_lo:e_hi], self._e_fixed_cost[e_lo:e_hi]
+            step.ordering = (
+                order,
+                e_lo + order,
+                suppliers[order],
+                bool(suppliers.min() >= 0 and not self._e_order_lead_time[e_lo:e_hi].any()),
+                bool(costs[0].any() or costs[1].any()),
+            )
+        order, edges, suppliers, direct, costly = step.ordering
+        if not direct:  # from a source or with an order lead time: the general way
+            self._order(np.arange(e_lo, e_hi), quantities, t)
+            return
+        self._book(slice(e_lo, e_hi), quantities, costly)
+        # by supplier (in order within each), a queue's entries come together: no sort
+        self._take_orders(edges, quantities[order], suppliers)
 
     def take_rewards(self, indices: np.ndarray) -> np.ndarray:
         """:meth:`take_reward_of` for many stock points at once: an array of shape
@@ -1013,18 +1147,13 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     def _order(self, edges: np.ndarray, quantities: np.ndarray, t: int) -> None:
         """Place orders on ``edges`` (in order) in period ``t``."""
-        targets = self._e_target[edges]
-        np.add.at(self._pipeline, targets, quantities)
-        self._e_pipeline[edges] += quantities
-        np.add.at(self._acc_ordered, targets, quantities * self._e_kit_share[edges])
-        self._e_ordered[edges] += quantities
-        np.add.at(
-            self._acc_order_cost,
-            targets,
-            self._e_unit_cost[edges] * quantities + self._e_fixed_cost[edges],
-        )
-        from_source = self._e_supplier[edges] < 0
+        self._book(edges, quantities)
+        suppliers = self._e_supplier[edges]
         delay = self._e_order_lead_time[edges]
+        if np.minimum.reduce(suppliers) >= 0 and not np.logical_or.reduce(delay):
+            self._take_orders(edges, quantities, suppliers)  # all at once from stock points
+            return
+        from_source = suppliers < 0
         now = delay == 0
         for kind, chosen in ((_SHIP, from_source), (_TAKE_ORDER, ~from_source)):
             at = chosen & now
@@ -1037,8 +1166,28 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             if later.any():
                 self._schedule_by_time(t + delay[later], kind, edges[later], quantities[later])
 
-    def _take_orders(self, edges: np.ndarray, quantities: np.ndarray) -> None:
-        suppliers = self._e_supplier[edges]
+    def _book(
+        self, edges: np.ndarray | slice, quantities: np.ndarray, costly: bool | None = None
+    ) -> None:
+        """Count orders on ``edges`` in the pipelines, the recorded flows and the order
+        costs (``costly``: whether any of these edges has a cost, if known)."""
+        targets = self._e_target[edges]
+        np.add.at(self._pipeline, targets, quantities)
+        self._e_pipeline[edges] += quantities
+        if self.recorder is not None:  # (flows only the tables show)
+            np.add.at(self._acc_ordered, targets, quantities * self._e_kit_share[edges])
+            self._e_ordered[edges] += quantities
+        unit, fixed = self._e_unit_cost[edges], self._e_fixed_cost[edges]
+        if costly is None:
+            costly = np.logical_or.reduce(unit) or np.logical_or.reduce(fixed)
+        if costly:  # (else every order adds 0.0)
+            np.add.at(self._acc_order_cost, targets, unit * quantities + fixed)
+
+    def _take_orders(
+        self, edges: np.ndarray, quantities: np.ndarray, suppliers: np.ndarray | None = None
+    ) -> None:
+        if suppliers is None:
+            suppliers = self._e_supplier[edges]
         self._enqueue(suppliers, edges, quantities)
         np.add.at(self._backlog, suppliers, quantities)
         np.add.at(self._acc_demand, suppliers, quantities)
@@ -1127,8 +1276,9 @@ def _copies(
 
 
 def _whole(values: np.ndarray) -> bool:
-    """Whether every value is a whole number that float64 sums keep exact."""
-    return bool((np.floor(values) == values).all()) and float(np.abs(values).sum()) < 2.0**52
+    """Whether every value (all ``>= 0``) is a whole number and float64 sums of them are
+    exact."""
+    return np.add.reduce(values) < 2.0**52 and np.logical_and.reduce(np.floor(values) == values)
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
@@ -1141,33 +1291,159 @@ def _take_due(due: dict[int, float], k: int, x: float) -> None:
         del due[k]
 
 
-class _OwedQueue:
-    """What the stock points of one echelon owe, oldest first: stock point, edge (-1: a
-    customer) and quantity per entry, plus entries added since the last fill."""
+#: from this many entries on, :meth:`_OwedQueues.positions` saves passes over them at the
+#: price of more numpy calls
+_MANY = 4096
 
-    __slots__ = ("edge", "new", "qty", "sku")
 
-    def __init__(self) -> None:
-        self.sku = np.zeros(0, dtype=np.int64)
-        self.edge = np.zeros(0, dtype=np.int64)
-        self.qty = np.zeros(0)
+def _ranges(firsts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The positions ``firsts[k], ..., firsts[k] + sizes[k] - 1`` for every ``k``, in order."""
+    begins = sizes.cumsum() - sizes
+    return (firsts - begins).repeat(sizes) + np.arange(int(sizes.sum()))
+
+
+class _OwedQueues:
+    """What each stock point owes, oldest first: per entry the edge it ships on (-1: a
+    customer) and the quantity still owed.
+
+    Each stock point's queue is a ring of its own in the flat arrays: ``cap[i]`` places
+    from ``start[i]`` to ``stop[i]``, the oldest of its ``count[i]`` entries at ``head[i]``.
+    Filling moves the head past the entries it filled and appending writes behind the
+    last one, so a period touches what it adds and fills, not every entry that waits
+    (assembly chains under a guaranteed-service plan owe a hundred thousand at once). A
+    full ring moves to one twice as large at the end of the arrays, which double when
+    they are full."""
+
+    __slots__ = ("cap", "count", "edge", "end", "head", "new", "qty", "start", "stop", "whole")
+
+    def __init__(self, n: int, suppliers: np.ndarray):
+        # room for a few periods of orders: one entry per customer edge (and customers)
+        self.cap = 4 * (np.bincount(suppliers[suppliers >= 0], minlength=n) + 1)
+        self.stop = self.cap.cumsum()
+        self.start = self.stop - self.cap
+        self.head = self.start.copy()
+        self.count = np.zeros(n, dtype=np.int64)
+        self.end = int(self.stop[-1]) if n else 0  # the rings end here; the rest is free
+        self.edge = np.zeros(2 * self.end, dtype=np.int64)
+        self.qty = np.zeros(2 * self.end)
+        #: entries owed since the last :meth:`flush`: (stock points, edges, quantities)
         self.new: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        #: every quantity queued so far was a whole number, and no fill left a fraction
+        self.whole = True
 
-    def owed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The queue's arrays, with the new entries appended."""
+    def flush(self) -> None:
+        """Append the entries owed since the last call (one append for many orders)."""
+        new, self.new = self.new, []
+        if len(new) == 1:
+            self.append(*new[0])
+        else:
+            self.append(*(np.concatenate(part) for part in zip(*new, strict=True)))
+
+    def positions(
+        self, ids: np.ndarray, skip: np.ndarray | None, sizes: np.ndarray, begins: np.ndarray
+    ) -> np.ndarray:
+        """Where entries ``skip[k]`` to ``skip[k] + sizes[k] - 1`` (0: the oldest; ``None``:
+        from the oldest) of queue ``ids[k]`` are, for every ``k`` in order (every
+        ``sizes[k] >= 1``; ``begins``: the cumulative ``sizes`` before ``k``)."""
+        first, cap, stop = self.head[ids], self.cap[ids], self.stop[ids]
+        if skip is not None:
+            first = first + skip
+            first -= cap * (first >= stop)
+        total = int(begins[-1] + sizes[-1])
+        if total < _MANY:  # few entries: the fewest numpy calls
+            at = (first - begins).repeat(sizes) + np.arange(total)
+            at -= cap.repeat(sizes) * (at >= stop.repeat(sizes))  # past the end: round the ring
+            return at
+        # many: a running sum of steps, one from each entry to the next, except a jump to
+        # where the next queue's window begins and one back where a window passes its end
+        last = first + sizes - 1
+        wraps = (last >= stop).nonzero()[0]
+        last[wraps] -= cap[wraps]
+        step = np.ones(total, dtype=np.int64)
+        step[begins] = first
+        step[begins[1:]] -= last[:-1]
+        step[begins[wraps] + (stop - first)[wraps]] = 1 - cap[wraps]
+        return step.cumsum()
+
+    def append(self, skus: np.ndarray, edges: np.ndarray, quantities: np.ndarray) -> None:
+        """Add entries (in order) at the back of the queues of stock points ``skus``."""
+        if skus.size > 1 and not (skus[1:] >= skus[:-1]).all():  # by stock point, in order
+            keys = skus.astype(np.uint16) if self.count.size <= 65536 else skus
+            order = keys.argsort(kind="stable")  # of 16-bit keys: a linear radix sort
+            skus, edges, quantities = skus[order], edges[order], quantities[order]
+        starts = np.empty(skus.size, dtype=bool)
+        starts[0] = True
+        np.not_equal(skus[1:], skus[:-1], out=starts[1:])
+        begins = starts.nonzero()[0]
+        ids, added = skus[begins], np.empty_like(begins)
+        np.subtract(begins[1:], begins[:-1], out=added[:-1])
+        added[-1] = skus.size - begins[-1]
+        count = self.count[ids]
+        need = count + added
+        if (need > self.cap[ids]).any():
+            self._grow(ids, need)
+        at = self.positions(ids, count, added, begins)  # behind what each queue holds
+        self.edge[at] = edges
+        self.qty[at] = quantities
+        self.count[ids] = need
+        if self.whole:
+            self.whole = bool(np.logical_and.reduce(np.floor(quantities) == quantities))
+
+    def clear(self, ids: np.ndarray) -> None:
+        """Empty the queues of stock points ``ids`` (those owed since the last flush too)."""
         if self.new:
-            parts = [(self.sku, self.edge, self.qty), *self.new]
-            self.sku, self.edge, self.qty = (
-                np.concatenate([p[k] for p in parts]) for k in range(3)
-            )
-            self.new = []
-        return self.sku, self.edge, self.qty
+            self.flush()  # (in order, as a fill would append them)
+        self.count[ids] = 0
+        self.head[ids] = self.start[ids]
+
+    def pop(self, ids: np.ndarray, filled: np.ndarray) -> None:
+        """Drop the oldest ``filled[k]`` entries of stock point ``ids[k]``'s queue."""
+        head = self.head[ids] + filled
+        head -= self.cap[ids] * (head >= self.stop[ids])
+        self.head[ids] = head
+        self.count[ids] -= filled
+
+    def _grow(self, ids: np.ndarray, need: np.ndarray) -> None:
+        """Let queues ``ids`` hold ``need`` entries each: a ring twice that size at the end
+        of the arrays for each one short of room (new arrays if these are full)."""
+        short = need > self.cap[ids]
+        ids, cap = ids[short], 2 * need[short]
+        if self.end + int(cap.sum()) <= self.qty.size:
+            stop = self.end + cap.cumsum()
+            self.end = int(stop[-1])
+            self._move(ids, stop - cap, cap, self.edge, self.qty)
+            return
+        # every queue to new arrays, twice the size of all rings
+        caps = self.cap.copy()
+        caps[ids] = cap
+        stop = caps.cumsum()
+        self.end = int(stop[-1])
+        edge, qty = np.zeros(2 * self.end, dtype=np.int64), np.zeros(2 * self.end)
+        self._move(np.arange(caps.size), stop - caps, caps, edge, qty)
+        self.edge, self.qty = edge, qty
+
+    def _move(
+        self, ids: np.ndarray, start: np.ndarray, cap: np.ndarray, edge: np.ndarray, qty: np.ndarray
+    ) -> None:
+        """Move queues ``ids`` to rings of ``cap`` places from ``start`` in ``edge`` and ``qty``
+        (the arrays in use, or new ones), oldest entry first."""
+        held = self.count[ids].nonzero()[0]
+        if held.size:
+            count = self.count[ids[held]]
+            old = self.positions(ids[held], None, count, count.cumsum() - count)
+            new = _ranges(start[held], count)
+            edge[new] = self.edge[old]
+            qty[new] = self.qty[old]
+        self.start[ids] = self.head[ids] = start
+        self.cap[ids] = cap
+        self.stop[ids] = start + cap
 
 
 class _EchelonStep:
     """The stock points ``[lo, hi)`` of one echelon, their supply edges ``[edge_lo,
     edge_hi)``, its manufacturers, other stock points with a capacity (``processing``) and
-    customers, and its decision-module groups."""
+    customers, its decision-module groups, and (once its stock points have ordered on every
+    edge) what is fixed about doing so."""
 
     __slots__ = (
         "customers",
@@ -1177,9 +1453,15 @@ class _EchelonStep:
         "hi",
         "lo",
         "manufacturers",
+        "ordering",
         "processing",
     )
 
     def __init__(self, **fields: Any):
+        #: what is fixed about ordering on every supply edge, from the first time that
+        #: happens: the edges' order by supplier, the edges and suppliers in that order,
+        #: whether all go straight to stock points (no source, no order lead time), and
+        #: whether any has an order cost
+        self.ordering: tuple[np.ndarray, np.ndarray, np.ndarray, bool, bool] | None = None
         for k, v in fields.items():
             setattr(self, k, v)
