@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "periods": periods,
         "alpha": args.alpha,
     }
-    agents = make_env(env_config).possible_agents
+    agents = make_env(env_config).par_env.possible_agents  # the engine's order
     register_env(ENV_NAME, make_env)
     if args.address:
         ray.init(address=args.address)

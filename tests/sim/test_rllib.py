@@ -39,6 +39,21 @@ def _example():
     return module
 
 
+def _start_ray(attempts: int = 3) -> None:
+    """A local one-CPU Ray node. On a loaded machine Ray 2.60's raylet may exit before it
+    registers (its dashboard agent must write a port file within a fixed 15 s; Ray issue
+    65983), so a node that times out during startup is started again, up to ``attempts``
+    times."""
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(num_cpus=1, include_dashboard=False)
+            return
+        except Exception as error:  # Ray raises a bare Exception here
+            if "timed out during startup" not in str(error) or attempt == attempts:
+                raise
+            ray.shutdown()
+
+
 def test_the_wrapper_keeps_agent_ids_spaces_and_rewards():
     scenario = resolve("beer_game")
     parallel = SupplyChainParallelEnv.from_scenario(scenario, BEER, periods=6)
@@ -65,7 +80,7 @@ def test_rllib_multi_agent_ppo_trains_two_iterations_on_the_beer_game():
     example = _example()
     env_config = {"scenario": "beer_game", "learners": BEER, "periods": 20, "alpha": 1.0}
     example.register_env(example.ENV_NAME, example.make_env)
-    ray.init(num_cpus=1, include_dashboard=False)
+    _start_ray()
     try:
         config = example.ppo_config(env_config, BEER, batch=200, minibatch=100, epochs=2, seed=0)
         algo = config.build_algo()
