@@ -2,7 +2,7 @@
 
 For users who outgrow one machine: RLlib spreads sampling over a Ray cluster
 (``--env-runners N``, ``--address`` of a running cluster). On one machine the project's
-own learners (``supplysim train --algo ippo|mappo|happo``) are simpler and faster.
+own learners (``supplysim train --algo ippo|mappo|happo``) are simpler to run.
 
 The environment is :class:`sim.multi.SupplyChainParallelEnv` (simultaneous moves: every
 agent sees its stock point as the last period closed), wrapped by RLlib's
@@ -188,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = algo.train()
             team, per_agent = episode_returns(result)
             steps = result.get("num_env_steps_sampled_lifetime", 0)
-            agents_text = " ".join(f"{a}={v:.1f}" for a, v in per_agent.items())
+            agents_text = " ".join(f"{a}={per_agent[a]:.1f}" for a in agents if a in per_agent)
             print(f"{i:>9} {int(steps):>10} {team:>15.1f}  {agents_text}")
         seeds = [replication_seed(args.seed, r) for r in range(args.eval_seeds)]
         trained = team_cost(algo, env_config, seeds)
