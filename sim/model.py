@@ -443,7 +443,9 @@ class SupplyChainModel(mesa.Model):
         self._makes = [a or b for a, b in zip(self._manufacturer, self._processing, strict=True)]
         self._has_work = self._has_components or any(self._processing)
         self._zeros = [0.0] * n_sku
-        self._supplier_names = [tuple(e.supplier_name for e in s) for s in self._suppliers]
+        self._supplier_names = [
+            tuple(self._name_in_network(e.supplier_name) for e in s) for s in self._suppliers
+        ]
 
         # agents and decision modules (spawned anew for every run: see _reset_state)
         self._check_policy_keys(policies, stocking)
@@ -659,6 +661,12 @@ class SupplyChainModel(mesa.Model):
         :class:`~sim.vector.VectorizedSupplyChainModel` of several copies)."""
         node, product = stock_point
         return self.seed_value, node, product
+
+    def _name_in_network(self, node: Any) -> Any:
+        """Node ``node``'s name in the network the modules were given (a copy's node keeps
+        its original name in :attr:`InventoryObservation.suppliers`, so that a module that
+        names its suppliers finds them on every copy)."""
+        return node
 
     def reset(self, seed: int | None = None) -> None:
         """Start again at period 0, with ``seed`` (the same seed by default), keeping the

@@ -26,7 +26,10 @@ nothing per shipment. There is no event log (``log``).
 
 The copy axis: ``copies=[s0, s1, ...]`` runs disjoint copies of the network as one graph
 (node ``v`` of copy ``k`` is ``(k, v)``), copy ``k`` the run of seed ``s_k``, for batched
-rollouts; :meth:`VectorizedSupplyChainModel.reset_copies` starts some copies again with new
+rollouts. Modules are shared by the copies and see each supplier by its name in the network
+given (``obs.suppliers`` of ``(k, v)`` names ``u``, not ``(k, u)``: a dual-sourcing module
+finds its suppliers on every copy), stock points by their copy's name (``(k, v)``, the
+key of per-stock-point state); :meth:`VectorizedSupplyChainModel.reset_copies` starts some copies again with new
 seeds between two periods while the others run on.
 """
 
@@ -143,6 +146,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             return super()._stream_key(stock_point)
         (k, node), product = stock_point
         return self.copy_seeds[k], node, product
+
+    def _name_in_network(self, node: Any) -> Any:
+        return node if self.copy_seeds is None else node[1]
 
     def _copies_of(self, node: Any) -> list[Any]:
         if self.copy_seeds is None:
