@@ -195,6 +195,7 @@ class _Edge:
         "position",
         "rng",
         "rng_key",
+        "source",
         "supplier",
         "supplier_name",
         "target",
@@ -383,6 +384,7 @@ class SupplyChainModel(mesa.Model):
                 data = g.edges[u, n]
                 e = _Edge(
                     supplier=self.sku_index.get((u, p), -1),
+                    source=-1,
                     supplier_name=u,
                     target=i,
                     position=len(self._suppliers[i]),
@@ -434,6 +436,19 @@ class SupplyChainModel(mesa.Model):
             for e in suppliers:
                 e.kit_share = 1.0 / (e.bom * len(suppliers)) if self._manufacturer[i] else 1.0
         self._has_components = any(self._manufacturer)
+        # External sources with a capacity: one order book per (source, product); an edge
+        # from one knows its book (``source``, else -1: the source ships what it is asked)
+        self._source_books: list[tuple[Any, str, float]] = []
+        books: dict[tuple[Any, str], int] = {}
+        for e in self._edges:
+            product = self.sku_names[e.target][1]
+            cap = float(node_value(g, e.supplier_name, "capacity", product))
+            if e.supplier < 0 and cap < math.inf:
+                key = (e.supplier_name, product)
+                if key not in books:
+                    books[key] = len(self._source_books)
+                    self._source_books.append((*key, cap))
+                e.source = books[key]
         # Any other stock point with a capacity puts at most that many units into stock per
         # period; what it receives waits in process until then (see _release).
         self._processing = [
@@ -517,6 +532,9 @@ class SupplyChainModel(mesa.Model):
             [0.0] * len(self._suppliers[i]) if self._manufacturer[i] else None for i in range(n_sku)
         ]
         self._wip = [0.0] * n_sku  # received, not yet in stock (stock points with a capacity)
+        self._source_orders = [
+            _SourceOrders(cap, self.allocation) for _, _, cap in self._source_books
+        ]
         self._due: list[dict[int, float]] = [{} for _ in range(n_sku)]
         for i in self._customers:
             self._restart_customer(i)
@@ -891,6 +909,9 @@ class SupplyChainModel(mesa.Model):
         self._close(t)
         self.period = t + 1
         self.steps = t + 1  # periods done (Mesa's step() wrapper counts too: assign, not add)
+        for book in self._source_orders:  # the new period's capacity, to what waits first
+            for edge, x in book.refill():
+                self._ship(edge, x)
 
     def _step_end(self, t: int) -> bool:
         # Under continuous review a node decides when its inventory position changes (here:
@@ -1325,8 +1346,10 @@ class SupplyChainModel(mesa.Model):
         if edge.supplier < 0:  # an external source ships what it is asked for
             if edge.order_lead_time:
                 _Message(self.env, edge.order_lead_time, (edge, q), self._on_source_order, URGENT)
-            else:
+            elif edge.source < 0:
                 self._ship(edge, q)
+            else:
+                self._from_source(edge, q)
         elif edge.order_lead_time:
             _Message(self.env, edge.order_lead_time, (edge, q), self._on_order, URGENT)
         else:
@@ -1334,7 +1357,17 @@ class SupplyChainModel(mesa.Model):
 
     def _on_source_order(self, event: Event) -> None:
         edge, q = event._value
-        self._ship(edge, q)
+        if edge.source < 0:
+            self._ship(edge, q)
+        else:
+            self._from_source(edge, q)
+
+    def _from_source(self, edge: _Edge, q: float) -> None:
+        """An order of ``q`` reaches a source with a capacity: it ships what the period's
+        capacity leaves; the rest waits there."""
+        x = self._source_orders[edge.source].take(edge, q)
+        if x > 0:
+            self._ship(edge, x)
 
     def _on_order(self, event: Event) -> None:
         edge, q = event._value
@@ -1583,6 +1616,77 @@ class _PoissonArrivals:
             self.at = 0
         self.at += 1
         return self.gaps[self.at - 1]
+
+
+class _SourceOrders:
+    """The order book of an external source with a capacity (per product): it ships at most
+    ``capacity`` units a period in all; an order that reaches it ships at once within what
+    the period has left, and the rest waits, oldest first, for the next periods' capacity
+    (:meth:`refill`), allocated as the model's ``allocation`` says. Both engines keep their
+    sources' books in this class, so they ship the same amounts in the same float steps.
+    Entries are ``[edge, owed]``; an edge is whatever the engine ships on."""
+
+    __slots__ = ("capacity", "left", "proportional", "queue", "whole")
+
+    def __init__(self, capacity: float, allocation: str):
+        self.capacity = capacity
+        self.left = capacity  # what the current period has left to ship
+        self.whole = allocation == "whole"
+        self.proportional = allocation == "proportional"
+        self.queue: deque[list] = deque()
+
+    def take(self, edge: Any, q: float) -> float:
+        """Book an order of ``q`` on ``edge``; what ships now (the rest waits)."""
+        left = self.left
+        if self.queue or left <= 0:  # (orders wait only when the period's capacity is used)
+            x = 0.0
+        elif q <= left:
+            x = q
+        elif self.whole:  # an order ships complete or waits
+            x = 0.0
+        else:
+            x = left
+        self.left = left - x
+        if q > x:
+            self.queue.append([edge, q - x])
+        return x
+
+    def refill(self) -> list[tuple[Any, float]]:
+        """A new period: its capacity, spent on the waiting orders first; the shipments
+        ``(edge, quantity)`` in the order of the orders."""
+        queue, left = self.queue, self.capacity
+        shipped = []
+        if self.proportional and len(queue) > 1:
+            owed = [entry[1] for entry in queue]
+            total = sum(owed)
+            if left >= total:
+                shares = owed
+            else:
+                shares = [left * q / total for q in owed]
+                if float(left).is_integer() and all(float(q).is_integer() for q in owed):
+                    shares = _largest_remainder(shares, int(left))
+            for entry, x in zip(queue, shares, strict=True):
+                if x > 0:
+                    entry[1] -= x
+                    shipped.append((entry[0], x))
+            self.queue = deque(entry for entry in queue if entry[1] > 0)
+            self.left = max(0.0, left - sum(shares))  # no float residue below zero
+            return shipped
+        while queue and left > 0:
+            entry = queue[0]
+            if entry[1] <= left:
+                x = entry[1]
+            elif self.whole:
+                break
+            else:
+                x = left
+            left -= x
+            entry[1] -= x
+            shipped.append((entry[0], x))
+            if entry[1] <= 0:
+                queue.popleft()
+        self.left = left
+        return shipped
 
 
 def _largest_remainder(shares: list[float], total: int) -> list[float]:
