@@ -8,8 +8,7 @@ process, fastest of ``--repeats``; both give the same table (checked). Prints th
 Cases (each a many-copy problem the vectorized engine is for):
 * ``dual_index``, ``capped_dual_index``, ``tailored_base_surge``: ``--copies`` dual-sourcing
   shops on their own (as in ``scenarios/library/dual_sourcing.toml``; the two sources have
-  unlimited stock, so the shops are independent copies; a copy axis would rename the
-  suppliers, which these modules name);
+  unlimited stock, so the shops are independent copies);
 * ``sterman``: the beer game (``beer_game``) on the copy axis, four Sterman players a copy;
 * ``myopic``: Zipkin's lost-sales shop (Poisson(5), h = 1, p = 9, L = 2), myopic-1, on the
   copy axis.

@@ -40,7 +40,14 @@ Node attributes (``NODE_DEFAULTS`` gives the default of each optional one)
                         continuous review, whenever something arrives); the rest waits for
                         the next periods. Stock in process is held (holding cost) and counts
                         in the node's pipeline (ordered and not yet in stock) and in the
-                        ``received`` column when it arrives. No effect at an external source.
+                        ``received`` column when it arrives. At an external source, the
+                        most units it ships per period, to all its customers together: an
+                        order that reaches it ships at once within what the period has
+                        left, the rest waits there (counted in the ordering node's pipeline,
+                        not in transit) and ships from the next periods' capacity, which
+                        goes to the waiting orders first, as ``allocation`` says (oldest
+                        first; in proportion to what each is owed; whole orders only: then
+                        an order above the capacity never ships, nor anything behind it).
     ``storage_capacity`` the most units on hand (``inf``: unlimited). What a receipt brings
                         beyond the free room is refused and lost (the ``refused`` column): the
                         supplier shipped it, the node cannot take it. At a node with a

@@ -52,7 +52,7 @@ _NODE_NUMBERS: dict[str, tuple[str, str]] = {
     "backlog_cost": (">=0", "money per unit backlogged per period"),
     "lost_sales_cost": (">=0", "money per unit of lost demand"),
     "price": (">=0", "money per unit sold"),
-    "capacity": (">0 or inf", "units into stock per period"),
+    "capacity": (">0 or inf", "units into stock, or shipped by a source, per period"),
     "storage_capacity": (">0 or inf", "most units on hand"),
 }
 _EDGE_NUMBERS: dict[str, tuple[str, str]] = {

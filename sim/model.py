@@ -36,6 +36,7 @@ backlog costs are then charged on the time-weighted average level over the perio
 
 from __future__ import annotations
 
+import array
 import difflib
 import gc
 import heapq
@@ -44,7 +45,7 @@ import math
 import numbers
 import operator
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, NamedTuple
 
 import mesa
@@ -195,6 +196,7 @@ class _Edge:
         "position",
         "rng",
         "rng_key",
+        "source",
         "supplier",
         "supplier_name",
         "target",
@@ -383,6 +385,7 @@ class SupplyChainModel(mesa.Model):
                 data = g.edges[u, n]
                 e = _Edge(
                     supplier=self.sku_index.get((u, p), -1),
+                    source=-1,
                     supplier_name=u,
                     target=i,
                     position=len(self._suppliers[i]),
@@ -434,6 +437,19 @@ class SupplyChainModel(mesa.Model):
             for e in suppliers:
                 e.kit_share = 1.0 / (e.bom * len(suppliers)) if self._manufacturer[i] else 1.0
         self._has_components = any(self._manufacturer)
+        # External sources with a capacity: one order book per (source, product); an edge
+        # from one knows its book (``source``, else -1: the source ships what it is asked)
+        self._source_books: list[tuple[Any, str, float]] = []
+        books: dict[tuple[Any, str], int] = {}
+        for e in self._edges:
+            product = self.sku_names[e.target][1]
+            cap = float(node_value(g, e.supplier_name, "capacity", product))
+            if e.supplier < 0 and cap < math.inf:
+                key = (e.supplier_name, product)
+                if key not in books:
+                    books[key] = len(self._source_books)
+                    self._source_books.append((*key, cap))
+                e.source = books[key]
         # Any other stock point with a capacity puts at most that many units into stock per
         # period; what it receives waits in process until then (see _release).
         self._processing = [
@@ -443,7 +459,9 @@ class SupplyChainModel(mesa.Model):
         self._makes = [a or b for a, b in zip(self._manufacturer, self._processing, strict=True)]
         self._has_work = self._has_components or any(self._processing)
         self._zeros = [0.0] * n_sku
-        self._supplier_names = [tuple(e.supplier_name for e in s) for s in self._suppliers]
+        self._supplier_names = [
+            tuple(self._name_in_network(e.supplier_name) for e in s) for s in self._suppliers
+        ]
 
         # agents and decision modules (spawned anew for every run: see _reset_state)
         self._check_policy_keys(policies, stocking)
@@ -515,6 +533,9 @@ class SupplyChainModel(mesa.Model):
             [0.0] * len(self._suppliers[i]) if self._manufacturer[i] else None for i in range(n_sku)
         ]
         self._wip = [0.0] * n_sku  # received, not yet in stock (stock points with a capacity)
+        self._source_orders = [
+            _SourceOrders(cap, self.allocation) for _, _, cap in self._source_books
+        ]
         self._due: list[dict[int, float]] = [{} for _ in range(n_sku)]
         for i in self._customers:
             self._restart_customer(i)
@@ -659,6 +680,12 @@ class SupplyChainModel(mesa.Model):
         :class:`~sim.vector.VectorizedSupplyChainModel` of several copies)."""
         node, product = stock_point
         return self.seed_value, node, product
+
+    def _name_in_network(self, node: Any) -> Any:
+        """Node ``node``'s name in the network the modules were given (a copy's node keeps
+        its original name in :attr:`InventoryObservation.suppliers`, so that a module that
+        names its suppliers finds them on every copy)."""
+        return node
 
     def reset(self, seed: int | None = None) -> None:
         """Start again at period 0, with ``seed`` (the same seed by default), keeping the
@@ -883,6 +910,9 @@ class SupplyChainModel(mesa.Model):
         self._close(t)
         self.period = t + 1
         self.steps = t + 1  # periods done (Mesa's step() wrapper counts too: assign, not add)
+        for book in self._source_orders:  # the new period's capacity, to what waits first
+            for edge, x in book.refill():
+                self._ship(edge, x)
 
     def _step_end(self, t: int) -> bool:
         # Under continuous review a node decides when its inventory position changes (here:
@@ -940,7 +970,10 @@ class SupplyChainModel(mesa.Model):
         if arrivals.buys is not None and not arrivals.buys():  # a visitor who does not buy
             _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
             return
-        d = arrivals.size if arrivals.size is not None else arrivals.next_size()
+        try:
+            d = arrivals.take_size()
+        except StopIteration:  # a block of drawn sizes is used up
+            d = arrivals.next_size()
         self._acc_demand[i] += d
         self._customer_demand(i, d)
         self._serve(i)
@@ -1317,8 +1350,10 @@ class SupplyChainModel(mesa.Model):
         if edge.supplier < 0:  # an external source ships what it is asked for
             if edge.order_lead_time:
                 _Message(self.env, edge.order_lead_time, (edge, q), self._on_source_order, URGENT)
-            else:
+            elif edge.source < 0:
                 self._ship(edge, q)
+            else:
+                self._from_source(edge, q)
         elif edge.order_lead_time:
             _Message(self.env, edge.order_lead_time, (edge, q), self._on_order, URGENT)
         else:
@@ -1326,7 +1361,17 @@ class SupplyChainModel(mesa.Model):
 
     def _on_source_order(self, event: Event) -> None:
         edge, q = event._value
-        self._ship(edge, q)
+        if edge.source < 0:
+            self._ship(edge, q)
+        else:
+            self._from_source(edge, q)
+
+    def _from_source(self, edge: _Edge, q: float) -> None:
+        """An order of ``q`` reaches a source with a capacity: it ships what the period's
+        capacity leaves; the rest waits there."""
+        x = self._source_orders[edge.source].take(edge, q)
+        if x > 0:
+            self._ship(edge, x)
 
     def _on_order(self, event: Event) -> None:
         edge, q = event._value
@@ -1527,7 +1572,17 @@ def _is_quantity(x: Any) -> bool:
 
 class _PoissonArrivals:
     """The gaps between one stock point's Poisson customers and what each buys, drawn in
-    blocks (sizes from their own stream, so that a constant size draws nothing)."""
+    blocks (sizes from their own stream, so that a constant size draws nothing).
+
+    A customer takes its size through one call into C, a constant's ``__float__`` or the
+    iterator over the current block of draws, which raises StopIteration when the block is
+    used up (then :meth:`next_size` draws the next; the first customer draws the first).
+    A block is kept as packed doubles (``array``), a quarter of the memory of a list of
+    float objects, which on SupplyNetPy's tree (150 retailers) is what drawn sizes cost
+    beyond a constant: on the very same trajectory, drawn / constant run time went from
+    1.07 (a list and a Python method per customer) to 1.02-1.05
+    (``benchmarks/customer_sizes.py``). Integer sizes come out as floats of the same
+    values."""
 
     __slots__ = (
         "at",
@@ -1535,12 +1590,10 @@ class _PoissonArrivals:
         "gaps",
         "rate",
         "rng",
-        "size",
-        "size_at",
         "size_dist",
         "size_rng",
-        "sizes",
         "stock_point",
+        "take_size",
     )
 
     def __init__(
@@ -1556,18 +1609,18 @@ class _PoissonArrivals:
         self.buys = buys  # a price-responsive visitor's choice (sim.market), else None
         self.gaps: list[float] = []
         self.at = 0
-        # a constant size is read off ``size``; others are drawn in blocks
-        self.size = float(size.value) if isinstance(size, Constant) else None
         self.size_dist, self.size_rng = size, size_rng
-        self.sizes: list[float] = []
-        self.size_at = 0
+        self.take_size: Callable[[], float] = (
+            float(size.value).__float__ if isinstance(size, Constant) else iter(()).__next__
+        )
 
     def next_size(self) -> float:
-        if self.size_at >= len(self.sizes):
-            self.sizes = self.size_dist.draw(self.size_rng, 0, 1024).tolist()
-            self.size_at = 0
-        self.size_at += 1
-        return self.sizes[self.size_at - 1]
+        """Draw the next block of sizes; the first of them."""
+        drawn = self.size_dist.draw(self.size_rng, 0, 1024)
+        block = array.array("d")
+        block.frombytes(np.asarray(drawn, dtype=np.float64).tobytes())
+        self.take_size = iter(block).__next__
+        return self.take_size()
 
     def next_gap(self) -> float:
         if self.at >= len(self.gaps):
@@ -1575,6 +1628,77 @@ class _PoissonArrivals:
             self.at = 0
         self.at += 1
         return self.gaps[self.at - 1]
+
+
+class _SourceOrders:
+    """The order book of an external source with a capacity (per product): it ships at most
+    ``capacity`` units a period in all; an order that reaches it ships at once within what
+    the period has left, and the rest waits, oldest first, for the next periods' capacity
+    (:meth:`refill`), allocated as the model's ``allocation`` says. Both engines keep their
+    sources' books in this class, so they ship the same amounts in the same float steps.
+    Entries are ``[edge, owed]``; an edge is whatever the engine ships on."""
+
+    __slots__ = ("capacity", "left", "proportional", "queue", "whole")
+
+    def __init__(self, capacity: float, allocation: str):
+        self.capacity = capacity
+        self.left = capacity  # what the current period has left to ship
+        self.whole = allocation == "whole"
+        self.proportional = allocation == "proportional"
+        self.queue: deque[list] = deque()
+
+    def take(self, edge: Any, q: float) -> float:
+        """Book an order of ``q`` on ``edge``; what ships now (the rest waits)."""
+        left = self.left
+        if self.queue or left <= 0:  # (orders wait only when the period's capacity is used)
+            x = 0.0
+        elif q <= left:
+            x = q
+        elif self.whole:  # an order ships complete or waits
+            x = 0.0
+        else:
+            x = left
+        self.left = left - x
+        if q > x:
+            self.queue.append([edge, q - x])
+        return x
+
+    def refill(self) -> list[tuple[Any, float]]:
+        """A new period: its capacity, spent on the waiting orders first; the shipments
+        ``(edge, quantity)`` in the order of the orders."""
+        queue, left = self.queue, self.capacity
+        shipped = []
+        if self.proportional and len(queue) > 1:
+            owed = [entry[1] for entry in queue]
+            total = sum(owed)
+            if left >= total:
+                shares = owed
+            else:
+                shares = [left * q / total for q in owed]
+                if float(left).is_integer() and all(float(q).is_integer() for q in owed):
+                    shares = _largest_remainder(shares, int(left))
+            for entry, x in zip(queue, shares, strict=True):
+                if x > 0:
+                    entry[1] -= x
+                    shipped.append((entry[0], x))
+            self.queue = deque(entry for entry in queue if entry[1] > 0)
+            self.left = max(0.0, left - sum(shares))  # no float residue below zero
+            return shipped
+        while queue and left > 0:
+            entry = queue[0]
+            if entry[1] <= left:
+                x = entry[1]
+            elif self.whole:
+                break
+            else:
+                x = left
+            left -= x
+            entry[1] -= x
+            shipped.append((entry[0], x))
+            if entry[1] <= 0:
+                queue.popleft()
+        self.left = left
+        return shipped
 
 
 def _largest_remainder(shares: list[float], total: int) -> list[float]:

@@ -92,7 +92,9 @@ class InventoryObservation(NamedTuple):
         demand: demand seen in the last completed serving step (customer demand at a
             retailer, orders received from downstream elsewhere); under ``decide="end"``
             that is this period's, under ``decide="start"`` the previous period's.
-        suppliers: names of the suppliers, in the order a sequence action refers to.
+        suppliers: names of the suppliers, in the order a sequence action refers to, as
+            the network given to the model names them (on the vectorized engine's copy
+            axis too, where ``node`` is the copy's ``(k, v)``).
         pipeline_by_supplier: ``pipeline`` split by supplier (same order).
         echelon_inventory_position: optional; the sum of the inventory positions of this
             stock point and every stock point downstream of it (Clark–Scarf's echelon

@@ -26,7 +26,10 @@ nothing per shipment. There is no event log (``log``).
 
 The copy axis: ``copies=[s0, s1, ...]`` runs disjoint copies of the network as one graph
 (node ``v`` of copy ``k`` is ``(k, v)``), copy ``k`` the run of seed ``s_k``, for batched
-rollouts; :meth:`VectorizedSupplyChainModel.reset_copies` starts some copies again with new
+rollouts. Modules are shared by the copies and see each supplier by its name in the network
+given (``obs.suppliers`` of ``(k, v)`` names ``u``, not ``(k, u)``: a dual-sourcing module
+finds its suppliers on every copy), stock points by their copy's name (``(k, v)``, the
+key of per-stock-point state); :meth:`VectorizedSupplyChainModel.reset_copies` starts some copies again with new
 seeds between two periods while the others run on.
 """
 
@@ -46,7 +49,7 @@ import scipy.sparse
 from networks.attributes import is_source
 from networks.distributions import Constant
 
-from .model import Decision, Reward, SupplyChainModel
+from .model import Decision, Reward, SupplyChainModel, _SourceOrders
 from .policy import (
     VECTORIZED_FIXED_OPTIONS,
     External,
@@ -144,6 +147,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         (k, node), product = stock_point
         return self.copy_seeds[k], node, product
 
+    def _name_in_network(self, node: Any) -> Any:
+        return node if self.copy_seeds is None else node[1]
+
     def _copies_of(self, node: Any) -> list[Any]:
         if self.copy_seeds is None:
             return super()._copies_of(node)
@@ -229,6 +235,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         for name in ("_e_pipeline", "_e_transit", "_e_components", "_e_ordered"):
             getattr(self, name)[edges] = 0.0
         self._on_hand[skus] = [self._start_on_hand(i) for i in skus.tolist()]
+        for b, (source, _, capacity) in enumerate(self._source_books):
+            if source[0] in chosen:  # the copy's sources: nothing waits, the capacity whole
+                self._source_orders[b] = _SourceOrders(capacity, self.allocation)
         for j in edges.tolist():
             self._restart_edge(self._edges[j])
         # what is in transit and in the mail at time 0, from time t on, in the order a new
@@ -340,6 +349,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         # edges: grouped by the stock point that orders on them, in stock-point order
         self._e_target = np.array([e.target for e in edges], dtype=np.int64)
         self._e_supplier = np.array([e.supplier for e in edges], dtype=np.int64)
+        self._e_source = np.array([e.source for e in edges], dtype=np.int64)
         self._e_order_lead_time = floats([e.order_lead_time for e in edges])
         self._e_unit_cost = floats([e.unit_cost for e in edges])
         self._e_fixed_cost = floats([e.fixed_cost for e in edges])
@@ -488,6 +498,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             self._close(t)
             self.period = self.steps = t + 1
             self._op = -1
+            for book in self._source_orders:  # as the event engine's period close
+                shipped = book.refill()
+                if shipped:
+                    edges, quantities = zip(*shipped, strict=True)
+                    self._ship(np.array(edges, dtype=np.int64), np.array(quantities), t + 1)
 
     def _continue_step(self, t: int) -> bool:
         """Do period ``t``'s echelon steps from where they stand; ``False`` if one stopped
@@ -529,7 +544,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 elif kind == _TAKE_ORDER:
                     self._take_orders(edges, quantities)
                 else:
-                    self._ship(edges, quantities, now)
+                    self._from_sources(edges, quantities, now)
 
     def _customer_demand_of(self, t: int) -> np.ndarray:
         """Every customer's demand in period ``t``, in customer order."""
@@ -1159,12 +1174,28 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             at = chosen & now
             if at.any():
                 if kind == _SHIP:
-                    self._ship(edges[at], quantities[at], t)
+                    self._from_sources(edges[at], quantities[at], t)
                 else:
                     self._take_orders(edges[at], quantities[at])
             later = chosen & ~now
             if later.any():
                 self._schedule_by_time(t + delay[later], kind, edges[later], quantities[later])
+
+    def _from_sources(self, edges: np.ndarray, quantities: np.ndarray, now: float) -> None:
+        """Orders on ``edges`` reach their external sources at ``now``: each ships what it is
+        asked for, or at a source with a capacity what the period's capacity leaves (its
+        order book, the event engine's, keeps the rest)."""
+        books = self._e_source[edges]
+        if np.maximum.reduce(books) >= 0:
+            quantities = quantities.copy()
+            for k in np.flatnonzero(books >= 0).tolist():
+                j = int(edges[k])
+                quantities[k] = self._source_orders[books[k]].take(j, float(quantities[k]))
+            sent = quantities > 0
+            edges, quantities = edges[sent], quantities[sent]
+            if not edges.size:
+                return
+        self._ship(edges, quantities, now)
 
     def _book(
         self, edges: np.ndarray | slice, quantities: np.ndarray, costly: bool | None = None

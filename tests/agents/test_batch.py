@@ -26,6 +26,7 @@ from agents import (
     Sterman,
     TailoredBaseSurge,
 )
+from analysis.exact import dual_sourcing_scenario
 from networks import random_network
 from scenarios import resolve
 from sim import SupplyChainModel, VectorizedSupplyChainModel
@@ -322,6 +323,39 @@ def test_the_beer_game_decides_each_echelon_in_one_call_and_copies_run_as_single
         expected = event.results().astype({"node": str})
         pd.testing.assert_frame_equal(mine.astype({"node": str}), expected, check_exact=True)
     assert table["ordered"].sum() > 0
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        DualIndex(regular_level=8, expedited_level=2, expedited_lead_time=0,
+                  regular_supplier="regular", expedited_supplier="express"),
+        CappedDualIndex(regular_level=8, expedited_level=2, cap=3, expedited_lead_time=0,
+                        regular_supplier="regular", expedited_supplier="express"),
+        TailoredBaseSurge(regular_quantity=2, expedited_level=3, expedited_lead_time=0,
+                          regular_supplier="regular", expedited_supplier="express"),
+    ],
+    ids=type,
+)  # fmt: skip
+def test_dual_sourcing_modules_find_their_suppliers_on_every_copy(module):
+    """The copy axis names ``(k, v)`` but shows each supplier by its name in the network
+    given, so a module that names its suppliers runs on copies: copy ``k``'s costs, period by
+    period, are the event engine's with copy ``k``'s seed, to the bit."""
+    graph = dual_sourcing_scenario(lead_time=2).network()
+    seeds = [3, 4, 5]
+    vector = VectorizedSupplyChainModel(graph, {"shop": module}, copies=seeds)
+    vector.run(40)
+    table = vector.results()
+    orders = vector.recorder.edge_frame().groupby("supplier")["ordered"].sum()
+    for k, seed in enumerate(seeds):
+        assert orders[str((k, "regular"))] > 0 and orders[str((k, "express"))] > 0
+        event = SupplyChainModel(graph, {"shop": module}, seed=seed)
+        event.run(40)
+        expected = event.results()
+        mine = table[table.node.astype(str) == str((k, "shop"))].reset_index(drop=True)
+        assert mine["demand"].tolist() == expected["demand"].tolist()
+        for column in ["cost", "holding_cost", "backlog_cost", "ordering_cost", "on_hand"]:
+            assert mine[column].tolist() == expected[column].tolist(), column
 
 
 # ---------------------------------------------------------------- myopic

@@ -164,8 +164,20 @@ CASES: list[tuple[str, Callable[[nx.DiGraph], object], str]] = [
     (
         "zero capacity",
         node("w", capacity=0),
-        "node 'w' attribute 'capacity': must be > 0 (units into stock per period; use inf for "
-        "unlimited), got 0",
+        "node 'w' attribute 'capacity': must be > 0 (units into stock, or shipped by a source, "
+        "per period; use inf for unlimited), got 0",
+    ),
+    (
+        "negative capacity at a source",
+        node("source", capacity=-4),
+        "node 'source' attribute 'capacity': must be > 0 (units into stock, or shipped by a "
+        "source, per period; use inf for unlimited), got -4",
+    ),
+    (
+        "text capacity at a source",
+        node("source", capacity="5"),
+        "node 'source' attribute 'capacity': must be a number (units into stock, or shipped by "
+        "a source, per period), got str '5'",
     ),
     (
         "unknown product in a cost mapping",

@@ -45,7 +45,8 @@ policies = st.one_of(
 def networks(draw):
     """A serial chain with a distribution fan-out at the bottom: source -> s_k .. -> retailers."""
     g = nx.DiGraph()
-    g.add_node("source", role="supplier")
+    # units the source ships per period to all its customers
+    g.add_node("source", role="supplier", capacity=draw(st.sampled_from([np.inf, 4, 6.5])))
     depth = draw(st.integers(1, 3))
     chain = [f"w{k}" for k in range(depth - 1)]
     retailers = [f"r{k}" for k in range(draw(st.integers(1, 3)))]
@@ -149,3 +150,15 @@ def test_stock_and_orders_are_conserved(graph, data, decide, review, arrivals, a
         transit = edges[edges["node"] == node].groupby("period")["in_transit"].sum().to_numpy()
         assert (transit <= pipeline - in_process + 1e-9).all()
         assert (transit >= -1e-9).all()
+    # the source ships at most its capacity a period (shipped: received, or still in transit)
+    customers = list(graph.successors("source"))
+    mine = edges[edges["supplier"] == "source"].groupby("period")[["ordered", "in_transit"]].sum()
+    received = table[table["node"].isin(customers)].groupby("period")["received"].sum()
+    shipped = received.to_numpy() + np.diff(mine["in_transit"].to_numpy(), prepend=0.0)
+    capacity = graph.nodes["source"]["capacity"]
+    assert (shipped <= capacity + 1e-9).all()
+    waiting = mine["ordered"].cumsum().to_numpy() - shipped.cumsum()  # or in the mail
+    assert (waiting >= -1e-9).all()
+    in_mail = any(graph.edges["source", v].get("order_lead_time", 0) for v in customers)
+    if allocation != "whole" and not in_mail:  # what waits, waits for want of capacity
+        assert (shipped[waiting > 1e-9] >= capacity - 1e-9).all()

@@ -448,3 +448,73 @@ def test_a_warehouse_with_a_capacity_puts_that_much_into_stock_per_period():
     vector = VectorizedSupplyChainModel(g, policies)
     vector.run(4)
     pd.testing.assert_frame_equal(model.results(), vector.results(), check_exact=True)
+
+
+def _plant_and_two_shops(capacity, lead_a=1, lead_b=0):
+    g = nx.DiGraph()
+    g.add_node("plant", role="supplier", capacity=capacity)
+    g.add_node("a", role="retailer", demand=3)
+    g.add_node("b", role="retailer", demand=3)
+    g.add_edge("plant", "a", lead_time=lead_a)
+    g.add_edge("plant", "b", lead_time=lead_b)
+    return g
+
+
+def test_a_source_with_a_capacity_ships_that_much_per_period_and_the_rest_waits_fifo():
+    """The plant ships 5 a period to both shops together: an order ships at once within
+    what the period has left; the rest waits and goes out, oldest first, from the next
+    period's capacity, when the period before closes (before the new period's orders)."""
+    g = _plant_and_two_shops(capacity=5)
+    policies = {"a": ConstantOrder(quantity=4), "b": ConstantOrder(quantity=3)}
+    model = SupplyChainModel(g, policies, log=True)
+    model.run(4)
+    assert [e for e in model.event_log if e[1] in ("order", "ship")] == [
+        (0, "order", "plant", "a", "item", 4.0, None),
+        (0, "ship", "plant", "a", "item", 4.0, 1.0),  # 1 left of period 0's 5
+        (0, "order", "plant", "b", "item", 3.0, None),
+        (0, "ship", "plant", "b", "item", 1.0, 0.0),  # 2 wait
+        (1, "ship", "plant", "b", "item", 2.0, 1.0),  # period 1's 5: b's 2 first
+        (1, "order", "plant", "a", "item", 4.0, None),
+        (1, "ship", "plant", "a", "item", 3.0, 2.0),  # 1 waits
+        (1, "order", "plant", "b", "item", 3.0, None),  # waits
+        (2, "ship", "plant", "a", "item", 1.0, 3.0),
+        (2, "ship", "plant", "b", "item", 3.0, 2.0),
+        (2, "order", "plant", "a", "item", 4.0, None),
+        (2, "ship", "plant", "a", "item", 1.0, 3.0),  # 3 wait
+        (2, "order", "plant", "b", "item", 3.0, None),  # waits
+        (3, "ship", "plant", "a", "item", 3.0, 4.0),
+        (3, "ship", "plant", "b", "item", 2.0, 3.0),  # 1 waits
+        (3, "order", "plant", "a", "item", 4.0, None),  # waits
+        (3, "order", "plant", "b", "item", 3.0, None),  # waits
+        (4, "ship", "plant", "b", "item", 1.0, 4.0),  # period 4's 5, at period 3's close
+        (4, "ship", "plant", "a", "item", 4.0, 5.0),
+    ]
+    table = model.results()
+    # what waits at the plant is in the shops' pipelines (ordered, not received)
+    assert table.query("node == 'a'")["pipeline"].tolist() == [4, 4, 5, 7]
+    assert table.query("node == 'b'")["pipeline"].tolist() == [2, 3, 3, 4]
+    assert table.query("node == 'b'")["received"].tolist() == [1, 2, 3, 2]
+    vector = VectorizedSupplyChainModel(g, policies)
+    vector.run(4)
+    pd.testing.assert_frame_equal(table, vector.results(), check_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("allocation", "period_1"),
+    [
+        ("fifo", [("a", 1.5)]),  # a's rest first
+        ("proportional", [("a", 0.5), ("b", 1.0)]),  # 1.5 in proportion to 1.5 and 3 owed
+        ("whole", []),  # neither fits in 1.5: an order above the capacity never ships
+    ],
+)
+def test_waiting_orders_share_a_sources_capacity_as_the_allocation_says(allocation, period_1):
+    g = _plant_and_two_shops(capacity=1.5, lead_b=1)
+    policies = ConstantOrder(quantity=3)
+    model = SupplyChainModel(g, policies, log=True, allocation=allocation)
+    model.run(1)
+    ships = [(e[3], e[5]) for e in model.event_log if e[1] == "ship"]
+    assert ships == ([] if allocation == "whole" else [("a", 1.5)]) + period_1
+    if allocation != "proportional":  # (the vectorized engine's allocations)
+        vector = VectorizedSupplyChainModel(g, policies, allocation=allocation)
+        vector.run(1)
+        pd.testing.assert_frame_equal(model.results(), vector.results(), check_exact=True)

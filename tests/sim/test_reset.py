@@ -48,9 +48,11 @@ def _chain():
 
 
 def _case(name):
-    if name in ("chain", "chain_random_start"):
+    if name in ("chain", "chain_random_start", "chain_scarce_source"):
         graph, policies = _chain()
         options = {"decide": "start"}
+        if name == "chain_scarce_source":  # orders wait at the source (its book restarts too)
+            graph.nodes["source"]["capacity"] = 3.5
         if name == "chain_random_start":
             options = {
                 "decide": "end",
@@ -84,7 +86,9 @@ def _plain(frame):
     return frame
 
 
-@pytest.mark.parametrize("name", ["chain", "chain_random_start", "beer_game", "assembly"])
+@pytest.mark.parametrize(
+    "name", ["chain", "chain_random_start", "chain_scarce_source", "beer_game", "assembly"]
+)
 def test_a_restarted_copy_runs_the_model_of_its_new_seed_and_the_others_run_on(name):
     graph, policies, options = _case(name)
     at, periods = 7, 25

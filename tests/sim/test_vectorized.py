@@ -540,3 +540,45 @@ def test_random_networks_with_capacities_into_stock_run_identically(
         graph, policy, periods=30, decide=decide, allocation=allocation, seed=seed
     )
     assert event.allocation == allocation
+
+
+# ---------------------------------------------------------------- capacity at sources
+@settings(max_examples=40, deadline=None)
+@given(
+    nodes=st.integers(4, 30),
+    depth=st.integers(2, 4),
+    network_seed=st.integers(0, 1000),
+    lead_time=lead_times,
+    order_lead_time=st.sampled_from([0, 1, 0.5]),
+    demand=st.sampled_from(
+        [{"dist": "poisson", "mean": 4}, {"dist": "normal", "mean": 3.3, "std": 1.7}]
+    ),
+    decide=st.sampled_from(["start", "end"]),
+    allocation=st.sampled_from(["fifo", "whole"]),
+    data=st.data(),
+    seed=st.integers(0, 2**32),
+)
+def test_random_networks_with_capacities_at_sources_run_identically(
+    nodes, depth, network_seed, lead_time, order_lead_time, demand, decide, allocation, data, seed
+):
+    """External sources that ship at most a capacity a period (the rest waits there)."""
+    graph = _drawn_network(
+        data,
+        nodes,
+        depth,
+        seed=network_seed,
+        lead_time=lead_time,
+        order_lead_time=order_lead_time,
+        demand=demand,
+    )
+    if graph is None:  # too few nodes for the depth
+        return
+    for n in graph:
+        if not graph.in_degree(n):
+            limit = st.sampled_from([float("inf"), 2.5, 7, 20])
+            graph.nodes[n]["capacity"] = data.draw(limit, label=f"capacity {n}")
+    policy = data.draw(st.sampled_from([BaseStock(level=14), EchelonBaseStock(level=40)]))
+    event, _ = assert_same_run(
+        graph, policy, periods=30, decide=decide, allocation=allocation, seed=seed
+    )
+    assert event.allocation == allocation
