@@ -114,7 +114,8 @@ def test_a_decision_is_exactly_what_the_module_would_have_seen(decide):
 def test_a_layouts_writer_divides_as_numpy_does_to_the_bit(scale):
     """The writer behind observe_vector (float32 quotients made in double and remembered)
     gives vector_of_values' float32 division bit for bit: whole and fractional values,
-    signed zeros, subnormals, overflow, infinities, NaN; also after pickling."""
+    signed zeros, subnormals, overflow, infinities, NaN; remembered vectors (a zero's sign
+    included); also after pickling."""
     awkward = [0.0, -0.0, 3, 1e-45, 1e-40, 3.5e38, 1e300, -1e-320, 16777217.0, 0.1, 1 / 3]
     awkward += [float("inf"), -float("inf"), float("nan")]
     rng = np.random.default_rng(1)
@@ -134,6 +135,10 @@ def test_a_layouts_writer_divides_as_numpy_does_to_the_bit(scale):
             with np.errstate(all="ignore"):
                 expected = layout.vector_of_values(trial, list(values))
             assert writer.vector(trial, values).tobytes() == expected.tobytes(), values
+            assert writer.vector(trial, values).tobytes() == expected.tobytes(), values
+        for zero in (0.0, -0.0, 0.0):
+            zeros = layout.vector_of_values(trial, [zero] * n)
+            assert writer.vector(trial, [zero] * n).tobytes() == zeros.tobytes()
         again = pickle.loads(pickle.dumps(writer))
         assert again.vector(trial, values).tobytes() == expected.tobytes()
 
