@@ -177,6 +177,46 @@ def test_observation_vectors_read_from_the_state_are_the_layouts(engine):
     assert checked == 40 * len(layouts)
 
 
+@pytest.mark.parametrize("decide", ["start", "end"])
+@pytest.mark.parametrize("learner", ["stage1", "stage2"])
+def test_step_learner_is_advance_period_then_cost_then_observation(decide, learner):
+    """step_learner, an environment's step in one call, gives what advance_period,
+    take_cost_of and observe_vector give one after the other, to the bit, up to the end
+    of the run, whether the learner decides first or last in its period; a wrong action is
+    refused with advance's message and leaves the decision waiting."""
+    graph = serial(
+        2,
+        lead_time=[1, 2],
+        holding_cost=[2, 1],
+        backlog_cost=[9, 0],
+        demand={"dist": "normal", "mean": 4.3, "std": 1.7},
+    )
+    policies = {"stage1": BaseStock(level=12.5), "stage2": BaseStock(level=15.5)}
+    policies[learner] = EXTERNAL
+    fused, apart = (SupplyChainModel(graph, policies, decide=decide, seed=4) for _ in range(2))
+    layout = ObservationLayout(arrival_slots=2, scale=4.3)
+    i = fused.sku_index[learner, fused.products[0]]
+    period = fused.advance(until=30).period
+    assert apart.advance(until=30).period == period
+    for step in range(40):
+        action = [6.25, 0.0, 3, np.float64(2.5)][step % 4]
+        obs, cost, period = fused.step_learner(action, until=30, layout=layout)
+        expected_period = apart.advance_period(action, until=30)
+        assert (period, cost) == (expected_period, apart.take_cost_of(i))
+        t = apart.period if period is None else period
+        assert obs.tobytes() == apart.observe_vector(i, t, layout).tobytes()
+        if period is None:
+            break
+        with pytest.raises(ValueError) as refused:
+            fused.step_learner(-1.0, until=30, layout=layout)
+        with pytest.raises(ValueError) as expected:
+            apart.advance_period(-1.0, until=30)
+        assert str(refused.value) == str(expected.value)
+    assert step == 29 and fused.period == apart.period == 30
+    with pytest.raises(ValueError, match="no decision is waiting"):
+        fused.step_learner(1.0, until=31, layout=layout)
+
+
 def test_rewards_equal_the_tables_money_and_need_no_table():
     graph, policies = _chain()
     recorded = SupplyChainModel(graph, policies, seed=5, decide="start")
