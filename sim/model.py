@@ -1244,7 +1244,11 @@ class SupplyChainModel(mesa.Model):
             if due:  # map over ranges: no comprehension's frame per step
                 if slots > 1:
                     values += map(due.get, range(t + 1, t + slots), _ZEROS)
-                values.append(sum(map(due.get, range(t + slots, max(due) + 1), _ZEROS)))
+                if len(due) == 1:  # one arrival date (lead times of a period): no scan
+                    ((k, x),) = due.items()
+                    values.append(0.0 + x if k >= t + slots else 0.0)  # 0.0 + x: as sum adds
+                else:
+                    values.append(sum(map(due.get, range(t + slots, max(due) + 1), _ZEROS)))
             else:
                 values += [0.0] * slots
         if layout.echelon:

@@ -143,13 +143,15 @@ def test_a_layouts_writer_divides_as_numpy_does_to_the_bit(scale):
         assert again.vector(trial, values).tobytes() == expected.tobytes()
 
 
+@pytest.mark.parametrize("lead_time", [1, 3])
 @pytest.mark.parametrize("engine", [SupplyChainModel, VectorizedSupplyChainModel])
-def test_observation_vectors_read_from_the_state_are_the_layouts(engine):
+def test_observation_vectors_read_from_the_state_are_the_layouts(engine, lead_time):
     """observe_vector, which environments call every step, is layout.vector(observe(...))
-    bit for bit: fractional levels, folded arrival slots, echelon positions, epochs."""
+    bit for bit: fractional levels, folded arrival slots (one arrival date or several),
+    echelon positions, epochs."""
     graph = serial(
         2,
-        lead_time=3,
+        lead_time=lead_time,
         holding_cost=[2, 1],
         backlog_cost=[9, 0],
         demand={"dist": "normal", "mean": 4.3, "std": 1.7},
