@@ -324,6 +324,8 @@ class InventoryEnv(gym.Env):
         m = self.mapping
         plain = m.kind == "discrete" and m.suppliers == 1 and not m.price_step
         self._plain_actions, self._low = (m.n if plain else 0), m.low
+        # a cost every period: the engine's step_learner does the whole step
+        self._fused = self._cost and not self.layout.review_cycle
 
     @classmethod
     def from_scenario(cls, scenario: Any, learner: Any, **kwargs: Any) -> InventoryEnv:
@@ -358,11 +360,19 @@ class InventoryEnv(gym.Env):
         is read straight from the engine's state."""
         if not self._running:
             raise RuntimeError("step: call reset() first (or after the episode was truncated)")
-        model, layout, periods, i = self.model, self.layout, self.periods, self._index
         if type(action) is int and 0 <= action < self._plain_actions:
             quantity = self._low + float(action)  # what mapping.quantity(action) returns
         else:
             quantity = self.mapping.quantity(action)
+        if self._fused:
+            obs, cost, period = self.model.step_learner(
+                quantity, until=self.periods, layout=self.layout
+            )
+            if period is not None:
+                return obs, -cost, False, False, {"period": period}
+            self._running = False
+            return obs, -cost, False, True, {"period": self.model.period}
+        model, layout, periods, i = self.model, self.layout, self.periods, self._index
         period = model.advance_period(quantity, until=periods)
         if layout.review_cycle:
             period = _next_review_period(model, period, layout, periods)

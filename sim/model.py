@@ -494,6 +494,7 @@ class SupplyChainModel(mesa.Model):
         self._customer_list = [self._customers.get(i) for i in range(n_sku)]
         self._time_weighted = self.review == "continuous" or self.arrivals == "poisson"
         self._batch = self.arrivals == "batch"
+        self._decides_first = self.decide == "start" and self.review == "periodic"
 
     def _reset_state(self) -> None:
         """Everything a run changes, as at period 0 of run ``self.seed_value``."""
@@ -839,6 +840,68 @@ class SupplyChainModel(mesa.Model):
         pending = self._pending
         return None if pending is None else pending[1]
 
+    def step_learner(
+        self, action: Any, *, until: int, layout: ObservationLayout
+    ) -> tuple[np.ndarray, float, int | None]:
+        """One step of an environment whose learner is the stock point ``i`` whose decision
+        is waiting, in one call: :meth:`advance_period` ``(action, until=until)``, then
+        :meth:`take_cost_of` ``(i)`` and :meth:`observe_vector` ``(i, t, layout)``, where
+        ``t`` is the period of the next decision, or :attr:`period` when ``until`` came
+        first. Same results, to the bit, at a fraction of the calls.
+
+        Returns:
+            The observation vector, the cost (money) and the next decision's period (``None``
+            when ``until`` came first).
+
+        Raises:
+            ValueError: as :meth:`advance`.
+        """
+        pending = self._pending
+        if pending is None or type(until) is not int or not self._clocked:
+            period = self.advance_period(action, until=until)  # its checks and errors
+            i = pending[0]  # advance_period raised if no decision was waiting
+            cost = self.take_cost_of(i)
+            t = self.period if period is None else period
+            return self.observe_vector(i, t, layout), cost, period
+        # advance_period, _run_until and take_cost_of written out: a learner's every step
+        i, t, in_step = pending
+        if type(action) is not float or not 0 <= action < math.inf:
+            action = self._checked(i, action)  # a refused action leaves the decision waiting
+        self._pending = None
+        self._place(i, action)
+        if in_step:
+            if self._cursor == len(self._downstream_first):
+                # the learner was the last to decide: the step only serves (_step_start's end)
+                if self._decides_first:
+                    for j in self._upstream_first:
+                        self._serve_period(j, t)
+                _Message(self.env, 1, t, self._on_close, _CLOSE)
+                _Message(self.env, 1, t + 1, self._on_tick, NORMAL)
+            else:
+                self._continue_step(t)
+        if self._pending is None and until > self.period:
+            if until != self._stop_at:
+                self._stop_at = until
+                _Message(self.env, until - self.env.now, until, self._on_stop, _STOP)
+            collecting = _gc_isenabled()  # as _run_until
+            _gc_disable()
+            try:
+                self.env.run_to_halt()
+            finally:
+                if collecting:
+                    _gc_enable()
+        pending = self._pending
+        period = None if pending is None else pending[1]
+        money = self._reward[i]  # tracked: i was decided from outside
+        holding, backlog, lost_sales, ordering, transit_holding, _ = money
+        money[:] = _NO_MONEY
+        cost = float(holding + backlog + lost_sales + ordering + transit_holding)
+        return (
+            self.observe_vector(i, self.period if period is None else period, layout),
+            cost,
+            period,
+        )
+
     def _pending_stock_point(self) -> tuple[Any, str]:
         """The (first) stock point whose decision is waiting."""
         return self.sku_names[int(np.atleast_1d(self._pending[0])[0])]
@@ -894,10 +957,7 @@ class SupplyChainModel(mesa.Model):
     def _continue_step(self, t: int) -> bool:
         """Do period ``t``'s step from where it stands; ``False`` if it stopped for an
         external decision (then :meth:`_resume` calls it again)."""
-        if self.decide == "end" or self.review == "continuous":
-            done = self._step_end(t)
-        else:
-            done = self._step_start(t)
+        done = self._step_start(t) if self._decides_first else self._step_end(t)
         if done:
             # The period closes at t + 1 before anything else; arrivals due then come next,
             # and the next step last.
@@ -1217,7 +1277,11 @@ class SupplyChainModel(mesa.Model):
             if due:  # map over ranges: no comprehension's frame per step
                 if slots > 1:
                     values += map(due.get, range(t + 1, t + slots), _ZEROS)
-                values.append(sum(map(due.get, range(t + slots, max(due) + 1), _ZEROS)))
+                if len(due) == 1:  # one arrival date (lead times of a period): no scan
+                    ((k, x),) = due.items()
+                    values.append(0.0 + x if k >= t + slots else 0.0)  # 0.0 + x: as sum adds
+                else:
+                    values.append(sum(map(due.get, range(t + slots, max(due) + 1), _ZEROS)))
             else:
                 values += [0.0] * slots
         if layout.echelon:

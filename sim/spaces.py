@@ -30,6 +30,7 @@ should not depend on it.
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -281,10 +282,11 @@ class _VectorWriter:
     numpy divides ``float32(x)`` by ``float32(scale)`` in float32; here the quotient is made
     once per distinct value (in double: rounded to float32 it is the float32 quotient, as
     a double holds more than twice a float32's digits) and remembered, since quantities
-    repeat from period to period.
+    repeat from period to period. Whole vectors are remembered too, keyed by their values'
+    bytes (``-0.0`` is not ``0.0`` there): a policy that settles revisits a few states.
     """
 
-    _REMEMBERED = 4096  # distinct values kept; continuous quantities start over past it
+    _REMEMBERED = 4096  # distinct values (and vectors) kept; past it they start over
 
     def __init__(self, layout: ObservationLayout):
         self.layout = layout
@@ -294,12 +296,25 @@ class _VectorWriter:
         self._scratch = memoryview(np.zeros(1, np.float32))
         self._divisor = float(np.float32(layout.scale))
         self._quotients: dict[float, float] = {}
+        self._key = struct.Struct(f"{layout.size - self._epochs}d").pack
+        self._vectors: dict[bytes, np.ndarray] = {}
 
     def __reduce__(self) -> tuple:
         return _VectorWriter, (self.layout,)  # a memoryview does not pickle
 
     def vector(self, period: int, values: list[float]) -> np.ndarray:
         """``layout.vector_of_values(period, values)``, bit for bit."""
+        if self._epochs:  # the vector depends on the period too
+            return self._write(period, values)
+        key = self._key(*values)
+        v = self._vectors.get(key)
+        if v is None:
+            if len(self._vectors) >= self._REMEMBERED:
+                self._vectors.clear()
+            v = self._vectors[key] = self._write(period, values)
+        return v.copy()
+
+    def _write(self, period: int, values: list[float]) -> np.ndarray:
         view, quotients = self._view, self._quotients
         k = 0
         for x in values:

@@ -114,7 +114,8 @@ def test_a_decision_is_exactly_what_the_module_would_have_seen(decide):
 def test_a_layouts_writer_divides_as_numpy_does_to_the_bit(scale):
     """The writer behind observe_vector (float32 quotients made in double and remembered)
     gives vector_of_values' float32 division bit for bit: whole and fractional values,
-    signed zeros, subnormals, overflow, infinities, NaN; also after pickling."""
+    signed zeros, subnormals, overflow, infinities, NaN; remembered vectors (a zero's sign
+    included); also after pickling."""
     awkward = [0.0, -0.0, 3, 1e-45, 1e-40, 3.5e38, 1e300, -1e-320, 16777217.0, 0.1, 1 / 3]
     awkward += [float("inf"), -float("inf"), float("nan")]
     rng = np.random.default_rng(1)
@@ -134,17 +135,23 @@ def test_a_layouts_writer_divides_as_numpy_does_to_the_bit(scale):
             with np.errstate(all="ignore"):
                 expected = layout.vector_of_values(trial, list(values))
             assert writer.vector(trial, values).tobytes() == expected.tobytes(), values
+            assert writer.vector(trial, values).tobytes() == expected.tobytes(), values
+        for zero in (0.0, -0.0, 0.0):
+            zeros = layout.vector_of_values(trial, [zero] * n)
+            assert writer.vector(trial, [zero] * n).tobytes() == zeros.tobytes()
         again = pickle.loads(pickle.dumps(writer))
         assert again.vector(trial, values).tobytes() == expected.tobytes()
 
 
+@pytest.mark.parametrize("lead_time", [1, 3])
 @pytest.mark.parametrize("engine", [SupplyChainModel, VectorizedSupplyChainModel])
-def test_observation_vectors_read_from_the_state_are_the_layouts(engine):
+def test_observation_vectors_read_from_the_state_are_the_layouts(engine, lead_time):
     """observe_vector, which environments call every step, is layout.vector(observe(...))
-    bit for bit: fractional levels, folded arrival slots, echelon positions, epochs."""
+    bit for bit: fractional levels, folded arrival slots (one arrival date or several),
+    echelon positions, epochs."""
     graph = serial(
         2,
-        lead_time=3,
+        lead_time=lead_time,
         holding_cost=[2, 1],
         backlog_cost=[9, 0],
         demand={"dist": "normal", "mean": 4.3, "std": 1.7},
@@ -170,6 +177,46 @@ def test_observation_vectors_read_from_the_state_are_the_layouts(engine):
             np.array([action]) if engine is VectorizedSupplyChainModel else action, until=40
         )
     assert checked == 40 * len(layouts)
+
+
+@pytest.mark.parametrize("decide", ["start", "end"])
+@pytest.mark.parametrize("learner", ["stage1", "stage2"])
+def test_step_learner_is_advance_period_then_cost_then_observation(decide, learner):
+    """step_learner, an environment's step in one call, gives what advance_period,
+    take_cost_of and observe_vector give one after the other, to the bit, up to the end
+    of the run, whether the learner decides first or last in its period; a wrong action is
+    refused with advance's message and leaves the decision waiting."""
+    graph = serial(
+        2,
+        lead_time=[1, 2],
+        holding_cost=[2, 1],
+        backlog_cost=[9, 0],
+        demand={"dist": "normal", "mean": 4.3, "std": 1.7},
+    )
+    policies = {"stage1": BaseStock(level=12.5), "stage2": BaseStock(level=15.5)}
+    policies[learner] = EXTERNAL
+    fused, apart = (SupplyChainModel(graph, policies, decide=decide, seed=4) for _ in range(2))
+    layout = ObservationLayout(arrival_slots=2, scale=4.3)
+    i = fused.sku_index[learner, fused.products[0]]
+    period = fused.advance(until=30).period
+    assert apart.advance(until=30).period == period
+    for step in range(40):
+        action = [6.25, 0.0, 3, np.float64(2.5)][step % 4]
+        obs, cost, period = fused.step_learner(action, until=30, layout=layout)
+        expected_period = apart.advance_period(action, until=30)
+        assert (period, cost) == (expected_period, apart.take_cost_of(i))
+        t = apart.period if period is None else period
+        assert obs.tobytes() == apart.observe_vector(i, t, layout).tobytes()
+        if period is None:
+            break
+        with pytest.raises(ValueError) as refused:
+            fused.step_learner(-1.0, until=30, layout=layout)
+        with pytest.raises(ValueError) as expected:
+            apart.advance_period(-1.0, until=30)
+        assert str(refused.value) == str(expected.value)
+    assert step == 29 and fused.period == apart.period == 30
+    with pytest.raises(ValueError, match="no decision is waiting"):
+        fused.step_learner(1.0, until=31, layout=layout)
 
 
 def test_rewards_equal_the_tables_money_and_need_no_table():
