@@ -12,7 +12,11 @@ other processes on a shared host count less):
   (Eq. (8)/(10) and the alias tables rebuilt every period, ``O(N M)``);
 * control 1: Python's loop of 10 million additions (as in ``engine.py``), to compare hosts;
 * control 2: the same demand drawn naively, one ``Generator.binomial`` call per customer
-  per period (Eq. (9) with independent products): what the vectorised step replaces.
+  per period (Eq. (9) with independent products): what the vectorised step replaces;
+* control 3: the period of ``step`` written by hand in numpy with one stream for all
+  customers (one uniform per purchase occasion, products by inverse CDF with
+  ``np.searchsorted``, lost sales and profit): a plain vectorised reading of the equations
+  without per-customer streams, for the ratio.
 
 ``python benchmarks/recommendation_speed.py [--quick]``
 """
@@ -90,11 +94,29 @@ def main() -> None:
             for j, rng in enumerate(streams):
                 d += rng.binomial(3, gamma[:, j])
 
+    def by_hand() -> None:
+        rng = np.random.default_rng(1)
+        # Customer j's cumulative probabilities shifted by j: one sorted array for all.
+        cdf = np.cumsum(gamma.T, axis=1) + np.arange(m)[:, None]
+        cdf[:, -1] = np.arange(1, m + 1)
+        cdf = cdf.ravel()
+        owner = np.repeat(np.arange(m), 3)
+        on_hand = p.initial_inventory.copy()
+        for _ in range(periods):
+            bought = np.searchsorted(cdf, rng.random(3 * m) + owner, side="right") % n
+            d = np.bincount(bought, minlength=n)
+            available = on_hand + q
+            sales = np.minimum(d, available)
+            on_hand = available - sales
+            profit = p.price * sales - p.cost * q - p.holding * on_hand - p.penalty * (d - sales)
+            profit.sum()
+
     print(f"N = {n}, M = {m}, capacity 3 per customer:")
     print(f"  step, intensities kept:              {best_rate(steps, periods):9,.0f} periods/s")
     print(f"  run, base stock + uniform modules:   {best_rate(runs, periods):9,.0f} periods/s")
     print(f"  step, new intensities every period:  {best_rate(adaptive, few):9,.0f} periods/s")
     print(f"  control 2, per-customer binomial:    {best_rate(naive, few):9,.0f} periods/s")
+    print(f"  control 3, numpy by hand, one stream: {best_rate(by_hand, periods):9,.0f} periods/s")
 
 
 if __name__ == "__main__":

@@ -75,6 +75,7 @@ __all__ = [
 SHORTAGES = ("lost", "backlog")
 NORMALIZATIONS = ("product", "customer")
 BLOCK = 256  # periods of uniforms drawn per refill of every customer's stream
+_RUN = 16  # most periods of demand computed at once (see CustomerPopulation)
 _TOLERANCE = 1e-6  # how far a sum of intensities may be from 1
 
 
@@ -289,49 +290,91 @@ class CustomerPopulation(mesa.Agent):
     One agent rather than ``M``: Mesa's per-agent calls would cost more than the whole
     vectorised period (issue 11 allows it). Customer ``j`` is column ``j`` of the arrays and
     keeps its own stream (see the module docstring).
+
+    Demand is computed ahead for a *run* of periods at once while the intensities stay in
+    force, and dropped when they change. A period's draws are a column of the
+    customer-major block, one memory page per occasion: reading ``w`` periods together
+    costs about what one does, and the numpy calls are paid once per run, not per period.
+    Runs double from one period after each change of intensities up to :data:`_RUN`, so a
+    module that changes them every period wastes no work; longer runs than 16 periods
+    gain nothing (their temporaries outgrow the cache). The draws, and so the demand, are
+    those of the module docstring whatever the runs.
     """
 
     def __init__(self, model: mesa.Model, problem: RecommendationProblem, seed: int):
         super().__init__(model)
         self.problem = problem
         capacity = problem.capacity
-        self._n = problem.n_products
-        self._offsets = np.concatenate([[0], np.cumsum(capacity)])
-        self._occasion_row = np.repeat(np.arange(problem.n_customers), capacity) * self._n
-        self._streams = [
-            stream(seed, Purpose.DEMAND, "customer", j) if c > 0 else None
-            for j, c in enumerate(capacity)
-        ]
+        n = self._n = problem.n_products
+        offsets = np.concatenate([[0], np.cumsum(capacity)])
         # Customer-major: each customer's block is contiguous, filled in place by its stream.
-        self._block = np.empty((int(self._offsets[-1]), BLOCK))
-        self._row = BLOCK  # the next block column to use; BLOCK = refill first
+        self._block = np.empty((int(offsets[-1]), BLOCK))
+        self._fills = [
+            (stream(seed, Purpose.DEMAND, "customer", j), self._block[offsets[j] : offsets[j + 1]])
+            for j, c in enumerate(capacity)
+            if c > 0
+        ]
+        # Start of each occasion's customer in the flat purchase tables (rows of N + 1), and
+        # the first bin of each period of a run, both as full (occasions, _RUN) arrays:
+        # numpy adds a broadcast (occasions, 1) or (_RUN,) array three times slower.
+        rows = np.repeat(np.arange(problem.n_customers) * (n + 1), capacity)
+        self._occasion_row = np.repeat(rows[:, None], _RUN, axis=1)
+        self._period_bin = np.tile(np.arange(_RUN) * n, (len(rows), 1))
+        self._period = BLOCK  # the next block column to use; BLOCK = refill first
+        self._ahead = np.empty((_RUN, n))  # demand of periods _first .. _ready - 1
+        self._first = self._ready = 0
+        self._run = 1  # periods in the next run
 
     def set_intensities(self, alpha: np.ndarray) -> None:
         """Eq. (8) and (10) at intensities ``alpha`` (checked by the model): rebuild the
         purchase tables, flat for the per-period gather."""
         self.gamma = purchase_probabilities(self.problem, alpha)
         cut, first, second = alias_tables(np.ascontiguousarray(self.gamma.T))
+        n = self._n
         # x = N u lands in column floor(x); it keeps the first product iff x < column + cut.
-        self._threshold = (cut + np.arange(self._n)).ravel()
-        self._products = np.stack([first, second], axis=-1).ravel()
+        # x = N exactly (N u rounded up) lands in the extra column N, whose two products
+        # are both column N - 1's alias: what clamping x to column N - 1 gives, as x = N is
+        # at least its threshold (so the threshold of column N does not matter).
+        threshold = np.empty((len(cut), n + 1))
+        threshold[:, :n] = cut + np.arange(n)
+        threshold[:, n] = n
+        pairs = np.empty((len(cut), n + 1, 2), dtype=np.intp)
+        pairs[:, :n, 0] = first
+        pairs[:, :n, 1] = second
+        pairs[:, n] = second[:, n - 1 :]
+        self._threshold = threshold.ravel()
+        self._products = pairs.ravel()
+        self._ready = self._period  # demand computed ahead used the old tables
+        self._run = 1
 
-    def uniforms(self) -> np.ndarray:
-        """This period's uniforms, ``c_j`` for customer ``j`` in customer order."""
-        if self._row == BLOCK:
-            off = self._offsets
-            for j, rng in enumerate(self._streams):
-                if rng is not None:
-                    rng.random(out=self._block[off[j] : off[j + 1]])
-            self._row = 0
-        self._row += 1
-        return self._block[:, self._row - 1]
+    def _compute_ahead(self) -> None:
+        """Demand of the next ``_run`` periods (at most to the end of the block)."""
+        if self._period == BLOCK:
+            for rng, block in self._fills:
+                rng.random(out=block)
+            self._period = 0
+        t, n = self._period, self._n
+        w = min(self._run, BLOCK - t)
+        x = self._block[:, t : t + w] * n  # (occasions, w)
+        k = x.astype(np.intp)
+        k += self._occasion_row[:, :w]
+        second = x >= self._threshold[k]
+        k += k
+        k += second
+        bought = self._products[k]
+        bought += self._period_bin[:, :w]  # period s of the run counts in bins s N .. s N + N - 1
+        counts = np.bincount(bought.ravel(), minlength=w * n)
+        self._ahead[:w] = counts.reshape(w, n)
+        self._first, self._ready = t, t + w
+        self._run = min(2 * self._run, _RUN)
 
     def demand(self) -> np.ndarray:
         """``d_t[i]`` of Eq. (9), summed over customers (units, integer-valued floats)."""
-        x = self.uniforms() * self._n
-        k = self._occasion_row + np.minimum(x.astype(np.intp), self._n - 1)
-        second = x >= self._threshold[k]
-        return np.bincount(self._products[2 * k + second], minlength=self._n).astype(np.float64)
+        if self._period >= self._ready:  # also at the end of the block: _ready <= BLOCK
+            self._compute_ahead()
+        d = self._ahead[self._period - self._first].copy()
+        self._period += 1
+        return d
 
 
 class RecommendationObservation(NamedTuple):
@@ -430,7 +473,10 @@ class RecommendationModel(mesa.Model):
         n = problem.n_products
         self._slots = int(problem.lead_time.max()) + 1
         self._ring = np.zeros((self._slots, n))  # _ring[(t + L_i) % slots, i]: due in t + L_i
-        self._steps = np.arange(n)
+        # Flat positions in _ring of the orders placed at t, by t % slots (built once: the
+        # modular index arithmetic per period costs more than the rest of the bookkeeping).
+        due = (np.arange(self._slots)[:, None] + problem.lead_time) % self._slots
+        self._due = due * n + np.arange(n)
         self.period = 0
         self.on_hand = problem.initial_inventory.astype(np.float64)
         self.backlog = np.zeros(n)
@@ -472,21 +518,23 @@ class RecommendationModel(mesa.Model):
         """Play one period: order ``orders`` (``N`` units >= 0), with ``intensities`` put in
         force first when given. Returns the reward ``sum_i F_t[i]`` (money)."""
         p = self.problem
-        n = p.n_products
         if intensities is not None:
             self.set_intensities(intensities, "intensities")
         q = np.asarray(orders, dtype=np.float64)
-        if q.shape != (n,):
-            raise ValueError(f"{source}: orders must have shape ({n},), got {q.shape}")
-        if not (q.min() >= 0.0 and np.isfinite(q.max())):
+        if q.shape != self.on_hand.shape:
+            raise ValueError(
+                f"{source}: orders must have shape {self.on_hand.shape}, got {q.shape}"
+            )
+        if not (q.min() >= 0.0 and q.max() < math.inf):  # NaN fails the first test
             raise ValueError(
                 f"{source}: orders must be finite and >= 0, got {q.min():g}..{q.max():g}"
             )
-        slots, t = self._slots, self.period
-        self._ring[(t + p.lead_time) % slots, self._steps] += q
-        now = t % slots
-        available = self.on_hand + self._ring[now]
-        self._ring[now] = 0.0
+        t = self.period
+        now = t % self._slots
+        self._ring.ravel()[self._due[now]] += q
+        arriving = self._ring[now]
+        available = self.on_hand + arriving
+        arriving.fill(0.0)
         d = self.population.demand()
         if p.shortage == "lost":
             sales = np.minimum(d, available)  # Eq. (11)
@@ -495,8 +543,12 @@ class RecommendationModel(mesa.Model):
             due = d + self.backlog
             sales = np.minimum(due, available)
             shortage = self.backlog = due - sales
-        self.on_hand = available - sales  # Eq. (13)
-        profit = p.price * sales - p.cost * q - p.holding * self.on_hand - p.penalty * shortage
+        available -= sales
+        self.on_hand = available  # Eq. (13)
+        profit = p.price * sales
+        profit -= p.cost * q
+        profit -= p.holding * available
+        profit -= p.penalty * shortage
         self.demand, self.sales, self.shortage, self.profit = d, sales, shortage, profit
         self.orders = q
         self.period = t + 1

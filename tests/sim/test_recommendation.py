@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 from sim.recommendation import (
+    BLOCK,
     RecommendationModel,
     RecommendationProblem,
     alias_tables,
     purchase_probabilities,
 )
+from sim.streams import Purpose, stream
 
 
 def one_product(shortage: str, **kw) -> RecommendationProblem:
@@ -156,14 +158,64 @@ def test_units_are_conserved(shortage):
 
 
 def test_adding_a_customer_leaves_the_others_draws_unchanged():
+    """Per-customer normalisation keeps the first five customers' purchase probabilities,
+    so the sixth customer's demand is the difference: never negative, its capacity in all."""
     rng = np.random.default_rng(2)
     ratings = rng.uniform(0, 2, (3, 6))
-    small = RecommendationProblem(ratings=ratings[:, :5], r_max=2.0, capacity=[1, 0, 3, 2, 1])
-    large = RecommendationProblem(ratings=ratings, r_max=2.0, capacity=[1, 0, 3, 2, 1, 4])
+    kw = dict(r_max=2.0, normalize="customer")
+    small = RecommendationProblem(ratings=ratings[:, :5], capacity=[1, 0, 3, 2, 1], **kw)
+    large = RecommendationProblem(ratings=ratings, capacity=[1, 0, 3, 2, 1, 4], **kw)
     a = RecommendationModel(small, seed=9).population
     b = RecommendationModel(large, seed=9).population
-    for _ in range(600):  # past two refills of the blocks
-        np.testing.assert_array_equal(a.uniforms(), b.uniforms()[:7])
+    extra = np.array([b.demand() - a.demand() for _ in range(600)])  # past two refills
+    assert extra.min() == 0 and (extra.sum(axis=1) == 4).all()
+    assert (extra.max(axis=0) == 4).all()  # the sixth customer buys every product at times
+
+
+def test_demand_follows_the_documented_draws_when_intensities_change():
+    """The module docstring's rule, period by period and customer by customer: customer
+    j's stream fills (c_j, BLOCK) uniforms per block; u picks column floor(N u) of its
+    alias table, then the first product iff N u - column < cut. Intensities change at
+    irregular periods (demand computed ahead with the old ones must be dropped)."""
+    rng = np.random.default_rng(4)
+    n, m = 4, 25
+    problem = RecommendationProblem(
+        ratings=rng.uniform(0, 3, (n, m)), r_max=3.0, capacity=rng.integers(0, 4, m)
+    )
+    model = RecommendationModel(problem, seed=6)
+    streams = [stream(6, Purpose.DEMAND, "customer", j) for j in range(m)]
+    alphas = [problem.uniform_intensities(), rng.dirichlet(np.ones(m), size=n)]
+    for t in range(600):  # past two refills
+        if t % BLOCK == 0:
+            blocks = [s.random((c, BLOCK)) for s, c in zip(streams, problem.capacity, strict=True)]
+        alpha = alphas[t % 2] if t % 11 in (0, 4, 5) else None
+        model.advance(np.zeros(n), alpha)
+        cut, first, second = alias_tables(np.ascontiguousarray(model.population.gamma.T))
+        expected = np.zeros(n)
+        for j, block in enumerate(blocks):
+            for x in block[:, t % BLOCK] * n:
+                k = int(x)
+                expected[first[j, k] if x < k + cut[j, k] else second[j, k]] += 1
+        np.testing.assert_array_equal(model.demand, expected)
+
+
+def test_a_period_whose_draw_rounds_to_the_last_column_edge_buys_the_alias():
+    """N u can round up to N; it must buy what column N - 1's alias gives (x >= any
+    threshold), as the column N - 1 it is clamped to."""
+    problem = RecommendationProblem(
+        ratings=[[2.5, 0.0], [3.0, 0.0], [0.0, 0.0]],
+        r_max=3.0,
+        capacity=[2, 1],
+        normalize="customer",
+    )
+    pop = RecommendationModel(problem, seed=0).population
+    _, first, second = alias_tables(np.ascontiguousarray(pop.gamma.T))
+    assert first[0, 2] != second[0, 2]  # customer 0's column 2 holds two products
+    pop.demand()  # fills the block
+    pop._block[:, pop._period] = 1.0  # N u = N exactly (u = 1 cannot be drawn; N u rounds)
+    pop.set_intensities(problem.uniform_intensities())  # drop demand computed ahead
+    expected = np.bincount([second[0, 2], second[0, 2], second[1, 2]], minlength=3)
+    assert pop.demand().tolist() == expected.tolist()
 
 
 def test_same_seed_same_run_other_seed_other_run():
