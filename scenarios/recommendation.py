@@ -146,6 +146,12 @@ class RecommendationScenario:
             raise ValueError(f"warmup: must be below periods={self.periods}, got {self.warmup}")
         if not self.base_stock_multiple >= 0:
             raise ValueError(f"base_stock_multiple: must be >= 0, got {self.base_stock_multiple!r}")
+        if (
+            isinstance(self.mix, bool)
+            or not isinstance(self.mix, int | float)
+            or not 0 <= self.mix <= 1
+        ):
+            raise ValueError(f"mix: must be a number in [0, 1], got {self.mix!r}")
         if self.recommendation not in RECOMMENDATIONS:
             raise ValueError(
                 f"recommendation: must be one of {RECOMMENDATIONS}, got {self.recommendation!r}"

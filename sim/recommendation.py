@@ -79,22 +79,41 @@ _RUN = 16  # most periods of demand computed at once (see CustomerPopulation)
 _TOLERANCE = 1e-6  # how far a sum of intensities may be from 1
 
 
+def _floats(value: Any, what: str) -> np.ndarray:
+    """``value`` as a float array; anything numpy cannot read as numbers (ragged lists,
+    text, ``None`` in a list) is an error naming ``what``, not numpy's own message."""
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}: must be numbers, got {type(value).__name__}") from None
+
+
+def _first(bad: np.ndarray) -> int:
+    """Index of the first ``True`` of ``bad`` (1-D)."""
+    return int(np.flatnonzero(bad)[0])
+
+
 def _vector(
     name: str, value: Any, n: int, *, integer: bool = False, low: float = 0.0
 ) -> np.ndarray:
-    """``value`` (a number, or ``n`` of them) as a read-only float or int array of length ``n``."""
-    a = np.asarray(value, dtype=np.float64)
+    """``value`` (a number, or ``n`` of them) as a read-only float or int array of length
+    ``n``; an error names the first bad entry (``capacity[42]: ...``), never the whole
+    array (its repr would span lines)."""
+    a = _floats(value, name)
     if a.ndim == 0:
         a = np.full(n, float(a))
     if a.shape != (n,):
         raise ValueError(f"{name}: must be a number or {n} numbers, got shape {a.shape}")
     if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name}: must be finite, got {value!r}")
+        i = _first(~np.isfinite(a))
+        raise ValueError(f"{name}[{i}]: must be finite, got {a[i]:g}")
     if np.any(a < low):
-        raise ValueError(f"{name}: must be >= {low:g}, got {a.min():g}")
+        i = _first(a < low)
+        raise ValueError(f"{name}[{i}]: must be >= {low:g}, got {a[i]:g}")
     if integer:
         if np.any(a != np.round(a)):
-            raise ValueError(f"{name}: must be whole numbers, got {value!r}")
+            i = _first(a != np.round(a))
+            raise ValueError(f"{name}[{i}]: must be a whole number, got {a[i]:g}")
         a = a.astype(np.int64)
     a.setflags(write=False)
     return a
@@ -139,7 +158,7 @@ class RecommendationProblem:
     normalize: str = "product"
 
     def __post_init__(self) -> None:
-        ratings = np.array(self.ratings, dtype=np.float64)
+        ratings = _floats(self.ratings, "ratings").copy()
         if ratings.ndim != 2 or 0 in ratings.shape:
             raise ValueError(
                 f"ratings: must have shape (N products, M customers), got {ratings.shape}"
@@ -148,9 +167,12 @@ class RecommendationProblem:
             raise ValueError(f"r_max: must be a finite number, got {self.r_max!r}")
         if not np.all(np.isfinite(ratings)):
             raise ValueError("ratings: must be finite")
-        if ratings.min() < 0 or ratings.max() > self.r_max:
+        bad = (ratings < 0) | (ratings > self.r_max)
+        if bad.any():
+            i, j = (int(k[0]) for k in np.nonzero(bad))
             raise ValueError(
-                f"ratings: must lie in [0, r_max={self.r_max:g}], got [{ratings.min():g}, {ratings.max():g}]"
+                f"ratings[{i}, {j}] (product {i}, customer {j}): must lie in "
+                f"[0, r_max={self.r_max:g}], got {ratings[i, j]:g}"
             )
         ratings.setflags(write=False)
         n, m = ratings.shape
@@ -159,7 +181,8 @@ class RecommendationProblem:
         set_(self, "r_max", float(self.r_max))
         efficiency = _vector("efficiency", self.efficiency, n)
         if np.any(efficiency <= 0):
-            raise ValueError(f"efficiency: must be > 0, got {efficiency.min():g}")
+            i = _first(efficiency <= 0)
+            raise ValueError(f"efficiency[{i}]: must be > 0, got {efficiency[i]:g}")
         set_(self, "efficiency", efficiency)
         set_(self, "capacity", _vector("capacity", self.capacity, m, integer=True))
         set_(self, "lead_time", _vector("lead_time", self.lead_time, n, integer=True))
@@ -189,7 +212,7 @@ class RecommendationProblem:
     def check_intensities(self, alpha: Any, source: str = "intensities") -> np.ndarray:
         """``alpha`` as a float array after checking Eq. (8)'s constraints; the error names
         ``source`` (the module that produced it)."""
-        a = np.asarray(alpha, dtype=np.float64)
+        a = _floats(alpha, f"{source}: intensities")
         if a.shape != self.ratings.shape:
             raise ValueError(
                 f"{source}: intensities must have shape {self.ratings.shape}, got {a.shape}"
@@ -199,12 +222,13 @@ class RecommendationProblem:
             raise ValueError(f"{source}: intensities must lie in [0, 1], got [{lo:g}, {hi:g}]")
         axis = 1 if self.normalize == "product" else 0
         sums = a.sum(axis=axis)
-        worst = np.abs(sums - 1.0).max()
-        if worst > _TOLERANCE:
-            over = "customers for each product" if axis == 1 else "products for each customer"
+        off = np.abs(sums - 1.0) > _TOLERANCE
+        if off.any():
+            k = _first(off)
+            whose, over = ("product", "customers") if axis == 1 else ("customer", "products")
             raise ValueError(
-                f"{source}: intensities must sum to 1 over {over} (normalize={self.normalize!r}), "
-                f"a sum is {sums[np.abs(sums - 1.0).argmax()]:g}"
+                f"{source}: intensities must sum to 1 over {over} for each {whose} "
+                f"(normalize={self.normalize!r}); {whose} {k}'s sum to {sums[k]:g}"
             )
         return a
 
@@ -520,7 +544,7 @@ class RecommendationModel(mesa.Model):
         p = self.problem
         if intensities is not None:
             self.set_intensities(intensities, "intensities")
-        q = np.asarray(orders, dtype=np.float64)
+        q = _floats(orders, f"{source}: orders")
         if q.shape != self.on_hand.shape:
             raise ValueError(
                 f"{source}: orders must have shape {self.on_hand.shape}, got {q.shape}"
