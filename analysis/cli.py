@@ -215,6 +215,7 @@ def pool(args: argparse.Namespace, total: int, label: str) -> Iterator[dict[str,
 # ---------------------------------------------------------------------- commands
 def cmd_list(args: argparse.Namespace) -> None:
     from scenarios import LIBRARY, describe
+    from scenarios.recommendation import BUILTIN
 
     described = describe()
     if not described:
@@ -222,8 +223,9 @@ def cmd_list(args: argparse.Namespace) -> None:
             f"no built-in scenarios in {LIBRARY}: this installation of supplysim is incomplete; "
             "reinstall it"
         )
+    described |= {name: s.description for name, s in BUILTIN.items()}
     width = max(map(len, described))
-    for name, text in described.items():
+    for name, text in sorted(described.items()):
         print(f"{name:<{width}}  {text}")
 
 
@@ -299,7 +301,11 @@ def cmd_policies(args: argparse.Namespace) -> None:
     )
 
 
-def format_summary(stats: dict[str, dict[str, dict[str, float]]]) -> str:
+def format_summary(
+    stats: dict[str, dict[str, dict[str, float]]], columns: tuple[str, ...] | None = None
+) -> str:
+    """The summary table of ``stats`` (``{node: {kpi: {mean, ci95, ...}}}``), one column
+    per KPI of ``columns`` (default :data:`analysis.report.KPI_COLUMNS`)."""
     import pandas as pd
 
     from .report import KPI_COLUMNS
@@ -307,7 +313,7 @@ def format_summary(stats: dict[str, dict[str, dict[str, float]]]) -> str:
     rows = {}
     for node, kpis in stats.items():
         row = {}
-        for kpi in KPI_COLUMNS:
+        for kpi in columns or KPI_COLUMNS:
             s = kpis[kpi]
             if s["mean"] is None:
                 row[kpi] = "-"
@@ -324,12 +330,103 @@ def format_summary(stats: dict[str, dict[str, dict[str, float]]]) -> str:
         return table.to_string()
 
 
+def recommendation_scenario(args: argparse.Namespace) -> Any:
+    """The built-in §VI experiment ``args.scenario`` (:data:`scenarios.recommendation.
+    BUILTIN`) with ``--set FIELD=VALUE`` and the run flags applied; ``None`` for any other
+    scenario name or file."""
+    from scenarios import parse_value
+    from scenarios.recommendation import BUILTIN
+
+    scenario = BUILTIN.get(args.scenario)
+    if scenario is None:
+        return None
+    overrides: dict[str, Any] = {}
+    for text in args.set or []:
+        path, value = _assignment(text, "--set")
+        overrides[path] = parse_value(value)
+    for flag in ("replications", "periods", "warmup", "seed"):
+        if getattr(args, flag, None) is not None:
+            overrides[flag] = getattr(args, flag)
+    return scenario.with_overrides(overrides)
+
+
+def run_recommendation(args: argparse.Namespace, scenario: Any) -> None:
+    """``run`` of a §VI experiment: base stock and the scenario's recommendation module,
+    one run per replication; the summary per product and for the firm, the tables and the
+    figures (inventory and orders of the first replication, profit across replications)."""
+    from . import plots
+    from .files import output_folder, strict_json, write_parquet, write_text
+    from .recommendation import KPIS, replicate
+    from .statistics import mean_ci
+
+    out = Path(args.out or f"runs/{scenario.name}")
+    with output_folder(out) as folder:
+        start = time.perf_counter()
+        kpis, periods = replicate(scenario)
+        elapsed = time.perf_counter() - start
+        stats: dict[str, dict[str, dict[str, Any]]] = {}
+        for node, rows in kpis.groupby("node", sort=False):
+            stats[node] = {}
+            for kpi in KPIS:
+                values = rows[kpi].to_numpy(dtype=float)
+                est = mean_ci(values) if len(values) > 1 else None
+                stats[node][kpi] = {
+                    "mean": float(values.mean()),
+                    "std": est.std if est else None,
+                    "ci95": est.half_width if est else None,
+                    "n": len(values),
+                }
+        stats = {"firm": stats.pop("firm"), **stats}
+        summary = {
+            "format": SUMMARY_FORMAT,
+            "scenario": scenario.name,
+            "settings": json.loads(scenario.to_json()),
+            "seed": scenario.seed,
+            "replications": scenario.replications,
+            "periods": scenario.periods,
+            "warmup": scenario.warmup,
+            "confidence": 0.95,
+            "firm": stats["firm"],
+            "nodes": {k: v for k, v in stats.items() if k != "firm"},
+        }
+        write_text(folder / "summary.json", strict_json(summary))
+        write_parquet(kpis, folder / "replications.parquet")
+        if not args.no_periods:
+            write_parquet(periods, folder / "periods.parquet")
+        write_text(folder / "manifest.json", manifest(scenario, args, seconds=round(elapsed, 3)))
+        figures, warmup = folder / "figures", scenario.warmup
+        first = periods[periods["replication"] == 0]
+        drawn = _draw(figures, "inventory", lambda: plots.plot_inventory(first, warmup=warmup))
+        drawn += _draw(figures, "orders", lambda: plots.plot_orders(first, warmup=warmup))
+        profits = kpis.loc[kpis["node"] == "firm", "profit"].to_numpy()
+        if len(profits) > 1:  # a density needs a spread
+            drawn += _draw(figures, "profit_kde", lambda: plots.plot_reward_kde({"firm": profits}))
+    print(f"{scenario.name}: {scenario.description}")
+    n = scenario.replications
+    print(
+        f"N = {scenario.n_products} products, M = {scenario.n_customers} customers; base stock "
+        f"x{scenario.base_stock_multiple:g} and {scenario.recommendation} recommendation; "
+        f"{n} replication{'s' * (n > 1)} × {scenario.periods} periods (warm-up "
+        f"{scenario.warmup}), seed {scenario.seed}, {elapsed:.2f} s; per period, mean ± 95% CI "
+        "half-width\n"
+    )
+    print(format_summary(stats, KPIS))
+    print(
+        f"\nwrote {out}/: summary.json, {'' if args.no_periods else 'periods.parquet, '}"
+        f"replications.parquet, manifest.json, figures/ ({', '.join(p.name for p in drawn)})"
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     import networks
 
     from .experiment import replicate, summary_statistics
     from .files import output_folder, strict_json, write_parquet, write_text
 
+    recommendation = recommendation_scenario(args)
+    if recommendation is not None:
+        run_recommendation(args, recommendation)
+        return
     scenario = scenario_from(args)
     out = Path(args.out or f"runs/{scenario.name}")
     with output_folder(out) as folder:
@@ -600,10 +697,62 @@ def cmd_tune(args: argparse.Namespace) -> None:
     print(f"\nbest: {args.policy}({chosen}): cost per period {est.mean:.4f} ± {est.half_width:.4f}")
 
 
+#: What ``train --learners`` may name in a §VI experiment: the decision modules.
+RECOMMENDATION_LEARNERS = ("inventory", "recommendation")
+
+
+def train_recommendation(args: argparse.Namespace, scenario: Any) -> None:
+    """``train`` of a §VI experiment: PPO on :class:`sim.recommendation_env.
+    RecommendationEnv`, the learner deciding the modules named by ``--learners`` (both:
+    Joint IM-RS; one: IM-Only or RS-Only, the other half random)."""
+    import gymnasium as gym
+    from gymnasium.vector import AutoresetMode
+
+    from agents.learning import PPOConfig, train
+    from analysis.learning import EPISODE_PERIODS
+    from sim.recommendation_env import RecommendationEnv
+
+    learners = set(RECOMMENDATION_LEARNERS)
+    if args.learners is not None:
+        learners = {n.strip() for n in args.learners.split(",") if n.strip()}
+        unknown = sorted(learners - set(RECOMMENDATION_LEARNERS))
+        if unknown or not learners:
+            raise CommandError(
+                f"--learners {args.learners!r}: {scenario.name} learns "
+                f"{' and/or '.join(RECOMMENDATION_LEARNERS)} (its decision modules)"
+            )
+    if args.algo != "ppo":
+        raise CommandError(f"--algo {args.algo}: {scenario.name} trains with ppo only")
+    control = "joint" if len(learners) == 2 else next(iter(learners))
+    problem = scenario.problem()
+    periods = args.episode_periods or min(scenario.periods, EPISODE_PERIODS)
+    config = PPOConfig(
+        total_steps=args.steps,
+        seed=args.seed if args.seed is not None else scenario.seed,
+        **({"num_envs": args.num_envs} if args.num_envs else {}),
+        **({"lr": args.lr} if args.lr is not None else {}),
+        device=args.device,
+    )
+    make = lambda: RecommendationEnv(problem, periods=periods, control=control)  # noqa: E731
+    env = gym.vector.SyncVectorEnv([make] * config.num_envs, autoreset_mode=AutoresetMode.NEXT_STEP)
+    out = Path(args.out or f"runs/{scenario.name}-ppo")
+    train(env, config, out, progress=True)
+    print(
+        f"wrote {out}/: learning_curve.csv, learning_curve.png, checkpoints/ (rerun the same "
+        f"command to resume); the learner decides {' and '.join(sorted(learners))}"
+    )
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     from analysis.learning import train_scenario
 
+    recommendation = recommendation_scenario(args)
+    if recommendation is not None:
+        train_recommendation(args, recommendation)
+        return
     scenario = scenario_from(args)
+    if args.learners is None:
+        raise CommandError(f"--learners: name the node that learns in {scenario.name}")
     learners = [n.strip() for n in args.learners.split(",") if n.strip()]
     out = Path(args.out or f"runs/{scenario.name}-{args.algo}")
     options = {"lr": args.lr} if args.lr is not None else {}
@@ -880,9 +1029,10 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("scenario", help="a built-in name or a .toml file")
     tr.add_argument(
         "--learners",
-        required=True,
         metavar="NODE[,NODE...]",
-        help="the node that learns (several, comma-separated, with a multi-agent --algo)",
+        help="the node that learns (several, comma-separated, with a multi-agent --algo); "
+        "in a recommendation_* scenario the modules that learn: inventory, recommendation "
+        "or both (the default)",
     )
     tr.add_argument(
         "--algo",

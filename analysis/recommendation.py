@@ -12,6 +12,10 @@ best mean profit per period wins.
 
 The winner's profit is optimistic (chosen on the seeds it is scored on); re-evaluate it
 with :func:`evaluate` on other seeds for an unbiased figure.
+
+:func:`replicate` plays a built-in experiment (:class:`scenarios.recommendation.
+RecommendationScenario`) for ``supplysim run``: per-replication KPIs and the per-period
+table.
 """
 
 from __future__ import annotations
@@ -24,10 +28,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from agents.recommendation import BaseStockLevels
+from agents.recommendation import (
+    BaseStockLevels,
+    InventoryRecommendation,
+    MarginRecommendation,
+    UniformRecommendation,
+)
+from scenarios.recommendation import RecommendationScenario
 from sim.recommendation import RecommendationModel, RecommendationProblem, purchase_probabilities
 
-__all__ = ["RecommendationTuning", "base_stock", "evaluate", "expected_demand", "tune"]
+__all__ = [
+    "KPIS",
+    "RecommendationTuning",
+    "base_stock",
+    "evaluate",
+    "expected_demand",
+    "recommendation_module",
+    "replicate",
+    "tune",
+]
+
+#: KPIs of :func:`replicate`, per period after the warm-up (units; ``profit`` money).
+KPIS = ("demand", "sales", "shortage", "on_hand", "ordered", "profit")
 
 
 def expected_demand(problem: RecommendationProblem, intensities: Any = None) -> np.ndarray:
@@ -118,3 +140,45 @@ def tune(
         profit=float(best["profit"]),
         table=table,
     )
+
+
+def recommendation_module(scenario: RecommendationScenario) -> Any:
+    """The scenario's recommendation module (``uniform``, ``inventory`` or ``margin``)."""
+    if scenario.recommendation == "uniform":
+        return UniformRecommendation()
+    cls = (
+        InventoryRecommendation if scenario.recommendation == "inventory" else MarginRecommendation
+    )
+    return cls(scenario.mix)
+
+
+def replicate(scenario: RecommendationScenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Play ``scenario``'s replications (seeds ``seed``, ``seed + 1``, ...) with base stock
+    and its recommendation module.
+
+    Returns:
+        ``kpis``: one row per replication and product (``node`` ``"product i"``) plus one
+        for the firm (``node`` ``"firm"``, sums over products), each :data:`KPIS` column the
+        mean per period after the warm-up; ``periods``: the per-period table of every
+        replication (``replication``, ``period``, ``node``, the :data:`KPIS` columns and
+        ``backlog``, so that :mod:`analysis.plots`' inventory and order figures draw it).
+    """
+    problem = scenario.problem()
+    inventory = base_stock(problem, scenario.base_stock_multiple)
+    recommendation = recommendation_module(scenario)
+    names = [f"product {i}" for i in range(problem.n_products)]
+    kpis, periods = [], []
+    for r in range(scenario.replications):
+        run = RecommendationModel(problem, seed=scenario.seed + r).run(
+            scenario.periods, inventory, recommendation
+        )
+        table = run.table().rename(columns={"orders": "ordered"})
+        table["node"] = np.array(names)[table.pop("product").to_numpy()]
+        table["backlog"] = table["shortage"] if problem.shortage == "backlog" else 0.0
+        table.insert(0, "replication", r)
+        periods.append(table)
+        kept = table[table["period"] >= scenario.warmup]
+        per_product = kept.groupby("node", sort=False)[list(KPIS)].mean()
+        per_product.loc["firm"] = kept.groupby("period")[list(KPIS)].sum().mean()
+        kpis.append(per_product.reset_index().assign(replication=r))
+    return pd.concat(kpis, ignore_index=True), pd.concat(periods, ignore_index=True)

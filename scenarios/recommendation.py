@@ -15,20 +15,32 @@ that recommendation matters: ``N`` products (default 10) and ``M`` customers (de
   Eq. (8) then says).
 * Initial stock: the expected demand of ``L_i + 1`` periods at uniform intensities.
 
-:data:`SCENARIOS` maps the names to builders; these are Python scenarios (``supplysim run``
-reads TOML network scenarios and does not run them).
+:data:`SCENARIOS` maps the names to builders of the instance; :data:`BUILTIN` to the
+experiments ``supplysim run`` and ``supplysim train`` play (:class:`RecommendationScenario`:
+the instance's size, the run's length and seeds, the heuristic modules).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import functools
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.recommendation import RecommendationProblem, purchase_probabilities
-from sim.streams import Purpose, stream
+if TYPE_CHECKING:
+    from sim.recommendation import RecommendationProblem
 
-__all__ = ["SCENARIOS", "recommendation_problem"]
+__all__ = [
+    "BUILTIN",
+    "RECOMMENDATIONS",
+    "SCENARIOS",
+    "RecommendationScenario",
+    "recommendation_problem",
+]
 
 
 def recommendation_problem(
@@ -41,6 +53,10 @@ def recommendation_problem(
 ) -> RecommendationProblem:
     """The built-in instance (see the module docstring) with ``shortage`` ``"lost"`` or
     ``"backlog"``; ``seed`` draws the instance, not the run."""
+    # imported here: `supplysim list` reads BUILTIN without loading the engines
+    from sim.recommendation import RecommendationProblem, purchase_probabilities
+    from sim.streams import Purpose, stream
+
     for name, value in (("n_products", n_products), ("n_customers", n_customers)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name}: must be a whole number >= 1, got {value!r}")
@@ -76,9 +92,119 @@ def recommendation_problem(
     )
 
 
+#: The recommendation modules a :class:`RecommendationScenario` may name (see
+#: :mod:`agents.recommendation`).
+RECOMMENDATIONS = ("uniform", "inventory", "margin")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecommendationScenario:
+    """A built-in §VI experiment: the instance of :func:`recommendation_problem` and how a
+    run plays it (``supplysim run``: base stock per product and one recommendation module;
+    ``supplysim train``: the same instance, episodes of ``periods`` periods).
+
+    Attributes:
+        name: the name ``supplysim`` knows it by.
+        description: one line for ``supplysim list``.
+        shortage: ``"lost"`` or ``"backlog"``.
+        n_products: ``N``.
+        n_customers: ``M``.
+        normalize: ``"product"`` (Eq. (8) as written) or ``"customer"``.
+        instance_seed: draws the instance (ratings, capacities, prices ...), not the runs.
+        replications: independent runs (seeds ``seed``, ``seed + 1``, ...).
+        periods: periods per run, warm-up included.
+        warmup: periods left out of the statistics.
+        seed: the first run's seed.
+        base_stock_multiple: base-stock levels ``multiple * (L_i + 1) * mu_i`` (see
+            :func:`analysis.recommendation.base_stock`).
+        recommendation: ``"uniform"``, ``"inventory"`` or ``"margin"``
+            (:mod:`agents.recommendation`).
+        mix: the recommendation module's weight of its scores against uniform, in [0, 1].
+    """
+
+    name: str
+    description: str
+    shortage: str
+    n_products: int = 10
+    n_customers: int = 100
+    normalize: str = "product"
+    instance_seed: int = 0
+    replications: int = 10
+    periods: int = 200
+    warmup: int = 20
+    seed: int = 0
+    base_stock_multiple: float = 1.2
+    recommendation: str = "uniform"
+    mix: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("replications", "periods"):
+            _whole(name, getattr(self, name), low=1)
+        for name in ("warmup", "seed", "instance_seed"):
+            _whole(name, getattr(self, name), low=0)
+        if self.warmup >= self.periods:
+            raise ValueError(f"warmup: must be below periods={self.periods}, got {self.warmup}")
+        if not self.base_stock_multiple >= 0:
+            raise ValueError(f"base_stock_multiple: must be >= 0, got {self.base_stock_multiple!r}")
+        if (
+            isinstance(self.mix, bool)
+            or not isinstance(self.mix, int | float)
+            or not 0 <= self.mix <= 1
+        ):
+            raise ValueError(f"mix: must be a number in [0, 1], got {self.mix!r}")
+        if self.recommendation not in RECOMMENDATIONS:
+            raise ValueError(
+                f"recommendation: must be one of {RECOMMENDATIONS}, got {self.recommendation!r}"
+            )
+
+    def problem(self) -> RecommendationProblem:
+        """The instance (checked: sizes, shortage, normalisation)."""
+        return recommendation_problem(
+            self.shortage,
+            n_products=self.n_products,
+            n_customers=self.n_customers,
+            seed=self.instance_seed,
+            normalize=self.normalize,
+        )
+
+    def to_json(self) -> str:
+        """The fields as a JSON object (for run manifests)."""
+        return json.dumps(dataclasses.asdict(self))
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> RecommendationScenario:
+        """A copy with fields replaced (``supplysim ... --set FIELD=VALUE``); an unknown
+        field is an error that lists the known ones."""
+        known = [f.name for f in dataclasses.fields(self) if f.name not in ("name", "description")]
+        for key in overrides:
+            if key not in known:
+                raise ValueError(f"{self.name}: no field {key!r}; known: {', '.join(known)}")
+        return dataclasses.replace(self, **overrides)
+
+
+def _whole(name: str, value: Any, *, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name}: must be a whole number >= {low}, got {value!r}")
+
+
+#: Name -> the built-in §VI experiments.
+BUILTIN: dict[str, RecommendationScenario] = {
+    s.name: s
+    for s in (
+        RecommendationScenario(
+            name="recommendation_lost",
+            description="§VI inventory and recommendation, lost sales (N = 10, M = 100)",
+            shortage="lost",
+        ),
+        RecommendationScenario(
+            name="recommendation_backlog",
+            description="§VI inventory and recommendation, backlog (N = 10, M = 100)",
+            shortage="backlog",
+        ),
+    )
+}
+
 #: Name -> builder of the built-in §VI instances (keyword arguments as
 #: :func:`recommendation_problem`'s).
 SCENARIOS: dict[str, Callable[..., RecommendationProblem]] = {
-    "recommendation_lost": lambda **kw: recommendation_problem("lost", **kw),
-    "recommendation_backlog": lambda **kw: recommendation_problem("backlog", **kw),
+    name: functools.partial(recommendation_problem, s.shortage) for name, s in BUILTIN.items()
 }

@@ -75,25 +75,45 @@ __all__ = [
 SHORTAGES = ("lost", "backlog")
 NORMALIZATIONS = ("product", "customer")
 BLOCK = 256  # periods of uniforms drawn per refill of every customer's stream
+_RUN = 16  # most periods of demand computed at once (see CustomerPopulation)
 _TOLERANCE = 1e-6  # how far a sum of intensities may be from 1
+
+
+def _floats(value: Any, what: str) -> np.ndarray:
+    """``value`` as a float array; anything numpy cannot read as numbers (ragged lists,
+    text, ``None`` in a list) is an error naming ``what``, not numpy's own message."""
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}: must be numbers, got {type(value).__name__}") from None
+
+
+def _first(bad: np.ndarray) -> int:
+    """Index of the first ``True`` of ``bad`` (1-D)."""
+    return int(np.flatnonzero(bad)[0])
 
 
 def _vector(
     name: str, value: Any, n: int, *, integer: bool = False, low: float = 0.0
 ) -> np.ndarray:
-    """``value`` (a number, or ``n`` of them) as a read-only float or int array of length ``n``."""
-    a = np.asarray(value, dtype=np.float64)
+    """``value`` (a number, or ``n`` of them) as a read-only float or int array of length
+    ``n``; an error names the first bad entry (``capacity[42]: ...``), never the whole
+    array (its repr would span lines)."""
+    a = _floats(value, name)
     if a.ndim == 0:
         a = np.full(n, float(a))
     if a.shape != (n,):
         raise ValueError(f"{name}: must be a number or {n} numbers, got shape {a.shape}")
     if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name}: must be finite, got {value!r}")
+        i = _first(~np.isfinite(a))
+        raise ValueError(f"{name}[{i}]: must be finite, got {a[i]:g}")
     if np.any(a < low):
-        raise ValueError(f"{name}: must be >= {low:g}, got {a.min():g}")
+        i = _first(a < low)
+        raise ValueError(f"{name}[{i}]: must be >= {low:g}, got {a[i]:g}")
     if integer:
         if np.any(a != np.round(a)):
-            raise ValueError(f"{name}: must be whole numbers, got {value!r}")
+            i = _first(a != np.round(a))
+            raise ValueError(f"{name}[{i}]: must be a whole number, got {a[i]:g}")
         a = a.astype(np.int64)
     a.setflags(write=False)
     return a
@@ -138,7 +158,7 @@ class RecommendationProblem:
     normalize: str = "product"
 
     def __post_init__(self) -> None:
-        ratings = np.array(self.ratings, dtype=np.float64)
+        ratings = _floats(self.ratings, "ratings").copy()
         if ratings.ndim != 2 or 0 in ratings.shape:
             raise ValueError(
                 f"ratings: must have shape (N products, M customers), got {ratings.shape}"
@@ -147,9 +167,12 @@ class RecommendationProblem:
             raise ValueError(f"r_max: must be a finite number, got {self.r_max!r}")
         if not np.all(np.isfinite(ratings)):
             raise ValueError("ratings: must be finite")
-        if ratings.min() < 0 or ratings.max() > self.r_max:
+        bad = (ratings < 0) | (ratings > self.r_max)
+        if bad.any():
+            i, j = (int(k[0]) for k in np.nonzero(bad))
             raise ValueError(
-                f"ratings: must lie in [0, r_max={self.r_max:g}], got [{ratings.min():g}, {ratings.max():g}]"
+                f"ratings[{i}, {j}] (product {i}, customer {j}): must lie in "
+                f"[0, r_max={self.r_max:g}], got {ratings[i, j]:g}"
             )
         ratings.setflags(write=False)
         n, m = ratings.shape
@@ -158,7 +181,8 @@ class RecommendationProblem:
         set_(self, "r_max", float(self.r_max))
         efficiency = _vector("efficiency", self.efficiency, n)
         if np.any(efficiency <= 0):
-            raise ValueError(f"efficiency: must be > 0, got {efficiency.min():g}")
+            i = _first(efficiency <= 0)
+            raise ValueError(f"efficiency[{i}]: must be > 0, got {efficiency[i]:g}")
         set_(self, "efficiency", efficiency)
         set_(self, "capacity", _vector("capacity", self.capacity, m, integer=True))
         set_(self, "lead_time", _vector("lead_time", self.lead_time, n, integer=True))
@@ -188,7 +212,7 @@ class RecommendationProblem:
     def check_intensities(self, alpha: Any, source: str = "intensities") -> np.ndarray:
         """``alpha`` as a float array after checking Eq. (8)'s constraints; the error names
         ``source`` (the module that produced it)."""
-        a = np.asarray(alpha, dtype=np.float64)
+        a = _floats(alpha, f"{source}: intensities")
         if a.shape != self.ratings.shape:
             raise ValueError(
                 f"{source}: intensities must have shape {self.ratings.shape}, got {a.shape}"
@@ -198,12 +222,13 @@ class RecommendationProblem:
             raise ValueError(f"{source}: intensities must lie in [0, 1], got [{lo:g}, {hi:g}]")
         axis = 1 if self.normalize == "product" else 0
         sums = a.sum(axis=axis)
-        worst = np.abs(sums - 1.0).max()
-        if worst > _TOLERANCE:
-            over = "customers for each product" if axis == 1 else "products for each customer"
+        off = np.abs(sums - 1.0) > _TOLERANCE
+        if off.any():
+            k = _first(off)
+            whose, over = ("product", "customers") if axis == 1 else ("customer", "products")
             raise ValueError(
-                f"{source}: intensities must sum to 1 over {over} (normalize={self.normalize!r}), "
-                f"a sum is {sums[np.abs(sums - 1.0).argmax()]:g}"
+                f"{source}: intensities must sum to 1 over {over} for each {whose} "
+                f"(normalize={self.normalize!r}); {whose} {k}'s sum to {sums[k]:g}"
             )
         return a
 
@@ -289,49 +314,91 @@ class CustomerPopulation(mesa.Agent):
     One agent rather than ``M``: Mesa's per-agent calls would cost more than the whole
     vectorised period (issue 11 allows it). Customer ``j`` is column ``j`` of the arrays and
     keeps its own stream (see the module docstring).
+
+    Demand is computed ahead for a *run* of periods at once while the intensities stay in
+    force, and dropped when they change. A period's draws are a column of the
+    customer-major block, one memory page per occasion: reading ``w`` periods together
+    costs about what one does, and the numpy calls are paid once per run, not per period.
+    Runs double from one period after each change of intensities up to :data:`_RUN`, so a
+    module that changes them every period wastes no work; longer runs than 16 periods
+    gain nothing (their temporaries outgrow the cache). The draws, and so the demand, are
+    those of the module docstring whatever the runs.
     """
 
     def __init__(self, model: mesa.Model, problem: RecommendationProblem, seed: int):
         super().__init__(model)
         self.problem = problem
         capacity = problem.capacity
-        self._n = problem.n_products
-        self._offsets = np.concatenate([[0], np.cumsum(capacity)])
-        self._occasion_row = np.repeat(np.arange(problem.n_customers), capacity) * self._n
-        self._streams = [
-            stream(seed, Purpose.DEMAND, "customer", j) if c > 0 else None
-            for j, c in enumerate(capacity)
-        ]
+        n = self._n = problem.n_products
+        offsets = np.concatenate([[0], np.cumsum(capacity)])
         # Customer-major: each customer's block is contiguous, filled in place by its stream.
-        self._block = np.empty((int(self._offsets[-1]), BLOCK))
-        self._row = BLOCK  # the next block column to use; BLOCK = refill first
+        self._block = np.empty((int(offsets[-1]), BLOCK))
+        self._fills = [
+            (stream(seed, Purpose.DEMAND, "customer", j), self._block[offsets[j] : offsets[j + 1]])
+            for j, c in enumerate(capacity)
+            if c > 0
+        ]
+        # Start of each occasion's customer in the flat purchase tables (rows of N + 1), and
+        # the first bin of each period of a run, both as full (occasions, _RUN) arrays:
+        # numpy adds a broadcast (occasions, 1) or (_RUN,) array three times slower.
+        rows = np.repeat(np.arange(problem.n_customers) * (n + 1), capacity)
+        self._occasion_row = np.repeat(rows[:, None], _RUN, axis=1)
+        self._period_bin = np.tile(np.arange(_RUN) * n, (len(rows), 1))
+        self._period = BLOCK  # the next block column to use; BLOCK = refill first
+        self._ahead = np.empty((_RUN, n))  # demand of periods _first .. _ready - 1
+        self._first = self._ready = 0
+        self._run = 1  # periods in the next run
 
     def set_intensities(self, alpha: np.ndarray) -> None:
         """Eq. (8) and (10) at intensities ``alpha`` (checked by the model): rebuild the
         purchase tables, flat for the per-period gather."""
         self.gamma = purchase_probabilities(self.problem, alpha)
         cut, first, second = alias_tables(np.ascontiguousarray(self.gamma.T))
+        n = self._n
         # x = N u lands in column floor(x); it keeps the first product iff x < column + cut.
-        self._threshold = (cut + np.arange(self._n)).ravel()
-        self._products = np.stack([first, second], axis=-1).ravel()
+        # x = N exactly (N u rounded up) lands in the extra column N, whose two products
+        # are both column N - 1's alias: what clamping x to column N - 1 gives, as x = N is
+        # at least its threshold (so the threshold of column N does not matter).
+        threshold = np.empty((len(cut), n + 1))
+        threshold[:, :n] = cut + np.arange(n)
+        threshold[:, n] = n
+        pairs = np.empty((len(cut), n + 1, 2), dtype=np.intp)
+        pairs[:, :n, 0] = first
+        pairs[:, :n, 1] = second
+        pairs[:, n] = second[:, n - 1 :]
+        self._threshold = threshold.ravel()
+        self._products = pairs.ravel()
+        self._ready = self._period  # demand computed ahead used the old tables
+        self._run = 1
 
-    def uniforms(self) -> np.ndarray:
-        """This period's uniforms, ``c_j`` for customer ``j`` in customer order."""
-        if self._row == BLOCK:
-            off = self._offsets
-            for j, rng in enumerate(self._streams):
-                if rng is not None:
-                    rng.random(out=self._block[off[j] : off[j + 1]])
-            self._row = 0
-        self._row += 1
-        return self._block[:, self._row - 1]
+    def _compute_ahead(self) -> None:
+        """Demand of the next ``_run`` periods (at most to the end of the block)."""
+        if self._period == BLOCK:
+            for rng, block in self._fills:
+                rng.random(out=block)
+            self._period = 0
+        t, n = self._period, self._n
+        w = min(self._run, BLOCK - t)
+        x = self._block[:, t : t + w] * n  # (occasions, w)
+        k = x.astype(np.intp)
+        k += self._occasion_row[:, :w]
+        second = x >= self._threshold[k]
+        k += k
+        k += second
+        bought = self._products[k]
+        bought += self._period_bin[:, :w]  # period s of the run counts in bins s N .. s N + N - 1
+        counts = np.bincount(bought.ravel(), minlength=w * n)
+        self._ahead[:w] = counts.reshape(w, n)
+        self._first, self._ready = t, t + w
+        self._run = min(2 * self._run, _RUN)
 
     def demand(self) -> np.ndarray:
         """``d_t[i]`` of Eq. (9), summed over customers (units, integer-valued floats)."""
-        x = self.uniforms() * self._n
-        k = self._occasion_row + np.minimum(x.astype(np.intp), self._n - 1)
-        second = x >= self._threshold[k]
-        return np.bincount(self._products[2 * k + second], minlength=self._n).astype(np.float64)
+        if self._period >= self._ready:  # also at the end of the block: _ready <= BLOCK
+            self._compute_ahead()
+        d = self._ahead[self._period - self._first].copy()
+        self._period += 1
+        return d
 
 
 class RecommendationObservation(NamedTuple):
@@ -430,7 +497,10 @@ class RecommendationModel(mesa.Model):
         n = problem.n_products
         self._slots = int(problem.lead_time.max()) + 1
         self._ring = np.zeros((self._slots, n))  # _ring[(t + L_i) % slots, i]: due in t + L_i
-        self._steps = np.arange(n)
+        # Flat positions in _ring of the orders placed at t, by t % slots (built once: the
+        # modular index arithmetic per period costs more than the rest of the bookkeeping).
+        due = (np.arange(self._slots)[:, None] + problem.lead_time) % self._slots
+        self._due = due * n + np.arange(n)
         self.period = 0
         self.on_hand = problem.initial_inventory.astype(np.float64)
         self.backlog = np.zeros(n)
@@ -472,21 +542,23 @@ class RecommendationModel(mesa.Model):
         """Play one period: order ``orders`` (``N`` units >= 0), with ``intensities`` put in
         force first when given. Returns the reward ``sum_i F_t[i]`` (money)."""
         p = self.problem
-        n = p.n_products
         if intensities is not None:
             self.set_intensities(intensities, "intensities")
-        q = np.asarray(orders, dtype=np.float64)
-        if q.shape != (n,):
-            raise ValueError(f"{source}: orders must have shape ({n},), got {q.shape}")
-        if not (q.min() >= 0.0 and np.isfinite(q.max())):
+        q = _floats(orders, f"{source}: orders")
+        if q.shape != self.on_hand.shape:
+            raise ValueError(
+                f"{source}: orders must have shape {self.on_hand.shape}, got {q.shape}"
+            )
+        if not (q.min() >= 0.0 and q.max() < math.inf):  # NaN fails the first test
             raise ValueError(
                 f"{source}: orders must be finite and >= 0, got {q.min():g}..{q.max():g}"
             )
-        slots, t = self._slots, self.period
-        self._ring[(t + p.lead_time) % slots, self._steps] += q
-        now = t % slots
-        available = self.on_hand + self._ring[now]
-        self._ring[now] = 0.0
+        t = self.period
+        now = t % self._slots
+        self._ring.ravel()[self._due[now]] += q
+        arriving = self._ring[now]
+        available = self.on_hand + arriving
+        arriving.fill(0.0)
         d = self.population.demand()
         if p.shortage == "lost":
             sales = np.minimum(d, available)  # Eq. (11)
@@ -495,8 +567,12 @@ class RecommendationModel(mesa.Model):
             due = d + self.backlog
             sales = np.minimum(due, available)
             shortage = self.backlog = due - sales
-        self.on_hand = available - sales  # Eq. (13)
-        profit = p.price * sales - p.cost * q - p.holding * self.on_hand - p.penalty * shortage
+        available -= sales
+        self.on_hand = available  # Eq. (13)
+        profit = p.price * sales
+        profit -= p.cost * q
+        profit -= p.holding * available
+        profit -= p.penalty * shortage
         self.demand, self.sales, self.shortage, self.profit = d, sales, shortage, profit
         self.orders = q
         self.period = t + 1

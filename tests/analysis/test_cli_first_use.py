@@ -14,6 +14,7 @@ import pytest
 import agents
 import scenarios
 from analysis.cli import main
+from scenarios.recommendation import BUILTIN as RECOMMENDATION_BUILTIN
 from scenarios.scenario import ALLOW_CODE_ENV
 
 ROOT = Path(__file__).parents[2]
@@ -195,7 +196,8 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     )
     assert Path(where.strip()).is_relative_to(venv)  # not the checkout, not an editable copy
     listed = check(venv / "bin" / "supplysim", "list", cwd=elsewhere, env=env)
-    assert {line.split()[0] for line in listed.splitlines()} == set(scenarios.builtin_names())
+    listed_names = {line.split()[0] for line in listed.splitlines()}
+    assert listed_names == set(scenarios.builtin_names()) | set(RECOMMENDATION_BUILTIN)
     out = tmp_path / "out"
     check(
         venv / "bin" / "supplysim", "run", "lost_sales", "--periods", 50, "--warmup", 10,

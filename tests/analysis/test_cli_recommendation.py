@@ -1,0 +1,95 @@
+"""``supplysim run`` and ``supplysim train`` on the built-in §VI experiments
+(``recommendation_lost``, ``recommendation_backlog``), in process at a tiny size."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.recommendation import base_stock
+from scenarios.recommendation import BUILTIN
+from sim.recommendation import RecommendationModel
+
+PNG = b"\x89PNG\r\n\x1a\n"
+TINY = ("--set", "n_products=3", "--set", "n_customers=12")
+
+
+def test_list_shows_them(capsys):
+    assert main(["list"]) == 0
+    listed = {line.split()[0] for line in capsys.readouterr().out.splitlines()}
+    assert {"recommendation_lost", "recommendation_backlog", "beer_game"} <= listed
+
+
+@pytest.mark.parametrize("name", ["recommendation_lost", "recommendation_backlog"])
+def test_run_writes_the_summary_tables_and_figures(name, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["run", name, *TINY, "--replications", "3", "--periods", "30", "--warmup", "5"]
+    assert main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "firm" in printed and "product 2" in printed and "profit" in printed
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scenario"] == name and summary["replications"] == 3
+    assert set(summary["nodes"]) == {"product 0", "product 1", "product 2"}
+    scenario = BUILTIN[name].with_overrides(
+        {"n_products": 3, "n_customers": 12, "periods": 30, "warmup": 5}
+    )
+    problem = scenario.problem()
+    # Every purchase occasion buys one unit: the firm's demand is the customers' capacity.
+    assert summary["firm"]["demand"]["mean"] == problem.capacity.sum()
+    # Replication 1 is the model run with seed 1 and base stock x1.2, uniform recommendation.
+    run = RecommendationModel(problem, seed=1).run(30, base_stock(problem, 1.2))
+    kpis = pd.read_parquet(out / "replications.parquet")
+    firm = kpis[(kpis["node"] == "firm") & (kpis["replication"] == 1)]
+    assert firm["profit"].item() == pytest.approx(run.reward[5:].mean(), rel=1e-12)
+    periods = pd.read_parquet(out / "periods.parquet")
+    assert sorted(periods["replication"].unique()) == [0, 1, 2]
+    if name == "recommendation_lost":
+        np.testing.assert_array_equal(periods["shortage"], periods["demand"] - periods["sales"])
+    else:
+        assert (periods["backlog"] == periods["shortage"]).all()
+    for figure in ("inventory", "orders", "profit_kde"):
+        assert (out / "figures" / f"{figure}.png").read_bytes().startswith(PNG)
+
+
+def test_run_names_an_unknown_setting(tmp_path, capsys):
+    code = main(["run", "recommendation_lost", "--set", "customers=5", "--out", str(tmp_path)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "recommendation_lost: no field 'customers'" in err and "n_customers" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("learners", "actions"), [(None, 6), ("inventory", 3)])
+def test_train_writes_checkpoint_and_learning_curve(learners, actions, tmp_path, capsys):
+    pytest.importorskip("torch")
+    out = tmp_path / "train"
+    args = ["train", "recommendation_lost", *TINY, "--steps", "64", "--num-envs", "2"]
+    args += ["--episode-periods", "8", "--out", str(out)]
+    args += [] if learners is None else ["--learners", learners]
+    assert main(args) == 0, capsys.readouterr().err
+    curve = pd.read_csv(out / "learning_curve.csv")
+    assert curve["step"].tolist() == [64] and np.isfinite(curve["mean_reward"]).all()
+    assert (out / "learning_curve.png").read_bytes().startswith(PNG)
+    latest = (out / "checkpoints" / "latest").read_text().strip()
+    assert latest == "step_64"
+    policy = json.loads((out / "checkpoints" / latest / "policy.json").read_text())
+    # Joint IM-RS: orders and scores of 3 products; IM-Only: the orders.
+    assert policy["network"]["action"]["dim"] == actions
+
+
+def test_train_names_the_modules_that_can_learn(tmp_path, capsys):
+    code = main(
+        ["train", "recommendation_backlog", "--learners", "retailer", "--out", str(tmp_path)]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--learners 'retailer'" in err and "inventory and/or recommendation" in err
+
+
+def test_train_of_a_network_scenario_still_needs_its_learner(tmp_path, capsys):
+    assert main(["train", "lost_sales", "--steps", "64", "--out", str(tmp_path)]) == 2
+    assert "--learners: name the node that learns in lost_sales" in capsys.readouterr().err
