@@ -863,36 +863,20 @@ class SupplyChainModel(mesa.Model):
             cost = self.take_cost_of(i)
             t = self.period if period is None else period
             return self.observe_vector(i, t, layout), cost, period
-        # advance_period, _run_until and take_cost_of written out: a learner's every step
+        # advance_period's own path (_resume) and take_cost_of written out: a learner's
+        # every step (a float order needs no _checked; i is tracked, decided from outside)
         i, t, in_step = pending
         if type(action) is not float or not 0 <= action < math.inf:
             action = self._checked(i, action)  # a refused action leaves the decision waiting
         self._pending = None
         self._place(i, action)
         if in_step:
-            if self._cursor == len(self._downstream_first):
-                # the learner was the last to decide: the step only serves (_step_start's end)
-                if self._decides_first:
-                    for j in self._upstream_first:
-                        self._serve_period(j, t)
-                _Message(self.env, 1, t, self._on_close, _CLOSE)
-                _Message(self.env, 1, t + 1, self._on_tick, NORMAL)
-            else:
-                self._continue_step(t)
+            self._continue_step(t)
         if self._pending is None and until > self.period:
-            if until != self._stop_at:
-                self._stop_at = until
-                _Message(self.env, until - self.env.now, until, self._on_stop, _STOP)
-            collecting = _gc_isenabled()  # as _run_until
-            _gc_disable()
-            try:
-                self.env.run_to_halt()
-            finally:
-                if collecting:
-                    _gc_enable()
+            self._run_until(until)
         pending = self._pending
         period = None if pending is None else pending[1]
-        money = self._reward[i]  # tracked: i was decided from outside
+        money = self._reward[i]
         holding, backlog, lost_sales, ordering, transit_holding, _ = money
         money[:] = _NO_MONEY
         cost = float(holding + backlog + lost_sales + ordering + transit_holding)
