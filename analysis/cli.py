@@ -175,23 +175,27 @@ def allow_code(args: argparse.Namespace) -> bool | None:
 
 
 def scenario_from(args: argparse.Namespace) -> Scenario:
-    from scenarios import parse_value, resolve
+    from scenarios import resolve
 
     scenario = resolve(args.scenario, allow_code=allow_code(args))
+    overrides = _overrides(args, "run.")
+    return scenario.with_overrides(overrides) if overrides else scenario
+
+
+def _overrides(args: argparse.Namespace, run_prefix: str) -> dict[str, Any]:
+    """``--set PATH=VALUE`` and the run flags (``--replications``, ...) as overrides; the
+    flags' fields are ``run_prefix`` + their names."""
+    from scenarios import parse_value
+
     overrides: dict[str, Any] = {}
     for text in args.set or []:
         path, value = _assignment(text, "--set")
         overrides[path] = parse_value(value)
-    for flag, path in (
-        ("replications", "run.replications"),
-        ("periods", "run.periods"),
-        ("warmup", "run.warmup"),
-        ("seed", "run.seed"),
-    ):
+    for flag in ("replications", "periods", "warmup", "seed"):
         value = getattr(args, flag, None)
         if value is not None:
-            overrides[path] = value
-    return scenario.with_overrides(overrides) if overrides else scenario
+            overrides[run_prefix + flag] = value
+    return overrides
 
 
 @contextmanager
@@ -334,20 +338,12 @@ def recommendation_scenario(args: argparse.Namespace) -> Any:
     """The built-in §VI experiment ``args.scenario`` (:data:`scenarios.recommendation.
     BUILTIN`) with ``--set FIELD=VALUE`` and the run flags applied; ``None`` for any other
     scenario name or file."""
-    from scenarios import parse_value
     from scenarios.recommendation import BUILTIN
 
     scenario = BUILTIN.get(args.scenario)
     if scenario is None:
         return None
-    overrides: dict[str, Any] = {}
-    for text in args.set or []:
-        path, value = _assignment(text, "--set")
-        overrides[path] = parse_value(value)
-    for flag in ("replications", "periods", "warmup", "seed"):
-        if getattr(args, flag, None) is not None:
-            overrides[flag] = getattr(args, flag)
-    return scenario.with_overrides(overrides)
+    return scenario.with_overrides(_overrides(args, ""))
 
 
 def run_recommendation(args: argparse.Namespace, scenario: Any) -> None:
@@ -355,28 +351,16 @@ def run_recommendation(args: argparse.Namespace, scenario: Any) -> None:
     one run per replication; the summary per product and for the firm, the tables and the
     figures (inventory and orders of the first replication, profit across replications)."""
     from . import plots
+    from .experiment import summary_statistics
     from .files import output_folder, strict_json, write_parquet, write_text
     from .recommendation import KPIS, replicate
-    from .statistics import mean_ci
 
     out = Path(args.out or f"runs/{scenario.name}")
     with output_folder(out) as folder:
         start = time.perf_counter()
         kpis, periods = replicate(scenario)
         elapsed = time.perf_counter() - start
-        stats: dict[str, dict[str, dict[str, Any]]] = {}
-        for node, rows in kpis.groupby("node", sort=False):
-            stats[node] = {}
-            for kpi in KPIS:
-                values = rows[kpi].to_numpy(dtype=float)
-                est = mean_ci(values) if len(values) > 1 else None
-                stats[node][kpi] = {
-                    "mean": float(values.mean()),
-                    "std": est.std if est else None,
-                    "ci95": est.half_width if est else None,
-                    "n": len(values),
-                }
-        stats = {"firm": stats.pop("firm"), **stats}
+        stats = summary_statistics(kpis, KPIS, first="firm")
         summary = {
             "format": SUMMARY_FORMAT,
             "scenario": scenario.name,

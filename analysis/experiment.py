@@ -382,15 +382,18 @@ def paired_differences(table: pd.DataFrame, by: str, baseline: Any) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def summary_statistics(kpis: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
-    """``{node: {kpi: {mean, std, ci95, n}}}`` over replications (``network`` first); KPIs
-    that are undefined in a replication (NaN) are left out of that KPI's statistics."""
-    nodes = ["network", *[n for n in dict.fromkeys(kpis["node"]) if n != "network"]]
+def summary_statistics(
+    kpis: pd.DataFrame, columns: Sequence[str] = KPI_COLUMNS, first: str = "network"
+) -> dict[str, dict[str, dict[str, float]]]:
+    """``{node: {kpi: {mean, std, ci95, n}}}`` of ``columns`` over replications (node
+    ``first`` first); KPIs that are undefined in a replication (NaN) are left out of that
+    KPI's statistics."""
+    nodes = [first, *[n for n in dict.fromkeys(kpis["node"]) if n != first]]
     out: dict[str, dict[str, dict[str, float]]] = {}
     for node in nodes:
         rows = kpis[kpis["node"] == node]
         out[node] = {}
-        for kpi in KPI_COLUMNS:
+        for kpi in columns:
             values = rows[kpi].dropna().to_numpy(dtype=float)
             if len(values) == 0:
                 out[node][kpi] = {"mean": None, "std": None, "ci95": None, "n": 0}

@@ -146,10 +146,8 @@ def recommendation_module(scenario: RecommendationScenario) -> Any:
     """The scenario's recommendation module (``uniform``, ``inventory`` or ``margin``)."""
     if scenario.recommendation == "uniform":
         return UniformRecommendation()
-    cls = (
-        InventoryRecommendation if scenario.recommendation == "inventory" else MarginRecommendation
-    )
-    return cls(scenario.mix)
+    modules = {"inventory": InventoryRecommendation, "margin": MarginRecommendation}
+    return modules[scenario.recommendation](scenario.mix)
 
 
 def replicate(scenario: RecommendationScenario) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -58,8 +58,7 @@ def recommendation_problem(
     from sim.streams import Purpose, stream
 
     for name, value in (("n_products", n_products), ("n_customers", n_customers)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}: must be a whole number >= 1, got {value!r}")
+        _whole(name, value, low=1)
     ratings = np.empty((n_products, n_customers))
     capacity = np.empty(n_customers, dtype=np.int64)
     for j in range(n_customers):
