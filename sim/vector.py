@@ -339,6 +339,10 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             "_storage",
         ):
             setattr(self, name, floats(getattr(self, name)))
+        self._any_storage = bool((self._storage < math.inf).any())  # some room is limited
+        # Whether anything reads the stock in transit on each edge: the edge table, or holding
+        # costs charged in transit (else shipping and receiving skip that count).
+        self._counts_transit = self.recorder is not None or self.charge_in_transit
         self._reward = np.zeros((n, len(Reward._fields)))
         self._tracked_arr = np.array(self._tracked, dtype=np.int64)
         self._lost_sales = np.array(self._lost_sales, dtype=bool)
@@ -363,6 +367,13 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._e_lead_time = floats(  # NaN: drawn per shipment
             [e.lead_time.value if isinstance(e.lead_time, Constant) else math.nan for e in edges]
         )
+        # per edge, the rank of its constant lead time among the network's distinct ones
+        # (255: drawn per shipment, or more than 254 distinct), and those in increasing order
+        drawn = np.isnan(self._e_lead_time)
+        self._leads = np.unique(self._e_lead_time[~drawn])
+        self._lead_class = np.full(len(edges), 255, dtype=np.uint8)
+        if self._leads.size < 255:
+            self._lead_class[~drawn] = np.searchsorted(self._leads, self._e_lead_time[~drawn])
         self._e_into_manufacturer = self._manufacturer[self._e_target]
         # a quantity action goes to the first supplier, or bom units per kit to every supplier
         self._e_per_unit = np.where(
@@ -759,12 +770,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
 
     # ------------------------------------------------------------------ shipping
     def _ship(self, edges: np.ndarray, quantities: np.ndarray, now: float) -> None:
-        classes, leads = self._lead_classes()
-        keys = classes[edges]
+        leads, keys = self._leads, self._lead_class[edges]
         if np.maximum.reduce(keys) < 255 and leads[np.minimum.reduce(keys)] > 0:
             # constant lead times, none zero: in transit, then by arrival time (the lead
             # times' order), in shipping order within each (one byte each: a radix sort)
-            if self._counts_transit():
+            if self._counts_transit:
                 np.add.at(self._e_transit, edges, quantities)
             first = keys[0]
             if np.logical_and.reduce(keys == first):
@@ -782,12 +792,12 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             for k in np.isnan(lead_times).nonzero()[0]:  # drawn in shipping order
                 arrival[k] = self._edges[edges[k]].arrival(now)
         if np.minimum.reduce(arrival) > now:
-            if self._counts_transit():
+            if self._counts_transit:
                 np.add.at(self._e_transit, edges, quantities)
             self._schedule_by_time(arrival, _RECEIVE, edges, quantities)
             return
         at_once = arrival <= now
-        if self._counts_transit():
+        if self._counts_transit:
             # In shipping order, as the event engine does it: a shipment goes in transit,
             # and one that arrives at once comes out again before the next goes in.
             times = 1 + at_once
@@ -797,26 +807,6 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._receive(edges[at_once], quantities[at_once], now, shipped_now=True)
         later = ~at_once
         self._schedule_by_time(arrival[later], _RECEIVE, edges[later], quantities[later])
-
-    def _counts_transit(self) -> bool:
-        """Whether anything reads the stock in transit on each edge: the edge table, or
-        holding costs charged in transit (else shipping and receiving skip that count)."""
-        return self.recorder is not None or self.charge_in_transit
-
-    def _lead_classes(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per edge, the rank of its constant lead time among the network's distinct ones
-        (255: drawn per shipment, or more than 254 distinct), and those lead times in
-        increasing order; worked out once for the edge arrays in use."""
-        cached = getattr(self, "_lead_cache", None)
-        if cached is None or cached[0] is not self._e_lead_time:
-            lead = self._e_lead_time
-            drawn = np.isnan(lead)
-            leads = np.unique(lead[~drawn])
-            classes = np.full(lead.size, 255, dtype=np.uint8)
-            if leads.size < 255:
-                classes[~drawn] = np.searchsorted(leads, lead[~drawn])
-            cached = self._lead_cache = (lead, classes, leads)
-        return cached[1], cached[2]
 
     def _schedule_by_time(
         self, times: np.ndarray, kind: int, edges: np.ndarray, quantities: np.ndarray
@@ -844,7 +834,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
     ) -> None:
         """Receive shipments; ``shipped_now``: :meth:`_ship` took them out of transit."""
         targets = self._e_target[edges]
-        if not shipped_now and self._counts_transit():  # (x - q is x + (-q) to the bit)
+        if not shipped_now and self._counts_transit:  # (x - q is x + (-q) to the bit)
             np.subtract.at(self._e_transit, edges, quantities)
         np.subtract.at(self._pipeline, targets, quantities)
         np.subtract.at(self._e_pipeline, edges, quantities)
@@ -859,7 +849,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         if work.any():  # in process first, within the room stock leaves
             self._take_in(targets[work], quantities[work])
             targets, quantities = targets[~work], quantities[~work]
-        if np.minimum.reduce(self._storage) < math.inf:  # some stock point has a limit
+        if self._any_storage:
             capped = self._storage[targets] < math.inf
             # receipt by receipt, in the event engine's arithmetic
             for j, x in zip(targets[capped].tolist(), quantities[capped].tolist(), strict=True):
@@ -1314,12 +1304,6 @@ def _whole(values: np.ndarray) -> bool:
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-def _take_due(due: dict[int, float], k: int, x: float) -> None:
-    due[k] -= x
-    if due[k] <= 1e-12:
-        del due[k]
 
 
 #: from this many entries on, :meth:`_OwedQueues.positions` saves passes over them at the
