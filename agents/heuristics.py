@@ -64,7 +64,9 @@ class BaseStock:
             that uses this module.
         levels: a level per node (units, ``>= 0``), e.g. a guaranteed-service plan's
             (:func:`networks.plan_safety_stocks`); one module serves a whole network, so
-            the vectorized engine decides each echelon in one call.
+            the vectorized engine decides each echelon in one call. On the copies of a
+            :class:`~sim.vector.VectorizedSupplyChainModel` (``copies=...``), node ``v`` of
+            copy ``k``, named ``(k, v)``, takes ``v``'s level unless ``(k, v)`` has its own.
         service_level: a probability in (0, 1): the levels are computed from the network
             when the scenario binds the module (:meth:`bind`), by
             :func:`networks.base_stock_levels` (mean and variance of demand through the bill
@@ -113,10 +115,12 @@ class BaseStock:
                 "BaseStock(service_level=...) must be bound to a network first "
                 "(a scenario does it; in Python: BaseStock(levels=networks.base_stock_levels(g, p)))"
             )
-        try:
-            return self.levels[node]
-        except KeyError:
-            raise ValueError(f"levels: no base-stock level for node {node!r}") from None
+        levels = self.levels
+        if node in levels:
+            return levels[node]
+        if type(node) is tuple and len(node) == 2 and node[1] in levels:
+            return levels[node[1]]  # node v of a copy k, named (k, v)
+        raise ValueError(f"levels: no base-stock level for node {node!r}")
 
     def act(self, obs: InventoryObservation) -> float:
         return float(max(self.level_of(obs.node) - obs.inventory_position, 0.0))

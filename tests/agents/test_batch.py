@@ -358,6 +358,30 @@ def test_dual_sourcing_modules_find_their_suppliers_on_every_copy(module):
             assert mine[column].tolist() == expected[column].tolist(), column
 
 
+def test_levels_by_node_name_serve_every_copy_and_a_copy_may_have_its_own():
+    """``BaseStock(levels={v: ...})`` written for the network gives node ``(k, v)`` of every
+    copy ``v``'s level (each copy is the event engine's run with its seed, to the bit); a
+    level given for ``(k, v)`` itself wins; a node with neither is named in the error."""
+    graph = random_network(8, depth=3, seed=2, demand={"dist": "poisson", "mean": 3})
+    stock = [v for v in graph if graph.in_degree(v) > 0]
+    levels = {v: 10.0 + 3 * n for n, v in enumerate(stock)}
+    seeds = [3, 4]
+    vector = VectorizedSupplyChainModel(graph, BaseStock(levels=levels), copies=seeds)
+    vector.run(25)
+    table = vector.results().astype({"node": str})
+    for k, seed in enumerate(seeds):
+        event = SupplyChainModel(graph, BaseStock(levels=levels), seed=seed)
+        event.run(25)
+        expected = event.results().astype({"node": str})
+        mine = table[table.node.str.startswith(f"({k}, ")].reset_index(drop=True)
+        mine["node"] = mine.node.str.extract(r"^\(\d+, (.*)\)$")[0].str.strip("'")
+        pd.testing.assert_frame_equal(mine, expected, check_exact=True)
+    own = BaseStock(levels={**levels, (1, stock[0]): 0.0})
+    assert own.level_of((1, stock[0])) == 0.0 and own.level_of((0, stock[0])) == levels[stock[0]]
+    with pytest.raises(ValueError, match=r"no base-stock level for node \(1, 'nowhere'\)"):
+        own.level_of((1, "nowhere"))
+
+
 # ---------------------------------------------------------------- myopic
 @settings(max_examples=40, deadline=None)
 @given(
