@@ -25,7 +25,8 @@ class SB3Module:
         return self.mapping.quantity(int(action))
 
 
-def test_sb3_ppo_trains_on_the_env_and_runs_in_the_engine():
+def test_sb3_ppo_trains_on_the_env_and_runs_in_the_engine(tmp_path, monkeypatch):
+    monkeypatch.setenv("SB3_LOGDIR", str(tmp_path))  # else SB3 leaves a folder in /tmp
     scenario = resolve("lost_sales")
     env = InventoryEnv.from_scenario(scenario, "stage1", periods=100)
     model = sb3.PPO("MlpPolicy", env, n_steps=512, batch_size=128, seed=0, verbose=0)
