@@ -556,6 +556,16 @@ class TeamVectorEnv:
         return self._decision is None
 
     @property
+    def global_state(self) -> bool:
+        """Observations end with the global state (the ``global_state`` argument)."""
+        return self.team.global_state
+
+    @property
+    def state_size(self) -> int:
+        """The length of :meth:`state`'s rows."""
+        return self.team.state_size
+
+    @property
     def agent(self) -> str | None:
         """The agent whose turn it is (``None`` when the episode is over)."""
         return None if self._decision is None else self._agent_of[int(self._decision.index[0])]

@@ -352,8 +352,15 @@ class CustomerPopulation(mesa.Agent):
     def set_intensities(self, alpha: np.ndarray) -> None:
         """Eq. (8) and (10) at intensities ``alpha`` (checked by the model): rebuild the
         purchase tables, flat for the per-period gather."""
-        self.gamma = purchase_probabilities(self.problem, alpha)
-        cut, first, second = alias_tables(np.ascontiguousarray(self.gamma.T))
+        gamma = purchase_probabilities(self.problem, alpha)
+        self.use_tables(gamma, *alias_tables(np.ascontiguousarray(gamma.T)))
+
+    def use_tables(
+        self, gamma: np.ndarray, cut: np.ndarray, first: np.ndarray, second: np.ndarray
+    ) -> None:
+        """Put in force purchase probabilities ``gamma`` ``(N, M)`` and their alias tables
+        (:func:`alias_tables` of ``gamma.T``)."""
+        self.gamma = gamma
         n = self._n
         # x = N u lands in column floor(x); it keeps the first product iff x < column + cut.
         # x = N exactly (N u rounded up) lands in the extra column N, whose two products
@@ -520,6 +527,27 @@ class RecommendationModel(mesa.Model):
         a.setflags(write=False)
         self.intensities = a
         self.population.set_intensities(a)
+
+    @staticmethod
+    def set_intensities_of(
+        models: list[RecommendationModel], alphas: list[Any], source: str = "intensities"
+    ) -> None:
+        """``models[k].set_intensities(alphas[k], source)`` for every ``k``, to the bit, with
+        one construction of alias tables for all (a construction costs ``N`` numpy passes
+        whatever the rows: copies that change intensities every period share them)."""
+        checked, gammas = [], []
+        for model, alpha in zip(models, alphas, strict=True):
+            a = model.problem.check_intensities(alpha, source)
+            a.setflags(write=False)
+            checked.append(a)
+            gammas.append(purchase_probabilities(model.problem, a))
+        tables = alias_tables(np.concatenate([g.T for g in gammas]))
+        m = 0
+        for model, a, gamma in zip(models, checked, gammas, strict=True):
+            rows = slice(m, m + gamma.shape[1])
+            model.intensities = a
+            model.population.use_tables(gamma, *(t[rows] for t in tables))
+            m = rows.stop
 
     def observe(self) -> RecommendationObservation:
         """The observation of the current period."""

@@ -35,7 +35,7 @@ from .recommendation import (
 )
 from .streams import Purpose, stream
 
-__all__ = ["CONTROLS", "RecommendationEnv"]
+__all__ = ["CONTROLS", "RecommendationEnv", "RecommendationTeamEnv"]
 
 CONTROLS = ("joint", "inventory", "recommendation")
 
@@ -83,14 +83,23 @@ class RecommendationEnv(gym.Env):
         self.action_space = spaces.Box(-1.0, 1.0, (width,), np.float32)
         self.model: RecommendationModel | None = None
 
-    def _obs(self) -> np.ndarray:
-        o = self.model.observe()
+    def vector(self, model: RecommendationModel) -> np.ndarray:
+        """``model``'s observation in this environment's form (float32)."""
+        o = model.observe()
         parts = (o.on_hand, o.backlog, *o.arrivals, o.demand)
         return (
             (np.concatenate(parts).reshape(-1, len(self.scale)) / self.scale)
             .ravel()
             .astype(np.float32)
         )
+
+    def decisions(self, orders: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Order quantities and intensities from actions in ``[-1, 1]`` (``N`` each)."""
+        q = np.round((orders + 1.0) / 2.0 * self.order_cap * self.scale)
+        return q, spread(self.problem, np.exp(self.score_range * scores), 1.0)
+
+    def _obs(self) -> np.ndarray:
+        return self.vector(self.model)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -110,8 +119,111 @@ class RecommendationEnv(gym.Env):
             orders, scores = a, self._random.uniform(-1.0, 1.0, n)
         else:
             orders, scores = self._random.uniform(-1.0, 1.0, n), a
-        q = np.round((orders + 1.0) / 2.0 * self.order_cap * self.scale)
-        alpha = spread(self.problem, np.exp(self.score_range * scores), 1.0)
-        reward = self.model.advance(q, alpha)
+        reward = self.model.advance(*self.decisions(orders, scores))
         truncated = self.model.period >= self.periods
         return self._obs(), reward, False, truncated, {}
+
+
+class RecommendationTeamEnv:
+    """The §VI firm as a team of two learners on ``num_envs`` copies, turn-based, for
+    :class:`agents.learning.multi.MultiPPO` (the follow-up's multi-agent form): agent
+    ``"inventory"`` orders (``N`` actions), then agent ``"recommendation"`` sets the
+    intensities (``N`` scores), both from the same observation of the period's start; both
+    are paid the period's profit (the firm's, shared). Observations, actions and rewards
+    are :class:`RecommendationEnv`'s (``control="joint"``, its two halves split).
+
+    Copy ``k`` of an episode started by ``reset(seed=s)`` is
+    ``RecommendationModel(problem, seed=s + k)``; all copies start and end together.
+
+    Use as :class:`sim.multi.TeamVectorEnv`::
+
+        env.reset(seed=0)
+        while not env.done:
+            rewards = env.step(actions_of(env.agent, env.observe(env.agent)))
+    """
+
+    agents = ("inventory", "recommendation")
+    #: the critic's global state is the firm's whole observation, which both agents see
+    global_state = False
+
+    def __init__(
+        self,
+        problem: RecommendationProblem,
+        num_envs: int,
+        *,
+        periods: int = 50,
+        order_cap: float = 3.0,
+        score_range: float = 3.0,
+        seed: int = 0,
+    ) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs: must be an integer >= 1, got {num_envs!r}")
+        self.single = RecommendationEnv(
+            problem, periods=periods, order_cap=order_cap, score_range=score_range
+        )
+        self.num_envs, self.periods = num_envs, periods
+        n = problem.n_products
+        half = spaces.Box(-1.0, 1.0, (n,), np.float32)
+        self.action_spaces = dict.fromkeys(self.agents, half)
+        self.observation_spaces = dict.fromkeys(self.agents, self.single.observation_space)
+        self.state_size = self.single.observation_space.shape[0]
+        self._seed = seed
+        self._models: list[RecommendationModel] = []
+        self._turn = 0
+        self._orders: np.ndarray | None = None
+        self._obs: np.ndarray | None = None
+
+    @property
+    def done(self) -> bool:
+        """The episode is over (or not started): :meth:`reset` starts the next."""
+        return not self._models or self._models[0].period >= self.periods
+
+    @property
+    def agent(self) -> str | None:
+        """The agent whose turn it is (``None`` when the episode is over)."""
+        return None if self.done else self.agents[self._turn]
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start new episodes: copy ``k`` runs seed ``seed + k`` (without a seed: the
+        seed after the last episode's copies)."""
+        if seed is None:
+            seed = self._seed
+        self._seed = seed + self.num_envs
+        problem = self.single.problem
+        self._models = [RecommendationModel(problem, seed=seed + k) for k in range(self.num_envs)]
+        self._turn = 0
+        self._obs = np.stack([self.single.vector(m) for m in self._models])
+
+    def observe(self, agent: str) -> np.ndarray:
+        """``agent``'s observations now, ``(num_envs, size)`` float32 (both agents see the
+        firm's state at the start of the period)."""
+        if agent not in self.agents:
+            raise ValueError(f"agent: must be one of {self.agents}, got {agent!r}")
+        return self._obs
+
+    def state(self) -> np.ndarray:
+        """The global state, ``(num_envs, state_size)``: the firm's observation."""
+        return self._obs
+
+    def step(self, actions: Any) -> np.ndarray | None:
+        """Play the current agent's actions, ``(num_envs, N)`` in ``[-1, 1]``.
+
+        Returns:
+            ``None`` after the inventory agent's turn; after the recommendation agent's,
+            the period's profit of every copy for both agents, ``(2, num_envs)``.
+        """
+        if self.done:
+            raise RuntimeError("step: the episode is over; call reset()")
+        shape = (self.num_envs, self.single.problem.n_products)
+        a = np.clip(np.asarray(actions, dtype=np.float64), -1.0, 1.0)
+        if a.shape != shape:
+            raise ValueError(f"{self.agent} actions: must have shape {shape}, got {a.shape}")
+        if self._turn == 0:
+            self._orders, self._turn = a, 1
+            return None
+        decided = [self.single.decisions(o, r) for o, r in zip(self._orders, a, strict=True)]
+        RecommendationModel.set_intensities_of(self._models, [alpha for _, alpha in decided])
+        profit = np.array([m.advance(q) for m, (q, _) in zip(self._models, decided, strict=True)])
+        self._turn = 0
+        self._obs = np.stack([self.single.vector(m) for m in self._models])
+        return np.stack([profit, profit])

@@ -36,7 +36,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,10 +76,21 @@ class MultiConfig(PPOConfig):
         algo: ``"ippo"``, ``"mappo"`` or ``"happo"``.
         share: one network for all agents, with a one-hot agent id input (IPPO, MAPPO;
             the agents need equal observation layouts and action spaces).
+        lr_scale: per agent, a factor on ``lr`` (agents not named: 1).
+        update_every: per agent, the rollouts from one of its updates to the next (agents
+            not named: 1, every rollout; at least one agent updates every rollout). An
+            agent updates on the rollout just collected, so its samples are on-policy.
+
+    ``lr_scale`` and ``update_every`` make the follow-up paper's multi-timescale learner
+    (MTMA): the same agents and updates, on a schedule in which a slow agent
+    (recommendation) takes smaller and rarer steps than a fast one (inventory). They need
+    one network per agent (``share=False``).
     """
 
     algo: str = "ippo"
     share: bool = False
+    lr_scale: Mapping[str, float] | None = None
+    update_every: Mapping[str, int] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -89,6 +100,21 @@ class MultiConfig(PPOConfig):
             raise ValueError("MultiConfig.share: HAPPO's agents are heterogeneous; use share=False")
         if self.normalize_obs:
             raise ValueError("MultiConfig.normalize_obs: not supported by the multi-agent learners")
+        for name, table, whole in (("lr_scale", self.lr_scale, False),
+                                   ("update_every", self.update_every, True)):  # fmt: skip
+            if table is None:
+                continue
+            if self.share:
+                raise ValueError(f"MultiConfig.{name}: needs one network per agent (share=False)")
+            for agent, value in table.items():
+                ok = (type(value) is int and value >= 1) if whole else (
+                    isinstance(value, int | float) and 0 < value < math.inf
+                )  # fmt: skip
+                if isinstance(value, bool) or not ok:
+                    kind = "a whole number >= 1" if whole else "a number > 0"
+                    raise ValueError(
+                        f"MultiConfig.{name}[{agent!r}]: must be {kind}, got {value!r}"
+                    )
 
     @property
     def centralised(self) -> bool:
@@ -139,7 +165,11 @@ class _Row:
 
 
 class MultiPPO(TrainingLoop):
-    """IPPO, MAPPO or HAPPO on a :class:`sim.multi.TeamVectorEnv`.
+    """IPPO, MAPPO or HAPPO on a :class:`sim.multi.TeamVectorEnv`, or on any team
+    environment with its interface (e.g. :class:`sim.recommendation_env.RecommendationTeamEnv`):
+    ``num_envs``, ``agents``, ``observation_spaces`` and ``action_spaces`` per agent,
+    ``state_size`` and ``state()``, ``global_state`` (False), and the turn-based
+    ``reset(seed)`` / ``done`` / ``agent`` / ``observe(agent)`` / ``step(actions)``.
 
     Args:
         env: the team environment (built without ``global_state``: the learner asks for
@@ -153,7 +183,7 @@ class MultiPPO(TrainingLoop):
                 f"MultiConfig.num_envs: is {config.num_envs}, the environment has "
                 f"{env.num_envs} copies"
             )
-        if env.team.global_state:
+        if env.global_state:
             raise ValueError(
                 "env: build it with global_state=False; the learner reads the state itself"
             )
@@ -163,9 +193,19 @@ class MultiPPO(TrainingLoop):
         torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
         self.specs = {a: ActionSpec.from_space(env.action_spaces[a]) for a in self.agents}
-        local = {a: env.layouts[a].size for a in self.agents}
+        for name in ("lr_scale", "update_every"):
+            unknown = sorted(set(getattr(config, name) or ()) - set(self.agents))
+            if unknown:
+                raise ValueError(f"MultiConfig.{name}: no agents {unknown}; agents: {self.agents}")
+        self._lr_scale = {a: float((config.lr_scale or {}).get(a, 1.0)) for a in self.agents}
+        self._update_every = {a: (config.update_every or {}).get(a, 1) for a in self.agents}
+        if min(self._update_every.values()) > 1:
+            raise ValueError(
+                "MultiConfig.update_every: at least one agent must update every rollout"
+            )
+        local = {a: env.observation_spaces[a].shape[0] for a in self.agents}
         ids = len(self.agents) if config.share else 0
-        critic = (env.team.state_size + ids) if config.centralised else 0
+        critic = (env.state_size + ids) if config.centralised else 0
         if config.share:
             if len(set(local.values())) > 1 or len(set(self.specs.values())) > 1:
                 raise ValueError(
@@ -181,8 +221,9 @@ class MultiPPO(TrainingLoop):
                 a: _network(local[a], critic, self.specs[a], config.hidden).to(self.device)
                 for a in self.agents
             }
+        self._lr = {id(self.nets[a]): config.lr * self._lr_scale[a] for a in self.agents}
         self.optimizers = {
-            id(net): torch.optim.Adam(net.parameters(), lr=config.lr, eps=1e-5)
+            id(net): torch.optim.Adam(net.parameters(), lr=self._lr[id(net)], eps=1e-5)
             for net in self.nets.values()
         }
         self._eye = torch.eye(len(self.agents), device=self.device)
@@ -324,34 +365,36 @@ class MultiPPO(TrainingLoop):
         return batches
 
     def update(self) -> dict[str, float]:
-        """GAE for every agent, then the algorithm's update (after annealing the learning
-        rate). Returns the diagnostics of the last update made."""
+        """GAE for every agent, then the algorithm's update of the agents due by
+        ``update_every`` (after annealing the learning rates). Returns the diagnostics of
+        the last update made."""
         cfg = self.config
         if cfg.anneal_lr:
-            for optimizer in self.optimizers.values():
+            for key, optimizer in self.optimizers.items():
                 for group in optimizer.param_groups:
-                    group["lr"] = cfg.lr * max(0.0, 1.0 - self.updates / cfg.num_updates)
+                    group["lr"] = self._lr[key] * max(0.0, 1.0 - self.updates / cfg.num_updates)
         batches = self._batches()
+        due = [a for a in self.agents if self.updates % self._update_every[a] == 0]
         if cfg.share:  # one network: one update on every agent's samples
             net = self.nets[self.agents[0]]
             joined = Batch(*(torch.cat(parts) for parts in zip(*batches.values(), strict=True)))
             stats = ppo_update(net, self.optimizers[id(net)], joined, cfg)
         elif cfg.algo == "happo":
-            stats = self._happo(batches)
+            stats = self._happo(batches, due)
         else:
-            for a in self.agents:
+            for a in due:
                 stats = ppo_update(self.nets[a], self.optimizers[id(self.nets[a])], batches[a], cfg)
         self.updates += 1
         return stats
 
-    def _happo(self, batches: dict[str, Batch]) -> dict[str, float]:
-        """Sequential updates in a random order (torch's generator), each agent's
-        advantages weighted by the ratios of those updated before it."""
+    def _happo(self, batches: dict[str, Batch], due: list[str]) -> dict[str, float]:
+        """Sequential updates of the agents ``due`` in a random order (torch's generator),
+        each agent's advantages weighted by the ratios of those updated before it."""
         cfg = dataclasses.replace(self.config, normalize_advantages=False)
-        order = torch.randperm(len(self.agents)).tolist()
+        order = torch.randperm(len(due)).tolist()
         factor = None
         for k in order:
-            a = self.agents[k]
+            a = due[k]
             batch, net = batches[a], self.nets[a]
             adv = batch.advantages
             if self.config.normalize_advantages and len(adv) > 1:
@@ -399,7 +442,7 @@ class MultiPPO(TrainingLoop):
         (a shared network's one-hot id folded into the first layer's bias; a centralised
         critic, which needs the global state, is not carried over: the critic is fresh)."""
         net, spec = self.nets[agent], self.specs[agent]
-        size = self.env.layouts[agent].size
+        size = self.env.observation_spaces[agent].shape[0]
         plain = ActorCritic(size, spec, self.config.hidden)
         mlp = net.actor[1] if isinstance(net.actor[0], _Columns) else net.actor
         state = {k: v.clone() for k, v in mlp.state_dict().items()}
