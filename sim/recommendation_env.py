@@ -35,7 +35,7 @@ from .recommendation import (
 )
 from .streams import Purpose, stream
 
-__all__ = ["CONTROLS", "RecommendationEnv", "RecommendationTeamEnv"]
+__all__ = ["CONTROLS", "JointTeamVectorEnv", "RecommendationEnv", "RecommendationTeamEnv"]
 
 CONTROLS = ("joint", "inventory", "recommendation")
 
@@ -227,3 +227,41 @@ class RecommendationTeamEnv:
         self._turn = 0
         self._obs = np.stack([self.single.vector(m) for m in self._models])
         return np.stack([profit, profit])
+
+
+class JointTeamVectorEnv:
+    """A :class:`RecommendationTeamEnv` as a Gymnasium-style vector environment for one
+    learner deciding both halves (single-agent PPO over the joint action, the follow-up's
+    baseline): action ``(num_envs, 2N)``, orders then scores; reward the period's profit;
+    episodes truncated at ``periods`` and started again on the next step (Gymnasium's
+    ``NEXT_STEP`` autoreset: that step's actions are ignored, its reward is 0). The copies
+    and their random numbers are the team environment's, so the two learners meet the same
+    customers."""
+
+    def __init__(self, team: RecommendationTeamEnv) -> None:
+        from gymnasium.vector import AutoresetMode
+
+        self.team, self.num_envs = team, team.num_envs
+        self.metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}
+        self.single_observation_space = team.single.observation_space
+        n = team.single.problem.n_products
+        self.single_action_space = spaces.Box(-1.0, 1.0, (2 * n,), np.float32)
+        self._ended = False
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        self.team.reset(seed=seed)
+        self._ended = False
+        return self.team.state(), {}
+
+    def step(self, actions: Any):
+        k = self.num_envs
+        if self._ended:
+            obs, _ = self.reset()
+            none = np.zeros(k, dtype=bool)
+            return obs, np.zeros(k), none, none, {}
+        a = np.asarray(actions, dtype=np.float64).reshape(k, -1)
+        n = a.shape[1] // 2
+        self.team.step(a[:, :n])
+        profit = self.team.step(a[:, n:])[0]
+        self._ended = self.team.done
+        return self.team.state(), profit, np.zeros(k, dtype=bool), np.full(k, self._ended), {}

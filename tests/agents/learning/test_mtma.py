@@ -5,6 +5,7 @@ run beats a random team."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -130,3 +131,53 @@ def test_a_short_mtma_run_beats_a_random_team():
     random = profit(lambda agent, obs: rng.uniform(-1, 1, (8, 3)))
     trained = profit(greedy)
     assert trained > random + 0.2 * abs(random), (trained, random)
+
+
+def test_the_joint_vector_env_is_the_team_env_with_one_learner_and_autoresets():
+    from sim.recommendation_env import JointTeamVectorEnv
+
+    joint = JointTeamVectorEnv(RecommendationTeamEnv(PROBLEM, 2, periods=3))
+    team = RecommendationTeamEnv(PROBLEM, 2, periods=3)
+    obs, _ = joint.reset(seed=5)
+    team.reset(seed=5)
+    rng = np.random.default_rng(1)
+    for period in range(3):
+        a = rng.uniform(-1, 1, (2, 6))
+        obs, reward, terminated, truncated, _ = joint.step(a)
+        team.step(a[:, :3])
+        assert reward.tolist() == team.step(a[:, 3:])[0].tolist()
+        assert np.array_equal(obs, team.state()) and not terminated.any()
+        assert truncated.tolist() == [period == 2] * 2
+    obs, reward, _, truncated, _ = joint.step(np.zeros((2, 6)))  # NEXT_STEP: a fresh episode
+    team.reset(seed=7)  # the seed after the first episode's two copies
+    assert reward.tolist() == [0.0, 0.0] and not truncated.any()
+    assert np.array_equal(obs, team.state())
+
+
+def test_the_mtma_benchmark_table_is_its_runs_and_resumes(tmp_path, monkeypatch):
+    import json
+
+    import benchmarks.recommendation_mtma as bench
+
+    monkeypatch.setattr(bench, "SIZES", {"small": (3, 20)})
+    monkeypatch.setattr(bench, "EVAL_EPISODES", 1)
+    args = ["--sizes", "small", "--seeds", "0,1", "--steps", "800", "--out", str(tmp_path)]
+    bench.main(args)
+    runs = {
+        (r["method"], r["seed"]): r
+        for r in (json.loads(p.read_text()) for p in (tmp_path / "runs").glob("*.json"))
+    }
+    assert len(runs) == 6 and all(len(r["episode_profits"]) == 16 for r in runs.values())
+    table = pd.read_csv(tmp_path / "mtma.csv").set_index("method")
+    for method in bench.METHODS:
+        finals = [np.mean(runs[method, s]["episode_profits"]) for s in (0, 1)]
+        assert table.loc[method, "final_profit"] == pytest.approx(np.mean(finals), rel=1e-12)
+        assert table.loc[method, "across_seed_std"] == pytest.approx(np.std(finals, ddof=1))
+        if method != "mtma":
+            mtma = [np.mean(runs["mtma", s]["episode_profits"]) for s in (0, 1)]
+            want = np.mean(np.subtract(mtma, finals))
+            assert table.loc[method, "mtma_minus_this"] == pytest.approx(want, rel=1e-12)
+    assert (tmp_path / "mtma.png").stat().st_size > 0
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("*.json")}
+    bench.main(args)  # every run is found: nothing is trained again
+    assert stamps == {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("*.json")}
