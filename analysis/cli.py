@@ -13,6 +13,7 @@ that use them, so that ``--help``, ``list`` and ``--version`` answer at once.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import platform
@@ -249,7 +250,15 @@ def cmd_validate(args: argparse.Namespace) -> None:
 def cmd_show(args: argparse.Namespace) -> None:
     from networks.attributes import is_source
     from scenarios import resolve
+    from scenarios.recommendation import BUILTIN
 
+    if args.scenario in BUILTIN:  # a §VI experiment: one firm, no supply network
+        experiment = BUILTIN[args.scenario]
+        print(f"{experiment.name}: {experiment.description}")
+        for field in dataclasses.fields(experiment):
+            if field.name not in ("name", "description"):
+                print(f"{field.name}: {getattr(experiment, field.name)!r}")
+        return
     scenario = resolve(args.scenario, allow_code=allow_code(args))
     graph = scenario.network()
     policies = scenario.policies(graph)

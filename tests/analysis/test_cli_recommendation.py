@@ -24,6 +24,13 @@ def test_list_shows_them(capsys):
     assert {"recommendation_lost", "recommendation_backlog", "beer_game"} <= listed
 
 
+def test_show_prints_the_experiment(capsys):
+    assert main(["show", "recommendation_backlog"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("recommendation_backlog: ")
+    assert "shortage: 'backlog'" in lines and "n_customers: 100" in lines
+
+
 @pytest.mark.parametrize("name", ["recommendation_lost", "recommendation_backlog"])
 def test_run_writes_the_summary_tables_and_figures(name, tmp_path, capsys):
     out = tmp_path / "run"
