@@ -75,6 +75,8 @@ __all__ = [
 SHORTAGES = ("lost", "backlog")
 NORMALIZATIONS = ("product", "customer")
 BLOCK = 256  # periods of uniforms drawn per refill of every customer's stream
+#: customers (rows) per alias-table construction in RecommendationModel.set_intensities_of
+_TABLE_ROWS = 2048
 _RUN = 16  # most periods of demand computed at once (see CustomerPopulation)
 _TOLERANCE = 1e-6  # how far a sum of intensities may be from 1
 
@@ -286,24 +288,34 @@ def alias_tables(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     order = np.argsort(q >= 1.0, axis=1, kind="stable")
     q = np.take_along_axis(q, order, axis=1)
     smalls = (q < 1.0).sum(axis=1)
-    cut = np.ones((m, n))
-    alias = np.tile(np.arange(n), (m, 1))
-    rows = np.arange(m)
-    s = np.zeros(m, dtype=np.intp)
-    large = np.full(m, n - 1, dtype=np.intp)
+    cut = np.ones(m * n)
+    alias = np.tile(np.arange(n), m)
+    # Flat positions row * n + column; only the rows still filling are carried from round
+    # to round (a row that fills nothing in a round never fills again).
+    flat = q.ravel()
+    first_column = np.arange(m) * n
+    s = first_column.copy()  # each row's next small column
+    end = first_column + smalls  # one past its last small column
+    large = first_column + (n - 1)  # its current large column
+    active = np.arange(m)
     for _ in range(n - 1):
-        demote = (q[rows, large] < 1.0) & (large - 1 >= smalls)
-        fill = demote | (s < smalls)
-        if not fill.any():
-            break
-        small = np.where(demote, large, s)[fill]
-        donor = np.where(demote, large - 1, large)[fill]
-        r = rows[fill]
-        cut[r, small] = q[r, small]
-        alias[r, small] = donor
-        q[r, donor] -= 1.0 - q[r, small]
-        s += fill & ~demote
-        large -= demote
+        lg, sm = large[active], s[active]
+        demote = (flat[lg] < 1.0) & (lg - 1 >= end[active])
+        fill = demote | (sm < end[active])
+        if not fill.all():
+            kept = np.flatnonzero(fill)
+            if not len(kept):
+                break
+            active, lg, sm, demote = active[kept], lg[kept], sm[kept], demote[kept]
+        small = np.where(demote, lg, sm)
+        donor = np.where(demote, lg - 1, lg)
+        filled = flat[small]
+        cut[small] = filled
+        alias[small] = donor - first_column[active]
+        flat[donor] -= 1.0 - filled
+        s[active] = sm + ~demote
+        large[active] = lg - demote
+    cut, alias = cut.reshape(m, n), alias.reshape(m, n)
     return cut, order, np.take_along_axis(order, alias, axis=1)
 
 
@@ -533,21 +545,29 @@ class RecommendationModel(mesa.Model):
         models: list[RecommendationModel], alphas: list[Any], source: str = "intensities"
     ) -> None:
         """``models[k].set_intensities(alphas[k], source)`` for every ``k``, to the bit, with
-        one construction of alias tables for all (a construction costs ``N`` numpy passes
-        whatever the rows: copies that change intensities every period share them)."""
+        alias tables built for several models at once (a construction costs ``N`` rounds of
+        numpy calls whatever the rows: copies that change intensities every period share
+        them, in groups of up to :data:`_TABLE_ROWS` customers, beyond which the rounds'
+        scattered reads leave the cache)."""
         checked, gammas = [], []
         for model, alpha in zip(models, alphas, strict=True):
             a = model.problem.check_intensities(alpha, source)
             a.setflags(write=False)
             checked.append(a)
             gammas.append(purchase_probabilities(model.problem, a))
-        tables = alias_tables(np.concatenate([g.T for g in gammas]))
-        m = 0
-        for model, a, gamma in zip(models, checked, gammas, strict=True):
-            rows = slice(m, m + gamma.shape[1])
-            model.intensities = a
-            model.population.use_tables(gamma, *(t[rows] for t in tables))
-            m = rows.stop
+        start = 0
+        while start < len(models):  # models start .. stop - 1 share one construction
+            stop, size = start + 1, gammas[start].shape[1]
+            while stop < len(models) and size + gammas[stop].shape[1] <= _TABLE_ROWS:
+                size, stop = size + gammas[stop].shape[1], stop + 1
+            tables = alias_tables(np.concatenate([g.T for g in gammas[start:stop]]))
+            m = 0
+            for j in range(start, stop):
+                rows = slice(m, m + gammas[j].shape[1])
+                models[j].intensities = checked[j]
+                models[j].population.use_tables(gammas[j], *(t[rows] for t in tables))
+                m = rows.stop
+            start = stop
 
     def observe(self) -> RecommendationObservation:
         """The observation of the current period."""

@@ -51,7 +51,9 @@ def test_the_team_environment_plays_the_model_to_the_bit():
         env.observe("pricing")
 
 
-def test_intensities_set_together_are_those_set_one_by_one():
+@pytest.mark.parametrize("group_rows", [2048, 45, 1])  # 4 models in one, two, four groups
+def test_intensities_set_together_are_those_set_one_by_one(group_rows, monkeypatch):
+    monkeypatch.setattr("sim.recommendation._TABLE_ROWS", group_rows)
     rng = np.random.default_rng(0)
     together = [RecommendationModel(PROBLEM, seed=k) for k in range(4)]
     alone = [RecommendationModel(PROBLEM, seed=k) for k in range(4)]
