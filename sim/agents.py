@@ -15,6 +15,7 @@ import numpy as np
 
 from networks.distributions import CompoundPoisson, Constant, Distribution, Trace
 
+from . import _mesa_ids  # noqa: F401  (frees models: see the module)
 from .policy import Policy
 
 if TYPE_CHECKING:

@@ -54,6 +54,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 import mesa
 import numpy as np
 
+from . import _mesa_ids  # noqa: F401  (frees models: see the module)
 from .streams import Purpose, stream
 
 __all__ = [
