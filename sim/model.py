@@ -1252,7 +1252,10 @@ class SupplyChainModel(mesa.Model):
         if layout.priced:  # the market's prices live in the observation only
             return layout.vector(self.observe(i, t))
         on_hand, backlog = self._on_hand[i], self._backlog[i]
-        pipeline = self._pipeline[i] if self._components[i] is None else self._pipeline_of(i)
+        if self._components[i] is None:  # _pipeline_of's own sum: stock in process counts
+            pipeline = self._pipeline[i] + self._wip[i]
+        else:
+            pipeline = self._pipeline_of(i)
         values = [on_hand, backlog, on_hand + pipeline - backlog, self._demand_seen[i]]
         values += self._pipe_by[i]
         slots = layout.arrival_slots

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import math
 import pickle
 
 import numpy as np
@@ -143,12 +144,13 @@ def test_a_layouts_writer_divides_as_numpy_does_to_the_bit(scale):
         assert again.vector(trial, values).tobytes() == expected.tobytes()
 
 
+@pytest.mark.parametrize("capacity", [math.inf, 3.5])
 @pytest.mark.parametrize("lead_time", [1, 3])
 @pytest.mark.parametrize("engine", [SupplyChainModel, VectorizedSupplyChainModel])
-def test_observation_vectors_read_from_the_state_are_the_layouts(engine, lead_time):
+def test_observation_vectors_read_from_the_state_are_the_layouts(engine, lead_time, capacity):
     """observe_vector, which environments call every step, is layout.vector(observe(...))
     bit for bit: fractional levels, folded arrival slots (one arrival date or several),
-    echelon positions, epochs."""
+    echelon positions, epochs, stock in process (a capacity) in the pipeline."""
     graph = serial(
         2,
         lead_time=lead_time,
@@ -156,6 +158,7 @@ def test_observation_vectors_read_from_the_state_are_the_layouts(engine, lead_ti
         backlog_cost=[9, 0],
         demand={"dist": "normal", "mean": 4.3, "std": 1.7},
     )
+    graph.nodes["stage1"]["capacity"] = capacity
     model = engine(graph, {"stage1": EXTERNAL, "stage2": BaseStock(level=15.5)}, seed=4)
     layouts = [
         ObservationLayout(),
