@@ -698,12 +698,7 @@ def train_recommendation(args: argparse.Namespace, scenario: Any) -> None:
     """``train`` of a §VI experiment: PPO on :class:`sim.recommendation_env.
     RecommendationEnv`, the learner deciding the modules named by ``--learners`` (both:
     Joint IM-RS; one: IM-Only or RS-Only, the other half random)."""
-    import gymnasium as gym
-    from gymnasium.vector import AutoresetMode
-
-    from agents.learning import PPOConfig, train
-    from analysis.learning import EPISODE_PERIODS
-    from sim.recommendation_env import RecommendationEnv
+    from .learning import train_recommendation as train_ppo
 
     learners = set(RECOMMENDATION_LEARNERS)
     if args.learners is not None:
@@ -717,19 +712,20 @@ def train_recommendation(args: argparse.Namespace, scenario: Any) -> None:
     if args.algo != "ppo":
         raise CommandError(f"--algo {args.algo}: {scenario.name} trains with ppo only")
     control = "joint" if len(learners) == 2 else next(iter(learners))
-    problem = scenario.problem()
-    periods = args.episode_periods or min(scenario.periods, EPISODE_PERIODS)
-    config = PPOConfig(
-        total_steps=args.steps,
-        seed=args.seed if args.seed is not None else scenario.seed,
-        **({"num_envs": args.num_envs} if args.num_envs else {}),
-        **({"lr": args.lr} if args.lr is not None else {}),
-        device=args.device,
-    )
-    make = lambda: RecommendationEnv(problem, periods=periods, control=control)  # noqa: E731
-    env = gym.vector.SyncVectorEnv([make] * config.num_envs, autoreset_mode=AutoresetMode.NEXT_STEP)
     out = Path(args.out or f"runs/{scenario.name}-ppo")
-    train(env, config, out, progress=True)
+    options = {"lr": args.lr} if args.lr is not None else {}
+    train_ppo(
+        scenario,
+        control,
+        out,
+        steps=args.steps,
+        seed=args.seed,
+        num_envs=args.num_envs or None,
+        periods=args.episode_periods,
+        progress=True,
+        device=args.device,
+        **options,
+    )
     print(
         f"wrote {out}/: learning_curve.csv, learning_curve.png, checkpoints/ (rerun the same "
         f"command to resume); the learner decides {' and '.join(sorted(learners))}"

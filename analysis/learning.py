@@ -7,6 +7,11 @@ curve, checkpoints, resume). A checkpoint is then a decision module like any oth
 ``policy = { kind = "checkpoint", path = "runs/ppo" }`` in a scenario, or
 ``--policy stage1=checkpoint:runs/ppo`` on the command line, and ``supplysim evaluate``
 compares it with heuristics on common random numbers.
+
+``train_recommendation`` does the same for a built-in §VI experiment
+(:class:`scenarios.recommendation.RecommendationScenario`): PPO on copies of
+:class:`sim.recommendation_env.RecommendationEnv`, the learner deciding orders,
+recommendation or both (``control``).
 """
 
 from __future__ import annotations
@@ -19,7 +24,13 @@ from scenarios import Scenario
 from sim.policy import VECTORIZED_FIXED_OPTIONS
 from sim.spaces import ActionMapping
 
-__all__ = ["EPISODE_PERIODS", "learner_env", "train_scenario"]
+__all__ = [
+    "EPISODE_PERIODS",
+    "learner_env",
+    "recommendation_env",
+    "train_recommendation",
+    "train_scenario",
+]
 
 #: Default episode length (periods). Short episodes start often from the scenario's initial
 #: state, which helps PPO explore: on Zipkin's lost-sales case (p = 9, L = 1, 500k steps)
@@ -116,5 +127,61 @@ def train_scenario(
         stagger=stagger,
         initial_state=initial_state,
     )
+    train(env, chosen, out, progress=progress)
+    return Path(out)
+
+
+def recommendation_env(
+    scenario: Any, control: str, num_envs: int, *, periods: int | None = None
+) -> Any:
+    """``num_envs`` copies of :class:`sim.recommendation_env.RecommendationEnv` on
+    ``scenario``'s instance (a :class:`scenarios.recommendation.RecommendationScenario`),
+    episodes of ``periods`` periods (default :data:`EPISODE_PERIODS`, at most the
+    scenario's ``periods``); the vector environment carries the copies' ``fingerprint``,
+    which checkpoints record."""
+    import gymnasium as gym
+    from gymnasium.vector import AutoresetMode
+
+    from sim.recommendation_env import RecommendationEnv
+
+    problem = scenario.problem()
+    periods = periods or min(scenario.periods, EPISODE_PERIODS)
+    envs = [RecommendationEnv(problem, periods=periods, control=control) for _ in range(num_envs)]
+    vector = gym.vector.SyncVectorEnv(
+        [lambda env=env: env for env in envs], autoreset_mode=AutoresetMode.NEXT_STEP
+    )
+    vector.fingerprint = envs[0].fingerprint
+    return vector
+
+
+def train_recommendation(
+    scenario: Any,
+    control: str,
+    out: str | Path,
+    *,
+    steps: int,
+    seed: int | None = None,
+    num_envs: int | None = None,
+    periods: int | None = None,
+    progress: bool = True,
+    **config: Any,
+) -> Path:
+    """Train PPO on ``scenario``'s §VI firm into ``out`` (resuming a run found there), the
+    learner deciding what ``control`` names: ``"joint"`` (Joint IM-RS), ``"inventory"``
+    (IM-Only) or ``"recommendation"`` (RS-Only); the other half of an IM-Only or RS-Only
+    action is random. ``seed`` defaults to the scenario's; ``config`` overrides fields of
+    :class:`agents.learning.PPOConfig`; ``periods`` as in :func:`recommendation_env`.
+    Returns ``out``."""
+    from agents.learning import PPOConfig, train
+
+    known = {f.name for f in dataclasses.fields(PPOConfig)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ValueError(f"PPO options: unknown {unknown}; known: {sorted(known)}")
+    if num_envs is not None:
+        config["num_envs"] = num_envs
+    seed = scenario.seed if seed is None else seed
+    chosen = PPOConfig(total_steps=steps, seed=seed, **config)
+    env = recommendation_env(scenario, control, chosen.num_envs, periods=periods)
     train(env, chosen, out, progress=progress)
     return Path(out)

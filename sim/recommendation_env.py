@@ -17,10 +17,18 @@ the other is random (IM-Only, RS-Only).
 * **Episodes**: ``periods`` periods, truncated, never terminated.
 
 The random half and the run's customers draw from separate streams of the episode's seed.
+
+:func:`fingerprint` (also the environment's ``fingerprint`` attribute) names what a policy
+was trained on: the instance, ``control`` and the action mapping. Checkpoints record it, so
+that a trained half is not put to work on another instance or in the other role (see
+:mod:`agents.learning.recommendation`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from typing import Any, ClassVar, Literal
 
 import gymnasium as gym
@@ -35,9 +43,36 @@ from .recommendation import (
 )
 from .streams import Purpose, stream
 
-__all__ = ["CONTROLS", "JointTeamVectorEnv", "RecommendationEnv", "RecommendationTeamEnv"]
+__all__ = [
+    "CONTROLS",
+    "JointTeamVectorEnv",
+    "RecommendationEnv",
+    "RecommendationTeamEnv",
+    "fingerprint",
+]
 
 CONTROLS = ("joint", "inventory", "recommendation")
+
+
+def fingerprint(
+    problem: RecommendationProblem,
+    control: str,
+    *,
+    order_cap: float = 3.0,
+    score_range: float = 3.0,
+) -> str:
+    """``"recommendation/<control>/<digest>"``: what a policy of :class:`RecommendationEnv`
+    was trained on. The digest covers every field of ``problem`` (so also ``N``, ``M`` and
+    the observation's size), ``control`` and the action mapping (``order_cap``,
+    ``score_range``); not the episode length, which changes episodes, not the meaning of
+    an observation or an action."""
+    fields = {
+        f.name: np.asarray(getattr(problem, f.name)).tolist() for f in dataclasses.fields(problem)
+    }
+    data = {"problem": fields, "control": control, "order_cap": float(order_cap)}
+    data["score_range"] = float(score_range)
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+    return f"recommendation/{control}/{digest}"
 
 
 class RecommendationEnv(gym.Env):
@@ -82,6 +117,9 @@ class RecommendationEnv(gym.Env):
         width = 2 * n if control == "joint" else n
         self.action_space = spaces.Box(-1.0, 1.0, (width,), np.float32)
         self.model: RecommendationModel | None = None
+        self.fingerprint = fingerprint(
+            problem, control, order_cap=self.order_cap, score_range=self.score_range
+        )
 
     def vector(self, model: RecommendationModel) -> np.ndarray:
         """``model``'s observation in this environment's form (float32)."""

@@ -86,6 +86,9 @@ def test_train_writes_checkpoint_and_learning_curve(learners, actions, tmp_path,
     policy = json.loads((out / "checkpoints" / latest / "policy.json").read_text())
     # Joint IM-RS: orders and scores of 3 products; IM-Only: the orders.
     assert policy["network"]["action"]["dim"] == actions
+    # what it was trained on, checked when a half is put to work (Naive IM-RS)
+    control = "joint" if learners is None else learners
+    assert policy["fingerprint"].startswith(f"recommendation/{control}/")
 
 
 def test_train_names_the_modules_that_can_learn(tmp_path, capsys):

@@ -10,7 +10,7 @@ pytest.importorskip("gymnasium")
 from gymnasium.utils.env_checker import check_env
 
 from scenarios.recommendation import recommendation_problem
-from sim.recommendation_env import RecommendationEnv
+from sim.recommendation_env import RecommendationEnv, fingerprint
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
@@ -46,3 +46,20 @@ def test_orders_map_to_periods_of_expected_demand():
     np.testing.assert_array_equal(env.model.orders, np.round([2 * env.scale[0], 0, env.scale[2]]))
     with pytest.raises(ValueError, match=r"^action: must have shape \(6,\)"):
         env.step(np.zeros(3))
+
+
+def test_fingerprint_names_instance_control_and_mapping_not_episode_length():
+    problem = recommendation_problem(n_products=3, n_customers=20)
+    env = RecommendationEnv(problem, periods=5, control="inventory")
+    assert (
+        env.fingerprint == RecommendationEnv(problem, periods=50, control="inventory").fingerprint
+    )
+    assert env.fingerprint == fingerprint(problem, "inventory")
+    assert env.fingerprint.startswith("recommendation/inventory/")
+    others = {
+        fingerprint(problem, "recommendation"),
+        fingerprint(problem, "inventory", order_cap=2.0),
+        fingerprint(recommendation_problem(n_products=3, n_customers=20, seed=1), "inventory"),
+        fingerprint(recommendation_problem(n_products=3, n_customers=21), "inventory"),
+    }
+    assert env.fingerprint not in others and len(others) == 4
