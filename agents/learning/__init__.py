@@ -4,6 +4,8 @@
 Q-network stored as PPO's actor, so the same checkpoints), ``checkpoint`` reads and writes
 trained policies, ``policy.TorchPolicy`` is a trained policy as a decision module, and
 ``trainer.train`` is the command-line training loop (learning curve, checkpoints, resume).
+``recommendation`` (imported on its own: it needs gymnasium) holds trained policies of the
+§VI firm and their composition, Naive IM-RS.
 
 Importing this package loads torch; ``import agents`` does not.
 """
