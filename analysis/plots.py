@@ -665,7 +665,11 @@ def plot_sensitivity(
 
 
 def plot_reward_kde(
-    values_by_label: Mapping[str, Any], *, xlabel: str = "profit per period (money)"
+    values_by_label: Mapping[str, Any],
+    *,
+    xlabel: str = "profit per period (money)",
+    title: str | None = None,
+    ax: plt.Axes | None = None,
 ) -> plt.Figure:
     """Kernel density estimates of per-replication values, one per label, with a rug.
 
@@ -675,6 +679,9 @@ def plot_reward_kde(
     Args:
         values_by_label: label -> 1-D array of values, one per replication.
         xlabel: what the values are, with their unit.
+        title: the axes' title (default: says what the values are and what the rug is).
+        ax: draw into these axes (a panel of a larger figure) instead of a new figure;
+            the legend then goes below the axes.
 
     Raises:
         ValueError: no samples, an empty sample, or non-finite values.
@@ -706,7 +713,11 @@ def plot_reward_kde(
     rows = len(samples)
     row = min(0.045, 0.25 / rows)  # axes fraction per rug row
     band = row * rows
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    panel = ax is not None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+    else:
+        fig = ax.figure
     ax.set_ylim(-top * band / (1 - band), top)
     for i, (label, x) in enumerate(samples.items()):
         color = f"C{i % 10}"
@@ -735,12 +746,13 @@ def plot_reward_kde(
     ax.axhline(0, color="0.5", linewidth=0.8)
     ax.set_yticks([t for t in ax.get_yticks() if 0 <= t <= top])  # none in the rug rows
     ax.set_xlim(grid[0], grid[-1])
-    ax.set(
-        xlabel=xlabel,
-        ylabel="probability density (per unit of the x axis)",
-        title=f"Distribution of {xlabel} over replications (KDE; rug: one tick a replication)",
-    )
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    if title is None:
+        title = f"Distribution of {xlabel} over replications (KDE; rug: one tick a replication)"
+    ax.set(xlabel=xlabel, ylabel="probability density (per unit of the x axis)", title=title)
+    if panel:
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.16), fontsize="small", frameon=False)
+    else:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     ax.grid(alpha=0.3)
     return fig
 

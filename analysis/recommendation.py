@@ -13,6 +13,11 @@ best mean profit per period wins.
 The winner's profit is optimistic (chosen on the seeds it is scored on); re-evaluate it
 with :func:`evaluate` on other seeds for an unbiased figure.
 
+:func:`episode_profits` and :func:`heuristic_episode_profits` score trained policies of
+:class:`sim.recommendation_env.RecommendationEnv` and heuristic modules on the same
+episodes: one ``env.reset(seed=s)`` per seed for every policy, so seed ``s`` is the same
+customers' draws (and the same random half of an IM-Only or RS-Only action) whoever decides.
+
 :func:`replicate` plays a built-in experiment (:class:`scenarios.recommendation.
 RecommendationScenario`) for ``supplysim run``: per-replication KPIs and the per-period
 table.
@@ -41,8 +46,10 @@ __all__ = [
     "KPIS",
     "RecommendationTuning",
     "base_stock",
+    "episode_profits",
     "evaluate",
     "expected_demand",
+    "heuristic_episode_profits",
     "recommendation_module",
     "replicate",
     "tune",
@@ -78,6 +85,54 @@ def evaluate(
     for seed in seeds:
         run = RecommendationModel(problem, seed=seed).run(periods, inventory, recommendation)
         out.append(run.reward[warmup:].mean())
+    return np.array(out)
+
+
+def episode_profits(
+    problem: RecommendationProblem,
+    policy: Any,
+    seeds: Iterable[int],
+    *,
+    periods: int,
+    **options: Any,
+) -> np.ndarray:
+    """Profit of one episode of ``periods`` periods (money, summed over periods) per seed,
+    in seed order, of ``policy``: anything with ``control`` and ``act(obs) -> action`` of
+    :class:`~sim.recommendation_env.RecommendationEnv` (e.g.
+    :class:`agents.learning.recommendation.RecommendationPolicy`), played in the environment
+    of its ``control`` (``options``: the environment's ``order_cap``, ``score_range``)."""
+    from sim.recommendation_env import RecommendationEnv
+
+    env = RecommendationEnv(problem, periods=periods, control=policy.control, **options)
+    out = []
+    for seed in seeds:
+        obs, _ = env.reset(seed=int(seed))
+        total, done = 0.0, False
+        while not done:
+            obs, reward, _, done, _ = env.step(policy.act(obs))
+            total += reward
+        out.append(total)
+    return np.array(out)
+
+
+def heuristic_episode_profits(
+    problem: RecommendationProblem,
+    inventory: Any,
+    recommendation: Any,
+    seeds: Iterable[int],
+    *,
+    periods: int,
+) -> np.ndarray:
+    """As :func:`episode_profits` for an inventory and a recommendation module
+    (:mod:`agents.recommendation`): the same episodes (the environment's run of seed ``s``),
+    the modules deciding on the model's own observations."""
+    from sim.recommendation_env import RecommendationEnv
+
+    env = RecommendationEnv(problem, periods=periods)
+    out = []
+    for seed in seeds:
+        env.reset(seed=int(seed))
+        out.append(env.model.run(periods, inventory, recommendation).reward.sum())
     return np.array(out)
 
 
