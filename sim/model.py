@@ -134,12 +134,17 @@ def _packed(values: np.ndarray) -> array.array:
     return block
 
 
-class _Message(Event):
-    """A scheduled callback carrying a payload (a shipment, an order, a clock tick)."""
+class _Message:
+    """A scheduled callback carrying a payload (a shipment, an order, a clock tick).
+
+    What the clock reads of a SimPy event (``callbacks``, ``_value``, ``_ok``) in a slotted
+    object: a SimPy ``Event`` keeps them in a dict of its own, 352 bytes against 56
+    for every pending event (one per retailer and per shipment on SupplyNetPy's tree), read
+    again when it is due, long after it left the cache."""
+
+    __slots__ = ("_ok", "_value", "callbacks")
 
     def __init__(self, env: simpy.Environment, delay: float, value: Any, callback, priority: int):
-        # Initialised like simpy's own Timeout, with an explicit priority.
-        self.env = env
         self.callbacks = [callback] if callback is not None else []
         self._value = value
         self._ok = True
@@ -985,7 +990,7 @@ class SupplyChainModel(mesa.Model):
     def _advance(self, stop: float) -> None:
         self.env.run_to_halt()  # until _on_stop or an external decision halts it
 
-    def _on_stop(self, event: Event) -> None:
+    def _on_stop(self, event: _Message) -> None:
         if event._value == self._stop_at:  # a stop of an earlier, shorter run is stale
             self.env.halt()
 
@@ -993,7 +998,7 @@ class SupplyChainModel(mesa.Model):
         """Simulate one period (Mesa's ``step``)."""
         self.run(1)
 
-    def _on_tick(self, event: Event) -> None:
+    def _on_tick(self, event: _Message) -> None:
         self._cursor = 0
         if not self._continue_step(event._value):
             self.env.halt()  # an external decision: the engine waits for it
@@ -1009,7 +1014,7 @@ class SupplyChainModel(mesa.Model):
             _Message(self.env, 1, t + 1, self._on_tick, NORMAL)
         return done
 
-    def _on_close(self, event: Event) -> None:
+    def _on_close(self, event: _Message) -> None:
         t = event._value
         self._close(t)
         self.period = t + 1
@@ -1067,7 +1072,7 @@ class SupplyChainModel(mesa.Model):
             self._demand_seen[i] = self._acc_demand[i]
         return d
 
-    def _on_customer(self, event: Event) -> None:
+    def _on_customer(self, event: _Message) -> None:
         """A Poisson customer of ``arrivals.stock_point`` arrives now."""
         arrivals: _PoissonArrivals = event._value
         i = arrivals.stock_point
@@ -1192,7 +1197,7 @@ class SupplyChainModel(mesa.Model):
             _Message(self.env, arrival - now, arrival, self._on_arrivals, URGENT)
         bucket.append((edge, x))
 
-    def _on_arrivals(self, event: Event) -> None:
+    def _on_arrivals(self, event: _Message) -> None:
         for edge, x in self._arrivals.pop(event._value):
             self._receive(edge, x)
 
@@ -1467,7 +1472,7 @@ class SupplyChainModel(mesa.Model):
         else:
             self._take_order(edge, q)
 
-    def _on_source_order(self, event: Event) -> None:
+    def _on_source_order(self, event: _Message) -> None:
         edge, q = event._value
         if edge.source < 0:
             self._ship(edge, q)
@@ -1481,7 +1486,7 @@ class SupplyChainModel(mesa.Model):
         if x > 0:
             self._ship(edge, x)
 
-    def _on_order(self, event: Event) -> None:
+    def _on_order(self, event: _Message) -> None:
         edge, q = event._value
         self._take_order(edge, q)
 
@@ -1503,7 +1508,7 @@ class SupplyChainModel(mesa.Model):
             self._review_due[i] = True
             _Message(self.env, 0, i, self._on_review, URGENT)
 
-    def _on_review(self, event: Event) -> None:
+    def _on_review(self, event: _Message) -> None:
         i = event._value
         self._review_due[i] = False
         if type(self._policy[i]) is External:
