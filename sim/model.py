@@ -120,14 +120,31 @@ class Reward(NamedTuple):
 
 _NO_MONEY = (0.0,) * len(Reward._fields)
 _LT_BLOCK = 256  # lead-time draws per refill
+_GAP_BLOCK = 1024  # a Poisson customer stream's gaps per refill, at most
 
 
-class _Message(Event):
-    """A scheduled callback carrying a payload (a shipment, an order, a clock tick)."""
+def _packed(values: np.ndarray) -> array.array:
+    """``values`` as packed doubles: an item is 8 bytes in one buffer, where a list holds a
+    pointer to a float object of 24 bytes somewhere on the heap. With a block per edge and
+    per customer stream, lists made most of a large network's memory (about half of the
+    900 MB of SupplyNetPy's tree at 20,000 nodes), and a draw that waits a period to be
+    used waits in memory, not in the cache."""
+    block = array.array("d")
+    block.frombytes(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+    return block
+
+
+class _Message:
+    """A scheduled callback carrying a payload (a shipment, an order, a clock tick).
+
+    What the clock reads of a SimPy event (``callbacks``, ``_value``, ``_ok``) in a slotted
+    object: a SimPy ``Event`` keeps them in a dict of its own, 352 bytes against 56
+    for every pending event (one per retailer and per shipment on SupplyNetPy's tree), read
+    again when it is due, long after it left the cache."""
+
+    __slots__ = ("_ok", "_value", "callbacks")
 
     def __init__(self, env: simpy.Environment, delay: float, value: Any, callback, priority: int):
-        # Initialised like simpy's own Timeout, with an explicit priority.
-        self.env = env
         self.callbacks = [callback] if callback is not None else []
         self._value = value
         self._ok = True
@@ -137,7 +154,47 @@ class _Message(Event):
 class _Clock(simpy.Environment):
     """A SimPy environment that pickles: its early-bound shortcuts (``timeout``, ...) are
     bound again when it is loaded, and its event counter travels as a number (counters
-    themselves do not pickle from Python 3.14 on)."""
+    themselves do not pickle from Python 3.14 on).
+
+    Events due now with priority ``URGENT`` (under continuous review: every review) wait in
+    a FIFO beside the heap instead of in it. They are keyed ``(now, URGENT, id)`` as SimPy
+    keys them, the FIFO is in key order (its events share time and priority) and the next
+    event is the smaller of the two heads: SimPy's order, event for event. In the heap, such
+    an event would cost a pop that sifts the heap's last entry down its whole depth; on
+    SupplyNetPy's tree reviews are half the events and the heap holds an event per
+    retailer."""
+
+    def __init__(self, initial_time: float = 0):
+        super().__init__(initial_time)
+        self._now_queue: deque[tuple] = deque()
+
+    def schedule(self, event: Event, priority: int = NORMAL, delay: float = 0) -> None:
+        """Schedule ``event`` as SimPy does (due now and urgent: in the FIFO)."""
+        if delay == 0 and priority == URGENT:
+            self._now_queue.append((self._now + delay, priority, next(self._eid), event))
+        else:
+            heapq.heappush(self._queue, (self._now + delay, priority, next(self._eid), event))
+
+    def _pop(self) -> tuple:
+        """The next entry of the schedule, taken out (IndexError: none is left)."""
+        now_queue, queue = self._now_queue, self._queue
+        if now_queue and (not queue or now_queue[0] < queue[0]):
+            return now_queue.popleft()
+        return heapq.heappop(queue)
+
+    def peek(self) -> float:
+        """The time of the next scheduled event (``inf`` when none is left)."""
+        now_queue, queue = self._now_queue, self._queue
+        if now_queue and (not queue or now_queue[0] < queue[0]):
+            return now_queue[0][0]
+        return queue[0][0] if queue else math.inf
+
+    def step(self) -> None:
+        """Process the next event (SimPy's ``step``, over both queues)."""
+        if self._now_queue:
+            # the next entry at the top of the heap, where SimPy's step takes it from
+            heapq.heappush(self._queue, self._pop())
+        super().step()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -149,6 +206,7 @@ class _Clock(simpy.Environment):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("_now_queue", deque())  # pickled before it had one
         self._eid = itertools.count(state["_eid"])
         BoundClass.bind_early(self)
 
@@ -162,9 +220,16 @@ class _Clock(simpy.Environment):
         An event that failed and was not defused raises its exception, as in SimPy.
         """
         queue, pop = self._queue, heapq.heappop
+        now_queue = self._now_queue
+        take = now_queue.popleft
         self._halted = False
-        while queue:
-            self._now, _, _, event = pop(queue)
+        while True:
+            if now_queue and (not queue or now_queue[0] < queue[0]):
+                self._now, _, _, event = take()
+            elif queue:
+                self._now, _, _, event = pop(queue)
+            else:
+                return
             callbacks, event.callbacks = event.callbacks, None
             for callback in callbacks:
                 callback(event)
@@ -229,7 +294,7 @@ class _Edge:
             n = max(1, min(n, len(self.lead_time.values) - self.drawn))
         if self.rng is None:  # made on first use: a large network has many edges
             self.rng = stream(*self.rng_key)
-        self.draws = self.lead_time.draw(self.rng, self.drawn, n).tolist()
+        self.draws = _packed(self.lead_time.draw(self.rng, self.drawn, n))
         self.drawn += n
         self.draws_at = 0
 
@@ -925,7 +990,7 @@ class SupplyChainModel(mesa.Model):
     def _advance(self, stop: float) -> None:
         self.env.run_to_halt()  # until _on_stop or an external decision halts it
 
-    def _on_stop(self, event: Event) -> None:
+    def _on_stop(self, event: _Message) -> None:
         if event._value == self._stop_at:  # a stop of an earlier, shorter run is stale
             self.env.halt()
 
@@ -933,7 +998,7 @@ class SupplyChainModel(mesa.Model):
         """Simulate one period (Mesa's ``step``)."""
         self.run(1)
 
-    def _on_tick(self, event: Event) -> None:
+    def _on_tick(self, event: _Message) -> None:
         self._cursor = 0
         if not self._continue_step(event._value):
             self.env.halt()  # an external decision: the engine waits for it
@@ -949,7 +1014,7 @@ class SupplyChainModel(mesa.Model):
             _Message(self.env, 1, t + 1, self._on_tick, NORMAL)
         return done
 
-    def _on_close(self, event: Event) -> None:
+    def _on_close(self, event: _Message) -> None:
         t = event._value
         self._close(t)
         self.period = t + 1
@@ -1007,7 +1072,7 @@ class SupplyChainModel(mesa.Model):
             self._demand_seen[i] = self._acc_demand[i]
         return d
 
-    def _on_customer(self, event: Event) -> None:
+    def _on_customer(self, event: _Message) -> None:
         """A Poisson customer of ``arrivals.stock_point`` arrives now."""
         arrivals: _PoissonArrivals = event._value
         i = arrivals.stock_point
@@ -1132,7 +1197,7 @@ class SupplyChainModel(mesa.Model):
             _Message(self.env, arrival - now, arrival, self._on_arrivals, URGENT)
         bucket.append((edge, x))
 
-    def _on_arrivals(self, event: Event) -> None:
+    def _on_arrivals(self, event: _Message) -> None:
         for edge, x in self._arrivals.pop(event._value):
             self._receive(edge, x)
 
@@ -1410,7 +1475,7 @@ class SupplyChainModel(mesa.Model):
         else:
             self._take_order(edge, q)
 
-    def _on_source_order(self, event: Event) -> None:
+    def _on_source_order(self, event: _Message) -> None:
         edge, q = event._value
         if edge.source < 0:
             self._ship(edge, q)
@@ -1424,7 +1489,7 @@ class SupplyChainModel(mesa.Model):
         if x > 0:
             self._ship(edge, x)
 
-    def _on_order(self, event: Event) -> None:
+    def _on_order(self, event: _Message) -> None:
         edge, q = event._value
         self._take_order(edge, q)
 
@@ -1446,7 +1511,7 @@ class SupplyChainModel(mesa.Model):
             self._review_due[i] = True
             _Message(self.env, 0, i, self._on_review, URGENT)
 
-    def _on_review(self, event: Event) -> None:
+    def _on_review(self, event: _Message) -> None:
         i = event._value
         self._review_due[i] = False
         if type(self._policy[i]) is External:
@@ -1658,7 +1723,7 @@ class _PoissonArrivals:
     ):
         self.stock_point, self.rate, self.rng = stock_point, rate, rng
         self.buys = buys  # a price-responsive visitor's choice (sim.market), else None
-        self.gaps: list[float] = []
+        self.gaps: array.array = array.array("d")
         self.at = 0
         self.size_dist, self.size_rng = size, size_rng
         self.take_size: Callable[[], float] = (
@@ -1667,15 +1732,15 @@ class _PoissonArrivals:
 
     def next_size(self) -> float:
         """Draw the next block of sizes; the first of them."""
-        drawn = self.size_dist.draw(self.size_rng, 0, 1024)
-        block = array.array("d")
-        block.frombytes(np.asarray(drawn, dtype=np.float64).tobytes())
-        self.take_size = iter(block).__next__
+        self.take_size = iter(_packed(self.size_dist.draw(self.size_rng, 0, 1024))).__next__
         return self.take_size()
 
     def next_gap(self) -> float:
         if self.at >= len(self.gaps):
-            self.gaps = self.rng.exponential(1.0 / self.rate, 1024).tolist()
+            # Blocks double up to _GAP_BLOCK (gap k is draw k of the stream whatever the
+            # blocks): short runs of large networks draw little.
+            n = min(_GAP_BLOCK, max(16, 2 * len(self.gaps)))
+            self.gaps = _packed(self.rng.exponential(1.0 / self.rate, n))
             self.at = 0
         self.at += 1
         return self.gaps[self.at - 1]
