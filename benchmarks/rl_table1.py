@@ -97,7 +97,7 @@ def ppo_steps(case: Case, steps: int) -> int:
 #: ``--seed 1``): at p = 19, L = 2 two 2M-step runs differing only in seed ended +1.36%
 #: and +0.59% above the optimum, a spread one seed cannot average out.
 RESTART_GAP = 0.75
-MAX_SEEDS = 3
+MAX_SEEDS = 5
 
 
 def seed_folder(out: Path, case: Case, seed: int) -> Path:
@@ -261,7 +261,7 @@ def main() -> None:
             "except dual sourcing (gamma = 0.999) and lost sales with p >= 19, L >= 2 "
             "(episodes start from drawn states; 128 copies for twice the steps, the same "
             "updates on twice the batch; see `ppo_settings`); seed 0, restarted with "
-            f"seeds 1, 2 while the gap on the tuning seed is above {RESTART_GAP}% (the seed "
+            f"seeds 1 to {MAX_SEEDS - 1} while the gap on the tuning seed is above {RESTART_GAP}% (the seed "
             "with the lowest validation cost is kept; see `RESTART_GAP`); training minutes "
             f"of the kept run per case: {', '.join(f'{m:.1f}' for m in minutes)}.\n"
             f"Evaluation: {settings.replications} replications x {settings.periods} periods "
