@@ -536,10 +536,7 @@ class RecommendationModel(mesa.Model):
 
     def set_intensities(self, alpha: Any, source: str = "intensities") -> None:
         """Put ``alpha`` in force (checked; errors name ``source``)."""
-        a = self.problem.check_intensities(alpha, source)
-        a.setflags(write=False)
-        self.intensities = a
-        self.population.set_intensities(a)
+        RecommendationModel.set_intensities_of([self], [alpha], source)
 
     @staticmethod
     def set_intensities_of(
