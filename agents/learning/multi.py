@@ -197,7 +197,6 @@ class MultiPPO(TrainingLoop):
             unknown = sorted(set(getattr(config, name) or ()) - set(self.agents))
             if unknown:
                 raise ValueError(f"MultiConfig.{name}: no agents {unknown}; agents: {self.agents}")
-        self._lr_scale = {a: float((config.lr_scale or {}).get(a, 1.0)) for a in self.agents}
         self._update_every = {a: (config.update_every or {}).get(a, 1) for a in self.agents}
         if min(self._update_every.values()) > 1:
             raise ValueError(
@@ -221,7 +220,9 @@ class MultiPPO(TrainingLoop):
                 a: _network(local[a], critic, self.specs[a], config.hidden).to(self.device)
                 for a in self.agents
             }
-        self._lr = {id(self.nets[a]): config.lr * self._lr_scale[a] for a in self.agents}
+        scale = config.lr_scale or {}
+        # each network's starting rate (a shared network: the agents' factors are all 1)
+        self._lr = {id(self.nets[a]): config.lr * scale.get(a, 1.0) for a in self.agents}
         self.optimizers = {
             id(net): torch.optim.Adam(net.parameters(), lr=self._lr[id(net)], eps=1e-5)
             for net in self.nets.values()
