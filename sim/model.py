@@ -206,7 +206,6 @@ class _Clock(simpy.Environment):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.__dict__.setdefault("_now_queue", deque())  # pickled before it had one
         self._eid = itertools.count(state["_eid"])
         BoundClass.bind_early(self)
 
@@ -1317,10 +1316,7 @@ class SupplyChainModel(mesa.Model):
         if layout.priced:  # the market's prices live in the observation only
             return layout.vector(self.observe(i, t))
         on_hand, backlog = self._on_hand[i], self._backlog[i]
-        if self._components[i] is None:  # _pipeline_of's own sum: stock in process counts
-            pipeline = self._pipeline[i] + self._wip[i]
-        else:
-            pipeline = self._pipeline_of(i)
+        pipeline = self._pipeline_of(i)
         values = [on_hand, backlog, on_hand + pipeline - backlog, self._demand_seen[i]]
         values += self._pipe_by[i]
         slots = layout.arrival_slots
