@@ -112,13 +112,7 @@ def train_scenario(
     configs = {"ppo": PPOConfig, "dqn": DQNConfig}
     if algo not in configs:
         raise ValueError(f"algo: must be one of {sorted(configs)}, got {algo!r}")
-    known = {f.name for f in dataclasses.fields(configs[algo])}
-    unknown = sorted(set(config) - known)
-    if unknown:
-        raise ValueError(f"{algo.upper()} options: unknown {unknown}; known: {sorted(known)}")
-    if num_envs is not None:
-        config["num_envs"] = num_envs
-    chosen = configs[algo](total_steps=steps, seed=seed, **config)
+    chosen = _config(configs[algo], algo, steps, seed, num_envs, config)
     env = learner_env(
         scenario,
         learner,
@@ -174,14 +168,22 @@ def train_recommendation(
     Returns ``out``."""
     from agents.learning import PPOConfig, train
 
-    known = {f.name for f in dataclasses.fields(PPOConfig)}
-    unknown = sorted(set(config) - known)
-    if unknown:
-        raise ValueError(f"PPO options: unknown {unknown}; known: {sorted(known)}")
-    if num_envs is not None:
-        config["num_envs"] = num_envs
     seed = scenario.seed if seed is None else seed
-    chosen = PPOConfig(total_steps=steps, seed=seed, **config)
+    chosen = _config(PPOConfig, "ppo", steps, seed, num_envs, config)
     env = recommendation_env(scenario, control, chosen.num_envs, periods=periods)
     train(env, chosen, out, progress=progress)
     return Path(out)
+
+
+def _config(
+    cls: Any, algo: str, steps: int, seed: int, num_envs: int | None, config: dict[str, Any]
+) -> Any:
+    """``cls(total_steps=steps, seed=seed, **config)`` (``num_envs``: ``None`` keeps its
+    default), after a one-line error naming options that are not fields of ``cls``."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ValueError(f"{algo.upper()} options: unknown {unknown}; known: {sorted(known)}")
+    if num_envs is not None:
+        config = {**config, "num_envs": num_envs}
+    return cls(total_steps=steps, seed=seed, **config)

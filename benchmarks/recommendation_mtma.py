@@ -190,10 +190,7 @@ def markdown(table: pd.DataFrame) -> str:
 
 def plot(results: list[dict], table: pd.DataFrame, path: Path) -> None:
     """Learning curves: training profit per period (mean over seeds, band: min to max)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from analysis.plots import plt, save_figure  # the Agg backend, set by analysis.plots
 
     sizes = list(dict.fromkeys(r["size"] for r in results))
     fig, axes = plt.subplots(1, len(sizes), figsize=(6 * len(sizes), 4), squeeze=False)
@@ -214,11 +211,7 @@ def plot(results: list[dict], table: pd.DataFrame, path: Path) -> None:
                ylabel="training profit per period (money)")  # fmt: skip
         ax.legend(fontsize=8)
     fig.tight_layout()
-    from networks.io import atomic_path
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> None:
