@@ -61,12 +61,7 @@ class TorchPolicy:
             raise ValueError(
                 f"TorchPolicy: the network has {spec.nvec} choices, the mapping {self.mapping.nvec}"
             )
-        # One small network per decision: one thread is faster, and a process that never
-        # started torch's thread pool forks worker processes safely (replications).
-        torch.set_num_threads(1)
-        self.network.eval()
-        for p in self.network.parameters():
-            p.requires_grad_(False)
+        freeze(self.network)
 
     @classmethod
     def fresh(
@@ -112,10 +107,7 @@ class TorchPolicy:
         return self.layout.observes
 
     def _actions(self, x: np.ndarray) -> np.ndarray:
-        if self.obs_rms is not None:
-            x = self.obs_rms.normalize(x)
-        with torch.no_grad():
-            return self.network.mode(torch.from_numpy(x)).numpy()
+        return greedy_actions(self.network, self.obs_rms, x)
 
     def act(self, obs: InventoryObservation) -> Action:
         """The order (one number, or one per supplier) for one stock point; nothing outside
@@ -176,3 +168,24 @@ class TorchPolicy:
         ):
             object.__setattr__(self, name, value)
         self.__post_init__()
+
+
+def freeze(network: ActorCritic) -> None:
+    """Make a trained ``network`` a decision module's: eval mode, no gradients, and one torch
+    thread (one small network per decision: one thread is faster, and a process that never
+    started torch's thread pool forks worker processes safely, as replications do)."""
+    torch.set_num_threads(1)
+    network.eval()
+    for p in network.parameters():
+        p.requires_grad_(False)
+
+
+def greedy_actions(
+    network: ActorCritic, obs_rms: RunningMeanStd | None, x: np.ndarray
+) -> np.ndarray:
+    """``network``'s most likely actions for the observations ``x`` (rows), normalised by
+    ``obs_rms`` first when given."""
+    if obs_rms is not None:
+        x = obs_rms.normalize(x)
+    with torch.no_grad():
+        return network.mode(torch.from_numpy(x)).numpy()

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-import torch
 
 from sim.recommendation import RecommendationProblem
 from sim.recommendation_env import CONTROLS, fingerprint
 
 from .checkpoint import CheckpointError, load_checkpoint
+from .policy import freeze, greedy_actions
 from .ppo import ActorCritic, RunningMeanStd
 
 __all__ = ["NaiveJointPolicy", "RecommendationPolicy"]
@@ -59,10 +59,7 @@ class RecommendationPolicy:
             raise ValueError(
                 f"RecommendationPolicy: needs a continuous (Box) actor, got {self.network.spec.kind}"
             )
-        torch.set_num_threads(1)  # one small network per decision: one thread is fastest
-        self.network.eval()
-        for p in self.network.parameters():
-            p.requires_grad_(False)
+        freeze(self.network)
 
     @classmethod
     def load(
@@ -101,11 +98,9 @@ class RecommendationPolicy:
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """The action (float32 in ``[-1, 1]``) for one observation of the environment."""
-        x = np.asarray(obs, dtype=np.float32)[None]
-        if self.obs_rms is not None:
-            x = self.obs_rms.normalize(x)
-        with torch.no_grad():
-            return self.network.mode(torch.from_numpy(x))[0].numpy()
+        return greedy_actions(self.network, self.obs_rms, np.asarray(obs, dtype=np.float32)[None])[
+            0
+        ]
 
 
 @dataclass(frozen=True, eq=False)
