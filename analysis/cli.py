@@ -692,13 +692,18 @@ def cmd_tune(args: argparse.Namespace) -> None:
 
 #: What ``train --learners`` may name in a §VI experiment: the decision modules.
 RECOMMENDATION_LEARNERS = ("inventory", "recommendation")
+#: ``train --algo`` of a §VI experiment: one PPO learner, or the two modules as a team
+#: (the follow-up's multi-timescale MTMA, or IPPO on one timescale).
+RECOMMENDATION_ALGOS = ("ppo", "mtma", "ippo")
 
 
 def train_recommendation(args: argparse.Namespace, scenario: Any) -> None:
     """``train`` of a §VI experiment: PPO on :class:`sim.recommendation_env.
     RecommendationEnv`, the learner deciding the modules named by ``--learners`` (both:
-    Joint IM-RS; one: IM-Only or RS-Only, the other half random)."""
+    Joint IM-RS; one: IM-Only or RS-Only, the other half random); ``--algo mtma`` or
+    ``ippo``: the two modules as a team of two agents."""
     from .learning import train_recommendation as train_ppo
+    from .learning import train_recommendation_team
 
     learners = set(RECOMMENDATION_LEARNERS)
     if args.learners is not None:
@@ -709,11 +714,36 @@ def train_recommendation(args: argparse.Namespace, scenario: Any) -> None:
                 f"--learners {args.learners!r}: {scenario.name} learns "
                 f"{' and/or '.join(RECOMMENDATION_LEARNERS)} (its decision modules)"
             )
-    if args.algo != "ppo":
-        raise CommandError(f"--algo {args.algo}: {scenario.name} trains with ppo only")
-    control = "joint" if len(learners) == 2 else next(iter(learners))
-    out = Path(args.out or f"runs/{scenario.name}-ppo")
+    if args.algo not in RECOMMENDATION_ALGOS:
+        raise CommandError(
+            f"--algo {args.algo}: {scenario.name} trains with {', '.join(RECOMMENDATION_ALGOS)}"
+        )
+    out = Path(args.out or f"runs/{scenario.name}-{args.algo}")
     options = {"lr": args.lr} if args.lr is not None else {}
+    if args.algo != "ppo":
+        if len(learners) != 2:
+            raise CommandError(
+                f"--algo {args.algo}: trains both modules as a team; leave --learners out"
+            )
+        train_recommendation_team(
+            scenario,
+            out,
+            steps=args.steps,
+            algo=args.algo,
+            seed=args.seed,
+            num_envs=args.num_envs or None,
+            periods=args.episode_periods,
+            progress=True,
+            device=args.device,
+            **options,
+        )
+        print(
+            f"wrote {out}/: learning_curve.csv, learning_curve.png, checkpoints/ (the team's "
+            f"state; rerun the same command to resume), and each agent's actor in "
+            f"{out}/inventory/ and {out}/recommendation/"
+        )
+        return
+    control = "joint" if len(learners) == 2 else next(iter(learners))
     train_ppo(
         scenario,
         control,
@@ -743,6 +773,11 @@ def cmd_train(args: argparse.Namespace) -> None:
     if args.learners is None:
         raise CommandError(f"--learners: name the node that learns in {scenario.name}")
     learners = [n.strip() for n in args.learners.split(",") if n.strip()]
+    if args.algo == "mtma":
+        raise CommandError(
+            f"--algo mtma: {scenario.name} is a network; the multi-timescale learner trains "
+            "a recommendation_* scenario's modules (a network's team: ippo, mappo or happo)"
+        )
     out = Path(args.out or f"runs/{scenario.name}-{args.algo}")
     options = {"lr": args.lr} if args.lr is not None else {}
     options["device"] = args.device
@@ -1025,10 +1060,11 @@ def parser() -> argparse.ArgumentParser:
     )
     tr.add_argument(
         "--algo",
-        choices=("ppo", "dqn", "ippo", "mappo", "happo"),
+        choices=("ppo", "dqn", "ippo", "mappo", "happo", "mtma"),
         default="ppo",
         help="the learning algorithm (ppo, dqn: one learner; ippo, mappo, happo: several "
-        "learners as a team)",
+        "learners as a team; in a recommendation_* scenario ppo, or the two modules as a "
+        "team: mtma on two timescales, ippo on one)",
     )
     tr.add_argument(
         "--alpha",

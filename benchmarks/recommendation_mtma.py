@@ -9,8 +9,8 @@ The three learners train on the same simulator, :class:`sim.recommendation_env.R
 (``COPIES`` copies, episodes of ``PERIODS`` periods, the same customers in the same order):
 
 * **MTMA**: an inventory agent and a recommendation agent (separate networks, shared profit),
-  the recommendation agent on the slow timescale (:data:`SLOW`: its learning rate times
-  ``lr_scale``, one update every ``update_every`` rollouts);
+  the recommendation agent on the slow timescale (:data:`analysis.learning.MTMA_SCHEDULE`:
+  its learning rate times ``lr_scale``, one update every ``update_every`` rollouts);
 * **single-timescale**: the same two agents, both updated every rollout at the same rate
   (``MultiConfig`` without the schedule: IPPO on the shared profit);
 * **single-agent**: one PPO network outputs orders and scores together
@@ -40,6 +40,7 @@ import pandas as pd
 
 from agents.recommendation import UniformRecommendation
 from analysis.files import write_text
+from analysis.learning import MTMA_SCHEDULE
 from analysis.recommendation import tune
 from analysis.statistics import mean_ci
 from scenarios.recommendation import recommendation_problem
@@ -48,8 +49,6 @@ from sim.recommendation import RecommendationModel
 SIZES = {"small": (10, 100), "large": (50, 1000)}  # (N products, M customers)
 METHODS = ("mtma", "single-timescale", "single-agent")
 COPIES, PERIODS, ROLLOUT = 16, 50, 50
-#: MTMA's schedule: the recommendation agent learns at a third of the rate, every 3rd rollout
-SLOW = {"lr_scale": {"recommendation": 1 / 3}, "update_every": {"recommendation": 3}}
 EVAL_SEED, EVAL_EPISODES = 10**6, 4  # 4 x COPIES = 64 evaluation episodes
 
 
@@ -87,7 +86,7 @@ def train(size: str, method: str, seed: int, steps: int) -> tuple[Any, list[dict
             return a[:, :n], a[:, n:]
 
         return act, curve
-    schedule = SLOW if method == "mtma" else {}
+    schedule = MTMA_SCHEDULE if method == "mtma" else {}
     learner = MultiPPO(team, MultiConfig(**base, **schedule)).learn(log)
     actors = {a: learner.actor(a) for a in team.agents}
 

@@ -178,6 +178,13 @@ class RecommendationTeamEnv:
         env.reset(seed=0)
         while not env.done:
             rewards = env.step(actions_of(env.agent, env.observe(env.agent)))
+
+    Each agent's ``fingerprints`` entry is :func:`fingerprint` with ``control`` its name:
+    its observation and action are those of ``RecommendationEnv(control=agent)``, so a
+    trained agent's checkpoint loads as that control's policy
+    (:class:`agents.learning.recommendation.RecommendationPolicy`), and the two as one
+    joint policy (:class:`~agents.learning.recommendation.NaiveJointPolicy`). ``layouts``
+    and ``mappings`` (what a stock point's checkpoint records) are ``None``.
     """
 
     agents = ("inventory", "recommendation")
@@ -205,6 +212,9 @@ class RecommendationTeamEnv:
         self.action_spaces = dict.fromkeys(self.agents, half)
         self.observation_spaces = dict.fromkeys(self.agents, self.single.observation_space)
         self.state_size = self.single.observation_space.shape[0]
+        options = {"order_cap": order_cap, "score_range": score_range}
+        self.fingerprints = {a: fingerprint(problem, a, **options) for a in self.agents}
+        self.layouts = self.mappings = dict.fromkeys(self.agents)
         self._seed = seed
         self._models: list[RecommendationModel] = []
         self._turn = 0

@@ -117,6 +117,12 @@ class MultiConfig(PPOConfig):
                     )
 
     @property
+    def title(self) -> str:
+        """What trains, for progress bars and figures: ``"MTMA"`` on a schedule, else the
+        algorithm."""
+        return "MTMA" if self.lr_scale or self.update_every else self.algo.upper()
+
+    @property
     def centralised(self) -> bool:
         """The critic reads the global state."""
         return self.algo != "ippo"
@@ -547,7 +553,7 @@ def train_team(
         disable=not progress,
         unit="step",
     )
-    bar.set_description(config.algo.upper())
+    bar.set_description(config.title)
 
     def save() -> None:
         nonlocal saved
@@ -592,7 +598,7 @@ def train_team(
     finally:
         bar.close()
         if saved:
-            _plot(out / CURVE_PNG, rows[:saved], config.algo.upper())
+            _plot(out / CURVE_PNG, rows[:saved], config.title)
     return learner
 
 

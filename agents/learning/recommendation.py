@@ -13,7 +13,9 @@ own (§VI.B).
   RS-Only policy's ``N`` recommendation scores, the joint action as
   ``RecommendationEnv(control="joint")`` reads it. All three controls share one observation,
   so each half sees what it was trained on; what it never saw is the other half acting by a
-  policy instead of at random.
+  policy instead of at random. The two agents of a team run (``supplysim train
+  recommendation_* --algo mtma`` or ``ippo``: ``OUT/inventory``, ``OUT/recommendation``)
+  load the same way; they were trained together, so for them nothing is unseen.
 
 Both have ``control`` and ``act(obs)``; :func:`analysis.recommendation.episode_profits`
 plays either in the environment of its ``control``.
@@ -124,7 +126,7 @@ class NaiveJointPolicy:
             if half.control != name:
                 raise ValueError(
                     f"NaiveJointPolicy.{name}: must be a policy with control={name!r} "
-                    f"(trained alone, the other half random), got control={half.control!r}"
+                    f"(trained alone, or a team's {name} agent), got control={half.control!r}"
                 )
         sizes = {self.inventory.network.obs_size, self.recommendation.network.obs_size}
         if len(sizes) > 1 or self.inventory.width != self.recommendation.width:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -103,3 +104,60 @@ def test_train_names_the_modules_that_can_learn(tmp_path, capsys):
 def test_train_of_a_network_scenario_still_needs_its_learner(tmp_path, capsys):
     assert main(["train", "lost_sales", "--steps", "64", "--out", str(tmp_path)]) == 2
     assert "--learners: name the node that learns in lost_sales" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("algo", ["mtma", "ippo"])
+def test_train_of_the_team_keeps_each_agent_and_resumes(algo, tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    from agents.learning.recommendation import NaiveJointPolicy
+
+    out = tmp_path / algo
+
+    def args(algo: str) -> list[str]:
+        return ["train", "recommendation_lost", *TINY, "--algo", algo, "--num-envs", "2",
+                "--episode-periods", "8", "--out", str(out)]  # fmt: skip
+
+    # 6 rollouts of 2 copies x 32 steps: MTMA's recommendation agent updates after the 1st
+    # and the 4th only, IPPO's after each
+    assert main([*args(algo), "--steps", "384"]) == 0, capsys.readouterr().err
+    curve = pd.read_csv(out / "learning_curve.csv")
+    assert curve["step"].tolist() == [64 * k for k in range(1, 7)]
+
+    def changes(agent: str) -> list[bool]:
+        """Whether the agent's actor changed from each checkpoint to the next."""
+        folder = out / agent / "checkpoints"
+        weights = [
+            torch.load(folder / f"step_{64 * k}" / "policy.pt", weights_only=True)
+            for k in range(1, 7)
+        ]
+        return [
+            any(not torch.equal(before[key], after[key]) for key in before)
+            for before, after in itertools.pairwise(weights)
+        ]
+
+    assert changes("inventory") == [True] * 5
+    slow = [False, False, True, False, False] if algo == "mtma" else [True] * 5
+    assert changes("recommendation") == slow
+    assert "inventory/" in capsys.readouterr().out
+    scenario = BUILTIN["recommendation_lost"].with_overrides({"n_products": 3, "n_customers": 12})
+    team = NaiveJointPolicy.load(out / "inventory", out / "recommendation", scenario.problem())
+    assert team.act(np.zeros(team.inventory.network.obs_size, np.float32)).shape == (6,)
+    # the schedule is the run's: a resumed run with another one is refused
+    assert main([*args(algo), "--steps", "448"]) == 0, capsys.readouterr().err
+    assert pd.read_csv(out / "learning_curve.csv")["step"].iloc[-1] == 448
+    capsys.readouterr()
+    other = "ippo" if algo == "mtma" else "mtma"
+    assert main([*args(other), "--steps", "512"]) == 2
+    err = capsys.readouterr().err
+    assert "trained with another configuration: lr_scale=" in err and err.count("\n") == 1
+
+
+def test_the_multi_timescale_learner_is_for_the_recommendation_firm(tmp_path, capsys):
+    code = main(["train", "beer_game", "--learners", "retailer,wholesaler", "--algo", "mtma",
+                 "--out", str(tmp_path)])  # fmt: skip
+    assert code == 2
+    assert "--algo mtma: beer_game is a network" in capsys.readouterr().err
+    code = main(["train", "recommendation_lost", "--learners", "inventory", "--algo", "mtma",
+                 "--out", str(tmp_path)])  # fmt: skip
+    assert code == 2
+    assert "trains both modules as a team; leave --learners out" in capsys.readouterr().err
