@@ -370,10 +370,10 @@ def measure(
     cv = {}
     for label in AGENTS:
         demand = _stack(runs[label], "demand")
-        expected = _stack(runs[label], "lift") * mu
+        lifts = _stack(runs[label], "lift")  # CV of lift_t[i] * mu_i is that of lift_t[i]
         cv[label] = {
             SMOOTH[0]: np.array([coefficient_of_variation(d).mean() for d in demand]),
-            SMOOTH[1]: np.array([coefficient_of_variation(d).mean() for d in expected]),
+            SMOOTH[1]: np.array([coefficient_of_variation(d).mean() for d in lifts]),
         }
     for m in SMOOTH:
         for label in AGENTS:
