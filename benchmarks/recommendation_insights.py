@@ -49,26 +49,32 @@ The four insights:
 3. **Demand smoothing**: per episode, the coefficient of variation over periods
    (:func:`coefficient_of_variation`: standard deviation / mean) of each product's demand,
    averaged over products, for Joint IM-RS, IM-Only and base stock with uniform
-   recommendation (the Fig. 2 heuristic, tuned), paired by episode; also the CV of each
+   recommendation (the Fig. 2 heuristic, tuned), paired by episode (both learners against
+   the heuristic, and Joint IM-RS against IM-Only); also the CV of each
    product's *expected* demand ``lift_t[i] * mu_i``, the part of the variation the
-   recommendation itself makes (0 under uniform recommendation). All periods of the
-   episode. The firm's total demand is not measured: every purchase occasion buys one
+   recommendation itself makes (0 under uniform recommendation), and the *within-period
+   noise CV*, the standard deviation of ``d_t[i]`` given the period's intensities over its
+   mean, averaged over periods and products: the customers' own randomness, which
+   concentrating a product's exposure on the customers who like it lowers whether or not
+   the concentration changes over time. All periods of the episode. The firm's total demand is not measured: every purchase occasion buys one
    unit of some product, so it is ``sum_j c_j`` in every period whatever the intensities.
 4. **Adaptive ordering**: from period ``T = --start`` (default: half the episode) on, the
    recommendation half of Joint IM-RS's action for product ``k`` is set to the maximum
    score 1 (:func:`boost`); its orders, and everything else, stay the policy's. The product
    (``--product``; default the one with the lowest mean lift in the un-intervened
    episodes, so that the boost is a real shift) is compared period by period with the
-   same episodes un-intervened: the difference in its demand and in its orders, with 95%
-   CIs. Before ``T`` the two are the same to the bit (the same actions on the same draws);
-   the orders of period ``T`` are decided before its demand, so they can differ from
-   ``T + 1`` on. "Orders follow" when the orders' CI lies above zero; the report gives the
-   first such period and the mean differences over ``T + 1 .. end``.
+   same episodes un-intervened: the difference in its demand, its sales and its orders,
+   with 95% CIs. Before ``T`` the two are the same to the bit (the same actions on the
+   same draws); the orders of period ``T`` are decided before its demand, so they can
+   differ from ``T + 1`` on. "Orders follow" when the orders' CI lies above zero; the
+   report gives the first such period (:func:`first_above_zero`, a scan of per-period
+   CIs, so one period may pass by chance) and the mean differences over
+   ``T + 1 .. end`` (per episode, then a CI over episodes).
 
 Written atomically into ``--out`` (default ``benchmarks/results/recommendation_insights``):
 ``insights.csv`` (one row per scenario, insight, measure, agent and, where they apply,
 product or period: mean, 95% CI half-width, episodes), ``insights.md`` (the tables and,
-per insight, whether it held) and ``insights.png`` (one row of four panels per scenario).
+per insight, whether it held) and ``insights.png`` (one row of five panels per scenario).
 """
 
 from __future__ import annotations
@@ -92,7 +98,11 @@ from analysis.files import write_text
 from analysis.recommendation import base_stock, expected_demand
 from analysis.statistics import mean_ci
 from scenarios.recommendation import BUILTIN, RecommendationScenario
-from sim.recommendation import RecommendationModel, RecommendationProblem
+from sim.recommendation import (
+    RecommendationModel,
+    RecommendationProblem,
+    purchase_probabilities,
+)
 
 #: The seeds of Fig. 2's evaluation episodes: ``replication_seed(EVAL_SEED, r)``.
 EVAL_SEED = 2000
@@ -107,7 +117,7 @@ SYNC = (
     "lift vs on-hand cover, within product",
 )
 MARGIN = ("lift vs margin x E", "lift vs margin", "lift vs E")
-SMOOTH = ("CV of product demand", "CV of product expected demand")
+SMOOTH = ("CV of product demand", "CV of product expected demand", "within-period noise CV")
 COLUMNS = ["scenario", "insight", "measure", "agent", "product", "period", "x"]
 COLUMNS += ["mean", "ci95", "n"]
 
@@ -179,7 +189,10 @@ class Episode:
         position: on hand + pipeline - backlog at the start of the period.
         orders: ``q_t``.
         demand: ``d_t``.
+        sales: ``S_t`` (units sold in the period).
         lift: :func:`lift` of the intensities in force in the period (ratio).
+        noise: the standard deviation of ``d_t[i]`` given those intensities,
+            ``sqrt(sum_j c_j gamma[i, j] (1 - gamma[i, j]))`` (Eq. (9)).
         scores: the policy's recommendation scores in ``[-1, 1]`` (NaN: none).
         profit: the period's profit per product (money).
     """
@@ -188,7 +201,9 @@ class Episode:
     position: np.ndarray
     orders: np.ndarray
     demand: np.ndarray
+    sales: np.ndarray
     lift: np.ndarray
+    noise: np.ndarray
     scores: np.ndarray
     profit: np.ndarray
 
@@ -203,7 +218,10 @@ def _play(model: RecommendationModel, periods: int, decide: Callable[[int], np.n
         rec["on_hand"][t], rec["position"][t] = obs.on_hand, obs.inventory_position
         rec["scores"][t] = decide(t)
         rec["orders"][t], rec["demand"][t] = model.orders, model.demand
+        rec["sales"][t] = model.sales
         rec["lift"][t] = lift(model.problem, model.intensities)
+        gamma = purchase_probabilities(model.problem, model.intensities)
+        rec["noise"][t] = np.sqrt((gamma * (1.0 - gamma)) @ model.problem.capacity)
         rec["profit"][t] = model.profit
     return Episode(**rec)
 
@@ -374,6 +392,7 @@ def measure(
         cv[label] = {
             SMOOTH[0]: np.array([coefficient_of_variation(d).mean() for d in demand]),
             SMOOTH[1]: np.array([coefficient_of_variation(d).mean() for d in lifts]),
+            SMOOTH[2]: (_stack(runs[label], "noise") / (lifts * mu)).mean(axis=(1, 2)),
         }
     for m in SMOOTH:
         for label in AGENTS:
@@ -381,6 +400,8 @@ def measure(
         for label in (JOINT, IM_ONLY):
             diff = cv[label][m] - cv[HEURISTIC][m]
             rows.append(_row(name, "demand smoothing", m, f"{label} - {HEURISTIC}", diff))
+        diff = cv[JOINT][m] - cv[IM_ONLY][m]
+        rows.append(_row(name, "demand smoothing", m, f"{JOINT} - {IM_ONLY}", diff))
 
     # 4. adaptive ordering
     base = runs[JOINT]
@@ -404,6 +425,7 @@ def measure(
     k, after = product, range(start + 1, periods)
     diffs = {
         "demand": _stack(boosted, "demand")[:, :, k] - _stack(base, "demand")[:, :, k],
+        "sales": _stack(boosted, "sales")[:, :, k] - _stack(base, "sales")[:, :, k],
         "orders": _stack(boosted, "orders")[:, :, k] - _stack(base, "orders")[:, :, k],
         "lift": _stack(boosted, "lift")[:, :, k] - _stack(base, "lift")[:, :, k],
     }
@@ -529,7 +551,7 @@ def markdown(table: pd.DataFrame, facts: dict[str, dict[str, Any]], settings: st
         "periods (mean ± 95% CI over episodes; differences paired by episode)",
         "",
     ]
-    diffs = [f"{a} - {HEURISTIC}" for a in (JOINT, IM_ONLY)]
+    diffs = [f"{a} - {HEURISTIC}" for a in (JOINT, IM_ONLY)] + [paired]
     lines += ["| scenario | measure | " + " | ".join((*AGENTS, *diffs)) + " |"]
     lines += ["|---" * (2 + len(AGENTS) + len(diffs)) + "|"]
     for s in names:
@@ -544,9 +566,10 @@ def markdown(table: pd.DataFrame, facts: dict[str, dict[str, Any]], settings: st
     ]
     lines += [
         "| scenario | k | T | policy's score of k after T | mean Δ lift after T | "
-        "mean Δ demand after T | mean Δ orders after T | first period Δ demand > 0 | "
+        "mean Δ demand after T | mean Δ sales after T | mean Δ orders after T | "
+        "first period Δ demand > 0 | "
         "first period Δ orders > 0 |",
-        "|---" * 9 + "|",
+        "|---" * 10 + "|",
     ]
     first = {}
     for s in names:
@@ -561,7 +584,7 @@ def markdown(table: pd.DataFrame, facts: dict[str, dict[str, Any]], settings: st
             f"{_cell(pick(s, a, 'policy' + chr(39) + 's score after T (un-intervened)', JOINT))} | "
             + " | ".join(
                 _cell(pick(s, a, f"mean difference in {w} after T", JOINT))
-                for w in ("lift", "demand", "orders")
+                for w in ("lift", "demand", "sales", "orders")
             )
             + f" | {show(first[s]['demand'])} | {show(first[s]['orders'])} |"
         )
@@ -576,6 +599,7 @@ def markdown(table: pd.DataFrame, facts: dict[str, dict[str, Any]], settings: st
     lines += ["## Verdicts (a 95% CI above zero counts)", ""]
     for s in names:
         sync = _sig(pick(s, "synchronisation", SYNC[0], JOINT))
+        sync_paired = _sig(pick(s, "synchronisation", SYNC[0], paired))
         marg = _sig(pick(s, "margin and efficiency", MARGIN[0], JOINT))
         marg_paired = _sig(pick(s, "margin and efficiency", MARGIN[0], paired))
         sync_within = pick(s, "synchronisation", SYNC[3], JOINT)
@@ -584,13 +608,16 @@ def markdown(table: pd.DataFrame, facts: dict[str, dict[str, Any]], settings: st
         lines.append(
             f"- {s}: synchronisation (lift vs on-hand cover, Joint IM-RS "
             f"{_cell(pick(s, 'synchronisation', SYNC[0], JOINT))}; within products over time "
-            f"{_cell(sync_within)}): {yes(sync > 0)}; more recommendation for higher "
+            f"{_cell(sync_within)}; above random recommendation's by "
+            f"{_cell(pick(s, 'synchronisation', SYNC[0], paired))}): "
+            f"{yes(sync > 0 and sync_paired > 0)}; more recommendation for higher "
             f"margin x efficiency ({_cell(pick(s, 'margin and efficiency', MARGIN[0], JOINT))}; "
             f"above random recommendation's by "
             f"{_cell(pick(s, 'margin and efficiency', MARGIN[0], paired))}): "
             f"{yes(marg > 0 and marg_paired > 0)}; "
             f"demand smoother than under uniform recommendation (CV difference "
-            f"{_cell(pick(s, 'demand smoothing', SMOOTH[0], diffs[0]), 4)}): "
+            f"{_cell(pick(s, 'demand smoothing', SMOOTH[0], diffs[0]), 4)}; against random "
+            f"recommendation {_cell(pick(s, 'demand smoothing', SMOOTH[0], paired), 4)}): "
             f"{yes(smooth < 0)}; orders follow the boosted demand: {yes(follow)}"
             + (
                 f" (demand from period {int(first[s]['demand'])}, orders from "
@@ -625,7 +652,7 @@ def figure(table: pd.DataFrame, episodes: int) -> Any:
     (a) synchronisation and (b) margin correlations as bars with 95% CIs, (c) each
     product's mean lift against its margin x E, (d) the coefficients of variation of
     demand, (e) the intervention's period-by-period differences in the boosted product's
-    demand and orders with 95% CI bands."""
+    demand, sales and orders with 95% CI bands."""
     import matplotlib.pyplot as plt
 
     names = list(dict.fromkeys(table["scenario"]))
@@ -658,7 +685,7 @@ def figure(table: pd.DataFrame, episodes: int) -> Any:
         ax = row[4]
         k = int(t.loc[t["measure"] == "difference in demand", "product"].iloc[0])
         start = int(t.loc[t["measure"] == "T", "mean"].iloc[0])
-        for what in ("demand", "orders"):
+        for what in ("demand", "sales", "orders"):
             p = t[t["measure"] == f"difference in {what}"].sort_values("period")
             line = ax.plot(p["period"], p["mean"], marker=".", label=f"Δ {what}")[0]
             ax.fill_between(

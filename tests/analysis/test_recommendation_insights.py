@@ -30,7 +30,7 @@ from benchmarks.recommendation_insights import (
     play_policy,
 )
 from scenarios.recommendation import recommendation_problem
-from sim.recommendation import spread
+from sim.recommendation import purchase_probabilities, spread
 from sim.recommendation_env import RecommendationEnv
 
 N, PERIODS, START, SEEDS = 3, 12, 6, [11, 12, 13, 14]
@@ -155,6 +155,12 @@ def test_the_table_holds_every_insight(measured):
     smooth = table[table["insight"] == "demand smoothing"].set_index(["measure", "agent"])
     # uniform recommendation has lift 1 every period: no recommendation-made variation
     assert smooth.loc[("CV of product expected demand", AGENTS[2]), "mean"] == 0.0
+    # ... and the customers' noise of Eq. (9) at uniform intensities
+    problem = _problem()
+    gamma = purchase_probabilities(problem, problem.uniform_intensities())
+    noise = np.sqrt((gamma * (1 - gamma)) @ problem.capacity) / expected_demand(problem)
+    got = smooth.loc[("within-period noise CV", AGENTS[2]), "mean"]
+    assert got == pytest.approx(noise.mean(), rel=1e-12)
     # paired rows are means of per-episode differences
     sync = table[table["insight"] == "synchronisation"].set_index(["measure", "agent"])
     assert sync.loc[(SYNC[0], JOINT), "n"] == len(SEEDS)
@@ -186,7 +192,7 @@ def test_the_figure_draws_the_tables_numbers(measured):
             want = table[(table["measure"] == "mean lift") & (table["agent"] == agent)]
             np.testing.assert_array_equal(cont.lines[0].get_xdata(), want["x"])
             np.testing.assert_array_equal(cont.lines[0].get_ydata(), want["mean"])
-        for what in ("demand", "orders"):
+        for what in ("demand", "sales", "orders"):
             (line,) = [x for x in e.get_lines() if x.get_label() == f"Δ {what}"]
             want = table[table["measure"] == f"difference in {what}"].sort_values("period")
             np.testing.assert_array_equal(line.get_xdata(), want["period"])
