@@ -168,7 +168,7 @@ def test_the_table_holds_every_insight(measured):
     both = sync.loc[(SYNC[0], JOINT), "mean"] - sync.loc[(SYNC[0], IM_ONLY), "mean"]
     assert diff == pytest.approx(both, abs=1e-12)
     text = markdown(table, facts, "settings")
-    assert "- tiny: synchronisation" in text and "the same to the bit" in text
+    assert "- **tiny**\n  - synchronisation: **" in text and "the same to the bit" in text
 
 
 def test_the_figure_draws_the_tables_numbers(measured):
