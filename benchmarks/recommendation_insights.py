@@ -277,6 +277,8 @@ def _stack(episodes: list[Episode], field: str) -> np.ndarray:
 
 
 def _row(scenario: str, insight: str, measure: str, agent: str, values: Any, **extra: Any):
+    """One row of ``insights.csv``: the mean of ``values`` (one per episode; NaN ones, e.g.
+    an episode without a defined correlation, left out) with its 95% CI half-width."""
     v = np.asarray(values, dtype=float)
     v = v[~np.isnan(v)]
     est = mean_ci(v) if len(v) > 1 else None
@@ -422,7 +424,7 @@ def measure(
         for b, e in zip(boosted, base, strict=True)
         for f in Episode.__dataclass_fields__
     )
-    k, after = product, range(start + 1, periods)
+    k = product
     diffs = {
         "demand": _stack(boosted, "demand")[:, :, k] - _stack(base, "demand")[:, :, k],
         "sales": _stack(boosted, "sales")[:, :, k] - _stack(base, "sales")[:, :, k],
@@ -479,7 +481,6 @@ def measure(
     facts = {
         "product": k,
         "start": start,
-        "after": list(after),
         "before_max_difference": before,
         "joint_profits": np.array([e.profit.sum() for e in base]),
     }
