@@ -553,8 +553,14 @@ class TeamVectorEnv:
     def from_scenario(
         cls, scenario: Any, learners: Sequence[Any], num_envs: int, **kwargs: Any
     ) -> TeamVectorEnv:
-        """A team vector environment over a ``scenarios.Scenario``."""
+        """A team vector environment over a ``scenarios.Scenario`` (without a market: the
+        vectorized engine has none; :class:`EventTeamVectorEnv` has)."""
         graph = scenario.network()
+        if scenario.market(graph) is not None:
+            raise ValueError(
+                f"scenario {scenario.name!r}: its [market] needs the event engine; use "
+                "EventTeamVectorEnv"
+            )
         kwargs["options"] = {**scenario.options, **kwargs.get("options", {})}
         kwargs.setdefault("seed", int(scenario.seed))
         return cls(graph, scenario.policies(graph), learners, num_envs, **kwargs)
