@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -245,10 +244,11 @@ def run_selfplay(out: Path, args: argparse.Namespace) -> dict[str, Any]:
     scenario = resolve("pricing_selfplay")
     graph = scenario.network()
     market = scenario.market(graph)
-    began = time.perf_counter()
     steps = args.selfplay_steps or args.steps
     train_selfplay(scenario, out / "selfplay", steps, args.num_envs, args.seed, args.lr)
-    seconds = time.perf_counter() - began
+    # the training's wall time, across resumes: the learning curve's last row
+    curve = (out / "selfplay" / "learning_curve.csv").read_text(encoding="utf-8").split()
+    seconds = float(curve[-1].split(",")[1])
     seeds = [replication_seed(EVAL_SEED, r) for r in range(args.eval_seeds)]
     modules = {f: load_ppo(out / "selfplay" / f) for f in FIRMS}
     runs = tables(scenario, modules, seeds, scenario.periods)
@@ -267,7 +267,15 @@ def run_selfplay(out: Path, args: argparse.Namespace) -> dict[str, Any]:
             "price_path": price.mean(axis=0).tolist(),
         }
     unit_cost = float(next(iter(graph.edges(data=True)))[2]["unit_cost"])
-    result["references"] = references(market.demand, unit_cost, market.low, market.high)
+    ref = references(market.demand, unit_cost, market.low, market.high)
+    result["references"] = ref
+    # how far each firm's settled price is from a best response to the other's (rounded)
+    for f, other in zip(FIRMS, reversed(FIRMS), strict=True):
+        mine, theirs = result[f]["settled_price"], round(result[other]["settled_price"])
+        br = ref["best_response"][float(theirs)]
+        gain = expected_profit(market.demand, [br, mine], theirs, unit_cost)
+        result[f]["best_response"] = br
+        result[f]["best_response_gain"] = float(gain[0] - gain[1])
     write_text(done, json.dumps(result, indent=2) + "\n")
     return result
 
@@ -276,19 +284,22 @@ def report_selfplay(r: dict[str, Any]) -> list[str]:
     ref = r["references"]
     md = [
         "\n## Self-play: both firms learn (`pricing_selfplay`, IPPO)\n",
-        f"Trained {r['steps']} steps in {r['train_seconds'] / 60:.1f} min; greedy "
+        f"Trained {r['steps']} steps in {r['train_seconds'] / 60:.1f} min (wall time); greedy "
         f"evaluation on the evaluation seeds, prices over the last {r['settle_periods']} "
         "periods of each episode (mean, 95% CI over seeds).\n",
-        "| firm | settled price | profit per period |",
-        "|---|---|---|",
+        "| firm | settled price | profit per period | best response to the other | "
+        "its expected gain |",
+        "|---|---|---|---|---|",
     ]
     for f in FIRMS:
         x = r[f]
         md.append(
             f"| {f} | {x['settled_price']:.2f} ± {x['settled_half_width']:.2f} | "
-            f"{x['profit']:.2f} ± {x['profit_half_width']:.2f} |"
+            f"{x['profit']:.2f} ± {x['profit_half_width']:.2f} | {x['best_response']:g} | "
+            f"{x['best_response_gain']:+.1f} |"
         )
     nash = ", ".join(f"({a:g}, {b:g})" for a, b in ref["nash"]) or "none in pure prices"
+    cycle = np.array(ref["best_response_iteration"], dtype=float)
     md += [
         "",
         "References on Eq. (3)'s expected one-period profit `(p - 10) * rate(p, o, r = p)` "
@@ -296,9 +307,11 @@ def report_selfplay(r: dict[str, Any]) -> list[str]:
         f"single-firm optimum against a rival fixed at 30: {ref['single_firm_vs_30']:g} "
         f"({ref['single_firm_profit']:.1f} per period); joint optimum of a common price: "
         f"{ref['joint_price']:g} ({ref['joint_profit']:.1f}); static Nash (Bertrand) "
-        f"equilibria by grid best response: {nash}; best-response iteration from 30 ends in "
-        + " -> ".join(f"({a:g}, {b:g})" for a, b in ref["best_response_iteration"])
-        + ".",
+        f"equilibria by grid best response: {nash}; alternating best responses from 30 "
+        f"cycle over {cycle.min():g}..{cycle.max():g} (an Edgeworth cycle: undercut by one "
+        f"down to {cycle.min():g}, then jump to {cycle.max():g}; mean price "
+        f"{cycle.mean():.1f}). Best response to the other and its expected gain: on the same "
+        "one-period expected profit, at the other's settled price rounded.",
     ]
     return md
 
