@@ -93,7 +93,7 @@ def test_undercut_rival_path_is_one_step_below_the_firms_last_price_down_to_10()
 
 def test_follow_rival_path_is_the_firms_price_two_periods_before():
     p, o = _rival_path("pricing_follow")
-    expected = [30.0, 30.0] + p[:-2].tolist()  # its own price until it has seen two periods
+    expected = [30.0, 30.0, *p[:-2].tolist()]  # its own price until it has seen two periods
     assert o.tolist() == expected
 
 
