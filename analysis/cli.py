@@ -812,10 +812,11 @@ def train_team_command(
     args: argparse.Namespace, scenario: Any, learners: list[str], out: Path, options: dict
 ) -> None:
     """``train --algo ippo|mappo|happo``: the learners as a team on the vectorized engine's
-    copy axis (:func:`agents.learning.multi.train_team`)."""
+    copy axis (:func:`agents.learning.multi.train_team`); a scenario with a ``[market]``
+    (firms learning prices, e.g. self-play) on copies of the event engine, for profit."""
     from agents.learning.multi import MultiConfig, train_team
     from analysis.learning import EPISODE_PERIODS
-    from sim.multi import TeamVectorEnv
+    from sim.multi import EventTeamVectorEnv, TeamVectorEnv
 
     config = MultiConfig(
         total_steps=args.steps,
@@ -826,9 +827,19 @@ def train_team_command(
     )
     periods = args.episode_periods or min(scenario.periods, EPISODE_PERIODS)
     try:
-        env = TeamVectorEnv.from_scenario(
-            scenario, learners, config.num_envs, periods=periods, alpha=args.alpha
-        )
+        if scenario.market() is None:
+            env = TeamVectorEnv.from_scenario(
+                scenario, learners, config.num_envs, periods=periods, alpha=args.alpha
+            )
+        else:
+            env = EventTeamVectorEnv.from_scenario(
+                scenario,
+                learners,
+                config.num_envs,
+                periods=periods,
+                alpha=args.alpha,
+                reward="profit",
+            )
         train_team(env, config, out)
     except ValueError as exc:
         raise CommandError(str(exc)) from None

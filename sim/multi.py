@@ -21,6 +21,9 @@ structures:
 :class:`TeamVectorEnv` is the AEC structure over ``K`` copies of the network in the
 vectorized engine, one engine stop per learner per period for all copies at once: the
 batched rollouts of the multi-agent learners (:mod:`agents.learning.multi`).
+:class:`EventTeamVectorEnv` offers the same interface over ``K`` copies of the AEC
+environment (the event engine), for what the vectorized engine lacks: a market
+(:mod:`sim.market`), where priced firms learn against each other (self-play).
 
 Common to all three:
 
@@ -63,10 +66,16 @@ from .policy import External, Policy
 from .spaces import ActionMapping, ObservationLayout
 from .vector import VectorizedSupplyChainModel
 
-__all__ = ["SupplyChainAECEnv", "SupplyChainParallelEnv", "TeamVectorEnv"]
+__all__ = ["EventTeamVectorEnv", "SupplyChainAECEnv", "SupplyChainParallelEnv", "TeamVectorEnv"]
 
 #: Entries of the global state per stocking node.
 STATE_FIELDS = ("on_hand", "backlog", "inventory_position", "demand")
+
+
+def _scenario_options(scenario: Any, graph: nx.DiGraph) -> dict[str, Any]:
+    """A scenario's engine options, its ``[market]`` (:mod:`sim.market`) among them."""
+    market = scenario.market(graph)
+    return {**scenario.options, **({"market": market} if market is not None else {})}
 
 
 class _Team:
@@ -324,7 +333,7 @@ class SupplyChainAECEnv(_TeamModel, AECEnv):
         """An environment over a ``scenarios.Scenario`` (its network, modules, options and
         seed; ``options`` adds to them)."""
         graph = scenario.network()
-        kwargs["options"] = {**scenario.options, **kwargs.get("options", {})}
+        kwargs["options"] = {**_scenario_options(scenario, graph), **kwargs.get("options", {})}
         kwargs.setdefault("seed", int(scenario.seed))
         return cls(graph, scenario.policies(graph), learners, **kwargs)
 
@@ -544,8 +553,14 @@ class TeamVectorEnv:
     def from_scenario(
         cls, scenario: Any, learners: Sequence[Any], num_envs: int, **kwargs: Any
     ) -> TeamVectorEnv:
-        """A team vector environment over a ``scenarios.Scenario``."""
+        """A team vector environment over a ``scenarios.Scenario`` (without a market: the
+        vectorized engine has none; :class:`EventTeamVectorEnv` has)."""
         graph = scenario.network()
+        if scenario.market(graph) is not None:
+            raise ValueError(
+                f"scenario {scenario.name!r}: its [market] needs the event engine; use "
+                "EventTeamVectorEnv"
+            )
         kwargs["options"] = {**scenario.options, **kwargs.get("options", {})}
         kwargs.setdefault("seed", int(scenario.seed))
         return cls(graph, scenario.policies(graph), learners, num_envs, **kwargs)
@@ -635,3 +650,144 @@ class TeamVectorEnv:
                 [np.bincount(copy, money[:, j], self.num_envs) for j in range(6)], axis=1
             )
         return self.team.rewards(own, team)
+
+
+class EventTeamVectorEnv:
+    """``num_envs`` copies of :class:`SupplyChainAECEnv` (the event engine) played in
+    lockstep, with :class:`TeamVectorEnv`'s interface, so that the multi-agent learners
+    (:class:`agents.learning.multi.MultiPPO`) train where the vectorized engine cannot go:
+    a market (:mod:`sim.market`), e.g. two priced firms each the other's competitor
+    (self-play). Slower than :class:`TeamVectorEnv` (one engine per copy).
+
+    Copy ``k`` of an episode started by ``reset(seed=s)`` is the engine run of seed
+    ``s + k`` (exactly :class:`SupplyChainAECEnv`'s run of that seed); all copies start
+    and end their episodes together. Arguments as :class:`SupplyChainAECEnv`'s (``record``
+    keeps each copy's table: ``env.copies[k].model.results()``), plus ``num_envs``;
+    :meth:`from_scenario` brings a scenario's market.
+    """
+
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        policies: Mapping[Any, Policy],
+        learners: Sequence[Any],
+        num_envs: int,
+        *,
+        periods: int = 100,
+        options: Mapping[str, Any] | None = None,
+        action: ActionMapping | Mapping[Any, ActionMapping] | None = None,
+        scale: float | None = None,
+        reward: Reward = "cost",
+        alpha: float = 1.0,
+        global_state: bool = False,
+        record: bool = False,
+        seed: int = 0,
+    ):
+        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs: must be an integer >= 1, got {num_envs!r}")
+        self.copies = [
+            SupplyChainAECEnv(
+                graph,
+                policies,
+                learners,
+                periods=periods,
+                options=options,
+                action=action,
+                scale=scale,
+                reward=reward,
+                alpha=alpha,
+                global_state=global_state,
+                record=record,
+                seed=seed + k,
+            )
+            for k in range(num_envs)
+        ]
+        first = self.copies[0]
+        self.team, self.num_envs, self.periods = first.team, num_envs, periods
+        self.agents = list(first.possible_agents)
+        self.layouts, self.mappings = first.layouts, first.mappings
+        self.observation_spaces = dict(first.team.observation_spaces)
+        self.action_spaces = dict(first.team.action_spaces)
+        self.fingerprints = {a: s.fingerprint for a, s in first.team.setups.items()}
+        self._first_seed, self._started = seed, False
+        self._np_random, _ = seeding.np_random(seed)
+        self._done = True
+
+    @classmethod
+    def from_scenario(
+        cls, scenario: Any, learners: Sequence[Any], num_envs: int, **kwargs: Any
+    ) -> EventTeamVectorEnv:
+        """An event team vector environment over a ``scenarios.Scenario`` (its market too)."""
+        graph = scenario.network()
+        kwargs["options"] = {**_scenario_options(scenario, graph), **kwargs.get("options", {})}
+        kwargs.setdefault("seed", int(scenario.seed))
+        return cls(graph, scenario.policies(graph), learners, num_envs, **kwargs)
+
+    @property
+    def done(self) -> bool:
+        """The episode is over (all copies truncated): :meth:`reset` starts the next."""
+        return self._done
+
+    @property
+    def global_state(self) -> bool:
+        """Observations end with the global state (the ``global_state`` argument)."""
+        return self.team.global_state
+
+    @property
+    def state_size(self) -> int:
+        """The length of :meth:`state`'s rows."""
+        return self.team.state_size
+
+    @property
+    def agent(self) -> str | None:
+        """The agent whose turn it is (``None`` when the episode is over)."""
+        return None if self._done else self.copies[0].agent_selection
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start new episodes in every copy: copy ``k`` runs seed ``seed + k`` (without a
+        seed: the first seed, then draws of the environment's generator)."""
+        if seed is not None:
+            self._np_random, _ = seeding.np_random(seed)
+        elif self._started:
+            seed = int(self._np_random.integers(2**31))
+        else:
+            seed = self._first_seed
+        self._started = True
+        for k, env in enumerate(self.copies):
+            env.reset(seed=seed + k)
+        self._done = False
+
+    def observe(self, agent: str) -> np.ndarray:
+        """``agent``'s observations now, ``(num_envs, size)`` float32."""
+        return np.stack([env.observe(agent) for env in self.copies])
+
+    def state(self) -> np.ndarray:
+        """The global state of every copy now, ``(num_envs, state size)`` float32."""
+        return np.stack([env.state() for env in self.copies])
+
+    def step(self, actions: Any) -> np.ndarray | None:
+        """Play the current agent's actions (one row per copy, as its action space takes
+        them).
+
+        Returns:
+            ``None``, or when the step closed a period every agent's reward for it, shape
+            ``(agents, num_envs)`` (rows in :attr:`agents` order).
+        """
+        if self._done:
+            raise RuntimeError("step: the episode is over; call reset()")
+        agent = self.agent
+        actions = np.asarray(actions).reshape(self.num_envs, -1)
+        closed = []
+        for env, action in zip(self.copies, actions, strict=True):
+            period = env._decision.period
+            env.step(action if len(action) > 1 else action[0])
+            decision = env._decision
+            closed.append(decision is None or decision.period != period)
+            if decision is not None and env.agent_selection != self.copies[0].agent_selection:
+                raise RuntimeError(f"the copies of agent {agent!r} did not decide together")
+        if not any(closed):
+            return None
+        if not all(closed):
+            raise RuntimeError("the copies did not close a period together")
+        self._done = self.copies[0]._decision is None
+        return np.array([[env.rewards[a] for env in self.copies] for a in self.agents])

@@ -14,7 +14,12 @@ pytest.importorskip("pettingzoo")
 from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, seed_test
 
 from scenarios import resolve
-from sim.multi import SupplyChainAECEnv, SupplyChainParallelEnv, TeamVectorEnv
+from sim.multi import (
+    EventTeamVectorEnv,
+    SupplyChainAECEnv,
+    SupplyChainParallelEnv,
+    TeamVectorEnv,
+)
 from sim.spaces import ActionMapping
 
 STAGES = ["stage1", "stage2", "stage3", "stage4"]
@@ -184,3 +189,98 @@ def test_bad_arguments_are_one_line_errors():
         SupplyChainAECEnv.from_scenario(scenario, STAGES, options={"review": "continuous"})
     with pytest.raises(ValueError, match="num_envs"):
         TeamVectorEnv.from_scenario(scenario, STAGES, 0)
+
+
+# ---------------------------------------------------------------------- self-play (a market)
+FIRMS = ["firm1", "firm2"]
+
+
+def _priced_action(priced) -> np.ndarray:
+    """A :class:`~sim.policy.Priced` decision as the default price mapping's action:
+    ``[units, price index]`` (50 prices 1, 2, ..., 50)."""
+    return np.array([int(priced.quantity), round(priced.price - 1.0)])
+
+
+def test_selfplay_firms_in_the_aec_env_give_the_engine_table_bit_for_bit():
+    # the scenario's market comes with from_scenario; its BSLP firms played through the
+    # environment are the engine's run: prices, rival prices and profit included
+    scenario = resolve("pricing_selfplay")
+    modules = scenario.policies()
+    env = SupplyChainAECEnv.from_scenario(scenario, FIRMS, periods=25, reward="profit", record=True)
+    assert env.action_space("firm1").nvec.tolist() == [40, 50]
+    env.reset(seed=4)
+    total = dict.fromkeys(FIRMS, 0.0)
+    for agent in env.agent_iter():
+        _, reward, _, truncated, _ = env.last()
+        total[agent] += reward
+        env.step(
+            None if truncated else _priced_action(modules[agent].act(env.decision_observation()))
+        )
+    model = scenario.build(seed=4)
+    model.run(25)
+    table = model.results()
+    pd.testing.assert_frame_equal(env.model.results(), table, check_exact=True)
+    profit = table.groupby("node", observed=True)["profit"].sum()
+    assert total == pytest.approx({a: float(profit[a]) for a in FIRMS}, abs=1e-9)
+
+
+def test_selfplay_env_passes_the_pettingzoo_checkers():
+    scenario = resolve("pricing_selfplay")
+    options = {"periods": 20, "reward": "profit", "global_state": True}
+    _quiet(api_test, SupplyChainAECEnv.from_scenario(scenario, FIRMS, **options), num_cycles=40)
+    _quiet(
+        parallel_api_test,
+        SupplyChainParallelEnv.from_scenario(scenario, FIRMS, **options),
+        num_cycles=40,
+    )
+    _quiet(seed_test, lambda: SupplyChainAECEnv.from_scenario(scenario, FIRMS, periods=20), 30)
+
+
+def _play(env, seed, action_seed):
+    """Random actions on ``env`` from one episode of ``seed``: observations and rewards."""
+    rng = np.random.default_rng(action_seed)
+    env.reset(seed=seed)
+    seen = []
+    while not env.done:
+        agent = env.agent
+        seen.append(env.observe(agent))
+        high = env.action_spaces[agent].nvec
+        rewards = env.step(rng.integers(0, high, size=(env.num_envs, len(high))))
+        if rewards is not None:
+            seen.append(rewards)
+    return seen
+
+
+def test_event_team_vector_env_copies_are_aec_episodes_and_deterministic_per_seed():
+    scenario = resolve("pricing_selfplay")
+    options = {"periods": 15, "reward": "profit"}
+    venv = EventTeamVectorEnv.from_scenario(scenario, FIRMS, 3, **options)
+    assert venv.agents == FIRMS and venv.state_size == 8
+    singles = [SupplyChainAECEnv.from_scenario(scenario, FIRMS, **options) for _ in range(3)]
+    venv.reset(seed=30)
+    for k, env in enumerate(singles):
+        env.reset(seed=30 + k)
+    rng = np.random.default_rng(1)
+    periods = 0
+    while not venv.done:
+        agent = venv.agent
+        assert all(env.agent_selection == agent for env in singles)
+        np.testing.assert_array_equal(
+            venv.observe(agent), np.stack([env.observe(agent) for env in singles])
+        )
+        actions = rng.integers(0, [40, 50], size=(3, 2))
+        rewards = venv.step(actions)
+        for env, a in zip(singles, actions, strict=True):
+            env.step(a)
+        if rewards is not None:
+            periods += 1
+            expected = [[env.rewards[a] for env in singles] for a in FIRMS]
+            np.testing.assert_array_equal(rewards, np.array(expected))
+    assert periods == 15
+    first = _play(EventTeamVectorEnv.from_scenario(scenario, FIRMS, 2, **options), 5, 0)
+    again = _play(EventTeamVectorEnv.from_scenario(scenario, FIRMS, 2, **options), 5, 0)
+    other = _play(EventTeamVectorEnv.from_scenario(scenario, FIRMS, 2, **options), 6, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
+    with pytest.raises(RuntimeError, match="call reset"):
+        venv.step(np.zeros((3, 2), dtype=int))

@@ -185,3 +185,30 @@ def test_evaluate_command_plays_a_team_of_checkpoints_on_common_random_numbers(t
         env={**os.environ, "PYTHONPATH": str(root)},
     )
     assert twice.returncode == 2 and "given twice" in twice.stderr.strip().splitlines()[-1]
+
+
+def test_train_command_trains_selfplay_firms_on_the_event_engine(tmp_path):
+    # a scenario with a [market]: its firms learn price and quantity for profit on copies
+    # of the event engine (the vectorized TeamVectorEnv has no market and refuses it)
+    from agents.learning.policy import TorchPolicy
+    from analysis.cli import main
+    from sim import SupplyChainModel
+    from sim.policy import Priced
+
+    scenario = resolve("pricing_selfplay")
+    with pytest.raises(ValueError, match=r"\[market\] needs the event engine"):
+        TeamVectorEnv.from_scenario(scenario, ["firm1", "firm2"], 2)
+    out = tmp_path / "selfplay"
+    command = ["train", "pricing_selfplay", "--learners", "firm1,firm2", "--algo", "ippo"]
+    command += ["--steps", "64", "--num-envs", "2", "--episode-periods", "10", "--out", str(out)]
+    assert main(command) == 0
+    firms = {f: TorchPolicy.load(out / f) for f in ("firm1", "firm2")}
+    assert "competitor_prices[0]" in firms["firm1"].layout.names
+    graph = scenario.network()
+    model = SupplyChainModel(
+        graph, firms, seed=1, market=scenario.market(graph), **scenario.options
+    )
+    model.run(5)
+    assert model.results().price.between(1, 50).all()
+    i = model.sku_index["firm2", model.products[0]]
+    assert isinstance(firms["firm2"].act(model.observe(i, model.period)), Priced)
