@@ -719,24 +719,21 @@ def train_recommendation(args: argparse.Namespace, scenario: Any) -> None:
             f"--algo {args.algo}: {scenario.name} trains with {', '.join(RECOMMENDATION_ALGOS)}"
         )
     out = Path(args.out or f"runs/{scenario.name}-{args.algo}")
-    options = {"lr": args.lr} if args.lr is not None else {}
+    options = {
+        "steps": args.steps,
+        "seed": args.seed,
+        "num_envs": args.num_envs or None,
+        "periods": args.episode_periods,
+        "progress": True,
+        "device": args.device,
+        **({"lr": args.lr} if args.lr is not None else {}),
+    }
     if args.algo != "ppo":
         if len(learners) != 2:
             raise CommandError(
                 f"--algo {args.algo}: trains both modules as a team; leave --learners out"
             )
-        train_recommendation_team(
-            scenario,
-            out,
-            steps=args.steps,
-            algo=args.algo,
-            seed=args.seed,
-            num_envs=args.num_envs or None,
-            periods=args.episode_periods,
-            progress=True,
-            device=args.device,
-            **options,
-        )
+        train_recommendation_team(scenario, out, algo=args.algo, **options)
         print(
             f"wrote {out}/: learning_curve.csv, learning_curve.png, checkpoints/ (the team's "
             f"state; rerun the same command to resume), and each agent's actor in "
@@ -744,18 +741,7 @@ def train_recommendation(args: argparse.Namespace, scenario: Any) -> None:
         )
         return
     control = "joint" if len(learners) == 2 else next(iter(learners))
-    train_ppo(
-        scenario,
-        control,
-        out,
-        steps=args.steps,
-        seed=args.seed,
-        num_envs=args.num_envs or None,
-        periods=args.episode_periods,
-        progress=True,
-        device=args.device,
-        **options,
-    )
+    train_ppo(scenario, control, out, **options)
     print(
         f"wrote {out}/: learning_curve.csv, learning_curve.png, checkpoints/ (rerun the same "
         f"command to resume); the learner decides {' and '.join(sorted(learners))}"
