@@ -693,6 +693,7 @@ def figure(table: pd.DataFrame, episodes: int) -> Any:
         ax.set_title(f"{s}: (c) each product's lift\n{episodes} episodes, all periods, 95% CI")
         ax.legend(fontsize=8)
         _bars(row[3], t, "demand smoothing", SMOOTH, AGENTS)
+        row[3].set_ylim(0, 1.35 * row[3].get_ylim()[1])  # room for the legend above the bars
         row[3].set_ylabel("coefficient of variation over periods (ratio)")
         row[3].set_title(
             f"{s}: (d) demand variability, mean over products\n"
