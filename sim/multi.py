@@ -174,7 +174,27 @@ class _Team:
         return self.alpha * mine + (1.0 - self.alpha) * value(team)
 
 
-class _TeamModel:
+class _Seeded:
+    """The episodes' seeds of an environment: the first episode runs ``seed``, later ones
+    draws of the environment's generator, unless ``reset`` is given a seed."""
+
+    def _seed_episodes(self, seed: int) -> None:
+        self._first_seed, self._started = seed, False
+        self._np_random, self._np_random_seed = seeding.np_random(seed)
+
+    def _next_seed(self, seed: int | None) -> int:
+        """The run's seed: ``seed``, else the first seed, then draws of the env's generator."""
+        if seed is not None:
+            self._np_random, self._np_random_seed = seeding.np_random(seed)
+        elif self._started:
+            seed = int(self._np_random.integers(2**31))
+        else:
+            seed = self._first_seed
+        self._started = True
+        return seed
+
+
+class _TeamModel(_Seeded):
     """The event engine under a team, and what the AEC and Parallel environments share."""
 
     metadata: ClassVar[dict[str, Any]]
@@ -226,25 +246,13 @@ class _TeamModel:
         self._agent_of = {i: a for a, i in self._index.items()}
         self._all = list(range(len(self.model.sku_names)))
         self._stocking = [self.model.sku_index[n, product] for n in team.stocking]
-        self._first_seed, self._started = seed, False
-        self._np_random, self._np_random_seed = seeding.np_random(seed)
+        self._seed_episodes(seed)
 
     def observation_space(self, agent: str) -> spaces.Space:
         return self.team.observation_spaces[agent]
 
     def action_space(self, agent: str) -> spaces.Space:
         return self.team.action_spaces[agent]
-
-    def _next_seed(self, seed: int | None) -> int:
-        """The run's seed: ``seed``, else the first seed, then draws of the env's generator."""
-        if seed is not None:
-            self._np_random, self._np_random_seed = seeding.np_random(seed)
-        elif self._started:
-            seed = int(self._np_random.integers(2**31))
-        else:
-            seed = self._first_seed
-        self._started = True
-        return seed
 
     def state(self) -> np.ndarray:
         """The global state now (see the module docstring)."""
@@ -470,7 +478,36 @@ class SupplyChainParallelEnv(_TeamModel, ParallelEnv):
         return observations, rewards, terminations, truncations, infos
 
 
-class TeamVectorEnv:
+def _checked_num_envs(num_envs: Any) -> int:
+    if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
+        raise ValueError(f"num_envs: must be an integer >= 1, got {num_envs!r}")
+    return num_envs
+
+
+class _TeamVector(_Seeded):
+    """What :class:`TeamVectorEnv` and :class:`EventTeamVectorEnv` share: the interface
+    the multi-agent learners read, taken from the team, and the episodes' seeds."""
+
+    def _adopt(self, team: _Team, num_envs: int, periods: int, seed: int) -> None:
+        self.team, self.num_envs, self.periods = team, num_envs, periods
+        self.agents = list(team.agents)
+        self.layouts, self.mappings = team.layouts, team.mappings
+        self.observation_spaces, self.action_spaces = team.observation_spaces, team.action_spaces
+        self.fingerprints = {a: s.fingerprint for a, s in team.setups.items()}
+        self._seed_episodes(seed)
+
+    @property
+    def global_state(self) -> bool:
+        """Observations end with the global state (the ``global_state`` argument)."""
+        return self.team.global_state
+
+    @property
+    def state_size(self) -> int:
+        """The length of :meth:`state`'s rows."""
+        return self.team.state_size
+
+
+class TeamVectorEnv(_TeamVector):
     """``num_envs`` copies of a team's network in the vectorized engine, turn-based as
     :class:`SupplyChainAECEnv`: the engine stops at each learner's decision for all copies
     at once.
@@ -506,8 +543,7 @@ class TeamVectorEnv:
         global_state: bool = False,
         seed: int = 0,
     ):
-        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
-            raise ValueError(f"num_envs: must be an integer >= 1, got {num_envs!r}")
+        _checked_num_envs(num_envs)
         team = _Team(
             graph,
             policies,
@@ -521,11 +557,7 @@ class TeamVectorEnv:
             global_state,
             observe_all=False,
         )
-        self.team, self.num_envs, self.periods = team, num_envs, periods
-        self.agents = list(team.agents)
-        self.layouts, self.mappings = team.layouts, team.mappings
-        self.observation_spaces, self.action_spaces = team.observation_spaces, team.action_spaces
-        self.fingerprints = {a: s.fingerprint for a, s in team.setups.items()}
+        self._adopt(team, num_envs, periods, seed)
         self.model = VectorizedSupplyChainModel(
             graph,
             team.policies,
@@ -544,8 +576,6 @@ class TeamVectorEnv:
         self._agent_of = {int(ix[0]): a for a, ix in self._index.items()}
         self._stocking = np.stack([indices(n) for n in team.stocking])  # (nodes, copies)
         self._learners = np.stack([self._index[a] for a in self.agents])
-        self._first_seed, self._started = seed, False
-        self._np_random, _ = seeding.np_random(seed)
         self._decision = None
         self._period = 0
 
@@ -571,16 +601,6 @@ class TeamVectorEnv:
         return self._decision is None
 
     @property
-    def global_state(self) -> bool:
-        """Observations end with the global state (the ``global_state`` argument)."""
-        return self.team.global_state
-
-    @property
-    def state_size(self) -> int:
-        """The length of :meth:`state`'s rows."""
-        return self.team.state_size
-
-    @property
     def agent(self) -> str | None:
         """The agent whose turn it is (``None`` when the episode is over)."""
         return None if self._decision is None else self._agent_of[int(self._decision.index[0])]
@@ -588,13 +608,7 @@ class TeamVectorEnv:
     def reset(self, seed: int | None = None) -> None:
         """Start new episodes in every copy: copy ``k`` runs seed ``seed + k`` (without a
         seed: the first seed, then draws of the environment's generator)."""
-        if seed is not None:
-            self._np_random, _ = seeding.np_random(seed)
-        elif self._started:
-            seed = int(self._np_random.integers(2**31))
-        else:
-            seed = self._first_seed
-        self._started = True
+        seed = self._next_seed(seed)
         self.model.reset(copies=[seed + k for k in range(self.num_envs)])
         self._decision = self.model.advance(until=self.periods)
         if self._decision is None:
@@ -652,7 +666,7 @@ class TeamVectorEnv:
         return self.team.rewards(own, team)
 
 
-class EventTeamVectorEnv:
+class EventTeamVectorEnv(_TeamVector):
     """``num_envs`` copies of :class:`SupplyChainAECEnv` (the event engine) played in
     lockstep, with :class:`TeamVectorEnv`'s interface, so that the multi-agent learners
     (:class:`agents.learning.multi.MultiPPO`) train where the vectorized engine cannot go:
@@ -683,8 +697,7 @@ class EventTeamVectorEnv:
         record: bool = False,
         seed: int = 0,
     ):
-        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
-            raise ValueError(f"num_envs: must be an integer >= 1, got {num_envs!r}")
+        _checked_num_envs(num_envs)
         self.copies = [
             SupplyChainAECEnv(
                 graph,
@@ -702,15 +715,7 @@ class EventTeamVectorEnv:
             )
             for k in range(num_envs)
         ]
-        first = self.copies[0]
-        self.team, self.num_envs, self.periods = first.team, num_envs, periods
-        self.agents = list(first.possible_agents)
-        self.layouts, self.mappings = first.layouts, first.mappings
-        self.observation_spaces = dict(first.team.observation_spaces)
-        self.action_spaces = dict(first.team.action_spaces)
-        self.fingerprints = {a: s.fingerprint for a, s in first.team.setups.items()}
-        self._first_seed, self._started = seed, False
-        self._np_random, _ = seeding.np_random(seed)
+        self._adopt(self.copies[0].team, num_envs, periods, seed)
         self._done = True
 
     @classmethod
@@ -729,16 +734,6 @@ class EventTeamVectorEnv:
         return self._done
 
     @property
-    def global_state(self) -> bool:
-        """Observations end with the global state (the ``global_state`` argument)."""
-        return self.team.global_state
-
-    @property
-    def state_size(self) -> int:
-        """The length of :meth:`state`'s rows."""
-        return self.team.state_size
-
-    @property
     def agent(self) -> str | None:
         """The agent whose turn it is (``None`` when the episode is over)."""
         return None if self._done else self.copies[0].agent_selection
@@ -746,13 +741,7 @@ class EventTeamVectorEnv:
     def reset(self, seed: int | None = None) -> None:
         """Start new episodes in every copy: copy ``k`` runs seed ``seed + k`` (without a
         seed: the first seed, then draws of the environment's generator)."""
-        if seed is not None:
-            self._np_random, _ = seeding.np_random(seed)
-        elif self._started:
-            seed = int(self._np_random.integers(2**31))
-        else:
-            seed = self._first_seed
-        self._started = True
+        seed = self._next_seed(seed)
         for k, env in enumerate(self.copies):
             env.reset(seed=seed + k)
         self._done = False
