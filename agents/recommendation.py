@@ -2,17 +2,20 @@
 (orders ``q_t``) and a recommendation module (intensities ``alpha_t``), swappable
 independently.
 
-Inventory: :class:`BaseStockLevels`, order up to a level per product. Recommendation:
-:class:`UniformRecommendation` (equal exposure, the uncoordinated baseline), and two
-coordinated heuristics that follow the follow-up paper's managerial insights (seed 002:
-"when inventory levels are high, recommendation efforts should increase"; "recommendations
-should prioritize products with higher marketing efficiency and profitability"):
-:class:`InventoryRecommendation` (scores = stock available this period) and
-:class:`MarginRecommendation` (scores = margin ``p_out - p_in`` times efficiency ``E``).
+Inventory: :class:`BaseStockLevels`, order up to a level per product;
+:class:`CoverBaseStock`, levels that follow the expected demand at the intensities in force.
+Recommendation: :class:`UniformRecommendation` (equal exposure, the uncoordinated
+baseline), and coordinated heuristics that follow the follow-up paper's managerial insights
+(seed 002: "when inventory levels are high, recommendation efforts should increase";
+"recommendations should prioritize products with higher marketing efficiency and
+profitability"): :class:`InventoryRecommendation` (scores = stock available this period),
+:class:`MarginRecommendation` (scores = margin ``p_out - p_in`` times efficiency ``E``) and
+:class:`TargetedRecommendation` (exposure where it moves purchases towards high margins).
 
 Scores become intensities through :func:`sim.recommendation.spread`, with a ``mix`` weight
 towards uniform (``mix = 0`` is uniform, ``mix = 1`` follows the scores only), the parameter the search of
-:mod:`analysis.recommendation` tunes.
+:mod:`analysis.recommendation` tunes; :class:`TargetedRecommendation` goes through
+:class:`sim.recommendation.Targeting` instead, ``mix`` scaling its weights.
 """
 
 from __future__ import annotations
@@ -23,12 +26,19 @@ from typing import Any
 
 import numpy as np
 
-from sim.recommendation import RecommendationObservation, spread
+from sim.recommendation import (
+    RecommendationObservation,
+    Targeting,
+    purchase_probabilities,
+    spread,
+)
 
 __all__ = [
     "BaseStockLevels",
+    "CoverBaseStock",
     "InventoryRecommendation",
     "MarginRecommendation",
+    "TargetedRecommendation",
     "UniformRecommendation",
 ]
 
@@ -64,6 +74,33 @@ class BaseStockLevels:
                 f"{len(obs.on_hand)} products"
             )
         return np.maximum(np.asarray(self.levels) - obs.inventory_position, 0.0)
+
+
+@dataclass(frozen=True)
+class CoverBaseStock:
+    """Base stock on the demand the recommendation creates: levels
+    ``S_i = multiple * (L_i + 1) * mu_i`` with ``mu_i = sum_j c_j gamma[i, j]`` the expected
+    demand per period at the intensities in force when the period starts (so a change of
+    recommendation moves the levels from the next period on); the order is
+    ``max(0, S_i - IP_i)``, rounded.
+
+    Attributes:
+        multiple: the safety multiple (>= 0).
+    """
+
+    multiple: float = 1.2
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.multiple, int | float) and 0 <= self.multiple < math.inf):
+            raise ValueError(
+                f"CoverBaseStock.multiple: must be a finite number >= 0, got {self.multiple!r}"
+            )
+
+    def act(self, obs: RecommendationObservation) -> np.ndarray:
+        p = obs.problem
+        mu = purchase_probabilities(p, obs.intensities) @ p.capacity
+        level = self.multiple * (p.lead_time + 1.0) * mu
+        return np.maximum(np.round(level - obs.inventory_position), 0.0)
 
 
 @dataclass(frozen=True)
@@ -113,3 +150,30 @@ class MarginRecommendation:
             return None
         p = obs.problem
         return spread(p, (p.price - p.cost) * p.efficiency, self.mix)
+
+
+@dataclass(frozen=True)
+class TargetedRecommendation:
+    """Show each product to the customers whom it moves towards higher margins
+    (:class:`sim.recommendation.Targeting` with weights ``mix * w``, ``w`` the margins
+    ``p_out - p_in`` scaled linearly onto ``[-1, 1]``; static: decided once at ``t = 0``).
+
+    Attributes:
+        mix: the weights' scale in ``[0, 1]`` (``0``: uniform).
+        sharpness: :class:`~sim.recommendation.Targeting`'s.
+    """
+
+    mix: float = 1.0
+    sharpness: float = 20.0
+
+    def __post_init__(self) -> None:
+        _mix("TargetedRecommendation", self.mix)
+
+    def act(self, obs: RecommendationObservation) -> np.ndarray | None:
+        if obs.period:
+            return None
+        p = obs.problem
+        margin = p.price - p.cost
+        spread_ = margin.max() - margin.min()
+        w = 2.0 * (margin - margin.mean()) / spread_ if spread_ > 0 else np.zeros_like(margin)
+        return Targeting(p, self.sharpness)(self.mix * w)

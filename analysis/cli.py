@@ -702,8 +702,8 @@ def train_recommendation(args: argparse.Namespace, scenario: Any) -> None:
     RecommendationEnv`, the learner deciding the modules named by ``--learners`` (both:
     Joint IM-RS; one: IM-Only or RS-Only, the other half random); ``--algo mtma`` or
     ``ippo``: the two modules as a team of two agents."""
+    from .learning import RESIDUAL_INIT_LOG_STD, residual_actions, train_recommendation_team
     from .learning import train_recommendation as train_ppo
-    from .learning import train_recommendation_team
 
     learners = set(RECOMMENDATION_LEARNERS)
     if args.learners is not None:
@@ -719,7 +719,10 @@ def train_recommendation(args: argparse.Namespace, scenario: Any) -> None:
             f"--algo {args.algo}: {scenario.name} trains with {', '.join(RECOMMENDATION_ALGOS)}"
         )
     out = Path(args.out or f"runs/{scenario.name}-{args.algo}")
+    residual = args.actions == "residual"
     options = {
+        "actions": residual_actions(scenario) if residual else None,
+        **({"init_log_std": RESIDUAL_INIT_LOG_STD} if residual else {}),
         "steps": args.steps,
         "seed": args.seed,
         "num_envs": args.num_envs or None,
@@ -756,6 +759,11 @@ def cmd_train(args: argparse.Namespace) -> None:
         train_recommendation(args, recommendation)
         return
     scenario = scenario_from(args)
+    if args.actions is not None:
+        raise CommandError(
+            f"--actions: only a recommendation_* scenario reads it; {scenario.name} learns "
+            "order quantities (see its [learning] options)"
+        )
     if args.learners is None:
         raise CommandError(f"--learners: name the node that learns in {scenario.name}")
     learners = [n.strip() for n in args.learners.split(",") if n.strip()]
@@ -1084,6 +1092,14 @@ def parser() -> argparse.ArgumentParser:
         help="periods per episode (default 100, at most run.periods)",
     )
     tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 1e-3; dqn 5e-4)")
+    tr.add_argument(
+        "--actions",
+        choices=("paper", "residual"),
+        help="recommendation_* only: how actions become decisions: paper (the seed paper's: "
+        "order quantities, product scores; the default) or residual (order-up-to levels "
+        "around base stock on the demand the recommendation creates, margin-style targeting "
+        "weights; the zero action is base stock with uniform recommendation)",
+    )
     tr.add_argument(
         "--device", choices=("cpu", "cuda"), default="cpu", help="where torch trains (cuda: a GPU)"
     )

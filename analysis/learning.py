@@ -30,8 +30,10 @@ from sim.spaces import ActionMapping
 __all__ = [
     "EPISODE_PERIODS",
     "MTMA_SCHEDULE",
+    "RESIDUAL_INIT_LOG_STD",
     "learner_env",
     "recommendation_env",
+    "residual_actions",
     "train_recommendation",
     "train_recommendation_team",
     "train_scenario",
@@ -50,6 +52,27 @@ MTMA_SCHEDULE: dict[str, Any] = {
     "lr_scale": {"recommendation": 1 / 3},
     "update_every": {"recommendation": 3},
 }
+
+
+#: PPO's initial log standard deviation with :func:`residual_actions`
+#: (:attr:`agents.learning.PPOConfig.init_log_std`): the zero action is already the tuned
+#: baseline, so exploration starts narrower than CleanRL's 0.
+RESIDUAL_INIT_LOG_STD = -0.5
+
+
+def residual_actions(scenario: Any) -> Any:
+    """The residual action form of ``scenario``'s §VI firm
+    (:class:`~sim.recommendation_env.RecommendationActions` with ``orders="cover"`` at the
+    scenario's ``base_stock_multiple`` and ``recommendation="targeting"``): the zero action
+    is the scenario's base stock with uniform recommendation, and the learner adjusts the
+    levels and chooses the products' targeting weights."""
+    from sim.recommendation_env import RecommendationActions
+
+    return RecommendationActions(
+        orders="cover",
+        recommendation="targeting",
+        cover_multiple=scenario.base_stock_multiple,
+    )
 
 
 def learner_env(
@@ -140,13 +163,20 @@ def train_scenario(
 
 
 def recommendation_env(
-    scenario: Any, control: str, num_envs: int, *, periods: int | None = None
+    scenario: Any,
+    control: str,
+    num_envs: int,
+    *,
+    periods: int | None = None,
+    actions: Any = None,
 ) -> Any:
     """``num_envs`` copies of :class:`sim.recommendation_env.RecommendationEnv` on
     ``scenario``'s instance (a :class:`scenarios.recommendation.RecommendationScenario`),
     episodes of ``periods`` periods (default :data:`EPISODE_PERIODS`, at most the
-    scenario's ``periods``); the vector environment carries the copies' ``fingerprint``,
-    which checkpoints record."""
+    scenario's ``periods``), actions read as ``actions`` says
+    (:class:`~sim.recommendation_env.RecommendationActions`; default the seed paper's
+    form); the vector environment carries the copies' ``fingerprint``, which checkpoints
+    record."""
     import gymnasium as gym
     from gymnasium.vector import AutoresetMode
 
@@ -154,7 +184,10 @@ def recommendation_env(
 
     problem = scenario.problem()
     periods = periods or min(scenario.periods, EPISODE_PERIODS)
-    envs = [RecommendationEnv(problem, periods=periods, control=control) for _ in range(num_envs)]
+    envs = [
+        RecommendationEnv(problem, periods=periods, control=control, actions=actions)
+        for _ in range(num_envs)
+    ]
     vector = gym.vector.SyncVectorEnv(
         [lambda env=env: env for env in envs], autoreset_mode=AutoresetMode.NEXT_STEP
     )
@@ -172,19 +205,20 @@ def train_recommendation(
     num_envs: int | None = None,
     periods: int | None = None,
     progress: bool = True,
+    actions: Any = None,
     **config: Any,
 ) -> Path:
     """Train PPO on ``scenario``'s §VI firm into ``out`` (resuming a run found there), the
     learner deciding what ``control`` names: ``"joint"`` (Joint IM-RS), ``"inventory"``
     (IM-Only) or ``"recommendation"`` (RS-Only); the other half of an IM-Only or RS-Only
     action is random. ``seed`` defaults to the scenario's; ``config`` overrides fields of
-    :class:`agents.learning.PPOConfig`; ``periods`` as in :func:`recommendation_env`.
-    Returns ``out``."""
+    :class:`agents.learning.PPOConfig`; ``periods`` and ``actions`` as in
+    :func:`recommendation_env`. Returns ``out``."""
     from agents.learning import PPOConfig, train
 
     seed = scenario.seed if seed is None else seed
     chosen = _config(PPOConfig, "ppo", steps, seed, num_envs, config)
-    env = recommendation_env(scenario, control, chosen.num_envs, periods=periods)
+    env = recommendation_env(scenario, control, chosen.num_envs, periods=periods, actions=actions)
     train(env, chosen, out, progress=progress)
     return Path(out)
 
@@ -199,6 +233,7 @@ def train_recommendation_team(
     num_envs: int | None = None,
     periods: int | None = None,
     progress: bool = True,
+    actions: Any = None,
     **config: Any,
 ) -> Path:
     """Train ``scenario``'s inventory and recommendation modules as a team of two agents
@@ -207,8 +242,8 @@ def train_recommendation_team(
     ``"ippo"`` both every rollout at the same rate. Each agent's actor is kept in
     ``out/<agent>/`` (checkpoints of ``control=<agent>``: together a
     :class:`agents.learning.recommendation.NaiveJointPolicy`); ``config`` overrides fields
-    of :class:`agents.learning.multi.MultiConfig`; ``seed`` and ``periods`` as in
-    :func:`train_recommendation`. Returns ``out``."""
+    of :class:`agents.learning.multi.MultiConfig`; ``seed``, ``periods`` and ``actions`` as
+    in :func:`train_recommendation`. Returns ``out``."""
     from agents.learning.multi import MultiConfig, train_team
     from sim.recommendation_env import RecommendationTeamEnv
 
@@ -218,7 +253,9 @@ def train_recommendation_team(
     seed = scenario.seed if seed is None else seed
     chosen = _config(MultiConfig, algo, steps, seed, num_envs, {**schedules[algo], **config})
     periods = periods or min(scenario.periods, EPISODE_PERIODS)
-    env = RecommendationTeamEnv(scenario.problem(), chosen.num_envs, periods=periods, seed=seed)
+    env = RecommendationTeamEnv(
+        scenario.problem(), chosen.num_envs, periods=periods, actions=actions, seed=seed
+    )
     train_team(env, chosen, out, progress=progress)
     return Path(out)
 

@@ -100,7 +100,7 @@ def episode_profits(
     in seed order, of ``policy``: anything with ``control`` and ``act(obs) -> action`` of
     :class:`~sim.recommendation_env.RecommendationEnv` (e.g.
     :class:`agents.learning.recommendation.RecommendationPolicy`), played in the environment
-    of its ``control`` (``options``: the environment's ``order_cap``, ``score_range``)."""
+    of its ``control`` (``options``: the environment's, e.g. ``actions``)."""
     from sim.recommendation_env import RecommendationEnv
 
     env = RecommendationEnv(problem, periods=periods, control=policy.control, **options)
@@ -152,7 +152,7 @@ class RecommendationTuning:
 
     multiple: float
     mix: float
-    inventory: BaseStockLevels
+    inventory: Any
     recommendation: Any
     profit: float
     table: pd.DataFrame
@@ -167,17 +167,21 @@ def tune(
     periods: int = 200,
     warmup: int = 20,
     seeds: Sequence[int] = (0, 1, 2, 3),
+    inventory: Callable[[RecommendationProblem, float], Any] | None = None,
 ) -> RecommendationTuning:
     """Grid search of the base-stock multiple and the recommendation ``mix`` on common
     random numbers. ``recommendation(mix)`` builds the module (e.g. the class
-    :class:`~agents.recommendation.InventoryRecommendation`)."""
+    :class:`~agents.recommendation.InventoryRecommendation`); ``inventory(problem,
+    multiple)`` the inventory module (default :func:`base_stock`, fixed levels; e.g.
+    ``lambda problem, m: CoverBaseStock(m)`` for levels that follow the recommendation)."""
+    inventory = inventory or base_stock
     if not multiples or not mixes or not seeds:
         raise ValueError("tune: multiples, mixes and seeds must each have at least one entry")
     rows = []
     for multiple, mix in itertools.product(multiples, mixes):
         profits = evaluate(
             problem,
-            base_stock(problem, multiple),
+            inventory(problem, multiple),
             recommendation(mix),
             periods=periods,
             warmup=warmup,
@@ -190,7 +194,7 @@ def tune(
     return RecommendationTuning(
         multiple=float(best["multiple"]),
         mix=float(best["mix"]),
-        inventory=base_stock(problem, float(best["multiple"])),
+        inventory=inventory(problem, float(best["multiple"])),
         recommendation=recommendation(float(best["mix"])),
         profit=float(best["profit"]),
         table=table,

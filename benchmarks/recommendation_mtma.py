@@ -3,7 +3,12 @@ single-timescale multi-agent PPO and single-agent PPO over the joint action, on 
 firm (inventory and recommendation), over seeds and two problem sizes.
 
 Run: ``PYTHONPATH=. nice -n 10 python benchmarks/recommendation_mtma.py [--sizes small,large]
-[--seeds 0,1,2] [--steps N] [--out DIR]``.
+[--seeds 0,1,2] [--steps N] [--actions paper|residual] [--out DIR]``.
+
+``--actions residual`` trains every learner in the residual action form
+(:func:`analysis.learning.residual_actions` at the tuned base-stock multiple, PPO's
+:data:`~analysis.learning.RESIDUAL_INIT_LOG_STD`), where the zero action is the tuned
+heuristic; its results go to ``OUT`` ``_residual`` by default.
 
 The three learners train on the same simulator, :class:`sim.recommendation_env.RecommendationTeamEnv`
 (``COPIES`` copies, episodes of ``PERIODS`` periods, the same customers in the same order):
@@ -40,11 +45,12 @@ import pandas as pd
 
 from agents.recommendation import UniformRecommendation
 from analysis.files import write_text
-from analysis.learning import MTMA_SCHEDULE
+from analysis.learning import MTMA_SCHEDULE, RESIDUAL_INIT_LOG_STD
 from analysis.recommendation import tune
 from analysis.statistics import mean_ci
 from scenarios.recommendation import recommendation_problem
 from sim.recommendation import RecommendationModel
+from sim.recommendation_env import RecommendationActions
 
 SIZES = {"small": (10, 100), "large": (50, 1000)}  # (N products, M customers)
 METHODS = ("mtma", "single-timescale", "single-agent")
@@ -57,9 +63,12 @@ def _problem(size: str) -> Any:
     return recommendation_problem(n_products=n, n_customers=m)
 
 
-def train(size: str, method: str, seed: int, steps: int) -> tuple[Any, list[dict]]:
-    """Train one learner; returns its greedy policy ``act(obs) -> (orders, scores)`` on
-    ``(copies, size)`` observations and its learning curve."""
+def train(
+    size: str, method: str, seed: int, steps: int, actions: Any = None
+) -> tuple[Any, list[dict]]:
+    """Train one learner (``actions``: the environment's action form, default the paper's);
+    returns its greedy policy ``act(obs) -> (orders, scores)`` on ``(copies, size)``
+    observations and its learning curve."""
     import torch
 
     from agents.learning import PPOConfig
@@ -67,8 +76,10 @@ def train(size: str, method: str, seed: int, steps: int) -> tuple[Any, list[dict
     from agents.learning.ppo import PPO
     from sim.recommendation_env import JointTeamVectorEnv, RecommendationTeamEnv
 
-    team = RecommendationTeamEnv(_problem(size), COPIES, periods=PERIODS)
+    team = RecommendationTeamEnv(_problem(size), COPIES, periods=PERIODS, actions=actions)
     base = {"total_steps": steps, "num_envs": COPIES, "rollout_steps": ROLLOUT, "seed": seed}
+    if actions is not None:
+        base["init_log_std"] = RESIDUAL_INIT_LOG_STD
     curve: list[dict] = []
     start = time.perf_counter()
 
@@ -98,12 +109,12 @@ def train(size: str, method: str, seed: int, steps: int) -> tuple[Any, list[dict
     return act, curve
 
 
-def episode_profits(size: str, act: Any) -> np.ndarray:
+def episode_profits(size: str, act: Any, actions: Any = None) -> np.ndarray:
     """Profit of each evaluation episode (``EVAL_EPISODES x COPIES``, seeds
     ``EVAL_SEED, EVAL_SEED + 1, ...``) under ``act``."""
     from sim.recommendation_env import RecommendationTeamEnv
 
-    env = RecommendationTeamEnv(_problem(size), COPIES, periods=PERIODS)
+    env = RecommendationTeamEnv(_problem(size), COPIES, periods=PERIODS, actions=actions)
     out = []
     for e in range(EVAL_EPISODES):
         env.reset(seed=EVAL_SEED + e * COPIES)
@@ -129,13 +140,15 @@ def heuristic_profits(size: str) -> tuple[np.ndarray, float]:
     return np.array([run.reward.sum() for run in runs]), best.multiple
 
 
-def run(size: str, method: str, seed: int, steps: int, out: Path) -> dict[str, Any]:
+def run(
+    size: str, method: str, seed: int, steps: int, out: Path, actions: Any = None
+) -> dict[str, Any]:
     """One training and its evaluation, kept in ``out/runs/`` (read back when present)."""
     path = out / "runs" / f"{size}-{method}-seed{seed}.json"
     if path.exists():
         return json.loads(path.read_text())
-    act, curve = train(size, method, seed, steps)
-    profits = episode_profits(size, act)
+    act, curve = train(size, method, seed, steps, actions)
+    profits = episode_profits(size, act, actions)
     result = {"size": size, "method": method, "seed": seed, "steps": steps,
               "minutes": curve[-1]["seconds"] / 60, "episode_profits": profits.tolist(),
               "curve": curve}  # fmt: skip
@@ -218,28 +231,36 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="small,large")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--steps", type=int, default=400_000)
-    parser.add_argument("--out", default="benchmarks/results/recommendation_mtma")
+    parser.add_argument("--actions", choices=("paper", "residual"), default="paper")
+    parser.add_argument("--out", help="default benchmarks/results/recommendation_mtma[_residual]")
     args = parser.parse_args(argv)
     sizes = args.sizes.split(",")
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         parser.error(f"--sizes: unknown {unknown}; known: {', '.join(SIZES)}")
-    out = Path(args.out)
+    residual = args.actions == "residual"
+    out = Path(args.out or "benchmarks/results/recommendation_mtma" + "_residual" * residual)
     seeds = [int(s) for s in args.seeds.split(",")]
     results, heuristics = [], {}
     for size in sizes:
         profits, multiple = heuristic_profits(size)
         heuristics[size] = float(profits.mean())
         print(f"{size}: tuned base-stock multiple {multiple}, profit {profits.mean():.1f}")
+        actions = (
+            RecommendationActions("cover", "targeting", cover_multiple=multiple)
+            if residual
+            else None
+        )
         for seed in seeds:
             for method in METHODS:
-                r = run(size, method, seed, args.steps, out)
+                r = run(size, method, seed, args.steps, out, actions)
                 print(f"{size} {method} seed {seed}: {np.mean(r['episode_profits']):.1f} "
                       f"({r['minutes']:.1f} min)", flush=True)  # fmt: skip
                 results.append(r)
     table = summary(results, heuristics)
     write_text(out / "mtma.csv", table.to_csv(index=False))
     text = (
+        f"Action form: {args.actions}. "
         f"{args.steps:,} steps per run, {COPIES} copies x {ROLLOUT}-period rollouts, episodes "
         f"of {PERIODS} periods; evaluation: {EVAL_EPISODES * COPIES} greedy episodes on the "
         f"same seeds for every run. Tuned base-stock with uniform recommendation on the same "

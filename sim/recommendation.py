@@ -68,6 +68,7 @@ __all__ = [
     "RecommendationObservation",
     "RecommendationProblem",
     "RecommendationRun",
+    "Targeting",
     "alias_tables",
     "purchase_probabilities",
     "spread",
@@ -270,6 +271,62 @@ def spread(problem: RecommendationProblem, scores: np.ndarray, mix: float) -> np
         rows = attention.sum(axis=1, keepdims=True)
         shaped = np.where(rows > 0, attention / np.where(rows > 0, rows, 1.0), uniform)
     return (1.0 - mix) * uniform + mix * shaped
+
+
+class Targeting:
+    """Intensities that steer purchases towards products with high *weights* ``w`` (``N``
+    numbers, e.g. margins scaled to ``[-1, 1]``): each unit of exposure goes where it raises
+    the customers' expected weighted purchases the most.
+
+    Customer ``j``'s expected weighted purchases are ``V_j = c_j sum_i w_i gamma[i, j]``.
+    Through Eq. (8) and (10), at uniform intensities, exposing product ``i`` to customer
+    ``j`` changes it at the rate
+
+        ``gain[i, j] = E_i (R_max - R_-1[i, j]) c_j gamma[i, j] (w_i - wbar_j)``,
+        ``wbar_j = sum_k gamma[k, j] w_k``:
+
+    large where the customer buys often, the product has room to rise in the customer's
+    rating, and its weight beats what the customer buys on average. Under
+    ``normalize="product"`` each product's exposure is spread over customers by a softmax
+    of ``sharpness * gain[i, :] / G`` (``G``: the largest ``E_i (R_max - R_-1) c_j gamma``
+    over the instance, so ``sharpness`` is unit-free for weights in ``[-1, 1]``); under
+    ``"customer"``, each customer's over products. Equal weights give uniform intensities;
+    a larger ``sharpness`` concentrates the exposure.
+
+    Why: :func:`spread` shapes exposure by attention, which moves little demand between
+    products (a tuned margin-times-efficiency module gained 0.2% of profit over uniform on
+    the built-in instance); this first-order rule with the margins as weights gained about
+    3% (``benchmarks/recommendation_targeting.py``).
+
+    Args:
+        problem: the instance.
+        sharpness: how strongly the exposure follows the gain (> 0).
+    """
+
+    def __init__(self, problem: RecommendationProblem, sharpness: float = 20.0) -> None:
+        if isinstance(sharpness, bool) or not (0 < float(sharpness) < math.inf):
+            raise ValueError(f"Targeting.sharpness: must be a finite number > 0, got {sharpness!r}")
+        self.problem, self.sharpness = problem, float(sharpness)
+        self._gamma = purchase_probabilities(problem, problem.uniform_intensities())
+        reach = problem.efficiency[:, None] * (problem.r_max - problem.ratings)
+        self._reach = reach * problem.capacity[None, :] * self._gamma
+        self._scale = self.sharpness / max(float(self._reach.max()), 1e-12)
+
+    def __call__(self, weights: Any) -> np.ndarray:
+        """The intensities ``(N, M)`` for ``weights`` (``N`` finite numbers)."""
+        w = _floats(weights, "Targeting: weights")
+        if w.shape != (self.problem.n_products,) or not np.all(np.isfinite(w)):
+            raise ValueError(
+                f"Targeting: weights must be {self.problem.n_products} finite numbers, got "
+                f"shape {w.shape}"
+            )
+        z = self._reach * (w[:, None] - w @ self._gamma)
+        z *= self._scale
+        axis = 1 if self.problem.normalize == "product" else 0
+        z -= z.max(axis=axis, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=axis, keepdims=True)
+        return z
 
 
 def alias_tables(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -566,6 +623,11 @@ class RecommendationModel(mesa.Model):
                 models[j].population.use_tables(gammas[j], *(t[rows] for t in tables))
                 m = rows.stop
             start = stop
+
+    @property
+    def inventory_position(self) -> np.ndarray:
+        """``on_hand + pipeline - backlog`` per product now (units), as :meth:`observe`'s."""
+        return self.on_hand + self._ring.sum(axis=0) - self.backlog
 
     def observe(self) -> RecommendationObservation:
         """The observation of the current period."""

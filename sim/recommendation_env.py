@@ -6,13 +6,14 @@ the other is random (IM-Only, RS-Only).
   last period's demand, each divided by the product's expected demand per period at
   uniform intensities (``mu_i = sum_j c_j gamma[i, j]``); the seed paper's state
   ``{I_{t-1}, q_{t-t'}}`` plus the demand just seen.
-* **Action**: ``Box(-1, 1)``. Orders: ``N`` entries, ``a -> (a + 1) / 2 * order_cap * mu_i``
-  units. Recommendation: ``N`` entries, product scores ``exp(score_range * a)`` made into
-  intensities by :func:`~sim.recommendation.spread` (``mix = 1``): ``N`` numbers instead of
-  the ``N x M`` intensities, which a policy network could not output at ``M = 1,000``.
-  ``control="joint"`` takes both (``2N``), ``"inventory"`` the orders only (recommendation
-  drawn uniformly on ``[-1, 1]`` each period, IM-Only), ``"recommendation"`` the scores only
-  (orders random, RS-Only).
+* **Action**: ``Box(-1, 1)``, ``N`` entries for the orders and ``N`` for the recommendation
+  (``N`` numbers instead of the ``N x M`` intensities, which a policy network could not
+  output at ``M = 1,000``), read as :class:`RecommendationActions` says. The seed paper's
+  form (the default): orders ``a -> (a + 1) / 2 * order_cap * mu_i`` units; product scores
+  ``exp(score_range * a)`` made into intensities by :func:`~sim.recommendation.spread`
+  (``mix = 1``). ``control="joint"`` takes both (``2N``), ``"inventory"`` the orders only
+  (recommendation drawn uniformly on ``[-1, 1]`` each period, IM-Only),
+  ``"recommendation"`` the recommendation only (orders random, RS-Only).
 * **Reward**: the period's profit ``sum_i F_t[i]`` (Eq. (14)), money.
 * **Episodes**: ``periods`` periods, truncated, never terminated.
 
@@ -38,6 +39,7 @@ from gymnasium import spaces
 from .recommendation import (
     RecommendationModel,
     RecommendationProblem,
+    Targeting,
     purchase_probabilities,
     spread,
 )
@@ -46,31 +48,101 @@ from .streams import Purpose, stream
 __all__ = [
     "CONTROLS",
     "JointTeamVectorEnv",
+    "RecommendationActions",
     "RecommendationEnv",
     "RecommendationTeamEnv",
     "fingerprint",
 ]
 
 CONTROLS = ("joint", "inventory", "recommendation")
+ORDER_FORMS = ("quantity", "cover")
+RECOMMENDATION_FORMS = ("scores", "targeting")
+
+
+@dataclasses.dataclass(frozen=True)
+class RecommendationActions:
+    """How :class:`RecommendationEnv`'s actions in ``[-1, 1]`` become orders and intensities.
+
+    Attributes:
+        orders: ``"quantity"`` (the seed paper's): ``a -> (a + 1) / 2 * order_cap * mu_i``
+            units, ``mu_i`` the expected demand per period at uniform intensities.
+            ``"cover"``: an order-up-to level ``S_i = cover_multiple * (L_i + 1) *
+            mu_i(alpha_t) * (1 + level_range * a)`` with ``mu_i(alpha_t)`` the expected demand
+            at this period's intensities, and the order ``max(0, S_i - IP_i)`` rounded: at
+            ``a = 0``, base stock that follows the demand the recommendation creates.
+        recommendation: ``"scores"`` (the seed paper's): scores ``exp(score_range * a)``
+            through :func:`~sim.recommendation.spread` (``mix = 1``). ``"targeting"``: the
+            entries are the weights of :class:`~sim.recommendation.Targeting` with
+            ``sharpness``; ``a = 0`` is uniform exposure.
+        order_cap: the largest order of ``"quantity"``, in periods of expected demand.
+        score_range: scores of ``"scores"`` span ``exp(-score_range) .. exp(score_range)``.
+        cover_multiple: the safety multiple of ``"cover"`` at ``a = 0`` (default: the tuned
+            multiple of the built-in lost-sales instance).
+        level_range: how far ``"cover"`` may move the level, as a fraction of it.
+        sharpness: :class:`~sim.recommendation.Targeting`'s.
+
+    With ``orders="cover"`` and ``recommendation="targeting"`` the zero action is base stock
+    with uniform recommendation, the baseline a learner must beat; a policy network's
+    first, near-zero outputs start from it (a residual form).
+    """
+
+    orders: str = "quantity"
+    recommendation: str = "scores"
+    order_cap: float = 3.0
+    score_range: float = 3.0
+    cover_multiple: float = 1.2
+    level_range: float = 0.3
+    sharpness: float = 20.0
+
+    def __post_init__(self) -> None:
+        if self.orders not in ORDER_FORMS:
+            raise ValueError(
+                f"RecommendationActions.orders: must be one of {ORDER_FORMS}, got {self.orders!r}"
+            )
+        if self.recommendation not in RECOMMENDATION_FORMS:
+            raise ValueError(
+                f"RecommendationActions.recommendation: must be one of {RECOMMENDATION_FORMS}, "
+                f"got {self.recommendation!r}"
+            )
+        for f in dataclasses.fields(self)[2:]:
+            value = getattr(self, f.name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not (0 < value < np.inf)
+            ):
+                raise ValueError(
+                    f"RecommendationActions.{f.name}: must be a finite number > 0, got {value!r}"
+                )
+
+    def describe(self) -> dict[str, Any]:
+        """What the fingerprint records: ``order_cap`` and ``score_range`` always (so the
+        seed paper's form keeps the fingerprints it always had), and the other forms with
+        their own parameters."""
+        data: dict[str, Any] = {"order_cap": float(self.order_cap)}
+        data["score_range"] = float(self.score_range)
+        if self.orders == "cover":
+            data["orders"] = {"cover": [float(self.cover_multiple), float(self.level_range)]}
+        if self.recommendation == "targeting":
+            data["recommendation"] = {"targeting": float(self.sharpness)}
+        return data
 
 
 def fingerprint(
     problem: RecommendationProblem,
     control: str,
-    *,
-    order_cap: float = 3.0,
-    score_range: float = 3.0,
+    actions: RecommendationActions | None = None,
 ) -> str:
     """``"recommendation/<control>/<digest>"``: what a policy of :class:`RecommendationEnv`
     was trained on. The digest covers every field of ``problem`` (so also ``N``, ``M`` and
-    the observation's size), ``control`` and the action mapping (``order_cap``,
-    ``score_range``); not the episode length, which changes episodes, not the meaning of
-    an observation or an action."""
+    the observation's size), ``control`` and the action mapping
+    (:meth:`RecommendationActions.describe`); not the episode length, which changes
+    episodes, not the meaning of an observation or an action."""
     fields = {
         f.name: np.asarray(getattr(problem, f.name)).tolist() for f in dataclasses.fields(problem)
     }
-    data = {"problem": fields, "control": control, "order_cap": float(order_cap)}
-    data["score_range"] = float(score_range)
+    data = {"problem": fields, "control": control}
+    data |= (actions or RecommendationActions()).describe()
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
     return f"recommendation/{control}/{digest}"
 
@@ -82,8 +154,7 @@ class RecommendationEnv(gym.Env):
         problem: the instance.
         periods: episode length (periods).
         control: ``"joint"``, ``"inventory"`` or ``"recommendation"`` (what the learner decides).
-        order_cap: the largest order, in periods of expected demand.
-        score_range: recommendation scores span ``exp(-score_range) .. exp(score_range)``.
+        actions: how actions become decisions (default: the seed paper's form).
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
@@ -94,18 +165,18 @@ class RecommendationEnv(gym.Env):
         *,
         periods: int = 50,
         control: Literal["joint", "inventory", "recommendation"] = "joint",
-        order_cap: float = 3.0,
-        score_range: float = 3.0,
+        actions: RecommendationActions | None = None,
     ) -> None:
         if control not in CONTROLS:
             raise ValueError(f"control: must be one of {CONTROLS}, got {control!r}")
         if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
             raise ValueError(f"periods: must be a whole number >= 1, got {periods!r}")
-        for name, value in (("order_cap", order_cap), ("score_range", score_range)):
-            if not value > 0:
-                raise ValueError(f"{name}: must be > 0, got {value!r}")
         self.problem, self.periods, self.control = problem, periods, control
-        self.order_cap, self.score_range = float(order_cap), float(score_range)
+        self.actions = actions = actions or RecommendationActions()
+        self._targeting = (
+            Targeting(problem, actions.sharpness) if actions.recommendation == "targeting" else None
+        )
+        self._cover = actions.cover_multiple * (problem.lead_time + 1.0)
         n = problem.n_products
         self.scale = (
             purchase_probabilities(problem, problem.uniform_intensities()) @ problem.capacity
@@ -117,9 +188,7 @@ class RecommendationEnv(gym.Env):
         width = 2 * n if control == "joint" else n
         self.action_space = spaces.Box(-1.0, 1.0, (width,), np.float32)
         self.model: RecommendationModel | None = None
-        self.fingerprint = fingerprint(
-            problem, control, order_cap=self.order_cap, score_range=self.score_range
-        )
+        self.fingerprint = fingerprint(problem, control, actions)
 
     def vector(self, model: RecommendationModel) -> np.ndarray:
         """``model``'s observation in this environment's form (float32)."""
@@ -131,10 +200,21 @@ class RecommendationEnv(gym.Env):
             .astype(np.float32)
         )
 
-    def decisions(self, orders: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Order quantities and intensities from actions in ``[-1, 1]`` (``N`` each)."""
-        q = np.round((orders + 1.0) / 2.0 * self.order_cap * self.scale)
-        return q, spread(self.problem, np.exp(self.score_range * scores), 1.0)
+    def decisions(
+        self, model: RecommendationModel, orders: np.ndarray, scores: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``model``'s order quantities and intensities this period from actions in
+        ``[-1, 1]`` (``N`` each), as :attr:`actions` says."""
+        p, actions = self.problem, self.actions
+        if self._targeting is None:
+            alpha = spread(p, np.exp(actions.score_range * scores), 1.0)
+        else:
+            alpha = self._targeting(scores)
+        if actions.orders == "quantity":
+            return np.round((orders + 1.0) / 2.0 * actions.order_cap * self.scale), alpha
+        mu = purchase_probabilities(p, alpha) @ p.capacity
+        level = self._cover * mu * (1.0 + actions.level_range * orders)
+        return np.maximum(np.round(level - model.inventory_position), 0.0), alpha
 
     def _obs(self) -> np.ndarray:
         return self.vector(self.model)
@@ -157,7 +237,7 @@ class RecommendationEnv(gym.Env):
             orders, scores = a, self._random.uniform(-1.0, 1.0, n)
         else:
             orders, scores = self._random.uniform(-1.0, 1.0, n), a
-        reward = self.model.advance(*self.decisions(orders, scores))
+        reward = self.model.advance(*self.decisions(self.model, orders, scores))
         truncated = self.model.period >= self.periods
         return self._obs(), reward, False, truncated, {}
 
@@ -197,23 +277,19 @@ class RecommendationTeamEnv:
         num_envs: int,
         *,
         periods: int = 50,
-        order_cap: float = 3.0,
-        score_range: float = 3.0,
+        actions: RecommendationActions | None = None,
         seed: int = 0,
     ) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs: must be an integer >= 1, got {num_envs!r}")
-        self.single = RecommendationEnv(
-            problem, periods=periods, order_cap=order_cap, score_range=score_range
-        )
+        self.single = RecommendationEnv(problem, periods=periods, actions=actions)
         self.num_envs, self.periods = num_envs, periods
         n = problem.n_products
         half = spaces.Box(-1.0, 1.0, (n,), np.float32)
         self.action_spaces = dict.fromkeys(self.agents, half)
         self.observation_spaces = dict.fromkeys(self.agents, self.single.observation_space)
         self.state_size = self.single.observation_space.shape[0]
-        options = {"order_cap": order_cap, "score_range": score_range}
-        self.fingerprints = {a: fingerprint(problem, a, **options) for a in self.agents}
+        self.fingerprints = {a: fingerprint(problem, a, self.single.actions) for a in self.agents}
         self.layouts = self.mappings = dict.fromkeys(self.agents)
         self._seed = seed
         self._models: list[RecommendationModel] = []
@@ -269,7 +345,10 @@ class RecommendationTeamEnv:
         if self._turn == 0:
             self._orders, self._turn = a, 1
             return None
-        decided = [self.single.decisions(o, r) for o, r in zip(self._orders, a, strict=True)]
+        decided = [
+            self.single.decisions(m, o, r)
+            for m, o, r in zip(self._models, self._orders, a, strict=True)
+        ]
         RecommendationModel.set_intensities_of(self._models, [alpha for _, alpha in decided])
         profit = np.array([m.advance(q) for m, (q, _) in zip(self._models, decided, strict=True)])
         self._turn = 0

@@ -140,12 +140,18 @@ class _Columns(nn.Module):
         return x[..., self.lo : self.hi]
 
 
-def _network(actor_in: int, critic_in: int, spec: ActionSpec, hidden: tuple[int, ...]):
+def _network(
+    actor_in: int,
+    critic_in: int,
+    spec: ActionSpec,
+    hidden: tuple[int, ...],
+    init_log_std: float = 0.0,
+):
     """An :class:`ActorCritic` on ``actor_in`` inputs; with ``critic_in``, its input is the
     actor's followed by the critic's own, and each MLP reads its columns."""
     if not critic_in:
-        return ActorCritic(actor_in, spec, hidden)
-    net = ActorCritic(actor_in + critic_in, spec, hidden)
+        return ActorCritic(actor_in, spec, hidden, init_log_std=init_log_std)
+    net = ActorCritic(actor_in + critic_in, spec, hidden, init_log_std=init_log_std)
     n_out = sum(spec.nvec) if spec.kind == "discrete" else spec.dim
     net.actor = nn.Sequential(_Columns(0, actor_in), _mlp(actor_in, hidden, n_out, 0.01, True))
     net.critic = nn.Sequential(
@@ -217,13 +223,16 @@ class MultiPPO(TrainingLoop):
                     "MultiConfig.share: the agents' observation layouts or action spaces "
                     "differ; train separate networks (share=False)"
                 )
+            first = self.agents[0]
             net = _network(
-                local[self.agents[0]] + ids, critic, self.specs[self.agents[0]], config.hidden
+                local[first] + ids, critic, self.specs[first], config.hidden, config.init_log_std
             )
             self.nets = dict.fromkeys(self.agents, net.to(self.device))
         else:
             self.nets = {
-                a: _network(local[a], critic, self.specs[a], config.hidden).to(self.device)
+                a: _network(local[a], critic, self.specs[a], config.hidden, config.init_log_std).to(
+                    self.device
+                )
                 for a in self.agents
             }
         scale = config.lr_scale or {}

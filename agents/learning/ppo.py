@@ -88,6 +88,13 @@ class PPOConfig:
         vf_coef: weight of the value loss.
         max_grad_norm: gradients are rescaled to at most this global L2 norm.
         hidden: widths of the hidden layers of the actor and of the critic (tanh).
+        init_log_std: the Gaussian's log standard deviation before training (continuous
+            actions; CleanRL's and SB3's 0 by default). Below 0 when the zero action is
+            already a good policy (a residual action form such as
+            :class:`sim.recommendation_env.RecommendationActions`' ``cover`` and
+            ``targeting``), so that early exploration does not swamp it: on the §VI firm
+            (300k steps) -0.5 gained 2,788 per episode over base stock with uniform
+            recommendation, 0 only 1,246.
         normalize_obs: standardise observations by their running mean and standard
             deviation (the statistics are saved with the policy and frozen at use). Off
             by default: the supply-chain layouts already divide by the mean demand
@@ -122,6 +129,7 @@ class PPOConfig:
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
     hidden: tuple[int, ...] = (64, 64)
+    init_log_std: float = 0.0
     normalize_obs: bool = False
     normalize_reward: bool = True
     reward_memory: int = 16
@@ -141,6 +149,8 @@ class PPOConfig:
                 raise ValueError(
                     f"PPOConfig.{name}: must be in [0, 1], got {getattr(self, name)!r}"
                 )
+        if not math.isfinite(self.init_log_std):
+            raise ValueError(f"PPOConfig.init_log_std: must be finite, got {self.init_log_std!r}")
         for name in ("lr", "clip", "max_grad_norm"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"PPOConfig.{name}: must be > 0, got {getattr(self, name)!r}")
@@ -311,6 +321,7 @@ class ActorCritic(nn.Module):
         hidden: Sequence[int] = (64, 64),
         *,
         initialize: bool = True,
+        init_log_std: float = 0.0,
     ) -> None:
         super().__init__()
         self.obs_size, self.spec, self.hidden = obs_size, spec, tuple(hidden)
@@ -320,7 +331,7 @@ class ActorCritic(nn.Module):
         self.actor = _mlp(obs_size, hidden, n_out, 0.01, initialize)
         self.critic = _mlp(obs_size, hidden, 1, 1.0, initialize)
         if spec.kind == "continuous":
-            self.log_std = nn.Parameter(torch.zeros(spec.dim))
+            self.log_std = nn.Parameter(torch.full((spec.dim,), float(init_log_std)))
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         """State values, shape ``(n,)``."""
@@ -602,7 +613,9 @@ class PPO(TrainingLoop):
         torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
         self.spec = ActionSpec.from_space(env.single_action_space)
-        self.policy = ActorCritic(obs_shape[0], self.spec, config.hidden).to(self.device)
+        self.policy = ActorCritic(
+            obs_shape[0], self.spec, config.hidden, init_log_std=config.init_log_std
+        ).to(self.device)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr, eps=1e-5)
         self.obs_rms = RunningMeanStd.zeros(obs_shape) if config.normalize_obs else None
         self.ret_rms = RunningMeanStd.zeros() if config.normalize_reward else None

@@ -30,7 +30,7 @@ from typing import ClassVar
 import numpy as np
 
 from sim.recommendation import RecommendationProblem
-from sim.recommendation_env import CONTROLS, fingerprint
+from sim.recommendation_env import CONTROLS, RecommendationActions, fingerprint
 
 from .checkpoint import CheckpointError, load_checkpoint
 from .policy import freeze, greedy_actions
@@ -70,12 +70,11 @@ class RecommendationPolicy:
         problem: RecommendationProblem,
         control: str,
         *,
-        order_cap: float = 3.0,
-        score_range: float = 3.0,
+        actions: RecommendationActions | None = None,
     ) -> RecommendationPolicy:
         """The policy of a checkpoint (a folder, or a trainer's output folder: its newest
         checkpoint), which must have been trained on ``problem`` with ``control`` and the
-        action mapping ``order_cap``, ``score_range``.
+        action mapping ``actions`` (default: the seed paper's form).
 
         Raises:
             CheckpointError: the checkpoint is unreadable, or its fingerprint is another
@@ -84,7 +83,7 @@ class RecommendationPolicy:
         if control not in CONTROLS:
             raise ValueError(f"control: must be one of {CONTROLS}, got {control!r}")
         ckpt = load_checkpoint(path)
-        expected = fingerprint(problem, control, order_cap=order_cap, score_range=score_range)
+        expected = fingerprint(problem, control, actions)
         found = ckpt.meta.get("fingerprint")
         if found != expected:
             raise CheckpointError(
@@ -144,16 +143,14 @@ class NaiveJointPolicy:
         recommendation: str | Path,
         problem: RecommendationProblem,
         *,
-        order_cap: float = 3.0,
-        score_range: float = 3.0,
+        actions: RecommendationActions | None = None,
     ) -> NaiveJointPolicy:
         """The IM-Only checkpoint ``inventory`` and the RS-Only checkpoint
         ``recommendation``, both trained on ``problem`` (see :meth:`RecommendationPolicy.load`:
         a swapped pair, or a checkpoint of another instance, is refused)."""
-        options = {"order_cap": order_cap, "score_range": score_range}
         return cls(
-            RecommendationPolicy.load(inventory, problem, "inventory", **options),
-            RecommendationPolicy.load(recommendation, problem, "recommendation", **options),
+            RecommendationPolicy.load(inventory, problem, "inventory", actions=actions),
+            RecommendationPolicy.load(recommendation, problem, "recommendation", actions=actions),
         )
 
     def act(self, obs: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ train longer; any other change of the configuration is refused.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -163,7 +164,9 @@ def _resume(learner: PPO | DQN, latest: Path) -> None:
     env = learner.env
     ckpt = load_checkpoint(latest, expect_layout=getattr(env, "layout", None))
     saved, now = dict(ckpt.meta["config"]), learner.config.to_dict()
-    changed = [k for k in now if k != "total_steps" and saved.get(k) != now[k]]
+    # a field added since the checkpoint was written had its default then
+    defaults = {f.name: f.default for f in dataclasses.fields(learner.config)}
+    changed = [k for k in now if k != "total_steps" and saved.get(k, defaults[k]) != now[k]]
     if changed:
         diffs = ", ".join(f"{k}={saved.get(k)!r} (now {now[k]!r})" for k in changed)
         raise CheckpointError(

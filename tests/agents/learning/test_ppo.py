@@ -91,6 +91,8 @@ def test_config_checks_name_the_field():
         PPOConfig(gamma=1.5)
     with pytest.raises(ValueError, match=r"PPOConfig\.device"):
         PPOConfig(device="tpu")
+    with pytest.raises(ValueError, match=r"PPOConfig\.init_log_std: must be finite"):
+        PPOConfig(init_log_std=float("nan"))
 
 
 def test_refuses_a_mismatched_env(lost_sales_env):
@@ -172,3 +174,10 @@ def test_cartpole_sanity():
 def test_cuda_without_a_gpu_is_a_clear_error(lost_sales_env):
     with pytest.raises(ValueError, match="no GPU"):
         PPO(lost_sales_env(2), PPOConfig(num_envs=2, device="cuda"))
+
+
+def test_init_log_std_sets_the_first_gaussian(lost_sales_env):
+    env = lost_sales_env(8, kind="continuous")
+    for value in (0.0, -1.5):
+        learner = PPO(env, PPOConfig(num_envs=8, init_log_std=value))
+        assert torch.equal(learner.policy.log_std.detach(), torch.full((1,), value))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 
@@ -66,3 +67,14 @@ def test_resume_refuses_another_configuration(lost_sales_env, tmp_path):
     train(lost_sales_env(4), config(1), tmp_path, progress=False)
     with pytest.raises(CheckpointError, match=r"lr=0\.001 \(now 0\.0003\)"):
         train(lost_sales_env(4), config(2, lr=3e-4), tmp_path, progress=False)
+
+
+def test_resume_reads_a_checkpoint_from_before_a_config_field_existed(lost_sales_env, tmp_path):
+    train(lost_sales_env(4), config(1), tmp_path, progress=False)
+    meta_file = tmp_path / "checkpoints" / f"step_{BATCH}" / "policy.json"
+    meta = json.loads(meta_file.read_text())
+    del meta["config"]["init_log_std"]  # written before the field was added: its default
+    meta_file.write_text(json.dumps(meta))
+    assert train(lost_sales_env(4), config(2), tmp_path, progress=False).step == 2 * BATCH
+    with pytest.raises(CheckpointError, match=r"init_log_std=0\.0 \(now -1\.0\)"):
+        train(lost_sales_env(4), config(3, init_log_std=-1.0), tmp_path, progress=False)
