@@ -28,8 +28,8 @@ the trained ones greedily. Written atomically to ``OUT``: ``residual_profits.csv
 row per scenario, policy and episode), ``residual.csv`` (each policy's mean profit per
 episode with its 95% CI; each seed's learner minus each heuristic, paired by episode;
 the mean over seeds minus each heuristic, 95% CI over seeds), ``residual.md`` and
-``residual.png`` (training curves, mean and range over seeds, beside the two heuristics'
-evaluated profit).
+``residual.png`` (training curves, mean and range over seeds; each seed's greedy policy
+and the two heuristics as evaluated).
 """
 
 from __future__ import annotations
@@ -192,32 +192,33 @@ def markdown(table: pd.DataFrame, settings: str) -> str:
 
 
 def figure(curves: dict[str, list[pd.DataFrame]], table: pd.DataFrame) -> Any:
-    """Training curves (return per training episode, mean and range over seeds) beside the
+    """Training curves (return per training episode of the stochastic policy, mean and range
+    over seeds), each seed's greedy policy as evaluated (points at the last step) and the
     heuristics' evaluated profit per episode, one panel per scenario."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(curves), figsize=(7 * len(curves), 4.5), squeeze=False)
     for ax, (name, runs) in zip(axes[0], curves.items(), strict=True):
-        steps = runs[0]["step"].to_numpy()
-        y = np.array([r["mean_return"].to_numpy() for r in runs])
+        closed = [r[r["episodes"] > 0] for r in runs]  # rows that close training episodes
+        steps = closed[0]["step"].to_numpy()
+        y = np.array([r["mean_return"].to_numpy() for r in closed])
         ax.plot(steps, y.mean(axis=0), label=f"residual Joint IM-RS ({len(runs)} seeds)")
         ax.fill_between(steps, y.min(axis=0), y.max(axis=0), alpha=0.25, label="range over seeds")
         policies = table[(table["scenario"] == name) & (table["kind"] == "policy")]
+        greedy = policies[policies["label"].str.startswith("residual")]["mean"]
+        ax.scatter(np.full(len(greedy), runs[0]["step"].iloc[-1]), greedy, marker="o", color="C0", zorder=3,
+                   label="each seed's greedy policy, evaluated")  # fmt: skip
         for label, style in ((BASELINE, "--"), (TARGETING, ":")):
             value = policies.set_index("label").loc[label, "mean"]
             ax.axhline(value, color="k", ls=style, lw=1, label=f"{label}, evaluated")
         ax.set(title=f"{name}: training episodes (stochastic policy)",
                xlabel="environment steps (periods x copies)",
                ylabel=f"profit per episode ({EPISODE_PERIODS} periods, money)")  # fmt: skip
-        ax.legend(fontsize=8)
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi + 0.35 * (hi - lo))  # room for the legend above the lines
+        ax.legend(fontsize=8, loc="upper left", ncol=2)
     fig.tight_layout()
     return fig
-
-
-def training_curve(folder: Path) -> pd.DataFrame:
-    """The rows of a run's learning curve that close training episodes."""
-    curve = pd.read_csv(folder / "learning_curve.csv")
-    return curve[curve["episodes"] > 0][["step", "mean_return"]].reset_index(drop=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -279,7 +280,10 @@ def main(argv: list[str] | None = None) -> None:
     write_text(out / "residual.md", markdown(table, settings))
     from analysis.plots import save_figure
 
-    curves = {n: [training_curve(out / n / f"seed{seed}") for seed in seeds] for n in scenarios}
+    curves = {
+        n: [pd.read_csv(out / n / f"seed{seed}" / "learning_curve.csv") for seed in seeds]
+        for n in scenarios
+    }
     save_figure(figure(curves, table), out / "residual.png")
     print(f"done after {time.perf_counter() - started:.0f} s")
     print((out / "residual.md").read_text(encoding="utf-8"))

@@ -90,26 +90,9 @@ def test_benchmark_script_tables_and_figure_agree(tmp_path, monkeypatch):
     spec.loader.exec_module(script)
     drawn = {}
     monkeypatch.setattr("analysis.plots.save_figure", lambda fig, p: drawn.update(fig=fig))
-    script.main(
-        [
-            "--scenarios",
-            "recommendation_lost",
-            "--set",
-            "n_products=2",
-            "--set",
-            "n_customers=8",
-            "--steps",
-            "256",
-            "--episodes",
-            "3",
-            "--tune-seeds",
-            "2",
-            "--seeds",
-            "0",
-            "--out",
-            str(tmp_path),
-        ]
-    )
+    options = "--scenarios recommendation_lost --set n_products=2 --set n_customers=8 "
+    options += "--steps 8192 --episodes 3 --tune-seeds 2 --seeds 0"
+    script.main([*options.split(), "--out", str(tmp_path)])
     table = pd.read_csv(tmp_path / "residual.csv")
     profits = pd.read_csv(tmp_path / "residual_profits.csv")
     policies = table[table["kind"] == "policy"].set_index("label")["mean"]
@@ -123,5 +106,8 @@ def test_benchmark_script_tables_and_figure_agree(tmp_path, monkeypatch):
     assert levels == pytest.approx(sorted(policies[[script.BASELINE, script.TARGETING]]))
     curve = pd.read_csv(tmp_path / "recommendation_lost" / "seed0" / "learning_curve.csv")
     closed = curve[curve["episodes"] > 0]["mean_return"].to_numpy()
+    assert len(closed) >= 1  # 128 periods per copy: one training episode closed
     np.testing.assert_allclose(ax.lines[0].get_ydata(), closed)
+    (points,) = ax.collections[1:]  # after the band: the greedy policy's evaluated profit
+    assert points.get_offsets()[:, 1].tolist() == pytest.approx([policies[script.learner(0)]])
     assert "residual Joint IM-RS" in (tmp_path / "residual.md").read_text()
