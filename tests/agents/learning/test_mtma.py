@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 from agents.learning.multi import MultiConfig, MultiPPO  # noqa: E402
 from scenarios.recommendation import recommendation_problem  # noqa: E402
 from sim.recommendation import RecommendationModel  # noqa: E402
-from sim.recommendation_env import RecommendationTeamEnv  # noqa: E402
+from sim.recommendation_env import RecommendationActions, RecommendationTeamEnv  # noqa: E402
 
 PROBLEM = recommendation_problem(n_products=3, n_customers=20)
 
@@ -23,8 +23,11 @@ def _config(**fields) -> MultiConfig:
     return MultiConfig(**{**base, **fields})
 
 
-def test_the_team_environment_plays_the_model_to_the_bit():
-    env = RecommendationTeamEnv(PROBLEM, 3, periods=6)
+@pytest.mark.parametrize(
+    "actions", [None, RecommendationActions("cover", "targeting")], ids=["paper", "residual"]
+)
+def test_the_team_environment_plays_the_model_to_the_bit(actions):
+    env = RecommendationTeamEnv(PROBLEM, 3, periods=6, actions=actions)
     rng = np.random.default_rng(4)
     env.reset(seed=10)
     models = [RecommendationModel(PROBLEM, seed=10 + k) for k in range(3)]
@@ -35,7 +38,7 @@ def test_the_team_environment_plays_the_model_to_the_bit():
         scores = rng.uniform(-1, 1, (3, 3))
         rewards = env.step(scores)
         expected = [
-            m.advance(*env.single.decisions(o, s))
+            m.advance(*env.single.decisions(m, o, s))
             for m, o, s in zip(models, orders, scores, strict=True)
         ]
         assert rewards.shape == (2, 3)
@@ -59,7 +62,9 @@ def test_intensities_set_together_are_those_set_one_by_one(group_rows, monkeypat
     alone = [RecommendationModel(PROBLEM, seed=k) for k in range(4)]
     env = RecommendationTeamEnv(PROBLEM, 1)
     for _ in range(5):
-        alphas = [env.single.decisions(np.zeros(3), rng.uniform(-1, 1, 3))[1] for _ in range(4)]
+        alphas = [
+            env.single.decisions(alone[0], np.zeros(3), rng.uniform(-1, 1, 3))[1] for _ in range(4)
+        ]
         RecommendationModel.set_intensities_of(together, alphas)
         for model, alpha in zip(alone, alphas, strict=True):
             model.set_intensities(alpha)
