@@ -398,7 +398,8 @@ def run_recommendation(args: argparse.Namespace, scenario: Any) -> None:
     n = scenario.replications
     print(
         f"N = {scenario.n_products} products, M = {scenario.n_customers} customers; base stock "
-        f"x{scenario.base_stock_multiple:g} and {scenario.recommendation} recommendation; "
+        f"x{scenario.base_stock_multiple:g} ({scenario.base_stock}) and "
+        f"{scenario.recommendation} recommendation; "
         f"{n} replication{'s' * (n > 1)} × {scenario.periods} periods (warm-up "
         f"{scenario.warmup}), seed {scenario.seed}, {elapsed:.2f} s; per period, mean ± 95% CI "
         "half-width\n"

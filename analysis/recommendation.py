@@ -35,8 +35,10 @@ import pandas as pd
 
 from agents.recommendation import (
     BaseStockLevels,
+    CoverBaseStock,
     InventoryRecommendation,
     MarginRecommendation,
+    TargetedRecommendation,
     UniformRecommendation,
 )
 from scenarios.recommendation import RecommendationScenario
@@ -50,6 +52,7 @@ __all__ = [
     "evaluate",
     "expected_demand",
     "heuristic_episode_profits",
+    "inventory_module",
     "recommendation_module",
     "replicate",
     "tune",
@@ -202,16 +205,29 @@ def tune(
 
 
 def recommendation_module(scenario: RecommendationScenario) -> Any:
-    """The scenario's recommendation module (``uniform``, ``inventory`` or ``margin``)."""
+    """The scenario's recommendation module (``uniform``, ``inventory``, ``margin`` or
+    ``targeting``)."""
     if scenario.recommendation == "uniform":
         return UniformRecommendation()
-    modules = {"inventory": InventoryRecommendation, "margin": MarginRecommendation}
+    modules = {
+        "inventory": InventoryRecommendation,
+        "margin": MarginRecommendation,
+        "targeting": TargetedRecommendation,
+    }
     return modules[scenario.recommendation](scenario.mix)
 
 
+def inventory_module(scenario: RecommendationScenario) -> Any:
+    """The scenario's base stock: fixed levels (:func:`base_stock`) or levels that follow
+    the recommendation (:class:`~agents.recommendation.CoverBaseStock`)."""
+    if scenario.base_stock == "cover":
+        return CoverBaseStock(scenario.base_stock_multiple)
+    return base_stock(scenario.problem(), scenario.base_stock_multiple)
+
+
 def replicate(scenario: RecommendationScenario) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Play ``scenario``'s replications (seeds ``seed``, ``seed + 1``, ...) with base stock
-    and its recommendation module.
+    """Play ``scenario``'s replications (seeds ``seed``, ``seed + 1``, ...) with its base
+    stock (:func:`inventory_module`) and its recommendation module.
 
     Returns:
         ``kpis``: one row per replication and product (``node`` ``"product i"``) plus one
@@ -221,7 +237,7 @@ def replicate(scenario: RecommendationScenario) -> tuple[pd.DataFrame, pd.DataFr
         ``backlog``, so that :mod:`analysis.plots`' inventory and order figures draw it).
     """
     problem = scenario.problem()
-    inventory = base_stock(problem, scenario.base_stock_multiple)
+    inventory = inventory_module(scenario)
     recommendation = recommendation_module(scenario)
     names = [f"product {i}" for i in range(problem.n_products)]
     kpis, periods = [], []

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from sim.recommendation import RecommendationProblem
 
 __all__ = [
+    "BASE_STOCKS",
     "BUILTIN",
     "RECOMMENDATIONS",
     "SCENARIOS",
@@ -93,7 +94,9 @@ def recommendation_problem(
 
 #: The recommendation modules a :class:`RecommendationScenario` may name (see
 #: :mod:`agents.recommendation`).
-RECOMMENDATIONS = ("uniform", "inventory", "margin")
+RECOMMENDATIONS = ("uniform", "inventory", "margin", "targeting")
+#: How a :class:`RecommendationScenario`'s base-stock levels are set.
+BASE_STOCKS = ("fixed", "cover")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,9 +119,14 @@ class RecommendationScenario:
         seed: the first run's seed.
         base_stock_multiple: base-stock levels ``multiple * (L_i + 1) * mu_i`` (see
             :func:`analysis.recommendation.base_stock`).
-        recommendation: ``"uniform"``, ``"inventory"`` or ``"margin"``
-            (:mod:`agents.recommendation`).
-        mix: the recommendation module's weight of its scores against uniform, in [0, 1].
+        base_stock: ``"fixed"``: ``mu_i`` at uniform intensities, levels fixed for the run;
+            ``"cover"``: ``mu_i`` at the intensities in force, levels that follow the
+            recommendation (:class:`agents.recommendation.CoverBaseStock`).
+        recommendation: ``"uniform"``, ``"inventory"``, ``"margin"`` or ``"targeting"``
+            (:mod:`agents.recommendation`; targeting moves demand between products, so pair
+            it with ``base_stock="cover"``).
+        mix: the recommendation module's weight of its scores against uniform, in [0, 1]
+            (targeting: the scale of its weights).
     """
 
     name: str
@@ -133,6 +141,7 @@ class RecommendationScenario:
     warmup: int = 20
     seed: int = 0
     base_stock_multiple: float = 1.2
+    base_stock: str = "fixed"
     recommendation: str = "uniform"
     mix: float = 1.0
 
@@ -151,6 +160,8 @@ class RecommendationScenario:
             or not 0 <= self.mix <= 1
         ):
             raise ValueError(f"mix: must be a number in [0, 1], got {self.mix!r}")
+        if self.base_stock not in BASE_STOCKS:
+            raise ValueError(f"base_stock: must be one of {BASE_STOCKS}, got {self.base_stock!r}")
         if self.recommendation not in RECOMMENDATIONS:
             raise ValueError(
                 f"recommendation: must be one of {RECOMMENDATIONS}, got {self.recommendation!r}"

@@ -63,6 +63,27 @@ def test_run_writes_the_summary_tables_and_figures(name, tmp_path, capsys):
         assert (out / "figures" / f"{figure}.png").read_bytes().startswith(PNG)
 
 
+def test_run_plays_margin_targeting_with_levels_that_follow_it(tmp_path, capsys):
+    from agents.recommendation import CoverBaseStock, TargetedRecommendation
+
+    overrides = ["--set", "recommendation=targeting", "--set", "mix=0.75", "--set",
+                 "base_stock=cover"]  # fmt: skip
+    args = ["run", "recommendation_lost", *TINY, *overrides, "--replications", "2"]
+    assert main([*args, "--periods", "30", "--warmup", "5", "--out", str(tmp_path)]) == 0
+    assert "x1.2 (cover) and targeting recommendation" in capsys.readouterr().out
+    problem = (
+        BUILTIN["recommendation_lost"]
+        .with_overrides({"n_products": 3, "n_customers": 12})
+        .problem()
+    )
+    run = RecommendationModel(problem, seed=1).run(
+        30, CoverBaseStock(1.2), TargetedRecommendation(0.75)
+    )
+    kpis = pd.read_parquet(tmp_path / "replications.parquet")
+    firm = kpis[(kpis["node"] == "firm") & (kpis["replication"] == 1)]
+    assert firm["profit"].item() == pytest.approx(run.reward[5:].mean(), rel=1e-12)
+
+
 def test_run_names_an_unknown_setting(tmp_path, capsys):
     code = main(["run", "recommendation_lost", "--set", "customers=5", "--out", str(tmp_path)])
     assert code == 2

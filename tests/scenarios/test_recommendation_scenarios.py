@@ -23,15 +23,17 @@ def test_defaults_are_the_issue_sizes_and_both_shortage_rules():
         ({"periods": 2.5}, "periods: must be a whole number >= 1, got 2.5"),
         ({"mix": 1.5}, "mix: must be a number in [0, 1], got 1.5"),
         ({"base_stock_multiple": -1.0}, "base_stock_multiple: must be >= 0, got -1.0"),
+        ({"base_stock": "moving"}, "base_stock: must be one of ('fixed', 'cover'), got 'moving'"),
         (
             {"recommendation": "random"},
-            "recommendation: must be one of ('uniform', 'inventory', 'margin'), got 'random'",
+            "recommendation: must be one of ('uniform', 'inventory', 'margin', 'targeting'), "
+            "got 'random'",
         ),
         (
             {"customers": 5},
             "recommendation_lost: no field 'customers'; known: shortage, n_products, "
             "n_customers, normalize, instance_seed, replications, periods, warmup, seed, "
-            "base_stock_multiple, recommendation, mix",
+            "base_stock_multiple, base_stock, recommendation, mix",
         ),
     ],
 )
