@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -56,8 +55,7 @@ from analysis.recommendation import (
     tune,
 )
 from analysis.statistics import mean_ci
-from scenarios import parse_value
-from scenarios.recommendation import BUILTIN, RecommendationScenario
+from scenarios.recommendation import BUILTIN, RecommendationScenario, builtin_with
 
 #: The trained agents: label -> what the learner decides (``RecommendationEnv.control``).
 TRAINED = {"Joint IM-RS": "joint", "IM-Only": "inventory", "RS-Only": "recommendation"}
@@ -69,17 +67,6 @@ JOINT, SINGLE = "Joint IM-RS", ("IM-Only", "RS-Only")
 #: mu_i``; :func:`analysis.recommendation.base_stock`).
 MULTIPLES = (0.6, 0.8, 1.0, 1.1, 1.2, 1.3, 1.4, 1.7, 2.0, 2.5)
 TUNE_SEED, EVAL_SEED = 1000, 2000
-
-
-def scenario_of(name: str, overrides: Sequence[str] = ()) -> RecommendationScenario:
-    """The built-in scenario ``name`` with ``FIELD=VALUE`` overrides."""
-    values = {}
-    for text in overrides:
-        field, sep, value = text.partition("=")
-        if not sep:
-            raise ValueError(f"--set {text!r}: write FIELD=VALUE")
-        values[field.strip()] = parse_value(value.strip())
-    return BUILTIN[name].with_overrides(values)
 
 
 def train_one(
@@ -278,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
     if unknown or not names:
         parser.error(f"--scenarios: unknown {unknown}; known: {', '.join(BUILTIN)}")
     out = Path(args.out)
-    scenarios = {n: scenario_of(n, args.set) for n in names}
+    scenarios = {n: builtin_with(n, args.set) for n in names}
     started = time.perf_counter()
     jobs = [(s, control, out / n / control) for n, s in scenarios.items() for control in TRAINED.values()]  # fmt: skip
     if args.workers > 1:

@@ -54,7 +54,7 @@ from analysis.recommendation import (
     tune,
 )
 from analysis.statistics import mean_ci
-from scenarios.recommendation import BUILTIN, RecommendationScenario
+from scenarios.recommendation import BUILTIN, RecommendationScenario, builtin_with
 
 BASELINE, TARGETING = "base stock + uniform (tuned)", "margin targeting (tuned)"
 #: base-stock multiples and targeting scales the heuristics' search tries
@@ -235,22 +235,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     import torch
 
-    from scenarios import parse_value
-
     torch.set_num_threads(1)
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
     unknown = [n for n in names if n not in BUILTIN]
     if unknown or not names:
         parser.error(f"--scenarios: unknown {unknown}; known: {', '.join(BUILTIN)}")
-    overrides = {}
-    for text in args.set:
-        field, sep, value = text.partition("=")
-        if not sep:
-            parser.error(f"--set {text!r}: write FIELD=VALUE")
-        overrides[field.strip()] = parse_value(value.strip())
     seeds = [int(s) for s in args.seeds.split(",")]
     out = Path(args.out)
-    scenarios = {n: BUILTIN[n].with_overrides(overrides) for n in names}
+    scenarios = {n: builtin_with(n, args.set) for n in names}
     started = time.perf_counter()
     jobs = [(s, seed, out / n / f"seed{seed}", args.steps) for n, s in scenarios.items() for seed in seeds]  # fmt: skip
     if args.workers > 1:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ __all__ = [
     "RECOMMENDATIONS",
     "SCENARIOS",
     "RecommendationScenario",
+    "builtin_with",
     "recommendation_problem",
 ]
 
@@ -218,3 +219,17 @@ BUILTIN: dict[str, RecommendationScenario] = {
 SCENARIOS: dict[str, Callable[..., RecommendationProblem]] = {
     name: functools.partial(recommendation_problem, s.shortage) for name, s in BUILTIN.items()
 }
+
+
+def builtin_with(name: str, settings: Sequence[str] = ()) -> RecommendationScenario:
+    """The built-in experiment ``name`` with ``FIELD=VALUE`` settings (the ``--set`` of the
+    benchmark scripts; values read as in scenario files)."""
+    from . import parse_value
+
+    values = {}
+    for text in settings:
+        field, sep, value = text.partition("=")
+        if not sep:
+            raise ValueError(f"--set {text!r}: write FIELD=VALUE")
+        values[field.strip()] = parse_value(value.strip())
+    return BUILTIN[name].with_overrides(values)

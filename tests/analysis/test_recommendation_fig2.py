@@ -14,7 +14,7 @@ pytest.importorskip("gymnasium")
 
 from agents.recommendation import BaseStockLevels, UniformRecommendation
 from analysis.recommendation import base_stock, episode_profits, heuristic_episode_profits
-from scenarios.recommendation import recommendation_problem
+from scenarios.recommendation import builtin_with, recommendation_problem
 
 PNG = b"\x89PNG\r\n\x1a\n"
 TINY = ["--set", "n_products=2", "--set", "n_customers=8", "--scenarios", "recommendation_backlog"]
@@ -58,7 +58,7 @@ def run(tmp_path_factory):
 
 def test_the_script_trains_composes_evaluates_and_resumes(run):
     from agents.learning.recommendation import NaiveJointPolicy
-    from benchmarks.recommendation_fig2 import AGENTS, main, scenario_of
+    from benchmarks.recommendation_fig2 import AGENTS, main
 
     profits = pd.read_csv(run / "fig2_profits.csv")
     assert list(dict.fromkeys(profits["agent"])) == list(AGENTS)
@@ -68,7 +68,8 @@ def test_the_script_trains_composes_evaluates_and_resumes(run):
     for control in ("joint", "inventory", "recommendation"):
         assert (folder / control / "checkpoints" / "latest").read_text().strip() == "step_128"
     # Naive IM-RS is the two single-function checkpoints together; the heuristic the tuned one
-    problem = scenario_of("recommendation_backlog", ["n_products=2", "n_customers=8"]).problem()
+    settings = ["n_products=2", "n_customers=8"]
+    problem = builtin_with("recommendation_backlog", settings).problem()
     episodes = [int(s) for s in seeds.iloc[0]]
     naive = NaiveJointPolicy.load(folder / "inventory", folder / "recommendation", problem)
     rows = profits.set_index("agent")
