@@ -2,7 +2,14 @@
 in the lost-sales and backlog §VI scenarios, paired on common random numbers.
 
 Run: ``PYTHONPATH=. nice -n 10 python benchmarks/recommendation_fig2.py [--steps N]
-[--scenarios recommendation_lost,recommendation_backlog] [--workers 2] [--out DIR]``.
+[--scenarios recommendation_lost,recommendation_backlog] [--workers 2]
+[--actions paper|residual] [--out DIR]``.
+
+``--actions residual`` trains and plays every agent in the residual action form
+(:func:`analysis.learning.residual_actions`, PPO's
+:data:`~analysis.learning.RESIDUAL_INIT_LOG_STD`; the random half of IM-Only and RS-Only
+is then random levels around base stock or random targeting weights); its results go to
+``OUT`` ``_residual`` by default.
 
 For each built-in scenario (:data:`scenarios.recommendation.BUILTIN`; N = 10 products,
 M = 100 customers unless ``--set`` says otherwise):
@@ -74,8 +81,11 @@ def train_one(
 ) -> float:
     """Train (or resume, or find finished) the PPO run of ``control``; returns the minutes of
     training its learning curve records (interrupted sessions included)."""
-    from analysis.learning import train_recommendation
+    from analysis.learning import RESIDUAL_INIT_LOG_STD, residual_actions, train_recommendation
 
+    residual = {}
+    if args.actions == "residual":
+        residual = {"actions": residual_actions(scenario), "init_log_std": RESIDUAL_INIT_LOG_STD}
     train_recommendation(
         scenario,
         control,
@@ -86,6 +96,7 @@ def train_one(
         periods=args.periods,
         progress=False,
         lr=args.lr,
+        **residual,
     )
     return float(pd.read_csv(folder / "learning_curve.csv")["wall_seconds"].iloc[-1]) / 60
 
@@ -133,16 +144,18 @@ def evaluate_scenario(
     """Every agent's episode profits on the evaluation seeds: one row per agent and episode
     (``scenario``, ``agent``, ``episode``, ``seed``, ``profit`` in money per episode)."""
     from agents.learning.recommendation import NaiveJointPolicy, RecommendationPolicy
+    from analysis.learning import residual_actions
 
     problem = scenario.problem()
+    actions = residual_actions(scenario) if args.actions == "residual" else None
     seeds = [replication_seed(EVAL_SEED, r) for r in range(args.episodes)]
     policies: dict[str, Any] = {
-        label: RecommendationPolicy.load(folder / control, problem, control)
+        label: RecommendationPolicy.load(folder / control, problem, control, actions=actions)
         for label, control in TRAINED.items()
     }
     policies[NAIVE] = NaiveJointPolicy(policies["IM-Only"], policies["RS-Only"])
     profits = {
-        label: episode_profits(problem, policy, seeds, periods=args.periods)
+        label: episode_profits(problem, policy, seeds, periods=args.periods, actions=actions)
         for label, policy in policies.items()
     }
     multiple = tuned_heuristic(scenario, folder, args)["multiple"]
@@ -244,7 +257,8 @@ def figure(profits: pd.DataFrame, periods: int) -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="benchmarks/results/recommendation_fig2")
+    parser.add_argument("--actions", choices=("paper", "residual"), default="paper")
+    parser.add_argument("--out", help="default benchmarks/results/recommendation_fig2[_residual]")
     parser.add_argument("--scenarios", default=",".join(BUILTIN), help="comma-separated")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a scenario field (e.g. n_customers=1000)")  # fmt: skip
@@ -264,7 +278,8 @@ def main(argv: list[str] | None = None) -> None:
     unknown = [n for n in names if n not in BUILTIN]
     if unknown or not names:
         parser.error(f"--scenarios: unknown {unknown}; known: {', '.join(BUILTIN)}")
-    out = Path(args.out)
+    residual = args.actions == "residual"
+    out = Path(args.out or "benchmarks/results/recommendation_fig2" + "_residual" * residual)
     scenarios = {n: builtin_with(n, args.set) for n in names}
     started = time.perf_counter()
     jobs = [(s, control, out / n / control) for n, s in scenarios.items() for control in TRAINED.values()]  # fmt: skip
@@ -284,6 +299,7 @@ def main(argv: list[str] | None = None) -> None:
     write_text(out / "fig2.csv", table.to_csv(index=False))
     first = next(iter(scenarios.values()))
     settings = (
+        f"Action form: {args.actions}. "
         f"N = {first.n_products} products, M = {first.n_customers} customers; PPO "
         f"{args.steps:,} steps per agent ({args.num_envs} copies, lr {args.lr:g}, seed "
         f"{args.seed}), training minutes {', '.join(f'{m:.1f}' for m in minutes)}; "
