@@ -128,3 +128,28 @@ def test_the_figure_draws_the_tables_numbers(run):
         assert "4 episodes" in ax.get_title()
     finally:
         plt.close(fig)
+
+
+def test_residual_actions_train_and_play_every_agent_in_that_form(tmp_path):
+    pytest.importorskip("torch")
+    from agents.learning.recommendation import NaiveJointPolicy, RecommendationPolicy
+    from analysis.learning import residual_actions
+    from benchmarks.recommendation_fig2 import main
+
+    main([*TINY, "--actions", "residual", "--out", str(tmp_path)])
+    scenario = builtin_with("recommendation_backlog", ["n_products=2", "n_customers=8"])
+    problem, actions = scenario.problem(), residual_actions(scenario)
+    folder = tmp_path / "recommendation_backlog"
+    with pytest.raises(Exception, match="trained on"):  # not the paper's form
+        RecommendationPolicy.load(folder / "joint", problem, "joint")
+    naive = NaiveJointPolicy.load(
+        folder / "inventory", folder / "recommendation", problem, actions=actions
+    )
+    profits = pd.read_csv(tmp_path / "fig2_profits.csv").set_index("agent")
+    episodes = profits.loc["Naive IM-RS", "seed"].tolist()
+    np.testing.assert_allclose(
+        episode_profits(problem, naive, episodes, periods=6, actions=actions),
+        profits.loc["Naive IM-RS", "profit"],
+    )
+    assert (tmp_path / "fig2.md").read_text().startswith("# Fig. 2")
+    assert "Action form: residual." in (tmp_path / "fig2.md").read_text()
