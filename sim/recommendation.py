@@ -625,6 +625,11 @@ class RecommendationModel(mesa.Model):
             start = stop
 
     @property
+    def expected_demand(self) -> np.ndarray:
+        """``mu_i = sum_j c_j gamma[i, j]`` at the intensities in force (units per period)."""
+        return self.population.gamma @ self.problem.capacity
+
+    @property
     def inventory_position(self) -> np.ndarray:
         """``on_hand + pipeline - backlog`` per product now (units), as :meth:`observe`'s."""
         return self.on_hand + self._ring.sum(axis=0) - self.backlog

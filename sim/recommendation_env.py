@@ -200,21 +200,22 @@ class RecommendationEnv(gym.Env):
             .astype(np.float32)
         )
 
-    def decisions(
-        self, model: RecommendationModel, orders: np.ndarray, scores: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``model``'s order quantities and intensities this period from actions in
-        ``[-1, 1]`` (``N`` each), as :attr:`actions` says."""
-        p, actions = self.problem, self.actions
+    def intensities(self, scores: np.ndarray) -> np.ndarray:
+        """The intensities of the recommendation half of an action (``N`` entries in
+        ``[-1, 1]``), as :attr:`actions` says."""
         if self._targeting is None:
-            alpha = spread(p, np.exp(actions.score_range * scores), 1.0)
-        else:
-            alpha = self._targeting(scores)
+            return spread(self.problem, np.exp(self.actions.score_range * scores), 1.0)
+        return self._targeting(scores)
+
+    def orders(self, model: RecommendationModel, orders: np.ndarray) -> np.ndarray:
+        """``model``'s order quantities this period from the order half of an action (``N``
+        entries in ``[-1, 1]``), as :attr:`actions` says. ``"cover"`` reads the expected
+        demand at the intensities in force, so put this period's in force first."""
+        actions = self.actions
         if actions.orders == "quantity":
-            return np.round((orders + 1.0) / 2.0 * actions.order_cap * self.scale), alpha
-        mu = purchase_probabilities(p, alpha) @ p.capacity
-        level = self._cover * mu * (1.0 + actions.level_range * orders)
-        return np.maximum(np.round(level - model.inventory_position), 0.0), alpha
+            return np.round((orders + 1.0) / 2.0 * actions.order_cap * self.scale)
+        level = self._cover * model.expected_demand * (1.0 + actions.level_range * orders)
+        return np.maximum(np.round(level - model.inventory_position), 0.0)
 
     def _obs(self) -> np.ndarray:
         return self.vector(self.model)
@@ -237,7 +238,8 @@ class RecommendationEnv(gym.Env):
             orders, scores = a, self._random.uniform(-1.0, 1.0, n)
         else:
             orders, scores = self._random.uniform(-1.0, 1.0, n), a
-        reward = self.model.advance(*self.decisions(self.model, orders, scores))
+        self.model.set_intensities(self.intensities(scores))
+        reward = self.model.advance(self.orders(self.model, orders))
         truncated = self.model.period >= self.periods
         return self._obs(), reward, False, truncated, {}
 
@@ -345,12 +347,15 @@ class RecommendationTeamEnv:
         if self._turn == 0:
             self._orders, self._turn = a, 1
             return None
-        decided = [
-            self.single.decisions(m, o, r)
-            for m, o, r in zip(self._models, self._orders, a, strict=True)
-        ]
-        RecommendationModel.set_intensities_of(self._models, [alpha for _, alpha in decided])
-        profit = np.array([m.advance(q) for m, (q, _) in zip(self._models, decided, strict=True)])
+        RecommendationModel.set_intensities_of(
+            self._models, [self.single.intensities(r) for r in a]
+        )
+        profit = np.array(
+            [
+                m.advance(self.single.orders(m, o))
+                for m, o in zip(self._models, self._orders, strict=True)
+            ]
+        )
         self._turn = 0
         self._obs = np.stack([self.single.vector(m) for m in self._models])
         return np.stack([profit, profit])

@@ -98,7 +98,9 @@ def test_cover_orders_up_to_a_multiple_of_the_demand_the_recommendation_creates(
     mu = purchase_probabilities(problem, alpha) @ problem.capacity
     level = 1.2 * (problem.lead_time + 1) * mu * np.array([1.5, 0.5, 1.0])  # a = 1, -1, 0
     position = env.model.inventory_position
-    orders, intensities = env.decisions(env.model, np.array([1.0, -1.0, 0.0]), weights)
+    intensities = env.intensities(weights)
+    env.model.set_intensities(intensities)
+    orders = env.orders(env.model, np.array([1.0, -1.0, 0.0]))
     np.testing.assert_array_equal(intensities, alpha)
     np.testing.assert_array_equal(orders, np.maximum(np.round(level - position), 0.0))
     assert orders[0] > 0 and orders[1] == 0

@@ -28,6 +28,11 @@ def _config(**fields) -> MultiConfig:
 )
 def test_the_team_environment_plays_the_model_to_the_bit(actions):
     env = RecommendationTeamEnv(PROBLEM, 3, periods=6, actions=actions)
+
+    def play(model, orders, scores):  # one period by hand: intensities first, then orders
+        model.set_intensities(env.single.intensities(scores))
+        return model.advance(env.single.orders(model, orders))
+
     rng = np.random.default_rng(4)
     env.reset(seed=10)
     models = [RecommendationModel(PROBLEM, seed=10 + k) for k in range(3)]
@@ -37,10 +42,7 @@ def test_the_team_environment_plays_the_model_to_the_bit(actions):
         assert env.step(orders) is None and env.agent == "recommendation"
         scores = rng.uniform(-1, 1, (3, 3))
         rewards = env.step(scores)
-        expected = [
-            m.advance(*env.single.decisions(m, o, s))
-            for m, o, s in zip(models, orders, scores, strict=True)
-        ]
+        expected = [play(m, o, s) for m, o, s in zip(models, orders, scores, strict=True)]
         assert rewards.shape == (2, 3)
         assert rewards[0].tolist() == expected and rewards[1].tolist() == expected
         want = np.stack([env.single.vector(m) for m in models])
@@ -62,9 +64,7 @@ def test_intensities_set_together_are_those_set_one_by_one(group_rows, monkeypat
     alone = [RecommendationModel(PROBLEM, seed=k) for k in range(4)]
     env = RecommendationTeamEnv(PROBLEM, 1)
     for _ in range(5):
-        alphas = [
-            env.single.decisions(alone[0], np.zeros(3), rng.uniform(-1, 1, 3))[1] for _ in range(4)
-        ]
+        alphas = [env.single.intensities(rng.uniform(-1, 1, 3)) for _ in range(4)]
         RecommendationModel.set_intensities_of(together, alphas)
         for model, alpha in zip(alone, alphas, strict=True):
             model.set_intensities(alpha)
