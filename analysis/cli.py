@@ -722,7 +722,7 @@ def train_recommendation(args: argparse.Namespace, scenario: Any) -> None:
     out = Path(args.out or f"runs/{scenario.name}-{args.algo}")
     residual = args.actions == "residual"
     options = {
-        "actions": residual_actions(scenario) if residual else None,
+        "actions": residual_actions(scenario.base_stock_multiple) if residual else None,
         **({"init_log_std": RESIDUAL_INIT_LOG_STD} if residual else {}),
         "steps": args.steps,
         "seed": args.seed,

@@ -60,18 +60,17 @@ MTMA_SCHEDULE: dict[str, Any] = {
 RESIDUAL_INIT_LOG_STD = -0.5
 
 
-def residual_actions(scenario: Any) -> Any:
-    """The residual action form of ``scenario``'s §VI firm
+def residual_actions(multiple: float) -> Any:
+    """The residual action form of the §VI firm
     (:class:`~sim.recommendation_env.RecommendationActions` with ``orders="cover"`` at the
-    scenario's ``base_stock_multiple`` and ``recommendation="targeting"``): the zero action
-    is the scenario's base stock with uniform recommendation, and the learner adjusts the
-    levels and chooses the products' targeting weights."""
+    base-stock ``multiple``, e.g. a scenario's ``base_stock_multiple``, and
+    ``recommendation="targeting"``): the zero action is that base stock with uniform
+    recommendation, and the learner adjusts the levels and chooses the products' targeting
+    weights."""
     from sim.recommendation_env import RecommendationActions
 
     return RecommendationActions(
-        orders="cover",
-        recommendation="targeting",
-        cover_multiple=scenario.base_stock_multiple,
+        orders="cover", recommendation="targeting", cover_multiple=multiple
     )
 
 

@@ -85,7 +85,10 @@ def train_one(
 
     residual = {}
     if args.actions == "residual":
-        residual = {"actions": residual_actions(scenario), "init_log_std": RESIDUAL_INIT_LOG_STD}
+        residual = {
+            "actions": residual_actions(scenario.base_stock_multiple),
+            "init_log_std": RESIDUAL_INIT_LOG_STD,
+        }
     train_recommendation(
         scenario,
         control,
@@ -147,7 +150,7 @@ def evaluate_scenario(
     from analysis.learning import residual_actions
 
     problem = scenario.problem()
-    actions = residual_actions(scenario) if args.actions == "residual" else None
+    actions = residual_actions(scenario.base_stock_multiple) if args.actions == "residual" else None
     seeds = [replication_seed(EVAL_SEED, r) for r in range(args.episodes)]
     policies: dict[str, Any] = {
         label: RecommendationPolicy.load(folder / control, problem, control, actions=actions)

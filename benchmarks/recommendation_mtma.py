@@ -45,12 +45,11 @@ import pandas as pd
 
 from agents.recommendation import UniformRecommendation
 from analysis.files import write_text
-from analysis.learning import MTMA_SCHEDULE, RESIDUAL_INIT_LOG_STD
+from analysis.learning import MTMA_SCHEDULE, RESIDUAL_INIT_LOG_STD, residual_actions
 from analysis.recommendation import tune
 from analysis.statistics import mean_ci
 from scenarios.recommendation import recommendation_problem
 from sim.recommendation import RecommendationModel
-from sim.recommendation_env import RecommendationActions
 
 SIZES = {"small": (10, 100), "large": (50, 1000)}  # (N products, M customers)
 METHODS = ("mtma", "single-timescale", "single-agent")
@@ -246,11 +245,7 @@ def main(argv: list[str] | None = None) -> None:
         profits, multiple = heuristic_profits(size)
         heuristics[size] = float(profits.mean())
         print(f"{size}: tuned base-stock multiple {multiple}, profit {profits.mean():.1f}")
-        actions = (
-            RecommendationActions("cover", "targeting", cover_multiple=multiple)
-            if residual
-            else None
-        )
+        actions = residual_actions(multiple) if residual else None
         for seed in seeds:
             for method in METHODS:
                 r = run(size, method, seed, args.steps, out, actions)

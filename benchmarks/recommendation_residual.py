@@ -78,7 +78,7 @@ def train_one(scenario: RecommendationScenario, seed: int, folder: Path, steps: 
         steps=steps,
         seed=seed,
         progress=False,
-        actions=residual_actions(scenario),
+        actions=residual_actions(scenario.base_stock_multiple),
         init_log_std=RESIDUAL_INIT_LOG_STD,
     )
     return float(pd.read_csv(folder / "learning_curve.csv")["wall_seconds"].iloc[-1]) / 60
@@ -120,7 +120,7 @@ def evaluate_scenario(
     from agents.learning.recommendation import RecommendationPolicy
 
     problem = scenario.problem()
-    actions = residual_actions(scenario)
+    actions = residual_actions(scenario.base_stock_multiple)
     episodes = [replication_seed(EVAL_SEED, r) for r in range(args.episodes)]
     profits = {}
     for seed in seeds:

@@ -138,7 +138,7 @@ def test_residual_actions_train_and_play_every_agent_in_that_form(tmp_path):
 
     main([*TINY, "--actions", "residual", "--out", str(tmp_path)])
     scenario = builtin_with("recommendation_backlog", ["n_products=2", "n_customers=8"])
-    problem, actions = scenario.problem(), residual_actions(scenario)
+    problem, actions = scenario.problem(), residual_actions(scenario.base_stock_multiple)
     folder = tmp_path / "recommendation_backlog"
     with pytest.raises(Exception, match="trained on"):  # not the paper's form
         RecommendationPolicy.load(folder / "joint", problem, "joint")

@@ -34,7 +34,7 @@ def test_a_short_residual_run_beats_tuned_base_stock_with_uniform(tmp_path):
         seeds=range(100, 106),
     )
     assert tuned.multiple == scenario.base_stock_multiple == 1.2
-    actions = residual_actions(scenario)
+    actions = residual_actions(scenario.base_stock_multiple)
     # 20,000 steps (about 25 s on a free core); exploration narrower than the command's
     # -0.5, which pays off over 300,000 steps (benchmarks/recommendation_residual.py)
     train_recommendation(
@@ -71,7 +71,7 @@ def test_train_command_takes_the_residual_form(tmp_path, capsys):
     scenario = BUILTIN["recommendation_backlog"].with_overrides(
         {"n_products": 3, "n_customers": 12}
     )
-    expected = residual_actions(scenario)
+    expected = residual_actions(scenario.base_stock_multiple)
     assert expected == RecommendationActions("cover", "targeting", cover_multiple=1.2)
     policy = RecommendationPolicy.load(out, scenario.problem(), "joint", actions=expected)
     assert policy.network.log_std.detach().numpy().max() < -0.4  # started at -0.5
