@@ -496,6 +496,17 @@ class _TeamVector(_Seeded):
         self.fingerprints = {a: s.fingerprint for a, s in team.setups.items()}
         self._seed_episodes(seed)
 
+    @classmethod
+    def from_scenario(
+        cls, scenario: Any, learners: Sequence[Any], num_envs: int, **kwargs: Any
+    ) -> Any:
+        """The environment over a ``scenarios.Scenario``: its network, policies, options
+        (:meth:`_options`) and seed; ``kwargs`` as the constructor's, ``options`` merged."""
+        graph = scenario.network()
+        kwargs["options"] = {**cls._options(scenario, graph), **kwargs.get("options", {})}
+        kwargs.setdefault("seed", int(scenario.seed))
+        return cls(graph, scenario.policies(graph), learners, num_envs, **kwargs)
+
     @property
     def global_state(self) -> bool:
         """Observations end with the global state (the ``global_state`` argument)."""
@@ -579,21 +590,16 @@ class TeamVectorEnv(_TeamVector):
         self._decision = None
         self._period = 0
 
-    @classmethod
-    def from_scenario(
-        cls, scenario: Any, learners: Sequence[Any], num_envs: int, **kwargs: Any
-    ) -> TeamVectorEnv:
-        """A team vector environment over a ``scenarios.Scenario`` (without a market: the
-        vectorized engine has none; :class:`EventTeamVectorEnv` has)."""
-        graph = scenario.network()
+    @staticmethod
+    def _options(scenario: Any, graph: nx.DiGraph) -> dict[str, Any]:
+        """A scenario's options; one with a market is refused (the vectorized engine has
+        none; :class:`EventTeamVectorEnv` has)."""
         if scenario.market(graph) is not None:
             raise ValueError(
                 f"scenario {scenario.name!r}: its [market] needs the event engine; use "
                 "EventTeamVectorEnv"
             )
-        kwargs["options"] = {**scenario.options, **kwargs.get("options", {})}
-        kwargs.setdefault("seed", int(scenario.seed))
-        return cls(graph, scenario.policies(graph), learners, num_envs, **kwargs)
+        return dict(scenario.options)
 
     @property
     def done(self) -> bool:
@@ -718,15 +724,7 @@ class EventTeamVectorEnv(_TeamVector):
         self._adopt(self.copies[0].team, num_envs, periods, seed)
         self._done = True
 
-    @classmethod
-    def from_scenario(
-        cls, scenario: Any, learners: Sequence[Any], num_envs: int, **kwargs: Any
-    ) -> EventTeamVectorEnv:
-        """An event team vector environment over a ``scenarios.Scenario`` (its market too)."""
-        graph = scenario.network()
-        kwargs["options"] = {**_scenario_options(scenario, graph), **kwargs.get("options", {})}
-        kwargs.setdefault("seed", int(scenario.seed))
-        return cls(graph, scenario.policies(graph), learners, num_envs, **kwargs)
+    _options = staticmethod(_scenario_options)  # the market too
 
     @property
     def done(self) -> bool:
