@@ -116,7 +116,7 @@ def test_summary_statistics(serial_result):
 
 def test_a_killed_sweep_resumes_without_losing_points(tmp_path):
     scenario_file = tmp_path / "s.toml"
-    scenario_file.write_text(TEXT.replace("periods = 120", "periods = 2000"))
+    scenario_file.write_text(TEXT.replace("periods = 120", "periods = 1000"))
     out = tmp_path / "sweep"
     command = [
         sys.executable,
@@ -127,7 +127,7 @@ def test_a_killed_sweep_resumes_without_losing_points(tmp_path):
         "--workers",
         "1",
         "--grid",
-        "roles.retailer.policy.level=8,9,10,11,12,13,14,15,16,17,18,19",
+        "roles.retailer.policy.level=8,9,10,11,12,13,14,15",
         "--out",
         str(out),
     ]
@@ -142,7 +142,7 @@ def test_a_killed_sweep_resumes_without_losing_points(tmp_path):
     process.send_signal(signal.SIGKILL)
     process.wait()
     kept = {p.name: p.stat().st_mtime_ns for p in points.glob("*.parquet")}
-    assert 2 <= len(kept) < 12, "the sweep should have been killed mid-way"
+    assert 2 <= len(kept) < 8, "the sweep should have been killed mid-way"
     assert not out.exists()
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
@@ -150,10 +150,10 @@ def test_a_killed_sweep_resumes_without_losing_points(tmp_path):
     # finished points were skipped
     assert all((out / "points" / p).stat().st_mtime_ns == t for p, t in kept.items())
     resumed = pd.read_parquet(out / "results.parquet")
-    assert sorted(resumed["roles.retailer.policy.level"].unique()) == list(range(8, 20))
+    assert sorted(resumed["roles.retailer.policy.level"].unique()) == list(range(8, 16))
     fresh = sweep(
         Scenario.from_dict(tomllib.loads(scenario_file.read_text())),
-        {"roles.retailer.policy.level": list(range(8, 20))},
+        {"roles.retailer.policy.level": list(range(8, 16))},
         workers=2,
     )
     pd.testing.assert_frame_equal(resumed, fresh, check_dtype=False)
@@ -189,7 +189,7 @@ def test_tables_as_swept_values_become_json_labels(scenario):
 
 def test_a_killed_worker_is_reported_and_the_sweep_resumes(tmp_path):
     scenario_file = tmp_path / "s.toml"
-    scenario_file.write_text(TEXT.replace("periods = 120", "periods = 20000"))
+    scenario_file.write_text(TEXT.replace("periods = 120", "periods = 6000"))
     out = tmp_path / "sweep"
     command = [sys.executable, "-m", "analysis.cli", "sweep", str(scenario_file), "--workers", "2",
                "--grid", "roles.retailer.policy.level=8,9,10,11,12,13,14,15", "--out", str(out)]  # fmt: skip

@@ -28,7 +28,7 @@ def test_ppo_beats_random_joint_policy():
     problem = recommendation_problem(n_products=3, n_customers=20)
     make = lambda: RecommendationEnv(problem, periods=20)  # noqa: E731
     venv = gym.vector.SyncVectorEnv([make] * 8, autoreset_mode=AutoresetMode.NEXT_STEP)
-    config = PPOConfig(total_steps=16_384, num_envs=8, rollout_steps=32, lr=1e-3, seed=0)
+    config = PPOConfig(total_steps=8_192, num_envs=8, rollout_steps=32, lr=1e-3, seed=0)
     learner = train(venv, config)
     env = make()
     rng = np.random.default_rng(0)
@@ -40,4 +40,5 @@ def test_ppo_beats_random_joint_policy():
     seeds = range(100, 120)
     trained = np.mean([episode_return(env, s, greedy) for s in seeds])
     random = np.mean([episode_return(env, s, lambda _: rng.uniform(-1, 1, 6)) for s in seeds])
-    assert trained > random, (trained, random)
+    # measured: 2,784 against 140 per episode (paired difference 2,644 +- 335)
+    assert trained > random + 1_000, (trained, random)
