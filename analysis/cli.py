@@ -719,6 +719,11 @@ def train_recommendation(args: argparse.Namespace, scenario: Any) -> None:
         raise CommandError(
             f"--algo {args.algo}: {scenario.name} trains with {', '.join(RECOMMENDATION_ALGOS)}"
         )
+    if args.actions not in (None, "paper", "residual"):
+        raise CommandError(
+            f"--actions {args.actions}: {scenario.name} is a recommendation_* scenario: paper "
+            "or residual"
+        )
     out = Path(args.out or f"runs/{scenario.name}-{args.algo}")
     residual = args.actions == "residual"
     options = {
@@ -752,6 +757,11 @@ def train_recommendation(args: argparse.Namespace, scenario: Any) -> None:
     )
 
 
+#: ``train --actions`` of a network: what a learner's action chooses (an
+#: :class:`sim.spaces.ActionMapping` target).
+NETWORK_ACTIONS = {"quantity": "quantity", "level": "position", "echelon-level": "echelon_position"}
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     from analysis.learning import train_scenario
 
@@ -760,10 +770,11 @@ def cmd_train(args: argparse.Namespace) -> None:
         train_recommendation(args, recommendation)
         return
     scenario = scenario_from(args)
-    if args.actions is not None:
+    action = NETWORK_ACTIONS.get(args.actions or "quantity")
+    if action is None:
         raise CommandError(
-            f"--actions: only a recommendation_* scenario reads it; {scenario.name} learns "
-            "order quantities (see its [learning] options)"
+            f"--actions {args.actions}: only a recommendation_* scenario reads it; "
+            f"{scenario.name} is a network: {', '.join(NETWORK_ACTIONS)}"
         )
     if args.learners is None:
         raise CommandError(f"--learners: name the node that learns in {scenario.name}")
@@ -777,7 +788,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     options = {"lr": args.lr} if args.lr is not None else {}
     options["device"] = args.device
     if args.algo not in ("ppo", "dqn"):
-        train_team_command(args, scenario, learners, out, options)
+        train_team_command(args, scenario, learners, out, options, action)
         return
     if len(learners) != 1:
         raise CommandError(
@@ -794,6 +805,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         periods=args.episode_periods,
         progress=True,
         algo=args.algo,
+        action=action,
         **options,
     )
     print(
@@ -804,7 +816,12 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def train_team_command(
-    args: argparse.Namespace, scenario: Any, learners: list[str], out: Path, options: dict
+    args: argparse.Namespace,
+    scenario: Any,
+    learners: list[str],
+    out: Path,
+    options: dict,
+    action: str,
 ) -> None:
     """``train --algo ippo|mappo|happo``: the learners as a team on the vectorized engine's
     copy axis (:func:`agents.learning.multi.train_team`); a scenario with a ``[market]``
@@ -824,7 +841,12 @@ def train_team_command(
     try:
         if scenario.market() is None:
             env = TeamVectorEnv.from_scenario(
-                scenario, learners, config.num_envs, periods=periods, alpha=args.alpha
+                scenario,
+                learners,
+                config.num_envs,
+                periods=periods,
+                alpha=args.alpha,
+                action=action,
             )
         else:
             env = EventTeamVectorEnv.from_scenario(
@@ -834,6 +856,7 @@ def train_team_command(
                 periods=periods,
                 alpha=args.alpha,
                 reward="profit",
+                action=action,
             )
         train_team(env, config, out)
     except ValueError as exc:
@@ -1095,10 +1118,13 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 1e-3; dqn 5e-4)")
     tr.add_argument(
         "--actions",
-        choices=("paper", "residual"),
-        help="recommendation_* only: how actions become decisions: paper (the seed paper's: "
-        "order quantities, product scores; the default) or residual (order-up-to levels "
-        "around base stock on the demand the recommendation creates, margin-style targeting "
+        choices=("quantity", "level", "echelon-level", "paper", "residual"),
+        help="what an action chooses. A network: quantity (the order; the default), level "
+        "(the level to order the inventory position up to: a constant action is base "
+        "stock) or echelon-level (the same for the echelon inventory position, which the "
+        "learner then sees). A recommendation_* scenario: paper (the seed paper's: order "
+        "quantities, product scores; the default) or residual (order-up-to levels around "
+        "base stock on the demand the recommendation creates, margin-style targeting "
         "weights; the zero action is base stock with uniform recommendation)",
     )
     tr.add_argument(

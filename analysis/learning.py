@@ -80,7 +80,7 @@ def learner_env(
     num_envs: int,
     *,
     periods: int | None = None,
-    action: ActionMapping | None = None,
+    action: ActionMapping | str | None = None,
     reward: str | None = None,
     stagger: bool = False,
     initial_state: Any = None,
@@ -90,7 +90,8 @@ def learner_env(
     scenario's ``run.periods``); ``stagger`` spreads the copies' episode starts over the
     episode length (:class:`sim.env.InventoryVectorEnv`; the vectorized engine only);
     ``initial_state`` (:class:`sim.InitialState` or a mapping of its fields) draws each
-    episode's start.
+    episode's start; ``action`` is an :class:`~sim.spaces.ActionMapping` or its ``target``
+    (``"position"``, ``"echelon_position"``: order-up-to levels) on the default range.
 
     A scenario with a ``[market]`` learns on the event engine (the vectorized one has no
     market) and, unless ``reward`` says otherwise, for profit (Eq. (7)): a firm that sets
@@ -135,13 +136,15 @@ def train_scenario(
     algo: str = "ppo",
     stagger: bool = False,
     initial_state: Any = None,
+    action: ActionMapping | str | None = None,
     **config: Any,
 ) -> Path:
     """Train ``algo`` (``"ppo"`` or ``"dqn"``) for ``learner`` of ``scenario`` into ``out``
     (resuming a run found there); ``config`` overrides fields of
     :class:`agents.learning.PPOConfig` or :class:`agents.learning.dqn.DQNConfig`
     (``num_envs`` too: ``None`` keeps its default); ``periods``, ``stagger`` and
-    ``initial_state`` shape the episodes (:func:`learner_env`). Returns ``out``."""
+    ``initial_state`` shape the episodes, ``action`` says what an action chooses
+    (:func:`learner_env`). Returns ``out``."""
     from agents.learning import PPOConfig, train
     from agents.learning.dqn import DQNConfig
 
@@ -154,6 +157,7 @@ def train_scenario(
         learner,
         chosen.num_envs,
         periods=periods,
+        action=action,
         stagger=stagger,
         initial_state=initial_state,
     )

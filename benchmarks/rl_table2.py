@@ -31,21 +31,25 @@ LEARNERS = ["stage1", "stage2", "stage3", "stage4"]
 EVAL = {"copies": 16, "periods": 1200, "warmup": 200, "seed": 1_000_000}
 
 
-def evaluate(scenario, act) -> float:
+def evaluate(scenario, act, action: str) -> float:
     from agents.learning.multi import team_cost
     from sim.multi import TeamVectorEnv
 
     env = TeamVectorEnv.from_scenario(
-        scenario, LEARNERS, EVAL["copies"], periods=EVAL["periods"], alpha=0.0
+        scenario, LEARNERS, EVAL["copies"], periods=EVAL["periods"], alpha=0.0, action=action
     )
     return team_cost(env, act, seed=EVAL["seed"], warmup=EVAL["warmup"])
 
 
-def optimal_team(scenario):
-    """The echelon base-stock levels 13/22/31/39 played on the learners' observations: a
-    learner sees its local inventory position, so the optimum is played as the equivalent
-    installation base-stock levels 13/9/9/8 (Axsaeter & Rosling): the check that the
-    optimum is reachable from what the agents see."""
+def optimal_team(action: str):
+    """The echelon base-stock levels 13/22/31/39 played on the learners' observations: the
+    check that the optimum is reachable from what the agents see and choose. Ordering
+    quantities, a learner sees its local inventory position, so the optimum is played as
+    the equivalent installation base-stock levels 13/9/9/8 (Axsaeter & Rosling); choosing
+    echelon levels, it is the constant action."""
+    if action == "echelon_position":
+        echelon = dict(zip(LEARNERS, [13, 22, 31, 39], strict=True))
+        return lambda agent, obs: np.full(len(obs), echelon[agent])
     levels = dict(zip(LEARNERS, [13, 9, 9, 8], strict=True))
 
     def act(agent, obs):
@@ -69,6 +73,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=600_000)
     parser.add_argument("--copies", type=int, default=16)
     parser.add_argument("--periods", type=int, default=100)
+    parser.add_argument(
+        "--actions",
+        choices=("quantity", "echelon_position"),
+        default="quantity",
+        help="what an agent's action chooses: its order, or its echelon order-up-to level",
+    )
     parser.add_argument("--out", default="benchmarks/results/rl_table2")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -76,13 +86,22 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
-    print(f"optimal team: {evaluate(scenario, optimal_team(scenario)):.2f} (optimum {OPTIMUM})")
-    print(f"random team: {evaluate(scenario, lambda a, o: rng.integers(0, 17, len(o))):.2f}")
+    optimal = evaluate(scenario, optimal_team(args.actions), args.actions)
+    print(f"optimal team: {optimal:.2f} (optimum {OPTIMUM})")
+    probe = TeamVectorEnv.from_scenario(scenario, LEARNERS, 1, action=args.actions)
+    choices = {a: probe.mappings[a].n for a in LEARNERS}
+    random = evaluate(scenario, lambda a, o: rng.integers(0, choices[a], len(o)), args.actions)
+    print(f"random team: {random:.2f}")
     table = out / "table.csv"
     for algo in args.algos.split(","):
         for seed in map(int, args.seeds.split(",")):
             env = TeamVectorEnv.from_scenario(
-                scenario, LEARNERS, args.copies, periods=args.periods, alpha=0.0
+                scenario,
+                LEARNERS,
+                args.copies,
+                periods=args.periods,
+                alpha=0.0,
+                action=args.actions,
             )
             config = MultiConfig(total_steps=args.steps, num_envs=args.copies, algo=algo, seed=seed)
             rows, tic = [], time.perf_counter()
@@ -92,10 +111,10 @@ def main(argv: list[str] | None = None) -> None:
                 )
             )
             minutes = (time.perf_counter() - tic) / 60
-            run = out / f"{algo}_seed{seed}"
+            run = out / f"{args.actions}_{algo}_seed{seed}"
             run.mkdir(exist_ok=True)
             _write_curve(run / "learning_curve.csv", rows)
-            cost = evaluate(scenario, greedy(learner))
+            cost = evaluate(scenario, greedy(learner), args.actions)
             gap = 100 * (cost / OPTIMUM - 1)
             print(f"{algo} seed {seed}: {cost:.2f} ({gap:+.1f}%), {minutes:.1f} min", flush=True)
             new = not table.exists()
@@ -103,10 +122,18 @@ def main(argv: list[str] | None = None) -> None:
                 writer = csv.writer(f)
                 if new:
                     writer.writerow(
-                        ["algo", "seed", "steps", "minutes", "team_cost", "gap_percent"]
+                        ["actions", "algo", "seed", "steps", "minutes", "team_cost", "gap_percent"]
                     )
                 writer.writerow(
-                    [algo, seed, args.steps, f"{minutes:.1f}", f"{cost:.3f}", f"{gap:.2f}"]
+                    [
+                        args.actions,
+                        algo,
+                        seed,
+                        args.steps,
+                        f"{minutes:.1f}",
+                        f"{cost:.3f}",
+                        f"{gap:.2f}",
+                    ]
                 )
 
 

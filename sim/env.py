@@ -18,6 +18,10 @@ module in its place would see, when it would see it (the period diagrams are in
   through the learner). ``env.layout.names`` names the entries.
 * **Action**: :class:`~sim.spaces.ActionMapping`: by default ``Discrete(n)`` meaning an
   order of ``0 .. n - 1`` units (``n - 1`` is four times that mean demand, rounded up);
+  ``action="position"`` (or ``"echelon_position"``): ``Discrete(n)`` meaning the level
+  ``0 .. n - 1`` to order the (echelon) inventory position up to at the decision (``n - 1``
+  is twice the mean demand over the review gap and the lead time, rounded up), so a
+  constant action is a base-stock policy;
   ``MultiDiscrete`` with one entry per supplier when the learner multi-sources;
   ``Box(-1, 1)`` per supplier for a continuous mapping.
 * **Pricing**: when the learner is a firm of the ``market`` in ``options``
@@ -92,7 +96,7 @@ class _Setup:
         policies: Mapping[Any, Policy],
         learner: Any,
         options: Mapping[str, Any],
-        action: ActionMapping | None,
+        action: ActionMapping | str | None,
         scale: float | None,
         periods: int = 1,
         reward: str = "cost",
@@ -144,9 +148,12 @@ class _Setup:
         state = probe._market
         market = state.market if state is not None and i in state.firm_of else None
         rivals = len(state.prices) - 1 if market is not None else 0
+        target = action if isinstance(action, str) else getattr(action, "target", "quantity")
         self.layout = ObservationLayout(
             suppliers=len(suppliers),
             arrival_slots=slots,
+            # a learner ordering up to an echelon level sees that position
+            echelon=target == "echelon_position",
             scale=float(scale) if scale is not None else max(demand, 1.0),
             review_cycle=cycle if epochs else 0,
             review_epochs=tuple(epochs),
@@ -154,19 +161,37 @@ class _Setup:
             rivals=rivals,
             price_scale=float(market.high) if market is not None else 1.0,
         )
-        # up to four times the mean demand of the periods an order covers until the next one
+        # Orders: up to four times the mean demand of the periods an order covers until the
+        # next one. Order-up-to levels: up to twice the mean demand over those periods and
+        # the lead time (an echelon's: its own and its descendants' longest, summed).
         gap = max(self.layout.review_gaps(), default=1)
         prices = {}
         if market is not None:
             low, high = float(market.low), float(market.high)
             prices = {"price_low": low, "price_high": high, "price_step": (high - low) / 49}
-        self.mapping = action or ActionMapping(
-            "discrete",
-            0.0,
-            float(max(1, math.ceil(4 * demand * gap))),
-            suppliers=len(suppliers),
-            **prices,
-        )
+        if isinstance(action, ActionMapping):
+            self.mapping = action
+        else:
+            high = 4 * demand * gap
+            if target != "quantity":
+                echelon = nx.descendants(graph, learner) if target == "echelon_position" else ()
+                lead = slots + sum(
+                    max(
+                        (math.ceil(_longest(e.lead_time) + e.order_lead_time) for e in edges),
+                        default=0,
+                    )
+                    for k, edges in enumerate(probe._suppliers)
+                    if probe.sku_names[k][0] in echelon
+                )
+                high = 2 * demand * (gap + lead)
+            self.mapping = ActionMapping(
+                "discrete",
+                0.0,
+                float(max(1, math.ceil(high))),
+                suppliers=len(suppliers),
+                **prices,
+                target=target,
+            )
         if self.mapping.suppliers != len(suppliers):
             raise ValueError(
                 f"action: the mapping orders from {self.mapping.suppliers} suppliers, "
@@ -279,7 +304,9 @@ class InventoryEnv(gym.Env):
         periods: periods per episode (truncated after them).
         options: engine options (``decide``, ``review``, ...; see
             :class:`~sim.model.SupplyChainModel`).
-        action: how actions become orders (default: see the module docstring).
+        action: how actions become orders (default: see the module docstring), or a
+            ``target`` of :class:`~sim.spaces.ActionMapping` (``"position"``,
+            ``"echelon_position"``: order-up-to levels) on the default range for it.
         scale: observation scale (default: mean customer demand through the learner).
         reward: ``"cost"`` (negative cost per period) or ``"profit"``.
         seed: the seed of the first episode when ``reset`` is given none.
@@ -303,7 +330,7 @@ class InventoryEnv(gym.Env):
         *,
         periods: int = 200,
         options: Mapping[str, Any] | None = None,
-        action: ActionMapping | None = None,
+        action: ActionMapping | str | None = None,
         scale: float | None = None,
         reward: Reward = "cost",
         seed: int = 0,
@@ -322,7 +349,9 @@ class InventoryEnv(gym.Env):
         # Discrete actions of one supplier, no price: the order is low + action, read in step
         # without calling the mapping (which checks anything else, and says what is wrong).
         m = self.mapping
-        plain = m.kind == "discrete" and m.suppliers == 1 and not m.price_step
+        plain = (
+            m.kind == "discrete" and m.suppliers == 1 and not m.price_step and not m.orders_up_to
+        )
         self._plain_actions, self._low = (m.n if plain else 0), m.low
         # a cost every period: the engine's step_learner does the whole step
         self._fused = self._cost and not self.layout.review_cycle
@@ -362,6 +391,8 @@ class InventoryEnv(gym.Env):
             raise RuntimeError("step: call reset() first (or after the episode was truncated)")
         if type(action) is int and 0 <= action < self._plain_actions:
             quantity = self._low + float(action)  # what mapping.quantity(action) returns
+        elif self.mapping.orders_up_to:
+            quantity = self.mapping.quantity(action, self.model._decision().observation)
         else:
             quantity = self.mapping.quantity(action)
         if self._fused:
@@ -427,7 +458,7 @@ class InventoryVectorEnv(VectorEnv):
         *,
         periods: int = 200,
         options: Mapping[str, Any] | None = None,
-        action: ActionMapping | None = None,
+        action: ActionMapping | str | None = None,
         scale: float | None = None,
         reward: Reward = "cost",
         seed: int = 0,
@@ -467,6 +498,7 @@ class InventoryVectorEnv(VectorEnv):
         self._end = np.full(num_envs, periods)  # the model's period each episode ends at
         self._restarting = np.zeros(num_envs, dtype=bool)  # ended at the last step, alone
         self._period = 0  # the model's period of the pending decision
+        self._observed = None  # its observations
 
     @classmethod
     def from_scenario(
@@ -494,6 +526,7 @@ class InventoryVectorEnv(VectorEnv):
         if self.stagger:
             self._end -= np.arange(n) * periods // n
         self._period = decision.period
+        self._observed = decision.observation  # what an order-up-to action is measured on
         return self.layout.batch(decision.observation), {}
 
     def step(self, actions: Any):
@@ -503,7 +536,9 @@ class InventoryVectorEnv(VectorEnv):
             zeros = np.zeros(n, dtype=bool)
             return obs, np.zeros(n), zeros, zeros.copy(), {}
         model, layout = self.model, self.layout
-        quantities = self.mapping.quantities(np.asarray(actions).reshape(n, self.mapping.suppliers))
+        quantities = self.mapping.quantities(
+            np.asarray(actions).reshape(n, self.mapping.suppliers), self._observed
+        )
         if self.mapping.suppliers == 1:
             quantities = quantities[:, 0]
         restarting = self._restarting
@@ -536,6 +571,7 @@ class InventoryVectorEnv(VectorEnv):
         self._end[ending] = until + 1 + self.periods
         self._restarting = ending
         self._period = decision.period
+        self._observed = decision.observation
         return obs, self._rewards(), np.zeros(n, dtype=bool), ending, {}
 
     def _rewards(self) -> np.ndarray:

@@ -50,6 +50,7 @@ pettingzoo and gymnasium are imported here only: ``import sim`` does not need th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import networkx as nx
@@ -65,6 +66,9 @@ from .model import SupplyChainModel
 from .policy import External, Policy
 from .spaces import ActionMapping, ObservationLayout
 from .vector import VectorizedSupplyChainModel
+
+# The positions an order-up-to action is checked against before its decision comes.
+_AT_ZERO = SimpleNamespace(inventory_position=0.0, echelon_inventory_position=0.0)
 
 __all__ = ["EventTeamVectorEnv", "SupplyChainAECEnv", "SupplyChainParallelEnv", "TeamVectorEnv"]
 
@@ -91,7 +95,7 @@ class _Team:
         policies: Mapping[Any, Policy],
         learners: Sequence[Any],
         options: Mapping[str, Any],
-        action: ActionMapping | Mapping[Any, ActionMapping] | None,
+        action: ActionMapping | str | Mapping[Any, ActionMapping | str] | None,
         scale: float | None,
         periods: int,
         reward: str,
@@ -207,7 +211,7 @@ class _TeamModel(_Seeded):
         *,
         periods: int,
         options: Mapping[str, Any] | None,
-        action: ActionMapping | Mapping[Any, ActionMapping] | None,
+        action: ActionMapping | str | Mapping[Any, ActionMapping | str] | None,
         scale: float | None,
         reward: Reward,
         alpha: float,
@@ -288,7 +292,9 @@ class SupplyChainAECEnv(_TeamModel, AECEnv):
         periods: periods per episode (truncated after them).
         options: engine options (``decide``, ...; see :class:`~sim.model.SupplyChainModel`).
         action: how actions become orders: one mapping for all, or one per learner
-            (default: ``Discrete`` up to four times the mean demand, see :mod:`sim.env`).
+            (default: ``Discrete`` up to four times the mean demand; a string is a mapping
+            ``target``, e.g. ``"echelon_position"``, on its default range; see
+            :mod:`sim.env`).
         scale: observation scale (default: each learner's mean customer demand).
         reward: ``"cost"`` (negative cost per period) or ``"profit"``.
         alpha: weight of an agent's own reward; ``1 - alpha`` goes on the team's.
@@ -311,7 +317,7 @@ class SupplyChainAECEnv(_TeamModel, AECEnv):
         *,
         periods: int = 200,
         options: Mapping[str, Any] | None = None,
-        action: ActionMapping | Mapping[Any, ActionMapping] | None = None,
+        action: ActionMapping | str | Mapping[Any, ActionMapping | str] | None = None,
         scale: float | None = None,
         reward: Reward = "cost",
         alpha: float = 1.0,
@@ -381,7 +387,8 @@ class SupplyChainAECEnv(_TeamModel, AECEnv):
             raise RuntimeError("step: call reset() first")
         self._cumulative_rewards[agent] = 0.0
         period = self._decision.period
-        decision = self.model.advance(self.mappings[agent].quantity(action), until=self.periods)
+        order = self.mappings[agent].quantity(action, self._decision.observation)
+        decision = self.model.advance(order, until=self.periods)
         self._decision = decision
         self._clear_rewards()
         if decision is None or decision.period != period:
@@ -412,7 +419,7 @@ class SupplyChainParallelEnv(_TeamModel, ParallelEnv):
         *,
         periods: int = 200,
         options: Mapping[str, Any] | None = None,
-        action: ActionMapping | Mapping[Any, ActionMapping] | None = None,
+        action: ActionMapping | str | Mapping[Any, ActionMapping | str] | None = None,
         scale: float | None = None,
         reward: Reward = "cost",
         alpha: float = 1.0,
@@ -456,7 +463,10 @@ class SupplyChainParallelEnv(_TeamModel, ParallelEnv):
         if missing:
             raise ValueError(f"step: no action for agents {missing}")
         model, t = self.model, self.model.period
-        quantities = {a: self.mappings[a].quantity(actions[a]) for a in self.agents}
+        mappings = self.mappings
+        # Every action is checked before the period runs; an order-up-to level becomes an
+        # order at the agent's decision, against the position it then has.
+        quantities = {a: mappings[a].quantity(actions[a], _AT_ZERO) for a in self.agents}
         decided: set[str] = set()
         decision = model.advance(until=t + 1)
         while decision is not None:
@@ -464,7 +474,10 @@ class SupplyChainParallelEnv(_TeamModel, ParallelEnv):
             if agent in decided or decision.period != t:
                 raise RuntimeError(f"agent {agent!r} decided twice in period {t}")
             decided.add(agent)
-            decision = model.advance(quantities[agent], until=t + 1)
+            order = quantities[agent]
+            if mappings[agent].orders_up_to:
+                order = mappings[agent].quantity(actions[agent], decision.observation)
+            decision = model.advance(order, until=t + 1)
         if decided != set(self.agents):
             raise RuntimeError(f"agents {sorted(set(self.agents) - decided)} never decided")
         rewards = self._period_rewards()
@@ -547,7 +560,7 @@ class TeamVectorEnv(_TeamVector):
         *,
         periods: int = 100,
         options: Mapping[str, Any] | None = None,
-        action: ActionMapping | Mapping[Any, ActionMapping] | None = None,
+        action: ActionMapping | str | Mapping[Any, ActionMapping | str] | None = None,
         scale: float | None = None,
         reward: Reward = "cost",
         alpha: float = 1.0,
@@ -647,7 +660,9 @@ class TeamVectorEnv(_TeamVector):
             raise RuntimeError("step: the episode is over; call reset()")
         agent = self.agent
         mapping = self.mappings[agent]
-        quantities = mapping.quantities(np.asarray(actions).reshape(self.num_envs, -1))
+        quantities = mapping.quantities(
+            np.asarray(actions).reshape(self.num_envs, -1), self._decision.observation
+        )
         if mapping.suppliers == 1:
             quantities = quantities[:, 0]
         decision = self.model.advance(quantities, until=self.periods)
@@ -695,7 +710,7 @@ class EventTeamVectorEnv(_TeamVector):
         *,
         periods: int = 100,
         options: Mapping[str, Any] | None = None,
-        action: ActionMapping | Mapping[Any, ActionMapping] | None = None,
+        action: ActionMapping | str | Mapping[Any, ActionMapping | str] | None = None,
         scale: float | None = None,
         reward: Reward = "cost",
         alpha: float = 1.0,

@@ -19,9 +19,11 @@ Observation layout (all in units of stock, divided by ``scale``), in this order:
                                    (only at a priced stock point, ``priced``: money per
                                     unit divided by ``price_scale``, not by ``scale``)
 
-An action is one order quantity per supplier; with a price dimension (``price_step > 0``,
-a firm of a :class:`~sim.market.Market`) one more entry chooses the price, and the mapping
-returns :class:`~sim.policy.Priced` ``(quantity, price)``.
+An action is one order quantity per supplier, or (``target="position"`` or
+``"echelon_position"``, one supplier) the level to order the inventory position up to; with
+a price dimension (``price_step > 0``, a firm of a :class:`~sim.market.Market`) one more
+entry chooses the price, and the mapping returns :class:`~sim.policy.Priced` ``(quantity,
+price)``.
 
 The period counter is left out on purpose: it grows without bound, and a stationary policy
 should not depend on it.
@@ -360,6 +362,15 @@ class ActionMapping:
             a float in ``[-1, 1]`` mapped linearly onto ``[price_low, price_high]`` and
             rounded to the grid. The grid is the one the tuned heuristics search, so a
             learner is compared with them on the same prices. ``0`` (default): orders only.
+        target: what the quantity entry chooses. ``"quantity"`` (default): the order itself.
+            ``"position"``: an order-up-to level ``S`` for the stock point's inventory
+            position ``x`` (on hand + pipeline - backlog) at its decision; the order is
+            ``max(0, S - x)``, so a constant action is a base-stock policy (one supplier).
+            ``"echelon_position"``: the same for the echelon inventory position (its own and
+            everything downstream of it), so constant actions across a serial chain are an
+            echelon base-stock policy (Clark & Scarf); the learner then observes it.
+            ``low`` and ``high`` bound the level; orders follow from the observation the
+            action answers (:meth:`position`).
     """
 
     kind: Literal["discrete", "continuous"] = "discrete"
@@ -370,8 +381,19 @@ class ActionMapping:
     price_low: float = 0.0
     price_high: float = 0.0
     price_step: float = 0.0
+    target: Literal["quantity", "position", "echelon_position"] = "quantity"
 
     def __post_init__(self) -> None:
+        if self.target not in ("quantity", "position", "echelon_position"):
+            raise ValueError(
+                "ActionMapping.target: must be 'quantity', 'position' or 'echelon_position', "
+                f"got {self.target!r}"
+            )
+        if self.target != "quantity" and self.suppliers != 1:
+            raise ValueError(
+                f"ActionMapping.target={self.target!r}: an order-up-to level needs one "
+                f"supplier, got suppliers={self.suppliers!r}"
+            )
         if self.kind not in ("discrete", "continuous"):
             raise ValueError(
                 f"ActionMapping.kind: must be 'discrete' or 'continuous', got {self.kind!r}"
@@ -442,13 +464,47 @@ class ActionMapping:
             k = round((min(1.0, max(-1.0, x)) + 1.0) * 0.5 * (self.prices - 1))
         return min(self.price_high, self.price_low + k * self.price_step)
 
-    def quantities(self, action: Any) -> np.ndarray:
+    @property
+    def orders_up_to(self) -> bool:
+        """The action is an order-up-to level (``target`` is not ``"quantity"``)."""
+        return self.target != "quantity"
+
+    def position(self, obs: InventoryObservation | ObservationBatch) -> Any:
+        """The inventory position an order-up-to action is measured against, from the
+        observation (one, or a batch) of the decision the action answers."""
+        if self.target == "position":
+            return obs.inventory_position
+        x = obs.echelon_inventory_position
+        if x is None:
+            raise ValueError(
+                "ActionMapping.target='echelon_position': the observation has no "
+                "echelon_inventory_position (the stock point's module must observe it)"
+            )
+        return x
+
+    def quantities(self, action: Any, obs: Any = None) -> np.ndarray:
         """Order quantities for a batch of actions: ``action`` has shape ``(..., suppliers)``
-        (or ``(...)`` with one supplier); the result has shape ``(..., suppliers)``.
+        (or ``(...)`` with one supplier); the result has shape ``(..., suppliers)``. An
+        order-up-to mapping needs ``obs``, the decisions' observations (an
+        :class:`~sim.policy.ObservationBatch`, or one observation for one action).
 
         Raises:
-            ValueError: a discrete action outside ``[0, n)``, or a non-finite one.
+            ValueError: a discrete action outside ``[0, n)``, or a non-finite one; an
+                order-up-to mapping without ``obs``.
         """
+        q = self._levels(action)
+        if self.target == "quantity":
+            return q
+        if obs is None:
+            raise ValueError(
+                f"ActionMapping.target={self.target!r}: the order needs the decision's "
+                "observation (its inventory position)"
+            )
+        position = np.asarray(self.position(obs), dtype=np.float64)
+        return np.maximum(q - position[..., None], 0.0)  # one supplier
+
+    def _levels(self, action: Any) -> np.ndarray:
+        """What the quantity entries choose: order quantities, or order-up-to levels."""
         a = np.asarray(action, dtype=np.float64)
         if self.suppliers == 1 and (a.ndim == 0 or a.shape[-1] != 1):
             a = a[..., None]
@@ -465,9 +521,10 @@ class ActionMapping:
         q = self.low + (np.clip(a, -1.0, 1.0) + 1.0) * 0.5 * (self.high - self.low)
         return np.rint(q) if self.integer else q
 
-    def quantity(self, action: Any) -> float | list[float]:
+    def quantity(self, action: Any, obs: InventoryObservation | None = None) -> Any:
         """One decision's order: a number (one supplier) or one number per supplier; with a
-        price dimension, :class:`~sim.policy.Priced` of that and the price."""
+        price dimension, :class:`~sim.policy.Priced` of that and the price. An order-up-to
+        mapping needs ``obs``, the decision's observation."""
         if self.price_step:
             a = np.asarray(action, dtype=np.float64).reshape(-1)
             if a.shape != (self.dims,):
@@ -475,15 +532,15 @@ class ActionMapping:
                     f"action of shape {np.shape(action)}: expected {self.suppliers} quantities "
                     "and a price"
                 )
-            q = self.quantities(a[:-1]).reshape(self.suppliers)
+            q = self.quantities(a[:-1], obs).reshape(self.suppliers)
             return Priced(float(q[0]) if self.suppliers == 1 else q.tolist(), self.price(a[-1]))
         if (type(action) is int or isinstance(action, int | np.integer)) and (
-            self.suppliers == 1 and self.kind == "discrete"
+            self.suppliers == 1 and self.kind == "discrete" and self.target == "quantity"
         ):
             if not 0 <= action < self.n or isinstance(action, bool):  # the common case, fast
                 raise ValueError(f"discrete action {action!r} outside the integers 0..{self.n - 1}")
             return self.low + float(action)
-        q = self.quantities(action).reshape(self.suppliers)
+        q = self.quantities(action, obs).reshape(self.suppliers)
         return float(q[0]) if self.suppliers == 1 else q.tolist()
 
     def to_dict(self) -> dict[str, Any]:

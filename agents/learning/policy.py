@@ -114,7 +114,7 @@ class TorchPolicy:
         the layout's review epochs."""
         if self.layout.epoch(obs.period) is None:
             return 0.0 if self.mapping.suppliers == 1 else [0.0] * self.mapping.suppliers
-        return self.mapping.quantity(self._actions(self.layout.vector(obs)[None])[0])
+        return self.mapping.quantity(self._actions(self.layout.vector(obs)[None])[0], obs)
 
     def act_batch(self, obs: ObservationBatch) -> np.ndarray:
         """Orders for a batch: shape ``(n,)`` with one supplier, else ``(n, suppliers)``.
@@ -133,7 +133,7 @@ class TorchPolicy:
         if not np.isfinite(x).all():
             bad = self.layout.names[int(np.nonzero(~np.isfinite(x).all(axis=0))[0][0])]
             raise ValueError(f"TorchPolicy: observation entry {bad!r} is missing or not finite")
-        q = self.mapping.quantities(self._actions(x))
+        q = self.mapping.quantities(self._actions(x), obs)
         return q[:, 0] if self.mapping.suppliers == 1 else q
 
     # A plain state for pickling (worker processes): tensors and JSON-like values only.

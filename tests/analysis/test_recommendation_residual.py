@@ -76,7 +76,7 @@ def test_train_command_takes_the_residual_form(tmp_path, capsys):
     policy = RecommendationPolicy.load(out, scenario.problem(), "joint", actions=expected)
     assert policy.network.log_std.detach().numpy().max() < -0.4  # started at -0.5
     assert main(["train", "beer_game", "--learners", "retailer", "--actions", "residual"]) == 2
-    assert "--actions: only a recommendation_* scenario" in capsys.readouterr().err
+    assert "--actions residual: only a recommendation_* scenario" in capsys.readouterr().err
 
 
 def test_benchmark_script_tables_and_figure_agree(tmp_path, monkeypatch):

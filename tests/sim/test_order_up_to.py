@@ -1,0 +1,161 @@
+"""Order-up-to actions (``ActionMapping(target="position" | "echelon_position")``): a
+constant level is a base-stock policy, played through every environment to the bit."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("gymnasium")
+pytest.importorskip("pettingzoo")
+
+from scenarios import resolve
+from sim import SupplyChainModel
+from sim.env import InventoryEnv, InventoryVectorEnv
+from sim.multi import SupplyChainAECEnv, SupplyChainParallelEnv, TeamVectorEnv
+from sim.spaces import ActionMapping
+
+LOCAL = ActionMapping("discrete", 0, 30, target="position")
+ECHELON = ActionMapping("discrete", 0, 50, target="echelon_position")
+STAGES = ["stage1", "stage2", "stage3", "stage4"]
+LEVELS = {"stage1": 13, "stage2": 22, "stage3": 31, "stage4": 39}  # Chen & Zheng's optimum
+
+
+def test_the_order_is_the_level_less_the_position_and_never_negative():
+    obs = SimpleNamespace(inventory_position=np.array([10.0, 15.0, -3.5]))
+    np.testing.assert_array_equal(LOCAL.quantities([13, 13, 2], obs), [[3.0], [0.0], [5.5]])
+    one = SimpleNamespace(inventory_position=11.0, echelon_inventory_position=30.0)
+    assert LOCAL.quantity(13, one) == 2.0
+    assert ECHELON.quantity(31, one) == 1.0
+    continuous = ActionMapping("continuous", 0, 20, target="position")
+    assert continuous.quantity(np.array([0.0]), one) == 0.0  # level 10 < position 11
+
+
+def test_a_constant_level_in_the_env_is_base_stock_in_the_engine():
+    scenario = resolve("lost_sales")
+    env = InventoryEnv.from_scenario(scenario, "stage1", periods=60, action=LOCAL)
+    env.reset(seed=5)
+    total = sum(env.step(13)[1] for _ in range(60))
+    model = scenario.build(seed=5)  # base-stock 13 inside the engine
+    model.run(60)
+    assert -total == pytest.approx(model.cost_per_period() * 60, rel=1e-12)
+    venv = InventoryVectorEnv.from_scenario(scenario, "stage1", 3, periods=60, action=LOCAL)
+    venv.reset(seed=5)
+    rewards = sum(venv.step(np.full(3, 13))[1] for _ in range(60))
+    assert rewards[0] == pytest.approx(total, rel=1e-12)
+
+
+def test_constant_echelon_levels_are_the_clark_scarf_optimum_in_every_team_env():
+    scenario = resolve("clark_scarf")
+    model = scenario.build(seed=3, record=True)  # echelon base-stock 13/22/31/39 inside
+    model.run(40)
+    table = model.results()
+    aec = SupplyChainAECEnv.from_scenario(scenario, STAGES, periods=40, action=ECHELON, record=True)
+    assert aec.layouts["stage2"].echelon  # an echelon level's learner sees that position
+    aec.reset(seed=3)
+    for agent in aec.agent_iter():
+        aec.step(None if aec.truncations[agent] else LEVELS[agent])
+    pd.testing.assert_frame_equal(aec.model.results(), table, check_exact=True)
+
+    parallel = SupplyChainParallelEnv.from_scenario(
+        scenario, STAGES, periods=40, action=ECHELON, record=True
+    )
+    parallel.reset(seed=3)
+    while parallel.agents:
+        parallel.step(dict(LEVELS))
+    pd.testing.assert_frame_equal(parallel.model.results(), table, check_exact=True)
+
+    venv = TeamVectorEnv.from_scenario(scenario, STAGES, 2, periods=40, action=ECHELON, alpha=0.0)
+    venv.reset(seed=3)
+    team = np.zeros(2)
+    while not venv.done:
+        rewards = venv.step(np.full(2, LEVELS[venv.agent]))
+        if rewards is not None:
+            team += rewards[0]
+    assert -team[0] == pytest.approx(table["cost"].sum(), rel=1e-9)
+
+
+def test_bad_order_up_to_mappings_and_calls_are_one_line_errors():
+    with pytest.raises(ValueError, match="target: must be 'quantity', 'position'"):
+        ActionMapping(target="level")
+    with pytest.raises(ValueError, match="needs one supplier, got suppliers=2"):
+        ActionMapping(suppliers=2, target="position")
+    with pytest.raises(ValueError, match="needs the decision's observation"):
+        LOCAL.quantity(3)
+    no_echelon = SimpleNamespace(inventory_position=1.0, echelon_inventory_position=None)
+    with pytest.raises(ValueError, match="has no echelon_inventory_position"):
+        ECHELON.quantity(3, no_echelon)
+    with pytest.raises(ValueError, match=r"outside the integers 0\.\.30"):
+        LOCAL.quantity(31, no_echelon)
+
+
+class _Recording:
+    """A decision module that keeps what ``policy`` saw and ordered."""
+
+    def __init__(self, policy):
+        self.policy, self.seen = policy, []
+
+    @property
+    def observes(self):
+        return self.policy.observes
+
+    def act(self, obs):
+        self.seen.append((obs, self.policy.act(obs)))
+        return self.seen[-1][1]
+
+
+def test_train_takes_level_actions_and_the_checkpoint_plays_them_in_the_engine(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from agents.learning.policy import TorchPolicy
+    from analysis.cli import main
+
+    out = tmp_path / "team"
+    command = ["train", "clark_scarf", "--learners", ",".join(STAGES), "--algo", "mappo"]
+    command += ["--actions", "echelon-level", "--steps", "256", "--num-envs", "8"]
+    assert main([*command, "--episode-periods", "10", "--out", str(out)]) == 0
+    scenario = resolve("clark_scarf")
+    policies = {s: TorchPolicy.load(out / s) for s in STAGES}
+    assert {p.mapping.target for p in policies.values()} == {"echelon_position"}
+    # levels 0 .. twice the mean demand over the review gap and the echelon's lead time
+    assert [policies[s].mapping.high for s in STAGES] == [24, 40, 56, 72]
+    assert all(p.layout.echelon for p in policies.values())
+    graph = scenario.network()
+    stage3 = _Recording(policies["stage3"])
+    modules = {**scenario.policies(graph), **policies, "stage3": stage3}
+    model = SupplyChainModel(graph, modules, seed=1, **scenario.options)
+    model.run(15)
+    seen = stage3.seen
+    for obs, order in seen:  # the greedy level less the echelon position, never negative
+        level = policies["stage3"]._actions(policies["stage3"].layout.vector(obs)[None]).item()
+        assert order == max(0.0, level - obs.echelon_inventory_position)
+    assert any(order > 0 for _, order in seen) and any(order == 0 for _, order in seen)
+    assert len(seen) == 15
+
+    assert main(["train", "lost_sales", "--actions", "residual", "--out", str(tmp_path)]) == 2
+    assert "quantity, level, echelon-level" in capsys.readouterr().err
+
+
+def test_a_short_team_run_choosing_echelon_levels_beats_a_random_team_clearly():
+    pytest.importorskip("torch")
+    from agents.learning.multi import MultiConfig, MultiPPO, greedy, team_cost
+
+    scenario = resolve("clark_scarf")
+    env = TeamVectorEnv.from_scenario(
+        scenario, STAGES, 16, periods=100, alpha=0.0, action="echelon_position"
+    )
+    learner = MultiPPO(env, MultiConfig(total_steps=20_000, num_envs=16, algo="mappo", seed=0))
+    learner.learn()
+    judge = TeamVectorEnv.from_scenario(
+        scenario, STAGES, 8, periods=300, alpha=0.0, action="echelon_position"
+    )
+    rng = np.random.default_rng(0)
+    random = team_cost(
+        judge, lambda a, o: rng.integers(0, judge.mappings[a].n, len(o)), seed=9, warmup=50
+    )
+    trained = team_cost(judge, greedy(learner), seed=9, warmup=50)
+    optimum = team_cost(judge, lambda a, o: np.full(len(o), LEVELS[a]), seed=9, warmup=50)
+    assert abs(optimum / 79.78 - 1) < 0.05  # the same random numbers at the known optimum
+    assert trained < random - 15, (trained, random, optimum)
