@@ -4,41 +4,53 @@ HAPPO) against the known optimum, 79.78 per period (echelon base-stock 13/22/31/
 Poisson(4) demand, lead time 2 at every stage, local holding 4/3/2/1, backlog 20 at the
 retailer, in-transit stock charged at the shipper's rate (the engine's textbook check,
 ``scenarios/library/clark_scarf.toml``). Every agent gets the team's reward (minus the
-network's cost per period); each run trains on the vectorized engine's copy axis and is
-then evaluated greedily on common random numbers (the same seeds for every team) over long
-episodes after a warm-up, beside the optimal echelon base-stock team and a random team.
+network's cost per period); each run trains on the vectorized engine's copy axis
+(:func:`agents.learning.multi.train_team`: resumable, each agent's actor a checkpoint) and
+is then evaluated greedily on common random numbers (the same seeds for every team: 16
+copies of 1,200 periods, the first 200 left out) beside the optimal echelon base-stock team
+and a random team; the gap to the optimal team is paired copy by copy (95% CI).
+
+``--actions`` says what an agent's action chooses: ``quantity``, its order (0-16), or
+``echelon_position``, the level to order its echelon inventory position up to
+(:class:`sim.spaces.ActionMapping`; constant levels are an echelon base-stock policy).
 
 Usage::
 
     python benchmarks/rl_table2.py [--algos ippo,mappo,happo] [--seeds 0,1,2]
-        [--steps 600000] [--out benchmarks/results/rl_table2]
+        [--steps 600000] [--actions quantity|echelon_position]
+        [--out benchmarks/results/rl_table2]
 
-writes ``OUT/<algo>_seed<k>/`` (learning curve CSV) and ``OUT/table.csv`` (one row per
-run: algorithm, seed, steps, minutes, team cost, gap to 79.78 in percent).
+writes ``OUT/<actions>_<algo>_seed<k>/`` (the run: curve, checkpoints, ``result.json``;
+a finished run is skipped, an interrupted one resumes), then ``OUT/table.md`` (per run and
+per algorithm) and ``OUT/curves.png`` (learning curves: mean and range over seeds).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from networks.io import atomic_path
 
 OPTIMUM = 79.78
 LEARNERS = ["stage1", "stage2", "stage3", "stage4"]
 EVAL = {"copies": 16, "periods": 1200, "warmup": 200, "seed": 1_000_000}
 
 
-def evaluate(scenario, act, action: str) -> float:
+def evaluate(scenario, act, action: str) -> np.ndarray:
+    """The team's cost per period in each evaluation copy."""
     from agents.learning.multi import team_cost
     from sim.multi import TeamVectorEnv
 
     env = TeamVectorEnv.from_scenario(
         scenario, LEARNERS, EVAL["copies"], periods=EVAL["periods"], alpha=0.0, action=action
     )
-    return team_cost(env, act, seed=EVAL["seed"], warmup=EVAL["warmup"])
+    return team_cost(env, act, seed=EVAL["seed"], warmup=EVAL["warmup"], per_copy=True)
 
 
 def optimal_team(action: str):
@@ -59,11 +71,118 @@ def optimal_team(action: str):
     return act
 
 
+def run_one(scenario, algo: str, seed: int, args, folder: Path) -> dict:
+    """Train one team (or resume it) and evaluate it; the result is kept in the folder."""
+    from agents.learning.multi import MultiConfig, greedy, train_team
+    from sim.multi import TeamVectorEnv
+
+    done = folder / "result.json"
+    if done.is_file():
+        return json.loads(done.read_text(encoding="utf-8"))
+    env = TeamVectorEnv.from_scenario(
+        scenario, LEARNERS, args.copies, periods=args.periods, alpha=0.0, action=args.actions
+    )
+    config = MultiConfig(total_steps=args.steps, num_envs=args.copies, algo=algo, seed=seed)
+    tic = time.perf_counter()
+    learner = train_team(env, config, folder, progress=False)
+    minutes = (time.perf_counter() - tic) / 60
+    costs = evaluate(scenario, greedy(learner), args.actions)
+    result = {
+        "actions": args.actions,
+        "algo": algo,
+        "seed": seed,
+        "steps": args.steps,
+        # this session's training time (a resumed run counts only what it added)
+        "minutes": round(minutes, 2),
+        "costs": costs.tolist(),
+    }
+    with atomic_path(done) as tmp:
+        Path(tmp).write_text(json.dumps(result), encoding="utf-8")
+    return result
+
+
+def report(out: Path, results: list[dict], optimal: np.ndarray, random: np.ndarray) -> None:
+    """``table.md`` (each run's cost and paired gap to the optimal team; per algorithm the
+    mean over seeds) and ``curves.png``."""
+    from analysis.files import write_text
+    from analysis.statistics import mean_ci
+
+    def gap(costs) -> str:
+        d = mean_ci(100 * (np.asarray(costs) / optimal - 1))
+        return f"{d.mean:+.2f} ± {d.half_width:.2f}"
+
+    lines = [
+        "# Table II item 6: Chen & Zheng's 4-stage serial system, every stage learning",
+        "",
+        f"Evaluation: {EVAL['copies']} copies x {EVAL['periods'] - EVAL['warmup']} periods "
+        f"after {EVAL['warmup']} (seeds from {EVAL['seed']}), greedy actions; team cost per "
+        "period (95% CI over copies); gap to the optimal team on the same random numbers, "
+        "paired by copy.",
+        "",
+        f"Optimal echelon base stock 13/22/31/39: **{optimal.mean():.2f}** (published "
+        f"{OPTIMUM}); random team: {random.mean():.2f}.",
+        "",
+        "| actions | algorithm | seed | steps | training minutes | team cost | gap to the "
+        "optimal team, % |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        c = mean_ci(r["costs"])
+        lines.append(
+            f"| {r['actions']} | {r['algo']} | {r['seed']} | {r['steps']:,} | {r['minutes']} "
+            f"| {c.mean:.2f} ± {c.half_width:.2f} | {gap(r['costs'])} |"
+        )
+    lines += ["", "| actions | algorithm | seeds | mean gap over seeds, % | worst seed, % |"]
+    lines.append("|---|---|---|---|---|")
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in results:
+        groups.setdefault((r["actions"], r["algo"]), []).append(r)
+    for (actions, algo), runs in groups.items():
+        gaps = [100 * (np.mean(r["costs"]) / optimal.mean() - 1) for r in runs]
+        lines.append(
+            f"| {actions} | {algo} | {len(runs)} | {np.mean(gaps):+.2f} | {max(gaps):+.2f} |"
+        )
+    write_text(out / "table.md", "\n".join(lines) + "\n")
+    plot_curves(out, results, optimal.mean()).savefig(out / "curves.png", dpi=120)
+
+
+def plot_curves(out: Path, results: list[dict], optimal: float) -> Any:
+    """Team cost per period of the training episodes (stochastic policies) against steps:
+    per algorithm the mean over seeds and the band from the best to the worst seed (a
+    matplotlib Figure)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from agents.learning.trainer import _read_curve
+
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in results:
+        groups.setdefault((r["actions"], r["algo"]), []).append(r)
+    for (actions, algo), runs in groups.items():
+        curves = [_read_curve(out / f"{actions}_{algo}_seed{r['seed']}" / "learning_curve.csv")
+                  for r in runs]  # fmt: skip
+        n = min(len(c) for c in curves)
+        steps = [int(row["step"]) for row in curves[0][:n]]
+        cost = np.array([[-float(row["mean_reward"]) for row in c[:n]] for c in curves])
+        ax.plot(steps, cost.mean(axis=0), label=f"{algo.upper()} ({actions}), {len(runs)} seeds")
+        ax.fill_between(steps, cost.min(axis=0), cost.max(axis=0), alpha=0.2)
+    ax.axhline(
+        optimal, color="k", linestyle="--", label=f"optimal echelon base stock {optimal:.2f}"
+    )
+    ax.set_ylim(optimal * 0.9, optimal * 1.8)
+    ax.set_xlabel("environment steps (periods x copies)")
+    ax.set_ylabel("team cost per period (money)")
+    ax.set_title("Chen & Zheng 4-stage serial: training episodes (stochastic policies)")
+    ax.legend(fontsize=8)
+    return fig
+
+
 def main(argv: list[str] | None = None) -> None:
     import torch
 
-    from agents.learning.multi import MultiConfig, MultiPPO, greedy
-    from agents.learning.trainer import _row, _write_curve
     from scenarios import resolve
     from sim.multi import TeamVectorEnv
 
@@ -87,54 +206,21 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     optimal = evaluate(scenario, optimal_team(args.actions), args.actions)
-    print(f"optimal team: {optimal:.2f} (optimum {OPTIMUM})")
+    print(f"optimal team: {optimal.mean():.2f} (optimum {OPTIMUM})")
     probe = TeamVectorEnv.from_scenario(scenario, LEARNERS, 1, action=args.actions)
     choices = {a: probe.mappings[a].n for a in LEARNERS}
     random = evaluate(scenario, lambda a, o: rng.integers(0, choices[a], len(o)), args.actions)
-    print(f"random team: {random:.2f}")
-    table = out / "table.csv"
+    print(f"random team: {random.mean():.2f}")
     for algo in args.algos.split(","):
         for seed in map(int, args.seeds.split(",")):
-            env = TeamVectorEnv.from_scenario(
-                scenario,
-                LEARNERS,
-                args.copies,
-                periods=args.periods,
-                alpha=0.0,
-                action=args.actions,
-            )
-            config = MultiConfig(total_steps=args.steps, num_envs=args.copies, algo=algo, seed=seed)
-            rows, tic = [], time.perf_counter()
-            learner = MultiPPO(env, config).learn(
-                lambda _, stats, rows=rows, tic=tic: rows.append(
-                    _row(stats, time.perf_counter() - tic)
-                )
-            )
-            minutes = (time.perf_counter() - tic) / 60
-            run = out / f"{args.actions}_{algo}_seed{seed}"
-            run.mkdir(exist_ok=True)
-            _write_curve(run / "learning_curve.csv", rows)
-            cost = evaluate(scenario, greedy(learner), args.actions)
-            gap = 100 * (cost / OPTIMUM - 1)
-            print(f"{algo} seed {seed}: {cost:.2f} ({gap:+.1f}%), {minutes:.1f} min", flush=True)
-            new = not table.exists()
-            with open(table, "a", newline="", encoding="utf-8") as f:
-                writer = csv.writer(f)
-                if new:
-                    writer.writerow(
-                        ["actions", "algo", "seed", "steps", "minutes", "team_cost", "gap_percent"]
-                    )
-                writer.writerow(
-                    [
-                        args.actions,
-                        algo,
-                        seed,
-                        args.steps,
-                        f"{minutes:.1f}",
-                        f"{cost:.3f}",
-                        f"{gap:.2f}",
-                    ]
-                )
+            folder = out / f"{args.actions}_{algo}_seed{seed}"
+            r = run_one(scenario, algo, seed, args, folder)
+            cost = float(np.mean(r["costs"]))
+            print(f"{algo} seed {seed}: {cost:.2f} ({100 * (cost / OPTIMUM - 1):+.1f}%), "
+                  f"{r['minutes']} min", flush=True)  # fmt: skip
+    results = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("*/result.json"))]
+    report(out, results, optimal, random)
+    print(f"wrote {out}/table.md and curves.png")
 
 
 if __name__ == "__main__":

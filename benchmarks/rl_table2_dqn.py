@@ -12,10 +12,12 @@ and both are then scored by :func:`analysis.tune.evaluate` on the same replicati
 Usage::
 
     python benchmarks/rl_table2_dqn.py [--steps 150000] [--seed 0]
-        [--out benchmarks/results/rl_table2_dqn]
+        [--actions quantity|position] [--out benchmarks/results/rl_table2_dqn]
 
-writes ``OUT/dqn/`` (learning curve, checkpoints) and ``OUT/table.csv`` (policy, network
-cost per period, 95% half-width, minutes).
+writes ``OUT/dqn_<actions>/`` (learning curve, checkpoints) and ``OUT/table_<actions>.csv``
+(policy, network cost per period, 95% half-width, minutes). ``--actions position``: the
+DQN chooses the level to order the retailer's inventory position up to (a constant choice
+is a base-stock policy) instead of the order.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import argparse
 import csv
 import time
 from pathlib import Path
+
+from networks.io import atomic_path
 
 NODE = "retailer"
 EVAL = {"replications": 8, "seed": 1_000_000}
@@ -41,6 +45,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=150_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--actions",
+        choices=("quantity", "position"),
+        default="quantity",
+        help="what the DQN's action chooses: the retailer's order, or the level to order its "
+        "inventory position up to (sim.spaces.ActionMapping)",
+    )
     parser.add_argument("--out", default="benchmarks/results/rl_table2_dqn")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -65,20 +76,24 @@ def main(argv: list[str] | None = None) -> None:
     train_scenario(
         scenario,
         NODE,
-        out / "dqn",
+        out / f"dqn_{args.actions}",
         steps=args.steps,
         seed=args.seed,
         periods=scenario.periods,
         progress=False,
         algo="dqn",
+        action=args.actions,
     )
-    policy = TorchPolicy.load(out / "dqn")
+    policy = TorchPolicy.load(out / f"dqn_{args.actions}")
     score(
-        f"dqn ({args.steps} steps, seed {args.seed})",
+        f"dqn, {args.actions} actions ({args.steps} steps, seed {args.seed})",
         {NODE: policy},
         (time.perf_counter() - tic) / 60,
     )
-    with open(out / "table.csv", "w", newline="", encoding="utf-8") as f:
+    with (
+        atomic_path(out / f"table_{args.actions}.csv") as tmp,
+        open(tmp, "w", newline="", encoding="utf-8") as f,
+    ):
         writer = csv.writer(f)
         writer.writerow(["policy", "network_cost_per_period", "ci95", "minutes"])
         writer.writerows(rows)

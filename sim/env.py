@@ -173,6 +173,11 @@ class _Setup:
             self.mapping = action
         else:
             high = 4 * demand * gap
+            if target != "quantity" and len(suppliers) != 1:
+                raise ValueError(
+                    f"action {target!r}: node {learner!r} orders from {len(suppliers)} "
+                    "suppliers; an order-up-to level needs one"
+                )
             if target != "quantity":
                 echelon = nx.descendants(graph, learner) if target == "echelon_position" else ()
                 lead = slots + sum(

@@ -479,15 +479,17 @@ def team_cost(
     seed: int,
     episodes: int = 1,
     warmup: int = 0,
-) -> float:
+    per_copy: bool = False,
+) -> Any:
     """The network's mean cost per period when the agents act by ``act(agent, obs)``
     (observations ``(num_envs, size)`` to actions) over ``episodes`` episodes of every copy
     (seeds ``seed``, ...), the first ``warmup`` periods of each left out: the measure on
-    which teams are compared. Needs an environment whose rewards are the team's
-    (``alpha=0``, ``reward="cost"``)."""
+    which teams are compared. ``per_copy``: one mean per copy instead (shape
+    ``(num_envs,)``), for paired confidence intervals on common random numbers. Needs an
+    environment whose rewards are the team's (``alpha=0``, ``reward="cost"``)."""
     if env.team.alpha != 0.0 or env.team.reward != "cost":
         raise ValueError("team_cost: build the environment with alpha=0 and reward='cost'")
-    total, periods = 0.0, 0
+    total, periods = np.zeros(env.num_envs), 0
     for e in range(episodes):
         env.reset(seed=seed + e * env.num_envs)
         period = 0
@@ -496,10 +498,10 @@ def team_cost(
             rewards = env.step(act(agent, env.observe(agent)))
             if rewards is not None:
                 if period >= warmup:
-                    total -= float(rewards[0].sum())
-                    periods += env.num_envs
+                    total -= rewards[0]
+                    periods += 1
                 period += 1
-    return total / periods
+    return total / periods if per_copy else float(total.sum()) / (periods * env.num_envs)
 
 
 def greedy(learner: MultiPPO) -> Callable[[str, np.ndarray], np.ndarray]:

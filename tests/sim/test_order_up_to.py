@@ -83,6 +83,10 @@ def test_bad_order_up_to_mappings_and_calls_are_one_line_errors():
         ActionMapping(target="level")
     with pytest.raises(ValueError, match="needs one supplier, got suppliers=2"):
         ActionMapping(suppliers=2, target="position")
+    scenario = resolve("dual_sourcing")
+    node = next(iter(scenario.policies()))
+    with pytest.raises(ValueError, match=f"node '{node}' orders from 2 suppliers"):
+        InventoryEnv.from_scenario(scenario, node, action="position")
     with pytest.raises(ValueError, match="needs the decision's observation"):
         LOCAL.quantity(3)
     no_echelon = SimpleNamespace(inventory_position=1.0, echelon_inventory_position=None)
