@@ -145,6 +145,7 @@ def report(
     results: list[dict],
     optimal: np.ndarray,
     random: np.ndarray,
+    actions: str,
     periods: int,
     reference: float,
 ) -> None:
@@ -166,7 +167,7 @@ def report(
         "paired by copy.",
         "",
         f"Optimal echelon base stock 13/22/31/39: **{optimal.mean():.2f}** (published "
-        f"{OPTIMUM}); random team: {random.mean():.2f}.",
+        f"{OPTIMUM}); a random team ({actions} actions): {random.mean():,.2f}.",
         "",
         "| actions | algorithm | seed | steps | training minutes | checkpoint kept (step) | "
         "team cost | gap to the optimal team, % | last checkpoint's gap, % |",
@@ -284,7 +285,7 @@ def main(argv: list[str] | None = None) -> None:
     # the optimal team on training-like episodes: from the start, no warm-up
     episodes = {"copies": args.copies, "periods": args.periods, "warmup": 0, "seed": 0}
     reference = float(evaluate(scenario, optimal_team(args.actions), args.actions, episodes).mean())
-    report(out, results, optimal, random, args.periods, reference)
+    report(out, results, optimal, random, args.actions, args.periods, reference)
     print(f"wrote {out}/table.md and curves.png")
 
 
