@@ -28,18 +28,15 @@ def test_table_and_figure_are_the_runs_and_a_rerun_skips_them(tmp_path, monkeypa
     monkeypatch.setattr(script, "EVAL", {"copies": 4, "periods": 60, "warmup": 10, "seed": 5})
     tiny = {"copies": 2, "periods": 40, "warmup": 10, "seed": 7}
     monkeypatch.setattr(script, "VALIDATION", tiny)
-    args = ["--actions", "echelon_position", "--algos", "mappo", "--seeds", "0,1"]
+    args = ["--actions", "echelon_position", "--algos", "mappo", "--seeds", "0"]
     args += ["--steps", "1024", "--copies", "8", "--periods", "16", "--out", str(tmp_path)]
     script.main(args)
     results = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("*/result.json"))]
-    assert [(r["algo"], r["seed"], len(r["costs"])) for r in results] == [
-        ("mappo", 0, 4),
-        ("mappo", 1, 4),
-    ]
+    assert [(r["algo"], r["seed"], len(r["costs"])) for r in results] == [("mappo", 0, 4)]
     rows = [
-        line for line in (tmp_path / "table.md").read_text().splitlines() if "| mappo |" in line
+        line for line in (tmp_path / "table.md").read_text().splitlines() if "| 1,024 |" in line
     ]
-    for r, row in zip(results, rows, strict=False):
+    for r, row in zip(results, rows, strict=True):
         assert f"| {np.mean(r['costs']):.2f} ±" in row
         validation = {int(k): v for k, v in r["validation"].items()}
         assert len(validation) == 4  # a checkpoint per update: 1,024 steps of 8 x 32
@@ -58,8 +55,8 @@ def test_table_and_figure_are_the_runs_and_a_rerun_skips_them(tmp_path, monkeypa
     returns = [
         np.loadtxt(tmp_path / f"echelon_position_mappo_seed{s}" / "learning_curve.csv",
                    delimiter=",", skiprows=1, usecols=3, ndmin=1)
-        for s in (0, 1)
+        for s in (0,)
     ]  # fmt: skip
     closed = [r[np.isfinite(r)] for r in returns]
-    assert len(closed[0]) == len(closed[1]) >= 1  # 16-period episodes close in 32-step rollouts
+    assert len(closed[0]) >= 1  # 16-period episodes close in 32-step rollouts
     np.testing.assert_allclose(mean.get_ydata(), -np.mean(closed, axis=0) / 16)
