@@ -96,9 +96,7 @@ def run_one(scenario, algo: str, seed: int, args, folder: Path) -> dict:
 
     done = folder / "result.json"
     if done.is_file():
-        result = json.loads(done.read_text(encoding="utf-8"))
-        if "chosen_step" in result:
-            return result
+        return json.loads(done.read_text(encoding="utf-8"))
     env = TeamVectorEnv.from_scenario(
         scenario, LEARNERS, args.copies, periods=args.periods, alpha=0.0, action=args.actions
     )
@@ -112,8 +110,6 @@ def run_one(scenario, algo: str, seed: int, args, folder: Path) -> dict:
     tic = time.perf_counter()
     learner = train_team(env, config, folder, progress=False)
     minutes = (time.perf_counter() - tic) / 60
-    if done.is_file():  # evaluated before checkpoints were chosen: its training time stays
-        minutes = json.loads(done.read_text(encoding="utf-8"))["minutes"]
     # The checkpoint kept is the best of the run's on validation seeds (not the test's).
     steps = sorted(
         int(p.name.split("_")[1]) for p in (folder / LEARNERS[0] / "checkpoints").glob("step_*")
@@ -138,6 +134,14 @@ def run_one(scenario, algo: str, seed: int, args, folder: Path) -> dict:
     with atomic_path(done) as tmp:
         Path(tmp).write_text(json.dumps(result), encoding="utf-8")
     return result
+
+
+def by_form(results: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    """The runs of each (action form, algorithm), in the order first met."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in results:
+        groups.setdefault((r["actions"], r["algo"]), []).append(r)
+    return groups
 
 
 def report(
@@ -182,10 +186,7 @@ def report(
         )
     lines += ["", "| actions | algorithm | seeds | mean gap over seeds, % | worst seed, % |"]
     lines.append("|---|---|---|---|---|")
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for r in results:
-        groups.setdefault((r["actions"], r["algo"]), []).append(r)
-    for (actions, algo), runs in groups.items():
+    for (actions, algo), runs in by_form(results).items():
         gaps = [100 * (np.mean(r["costs"]) / optimal.mean() - 1) for r in runs]
         lines.append(
             f"| {actions} | {algo} | {len(runs)} | {np.mean(gaps):+.2f} | {max(gaps):+.2f} |"
@@ -208,10 +209,7 @@ def plot_curves(out: Path, results: list[dict], periods: int, reference: float) 
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.subplots()
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for r in results:
-        groups.setdefault((r["actions"], r["algo"]), []).append(r)
-    for (actions, algo), runs in groups.items():
+    for (actions, algo), runs in by_form(results).items():
         curves = []
         for r in runs:
             rows = _read_curve(out / f"{actions}_{algo}_seed{r['seed']}" / "learning_curve.csv")

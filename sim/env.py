@@ -133,9 +133,7 @@ class _Setup:
                 "learner: the environments support one product (this network has several)"
             )
         suppliers = probe._suppliers[i]
-        slots = max(
-            (math.ceil(_longest(e.lead_time) + e.order_lead_time) for e in suppliers), default=0
-        )
+        slots = _arrival_slots(suppliers)
         demand = sum(
             c.mean_demand()
             for k, c in probe._customers.items()
@@ -181,10 +179,7 @@ class _Setup:
             if target != "quantity":
                 echelon = nx.descendants(graph, learner) if target == "echelon_position" else ()
                 lead = slots + sum(
-                    max(
-                        (math.ceil(_longest(e.lead_time) + e.order_lead_time) for e in edges),
-                        default=0,
-                    )
+                    _arrival_slots(edges)
                     for k, edges in enumerate(probe._suppliers)
                     if probe.sku_names[k][0] in echelon
                 )
@@ -286,6 +281,12 @@ def _first_decision(model: Any, layout: ObservationLayout, nothing: Any, until: 
             "give longer episodes"
         )
     return decision
+
+
+def _arrival_slots(edges: Any) -> int:
+    """Periods from an order on these supply edges to its arrival, the longest one rounded
+    up (``_longest`` lead time plus the order's information delay)."""
+    return max((math.ceil(_longest(e.lead_time) + e.order_lead_time) for e in edges), default=0)
 
 
 def _longest(lead_time: Any) -> float:
