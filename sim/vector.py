@@ -462,12 +462,15 @@ class VectorizedSupplyChainModel(SupplyChainModel):
     def _policy_groups(self, lo: int, hi: int) -> list[tuple[Policy | None, np.ndarray, Any]]:
         """Stock points of ``[lo, hi)`` by the module that decides for them: one group per
         module with ``act_batch``, one ``(None, stock points)`` for all the others, and
-        last one for the stock points decided from outside (:class:`External`)."""
-        batched: dict[int, list[int]] = {}
+        last the stock points decided from outside (:class:`External`), one group per set of
+        fields they observe (a decision of the echelon waits for each group's actions)."""
+        batched: dict[Any, list[int]] = {}
         single = []
         for i in range(lo, hi):
             policy = self._policy[i]
-            if type(policy) is External or callable(getattr(policy, "act_batch", None)):
+            if type(policy) is External:  # one decision for those observing the same
+                batched.setdefault(policy.observes, []).append(i)
+            elif callable(getattr(policy, "act_batch", None)):
                 batched.setdefault(id(policy), []).append(i)
             else:
                 single.append(i)
@@ -872,13 +875,22 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         np.add.at(self._wip, targets[~capped], quantities[~capped])
 
     # ------------------------------------------------------------------ deciding
-    def _review_echelon(self, step: _EchelonStep, t: int) -> bool:
+    def _review_echelon(
+        self, step: _EchelonStep, t: int, resume: tuple[np.ndarray, list, int] | None = None
+    ) -> bool:
         """Every stock point of the echelon decides; then their orders go out, in order.
-        ``False``: the echelon waits for the actions of its external stock points."""
+        ``False``: the echelon waits for the actions of its external stock points (one
+        decision per group of them). ``resume``: the quantities, per-supplier orders and
+        first group of a review that waited."""
         lo, hi = step.lo, step.hi
-        quantity = np.zeros(hi - lo)
-        per_supplier: list[tuple[int | np.ndarray, Any]] = []
-        for policy, members, names in step.groups:
+        if resume is None:
+            quantity = np.zeros(hi - lo)
+            per_supplier: list[tuple[int | np.ndarray, Any]] = []
+            first = 0
+        else:
+            quantity, per_supplier, first = resume
+        for g in range(first, len(step.groups)):
+            policy, members, names = step.groups[g]
             if policy is None:
                 for i in members.tolist():
                     action = self._decide(i, t)
@@ -889,7 +901,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 continue
             if type(policy) is External:
                 self._pending = (members, t, True)
-                self._waiting = (step, quantity, per_supplier, names)
+                self._waiting = (step, quantity, per_supplier, names, g)
                 return False
             self._act_batch(policy, members, names, t, quantity, lo, per_supplier)
         self._place_echelon(step, quantity, per_supplier, t)
@@ -1022,7 +1034,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         """Carry out the external stock points' actions: one quantity each (an array of
         their number), or one per supplier (an array of shape ``(number, suppliers)``)."""
         members, t, _ = self._pending
-        step, quantity, per_supplier, _ = self._waiting
+        step, quantity, per_supplier, _, group = self._waiting
         action = np.asarray(action, dtype=np.float64)
         if action.shape == members.shape:
             quantity[members - step.lo] = self._checked_batch(members, action)
@@ -1035,10 +1047,11 @@ class VectorizedSupplyChainModel(SupplyChainModel):
                 f"shape {action.shape}"
             )
         self._pending = self._waiting = None
-        self._place_echelon(step, quantity, per_supplier, t)
-        # the rest of the step now, as the event engine does: between two calls of
-        # advance both engines stand at the same point (the period's close still to come)
-        self._continue_step(t)
+        # the echelon's other external groups, then the rest of the step, as the event
+        # engine does: between two calls of advance both engines stand at the same point
+        # (the period's close still to come)
+        if self._review_echelon(step, t, (quantity, per_supplier, group + 1)):
+            self._continue_step(t)
 
     def _place_echelon(
         self,

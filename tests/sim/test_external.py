@@ -20,6 +20,7 @@ from sim import (
     COST_COLUMNS,
     ENGINES,
     EXTERNAL,
+    External,
     PolicyError,
     SupplyChainModel,
     VectorizedSupplyChainModel,
@@ -29,7 +30,9 @@ from sim.spaces import ObservationLayout
 PERIODS = 60
 
 
-def _scenario_model(name: str, engine: str, external: bool, seed: int = 3):
+def _scenario_model(name: str, engine: str, external: bool | str, seed: int = 3):
+    """The scenario's model, its stock points decided from outside if ``external`` (every
+    other one by an :class:`External` observing nothing if ``external == "mixed"``)."""
     scenario = resolve(name)
     graph = scenario.network()
     policies = scenario.policies(graph)
@@ -37,7 +40,8 @@ def _scenario_model(name: str, engine: str, external: bool, seed: int = 3):
         n: (m.spawn() if callable(getattr(m, "spawn", None)) else m) for n, m in policies.items()
     }
     if external:
-        policies = dict.fromkeys(policies, EXTERNAL)
+        blind = External(observes=frozenset()) if external == "mixed" else EXTERNAL
+        policies = {n: (blind if k % 2 else EXTERNAL) for k, n in enumerate(policies)}
     options = {**scenario.options, "seed": seed}
     fixed = VectorizedSupplyChainModel.FIXED_OPTIONS.items()
     if engine == "vectorized" and any(options.get(k, v[0]) not in v for k, v in fixed):
@@ -74,6 +78,17 @@ def test_heuristics_played_from_outside_give_the_engines_table(name, engine):
     outside, played = _scenario_model(name, engine, external=True)
     _play(outside, played, PERIODS)
     assert outside.period == PERIODS
+    pd.testing.assert_frame_equal(inside.results(), outside.results(), check_exact=True)
+
+
+@pytest.mark.parametrize("engine", ["event", "vectorized"])
+@pytest.mark.parametrize("name", ["owmr_lost_sales", "one_warehouse_multi_retailer"])
+def test_stock_points_of_one_echelon_observing_differently_all_decide(name, engine):
+    # the vectorized engine asks each group of external stock points of an echelon in turn
+    inside, _ = _scenario_model(name, engine, external=False)
+    inside.run(PERIODS)
+    outside, played = _scenario_model(name, engine, external="mixed")
+    _play(outside, played, PERIODS)
     pd.testing.assert_frame_equal(inside.results(), outside.results(), check_exact=True)
 
 
