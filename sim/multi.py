@@ -597,10 +597,16 @@ class TeamVectorEnv(_TeamVector):
             return np.array([index[(k, node), product] for k in range(num_envs)], dtype=np.int64)
 
         self._index = {a: indices(s.learner) for a, s in team.setups.items()}
-        self._agent_of = {int(ix[0]): a for a, ix in self._index.items()}
+        self._owner = np.full(len(self.model.sku_names), -1, dtype=np.int64)  # -> agent
+        for k, a in enumerate(self.agents):
+            self._owner[self._index[a]] = k
         self._stocking = np.stack([indices(n) for n in team.stocking])  # (nodes, copies)
         self._learners = np.stack([self._index[a] for a in self.agents])
         self._decision = None
+        self._turns: list[str] = []  # the pending decision's agents still to act, in order
+        self._seen: dict[str, Any] = {}  # their observation batches
+        self._slots: dict[str, np.ndarray] | None = None  # their rows in a joint decision
+        self._orders: np.ndarray | None = None  # a joint decision's quantities so far
         self._period = 0
 
     @staticmethod
@@ -622,24 +628,46 @@ class TeamVectorEnv(_TeamVector):
     @property
     def agent(self) -> str | None:
         """The agent whose turn it is (``None`` when the episode is over)."""
-        return None if self._decision is None else self._agent_of[int(self._decision.index[0])]
+        return self._turns[0] if self._turns else None
 
     def reset(self, seed: int | None = None) -> None:
         """Start new episodes in every copy: copy ``k`` runs seed ``seed + k`` (without a
         seed: the first seed, then draws of the environment's generator)."""
         seed = self._next_seed(seed)
         self.model.reset(copies=[seed + k for k in range(self.num_envs)])
-        self._decision = self.model.advance(until=self.periods)
+        self._take(self.model.advance(until=self.periods))
         if self._decision is None:
             raise ValueError(f"periods: no learner decides within {self.periods} periods")
         self._period = self._decision.period
 
+    def _take(self, decision: Any) -> None:
+        """The engine's next decision, as turns: one agent's, or when learners of one
+        echelon decide together (the vectorized engine's echelon step: a distribution
+        network's retailers), one turn each in the order of their stock points, all on the
+        same state; their orders go out together after the last turn."""
+        self._decision, self._slots, self._orders = decision, None, None
+        if decision is None:
+            self._turns, self._seen = [], {}
+            return
+        index = decision.index
+        owners = self._owner[index]
+        if len(index) == self.num_envs and owners[0] >= 0 and (owners == owners[0]).all():
+            agent = self.agents[int(owners[0])]
+            self._turns, self._seen = [agent], {agent: decision.observation}
+            return
+        _, first = np.unique(owners, return_index=True)
+        turns = [self.agents[int(k)] for k in owners[np.sort(first)]]
+        if (owners < 0).any() or len(index) != len(turns) * self.num_envs:
+            raise RuntimeError("the copies of a learner did not decide together")
+        row = {int(i): r for r, i in enumerate(index.tolist())}
+        self._slots = {a: np.array([row[int(i)] for i in self._index[a]]) for a in turns}
+        self._seen = {a: self.model.observe_batch(self._index[a], decision.period) for a in turns}
+        self._turns = turns
+
     def observe(self, agent: str) -> np.ndarray:
         """``agent``'s observations now, ``(num_envs, size)`` float32."""
-        decision = self._decision
-        if decision is not None and np.array_equal(decision.index, self._index[agent]):
-            batch = decision.observation
-        else:
+        batch = self._seen.get(agent)
+        if batch is None:
             batch = self.model.observe_batch(self._index[agent])
         v = self.layouts[agent].batch(batch)
         return np.concatenate([v, self.state()], axis=1) if self.team.global_state else v
@@ -661,14 +689,25 @@ class TeamVectorEnv(_TeamVector):
         agent = self.agent
         mapping = self.mappings[agent]
         quantities = mapping.quantities(
-            np.asarray(actions).reshape(self.num_envs, -1), self._decision.observation
+            np.asarray(actions).reshape(self.num_envs, -1), self._seen[agent]
         )
         if mapping.suppliers == 1:
             quantities = quantities[:, 0]
-        decision = self.model.advance(quantities, until=self.periods)
-        if decision is not None and int(decision.index[0]) not in self._agent_of:
-            raise RuntimeError("the copies of a learner did not decide together")
-        self._decision = decision
+        if self._slots is not None:  # one turn of a joint decision
+            if self._orders is None:
+                self._orders = np.zeros((len(self._decision.index), *quantities.shape[1:]))
+            elif self._orders.shape[1:] != quantities.shape[1:]:
+                raise ValueError(
+                    f"agents {list(self._slots)} decide together but order from different "
+                    "numbers of suppliers; the vectorized engine takes one form per echelon"
+                )
+            self._orders[self._slots[agent]] = quantities
+            self._turns.pop(0)
+            if self._turns:
+                return None
+            quantities = self._orders
+        self._take(self.model.advance(quantities, until=self.periods))
+        decision = self._decision
         if decision is not None and decision.period == self._period:
             return None
         if decision is not None:
