@@ -670,25 +670,37 @@ def cmd_plot(args: argparse.Namespace) -> None:
 def cmd_tune(args: argparse.Namespace) -> None:
     from scenarios import resolve
 
-    from .tune import tune
+    from .tune import tune_jointly
 
     scenario = resolve(args.scenario, allow_code=allow_code(args))
-    result = tune(
+    nodes = [n.strip() for n in args.node.split(",") if n.strip()]
+    kinds = [k.strip() for k in args.policy.split(",") if k.strip()]
+    if len(kinds) == 1:
+        kinds *= len(nodes)
+    if not nodes or len(kinds) != len(nodes):
+        raise CommandError(
+            f"--policy {args.policy!r}: give one kind for every node of --node {args.node!r}, "
+            "or one kind for all"
+        )
+    result = tune_jointly(
         scenario,
-        args.node,
-        args.policy,
+        dict(zip(nodes, kinds, strict=True)),
         replications=args.replications,
         periods=args.periods,
         seed=args.seed,
+        max_evaluations=args.max_evaluations,
     )
     settings = ", ".join(f"{k} {v}" for k, v in result.settings.items())
-    print(
-        f"{scenario.name}: {args.policy} at {args.node!s} on common random numbers ({settings})\n"
-    )
+    tuned = ", ".join(f"{kind} at {node!s}" for node, kind in result.kinds.items())
+    jointly = " (jointly)" if len(nodes) > 1 else ""
+    print(f"{scenario.name}: {tuned}{jointly} on common random numbers ({settings})\n")
     print(result.table.sort_values("cost").to_string(index=False))
-    chosen = ", ".join(f"{k}={v}" for k, v in result.parameters.items())
     est = result.estimate
-    print(f"\nbest: {args.policy}({chosen}): cost per period {est.mean:.4f} ± {est.half_width:.4f}")
+    best = "; ".join(
+        f"{node!s}: {result.kinds[node]}({', '.join(f'{k}={v}' for k, v in values.items())})"
+        for node, values in result.parameters.items()
+    )
+    print(f"\nbest: {best}: cost per period {est.mean:.4f} ± {est.half_width:.4f}")
 
 
 #: What ``train --learners`` may name in a §VI experiment: the decision modules.
@@ -1138,17 +1150,31 @@ def parser() -> argparse.ArgumentParser:
     tr.set_defaults(func=cmd_train)
     tu = commands.add_parser(
         "tune",
-        help="search a heuristic's best parameters at one node, on common random numbers",
-        description="search a heuristic's best parameters at one node, on common random numbers",
+        help="search a heuristic's best parameters at one node (or several, jointly), on "
+        "common random numbers",
+        description="search a heuristic's best parameters at one node (or several, jointly), "
+        "on common random numbers",
     )
     tu.add_argument("scenario", help="a built-in name (see `supplysim list`) or a .toml file")
-    tu.add_argument("--node", required=True, help="the node whose policy is tuned")
+    tu.add_argument(
+        "--node",
+        required=True,
+        metavar="NODE[,NODE...]",
+        help="the node whose policy is tuned; several (comma-separated) are searched together",
+    )
     tu.add_argument(
         "--policy",
         required=True,
-        metavar="KIND",
+        metavar="KIND[,KIND...]",
         help="base_stock, capped_base_stock, s_S, constant_order, dual_index, single_index, "
-        "capped_dual_index or tailored_base_surge",
+        "capped_dual_index or tailored_base_surge (one for all nodes, or one per node)",
+    )
+    tu.add_argument(
+        "--max-evaluations",
+        type=_positive,
+        default=200,
+        metavar="N",
+        help="stop after this many distinct points (default 200)",
     )
     tu.add_argument("--replications", type=_positive, metavar="N", help="per candidate")
     tu.add_argument("--periods", type=_positive, metavar="T", help="per replication")

@@ -1,4 +1,5 @@
-"""Tune a heuristic's parameters at one node by simulation on common random numbers.
+"""Tune a heuristic's parameters at one node (:func:`tune`), or several nodes' together
+(:func:`tune_jointly`), by simulation on common random numbers.
 
 Every candidate is simulated with the same replication seeds (:func:`analysis.experiment.
 replication_seed`), so two candidates differ only by their decisions, and the comparison
@@ -14,7 +15,8 @@ mean cost, then halves the step down to the grid's unit (1 for levels and caps, 
 the constant quantities of ``constant_order`` and ``tailored_base_surge``). With two or
 more parameters it also starts from four points shifted along the diagonal (the cost
 surfaces have local minima on the grid). Every point evaluated is kept in the result's
-table. The cost of the winner is an optimistic estimate
+table. A joint search is the same search over all the nodes' parameters at once. The cost
+of the winner is an optimistic estimate
 (it was selected on the same random numbers); re-evaluate it on other seeds
 (:func:`evaluate` with another ``seed``) for an unbiased one.
 """
@@ -41,7 +43,7 @@ from sim.policy import Policy
 from .experiment import replication_seed
 from .statistics import Estimate, mean_ci
 
-__all__ = ["KINDS", "TuneResult", "evaluate", "tune"]
+__all__ = ["KINDS", "JointTuneResult", "TuneResult", "evaluate", "tune", "tune_jointly"]
 
 
 # ---------------------------------------------------------------------- evaluation
@@ -313,8 +315,76 @@ def tune(
         ScenarioError: no such node.
         ValueError: an unknown kind, or a dual-sourcing kind at a node with one supplier.
     """
-    if kind not in KINDS:
-        raise ValueError(f"--policy {kind!r}: cannot tune it{did_you_mean(kind, list(KINDS))}")
+    team = tune_jointly(
+        scenario,
+        {node: kind},
+        replications=replications,
+        periods=periods,
+        warmup=warmup,
+        seed=seed,
+        max_evaluations=max_evaluations,
+    )
+    (node,) = team.policies
+    return TuneResult(
+        node=node,
+        kind=kind,
+        parameters=team.parameters[node],
+        policy=team.policies[node],
+        estimate=team.estimate,
+        costs=team.costs,
+        table=team.table,
+        settings=team.settings,
+    )
+
+
+@dataclass(frozen=True)
+class JointTuneResult:
+    """The best parameters of several nodes' policies, searched together.
+
+    Attributes:
+        kinds: node -> the policy kind tuned there.
+        parameters: node -> its best parameters (``name -> value``).
+        policies: node -> the decision module with them.
+        estimate: the network cost per period with all of them (mean, 95% CI).
+        costs: that cost in each replication (money per period).
+        table: every point evaluated: one column per parameter (``node:name`` when several
+            nodes are tuned, else ``name``), ``cost`` (mean) and ``ci95``, in the order
+            they were evaluated.
+        settings: replications, periods, warmup and seed used.
+    """
+
+    kinds: dict[Any, str]
+    parameters: dict[Any, dict[str, float]]
+    policies: dict[Any, Policy]
+    estimate: Estimate
+    costs: np.ndarray
+    table: pd.DataFrame
+    settings: dict[str, int]
+
+
+def tune_jointly(
+    scenario: Scenario,
+    kinds: Mapping[Any, str],
+    *,
+    replications: int | None = None,
+    periods: int | None = None,
+    warmup: int | None = None,
+    seed: int | None = None,
+    max_evaluations: int = 200,
+) -> JointTuneResult:
+    """Search the best parameters of several nodes' policies together (``kinds``: node ->
+    policy kind), on common random numbers: one pattern search over all their parameters,
+    each candidate a simulation of the network with all of them in place. Tuning nodes
+    one at a time misses what they trade between them (a warehouse's stock against its
+    retailers'); this search moves each parameter alone and all of them together.
+
+    Arguments and errors as :func:`tune`'s; ``max_evaluations`` counts joint points.
+    """
+    if not kinds:
+        raise ValueError("kinds: name at least one node and its policy kind")
+    for kind in kinds.values():
+        if kind not in KINDS:
+            raise ValueError(f"--policy {kind!r}: cannot tune it{did_you_mean(kind, list(KINDS))}")
     replications = scenario.replications if replications is None else replications
     if replications < 2:
         raise ValueError(
@@ -323,21 +393,47 @@ def tune(
     periods = scenario.periods if periods is None else periods
     warmup = _warmup(scenario, periods) if warmup is None else warmup
     seed = scenario.seed if seed is None else seed
-    node = _node(scenario, scenario.network(), node)
-    space = KINDS[kind](_facts(scenario, node, seed), kind)
-    names = [p.name for p in space.parameters]
+    graph = scenario.network()
+    nodes = [_node(scenario, graph, n) for n in kinds]
+    if len(set(nodes)) < len(nodes):
+        raise ValueError(f"kinds: a node is named twice in {list(kinds)}")
+    spaces = {
+        node: KINDS[kind](_facts(scenario, node, seed), kind)
+        for node, kind in zip(nodes, kinds.values(), strict=True)
+    }
+    parameters = tuple(p for space in spaces.values() for p in space.parameters)
+    columns = [
+        p.name if len(spaces) == 1 else f"{node}:{p.name}"
+        for node, space in spaces.items()
+        for p in space.parameters
+    ]
+
+    def split(point: tuple[float, ...]) -> dict[Any, dict[str, float]]:
+        values, at = {}, 0
+        for node, space in spaces.items():
+            names = [p.name for p in space.parameters]
+            values[node] = dict(zip(names, point[at : at + len(names)], strict=True))
+            at += len(names)
+        return values
+
+    def build(point: tuple[float, ...]) -> dict[Any, Policy]:
+        return {
+            node: spaces[node].cls(**spaces[node].fixed, **values)
+            for node, values in split(point).items()
+        }
+
     seen: dict[tuple[float, ...], np.ndarray | None] = {}
 
     def cost(point: tuple[float, ...]) -> float:
         if point not in seen:
             try:
-                policy = space.cls(**space.fixed, **dict(zip(names, point, strict=True)))
-            except ValueError:  # outside the policy's domain (s >= S, ...)
+                policies = build(point)
+            except ValueError:  # outside a policy's domain (s >= S, ...)
                 seen[point] = None
             else:
                 seen[point] = evaluate(
                     scenario,
-                    {node: policy},
+                    policies,
                     replications=replications,
                     periods=periods,
                     warmup=warmup,
@@ -346,7 +442,6 @@ def tune(
         costs = seen[point]
         return math.inf if costs is None else float(costs.mean())
 
-    parameters = space.parameters
     start = tuple(_value(p.start, p) for p in parameters)
     # Cost surfaces of several levels have local minima on the integer grid (the single
     # index's does): with two or more parameters, searches also start 4 and 8 first steps
@@ -373,14 +468,12 @@ def tune(
         if costs is not None:
             est = mean_ci(costs)
             rows.append(
-                {**dict(zip(names, point, strict=True)), "cost": est.mean, "ci95": est.half_width}
+                {**dict(zip(columns, point, strict=True)), "cost": est.mean, "ci95": est.half_width}
             )
-    parameters = dict(zip(names, current, strict=True))
-    return TuneResult(
-        node=node,
-        kind=kind,
-        parameters=parameters,
-        policy=space.cls(**space.fixed, **parameters),
+    return JointTuneResult(
+        kinds=dict(zip(nodes, kinds.values(), strict=True)),
+        parameters=split(current),
+        policies=build(current),
         estimate=mean_ci(seen[current]),
         costs=seen[current],
         table=pd.DataFrame(rows),

@@ -94,7 +94,20 @@ def test_cli_tune_prints_the_table_and_the_best():
         "600",
     )
     assert run.returncode == 0, run.stderr
-    assert "best: base_stock(level=" in run.stdout
+    assert "best: stage1: base_stock(level=" in run.stdout
+
+
+def test_cli_tune_searches_several_nodes_jointly(capsys):
+    args = ["tune", "owmr_lost_sales", "--node", "warehouse,retailer1", "--policy", "base_stock"]
+    code = main([*args, "--replications", "2", "--periods", "100", "--max-evaluations", "7"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "base_stock at warehouse, base_stock at retailer1 (jointly)" in out
+    assert "warehouse:level  retailer1:level" in out
+    assert "best: warehouse: base_stock(level=" in out and "; retailer1: base_stock(level=" in out
+    code = main([*args[:-1], "base_stock,s_S,base_stock"])
+    assert code == 2
+    assert "one kind for every node" in capsys.readouterr().err
 
 
 def test_cli_tune_names_an_unknown_node_in_one_line(capsys):
