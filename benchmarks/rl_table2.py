@@ -1,30 +1,41 @@
-"""Table II item 6: all four stages of Chen & Zheng's serial system learning (IPPO, MAPPO,
-HAPPO) against the known optimum, 79.78 per period (echelon base-stock 13/22/31/39).
+"""Table II with every stock point learning (IPPO, MAPPO, HAPPO), against the policy the
+team must beat, on common random numbers. Two cases (``--case``):
 
-Poisson(4) demand, lead time 2 at every stage, local holding 4/3/2/1, backlog 20 at the
-retailer, in-transit stock charged at the shipper's rate (the engine's textbook check,
-``scenarios/library/clark_scarf.toml``). Every agent gets the team's reward (minus the
-network's cost per period); each run trains on the vectorized engine's copy axis
-(:func:`agents.learning.multi.train_team`: resumable, each agent's actor a checkpoint) and
-is then evaluated greedily on common random numbers (the same seeds for every team: 16
-copies of 1,200 periods, the first 200 left out) beside the optimal echelon base-stock team
-and a random team; the gap to the optimal team is paired copy by copy (95% CI). The team
-evaluated is the run's checkpoint (about every 5% of its steps) that does best on other
-seeds (8 copies of 600 periods: validation); the last one's cost is kept beside it.
+``chen_zheng`` (item 6): Chen & Zheng's 4-stage serial system against its known optimum,
+79.78 per period (echelon base stock 13/22/31/39): Poisson(4) demand, lead time 2 at every
+stage, local holding 4/3/2/1, backlog 20 at the retailer, in-transit stock charged at the
+shipper's rate (the engine's textbook check, ``scenarios/library/clark_scarf.toml``).
 
-``--actions`` says what an agent's action chooses: ``quantity``, its order (0-16), or
-``echelon_position``, the level to order its echelon inventory position up to
-(:class:`sim.spaces.ActionMapping`; constant levels are an echelon base-stock policy).
+``owmr`` (item 4, the A3C row): one warehouse and four retailers with lost sales
+(``scenarios/library/owmr_lost_sales.toml``) against the best constant base-stock levels,
+tuned jointly (:func:`analysis.tune.tune_jointly`, five levels searched together on the
+scenario's common random numbers; the levels are kept in ``OUT/baseline.json``).
+
+Every agent gets the team's reward (minus the network's cost per period); each run trains
+on the vectorized engine's copy axis (:func:`agents.learning.multi.train_team`: resumable,
+each agent's actor a checkpoint) and is then evaluated greedily on common random numbers
+(the same seeds for every team: 16 copies of 1,200 periods, the first 200 left out) beside
+the reference team and a random team; the gap to the reference is paired copy by copy (95%
+CI). The team evaluated is the run's checkpoint (about every 5% of its steps) that does
+best on other seeds (8 copies of 600 periods: validation); the last one's cost is kept
+beside it.
+
+``--actions`` says what an agent's action chooses: ``quantity``, its order, or an
+order-up-to level (:class:`sim.spaces.ActionMapping`): ``echelon_position`` (Chen &
+Zheng's default; constant levels are an echelon base-stock policy) or ``position`` (the
+OWMR default; constant levels are a base-stock policy). The reference team plays its
+levels as such constant actions, on the same engine runs whatever the learners' form.
 
 Usage::
 
-    python benchmarks/rl_table2.py [--algos ippo,mappo,happo] [--seeds 0,1,2]
-        [--steps 600000] [--copies 64] [--ent-coef 0] [--actions quantity|echelon_position]
-        [--out benchmarks/results/rl_table2]
+    python benchmarks/rl_table2.py [--case chen_zheng|owmr] [--algos ippo,mappo,happo]
+        [--seeds 0,1,2] [--steps 600000] [--copies 64] [--ent-coef 0]
+        [--actions quantity|position|echelon_position] [--out DIR]
 
 writes ``OUT/<actions>_<algo>_seed<k>/`` (the run: curve, checkpoints, ``result.json``;
 a finished run is skipped, an interrupted one resumes), then ``OUT/table.md`` (per run and
-per algorithm) and ``OUT/curves.png`` (learning curves: mean and range over seeds).
+per algorithm) and ``OUT/curves.png`` (learning curves: mean and range over seeds). ``OUT``
+defaults to ``benchmarks/results/rl_table2`` (chen_zheng) or ``.../rl_table2_owmr``.
 """
 
 from __future__ import annotations
@@ -32,6 +43,8 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,30 +52,123 @@ import numpy as np
 
 from networks.io import atomic_path
 
-OPTIMUM = 79.78
-LEARNERS = ["stage1", "stage2", "stage3", "stage4"]
 EVAL = {"copies": 16, "periods": 1200, "warmup": 200, "seed": 1_000_000}
 #: Where a run's checkpoints are compared (other seeds than the evaluation's).
 VALIDATION = {"copies": 8, "periods": 600, "warmup": 100, "seed": 2_000_000}
+#: The joint search of the OWMR base-stock levels (the scenario's seeds, event engine).
+TUNING = {"replications": 10, "periods": 2100, "max_evaluations": 300}
 
 
-def evaluate(scenario, act, action: str, settings: dict | None = None) -> np.ndarray:
+@dataclass(frozen=True)
+class Case:
+    """One experiment: a scenario whose stock points all learn, and the team of constant
+    order-up-to levels they are measured against.
+
+    Attributes:
+        scenario: the built-in scenario.
+        learners: its stock points, every one learning.
+        actions: the action forms it runs, the default first.
+        reference_action: the form the reference team's levels are constant actions of.
+        title: what the table and figure say the case is.
+        published: the reference's published cost per period, if any.
+        out: the default output folder.
+    """
+
+    scenario: str
+    learners: tuple[str, ...]
+    actions: tuple[str, ...]
+    reference_action: str
+    title: str
+    published: float | None
+    out: str
+
+    def reference(self, out: Path) -> tuple[dict[str, int], str]:
+        """The reference team's levels and what they are (tuned on first use for OWMR)."""
+        if self.scenario == "clark_scarf":
+            levels = dict(zip(self.learners, [13, 22, 31, 39], strict=True))
+            return levels, "optimal echelon base stock 13/22/31/39"
+        levels = tuned_levels(self, out)
+        return levels, "jointly tuned base stock " + "/".join(map(str, levels.values()))
+
+
+CASES = {
+    "chen_zheng": Case(
+        scenario="clark_scarf",
+        learners=("stage1", "stage2", "stage3", "stage4"),
+        actions=("echelon_position", "quantity"),
+        reference_action="echelon_position",
+        title="Table II item 6: Chen & Zheng's 4-stage serial system, every stage learning",
+        published=79.78,
+        out="benchmarks/results/rl_table2",
+    ),
+    "owmr": Case(
+        scenario="owmr_lost_sales",
+        learners=("warehouse", "retailer1", "retailer2", "retailer3", "retailer4"),
+        actions=("position", "quantity"),
+        reference_action="position",
+        title="Table II item 4: one warehouse, four lost-sales retailers, every stock point learning",
+        published=None,
+        out="benchmarks/results/rl_table2_owmr",
+    ),
+}
+
+
+def tuned_levels(case: Case, out: Path) -> dict[str, int]:
+    """The best constant base-stock levels of every learner, searched jointly on the
+    scenario's common random numbers (:data:`TUNING`), kept in ``out/baseline.json``."""
+    from analysis.tune import tune_jointly
+    from scenarios import resolve
+
+    path = out / "baseline.json"
+    if path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))["levels"]
+    best = tune_jointly(
+        resolve(case.scenario), dict.fromkeys(case.learners, "base_stock"), **TUNING
+    )
+    kept = {
+        "levels": {str(n): int(v["level"]) for n, v in best.parameters.items()},
+        "tuning_cost": round(best.estimate.mean, 4),
+        "points_evaluated": len(best.table),
+        "settings": best.settings,
+    }
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(kept, indent=1), encoding="utf-8")
+    return kept["levels"]
+
+
+def evaluate(case: Case, act: Callable, action: str, settings: dict | None = None) -> np.ndarray:
     """The team's cost per period in each copy of the evaluation (or ``settings``')."""
     from agents.learning.multi import team_cost
+    from scenarios import resolve
     from sim.multi import TeamVectorEnv
 
     s = settings or EVAL
     env = TeamVectorEnv.from_scenario(
-        scenario, LEARNERS, s["copies"], periods=s["periods"], alpha=0.0, action=action
+        resolve(case.scenario),
+        list(case.learners),
+        s["copies"],
+        periods=s["periods"],
+        alpha=0.0,
+        action=action,
     )
     return team_cost(env, act, seed=s["seed"], warmup=s["warmup"], per_copy=True)
 
 
-def team_of(folder: Path, step: int):
+def evaluate_reference(case: Case, out: Path, settings: dict | None = None) -> np.ndarray:
+    """The reference team's cost per period in each copy (as :func:`evaluate`)."""
+    levels, _ = case.reference(out)
+    return evaluate(
+        case, lambda agent, obs: np.full(len(obs), levels[agent]), case.reference_action, settings
+    )
+
+
+def team_of(case: Case, folder: Path, step: int) -> Callable:
     """The greedy team of a run's checkpoints of ``step``, for :func:`evaluate`."""
     from agents.learning.policy import TorchPolicy, greedy_actions
 
-    policies = {a: TorchPolicy.load(folder / a / "checkpoints" / f"step_{step}") for a in LEARNERS}
+    policies = {
+        a: TorchPolicy.load(folder / a / "checkpoints" / f"step_{step}") for a in case.learners
+    }
 
     def act(agent, obs):
         p = policies[agent]
@@ -71,34 +177,22 @@ def team_of(folder: Path, step: int):
     return act
 
 
-def optimal_team(action: str):
-    """The echelon base-stock levels 13/22/31/39 played on the learners' observations: the
-    check that the optimum is reachable from what the agents see and choose. Ordering
-    quantities, a learner sees its local inventory position, so the optimum is played as
-    the equivalent installation base-stock levels 13/9/9/8 (Axsaeter & Rosling); choosing
-    echelon levels, it is the constant action."""
-    if action == "echelon_position":
-        echelon = dict(zip(LEARNERS, [13, 22, 31, 39], strict=True))
-        return lambda agent, obs: np.full(len(obs), echelon[agent])
-    levels = dict(zip(LEARNERS, [13, 9, 9, 8], strict=True))
-
-    def act(agent, obs):
-        position = obs[:, 2] * 4.0  # the layout divides by the mean demand
-        return np.clip(np.rint(levels[agent] - position), 0, 16).astype(np.int64)
-
-    return act
-
-
-def run_one(scenario, algo: str, seed: int, args, folder: Path) -> dict:
+def run_one(case: Case, algo: str, seed: int, args, folder: Path) -> dict:
     """Train one team (or resume it) and evaluate it; the result is kept in the folder."""
     from agents.learning.multi import MultiConfig, greedy, train_team
+    from scenarios import resolve
     from sim.multi import TeamVectorEnv
 
     done = folder / "result.json"
     if done.is_file():
         return json.loads(done.read_text(encoding="utf-8"))
     env = TeamVectorEnv.from_scenario(
-        scenario, LEARNERS, args.copies, periods=args.periods, alpha=0.0, action=args.actions
+        resolve(case.scenario),
+        list(case.learners),
+        args.copies,
+        periods=args.periods,
+        alpha=0.0,
+        action=args.actions,
     )
     config = MultiConfig(
         total_steps=args.steps,
@@ -112,10 +206,11 @@ def run_one(scenario, algo: str, seed: int, args, folder: Path) -> dict:
     minutes = (time.perf_counter() - tic) / 60
     # The checkpoint kept is the best of the run's on validation seeds (not the test's).
     steps = sorted(
-        int(p.name.split("_")[1]) for p in (folder / LEARNERS[0] / "checkpoints").glob("step_*")
+        int(p.name.split("_")[1])
+        for p in (folder / case.learners[0] / "checkpoints").glob("step_*")
     )
     validation = {
-        step: float(evaluate(scenario, team_of(folder, step), args.actions, VALIDATION).mean())
+        step: float(evaluate(case, team_of(case, folder, step), args.actions, VALIDATION).mean())
         for step in steps
     }
     chosen = min(validation, key=validation.get)
@@ -128,8 +223,8 @@ def run_one(scenario, algo: str, seed: int, args, folder: Path) -> dict:
         "minutes": round(minutes, 2),
         "chosen_step": chosen,
         "validation": {str(k): round(v, 4) for k, v in validation.items()},
-        "costs": evaluate(scenario, team_of(folder, chosen), args.actions).tolist(),
-        "final_costs": evaluate(scenario, greedy(learner), args.actions).tolist(),
+        "costs": evaluate(case, team_of(case, folder, chosen), args.actions).tolist(),
+        "final_costs": evaluate(case, greedy(learner), args.actions).tolist(),
     }
     with atomic_path(done) as tmp:
         Path(tmp).write_text(json.dumps(result), encoding="utf-8")
@@ -145,36 +240,40 @@ def by_form(results: list[dict]) -> dict[tuple[str, str], list[dict]]:
 
 
 def report(
+    case: Case,
     out: Path,
     results: list[dict],
-    optimal: np.ndarray,
+    baseline: np.ndarray,
     random: np.ndarray,
     actions: str,
     periods: int,
     reference: float,
 ) -> None:
-    """``table.md`` (each run's cost and paired gap to the optimal team; per algorithm the
-    mean over seeds) and ``curves.png``."""
+    """``table.md`` (each run's cost and paired gap to the reference team ``baseline``; per
+    algorithm the mean over seeds) and ``curves.png``."""
     from analysis.files import write_text
     from analysis.statistics import mean_ci
 
+    _, label = case.reference(out)
+
     def gap(costs) -> str:
-        d = mean_ci(100 * (np.asarray(costs) / optimal - 1))
+        d = mean_ci(100 * (np.asarray(costs) / baseline - 1))
         return f"{d.mean:+.2f} ± {d.half_width:.2f}"
 
+    published = "" if case.published is None else f" (published {case.published})"
     lines = [
-        "# Table II item 6: Chen & Zheng's 4-stage serial system, every stage learning",
+        f"# {case.title}",
         "",
         f"Evaluation: {EVAL['copies']} copies x {EVAL['periods'] - EVAL['warmup']} periods "
         f"after {EVAL['warmup']} (seeds from {EVAL['seed']}), greedy actions; team cost per "
-        "period (95% CI over copies); gap to the optimal team on the same random numbers, "
-        "paired by copy.",
+        "period (95% CI over copies); gap to the reference team on the same random numbers, "
+        "paired by copy (negative: the learners cost less).",
         "",
-        f"Optimal echelon base stock 13/22/31/39: **{optimal.mean():.2f}** (published "
-        f"{OPTIMUM}); a random team ({actions} actions): {random.mean():,.2f}.",
+        f"Reference, {label}: **{baseline.mean():.2f}**{published}; a random team "
+        f"({actions} actions): {random.mean():,.2f}.",
         "",
         "| actions | algorithm | seed | steps | training minutes | checkpoint kept (step) | "
-        "team cost | gap to the optimal team, % | last checkpoint's gap, % |",
+        "team cost | gap to the reference, % | last checkpoint's gap, % |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -186,20 +285,18 @@ def report(
         )
     lines += ["", "| actions | algorithm | seeds | mean gap over seeds, % | worst seed, % |"]
     lines.append("|---|---|---|---|---|")
-    for (actions, algo), runs in by_form(results).items():
-        gaps = [100 * (np.mean(r["costs"]) / optimal.mean() - 1) for r in runs]
-        lines.append(
-            f"| {actions} | {algo} | {len(runs)} | {np.mean(gaps):+.2f} | {max(gaps):+.2f} |"
-        )
+    for (form, algo), runs in by_form(results).items():
+        gaps = [100 * (np.mean(r["costs"]) / baseline.mean() - 1) for r in runs]
+        lines.append(f"| {form} | {algo} | {len(runs)} | {np.mean(gaps):+.2f} | {max(gaps):+.2f} |")
     write_text(out / "table.md", "\n".join(lines) + "\n")
-    plot_curves(out, results, periods, reference).savefig(out / "curves.png", dpi=120)
+    plot_curves(case, out, results, periods, reference).savefig(out / "curves.png", dpi=120)
 
 
-def plot_curves(out: Path, results: list[dict], periods: int, reference: float) -> Any:
+def plot_curves(case: Case, out: Path, results: list[dict], periods: int, reference: float) -> Any:
     """The team's cost per period over each training episode (``periods`` periods from the
     network's start, stochastic policies; the mean over the copies' episodes that closed in
     a rollout) against steps: per algorithm the mean over seeds and the band from the best
-    to the worst seed, beside ``reference``, the optimal team's cost on such episodes (a
+    to the worst seed, beside ``reference``, the reference team's cost on such episodes (a
     matplotlib Figure)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -221,16 +318,17 @@ def plot_curves(out: Path, results: list[dict], periods: int, reference: float) 
         cost = np.array([[c[k] for k in steps] for c in curves])
         ax.plot(steps, cost.mean(axis=0), label=f"{algo.upper()} ({actions}), {len(runs)} seeds")
         ax.fill_between(steps, cost.min(axis=0), cost.max(axis=0), alpha=0.2)
+    _, label = case.reference(out)
     ax.axhline(
         reference,
         color="k",
         linestyle="--",
-        label=f"optimal echelon base stock on the same episodes: {reference:.2f}",
+        label=f"{label} on the same episodes: {reference:.2f}",
     )
     ax.set_ylim(reference * 0.95, reference * 1.5)
     ax.set_xlabel("environment steps (periods x copies)")
     ax.set_ylabel(f"team cost per period over a {periods}-period\ntraining episode (money)")
-    ax.set_title("Chen & Zheng's 4-stage serial system, every stage learning (training)")
+    ax.set_title(f"{case.title} (training)", fontsize=10)
     ax.legend(fontsize=8)
     return fig
 
@@ -242,6 +340,7 @@ def main(argv: list[str] | None = None) -> None:
     from sim.multi import TeamVectorEnv
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=tuple(CASES), default="chen_zheng")
     parser.add_argument("--algos", default="ippo,mappo,happo")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--steps", type=int, default=600_000)
@@ -255,35 +354,40 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--periods", type=int, default=100)
     parser.add_argument(
         "--actions",
-        choices=("quantity", "echelon_position"),
-        default="quantity",
-        help="what an agent's action chooses: its order, or its echelon order-up-to level",
+        choices=("quantity", "position", "echelon_position"),
+        help="what an agent's action chooses: its order, or its (echelon) order-up-to level "
+        "(default: the case's first form)",
     )
-    parser.add_argument("--out", default="benchmarks/results/rl_table2")
+    parser.add_argument("--out", help="the output folder (default: the case's)")
     args = parser.parse_args(argv)
+    case = CASES[args.case]
+    args.actions = args.actions or case.actions[0]
+    if args.actions not in case.actions:
+        parser.error(f"--actions {args.actions}: case {args.case} runs {', '.join(case.actions)}")
     torch.set_num_threads(1)
-    scenario = resolve("clark_scarf")
-    out = Path(args.out)
+    out = Path(args.out or case.out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
-    optimal = evaluate(scenario, optimal_team(args.actions), args.actions)
-    print(f"optimal team: {optimal.mean():.2f} (optimum {OPTIMUM})")
-    probe = TeamVectorEnv.from_scenario(scenario, LEARNERS, 1, action=args.actions)
-    choices = {a: probe.mappings[a].n for a in LEARNERS}
-    random = evaluate(scenario, lambda a, o: rng.integers(0, choices[a], len(o)), args.actions)
+    baseline = evaluate_reference(case, out)
+    print(f"{case.reference(out)[1]}: {baseline.mean():.2f}")
+    probe = TeamVectorEnv.from_scenario(
+        resolve(case.scenario), list(case.learners), 1, action=args.actions
+    )
+    choices = {a: probe.mappings[a].n for a in case.learners}
+    random = evaluate(case, lambda a, o: rng.integers(0, choices[a], len(o)), args.actions)
     print(f"random team: {random.mean():.2f}")
     for algo in args.algos.split(","):
         for seed in map(int, args.seeds.split(",")):
             folder = out / f"{args.actions}_{algo}_seed{seed}"
-            r = run_one(scenario, algo, seed, args, folder)
+            r = run_one(case, algo, seed, args, folder)
             cost = float(np.mean(r["costs"]))
-            print(f"{algo} seed {seed}: {cost:.2f} ({100 * (cost / OPTIMUM - 1):+.1f}%), "
+            print(f"{algo} seed {seed}: {cost:.2f} ({100 * (cost / baseline.mean() - 1):+.1f}%), "
                   f"{r['minutes']} min", flush=True)  # fmt: skip
     results = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("*/result.json"))]
-    # the optimal team on training-like episodes: from the start, no warm-up
+    # the reference team on training-like episodes: from the start, no warm-up
     episodes = {"copies": args.copies, "periods": args.periods, "warmup": 0, "seed": 0}
-    reference = float(evaluate(scenario, optimal_team(args.actions), args.actions, episodes).mean())
-    report(out, results, optimal, random, args.actions, args.periods, reference)
+    reference = float(evaluate_reference(case, out, episodes).mean())
+    report(case, out, results, baseline, random, args.actions, args.periods, reference)
     print(f"wrote {out}/table.md and curves.png")
 
 
