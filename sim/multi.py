@@ -534,7 +534,10 @@ class _TeamVector(_Seeded):
 class TeamVectorEnv(_TeamVector):
     """``num_envs`` copies of a team's network in the vectorized engine, turn-based as
     :class:`SupplyChainAECEnv`: the engine stops at each learner's decision for all copies
-    at once.
+    at once. Learners of one echelon (a distribution network's retailers) decide together
+    in this engine: they take their turns one after another on the same state, and their
+    orders go out after the last turn (their local observations are the AEC's; the global
+    state does not show a turn's orders to the next agent of the echelon).
 
     Copy ``k`` of an episode started by ``reset(seed=s)`` is the engine run of seed
     ``s + k``; all copies start and end their episodes together.
