@@ -163,3 +163,34 @@ def test_a_short_team_run_choosing_echelon_levels_beats_a_random_team_clearly():
     optimum = team_cost(judge, lambda a, o: np.full(len(o), LEVELS[a]), seed=9, warmup=50)
     assert abs(optimum / 79.78 - 1) < 0.05  # the same random numbers at the known optimum
     assert trained < random - 15, (trained, random, optimum)
+
+
+def test_a_short_distribution_team_run_choosing_levels_beats_a_random_team_clearly():
+    # Table II item 4's setting in short: the warehouse and four retailers, the retailers
+    # deciding together in the vectorized engine, training from random initial states
+    pytest.importorskip("torch")
+    from agents.learning.multi import MultiConfig, MultiPPO, greedy, team_cost
+    from sim.initial import InitialState
+
+    scenario = resolve("owmr_lost_sales")
+    team = ["warehouse", "retailer1", "retailer2", "retailer3", "retailer4"]
+    start = InitialState(
+        on_hand={"dist": "poisson", "mean": 10},
+        pipeline={"dist": "poisson", "mean": 5},
+        nodes="all",
+    )
+    env = TeamVectorEnv.from_scenario(
+        scenario, team, 16, periods=100, alpha=0.0, action="position",
+        options={"initial_state": start},
+    )  # fmt: skip
+    learner = MultiPPO(env, MultiConfig(total_steps=20_000, num_envs=16, algo="mappo", seed=0))
+    learner.learn()
+    judge = TeamVectorEnv.from_scenario(
+        scenario, team, 8, periods=300, alpha=0.0, action="position"
+    )
+    rng = np.random.default_rng(0)
+    random = team_cost(
+        judge, lambda a, o: rng.integers(0, judge.mappings[a].n, len(o)), seed=9, warmup=50
+    )
+    trained = team_cost(judge, greedy(learner), seed=9, warmup=50)
+    assert trained < random - 15, (trained, random)  # measured 51.6 against 80.9
