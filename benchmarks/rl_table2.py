@@ -363,7 +363,7 @@ def plot_curves(case: Case, out: Path, results: list[dict], periods: int, refere
     ax.set_ylim(reference * 0.95, reference * 1.5)
     ax.set_xlabel("environment steps (periods x copies)")
     ax.set_ylabel(f"team cost per period over a {periods}-period\ntraining episode (money)")
-    ax.set_title(f"{case.title} (training)", fontsize=10)
+    ax.set_title(f"{case.title}\n(training episodes)", fontsize=10)
     ax.legend(fontsize=8)
     return fig
 
