@@ -162,9 +162,7 @@ def test_parallel_and_aec_play_the_same_engine_run():
         ("owmr_lost_sales", ["retailer3", "retailer1"], False),
     ],
 )
-def test_team_vector_env_copies_are_aec_episodes_of_consecutive_seeds(
-    name, learners, global_state
-):
+def test_team_vector_env_copies_are_aec_episodes_of_consecutive_seeds(name, learners, global_state):
     scenario = resolve(name)
     options = {"periods": 12, "alpha": 0.25, "global_state": global_state}
     venv = TeamVectorEnv.from_scenario(scenario, learners, 3, **options)
