@@ -72,6 +72,8 @@ class Case:
         title: what the table and figure say the case is.
         published: the reference's published cost per period, if any.
         out: the default output folder.
+        optimal_levels: the learners' optimal echelon levels where they are known (the
+            reference then), else ``None``: the reference is base stock tuned jointly.
         initial_state: where training episodes start (``sim.initial.InitialState``
             fields), if not from the scenario's state.
     """
@@ -83,7 +85,23 @@ class Case:
     title: str
     published: float | None
     out: str
+    optimal_levels: tuple[int, ...] | None = None
     initial_state: dict | None = None
+
+    def team_env(self, copies: int, periods: int, action: str, options: dict | None = None):
+        """The learners' :class:`sim.multi.TeamVectorEnv` on the team's cost."""
+        from scenarios import resolve
+        from sim.multi import TeamVectorEnv
+
+        return TeamVectorEnv.from_scenario(
+            resolve(self.scenario),
+            list(self.learners),
+            copies,
+            periods=periods,
+            alpha=0.0,
+            action=action,
+            options=options or {},
+        )
 
     def training_options(self) -> dict:
         """The engine options of training episodes (and of the figure's reference line)."""
@@ -94,10 +112,10 @@ class Case:
         return {"initial_state": InitialState(**self.initial_state)}
 
     def reference(self, out: Path) -> tuple[dict[str, int], str]:
-        """The reference team's levels and what they are (tuned on first use for OWMR)."""
-        if self.scenario == "clark_scarf":
-            levels = dict(zip(self.learners, [13, 22, 31, 39], strict=True))
-            return levels, "optimal echelon base stock 13/22/31/39"
+        """The reference team's levels and what they are (tuned on first use)."""
+        if self.optimal_levels is not None:
+            levels = dict(zip(self.learners, self.optimal_levels, strict=True))
+            return levels, "optimal echelon base stock " + "/".join(map(str, self.optimal_levels))
         levels = tuned_levels(self, out)
         return levels, "jointly tuned base stock " + "/".join(map(str, levels.values()))
 
@@ -111,6 +129,7 @@ CASES = {
         title="Table II item 6: Chen & Zheng's 4-stage serial system, every stage learning",
         published=79.78,
         out="benchmarks/results/rl_table2",
+        optimal_levels=(13, 22, 31, 39),
     ),
     "owmr": Case(
         scenario="owmr_lost_sales",
@@ -166,19 +185,9 @@ def evaluate(
     """The team's cost per period in each copy of the evaluation (or ``settings``'; engine
     ``options`` added to the scenario's)."""
     from agents.learning.multi import team_cost
-    from scenarios import resolve
-    from sim.multi import TeamVectorEnv
 
     s = settings or EVAL
-    env = TeamVectorEnv.from_scenario(
-        resolve(case.scenario),
-        list(case.learners),
-        s["copies"],
-        periods=s["periods"],
-        alpha=0.0,
-        action=action,
-        options=options or {},
-    )
+    env = case.team_env(s["copies"], s["periods"], action, options)
     return team_cost(env, act, seed=s["seed"], warmup=s["warmup"], per_copy=True)
 
 
@@ -214,21 +223,11 @@ def team_of(case: Case, folder: Path, step: int) -> Callable:
 def run_one(case: Case, algo: str, seed: int, args, folder: Path) -> dict:
     """Train one team (or resume it) and evaluate it; the result is kept in the folder."""
     from agents.learning.multi import MultiConfig, greedy, train_team
-    from scenarios import resolve
-    from sim.multi import TeamVectorEnv
 
     done = folder / "result.json"
     if done.is_file():
         return json.loads(done.read_text(encoding="utf-8"))
-    env = TeamVectorEnv.from_scenario(
-        resolve(case.scenario),
-        list(case.learners),
-        args.copies,
-        periods=args.periods,
-        alpha=0.0,
-        action=args.actions,
-        options=case.training_options(),
-    )
+    env = case.team_env(args.copies, args.periods, args.actions, case.training_options())
     config = MultiConfig(
         total_steps=args.steps,
         num_envs=args.copies,
@@ -371,9 +370,6 @@ def plot_curves(case: Case, out: Path, results: list[dict], periods: int, refere
 def main(argv: list[str] | None = None) -> None:
     import torch
 
-    from scenarios import resolve
-    from sim.multi import TeamVectorEnv
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=tuple(CASES), default="chen_zheng")
     parser.add_argument("--algos", default="ippo,mappo,happo")
@@ -405,9 +401,7 @@ def main(argv: list[str] | None = None) -> None:
     rng = np.random.default_rng(0)
     baseline = evaluate_reference(case, out)
     print(f"{case.reference(out)[1]}: {baseline.mean():.2f}")
-    probe = TeamVectorEnv.from_scenario(
-        resolve(case.scenario), list(case.learners), 1, action=args.actions
-    )
+    probe = case.team_env(1, args.periods, args.actions)
     choices = {a: probe.mappings[a].n for a in case.learners}
     random = evaluate(case, lambda a, o: rng.integers(0, choices[a], len(o)), args.actions)
     print(f"random team: {random.mean():.2f}")

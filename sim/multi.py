@@ -659,9 +659,9 @@ class TeamVectorEnv(_TeamVector):
             self._turns, self._seen = [agent], {agent: decision.observation}
             return
         _, first = np.unique(owners, return_index=True)
-        turns = [self.agents[int(k)] for k in owners[np.sort(first)]]
-        if (owners < 0).any() or len(index) != len(turns) * self.num_envs:
+        if owners.min() < 0 or len(index) != len(first) * self.num_envs:
             raise RuntimeError("the copies of a learner did not decide together")
+        turns = [self.agents[int(k)] for k in owners[np.sort(first)]]
         row = {int(i): r for r, i in enumerate(index.tolist())}
         self._slots = {a: np.array([row[int(i)] for i in self._index[a]]) for a in turns}
         self._seen = {a: self.model.observe_batch(self._index[a], decision.period) for a in turns}
