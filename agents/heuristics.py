@@ -39,6 +39,8 @@ __all__ = [
     "CappedBaseStock",
     "CappedDualIndex",
     "ConstantOrder",
+    "DemandTrackingBaseStock",
+    "DemandTrackingSS",
     "DualIndex",
     "EchelonBaseStock",
     "Sterman",
@@ -274,6 +276,82 @@ class SS:
     def act_batch(self, obs: ObservationBatch) -> np.ndarray:
         ip = obs.inventory_position
         return np.where(ip <= self.s, self.S - ip, 0.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandTrackingBaseStock:
+    """Base-stock policy whose level follows the demand: a non-stationary base stock.
+
+    Reference: the non-stationary base-stock policy that Liu, Hu, Peng & Yang (2023),
+    "Multi-agent deep reinforcement learning for multi-echelon inventory management", set
+    against HAPPO on non-stationary (jump-diffusion) demand. Their exact form is not at hand;
+    this is the structure: an order-up-to level of the expected demand over the protection
+    period plus safety stock (Snyder & Shen, 2019, §4.3), with the last demand seen as the
+    forecast of each period's demand (the best forecast when demand is a random walk).
+
+    Decision rule: ``q_t = (level + per_demand * demand - inventory_position)^+``, with
+    ``demand`` the demand the stock point saw last (:attr:`~sim.policy.
+    InventoryObservation.demand`: customer demand at a retailer, orders received
+    upstream). ``per_demand = 0`` is :class:`BaseStock`.
+
+    Attributes:
+        level: the safety stock (units of stock); any finite number (the level is the sum).
+        per_demand: periods of demand covered (``>= 0``), about the lead time plus one
+            review period.
+    """
+
+    level: float
+    per_demand: float
+
+    def __post_init__(self) -> None:
+        _checks.number("level", self.level)
+        _checks.number("per_demand", self.per_demand, at_least=0)
+
+    def act(self, obs: InventoryObservation) -> float:
+        return float(max(self.level + self.per_demand * obs.demand - obs.inventory_position, 0.0))
+
+    def act_batch(self, obs: ObservationBatch) -> np.ndarray:
+        return np.maximum(self.level + self.per_demand * obs.demand - obs.inventory_position, 0.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandTrackingSS:
+    """(s, S) policy whose two levels follow the demand: a non-stationary (s, S) policy.
+
+    Reference: the non-stationary (s, S) policy of Liu, Hu, Peng & Yang (2023) (see
+    :class:`DemandTrackingBaseStock`; their exact form is not at hand), here both levels
+    shifted by ``per_demand`` times the last demand seen, the trigger as :class:`SS`'s.
+
+    Decision rule: with ``shift = per_demand * demand``, ``q_t = S + shift -
+    inventory_position`` if ``inventory_position <= s + shift``, else 0. ``per_demand = 0``
+    is :class:`SS`.
+
+    Attributes:
+        s: the reorder point's constant part (units of stock); any finite number ``< S``.
+        S: the order-up-to level's constant part (units of stock); any finite number.
+        per_demand: periods of demand the levels move by (``>= 0``).
+    """
+
+    s: float
+    S: float
+    per_demand: float
+
+    def __post_init__(self) -> None:
+        _checks.number("s", self.s)
+        _checks.number("S", self.S)
+        _checks.number("per_demand", self.per_demand, at_least=0)
+        if not self.s < self.S:
+            raise ValueError(f"s: must be < S ({self.S!r}), got {self.s!r}")
+
+    def act(self, obs: InventoryObservation) -> float:
+        shift = self.per_demand * obs.demand
+        ip = obs.inventory_position
+        return float(self.S + shift - ip) if ip <= self.s + shift else 0.0
+
+    def act_batch(self, obs: ObservationBatch) -> np.ndarray:
+        shift = self.per_demand * obs.demand
+        ip = obs.inventory_position
+        return np.where(ip <= self.s + shift, self.S + shift - ip, 0.0)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1166,8 +1166,9 @@ def parser() -> argparse.ArgumentParser:
         "--policy",
         required=True,
         metavar="KIND[,KIND...]",
-        help="base_stock, capped_base_stock, s_S, constant_order, dual_index, single_index, "
-        "capped_dual_index or tailored_base_surge (one for all nodes, or one per node)",
+        help="base_stock, capped_base_stock, s_S, constant_order, demand_tracking_base_stock, "
+        "demand_tracking_s_S, dual_index, single_index, capped_dual_index or "
+        "tailored_base_surge (one for all nodes, or one per node)",
     )
     tu.add_argument(
         "--max-evaluations",

@@ -9,12 +9,14 @@ engine's :meth:`~sim.SupplyChainModel.cost_per_period`, the ``network`` row of
 
 The search is a bounded pattern search on a grid: from an analytic starting point (the
 newsvendor level of the demand over the protection period, read from a short pilot run of
-the scenario as declared and from the graph's costs and lead times), it moves to the best
-neighbour (one parameter at a time ± step, or all together ± step) while that lowers the
-mean cost, then halves the step down to the grid's unit (1 for levels and caps, 0.25 for
-the constant quantities of ``constant_order`` and ``tailored_base_surge``). With two or
-more parameters it also starts from four points shifted along the diagonal (the cost
-surfaces have local minima on the grid). Every point evaluated is kept in the result's
+the scenario as declared and from the graph's costs and lead times; levels that follow
+the demand, ``per_demand``, cover the protection period), it moves to the best neighbour
+(one parameter at a time ± step, or all together ± step) while that lowers the mean cost,
+then halves the step down to the grid's unit (1 for levels and caps, 0.25 for the constant
+quantities of ``constant_order`` and ``tailored_base_surge`` and for ``per_demand``). With
+two or more parameters it also starts from four points shifted along the diagonal (the
+cost surfaces have local minima on the grid), and (s, S) where orders cost a fixed amount
+from ``S - s`` the economic order quantity too (the first start has ``S - s = 1``). Every point evaluated is kept in the result's
 table. A joint search is the same search over all the nodes' parameters at once. The cost
 of the winner is an optimistic estimate
 (it was selected on the same random numbers); re-evaluate it on other seeds
@@ -117,6 +119,8 @@ class _Space:
     cls: type
     fixed: dict[str, Any]
     parameters: tuple[_Parameter, ...]
+    # a second analytic start (name -> value, the others as in ``parameters``), or None
+    second_start: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,8 @@ class _Facts:
     regular: Any
     expedited: Any
     review: int  # 1 if orders come before the period's demand (decide="start"), else 0
+    holding: float  # money per unit per period
+    fixed_cost: float  # money per order placed (the dearest supplier's)
 
 
 def _newsvendor(facts: _Facts, periods: float) -> int:
@@ -167,8 +173,33 @@ def _single(facts: _Facts, kind: str) -> _Space:
             [_quantity("quantity", facts.mean, 3 * facts.mean + 1)],
         ),
     }
+    if kind.startswith("demand_tracking"):
+        # levels that follow the last demand seen: about the protection period's demand
+        # (per_demand periods of it) plus the newsvendor's safety stock
+        cover = facts.lead_time + facts.review
+        safety = s0 - round(facts.mean * cover)
+        per_demand = _Parameter("per_demand", round(cover * 4) / 4, 0.0, 3 * cover + 2, 0.25, 1.0)
+        spaces["demand_tracking_base_stock"] = (
+            agents.DemandTrackingBaseStock,
+            [_Parameter("level", safety, -top, top, 1.0, 2.0), per_demand],
+        )
+        spaces["demand_tracking_s_S"] = (
+            agents.DemandTrackingSS,
+            [
+                _Parameter("s", safety - 1, -top, top, 1.0, 2.0),
+                _Parameter("S", safety, -top, top, 1.0, 2.0),
+                per_demand,
+            ],
+        )
     cls, parameters = spaces[kind]
-    return _Space(cls, {}, tuple(parameters))
+    second = None
+    if kind in ("s_S", "demand_tracking_s_S") and facts.fixed_cost > 0 and facts.holding > 0:
+        # where orders cost a fixed amount, (s, S) is also searched from S - s an economic
+        # order quantity apart (the first start, S - s = 1, is base stock's neighbour)
+        eoq = round(math.sqrt(2 * facts.fixed_cost * facts.mean / facts.holding))
+        if eoq > 1:
+            second = {"s": parameters[1].start - eoq}
+    return _Space(cls, {}, tuple(parameters), second)
 
 
 def _dual(facts: _Facts, kind: str) -> _Space:
@@ -218,6 +249,8 @@ KINDS: dict[str, Callable[[_Facts, str], _Space]] = {
     "capped_base_stock": _single,
     "s_S": _single,
     "constant_order": _single,
+    "demand_tracking_base_stock": _single,
+    "demand_tracking_s_S": _single,
     "dual_index": _dual,
     "single_index": _dual,
     "capped_dual_index": _dual,
@@ -260,6 +293,8 @@ def _facts(scenario: Scenario, node: Any, seed: int) -> _Facts:
         regular=slow if len(leads) > 1 else None,
         expedited=fast if len(leads) > 1 else None,
         review=1 if scenario.options.get("decide") == "start" else 0,
+        holding=holding,
+        fixed_cost=max(float(graph.edges[u, node].get("fixed_cost", 0) or 0) for u in leads),
     )
 
 
@@ -371,6 +406,7 @@ def tune_jointly(
     warmup: int | None = None,
     seed: int | None = None,
     max_evaluations: int = 200,
+    start: Mapping[Any, Mapping[str, float]] | None = None,
 ) -> JointTuneResult:
     """Search the best parameters of several nodes' policies together (``kinds``: node ->
     policy kind), on common random numbers: one pattern search over all their parameters,
@@ -379,6 +415,9 @@ def tune_jointly(
     retailers'); this search moves each parameter alone and all of them together.
 
     Arguments and errors as :func:`tune`'s; ``max_evaluations`` counts joint points.
+    ``start`` (node -> parameter -> value) replaces the analytic start where it names a
+    value: e.g. a simpler policy's tuned parameters, from which a richer one's search goes
+    on (a local search in many parameters keeps the basin it starts in).
     """
     if not kinds:
         raise ValueError("kinds: name at least one node and its policy kind")
@@ -442,11 +481,30 @@ def tune_jointly(
         costs = seen[point]
         return math.inf if costs is None else float(costs.mean())
 
-    start = tuple(_value(p.start, p) for p in parameters)
+    given = {_node(scenario, graph, n): values for n, values in (start or {}).items()}
+    unknown = [
+        f"{n}:{name}"
+        for n, values in given.items()
+        for name in values
+        if n not in spaces or name not in {p.name for p in spaces[n].parameters}
+    ]
+    if unknown:
+        raise ValueError(f"start: {', '.join(unknown)} is not a tuned node's parameter")
+    start = tuple(
+        _value(given.get(node, {}).get(p.name, p.start), p)
+        for node, space in spaces.items()
+        for p in space.parameters
+    )
+    second = tuple(
+        _value((space.second_start or {}).get(p.name, p.start), p)
+        for space in spaces.values()
+        for p in space.parameters
+    )
     # Cost surfaces of several levels have local minima on the integer grid (the single
-    # index's does): with two or more parameters, searches also start 4 and 8 first steps
-    # away along the diagonal, the analytic start's first.
-    starts = [start]
+    # index's does): with two or more parameters, searches also start from a second
+    # analytic point where a kind has one, and 4 and 8 first steps away along the
+    # diagonal, the analytic start's first.
+    starts = [start] if second == start else [start, second]
     if len(parameters) > 1:
         for k in (-4, 4, -8, 8):
             shifted = tuple(

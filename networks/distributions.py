@@ -17,6 +17,8 @@ means a constant::
     {"dist": "shifted_exponential", "shift": 1, "mean": 3}  # 1 + exponential of mean 2
     {"dist": "geometric", "mean": 4}                   # on 1, 2, 3, ...: p = 1 / mean
     {"dist": "compound_poisson", "rate": 1, "size": 10}  # see below
+    {"dist": "merton_jump", "level": 10, "volatility": 0.0387, "jump_rate": 15,
+     "jump_mean": 0, "jump_std": 0.02, "cap": 20, "path_length": 200}  # see MertonJump
 
 A compound Poisson declaration is customer demand made of customers: they arrive as a Poisson
 process of ``rate`` per period and each buys a quantity drawn from ``size`` (a declaration
@@ -42,9 +44,10 @@ times, units of stock for demand).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 import numpy as np
@@ -61,6 +64,7 @@ __all__ = [
     "Gamma",
     "Geometric",
     "LogNormal",
+    "MertonJump",
     "NegativeBinomial",
     "Normal",
     "Poisson",
@@ -304,6 +308,81 @@ class CompoundPoisson:
         return {"dist": "compound_poisson", "rate": self.rate, "size": self.size.to_spec()}
 
 
+_REDRAWS = 1000  # paths tried before a merton_jump declaration is called hopeless
+
+
+@dataclass(frozen=True)
+class MertonJump:
+    """Non-stationary demand: a capped jump-diffusion path (Merton, 1976, "Option pricing
+    when underlying stock returns are discontinuous", J. Financial Economics 3), the
+    non-stationary demand of Liu, Hu, Peng & Yang (2023), "Multi-agent deep reinforcement
+    learning for multi-echelon inventory management" (the seed paper's [22], HAPPO).
+
+    The log-level ``X`` starts each path at 0 and moves every period by
+    ``volatility * Z + jump_mean * N + jump_std * sqrt(N) * Z'`` (``Z, Z'`` standard normal,
+    ``N`` Poisson(``jump_rate``): the sum of ``N`` normal jumps of mean ``jump_mean`` and std
+    ``jump_std``), with no drift; demand in period ``t`` of the path is
+    ``min(cap, floor(level * exp(X_t)))`` units. A path whose uncapped mean reaches ``cap``
+    is drawn again (the reference's rule: it keeps paths that wander up inside the cap).
+    Paths are ``path_length`` periods long and independent: the process restarts at
+    ``level`` every ``path_length`` periods, so it is demand for episodes of that length.
+
+    The reference's generator (its public code, ``envs/generator.py``) has
+    ``delta = 0.01``, ``delta_t = 15`` (diffusion std ``delta * sqrt(delta_t)`` = 0.0387
+    per period), 15 jumps per period of std ``0.01 * 2``, base demand 10 and cap 20: the
+    example declaration in the module docstring.
+
+    :meth:`draw` gives whole paths only (``start`` and ``n`` multiples of
+    ``path_length``): customers draw their demand so (:class:`sim.agents.CustomerAgent`);
+    anywhere else (a lead time, an order size) it is refused.
+    """
+
+    level: float
+    volatility: float
+    jump_rate: float
+    jump_mean: float
+    jump_std: float
+    cap: float
+    path_length: int
+
+    @functools.cached_property
+    def mean(self) -> float:
+        """Mean demand per period (units), estimated once from 2,000 paths of a fixed seed
+        (no closed form under the cap and the redraw rule)."""
+        return float(self.draw(np.random.default_rng(0), 0, 2000 * self.path_length).mean())
+
+    def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
+        if start % self.path_length or n % self.path_length:
+            raise DistributionError(
+                f"merton_jump draws whole paths of {self.path_length} periods (asked for "
+                f"{n} draws from {start}); use it for customer demand"
+            )
+        return np.concatenate([self._path(rng) for _ in range(n // self.path_length)])
+
+    def _path(self, rng: np.random.Generator) -> np.ndarray:
+        steps = self.path_length - 1
+        for _ in range(_REDRAWS):
+            z = rng.standard_normal(steps)
+            jumps = rng.poisson(self.jump_rate, steps)
+            z_jump = rng.standard_normal(steps)
+            moves = (
+                self.volatility * z
+                + self.jump_mean * jumps
+                + self.jump_std * np.sqrt(jumps) * z_jump
+            )
+            with np.errstate(over="ignore"):  # a path gone to inf is redrawn
+                demand = np.floor(self.level * np.exp(np.concatenate(([0.0], np.cumsum(moves)))))
+            if demand.mean() < self.cap:
+                return np.minimum(demand, self.cap)
+        raise DistributionError(
+            f"merton_jump: {_REDRAWS} paths in a row averaged at least the cap ({self.cap:g}); "
+            "lower volatility, jump_rate, jump_mean or jump_std, or raise the cap"
+        )
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"dist": "merton_jump", **{f.name: getattr(self, f.name) for f in fields(self)}}
+
+
 def _square(x: float) -> float:
     """``x ** 2`` (the power, as the draws always used: ``x * x`` may differ in the last
     bit), inf where it overflows."""
@@ -341,7 +420,9 @@ def _derived(values: tuple[float, float], names: str, spec: Mapping[str, Any], w
         )
 
 
-def _number(spec: Mapping[str, Any], key: str, where: str, *, positive: bool = False) -> float:
+def _number(
+    spec: Mapping[str, Any], key: str, where: str, *, positive: bool = False, signed: bool = False
+) -> float:
     if key not in spec:
         raise DistributionError(f"{where}.{key}: missing (required by dist={spec['dist']!r})")
     value = spec[key]
@@ -349,9 +430,9 @@ def _number(spec: Mapping[str, Any], key: str, where: str, *, positive: bool = F
         raise DistributionError(f"{where}.{key}: must be a finite number, got {value!r}")
     if positive and value <= 0:
         raise DistributionError(f"{where}.{key}: must be > 0, got {value!r}")
-    if value < 0:
+    if value < 0 and not signed:
         raise DistributionError(f"{where}.{key}: must be >= 0, got {value!r}")
-    if value > MAX_VALUE:
+    if abs(value) > MAX_VALUE:
         raise DistributionError(f"{where}.{key}: must be <= {MAX_VALUE:g}, got {value!r}")
     return float(value)
 
@@ -389,6 +470,15 @@ _PARAMS = {
     "shifted_exponential": ("shift", "mean"),
     "geometric": ("mean",),
     "compound_poisson": ("rate", "size"),
+    "merton_jump": (
+        "level",
+        "volatility",
+        "jump_rate",
+        "jump_mean",
+        "jump_std",
+        "cap",
+        "path_length",
+    ),
 }
 KINDS: tuple[str, ...] = tuple(_PARAMS)
 
@@ -475,10 +565,25 @@ def parse_distribution(spec: Any, where: str = "distribution") -> Distribution:
         if "size" not in spec:
             raise DistributionError(f"{where}.size: missing (required by dist='compound_poisson')")
         size = parse_distribution(spec["size"], f"{where}.size")
-        if isinstance(size, Trace | CompoundPoisson):
+        if isinstance(size, Trace | CompoundPoisson | MertonJump):
             raise DistributionError(
                 f"{where}.size: a customer's size cannot be a {spec['size']['dist']!r}; "
                 "give a number or a distribution such as poisson, geometric or discrete"
             )
         return CompoundPoisson(rate, size)
+    if kind == "merton_jump":
+        length = _number(spec, "path_length", where, positive=True)
+        if not length.is_integer():
+            raise DistributionError(
+                f"{where}.path_length: must be a whole number of periods, got {spec['path_length']!r}"
+            )
+        return MertonJump(
+            level=_number(spec, "level", where, positive=True),
+            volatility=_number(spec, "volatility", where),
+            jump_rate=_number(spec, "jump_rate", where),
+            jump_mean=_number(spec, "jump_mean", where, signed=True),
+            jump_std=_number(spec, "jump_std", where),
+            cap=_number(spec, "cap", where, positive=True),
+            path_length=int(length),
+        )
     return Trace(_numbers(spec, "values", where))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from networks.distributions import CompoundPoisson, Constant, Distribution, Trace
+from networks.distributions import CompoundPoisson, Constant, Distribution, MertonJump, Trace
 
 from . import _mesa_ids  # noqa: F401  (frees models: see the module)
 from .policy import Policy
@@ -115,6 +115,8 @@ class CustomerAgent(mesa.Agent):
             n = min(_BLOCK, max(16, 2 * len(self._block)))  # doubling: short runs draw little
             if isinstance(self.distribution, Trace):  # draw what the trace has, error past it
                 n = max(1, min(_BLOCK, len(self.distribution.values) - period))
+            elif isinstance(self.distribution, MertonJump):  # whole paths
+                n = -(-n // self.distribution.path_length) * self.distribution.path_length
             self._block = self.distribution.draw(self.demand_rng, period, n).tolist()
             self._block_start = period
         return self._block_start, self._block
