@@ -371,6 +371,9 @@ class ActionMapping:
             echelon base-stock policy (Clark & Scarf); the learner then observes it.
             ``low`` and ``high`` bound the level; orders follow from the observation the
             action answers (:meth:`position`).
+        max_order: with an order-up-to ``target``, the largest order (units; ``inf``: no
+            cap): the order is ``min(max_order, max(0, S - x))``, so that levels respect
+            the same order range as quantities would.
     """
 
     kind: Literal["discrete", "continuous"] = "discrete"
@@ -382,6 +385,7 @@ class ActionMapping:
     price_high: float = 0.0
     price_step: float = 0.0
     target: Literal["quantity", "position", "echelon_position"] = "quantity"
+    max_order: float = math.inf
 
     def __post_init__(self) -> None:
         if self.target not in ("quantity", "position", "echelon_position"):
@@ -393,6 +397,13 @@ class ActionMapping:
             raise ValueError(
                 f"ActionMapping.target={self.target!r}: an order-up-to level needs one "
                 f"supplier, got suppliers={self.suppliers!r}"
+            )
+        if not self.max_order > 0:
+            raise ValueError(f"ActionMapping.max_order: must be > 0, got {self.max_order!r}")
+        if self.target == "quantity" and self.max_order != math.inf:
+            raise ValueError(
+                "ActionMapping.max_order: caps the orders of order-up-to targets; a "
+                "quantity's range is low..high"
             )
         if self.kind not in ("discrete", "continuous"):
             raise ValueError(
@@ -501,7 +512,8 @@ class ActionMapping:
                 "observation (its inventory position)"
             )
         position = np.asarray(self.position(obs), dtype=np.float64)
-        return np.maximum(q - position[..., None], 0.0)  # one supplier
+        order = np.maximum(q - position[..., None], 0.0)  # one supplier
+        return order if self.max_order == math.inf else np.minimum(order, self.max_order)
 
     def _levels(self, action: Any) -> np.ndarray:
         """What the quantity entries choose: order quantities, or order-up-to levels."""

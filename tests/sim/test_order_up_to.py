@@ -32,6 +32,10 @@ def test_the_order_is_the_level_less_the_position_and_never_negative():
     assert ECHELON.quantity(31, one) == 1.0
     continuous = ActionMapping("continuous", 0, 20, target="position")
     assert continuous.quantity(np.array([0.0]), one) == 0.0  # level 10 < position 11
+    capped = ActionMapping("discrete", 0, 30, target="position", max_order=4)
+    np.testing.assert_array_equal(capped.quantities([13, 13, 2], obs), [[3.0], [0.0], [4.0]])
+    assert capped.quantity(30, one) == 4.0  # 19 wanted, 4 ordered
+    assert ActionMapping.from_dict(capped.to_dict()) == capped
 
 
 def test_a_constant_level_in_the_env_is_base_stock_in_the_engine():
@@ -83,6 +87,10 @@ def test_bad_order_up_to_mappings_and_calls_are_one_line_errors():
         ActionMapping(target="level")
     with pytest.raises(ValueError, match="needs one supplier, got suppliers=2"):
         ActionMapping(suppliers=2, target="position")
+    with pytest.raises(ValueError, match="max_order: caps the orders of order-up-to targets"):
+        ActionMapping(max_order=20)
+    with pytest.raises(ValueError, match="max_order: must be > 0, got 0"):
+        ActionMapping(target="position", max_order=0)
     scenario = resolve("dual_sourcing")
     node = next(iter(scenario.policies()))
     with pytest.raises(ValueError, match=f"node '{node}' orders from 2 suppliers"):
