@@ -1,5 +1,5 @@
 """Table II with every stock point learning (IPPO, MAPPO, HAPPO), against the policy the
-team must beat, on common random numbers. Two cases (``--case``):
+team must beat, on common random numbers. Cases (``--case``):
 
 ``chen_zheng`` (item 6): Chen & Zheng's 4-stage serial system against its known optimum,
 79.78 per period (echelon base stock 13/22/31/39): Poisson(4) demand, lead time 2 at every
@@ -11,36 +11,48 @@ shipper's rate (the engine's textbook check, ``scenarios/library/clark_scarf.tom
 tuned jointly (:func:`analysis.tune.tune_jointly`, five levels searched together on the
 scenario's common random numbers; the levels are kept in ``OUT/baseline.json``).
 
-Every agent gets the team's reward (minus the network's cost per period); each run trains
-on the vectorized engine's copy axis (:func:`agents.learning.multi.train_team`: resumable,
-each agent's actor a checkpoint) and is then evaluated greedily on common random numbers
-(the same seeds for every team: 16 copies of 1,200 periods, the first 200 left out) beside
-the reference team and a random team; the gap to the reference is paired copy by copy (95%
-CI). The team evaluated is the run's checkpoint (about every 5% of its steps) that does
-best on other seeds (8 copies of 600 periods: validation); the last one's cost is kept
-beside it.
+``serial_jump``, ``serial_jump_fixed_cost``, ``serial_poisson``,
+``serial_poisson_fixed_cost`` (item 2, the HAPPO rows): Liu et al. (2023)'s 3-stage chain
+(``scenarios/library/serial_jump*.toml``: lead time 4, holding and backlog 1 everywhere,
+10 on hand and 10 per lot in transit at the start, orders 0-20, 200-period episodes, each
+agent rewarded ``0.5 * own + 0.5 * team``) with jump-diffusion or Poisson(10) demand,
+against the non-stationary base-stock policy (no fixed cost) or (s, S) policy (a fixed
+cost of 5 per order), levels following the last demand seen, tuned jointly
+(:class:`agents.DemandTrackingBaseStock`, :class:`agents.DemandTrackingSS`). Evaluated on
+whole 200-period episodes from the start.
+
+Every agent of ``chen_zheng`` and ``owmr`` gets the team's reward (minus the network's cost
+per period); each run trains on the vectorized engine's copy axis
+(:func:`agents.learning.multi.train_team`: resumable, each agent's actor a checkpoint) and
+is then evaluated greedily on common random numbers (the same seeds for every team; by
+default 16 copies of 1,200 periods, the first 200 left out) beside the reference team and a
+random team; the gap to the reference is paired copy by copy (95% CI). The reference team
+is its decision modules in the same engine on the same seeds (copy ``k`` of the
+environment's episode of seed ``s`` is the engine run of seed ``s + k``). The team
+evaluated is the run's checkpoint (about every 5% of its steps) that does best on other
+seeds (validation); the last one's cost is kept beside it.
 
 ``--actions`` says what an agent's action chooses: ``quantity``, its order, or an
 order-up-to level (:class:`sim.spaces.ActionMapping`): ``echelon_position`` (Chen &
 Zheng's default; constant levels are an echelon base-stock policy) or ``position`` (the
-OWMR default; constant levels are a base-stock policy). The reference team plays its
-levels as such constant actions, on the same engine runs whatever the learners' form.
+OWMR default; constant levels are a base-stock policy).
 
 Usage::
 
     python benchmarks/rl_table2.py [--case chen_zheng|owmr] [--algos ippo,mappo,happo]
-        [--seeds 0,1,2] [--steps 600000] [--copies 64] [--ent-coef 0]
+        [--seeds 0,1,2] [--steps 600000] [--copies 64] [--ent-coef 0] [--periods N]
         [--actions quantity|position|echelon_position] [--out DIR]
 
 writes ``OUT/<actions>_<algo>_seed<k>/`` (the run: curve, checkpoints, ``result.json``;
 a finished run is skipped, an interrupted one resumes), then ``OUT/table.md`` (per run and
 per algorithm) and ``OUT/curves.png`` (learning curves: mean and range over seeds). ``OUT``
-defaults to ``benchmarks/results/rl_table2`` (chen_zheng) or ``.../rl_table2_owmr``.
+defaults to the case's folder under ``benchmarks/results/`` (``rl_table2`` for chen_zheng).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -52,54 +64,98 @@ import numpy as np
 
 from networks.io import atomic_path
 
+#: How a team is measured, unless its case says otherwise (``Case.settings``): ``eval``
+#: the table's evaluation, ``validation`` where a run's checkpoints are compared (other
+#: seeds), ``tuning`` the joint search of a tuned reference (the scenario's seeds, event
+#: engine).
 EVAL = {"copies": 16, "periods": 1200, "warmup": 200, "seed": 1_000_000}
-#: Where a run's checkpoints are compared (other seeds than the evaluation's).
 VALIDATION = {"copies": 8, "periods": 600, "warmup": 100, "seed": 2_000_000}
-#: The joint search of the OWMR base-stock levels (the scenario's seeds, event engine).
 TUNING = {"replications": 10, "periods": 2100, "max_evaluations": 300}
 
 
 @dataclass(frozen=True)
 class Case:
-    """One experiment: a scenario whose stock points all learn, and the team of constant
-    order-up-to levels they are measured against.
+    """One experiment: a scenario whose stock points all learn, and the team of heuristics
+    they are measured against.
 
     Attributes:
         scenario: the built-in scenario.
         learners: its stock points, every one learning.
         actions: the action forms it runs, the default first.
-        reference_action: the form the reference team's levels are constant actions of.
+        reference_kind: the heuristic of the reference team (:data:`agents.REGISTRY`).
         title: what the table and figure say the case is.
         published: the reference's published cost per period, if any.
         out: the default output folder.
-        optimal_levels: the learners' optimal echelon levels where they are known (the
-            reference then), else ``None``: the reference is base stock tuned jointly.
+        optimal_levels: the learners' optimal levels where they are known (the reference's
+            only parameter then), else ``None``: the reference is tuned jointly.
         initial_state: where training episodes start (``sim.initial.InitialState``
             fields), if not from the scenario's state.
+        overrides: values set in the scenario (``Scenario.with_overrides``).
+        alpha: each agent's training reward, ``alpha * own + (1 - alpha) * team``.
+        order_cap: orders are ``0 .. order_cap`` (the ``quantity`` form's range, the cap
+            of the levels' orders; ``None``: the environment's default range, no cap).
+        periods: periods of a training episode.
+        settings: replaces :data:`EVAL`, :data:`VALIDATION` or :data:`TUNING` by name.
+        warm_start: a simpler kind tuned first, whose best point starts the reference's
+            search (:data:`WARM_STARTS` turns it into the reference's parameters).
     """
 
     scenario: str
     learners: tuple[str, ...]
     actions: tuple[str, ...]
-    reference_action: str
+    reference_kind: str
     title: str
     published: float | None
     out: str
     optimal_levels: tuple[int, ...] | None = None
     initial_state: dict | None = None
+    overrides: dict | None = None
+    alpha: float = 0.0
+    order_cap: int | None = None
+    periods: int = 100
+    settings: dict | None = None
+    warm_start: str | None = None
 
-    def team_env(self, copies: int, periods: int, action: str, options: dict | None = None):
-        """The learners' :class:`sim.multi.TeamVectorEnv` on the team's cost."""
+    def setting(self, name: str) -> dict:
+        """The case's ``eval``, ``validation`` or ``tuning`` settings."""
+        default = {"eval": EVAL, "validation": VALIDATION, "tuning": TUNING}[name]
+        return (self.settings or {}).get(name, default)
+
+    def resolved(self):
+        """The scenario, with the case's overrides."""
         from scenarios import resolve
-        from sim.multi import TeamVectorEnv
 
+        scenario = resolve(self.scenario)
+        return scenario.with_overrides(self.overrides) if self.overrides else scenario
+
+    def team_env(
+        self,
+        copies: int,
+        periods: int,
+        action: str,
+        options: dict | None = None,
+        alpha: float = 0.0,
+    ):
+        """The learners' :class:`sim.multi.TeamVectorEnv` (on the team's cost by default)."""
+        from sim.multi import TeamVectorEnv
+        from sim.spaces import ActionMapping
+
+        mapping: Any = action
+        if self.order_cap is not None and action == "quantity":
+            mapping = ActionMapping("discrete", 0.0, float(self.order_cap))
+        elif self.order_cap is not None:  # the environment's range of levels, orders capped
+            probe = TeamVectorEnv.from_scenario(
+                self.resolved(), list(self.learners), 1, periods=periods, action=action
+            )
+            cap = float(self.order_cap)
+            mapping = {a: dataclasses.replace(m, max_order=cap) for a, m in probe.mappings.items()}
         return TeamVectorEnv.from_scenario(
-            resolve(self.scenario),
+            self.resolved(),
             list(self.learners),
             copies,
             periods=periods,
-            alpha=0.0,
-            action=action,
+            alpha=alpha,
+            action=mapping,
             options=options or {},
         )
 
@@ -111,21 +167,52 @@ class Case:
             return {}
         return {"initial_state": InitialState(**self.initial_state)}
 
-    def reference(self, out: Path) -> tuple[dict[str, int], str]:
-        """The reference team's levels and what they are (tuned on first use)."""
-        if self.optimal_levels is not None:
-            levels = dict(zip(self.learners, self.optimal_levels, strict=True))
-            return levels, "optimal echelon base stock " + "/".join(map(str, self.optimal_levels))
-        levels = tuned_levels(self, out)
-        return levels, "jointly tuned base stock " + "/".join(map(str, levels.values()))
+    def reference(self, out: Path) -> tuple[dict[str, Any], str]:
+        """The reference team (learner -> decision module) and what it is (tuned on first
+        use)."""
+        from agents import REGISTRY
 
+        if self.optimal_levels is not None:
+            parameters = {
+                n: {"level": v} for n, v in zip(self.learners, self.optimal_levels, strict=True)
+            }
+            label = "optimal "
+        else:
+            parameters = tuned_parameters(self, out)
+            label = "jointly tuned "
+        label += self.reference_kind.replace("_", " ").replace("s S", "(s, S)") + " "
+        if all(len(p) == 1 for p in parameters.values()):
+            label += "/".join(f"{v:g}" for p in parameters.values() for v in p.values())
+        else:
+            label += "; ".join(
+                f"{n} " + ", ".join(f"{k} {v:g}" for k, v in p.items())
+                for n, p in parameters.items()
+            )
+        kind = REGISTRY[self.reference_kind]
+        return {n: kind(**p) for n, p in parameters.items()}, label
+
+
+_SERIAL = {
+    "learners": ("stage1", "stage2", "stage3"),
+    "actions": ("position", "quantity"),
+    "published": None,
+    "alpha": 0.5,
+    "order_cap": 20,
+    "periods": 200,
+    "settings": {
+        "eval": {"copies": 256, "periods": 200, "warmup": 0, "seed": 1_000_000},
+        "validation": {"copies": 64, "periods": 200, "warmup": 0, "seed": 2_000_000},
+        "tuning": {"max_evaluations": 300},  # the scenario's 50 episodes of 200 periods
+    },
+}
+_POISSON = {"network.args.demand": {"dist": "poisson", "mean": 10}}
 
 CASES = {
     "chen_zheng": Case(
         scenario="clark_scarf",
         learners=("stage1", "stage2", "stage3", "stage4"),
         actions=("echelon_position", "quantity"),
-        reference_action="echelon_position",
+        reference_kind="echelon_base_stock",
         title="Table II item 6: Chen & Zheng's 4-stage serial system, every stage learning",
         published=79.78,
         out="benchmarks/results/rl_table2",
@@ -135,7 +222,7 @@ CASES = {
         scenario="owmr_lost_sales",
         learners=("warehouse", "retailer1", "retailer2", "retailer3", "retailer4"),
         actions=("position", "quantity"),
-        reference_action="position",
+        reference_kind="base_stock",
         title="Table II item 4: one warehouse, four lost-sales retailers, every stock point learning",
         published=None,
         out="benchmarks/results/rl_table2_owmr",
@@ -149,30 +236,86 @@ CASES = {
             "nodes": "all",
         },
     ),
+    "serial_jump": Case(
+        scenario="serial_jump",
+        reference_kind="demand_tracking_base_stock",
+        title="Table II item 2: Liu et al.'s 3-stage chain, jump-diffusion demand, no fixed cost",
+        out="benchmarks/results/rl_table2_serial_jump",
+        **_SERIAL,
+    ),
+    "serial_jump_fixed_cost": Case(
+        scenario="serial_jump_fixed_cost",
+        reference_kind="demand_tracking_s_S",
+        warm_start="demand_tracking_base_stock",
+        title="Table II item 2: Liu et al.'s 3-stage chain, jump-diffusion demand, fixed cost 5",
+        out="benchmarks/results/rl_table2_serial_jump_fixed_cost",
+        **_SERIAL,
+    ),
+    "serial_poisson": Case(
+        scenario="serial_jump",
+        overrides=_POISSON,
+        reference_kind="demand_tracking_base_stock",
+        title="Table II item 2: Liu et al.'s 3-stage chain, Poisson(10) demand, no fixed cost",
+        out="benchmarks/results/rl_table2_serial_poisson",
+        **_SERIAL,
+    ),
+    "serial_poisson_fixed_cost": Case(
+        scenario="serial_jump_fixed_cost",
+        overrides=_POISSON,
+        reference_kind="demand_tracking_s_S",
+        warm_start="demand_tracking_base_stock",
+        title="Table II item 2: Liu et al.'s 3-stage chain, Poisson(10) demand, fixed cost 5",
+        out="benchmarks/results/rl_table2_serial_poisson_fixed_cost",
+        **_SERIAL,
+    ),
 }
 
 
-def tuned_levels(case: Case, out: Path) -> dict[str, int]:
-    """The best constant base-stock levels of every learner, searched jointly on the
-    scenario's common random numbers (:data:`TUNING`), kept in ``out/baseline.json``."""
+#: How a warm start's tuned parameters start a richer kind's search: (s, S) from base stock
+#: is ``S`` the level and ``s`` one below (every period's order, as base stock's).
+WARM_STARTS = {
+    ("demand_tracking_base_stock", "demand_tracking_s_S"): lambda p: {
+        "s": p["level"] - 1,
+        "S": p["level"],
+        "per_demand": p["per_demand"],
+    },
+}
+
+
+def tuned_parameters(case: Case, out: Path) -> dict[str, dict[str, float]]:
+    """The reference heuristic's parameters at every learner, searched jointly on the
+    scenario's common random numbers (the case's ``tuning`` settings; from the warm start's
+    tuned point if the case has one), kept in ``out/baseline.json``."""
     from analysis.tune import tune_jointly
-    from scenarios import resolve
 
     path = out / "baseline.json"
     if path.is_file():
-        return json.loads(path.read_text(encoding="utf-8"))["levels"]
+        return json.loads(path.read_text(encoding="utf-8"))["parameters"]
+    scenario, settings = case.resolved(), case.setting("tuning")
+    start, warm = None, None
+    if case.warm_start is not None:
+        first = tune_jointly(scenario, dict.fromkeys(case.learners, case.warm_start), **settings)
+        convert = WARM_STARTS[case.warm_start, case.reference_kind]
+        start = {n: convert(p) for n, p in first.parameters.items()}
+        warm = {
+            "kind": case.warm_start,
+            "parameters": {str(n): v for n, v in first.parameters.items()},
+            "tuning_cost": round(first.estimate.mean, 4),
+        }
     best = tune_jointly(
-        resolve(case.scenario), dict.fromkeys(case.learners, "base_stock"), **TUNING
+        scenario, dict.fromkeys(case.learners, case.reference_kind), **settings, start=start
     )
     kept = {
-        "levels": {str(n): int(v["level"]) for n, v in best.parameters.items()},
+        "kind": case.reference_kind,
+        "parameters": {str(n): v for n, v in best.parameters.items()},
         "tuning_cost": round(best.estimate.mean, 4),
         "points_evaluated": len(best.table),
         "settings": best.settings,
+        "warm_start": warm,
     }
     with atomic_path(path) as tmp:
         Path(tmp).write_text(json.dumps(kept, indent=1), encoding="utf-8")
-    return kept["levels"]
+    return kept["parameters"]
 
 
 def evaluate(
@@ -182,27 +325,47 @@ def evaluate(
     settings: dict | None = None,
     options: dict | None = None,
 ) -> np.ndarray:
-    """The team's cost per period in each copy of the evaluation (or ``settings``'; engine
-    ``options`` added to the scenario's)."""
+    """The learners' cost per period (the team's) in each copy of the case's evaluation (or
+    ``settings``'; engine ``options`` added to the scenario's), acting by ``act``."""
     from agents.learning.multi import team_cost
 
-    s = settings or EVAL
+    s = settings or case.setting("eval")
     env = case.team_env(s["copies"], s["periods"], action, options)
     return team_cost(env, act, seed=s["seed"], warmup=s["warmup"], per_copy=True)
+
+
+def evaluate_modules(
+    case: Case, modules: dict[str, Any], settings: dict | None = None, options: dict | None = None
+) -> np.ndarray:
+    """The network's cost per period in each copy (as :func:`evaluate`: the same seeds, so
+    the same random numbers), with decision ``modules`` at the learners, in the engine."""
+    from sim import VectorizedSupplyChainModel
+
+    s = settings or case.setting("eval")
+    scenario = case.resolved()
+    graph = scenario.network()
+    model = VectorizedSupplyChainModel(
+        graph,
+        {**scenario.policies(graph), **modules},
+        **{**scenario.options, **(options or {})},
+        copies=[s["seed"] + k for k in range(s["copies"])],
+        record=False,
+        track_rewards=True,
+    )
+    everything = np.arange(len(model.sku_names))
+    model.run(s["warmup"])
+    model.take_rewards(everything)
+    model.run(s["periods"] - s["warmup"])
+    cost = model.take_rewards(everything)[:, :5].sum(axis=1)  # Reward's cost parts
+    copy = np.array([name[0][0] for name in model.sku_names])
+    return np.bincount(copy, cost, s["copies"]) / (s["periods"] - s["warmup"])
 
 
 def evaluate_reference(
     case: Case, out: Path, settings: dict | None = None, options: dict | None = None
 ) -> np.ndarray:
     """The reference team's cost per period in each copy (as :func:`evaluate`)."""
-    levels, _ = case.reference(out)
-    return evaluate(
-        case,
-        lambda agent, obs: np.full(len(obs), levels[agent]),
-        case.reference_action,
-        settings,
-        options,
-    )
+    return evaluate_modules(case, case.reference(out)[0], settings, options)
 
 
 def team_of(case: Case, folder: Path, step: int) -> Callable:
@@ -227,7 +390,9 @@ def run_one(case: Case, algo: str, seed: int, args, folder: Path) -> dict:
     done = folder / "result.json"
     if done.is_file():
         return json.loads(done.read_text(encoding="utf-8"))
-    env = case.team_env(args.copies, args.periods, args.actions, case.training_options())
+    env = case.team_env(
+        args.copies, args.periods, args.actions, case.training_options(), alpha=case.alpha
+    )
     config = MultiConfig(
         total_steps=args.steps,
         num_envs=args.copies,
@@ -244,7 +409,11 @@ def run_one(case: Case, algo: str, seed: int, args, folder: Path) -> dict:
         for p in (folder / case.learners[0] / "checkpoints").glob("step_*")
     )
     validation = {
-        step: float(evaluate(case, team_of(case, folder, step), args.actions, VALIDATION).mean())
+        step: float(
+            evaluate(
+                case, team_of(case, folder, step), args.actions, case.setting("validation")
+            ).mean()
+        )
         for step in steps
     }
     chosen = min(validation, key=validation.get)
@@ -289,6 +458,7 @@ def report(
     from analysis.statistics import mean_ci
 
     _, label = case.reference(out)
+    e = case.setting("eval")
 
     def gap(costs) -> str:
         d = mean_ci(100 * (np.asarray(costs) / baseline - 1))
@@ -298,8 +468,8 @@ def report(
     lines = [
         f"# {case.title}",
         "",
-        f"Evaluation: {EVAL['copies']} copies x {EVAL['periods'] - EVAL['warmup']} periods "
-        f"after {EVAL['warmup']} (seeds from {EVAL['seed']}), greedy actions; team cost per "
+        f"Evaluation: {e['copies']} copies x {e['periods'] - e['warmup']} periods "
+        f"after {e['warmup']} (seeds from {e['seed']}), greedy actions; team cost per "
         "period (95% CI over copies); gap to the reference team on the same random numbers, "
         "paired by copy (negative: the learners cost less).",
         "",
@@ -340,13 +510,17 @@ def plot_curves(case: Case, out: Path, results: list[dict], periods: int, refere
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.subplots()
+    # A curve's return is the agents' mean reward, alpha * own + (1 - alpha) * team each:
+    # with every stock point learning, the own costs sum to the team's, so that mean is
+    # the team's times alpha / n + 1 - alpha.
+    share = case.alpha / len(case.learners) + 1 - case.alpha
     for (actions, algo), runs in by_form(results).items():
         curves = []
         for r in runs:
             rows = _read_curve(out / f"{actions}_{algo}_seed{r['seed']}" / "learning_curve.csv")
             closed = [row for row in rows if np.isfinite(float(row["mean_return"]))]
             curves.append(
-                {int(row["step"]): -float(row["mean_return"]) / periods for row in closed}
+                {int(row["step"]): -float(row["mean_return"]) / periods / share for row in closed}
             )
         steps = sorted(set.intersection(*(set(c) for c in curves)))
         cost = np.array([[c[k] for k in steps] for c in curves])
@@ -382,7 +556,9 @@ def main(argv: list[str] | None = None) -> None:
         default=0.0,
         help="PPO's entropy bonus (PPOConfig.ent_coef; 0.01 keeps 73 levels spread: +2.5-6%%)",
     )
-    parser.add_argument("--periods", type=int, default=100)
+    parser.add_argument(
+        "--periods", type=int, help="periods of a training episode (default: the case's)"
+    )
     parser.add_argument(
         "--actions",
         choices=("quantity", "position", "echelon_position"),
@@ -393,6 +569,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     case = CASES[args.case]
     args.actions = args.actions or case.actions[0]
+    args.periods = args.periods or case.periods
     if args.actions not in case.actions:
         parser.error(f"--actions {args.actions}: case {args.case} runs {', '.join(case.actions)}")
     torch.set_num_threads(1)

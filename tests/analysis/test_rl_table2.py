@@ -3,6 +3,7 @@ their learning curves, and a second run skips what is done."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import agents
 from scenarios import resolve
 
 pytest.importorskip("torch")
@@ -26,16 +28,25 @@ def _script():
 
 
 @pytest.mark.parametrize(
-    ("case", "actions"), [("chen_zheng", "echelon_position"), ("owmr", "position")]
+    ("case", "actions"),
+    [
+        ("chen_zheng", "echelon_position"),
+        ("owmr", "position"),
+        ("serial_jump_fixed_cost", "quantity"),
+    ],
 )
 def test_table_and_figure_are_the_runs_and_a_rerun_skips_them(
     case, actions, tmp_path, monkeypatch, capsys
 ):
     script = _script()
-    monkeypatch.setattr(script, "EVAL", {"copies": 4, "periods": 60, "warmup": 10, "seed": 5})
-    tiny = {"copies": 2, "periods": 40, "warmup": 10, "seed": 7}
-    monkeypatch.setattr(script, "VALIDATION", tiny)
-    monkeypatch.setattr(script, "TUNING", {"replications": 2, "periods": 60, "max_evaluations": 6})
+    settings = {
+        "eval": {"copies": 4, "periods": 60, "warmup": 10, "seed": 5},
+        "validation": {"copies": 2, "periods": 40, "warmup": 10, "seed": 7},
+        "tuning": {"replications": 2, "periods": 60, "max_evaluations": 6},
+    }
+    monkeypatch.setitem(
+        script.CASES, case, dataclasses.replace(script.CASES[case], settings=settings)
+    )
     args = ["--case", case, "--actions", actions, "--algos", "mappo", "--seeds", "0"]
     args += ["--steps", "1024", "--copies", "8", "--periods", "16", "--out", str(tmp_path)]
     script.main(args)
@@ -54,15 +65,21 @@ def test_table_and_figure_are_the_runs_and_a_rerun_skips_them(
         )
         chosen = script.evaluate(the_case, team, actions)
         assert chosen.tolist() == r["costs"]
-    levels, label = the_case.reference(tmp_path)
+    team_modules, label = the_case.reference(tmp_path)
     assert (
         f"Reference, {label}: **{script.evaluate_reference(the_case, tmp_path).mean():.2f}**"
         in table
     )
-    if case == "owmr":  # the tuned levels are the search's best, kept for the next run
+    if the_case.optimal_levels is None:  # tuned: the search's best, kept for the next run
         kept = json.loads((tmp_path / "baseline.json").read_text())
-        assert kept["levels"] == levels and set(levels) == set(the_case.learners)
-        assert kept["points_evaluated"] == 6
+        assert kept["kind"] == the_case.reference_kind
+        assert set(kept["parameters"]) == set(the_case.learners)
+        assert {
+            n: type(m)(**kept["parameters"][n]) for n, m in team_modules.items()
+        } == team_modules
+        assert 0 < kept["points_evaluated"] <= 6  # points outside (s, S)'s domain not kept
+        warm = kept["warm_start"]
+        assert (warm and warm["kind"]) == the_case.warm_start
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.glob("*/result.json")}
     stamps[tmp_path / "baseline.json"] = 0
     stamps = {p: p.stat().st_mtime_ns for p in stamps if p.exists()}
@@ -75,7 +92,8 @@ def test_table_and_figure_are_the_runs_and_a_rerun_skips_them(
                          delimiter=",", skiprows=1, usecols=3, ndmin=1)  # fmt: skip
     closed = returns[np.isfinite(returns)]
     assert len(closed) >= 1  # 16-period episodes close in 32-step rollouts
-    np.testing.assert_allclose(mean.get_ydata(), -closed / 16)
+    share = the_case.alpha / len(the_case.learners) + 1 - the_case.alpha  # 1 on the team's
+    np.testing.assert_allclose(mean.get_ydata(), -closed / 16 / share)
 
 
 def test_joint_tuning_beats_or_equals_every_level_it_tried():
@@ -92,3 +110,47 @@ def test_joint_tuning_beats_or_equals_every_level_it_tried():
     assert best.estimate.mean == best.table["cost"].min()
     chosen = best.table.loc[best.table["cost"].idxmin()]
     assert best.parameters == {n: {"level": int(chosen[f"{n}:level"])} for n in nodes}
+
+
+@pytest.mark.parametrize(
+    ("case", "actions"), [("chen_zheng", "echelon_position"), ("owmr", "position")]
+)
+def test_a_reference_team_in_the_engine_is_its_constant_levels_played_in_the_environment(
+    case, actions
+):
+    """The reference is evaluated by its modules in the engine; on the same seeds that is,
+    copy by copy and to the bit, the team environment played with its levels as actions."""
+    script = _script()
+    the_case = script.CASES[case]
+    levels = [13, 22, 31, 39] if case == "chen_zheng" else [26, 20, 22, 23, 23]
+    kind = agents.REGISTRY[the_case.reference_kind]
+    modules = {n: kind(level=v) for n, v in zip(the_case.learners, levels, strict=True)}
+    by_agent = dict(zip(the_case.learners, levels, strict=True))
+    settings = {"copies": 3, "periods": 90, "warmup": 20, "seed": 11}
+    in_engine = script.evaluate_modules(the_case, modules, settings)
+    played = script.evaluate(
+        the_case, lambda a, obs: np.full(len(obs), by_agent[a]), actions, settings
+    )
+    assert in_engine.tolist() == played.tolist()
+
+
+def test_the_agents_mean_reward_is_a_fixed_share_of_the_team_cost():
+    """What the figure converts back: with every stock point learning, the mean of the
+    agents' ``alpha * own + (1 - alpha) * team`` is the team's times ``alpha / n + 1 -
+    alpha``."""
+    script = _script()
+    case = script.CASES["serial_jump_fixed_cost"]
+    share = case.alpha / len(case.learners) + 1 - case.alpha
+    levels = {"stage1": 40, "stage2": 35, "stage3": 45}
+    totals = []
+    for alpha in (case.alpha, 0.0):
+        env = case.team_env(3, 30, "position", alpha=alpha)
+        env.reset(seed=4)
+        total = np.zeros(3)
+        while not env.done:
+            rewards = env.step(np.full(3, levels[env.agent]))
+            if rewards is not None:
+                total += rewards.mean(axis=0)
+        totals.append(total)
+    np.testing.assert_allclose(totals[0], share * totals[1], rtol=1e-12)
+    assert (totals[1] < 0).all()
