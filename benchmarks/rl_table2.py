@@ -21,6 +21,17 @@ cost of 5 per order), levels following the last demand seen, tuned jointly
 (:class:`agents.DemandTrackingBaseStock`, :class:`agents.DemandTrackingSS`). Evaluated on
 whole 200-period episodes from the start.
 
+``two_per_echelon`` (item 3, HAPPO's second row): three echelons of two actors
+(``scenarios/library/two_per_echelon_jump.toml``), each buyer ordering 0-4 units a period
+from each of its two upstream actors (its own: lead time 4, 0.1 a unit; the other: lead time
+2, 0.2 a unit), jump-diffusion demand at both retailers, each agent rewarded ``0.75 * own +
+0.25 * team``. Against the dual-index policy and, reported beside it, the capped dual-index
+and tailored base-surge policies, **adapted to the network** by taking a buyer's own
+upstream actor as its regular supplier and the other one as its expedited supplier (the
+factories: a regular and an express source), each policy's parameters tuned jointly over
+the six actors. The learners choose quantities (entropy bonus 0.01: without one, greedy
+orders settle on one value whatever the state).
+
 Every agent of ``chen_zheng`` and ``owmr`` gets the team's reward (minus the network's cost
 per period); each run trains on the vectorized engine's copy axis
 (:func:`agents.learning.multi.train_team`: resumable, each agent's actor a checkpoint) and
@@ -39,7 +50,7 @@ OWMR default; constant levels are a base-stock policy).
 
 Usage::
 
-    python benchmarks/rl_table2.py [--case chen_zheng|owmr] [--algos ippo,mappo,happo]
+    python benchmarks/rl_table2.py [--case NAME] [--algos ippo,mappo,happo]
         [--seeds 0,1,2] [--steps 600000] [--copies 64] [--ent-coef 0] [--periods N]
         [--actions quantity|position|echelon_position] [--out DIR]
 
@@ -83,6 +94,8 @@ class Case:
         learners: its stock points, every one learning.
         actions: the action forms it runs, the default first.
         reference_kind: the heuristic of the reference team (:data:`agents.REGISTRY`).
+        other_references: more heuristics the learners are set against, each tuned
+            jointly (``OUT/baseline_<kind>.json``) and reported beside the reference.
         title: what the table and figure say the case is.
         published: the reference's published cost per period, if any.
         out: the default output folder.
@@ -98,6 +111,9 @@ class Case:
         settings: replaces :data:`EVAL`, :data:`VALIDATION` or :data:`TUNING` by name.
         warm_start: a simpler kind tuned first, whose best point starts the reference's
             search (:data:`WARM_STARTS` turns it into the reference's parameters).
+        ent_coef: PPO's entropy bonus (``--ent-coef``'s default): 0 for levels, whose many
+            choices a bonus keeps spread; quantities need one (without it, greedy orders
+            settle on one value whatever the state).
     """
 
     scenario: str
@@ -115,6 +131,8 @@ class Case:
     periods: int = 100
     settings: dict | None = None
     warm_start: str | None = None
+    other_references: tuple[str, ...] = ()
+    ent_coef: float = 0.0
 
     def setting(self, name: str) -> dict:
         """The case's ``eval``, ``validation`` or ``tuning`` settings."""
@@ -138,17 +156,15 @@ class Case:
     ):
         """The learners' :class:`sim.multi.TeamVectorEnv` (on the team's cost by default)."""
         from sim.multi import TeamVectorEnv
-        from sim.spaces import ActionMapping
 
         mapping: Any = action
-        if self.order_cap is not None and action == "quantity":
-            mapping = ActionMapping("discrete", 0.0, float(self.order_cap))
-        elif self.order_cap is not None:  # the environment's range of levels, orders capped
+        if self.order_cap is not None:  # the environment's mappings, orders capped
             probe = TeamVectorEnv.from_scenario(
                 self.resolved(), list(self.learners), 1, periods=periods, action=action
             )
-            cap = float(self.order_cap)
-            mapping = {a: dataclasses.replace(m, max_order=cap) for a, m in probe.mappings.items()}
+            # a quantity's range ends at the cap; a level's order stops at it
+            cap = {"high" if action == "quantity" else "max_order": float(self.order_cap)}
+            mapping = {a: dataclasses.replace(m, **cap) for a, m in probe.mappings.items()}
         return TeamVectorEnv.from_scenario(
             self.resolved(),
             list(self.learners),
@@ -167,29 +183,33 @@ class Case:
             return {}
         return {"initial_state": InitialState(**self.initial_state)}
 
-    def reference(self, out: Path) -> tuple[dict[str, Any], str]:
+    def reference(self, out: Path, kind: str | None = None) -> tuple[dict[str, Any], str]:
         """The reference team (learner -> decision module) and what it is (tuned on first
-        use)."""
+        use), or that of another ``kind`` of :attr:`other_references`."""
         from agents import REGISTRY
 
+        kind = kind or self.reference_kind
         if self.optimal_levels is not None:
             parameters = {
                 n: {"level": v} for n, v in zip(self.learners, self.optimal_levels, strict=True)
             }
             label = "optimal "
         else:
-            parameters = tuned_parameters(self, out)
+            parameters = tuned_parameters(self, out, kind)
             label = "jointly tuned "
-        label += self.reference_kind.replace("_", " ").replace("s S", "(s, S)") + " "
+        label += kind.replace("_", " ").replace("s S", "(s, S)")
         if all(len(p) == 1 for p in parameters.values()):
-            label += "/".join(f"{v:g}" for p in parameters.values() for v in p.values())
-        else:
-            label += "; ".join(
-                f"{n} " + ", ".join(f"{k} {v:g}" for k, v in p.items())
+            label += " " + "/".join(f"{v:g}" for p in parameters.values() for v in p.values())
+        else:  # the parameters after a colon (the figure's legend leaves them out)
+            label += ": " + "; ".join(
+                f"{n} "
+                + ", ".join(
+                    f"{k} {v:g}" if isinstance(v, float | int) else f"{k} {v}" for k, v in p.items()
+                )
                 for n, p in parameters.items()
             )
-        kind = REGISTRY[self.reference_kind]
-        return {n: kind(**p) for n, p in parameters.items()}, label
+        module = REGISTRY[kind]
+        return {n: module(**p) for n, p in parameters.items()}, label
 
 
 _SERIAL = {
@@ -268,6 +288,21 @@ CASES = {
         out="benchmarks/results/rl_table2_serial_poisson_fixed_cost",
         **_SERIAL,
     ),
+    "two_per_echelon": Case(
+        scenario="two_per_echelon_jump",
+        learners=tuple(f"{n}{k}" for n in ("retailer", "warehouse", "factory") for k in (1, 2)),
+        actions=("quantity",),
+        reference_kind="dual_index",
+        other_references=("capped_dual_index", "tailored_base_surge"),
+        title="Table II item 3: two actors per echelon, each buyer ordering from both upstream",
+        published=None,
+        out="benchmarks/results/rl_table2_two_per_echelon",
+        alpha=0.75,  # the reference's setting for this network
+        order_cap=4,  # 0-4 from each supplier, 25 orders a decision (the reference's)
+        periods=200,
+        settings=_SERIAL["settings"],
+        ent_coef=0.01,
+    ),
 }
 
 
@@ -282,32 +317,32 @@ WARM_STARTS = {
 }
 
 
-def tuned_parameters(case: Case, out: Path) -> dict[str, dict[str, float]]:
-    """The reference heuristic's parameters at every learner, searched jointly on the
-    scenario's common random numbers (the case's ``tuning`` settings; from the warm start's
-    tuned point if the case has one), kept in ``out/baseline.json``."""
+def tuned_parameters(case: Case, out: Path, kind: str) -> dict[str, dict[str, float]]:
+    """Heuristic ``kind``'s parameters at every learner, searched jointly on the scenario's
+    common random numbers (the case's ``tuning`` settings; the reference from the warm
+    start's tuned point if the case has one), kept in ``out/baseline.json`` (the
+    reference's) or ``out/baseline_<kind>.json``."""
     from analysis.tune import tune_jointly
 
-    path = out / "baseline.json"
+    primary = kind == case.reference_kind
+    path = out / ("baseline.json" if primary else f"baseline_{kind}.json")
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))["parameters"]
     scenario, settings = case.resolved(), case.setting("tuning")
     start, warm = None, None
-    if case.warm_start is not None:
+    if primary and case.warm_start is not None:
         first = tune_jointly(scenario, dict.fromkeys(case.learners, case.warm_start), **settings)
-        convert = WARM_STARTS[case.warm_start, case.reference_kind]
+        convert = WARM_STARTS[case.warm_start, kind]
         start = {n: convert(p) for n, p in first.parameters.items()}
         warm = {
             "kind": case.warm_start,
-            "parameters": {str(n): v for n, v in first.parameters.items()},
+            "parameters": {str(n): _arguments(m) for n, m in first.policies.items()},
             "tuning_cost": round(first.estimate.mean, 4),
         }
-    best = tune_jointly(
-        scenario, dict.fromkeys(case.learners, case.reference_kind), **settings, start=start
-    )
+    best = tune_jointly(scenario, dict.fromkeys(case.learners, kind), **settings, start=start)
     kept = {
-        "kind": case.reference_kind,
-        "parameters": {str(n): v for n, v in best.parameters.items()},
+        "kind": kind,
+        "parameters": {str(n): _arguments(m) for n, m in best.policies.items()},
         "tuning_cost": round(best.estimate.mean, 4),
         "points_evaluated": len(best.table),
         "settings": best.settings,
@@ -316,6 +351,16 @@ def tuned_parameters(case: Case, out: Path) -> dict[str, dict[str, float]]:
     with atomic_path(path) as tmp:
         Path(tmp).write_text(json.dumps(kept, indent=1), encoding="utf-8")
     return kept["parameters"]
+
+
+def _arguments(module: Any) -> dict[str, Any]:
+    """A heuristic's constructor arguments that differ from their defaults (the tuned ones
+    and the fixed ones, such as a dual-index policy's suppliers)."""
+    return {
+        f.name: getattr(module, f.name)
+        for f in dataclasses.fields(module)
+        if f.init and getattr(module, f.name) != f.default
+    }
 
 
 def evaluate(
@@ -362,10 +407,15 @@ def evaluate_modules(
 
 
 def evaluate_reference(
-    case: Case, out: Path, settings: dict | None = None, options: dict | None = None
+    case: Case,
+    out: Path,
+    settings: dict | None = None,
+    options: dict | None = None,
+    kind: str | None = None,
 ) -> np.ndarray:
-    """The reference team's cost per period in each copy (as :func:`evaluate`)."""
-    return evaluate_modules(case, case.reference(out)[0], settings, options)
+    """The reference team's (or another ``kind``'s) cost per period in each copy (as
+    :func:`evaluate`)."""
+    return evaluate_modules(case, case.reference(out, kind)[0], settings, options)
 
 
 def team_of(case: Case, folder: Path, step: int) -> Callable:
@@ -378,7 +428,7 @@ def team_of(case: Case, folder: Path, step: int) -> Callable:
 
     def act(agent, obs):
         p = policies[agent]
-        return greedy_actions(p.network, p.obs_rms, obs).reshape(len(obs)).astype(np.int64)
+        return greedy_actions(p.network, p.obs_rms, obs).reshape(len(obs), -1).astype(np.int64)
 
     return act
 
@@ -451,17 +501,20 @@ def report(
     actions: str,
     periods: int,
     reference: float,
+    others: dict[str, np.ndarray] | None = None,
 ) -> None:
-    """``table.md`` (each run's cost and paired gap to the reference team ``baseline``; per
-    algorithm the mean over seeds) and ``curves.png``."""
+    """``table.md`` (each run's cost and paired gap to the reference team ``baseline``, and
+    to each of the ``others`` (kind -> cost per copy); per algorithm the mean over seeds)
+    and ``curves.png``."""
     from analysis.files import write_text
     from analysis.statistics import mean_ci
 
     _, label = case.reference(out)
     e = case.setting("eval")
+    others = others or {}
 
-    def gap(costs) -> str:
-        d = mean_ci(100 * (np.asarray(costs) / baseline - 1))
+    def gap(costs, against=baseline) -> str:
+        d = mean_ci(100 * (np.asarray(costs) / against - 1))
         return f"{d.mean:+.2f} ± {d.half_width:.2f}"
 
     published = "" if case.published is None else f" (published {case.published})"
@@ -475,10 +528,12 @@ def report(
         "",
         f"Reference, {label}: **{baseline.mean():.2f}**{published}; a random team "
         f"({actions} actions): {random.mean():,.2f}.",
+        *(f"Also {case.reference(out, k)[1]}: **{c.mean():.2f}**." for k, c in others.items()),
         "",
         "| actions | algorithm | seed | steps | training minutes | checkpoint kept (step) | "
-        "team cost | gap to the reference, % | last checkpoint's gap, % |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "team cost | gap to the reference, % | last checkpoint's gap, % |"
+        + "".join(f" gap to {k}, % |" for k in others),
+        "|---|---|---|---|---|---|---|---|---|" + "---|" * len(others),
     ]
     for r in results:
         c = mean_ci(r["costs"])
@@ -486,12 +541,24 @@ def report(
             f"| {r['actions']} | {r['algo']} | {r['seed']} | {r['steps']:,} | {r['minutes']} "
             f"| {r['chosen_step']:,} | {c.mean:.2f} ± {c.half_width:.2f} | {gap(r['costs'])} "
             f"| {gap(r['final_costs'])} |"
+            + "".join(f" {gap(r['costs'], against)} |" for against in others.values())
         )
-    lines += ["", "| actions | algorithm | seeds | mean gap over seeds, % | worst seed, % |"]
-    lines.append("|---|---|---|---|---|")
+    lines += [
+        "",
+        "| actions | algorithm | seeds | mean gap over seeds, % | worst seed, % |"
+        + "".join(f" mean gap to {k}, % |" for k in others),
+        "|---|---|---|---|---|" + "---|" * len(others),
+    ]
     for (form, algo), runs in by_form(results).items():
         gaps = [100 * (np.mean(r["costs"]) / baseline.mean() - 1) for r in runs]
-        lines.append(f"| {form} | {algo} | {len(runs)} | {np.mean(gaps):+.2f} | {max(gaps):+.2f} |")
+        more = [
+            np.mean([100 * (np.mean(r["costs"]) / c.mean() - 1) for r in runs])
+            for c in others.values()
+        ]
+        lines.append(
+            f"| {form} | {algo} | {len(runs)} | {np.mean(gaps):+.2f} | {max(gaps):+.2f} |"
+            + "".join(f" {g:+.2f} |" for g in more)
+        )
     write_text(out / "table.md", "\n".join(lines) + "\n")
     plot_curves(case, out, results, periods, reference).savefig(out / "curves.png", dpi=120)
 
@@ -514,6 +581,7 @@ def plot_curves(case: Case, out: Path, results: list[dict], periods: int, refere
     # with every stock point learning, the own costs sum to the team's, so that mean is
     # the team's times alpha / n + 1 - alpha.
     share = case.alpha / len(case.learners) + 1 - case.alpha
+    drawn = []
     for (actions, algo), runs in by_form(results).items():
         curves = []
         for r in runs:
@@ -522,6 +590,7 @@ def plot_curves(case: Case, out: Path, results: list[dict], periods: int, refere
             curves.append(
                 {int(row["step"]): -float(row["mean_return"]) / periods / share for row in closed}
             )
+        drawn += curves
         steps = sorted(set.intersection(*(set(c) for c in curves)))
         cost = np.array([[c[k] for k in steps] for c in curves])
         ax.plot(steps, cost.mean(axis=0), label=f"{algo.upper()} ({actions}), {len(runs)} seeds")
@@ -531,9 +600,10 @@ def plot_curves(case: Case, out: Path, results: list[dict], periods: int, refere
         reference,
         color="k",
         linestyle="--",
-        label=f"{label} on the same episodes: {reference:.2f}",
+        label=f"{label.split(':')[0]} on the same episodes: {reference:.2f}",
     )
-    ax.set_ylim(reference * 0.95, reference * 1.5)
+    lowest = min([reference, *(min(c.values()) for c in drawn)])
+    ax.set_ylim(lowest * 0.95, reference * 1.5)
     ax.set_xlabel("environment steps (periods x copies)")
     ax.set_ylabel(f"team cost per period over a {periods}-period\ntraining episode (money)")
     ax.set_title(f"{case.title}\n(training episodes)", fontsize=10)
@@ -553,8 +623,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--ent-coef",
         type=float,
-        default=0.0,
-        help="PPO's entropy bonus (PPOConfig.ent_coef; 0.01 keeps 73 levels spread: +2.5-6%%)",
+        help="PPO's entropy bonus (PPOConfig.ent_coef; default: the case's, 0 for levels: "
+        "0.01 keeps 73 levels spread, +2.5-6%%)",
     )
     parser.add_argument(
         "--periods", type=int, help="periods of a training episode (default: the case's)"
@@ -570,6 +640,7 @@ def main(argv: list[str] | None = None) -> None:
     case = CASES[args.case]
     args.actions = args.actions or case.actions[0]
     args.periods = args.periods or case.periods
+    args.ent_coef = case.ent_coef if args.ent_coef is None else args.ent_coef
     if args.actions not in case.actions:
         parser.error(f"--actions {args.actions}: case {args.case} runs {', '.join(case.actions)}")
     torch.set_num_threads(1)
@@ -578,9 +649,16 @@ def main(argv: list[str] | None = None) -> None:
     rng = np.random.default_rng(0)
     baseline = evaluate_reference(case, out)
     print(f"{case.reference(out)[1]}: {baseline.mean():.2f}")
+    others = {k: evaluate_reference(case, out, kind=k) for k in case.other_references}
+    for k, c in others.items():
+        print(f"{case.reference(out, k)[1]}: {c.mean():.2f}")
     probe = case.team_env(1, args.periods, args.actions)
-    choices = {a: probe.mappings[a].n for a in case.learners}
-    random = evaluate(case, lambda a, o: rng.integers(0, choices[a], len(o)), args.actions)
+    shapes = {a: (probe.mappings[a].n, probe.mappings[a].dims) for a in case.learners}
+    random = evaluate(
+        case,
+        lambda a, o: rng.integers(0, shapes[a][0], (len(o), shapes[a][1])),
+        args.actions,
+    )
     print(f"random team: {random.mean():.2f}")
     for algo in args.algos.split(","):
         for seed in map(int, args.seeds.split(",")):
@@ -593,7 +671,7 @@ def main(argv: list[str] | None = None) -> None:
     # the reference team on training-like episodes: from their start, no warm-up
     episodes = {"copies": args.copies, "periods": args.periods, "warmup": 0, "seed": 0}
     reference = float(evaluate_reference(case, out, episodes, case.training_options()).mean())
-    report(case, out, results, baseline, random, args.actions, args.periods, reference)
+    report(case, out, results, baseline, random, args.actions, args.periods, reference, others)
     print(f"wrote {out}/table.md and curves.png")
 
 
