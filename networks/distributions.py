@@ -309,6 +309,7 @@ class CompoundPoisson:
 
 
 _REDRAWS = 1000  # paths tried before a merton_jump declaration is called hopeless
+_LONGEST_PATH = 100_000  # periods of a merton_jump path (customers draw whole ones)
 
 
 @dataclass(frozen=True)
@@ -345,11 +346,11 @@ class MertonJump:
     cap: float
     path_length: int
 
-    @functools.cached_property
+    @property
     def mean(self) -> float:
-        """Mean demand per period (units), estimated once from 2,000 paths of a fixed seed
-        (no closed form under the cap and the redraw rule)."""
-        return float(self.draw(np.random.default_rng(0), 0, 2000 * self.path_length).mean())
+        """Mean demand per period (units), estimated from 2,000 paths of a fixed seed (no
+        closed form under the cap and the redraw rule), once per declaration."""
+        return _path_mean(self)
 
     def draw(self, rng: np.random.Generator, start: int, n: int) -> np.ndarray:
         if start % self.path_length or n % self.path_length:
@@ -381,6 +382,11 @@ class MertonJump:
 
     def to_spec(self) -> dict[str, Any]:
         return {"dist": "merton_jump", **{f.name: getattr(self, f.name) for f in fields(self)}}
+
+
+@functools.lru_cache(maxsize=64)
+def _path_mean(dist: MertonJump) -> float:
+    return float(dist.draw(np.random.default_rng(0), 0, 2000 * dist.path_length).mean())
 
 
 def _square(x: float) -> float:
@@ -573,9 +579,10 @@ def parse_distribution(spec: Any, where: str = "distribution") -> Distribution:
         return CompoundPoisson(rate, size)
     if kind == "merton_jump":
         length = _number(spec, "path_length", where, positive=True)
-        if not length.is_integer():
+        if not length.is_integer() or length > _LONGEST_PATH:
             raise DistributionError(
-                f"{where}.path_length: must be a whole number of periods, got {spec['path_length']!r}"
+                f"{where}.path_length: must be a whole number of periods up to "
+                f"{_LONGEST_PATH:,}, got {spec['path_length']!r}"
             )
         return MertonJump(
             level=_number(spec, "level", where, positive=True),

@@ -83,6 +83,7 @@ def test_merton_mean_and_paths_without_noise():
     ("spec", "message"),
     [
         ({**LIU, "path_length": 2.5}, "demand.path_length: must be a whole number"),
+        ({**LIU, "path_length": 10**6}, r"up to 100,000, got 1000000"),
         ({**LIU, "path_length": 0}, "demand.path_length: must be > 0"),
         ({**LIU, "volatility": -1}, "demand.volatility: must be >= 0"),
         ({**LIU, "cap": 0}, "demand.cap: must be > 0"),
