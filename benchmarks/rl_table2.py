@@ -212,20 +212,36 @@ class Case:
         return {n: module(**p) for n, p in parameters.items()}, label
 
 
-_SERIAL = {
-    "learners": ("stage1", "stage2", "stage3"),
-    "actions": ("position", "quantity"),
-    "published": None,
-    "alpha": 0.5,
-    "order_cap": 20,
-    "periods": 200,
-    "settings": {
-        "eval": {"copies": 256, "periods": 200, "warmup": 0, "seed": 1_000_000},
-        "validation": {"copies": 64, "periods": 200, "warmup": 0, "seed": 2_000_000},
-        "tuning": {"max_evaluations": 300},  # the scenario's 50 episodes of 200 periods
-    },
+def _liu_serial(demand: str, fixed_cost: bool) -> Case:
+    """Table II item 2's case for ``demand`` (``"jump"`` or ``"poisson"``), with or without
+    the fixed ordering cost."""
+    return Case(
+        scenario="serial_jump_fixed_cost" if fixed_cost else "serial_jump",
+        learners=("stage1", "stage2", "stage3"),
+        actions=("position", "quantity"),
+        reference_kind="demand_tracking_s_S" if fixed_cost else "demand_tracking_base_stock",
+        title="Table II item 2: Liu et al.'s 3-stage chain, "
+        + ("jump-diffusion" if demand == "jump" else "Poisson(10)")
+        + (" demand, fixed cost 5" if fixed_cost else " demand, no fixed cost"),
+        published=None,
+        out=f"benchmarks/results/rl_table2_serial_{demand}" + ("_fixed_cost" if fixed_cost else ""),
+        overrides=None
+        if demand == "jump"
+        else {"network.args.demand": {"dist": "poisson", "mean": 10}},
+        alpha=0.5,
+        order_cap=20,
+        periods=200,
+        settings=_EPISODES,
+        warm_start="demand_tracking_base_stock" if fixed_cost else None,
+    )
+
+
+#: Whole 200-period episodes from the start (the scenario's 50 for tuning).
+_EPISODES = {
+    "eval": {"copies": 256, "periods": 200, "warmup": 0, "seed": 1_000_000},
+    "validation": {"copies": 64, "periods": 200, "warmup": 0, "seed": 2_000_000},
+    "tuning": {"max_evaluations": 300},
 }
-_POISSON = {"network.args.demand": {"dist": "poisson", "mean": 10}}
 
 CASES = {
     "chen_zheng": Case(
@@ -256,38 +272,11 @@ CASES = {
             "nodes": "all",
         },
     ),
-    "serial_jump": Case(
-        scenario="serial_jump",
-        reference_kind="demand_tracking_base_stock",
-        title="Table II item 2: Liu et al.'s 3-stage chain, jump-diffusion demand, no fixed cost",
-        out="benchmarks/results/rl_table2_serial_jump",
-        **_SERIAL,
-    ),
-    "serial_jump_fixed_cost": Case(
-        scenario="serial_jump_fixed_cost",
-        reference_kind="demand_tracking_s_S",
-        warm_start="demand_tracking_base_stock",
-        title="Table II item 2: Liu et al.'s 3-stage chain, jump-diffusion demand, fixed cost 5",
-        out="benchmarks/results/rl_table2_serial_jump_fixed_cost",
-        **_SERIAL,
-    ),
-    "serial_poisson": Case(
-        scenario="serial_jump",
-        overrides=_POISSON,
-        reference_kind="demand_tracking_base_stock",
-        title="Table II item 2: Liu et al.'s 3-stage chain, Poisson(10) demand, no fixed cost",
-        out="benchmarks/results/rl_table2_serial_poisson",
-        **_SERIAL,
-    ),
-    "serial_poisson_fixed_cost": Case(
-        scenario="serial_jump_fixed_cost",
-        overrides=_POISSON,
-        reference_kind="demand_tracking_s_S",
-        warm_start="demand_tracking_base_stock",
-        title="Table II item 2: Liu et al.'s 3-stage chain, Poisson(10) demand, fixed cost 5",
-        out="benchmarks/results/rl_table2_serial_poisson_fixed_cost",
-        **_SERIAL,
-    ),
+    **{
+        f"serial_{demand}" + ("_fixed_cost" if fixed else ""): _liu_serial(demand, fixed)
+        for demand in ("jump", "poisson")
+        for fixed in (False, True)
+    },
     "two_per_echelon": Case(
         scenario="two_per_echelon_jump",
         learners=tuple(f"{n}{k}" for n in ("retailer", "warehouse", "factory") for k in (1, 2)),
@@ -300,7 +289,7 @@ CASES = {
         alpha=0.75,  # the reference's setting for this network
         order_cap=4,  # 0-4 from each supplier, 25 orders a decision (the reference's)
         periods=200,
-        settings=_SERIAL["settings"],
+        settings=_EPISODES,
         ent_coef=0.01,
     ),
 }
