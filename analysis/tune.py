@@ -16,7 +16,9 @@ then halves the step down to the grid's unit (1 for levels and caps, 0.25 for th
 quantities of ``constant_order`` and ``tailored_base_surge`` and for ``per_demand``). With
 two or more parameters it also starts from four points shifted along the diagonal (the
 cost surfaces have local minima on the grid), and (s, S) where orders cost a fixed amount
-from ``S - s`` the economic order quantity too (the first start has ``S - s = 1``). Every point evaluated is kept in the result's
+from ``S - s`` the economic order quantity too (the first start has ``S - s = 1``), and
+levels that follow the demand from the stationary levels too (each analytic start's search
+has an equal share of the budget). Every point evaluated is kept in the result's
 table. A joint search is the same search over all the nodes' parameters at once. The cost
 of the winner is an optimistic estimate
 (it was selected on the same random numbers); re-evaluate it on other seeds
@@ -119,8 +121,8 @@ class _Space:
     cls: type
     fixed: dict[str, Any]
     parameters: tuple[_Parameter, ...]
-    # a second analytic start (name -> value, the others as in ``parameters``), or None
-    second_start: dict[str, float] | None = None
+    # more analytic starts (name -> value, the others as in ``parameters``)
+    other_starts: tuple[dict[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -192,14 +194,18 @@ def _single(facts: _Facts, kind: str) -> _Space:
             ],
         )
     cls, parameters = spaces[kind]
-    second = None
+    others: list[dict[str, float]] = []
+    if kind.startswith("demand_tracking"):  # the stationary policy: its level does not move
+        others.append({"level": s0, "s": s0 - 1, "S": s0, "per_demand": 0.0})
     if kind in ("s_S", "demand_tracking_s_S") and facts.fixed_cost > 0 and facts.holding > 0:
         # where orders cost a fixed amount, (s, S) is also searched from S - s an economic
         # order quantity apart (the first start, S - s = 1, is base stock's neighbour)
         eoq = round(math.sqrt(2 * facts.fixed_cost * facts.mean / facts.holding))
         if eoq > 1:
-            second = {"s": parameters[1].start - eoq}
-    return _Space(cls, {}, tuple(parameters), second)
+            others.append({"s": parameters[1].start - eoq})
+    names = {p.name for p in parameters}
+    starts = tuple({k: v for k, v in o.items() if k in names} for o in others)
+    return _Space(cls, {}, tuple(parameters), starts)
 
 
 def _dual(facts: _Facts, kind: str) -> _Space:
@@ -495,16 +501,25 @@ def tune_jointly(
         for node, space in spaces.items()
         for p in space.parameters
     )
-    second = tuple(
-        _value((space.second_start or {}).get(p.name, p.start), p)
-        for space in spaces.values()
-        for p in space.parameters
-    )
     # Cost surfaces of several levels have local minima on the integer grid (the single
-    # index's does): with two or more parameters, searches also start from a second
-    # analytic point where a kind has one, and 4 and 8 first steps away along the
-    # diagonal, the analytic start's first.
-    starts = [start] if second == start else [start, second]
+    # index's does), and a local search keeps the basin it starts in: where kinds have
+    # other analytic starts (the k-th of every node's together), each analytic start's
+    # search has an equal share of the budget; with two or more parameters, searches also
+    # start 4 and 8 first steps away from the first start along the diagonal.
+    starts = [start]
+    for k in range(max(len(space.other_starts) for space in spaces.values())):
+        moved = [
+            space.other_starts[k] if k < len(space.other_starts) else {}
+            for space in spaces.values()
+        ]
+        other = tuple(
+            _value(values.get(p.name, p.start), p)
+            for space, values in zip(spaces.values(), moved, strict=True)
+            for p in space.parameters
+        )
+        if other not in starts:
+            starts.append(other)
+    analytic = len(starts)
     if len(parameters) > 1:
         for k in (-4, 4, -8, 8):
             shifted = tuple(
@@ -513,11 +528,14 @@ def tune_jointly(
             if all(p.low <= x <= p.high for x, p in zip(shifted, parameters, strict=True)):
                 starts.append(shifted)
     current, best = start, math.inf
-    for origin in starts:
+    for k, origin in enumerate(starts):
         if len(seen) >= max_evaluations:
             break
+        limit = max_evaluations
+        if k < analytic:  # this start's share of what is left to the analytic ones
+            limit = len(seen) + (max_evaluations - len(seen)) // (analytic - k)
         point, value = _pattern_search(
-            origin, cost, parameters, lambda: len(seen) >= max_evaluations
+            origin, cost, parameters, lambda limit=limit: len(seen) >= limit
         )
         if value < best:
             current, best = point, value

@@ -109,8 +109,10 @@ class Case:
             of the levels' orders; ``None``: the environment's default range, no cap).
         periods: periods of a training episode.
         settings: replaces :data:`EVAL`, :data:`VALIDATION` or :data:`TUNING` by name.
-        warm_start: a simpler kind tuned first, whose best point starts the reference's
-            search (:data:`WARM_STARTS` turns it into the reference's parameters).
+        warm_starts: kind -> a simpler kind tuned first (or read, if tuned already), whose
+            best point starts the kind's search (:data:`WARM_STARTS` turns it into the
+            kind's parameters): a local search in many parameters keeps the basin it starts
+            in, and a richer policy should do at least as well as the simpler one it holds.
         ent_coef: PPO's entropy bonus (``--ent-coef``'s default): 0 for levels, whose many
             choices a bonus keeps spread; quantities need one (without it, greedy orders
             settle on one value whatever the state).
@@ -130,7 +132,7 @@ class Case:
     order_cap: int | None = None
     periods: int = 100
     settings: dict | None = None
-    warm_start: str | None = None
+    warm_starts: dict | None = None
     other_references: tuple[str, ...] = ()
     ent_coef: float = 0.0
 
@@ -232,7 +234,7 @@ def _liu_serial(demand: str, fixed_cost: bool) -> Case:
         order_cap=20,
         periods=200,
         settings=_EPISODES,
-        warm_start="demand_tracking_base_stock" if fixed_cost else None,
+        warm_starts={"demand_tracking_s_S": "demand_tracking_base_stock"} if fixed_cost else None,
     )
 
 
@@ -240,7 +242,7 @@ def _liu_serial(demand: str, fixed_cost: bool) -> Case:
 _EPISODES = {
     "eval": {"copies": 256, "periods": 200, "warmup": 0, "seed": 1_000_000},
     "validation": {"copies": 64, "periods": 200, "warmup": 0, "seed": 2_000_000},
-    "tuning": {"max_evaluations": 300},
+    "tuning": {"max_evaluations": 600},  # two analytic starts for demand-tracking levels
 }
 
 CASES = {
@@ -289,28 +291,35 @@ CASES = {
         alpha=0.75,  # the reference's setting for this network
         order_cap=4,  # 0-4 from each supplier, 25 orders a decision (the reference's)
         periods=200,
-        settings=_EPISODES,
+        settings={**_EPISODES, "tuning": {"max_evaluations": 300}},
         ent_coef=0.01,
+        warm_starts={"capped_dual_index": "dual_index"},
     ),
 }
 
 
-#: How a warm start's tuned parameters start a richer kind's search: (s, S) from base stock
-#: is ``S`` the level and ``s`` one below (every period's order, as base stock's).
+#: How a simpler kind's tuned parameters start a richer kind's search: (s, S) from base
+#: stock is ``S`` the level and ``s`` one below (an order every period, as base stock's);
+#: the capped dual index from the dual index, its cap at the regular level.
 WARM_STARTS = {
     ("demand_tracking_base_stock", "demand_tracking_s_S"): lambda p: {
         "s": p["level"] - 1,
         "S": p["level"],
         "per_demand": p["per_demand"],
     },
+    ("dual_index", "capped_dual_index"): lambda p: {
+        "regular_level": p["regular_level"],
+        "expedited_level": p["expedited_level"],
+        "cap": p["regular_level"],
+    },
 }
 
 
 def tuned_parameters(case: Case, out: Path, kind: str) -> dict[str, dict[str, float]]:
-    """Heuristic ``kind``'s parameters at every learner, searched jointly on the scenario's
-    common random numbers (the case's ``tuning`` settings; the reference from the warm
-    start's tuned point if the case has one), kept in ``out/baseline.json`` (the
-    reference's) or ``out/baseline_<kind>.json``."""
+    """Heuristic ``kind``'s arguments at every learner, its parameters searched jointly on
+    the scenario's common random numbers (the case's ``tuning`` settings; from its warm
+    start's tuned point if it has one), kept in ``out/baseline.json`` (the reference's) or
+    ``out/baseline_<kind>.json``."""
     from analysis.tune import tune_jointly
 
     primary = kind == case.reference_kind
@@ -318,16 +327,11 @@ def tuned_parameters(case: Case, out: Path, kind: str) -> dict[str, dict[str, fl
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))["parameters"]
     scenario, settings = case.resolved(), case.setting("tuning")
-    start, warm = None, None
-    if primary and case.warm_start is not None:
-        first = tune_jointly(scenario, dict.fromkeys(case.learners, case.warm_start), **settings)
-        convert = WARM_STARTS[case.warm_start, kind]
-        start = {n: convert(p) for n, p in first.parameters.items()}
-        warm = {
-            "kind": case.warm_start,
-            "parameters": {str(n): _arguments(m) for n, m in first.policies.items()},
-            "tuning_cost": round(first.estimate.mean, 4),
-        }
+    warm = (case.warm_starts or {}).get(kind)
+    start = None
+    if warm is not None:
+        convert = WARM_STARTS[warm, kind]
+        start = {n: convert(p) for n, p in tuned_parameters(case, out, warm).items()}
     best = tune_jointly(scenario, dict.fromkeys(case.learners, kind), **settings, start=start)
     kept = {
         "kind": kind,

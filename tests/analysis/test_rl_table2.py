@@ -83,8 +83,9 @@ def test_table_and_figure_are_the_runs_and_a_rerun_skips_them(
             n: type(m)(**kept["parameters"][n]) for n, m in team_modules.items()
         } == team_modules
         assert 0 < kept["points_evaluated"] <= 6  # points outside (s, S)'s domain not kept
-        warm = kept["warm_start"]
-        assert (warm and warm["kind"]) == the_case.warm_start
+        warm = (the_case.warm_starts or {}).get(the_case.reference_kind)
+        assert kept["warm_start"] == warm  # tuned first, kept beside it
+        assert warm is None or (tmp_path / f"baseline_{warm}.json").is_file()
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.glob("*/result.json")}
     stamps[tmp_path / "baseline.json"] = 0
     stamps = {p: p.stat().st_mtime_ns for p in stamps if p.exists()}

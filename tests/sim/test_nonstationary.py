@@ -197,17 +197,19 @@ def test_bad_parameters_name_the_parameter(build, message):
         build()
 
 
-def test_tuning_searches_s_S_from_an_economic_order_quantity_apart_too_and_jointly():
+def test_tuning_searches_from_the_stationary_policy_and_an_economic_order_quantity_too():
     scenario = resolve("serial_jump_fixed_cost")
     facts = _facts(scenario, "stage1", 0)
     space = _single(facts, "demand_tracking_s_S")
     s, big_s, per_demand = space.parameters
     eoq = round(math.sqrt(2 * 5 * facts.mean / 1))
     assert facts.fixed_cost == 5 and big_s.start - s.start == 1
-    assert space.second_start == {"s": big_s.start - eoq} and eoq > 1
+    s0 = round(big_s.start + facts.mean * 5)  # the newsvendor level: safety + mean demand
+    stationary = {"s": s0 - 1, "S": s0, "per_demand": 0.0}
+    assert space.other_starts == (stationary, {"s": big_s.start - eoq}) and eoq > 1
     assert per_demand.start == 5  # lead time 4 and the period's own demand (decide="start")
-    without = _single(_facts(resolve("serial_jump"), "stage1", 0), "demand_tracking_s_S")
-    assert without.second_start is None  # no fixed cost: one analytic start
+    without = _single(_facts(resolve("serial_jump"), "stage1", 0), "demand_tracking_base_stock")
+    assert without.other_starts == ({"level": s0, "per_demand": 0.0},)  # no EOQ start
     assert "demand_tracking_base_stock" in KINDS and "demand_tracking_s_S" in KINDS
     best = tune_jointly(
         scenario, dict.fromkeys(["stage1", "stage2"], "demand_tracking_s_S"), replications=3,
@@ -231,3 +233,21 @@ def test_a_joint_search_goes_on_from_a_given_start():
     assert (first["stage2:s"], first["stage2:S"]) == (analytic.parameters[0].start, 12)
     with pytest.raises(ValueError, match="start: stage1:level is not a tuned node's parameter"):
         tune_jointly(scenario, {"stage1": "demand_tracking_s_S"}, start={"stage1": {"level": 3}})
+
+
+def test_each_analytic_start_has_a_share_of_the_budget():
+    """Under Poisson demand the stationary start (levels that do not move) is far cheaper
+    than the tracking one; with two analytic starts each search has half of the points,
+    so the stationary basin is searched whatever the tracking search would have spent."""
+    scenario = resolve("serial_jump").with_overrides(
+        {"network.args.demand": {"dist": "poisson", "mean": 10}}
+    )
+    best = tune_jointly(
+        scenario, dict.fromkeys(["stage1", "stage2", "stage3"], "demand_tracking_base_stock"),
+        replications=4, periods=200, max_evaluations=8,
+    )  # fmt: skip
+    per_demand = best.table["stage1:per_demand"].tolist()
+    assert per_demand[0] == 5 and per_demand[4] == 0  # 4 points each, from each start
+    stationary = best.table.iloc[4]["cost"]
+    assert stationary < best.table.iloc[0]["cost"]
+    assert best.estimate.mean <= stationary and best.parameters["stage1"]["per_demand"] < 1
