@@ -378,6 +378,7 @@ def evaluate_modules(
     """The network's cost per period in each copy (as :func:`evaluate`: the same seeds, so
     the same random numbers), with decision ``modules`` at the learners, in the engine."""
     from sim import VectorizedSupplyChainModel
+    from sim.model import cost_of_money
 
     s = settings or case.setting("eval")
     scenario = case.resolved()
@@ -394,7 +395,7 @@ def evaluate_modules(
     model.run(s["warmup"])
     model.take_rewards(everything)
     model.run(s["periods"] - s["warmup"])
-    cost = model.take_rewards(everything)[:, :5].sum(axis=1)  # Reward's cost parts
+    cost = cost_of_money(model.take_rewards(everything))
     copy = np.array([name[0][0] for name in model.sku_names])
     return np.bincount(copy, cost, s["copies"]) / (s["periods"] - s["warmup"])
 

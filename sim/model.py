@@ -67,7 +67,7 @@ from .recorder import Recorder
 from .spaces import ObservationLayout
 from .streams import Purpose, stream
 
-__all__ = ["Decision", "Reward", "SupplyChainModel"]
+__all__ = ["Decision", "Reward", "SupplyChainModel", "cost_of_money"]
 
 _CLOSE = -2  # a period closes before anything else happens at its end instant
 _STOP = -1  # a run stops right after the close, before the next period's receipts
@@ -116,6 +116,12 @@ class Reward(NamedTuple):
     def profit(self) -> float:
         """Revenue less cost."""
         return self.revenue - self.cost
+
+
+def cost_of_money(money: np.ndarray) -> np.ndarray:
+    """:attr:`Reward.cost` of money arrays whose last axis holds :class:`Reward`'s fields
+    (as :meth:`SupplyChainModel.take_rewards` returns them): all parts but the revenue."""
+    return money[..., :5].sum(axis=-1)
 
 
 _NO_MONEY = (0.0,) * len(Reward._fields)

@@ -62,7 +62,7 @@ from pettingzoo import AECEnv, ParallelEnv
 from networks.attributes import is_source
 
 from .env import Reward, _Setup
-from .model import SupplyChainModel
+from .model import SupplyChainModel, cost_of_money
 from .policy import External, Policy
 from .spaces import ActionMapping, ObservationLayout
 from .vector import VectorizedSupplyChainModel
@@ -169,7 +169,7 @@ class _Team:
         :class:`~sim.model.Reward`) of each agent (``own``) and summed over the network."""
 
         def value(money: np.ndarray) -> np.ndarray:
-            cost = money[..., :5].sum(axis=-1)
+            cost = cost_of_money(money)
             return -cost if self.reward == "cost" else money[..., 5] - cost
 
         mine = value(own)
