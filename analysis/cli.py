@@ -818,6 +818,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         progress=True,
         algo=args.algo,
         action=action,
+        alpha=1.0 if args.alpha is None else args.alpha,
         **options,
     )
     print(
@@ -850,6 +851,7 @@ def train_team_command(
         **options,
     )
     periods = args.episode_periods or min(scenario.periods, EPISODE_PERIODS)
+    team_alpha = 0.0 if args.alpha is None else args.alpha
     try:
         if scenario.market() is None:
             env = TeamVectorEnv.from_scenario(
@@ -857,7 +859,7 @@ def train_team_command(
                 learners,
                 config.num_envs,
                 periods=periods,
-                alpha=args.alpha,
+                alpha=team_alpha,
                 action=action,
             )
         else:
@@ -866,7 +868,7 @@ def train_team_command(
                 learners,
                 config.num_envs,
                 periods=periods,
-                alpha=args.alpha,
+                alpha=team_alpha,
                 reward="profit",
                 action=action,
             )
@@ -1110,9 +1112,9 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--alpha",
         type=float,
-        default=0.0,
         metavar="A",
-        help="multi-agent reward: A * own + (1 - A) * team (default 0: the team's cost)",
+        help="reward: A * own + (1 - A) * the team's (the whole network's, heuristic "
+        "teammates included); default 0 (the team's) for several learners, 1 (its own) for one",
     )
     tr.add_argument(
         "--steps", type=_positive, default=1_000_000, metavar="N", help="environment steps"

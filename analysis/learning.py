@@ -82,6 +82,7 @@ def learner_env(
     periods: int | None = None,
     action: ActionMapping | str | None = None,
     reward: str | None = None,
+    alpha: float = 1.0,
     stagger: bool = False,
     initial_state: Any = None,
 ) -> Any:
@@ -91,7 +92,9 @@ def learner_env(
     episode length (:class:`sim.env.InventoryVectorEnv`; the vectorized engine only);
     ``initial_state`` (:class:`sim.InitialState` or a mapping of its fields) draws each
     episode's start; ``action`` is an :class:`~sim.spaces.ActionMapping` or its ``target``
-    (``"position"``, ``"echelon_position"``: order-up-to levels) on the default range.
+    (``"position"``, ``"echelon_position"``: order-up-to levels) on the default range;
+    ``alpha`` weighs the learner's own reward against the network's (``1 - alpha``; 0: the
+    team's cost, heuristic teammates' included).
 
     A scenario with a ``[market]`` learns on the event engine (the vectorized one has no
     market) and, unless ``reward`` says otherwise, for profit (Eq. (7)): a firm that sets
@@ -105,7 +108,12 @@ def learner_env(
     market = scenario.market()
     if reward is None:
         reward = "cost" if market is None else "profit"
-    options: dict[str, Any] = {"periods": periods, "action": action, "reward": reward}
+    options: dict[str, Any] = {
+        "periods": periods,
+        "action": action,
+        "reward": reward,
+        "alpha": alpha,
+    }
     if initial_state is not None:
         options["initial_state"] = initial_state
     if market is not None:
@@ -137,14 +145,15 @@ def train_scenario(
     stagger: bool = False,
     initial_state: Any = None,
     action: ActionMapping | str | None = None,
+    alpha: float = 1.0,
     **config: Any,
 ) -> Path:
     """Train ``algo`` (``"ppo"`` or ``"dqn"``) for ``learner`` of ``scenario`` into ``out``
     (resuming a run found there); ``config`` overrides fields of
     :class:`agents.learning.PPOConfig` or :class:`agents.learning.dqn.DQNConfig`
     (``num_envs`` too: ``None`` keeps its default); ``periods``, ``stagger`` and
-    ``initial_state`` shape the episodes, ``action`` says what an action chooses
-    (:func:`learner_env`). Returns ``out``."""
+    ``initial_state`` shape the episodes, ``action`` says what an action chooses and
+    ``alpha`` what the reward weighs (:func:`learner_env`). Returns ``out``."""
     from agents.learning import PPOConfig, train
     from agents.learning.dqn import DQNConfig
 
@@ -158,6 +167,7 @@ def train_scenario(
         chosen.num_envs,
         periods=periods,
         action=action,
+        alpha=alpha,
         stagger=stagger,
         initial_state=initial_state,
     )

@@ -32,7 +32,10 @@ module in its place would see, when it would see it (the period diagrams are in
   (step 1 on the issue's ``[1, 50]``); the engine gets :class:`~sim.policy.Priced`
   ``(quantity, price)``. Use ``reward="profit"`` (Eq. (7)) there.
 * **Reward**: the learner's negative cost of the period (``reward="cost"``, every cost
-  part the table charges it) or its profit (``reward="profit"``: revenue less cost).
+  part the table charges it) or its profit (``reward="profit"``: revenue less cost);
+  with ``alpha < 1``, ``alpha`` times that plus ``1 - alpha`` times the same of the whole
+  network (the team's, heuristic teammates included: a learner among fixed teammates may
+  learn the team's objective, as in :mod:`sim.multi`).
 * **Episodes** last ``periods`` periods and are truncated, never terminated. In the vector
   environment each copy keeps its own episode clock: with ``stagger=True`` the copies' first
   episodes end after different numbers of periods, and from then on each copy starts a new
@@ -62,7 +65,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from networks.attributes import is_source
 
 from .initial import InitialState
-from .model import Decision, SupplyChainModel
+from .model import Decision, SupplyChainModel, cost_of_money
 from .policy import EXTERNAL, External, Policy
 from .spaces import ActionMapping, ObservationLayout
 from .vector import VectorizedSupplyChainModel
@@ -87,6 +90,32 @@ def fingerprint(graph: nx.DiGraph, learner: Any, options: Mapping[str, Any]) -> 
     return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()[:16]
 
 
+def mixed_rewards(own: np.ndarray, team: np.ndarray, alpha: float, reward: str) -> np.ndarray:
+    """``alpha * own + (1 - alpha) * team`` rewards from money arrays (last axis: the fields
+    of :class:`~sim.model.Reward`) of the learners (``own``) and of the whole network
+    (``team``: every stocking node's summed, learners and heuristic teammates alike):
+    negative costs (``reward="cost"``) or profits (``"profit"``)."""
+
+    def value(money: np.ndarray) -> np.ndarray:
+        cost = cost_of_money(money)
+        return -cost if reward == "cost" else money[..., 5] - cost
+
+    mine = value(own)
+    if alpha == 1.0:
+        return mine
+    return alpha * mine + (1.0 - alpha) * value(team)
+
+
+def money_per_copy(model: VectorizedSupplyChainModel, taken: np.ndarray) -> np.ndarray:
+    """The money of every stock point of ``model`` but ``taken`` (their rewards are taken
+    elsewhere), summed per copy: shape ``(copies, 6)``."""
+    others = np.setdiff1d(np.arange(len(model.sku_names)), taken)
+    money = model.take_rewards(others)
+    copy = np.array([model.sku_names[i][0][0] for i in others.tolist()], np.int64)
+    copies = len(model.copy_seeds)
+    return np.stack([np.bincount(copy, money[:, j], copies) for j in range(6)], axis=1)
+
+
 class _Setup:
     """What both environments derive from the network: layout, mapping, spaces."""
 
@@ -100,12 +129,15 @@ class _Setup:
         scale: float | None,
         periods: int = 1,
         reward: str = "cost",
+        alpha: float = 1.0,
     ):
         if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
             raise ValueError(f"periods: must be an integer >= 1, got {periods!r}")
         if reward not in ("cost", "profit"):
             raise ValueError(f"reward: must be 'cost' or 'profit', got {reward!r}")
-        self.periods, self.reward = periods, reward
+        if not isinstance(alpha, int | float) or isinstance(alpha, bool) or not 0 <= alpha <= 1:
+            raise ValueError(f"alpha: must be a number in [0, 1], got {alpha!r}")
+        self.periods, self.reward, self.alpha = periods, reward, float(alpha)
         names = {str(n): n for n in graph.nodes}
         if learner not in graph and str(learner) in names:
             learner = names[str(learner)]
@@ -222,6 +254,7 @@ class _Setup:
         """Give an environment what both kinds have: learner, layout, mapping, ..."""
         env.learner, env.layout, env.mapping = self.learner, self.layout, self.mapping
         env.fingerprint, env.periods, env.reward_kind = self.fingerprint, self.periods, self.reward
+        env.alpha = self.alpha
         env._first_seed, env._started = seed, False
 
 
@@ -315,6 +348,9 @@ class InventoryEnv(gym.Env):
             ``"echelon_position"``: order-up-to levels) on the default range for it.
         scale: observation scale (default: mean customer demand through the learner).
         reward: ``"cost"`` (negative cost per period) or ``"profit"``.
+        alpha: weight of the learner's own reward; ``1 - alpha`` goes on the network's
+            (every stocking node's, heuristic teammates' included: the team's objective),
+            as in :mod:`sim.multi`. Default 1: its own.
         seed: the seed of the first episode when ``reset`` is given none.
         initial_state: an :class:`~sim.initial.InitialState` (or a mapping of its fields):
             the learner's stock on hand and in transit (by default; its ``nodes`` may name
@@ -339,15 +375,21 @@ class InventoryEnv(gym.Env):
         action: ActionMapping | str | None = None,
         scale: float | None = None,
         reward: Reward = "cost",
+        alpha: float = 1.0,
         seed: int = 0,
         initial_state: InitialState | Mapping[str, Any] | None = None,
     ):
         options = _with_initial_state(options, initial_state)
-        setup = _Setup(graph, policies, learner, options, action, scale, periods, reward)
+        setup = _Setup(graph, policies, learner, options, action, scale, periods, reward, alpha)
         setup.adopt(self, seed)
         self.observation_space, self.action_space = setup.observation_space, setup.action_space
         self.model = SupplyChainModel(
-            graph, setup.policies, **setup.options, seed=seed, record=False
+            graph,
+            setup.policies,
+            **setup.options,
+            seed=seed,
+            record=False,
+            track_rewards=self.alpha < 1.0,
         )
         self._index = self.model.sku_index[setup.learner, self.model.products[0]]
         self._running = False  # an episode is under way (reset, not yet truncated)
@@ -359,8 +401,9 @@ class InventoryEnv(gym.Env):
             m.kind == "discrete" and m.suppliers == 1 and not m.price_step and not m.orders_up_to
         )
         self._plain_actions, self._low = (m.n if plain else 0), m.low
-        # a cost every period: the engine's step_learner does the whole step
-        self._fused = self._cost and not self.layout.review_cycle
+        # the learner's own cost every period: the engine's step_learner does the whole step
+        self._fused = self._cost and not self.layout.review_cycle and self.alpha == 1.0
+        self._others = [j for j in range(len(self.model.sku_names)) if j != self._index]
 
     @classmethod
     def from_scenario(cls, scenario: Any, learner: Any, **kwargs: Any) -> InventoryEnv:
@@ -413,7 +456,12 @@ class InventoryEnv(gym.Env):
         period = model.advance_period(quantity, until=periods)
         if layout.review_cycle:
             period = _next_review_period(model, period, layout, periods)
-        reward = -model.take_cost_of(i) if self._cost else model.take_profit_of(i)
+        if self.alpha < 1.0:
+            own = np.array(model.take_reward_of(i))
+            team = own + np.sum([model.take_reward_of(j) for j in self._others], axis=0)
+            reward = float(mixed_rewards(own, team, self.alpha, self.reward_kind))
+        else:
+            reward = -model.take_cost_of(i) if self._cost else model.take_profit_of(i)
         truncated = period is None
         if truncated:
             self._running = False
@@ -467,6 +515,7 @@ class InventoryVectorEnv(VectorEnv):
         action: ActionMapping | str | None = None,
         scale: float | None = None,
         reward: Reward = "cost",
+        alpha: float = 1.0,
         seed: int = 0,
         initial_state: InitialState | Mapping[str, Any] | None = None,
         stagger: bool = False,
@@ -476,7 +525,7 @@ class InventoryVectorEnv(VectorEnv):
         if not isinstance(stagger, bool):
             raise ValueError(f"stagger: must be True or False, got {stagger!r}")
         options = _with_initial_state(options, initial_state)
-        setup = _Setup(graph, policies, learner, options, action, scale, periods, reward)
+        setup = _Setup(graph, policies, learner, options, action, scale, periods, reward, alpha)
         if stagger and setup.layout.review_cycle:
             raise ValueError(
                 f"stagger: the learner reviews at uneven epochs (a cycle of "
@@ -495,6 +544,7 @@ class InventoryVectorEnv(VectorEnv):
             **setup.options,
             copies=[seed + k for k in range(num_envs)],
             record=False,
+            track_rewards=self.alpha < 1.0,
         )
         product = self.model.products[0]
         self._index = np.array(
@@ -582,9 +632,9 @@ class InventoryVectorEnv(VectorEnv):
 
     def _rewards(self) -> np.ndarray:
         """Every copy's reward of the periods closed since the last step."""
-        money = self.model.take_rewards(self._index)
-        cost = money[:, :5].sum(axis=1)
-        return -cost if self.reward_kind == "cost" else money[:, 5] - cost
+        own = self.model.take_rewards(self._index)
+        team = own + money_per_copy(self.model, self._index) if self.alpha < 1.0 else own
+        return mixed_rewards(own, team, self.alpha, self.reward_kind)
 
     def _check(self, decision: Any) -> None:
         if decision is None or not np.array_equal(decision.index, self._index):

@@ -61,8 +61,8 @@ from pettingzoo import AECEnv, ParallelEnv
 
 from networks.attributes import is_source
 
-from .env import Reward, _Setup
-from .model import SupplyChainModel, cost_of_money
+from .env import Reward, _Setup, mixed_rewards, money_per_copy
+from .model import SupplyChainModel
 from .policy import External, Policy
 from .spaces import ActionMapping, ObservationLayout
 from .vector import VectorizedSupplyChainModel
@@ -106,8 +106,6 @@ class _Team:
         learners = list(learners)
         if not learners:
             raise ValueError("learners: give at least one stocking node")
-        if not isinstance(alpha, int | float) or isinstance(alpha, bool) or not 0 <= alpha <= 1:
-            raise ValueError(f"alpha: must be a number in [0, 1], got {alpha!r}")
         if options.get("review", "periodic") != "periodic":
             raise ValueError(
                 "review: the multi-agent environments need periodic review (every learner "
@@ -116,7 +114,9 @@ class _Team:
         setups = []
         for learner in learners:
             mapping = action.get(learner) if isinstance(action, Mapping) else action
-            setup = _Setup(graph, policies, learner, options, mapping, scale, periods, reward)
+            setup = _Setup(
+                graph, policies, learner, options, mapping, scale, periods, reward, alpha
+            )
             if setup.layout.review_cycle:
                 raise ValueError(
                     f"learners: node {setup.learner!r} reviews at uneven epochs; the "
@@ -135,7 +135,7 @@ class _Team:
             engine[s.learner] = External() if observe_all else s.policies[s.learner]
         self.policies = engine
         self.options = setups[0].options
-        self.periods, self.reward, self.alpha = periods, reward, float(alpha)
+        self.periods, self.reward, self.alpha = periods, reward, setups[0].alpha
         self.global_state = bool(global_state)
         probe = SupplyChainModel(graph, engine, **self.options, record=False)
         order = {name: k for k, name in enumerate(probe.sku_names)}
@@ -165,17 +165,8 @@ class _Team:
         return x.reshape(-1) if x.ndim == 2 else np.moveaxis(x, 2, 0).reshape(x.shape[2], -1)
 
     def rewards(self, own: np.ndarray, team: np.ndarray) -> np.ndarray:
-        """``alpha * own + (1 - alpha) * team`` from money arrays (``(..., 6)``, fields of
-        :class:`~sim.model.Reward`) of each agent (``own``) and summed over the network."""
-
-        def value(money: np.ndarray) -> np.ndarray:
-            cost = cost_of_money(money)
-            return -cost if self.reward == "cost" else money[..., 5] - cost
-
-        mine = value(own)
-        if self.alpha == 1.0:
-            return mine
-        return self.alpha * mine + (1.0 - self.alpha) * value(team)
+        """:func:`sim.env.mixed_rewards` with the team's ``alpha`` and reward kind."""
+        return mixed_rewards(own, team, self.alpha, self.reward)
 
 
 class _Seeded:
@@ -720,12 +711,7 @@ class TeamVectorEnv(_TeamVector):
         )
         team = np.zeros(6)
         if self.team.alpha < 1.0:
-            others = np.setdiff1d(np.arange(len(self.model.sku_names)), self._learners)
-            money = self.model.take_rewards(others)
-            copy = np.array([self.model.sku_names[i][0][0] for i in others.tolist()], np.int64)
-            team = own.sum(axis=0) + np.stack(
-                [np.bincount(copy, money[:, j], self.num_envs) for j in range(6)], axis=1
-            )
+            team = own.sum(axis=0) + money_per_copy(self.model, self._learners.reshape(-1))
         return self.team.rewards(own, team)
 
 

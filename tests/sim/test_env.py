@@ -50,6 +50,36 @@ def test_an_episode_is_the_engine_run_of_its_seed():
     assert -total == pytest.approx(model.cost_per_period() * 50, rel=1e-12)
 
 
+@pytest.mark.parametrize("alpha", [0.0, 0.25])
+def test_a_learner_among_teammates_can_learn_the_networks_cost(alpha):
+    # The beer game's retailer ordering by base stock 20 through the environments, its three
+    # Sterman teammates as declared: the reward is alpha times its own period cost plus
+    # 1 - alpha times the network's (all four stages), as the engine's table has them.
+    scenario = resolve("beer_game")
+    level = ActionMapping("discrete", 0, 40, target="position")
+    venv = InventoryVectorEnv.from_scenario(
+        scenario, "retailer", 3, periods=30, action=level, alpha=alpha
+    )
+    single = InventoryEnv.from_scenario(scenario, "retailer", periods=30, action=level, alpha=alpha)
+    venv.reset(seed=5)
+    single.reset(seed=6)
+    rewards, single_rewards = [], []
+    for _ in range(30):
+        rewards.append(venv.step(np.full(3, 20))[1])
+        single_rewards.append(single.step(20)[1])
+    policies = {**scenario.policies(), "retailer": BaseStock(level=20)}
+    for k, seed in enumerate((5, 6, 7)):
+        model = SupplyChainModel(scenario.network(), policies, **scenario.options, seed=seed)
+        model.run(30)
+        cost = model.results().groupby(["period", "node"], observed=True)["cost"].sum().unstack()
+        expected = -(alpha * cost["retailer"] + (1 - alpha) * cost.sum(axis=1)).to_numpy()
+        np.testing.assert_allclose([r[k] for r in rewards], expected, rtol=1e-12, atol=1e-12)
+        if seed == 6:
+            np.testing.assert_allclose(single_rewards, expected, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match=r"alpha: must be a number in \[0, 1\], got 1.5"):
+        InventoryEnv.from_scenario(scenario, "retailer", alpha=1.5)
+
+
 @pytest.mark.parametrize("name", ["lost_sales", "dual_sourcing"])
 def test_vector_env_copies_are_single_envs_of_consecutive_seeds(name):
     scenario = resolve(name)
