@@ -31,6 +31,9 @@ the run (horizon, warm-up, replications, seed, engine options)::
     [agents.stage1]           # the decision module of one node (over its role's)
     policy = { kind = "sterman", desired_stock = 17, stock_adjustment = 0.26,
                supply_line_weight = 0.34, smoothing = 0.36, initial_expectation = 4 }
+
+    [agents.stage1.products.tea]   # in a multi-product network: one stock point's module
+    policy = { kind = "base_stock", level = 30 }   # (over the node's, for that product)
     # policy = { kind = "mypkg.module:MyPolicy", ... }   # a class of yours, by import path
 
     [market]                  # optional: priced stock points (sim.market), see pricing_*.toml
@@ -673,10 +676,12 @@ class Scenario:
 
     # -------------------------------------------------------------- agents
     def policies(self, graph: nx.DiGraph | None = None) -> dict[Any, Policy]:
-        """The decision module of every stocking node (its own, else its role's)."""
+        """The decision module of every stocking node (its own, else its role's), and of
+        each stock point ``(node, product)`` given its own (``[agents.NODE.products.P]``)."""
         graph = self.network() if graph is None else graph
         roles = _table(self.data, "roles", ())
         declared = _table(self.data, "agents", ())
+        products = tuple(graph.graph.get("products", ("item",)))
         folder = self.source.parent if self.source is not None else None
         names = {str(n): n for n in graph.nodes}
         chosen: dict[Any, Policy] = {}
@@ -685,7 +690,7 @@ class Scenario:
             node = self._node(names, node_name, path)
             if not isinstance(table, Mapping):
                 raise ScenarioError(f"{format_path(path)}: must be a table with 'policy'")
-            _check_keys(table, ("policy",), path)
+            _check_keys(table, ("policy", "products"), path)
             if is_source(graph, node):
                 raise ScenarioError(
                     f"{format_path(path)}: node {node_name!r} is an external source; it has no policy"
@@ -694,6 +699,20 @@ class Scenario:
                 chosen[node] = build_policy(
                     table["policy"], (*path, "policy"), folder, allow_code=self.allow_code
                 )
+            for product, sku in _table(table, "products", path).items():
+                where = (*path, "products", product)
+                if product not in products:
+                    raise ScenarioError(
+                        f"{format_path(where)}: not a product of the network "
+                        f"({', '.join(products)}){did_you_mean(product, list(products))}"
+                    )
+                if not isinstance(sku, Mapping):
+                    raise ScenarioError(f"{format_path(where)}: must be a table with 'policy'")
+                _check_keys(sku, ("policy",), where)
+                if "policy" in sku:
+                    chosen[node, product] = build_policy(
+                        sku["policy"], (*where, "policy"), folder, allow_code=self.allow_code
+                    )
         by_role = {
             role: build_policy(
                 table["policy"], ("roles", role, "policy"), folder, allow_code=self.allow_code
@@ -704,18 +723,26 @@ class Scenario:
         for node, data in graph.nodes(data=True):
             if node in chosen or is_source(graph, node):
                 continue
+            if all((node, product) in chosen for product in products):
+                continue
             if data["role"] not in by_role:
                 raise ScenarioError(
                     f"{format_path(('agents', str(node), 'policy'))}: missing; give node {str(node)!r} a policy "
                     f"or set roles.{data['role']}.policy"
                 )
             chosen[node] = by_role[data["role"]]
-        for node, policy in chosen.items():  # a module that reads its node (agents.Myopic)
+        for key, policy in chosen.items():  # a module that reads its node (agents.Myopic)
             if hasattr(policy, "bind"):
-                own = str(node) in declared and "policy" in declared[str(node)]
-                where = ("agents", str(node)) if own else ("roles", graph.nodes[node]["role"])
+                sku = key not in graph
+                node = key[0] if sku else key
+                if sku:
+                    where = ("agents", str(node), "products", key[1])
+                elif str(node) in declared and "policy" in declared[str(node)]:
+                    where = ("agents", str(node))
+                else:
+                    where = ("roles", graph.nodes[node]["role"])
                 try:
-                    chosen[node] = policy.bind(graph, node)
+                    chosen[key] = policy.bind(graph, node)
                 except ValueError as e:
                     raise ScenarioError(f"{format_path((*where, 'policy'))}.{e}") from None
         for node, module in chosen.items():

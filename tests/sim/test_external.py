@@ -55,18 +55,22 @@ def _scenario_model(name: str, engine: str, external: bool | str, seed: int = 3)
 
 
 def _play(model, played, until):
-    """Answer every decision with the module the scenario gives that node."""
+    """Answer every decision with the module the scenario gives that stock point (its own,
+    else its node's)."""
+
+    def module(i):
+        sku = model.sku_names[i]
+        return played[sku] if sku in played else played[sku[0]]
+
     decision = model.advance(until=until)
     while decision is not None:
         if isinstance(decision.index, np.ndarray):  # a whole echelon of one engine step
             action = [
-                played[model.sku_names[i][0]].act(model.observe(i, decision.period))
-                for i in decision.index.tolist()
+                module(i).act(model.observe(i, decision.period)) for i in decision.index.tolist()
             ]
             action = np.array([float(np.sum(a)) if np.ndim(a) == 0 else a for a in action])
         else:
-            node = model.sku_names[decision.index][0]
-            action = played[node].act(decision.observation)
+            action = module(decision.index).act(decision.observation)
         decision = model.advance(action, until=until)
 
 
