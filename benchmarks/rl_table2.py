@@ -91,7 +91,8 @@ class Case:
 
     Attributes:
         scenario: the built-in scenario.
-        learners: its stock points, every one learning.
+        learners: its stock points, every one learning (``"node:product"`` names one
+            product's stock point in a multi-product network).
         actions: the action forms it runs, the default first.
         reference_kind: the heuristic of the reference team (:data:`agents.REGISTRY`).
         other_references: more heuristics the learners are set against, each tuned
@@ -116,6 +117,10 @@ class Case:
         ent_coef: PPO's entropy bonus (``--ent-coef``'s default): 0 for levels, whose many
             choices a bonus keeps spread; quantities need one (without it, greedy orders
             settle on one value whatever the state).
+        dqn: fields of :class:`agents.learning.dqn.DQNConfig` for ``--algos dqn`` (one
+            learner among heuristic teammates).
+        companions: learner -> the heuristic it plays in every reference (combined
+            heuristics: e.g. base stock at the retailers whatever the warehouse plays).
     """
 
     scenario: str
@@ -135,6 +140,19 @@ class Case:
     warm_starts: dict | None = None
     other_references: tuple[str, ...] = ()
     ent_coef: float = 0.0
+    dqn: dict | None = None
+    companions: dict | None = None
+
+    @property
+    def keys(self) -> list:
+        """The learners as the engine and the environments name stock points: a node, or
+        ``(node, product)`` for a learner named ``"node:product"``."""
+        return [tuple(n.split(":", 1)) if ":" in n else n for n in self.learners]
+
+    def kinds(self, kind: str) -> dict[str, str]:
+        """Each learner's heuristic in the reference of ``kind``: its companion's, else
+        ``kind``."""
+        return {n: (self.companions or {}).get(n, kind) for n in self.learners}
 
     def setting(self, name: str) -> dict:
         """The case's ``eval``, ``validation`` or ``tuning`` settings."""
@@ -162,14 +180,14 @@ class Case:
         mapping: Any = action
         if self.order_cap is not None:  # the environment's mappings, orders capped
             probe = TeamVectorEnv.from_scenario(
-                self.resolved(), list(self.learners), 1, periods=periods, action=action
+                self.resolved(), self.keys, 1, periods=periods, action=action
             )
             # a quantity's range ends at the cap; a level's order stops at it
             cap = {"high" if action == "quantity" else "max_order": float(self.order_cap)}
             mapping = {a: dataclasses.replace(m, **cap) for a, m in probe.mappings.items()}
         return TeamVectorEnv.from_scenario(
             self.resolved(),
-            list(self.learners),
+            self.keys,
             copies,
             periods=periods,
             alpha=alpha,
@@ -200,6 +218,9 @@ class Case:
             parameters = tuned_parameters(self, out, kind)
             label = "jointly tuned "
         label += kind.replace("_", " ").replace("s S", "(s, S)")
+        if self.companions:
+            others = sorted(set(self.companions.values()))
+            label += " with " + ", ".join(k.replace("_", " ") for k in others)
         if all(len(p) == 1 for p in parameters.values()):
             label += " " + "/".join(f"{v:g}" for p in parameters.values() for v in p.values())
         else:  # the parameters after a colon (the figure's legend leaves them out)
@@ -210,8 +231,12 @@ class Case:
                 )
                 for n, p in parameters.items()
             )
-        module = REGISTRY[kind]
-        return {n: module(**p) for n, p in parameters.items()}, label
+        kinds = self.kinds(kind)
+        modules = {
+            key: REGISTRY[kinds[n]](**parameters[n])
+            for n, key in zip(self.learners, self.keys, strict=True)
+        }
+        return modules, label
 
 
 def _liu_serial(demand: str, fixed_cost: bool) -> Case:
@@ -245,7 +270,40 @@ _EPISODES = {
     "tuning": {"max_evaluations": 600},  # two analytic starts for demand-tracking levels
 }
 
+
+def _beer(learner: str, demand: str) -> Case:
+    """Table II item 1's case: ``learner`` of the beer game learns among three teammates
+    playing Sterman's rule, on the network's cost; ``demand`` ``"classic"`` (4, then 8
+    from week 5: deterministic, one episode says all) or ``"poisson"`` (Poisson(4))."""
+    poisson = demand == "poisson"
+    weeks = {"periods": 52, "warmup": 0}
+    return Case(
+        scenario="beer_game",
+        learners=(learner,),
+        actions=("position", "quantity"),
+        reference_kind="base_stock",
+        title=f"Table II item 1: the beer game's {learner} learning among three Sterman "
+        f"players, {'Poisson(4)' if poisson else 'classic (4, then 8)'} demand",
+        published=None,
+        out=f"benchmarks/results/rl_table2_beer_{demand}_{learner}",
+        overrides={"network.args.demand": {"dist": "poisson", "mean": 4}} if poisson else None,
+        periods=52,
+        settings={
+            "eval": {"copies": 256 if poisson else 2, "seed": 1_000_000, **weeks},
+            "validation": {"copies": 64 if poisson else 2, "seed": 2_000_000, **weeks},
+            "tuning": {"replications": 50 if poisson else 2, "max_evaluations": 100, **weeks},
+        },
+        # Q-values near 1 for a team cost of about 20 a week (DQNConfig.reward_scale)
+        dqn={"reward_scale": 0.0005},
+    )
+
+
 CASES = {
+    **{
+        f"beer_{demand}_{learner}": _beer(learner, demand)
+        for demand in ("classic", "poisson")
+        for learner in ("retailer", "wholesaler")
+    },
     "chen_zheng": Case(
         scenario="clark_scarf",
         learners=("stage1", "stage2", "stage3", "stage4"),
@@ -295,6 +353,30 @@ CASES = {
         ent_coef=0.01,
         warm_starts={"capped_dual_index": "dual_index"},
     ),
+    "owmr_dual_products": Case(
+        scenario="owmr_dual_products",
+        learners=tuple(
+            f"{node}:{product}"
+            for node in ("warehouse", "retailer1", "retailer2", "retailer3")
+            for product in ("standard", "premium")
+        ),
+        actions=("quantity",),
+        reference_kind="dual_index",
+        other_references=("capped_dual_index", "tailored_base_surge"),
+        # three combined heuristics: each dual-sourcing policy at the warehouse, with base
+        # stock at the retailers, all eight stock points' parameters tuned jointly
+        companions={
+            f"retailer{k}:{product}": "base_stock"
+            for k in (1, 2, 3)
+            for product in ("standard", "premium")
+        },
+        title="Table II item 5: one warehouse, three retailers, dual sourcing, two products",
+        published=None,
+        out="benchmarks/results/rl_table2_owmr_dual_products",
+        order_cap=24,  # 0-24 a period from each supplier (twice the warehouse's mean demand)
+        ent_coef=0.01,
+        warm_starts={"capped_dual_index": "dual_index"},
+    ),
 }
 
 
@@ -329,13 +411,18 @@ def tuned_parameters(case: Case, out: Path, kind: str) -> dict[str, dict[str, fl
     scenario, settings = case.resolved(), case.setting("tuning")
     warm = (case.warm_starts or {}).get(kind)
     start = None
-    if warm is not None:
-        convert = WARM_STARTS[warm, kind]
-        start = {n: convert(p) for n, p in tuned_parameters(case, out, warm).items()}
-    best = tune_jointly(scenario, dict.fromkeys(case.learners, kind), **settings, start=start)
+    kinds, keys = case.kinds(kind), dict(zip(case.learners, case.keys, strict=True))
+    if warm is not None:  # a companion keeps its point: it plays the same kind in both
+        warm_kinds = case.kinds(warm)
+        start = {
+            keys[n]: p if warm_kinds[n] == kinds[n] else WARM_STARTS[warm_kinds[n], kinds[n]](p)
+            for n, p in tuned_parameters(case, out, warm).items()
+        }
+    best = tune_jointly(scenario, {keys[n]: k for n, k in kinds.items()}, **settings, start=start)
+    names = {key: n for n, key in keys.items()}
     kept = {
         "kind": kind,
-        "parameters": {str(n): _arguments(m) for n, m in best.policies.items()},
+        "parameters": {names[key]: _arguments(m) for key, m in best.policies.items()},
         "tuning_cost": round(best.estimate.mean, 4),
         "points_evaluated": len(best.table),
         "settings": best.settings,
@@ -429,23 +516,26 @@ def team_of(case: Case, folder: Path, step: int) -> Callable:
 
 def run_one(case: Case, algo: str, seed: int, args, folder: Path) -> dict:
     """Train one team (or resume it) and evaluate it; the result is kept in the folder."""
-    from agents.learning.multi import MultiConfig, greedy, train_team
+    from agents.learning.multi import MultiConfig, train_team
 
     done = folder / "result.json"
     if done.is_file():
         return json.loads(done.read_text(encoding="utf-8"))
-    env = case.team_env(
-        args.copies, args.periods, args.actions, case.training_options(), alpha=case.alpha
-    )
-    config = MultiConfig(
-        total_steps=args.steps,
-        num_envs=args.copies,
-        algo=algo,
-        seed=seed,
-        ent_coef=args.ent_coef,
-    )
     tic = time.perf_counter()
-    learner = train_team(env, config, folder, progress=False)
+    if algo == "dqn":
+        train_dqn(case, seed, args, folder)
+    else:
+        env = case.team_env(
+            args.copies, args.periods, args.actions, case.training_options(), alpha=case.alpha
+        )
+        config = MultiConfig(
+            total_steps=args.steps,
+            num_envs=args.copies,
+            algo=algo,
+            seed=seed,
+            ent_coef=args.ent_coef,
+        )
+        train_team(env, config, folder, progress=False)
     minutes = (time.perf_counter() - tic) / 60
     # The checkpoint kept is the best of the run's on validation seeds (not the test's).
     steps = sorted(
@@ -471,11 +561,36 @@ def run_one(case: Case, algo: str, seed: int, args, folder: Path) -> dict:
         "chosen_step": chosen,
         "validation": {str(k): round(v, 4) for k, v in validation.items()},
         "costs": evaluate(case, team_of(case, folder, chosen), args.actions).tolist(),
-        "final_costs": evaluate(case, greedy(learner), args.actions).tolist(),
+        "final_costs": evaluate(case, team_of(case, folder, steps[-1]), args.actions).tolist(),
     }
     with atomic_path(done) as tmp:
         Path(tmp).write_text(json.dumps(result), encoding="utf-8")
     return result
+
+
+def train_dqn(case: Case, seed: int, args, folder: Path) -> None:
+    """Train (or resume) a DQN for the case's one learner among heuristic teammates, on the
+    reward the case's ``alpha`` weighs (0: the network's cost), with the action mapping of
+    the team environment the evaluation plays it in; checkpoints in ``folder/<learner>/``."""
+    from agents.learning import train
+    from agents.learning.dqn import DQNConfig
+    from sim.env import InventoryVectorEnv
+
+    if len(case.learners) != 1:
+        raise ValueError(f"--algos dqn: trains one learner; case {case.title!r} has several")
+    (node,) = case.learners
+    mapping = case.team_env(1, args.periods, args.actions).mappings[node]
+    env = InventoryVectorEnv.from_scenario(
+        case.resolved(),
+        node,
+        args.copies,
+        periods=args.periods,
+        action=mapping,
+        alpha=case.alpha,
+        **case.training_options(),
+    )
+    config = DQNConfig(total_steps=args.steps, num_envs=args.copies, seed=seed, **(case.dqn or {}))
+    train(env, config, folder / node, progress=False)
 
 
 def by_form(results: list[dict]) -> dict[tuple[str, str], list[dict]]:
@@ -579,7 +694,11 @@ def plot_curves(case: Case, out: Path, results: list[dict], periods: int, refere
     for (actions, algo), runs in by_form(results).items():
         curves = []
         for r in runs:
-            rows = _read_curve(out / f"{actions}_{algo}_seed{r['seed']}" / "learning_curve.csv")
+            folder = out / f"{actions}_{algo}_seed{r['seed']}"
+            # a team's curve is the run's; a DQN's its learner's (one learner)
+            rows = _read_curve(folder / "learning_curve.csv") or _read_curve(
+                folder / case.learners[0] / "learning_curve.csv"
+            )
             closed = [row for row in rows if np.isfinite(float(row["mean_return"]))]
             curves.append(
                 {int(row["step"]): -float(row["mean_return"]) / periods / share for row in closed}

@@ -28,16 +28,17 @@ def _script():
 
 
 @pytest.mark.parametrize(
-    ("case", "actions"),
+    ("case", "actions", "algo"),
     [
-        ("chen_zheng", "echelon_position"),
-        ("owmr", "position"),
-        ("serial_jump_fixed_cost", "quantity"),
-        ("two_per_echelon", "quantity"),  # two suppliers each; two more tuned heuristics
+        ("chen_zheng", "echelon_position", "mappo"),
+        ("owmr", "position", "mappo"),
+        ("serial_jump_fixed_cost", "quantity", "mappo"),
+        ("two_per_echelon", "quantity", "mappo"),  # two suppliers each; two more references
+        ("beer_poisson_wholesaler", "position", "dqn"),  # one learner, Sterman teammates
     ],
 )
 def test_table_and_figure_are_the_runs_and_a_rerun_skips_them(
-    case, actions, tmp_path, monkeypatch, capsys
+    case, actions, algo, tmp_path, monkeypatch, capsys
 ):
     script = _script()
     settings = {
@@ -48,21 +49,22 @@ def test_table_and_figure_are_the_runs_and_a_rerun_skips_them(
     monkeypatch.setitem(
         script.CASES, case, dataclasses.replace(script.CASES[case], settings=settings)
     )
-    args = ["--case", case, "--actions", actions, "--algos", "mappo", "--seeds", "0"]
+    args = ["--case", case, "--actions", actions, "--algos", algo, "--seeds", "0"]
     args += ["--steps", "1024", "--copies", "8", "--periods", "16", "--out", str(tmp_path)]
     script.main(args)
     results = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("*/result.json"))]
-    assert [(r["algo"], r["seed"], len(r["costs"])) for r in results] == [("mappo", 0, 4)]
+    assert [(r["algo"], r["seed"], len(r["costs"])) for r in results] == [(algo, 0, 4)]
     table = (tmp_path / "table.md").read_text()
     rows = [line for line in table.splitlines() if "| 1,024 |" in line]
     the_case = script.CASES[case]
     for r, row in zip(results, rows, strict=True):
         assert f"| {np.mean(r['costs']):.2f} ±" in row
         validation = {int(k): v for k, v in r["validation"].items()}
-        assert len(validation) == 4  # a checkpoint per update: 1,024 steps of 8 x 32
+        # a checkpoint per update: 1,024 steps of 8 x 32 (PPO), of 8 x 4 (DQN)
+        assert len(validation) == (4 if algo == "mappo" else 32)
         assert r["chosen_step"] == min(validation, key=validation.get)
         team = script.team_of(
-            the_case, tmp_path / f"{actions}_mappo_seed{r['seed']}", r["chosen_step"]
+            the_case, tmp_path / f"{actions}_{algo}_seed{r['seed']}", r["chosen_step"]
         )
         chosen = script.evaluate(the_case, team, actions)
         assert chosen.tolist() == r["costs"]
@@ -79,8 +81,9 @@ def test_table_and_figure_are_the_runs_and_a_rerun_skips_them(
         kept = json.loads((tmp_path / "baseline.json").read_text())
         assert kept["kind"] == the_case.reference_kind
         assert set(kept["parameters"]) == set(the_case.learners)
+        names = dict(zip(the_case.keys, the_case.learners, strict=True))
         assert {
-            n: type(m)(**kept["parameters"][n]) for n, m in team_modules.items()
+            key: type(m)(**kept["parameters"][names[key]]) for key, m in team_modules.items()
         } == team_modules
         assert 0 < kept["points_evaluated"] <= 6  # points outside (s, S)'s domain not kept
         warm = (the_case.warm_starts or {}).get(the_case.reference_kind)
@@ -94,8 +97,10 @@ def test_table_and_figure_are_the_runs_and_a_rerun_skips_them(
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
     fig = script.plot_curves(the_case, tmp_path, results, 16, 90.0)
     (mean, *_) = fig.axes[0].lines
-    returns = np.loadtxt(tmp_path / f"{actions}_mappo_seed0" / "learning_curve.csv",
-                         delimiter=",", skiprows=1, usecols=3, ndmin=1)  # fmt: skip
+    run = tmp_path / f"{actions}_{algo}_seed0"
+    curve = run / "learning_curve.csv"  # a team's; a DQN's is its learner's
+    curve = curve if curve.is_file() else run / the_case.learners[0] / "learning_curve.csv"
+    returns = np.loadtxt(curve, delimiter=",", skiprows=1, usecols=3, ndmin=1)
     closed = returns[np.isfinite(returns)]
     assert len(closed) >= 1  # 16-period episodes close in 32-step rollouts
     share = the_case.alpha / len(the_case.learners) + 1 - the_case.alpha  # 1 on the team's
