@@ -14,6 +14,7 @@ from networks import distribution
 from sim import SupplyChainModel
 from sim.env import InventoryEnv, InventoryVectorEnv
 from sim.multi import SupplyChainAECEnv, TeamVectorEnv
+from sim.policy import External
 from sim.spaces import ActionMapping
 
 PRODUCTS = ("tea", "mugs")
@@ -147,9 +148,7 @@ def test_a_sku_learner_is_rewarded_its_own_engine_cost():
 
 def test_sku_learners_are_told_apart_and_replace_their_sku_only():
     graph = network()
-    tea = InventoryEnv(
-        graph, {"warehouse": BaseStock(level=9), **heuristics()}, ("warehouse", "tea")
-    )
+    tea = InventoryEnv(graph, heuristics(), ("warehouse", "tea"))
     mugs = InventoryEnv(graph, heuristics(), ("warehouse", "mugs"))
     assert tea.fingerprint != mugs.fingerprint
     assert tea.layout.scale == 8.0 and mugs.layout.scale == 4.0  # both retailers' demand
@@ -157,7 +156,20 @@ def test_sku_learners_are_told_apart_and_replace_their_sku_only():
     del policies["warehouse", "mugs"]
     env = InventoryEnv(graph, policies, ("warehouse", "tea"))
     modules = env.model.stocking_agents["warehouse"].modules
-    assert modules["mugs"] == BaseStock(level=9) and type(modules["tea"]).__name__ == "External"
+    assert modules["mugs"] == BaseStock(level=9) and type(modules["tea"]) is External
+    # a random initial state is the learner's SKU's: the node's mugs keep their declared 5
+    drawn = InventoryEnv(
+        graph,
+        heuristics(),
+        ("retailer1", "tea"),
+        initial_state={"on_hand": {"dist": "constant", "value": 40}},
+    )
+    drawn.reset(seed=0)
+    start = {}  # stock at the start of period 0: on hand, less backlog, plus demand served
+    for product in PRODUCTS:
+        obs = drawn.model.observe(drawn.model.sku_index["retailer1", product], 0)
+        start[product] = obs.on_hand - obs.backlog + obs.demand
+    assert start == {"tea": 40, "mugs": 5}
 
 
 def test_bad_learners_of_several_products_are_one_line_errors():
