@@ -3,17 +3,21 @@ sim.env and sim.multi against the engine, bit for bit, and their one-line errors
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
 pytest.importorskip("pettingzoo")
 
+from pettingzoo.test import api_test, parallel_api_test
+
 from agents import BaseStock
 from networks import distribution
 from sim import SupplyChainModel
 from sim.env import InventoryEnv, InventoryVectorEnv
-from sim.multi import SupplyChainAECEnv, TeamVectorEnv
+from sim.multi import SupplyChainAECEnv, SupplyChainParallelEnv, TeamVectorEnv
 from sim.policy import External
 from sim.spaces import ActionMapping
 
@@ -81,6 +85,16 @@ def test_a_team_of_skus_played_through_aec_gives_the_engine_table_bit_for_bit(le
     pd.testing.assert_frame_equal(env.model.results(), table, check_exact=True)
     cost = table.groupby(["node", "product"], observed=True)["cost"].sum()
     assert total == {agent(s): -float(cost[s]) for s in learners}
+
+
+def test_pettingzoo_checkers_pass_with_sku_agents():
+    options = {"periods": 20, "global_state": True, "alpha": 0.5}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # agent names, unbounded Box
+        api_test(SupplyChainAECEnv(network(), heuristics(), SKUS[:3], **options), num_cycles=40)
+        parallel_api_test(
+            SupplyChainParallelEnv(network(), heuristics(), SKUS[:3], **options), num_cycles=40
+        )
 
 
 def test_team_vector_env_skus_of_one_node_take_turns_as_the_aec_agents():
