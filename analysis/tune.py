@@ -23,6 +23,10 @@ table. A joint search is the same search over all the nodes' parameters at once.
 of the winner is an optimistic estimate
 (it was selected on the same random numbers); re-evaluate it on other seeds
 (:func:`evaluate` with another ``seed``) for an unbiased one.
+
+In a network of several products a policy is tuned per stock point, named ``(node,
+product)``: its analytic start reads that product's demand, costs and lead times, and its
+module replaces the node's for that product only.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 import agents
-from networks.attributes import is_source, node_value, products
+from networks.attributes import is_source, node_value, sku_product, split_key
 from networks.distributions import parse_distribution
 from scenarios import Scenario, ScenarioError
 from scenarios.scenario import did_you_mean
@@ -63,6 +67,24 @@ def _node(scenario: Scenario, graph: Any, name: Any) -> Any:
     return names[str(name)]
 
 
+def _key(scenario: Scenario, graph: Any, key: Any) -> Any:
+    """A key of ``policies`` as the engine reads it: a stocking node (by its name), or a
+    ``(node, product)`` stock point (SKU)."""
+    name, product = split_key(graph, key)
+    node = _node(scenario, graph, name)
+    return node if product is None else _sku(graph, (node, product))
+
+
+def _sku(graph: Any, key: Any) -> tuple[Any, str]:
+    """The one stock point a key names: a ``(node, product)`` SKU, or a node of a network
+    of one product."""
+    node, product = split_key(graph, key)
+    try:
+        return node, sku_product(graph, node, product)
+    except ValueError as e:
+        raise ScenarioError(str(e)) from None
+
+
 def evaluate(
     scenario: Scenario,
     policies: Mapping[Any, Policy],
@@ -72,8 +94,9 @@ def evaluate(
     warmup: int | None = None,
     seed: int | None = None,
 ) -> np.ndarray:
-    """The network cost per period of each replication, with ``policies`` (node -> decision
-    module, any object with ``act``) replacing the scenario's at those nodes.
+    """The network cost per period of each replication, with ``policies`` (node, or
+    ``(node, product)`` SKU, -> decision module, any object with ``act``) replacing the
+    scenario's there (a SKU's module replaces the node's for that product only).
 
     Replication ``r`` runs with seed ``replication_seed(seed, r)``, as in
     :func:`analysis.experiment.replicate`; defaults are the scenario's ``[run]`` values.
@@ -88,7 +111,7 @@ def evaluate(
     graph = scenario.network()
     chosen = {
         **scenario.policies(graph),
-        **{_node(scenario, graph, n): p for n, p in policies.items()},
+        **{_key(scenario, graph, key): p for key, p in policies.items()},
     }
     costs = np.empty(replications)
     for r in range(replications):
@@ -264,17 +287,21 @@ KINDS: dict[str, Callable[[_Facts, str], _Space]] = {
 }
 
 
-def _facts(scenario: Scenario, node: Any, seed: int) -> _Facts:
-    """Demand statistics from a pilot run of the scenario as declared; costs and lead times
-    from its graph."""
+def _facts(scenario: Scenario, key: Any, seed: int) -> _Facts:
+    """Demand statistics of the stock point ``key`` names (:func:`_sku`) from a pilot run
+    of the scenario as declared; its costs and lead times from the graph."""
     graph = scenario.network()
-    product = products(graph)[0]
+    node, product = _sku(graph, key)
     pilot = min(scenario.periods, 1000)
     model = scenario.build(seed=replication_seed(seed, 0))
     model.run(pilot)
     table = model.results()
     seen = (
-        table[(table["node"].astype(str) == str(node)) & (table["period"] >= pilot // 10)]
+        table[
+            (table["node"].astype(str) == str(node))
+            & (table["product"].astype(str) == str(product))
+            & (table["period"] >= pilot // 10)
+        ]
         .groupby("period", observed=True)["demand"]
         .sum()
     )
@@ -310,7 +337,7 @@ class TuneResult:
     """The best parameters found and how they were found.
 
     Attributes:
-        node: the tuned node.
+        node: the tuned node, or ``(node, product)`` stock point.
         kind: the policy kind.
         parameters: the best parameters (``name -> value``).
         policy: the decision module with them.
@@ -346,14 +373,16 @@ def tune(
 
     Args:
         scenario: any scenario; the other nodes keep their declared policies.
-        node: the node to tune (its name).
+        node: the node to tune (its name), or a ``(node, product)`` stock point (SKU): in
+            a network of several products a node is tuned one product at a time.
         kind: one of :data:`KINDS`.
         replications, periods, warmup, seed: the simulation settings of every candidate
             (defaults: the scenario's ``[run]``).
         max_evaluations: stop searching after this many distinct points.
 
     Raises:
-        ScenarioError: no such node.
+        ScenarioError: no such node or product, or a bare node of a network of several
+            products.
         ValueError: an unknown kind, or a dual-sourcing kind at a node with one supplier.
     """
     team = tune_jointly(
@@ -383,13 +412,13 @@ class JointTuneResult:
     """The best parameters of several nodes' policies, searched together.
 
     Attributes:
-        kinds: node -> the policy kind tuned there.
+        kinds: node (or ``(node, product)``) -> the policy kind tuned there.
         parameters: node -> its best parameters (``name -> value``).
         policies: node -> the decision module with them.
         estimate: the network cost per period with all of them (mean, 95% CI).
         costs: that cost in each replication (money per period).
-        table: every point evaluated: one column per parameter (``node:name`` when several
-            nodes are tuned, else ``name``), ``cost`` (mean) and ``ci95``, in the order
+        table: every point evaluated: one column per parameter (``node:name``, or
+            ``node:product:name`` for a SKU, when several are tuned, else ``name``), ``cost`` (mean) and ``ci95``, in the order
             they were evaluated.
         settings: replications, periods, warmup and seed used.
     """
@@ -414,8 +443,8 @@ def tune_jointly(
     max_evaluations: int = 200,
     start: Mapping[Any, Mapping[str, float]] | None = None,
 ) -> JointTuneResult:
-    """Search the best parameters of several nodes' policies together (``kinds``: node ->
-    policy kind), on common random numbers: one pattern search over all their parameters,
+    """Search the best parameters of several nodes' policies together (``kinds``: node, or
+    ``(node, product)`` stock point, -> policy kind), on common random numbers: one pattern search over all their parameters,
     each candidate a simulation of the network with all of them in place. Tuning nodes
     one at a time misses what they trade between them (a warehouse's stock against its
     retailers'); this search moves each parameter alone and all of them together.
@@ -439,17 +468,20 @@ def tune_jointly(
     warmup = _warmup(scenario, periods) if warmup is None else warmup
     seed = scenario.seed if seed is None else seed
     graph = scenario.network()
-    nodes = [_node(scenario, graph, n) for n in kinds]
-    if len(set(nodes)) < len(nodes):
+    keys = [_key(scenario, graph, key) for key in kinds]
+    skus = [_sku(graph, key) for key in keys]
+    if len(set(skus)) < len(skus):
         raise ValueError(f"kinds: a node is named twice in {list(kinds)}")
     spaces = {
-        node: KINDS[kind](_facts(scenario, node, seed), kind)
-        for node, kind in zip(nodes, kinds.values(), strict=True)
+        key: KINDS[kind](_facts(scenario, key, seed), kind)
+        for key, kind in zip(keys, kinds.values(), strict=True)
     }
     parameters = tuple(p for space in spaces.values() for p in space.parameters)
+    # a node's label is its name, a SKU's "node:product"
+    labels = [":".join(str(x) for x in split_key(graph, key) if x is not None) for key in keys]
     columns = [
-        p.name if len(spaces) == 1 else f"{node}:{p.name}"
-        for node, space in spaces.items()
+        p.name if len(spaces) == 1 else f"{label}:{p.name}"
+        for label, space in zip(labels, spaces.values(), strict=True)
         for p in space.parameters
     ]
 
@@ -487,7 +519,7 @@ def tune_jointly(
         costs = seen[point]
         return math.inf if costs is None else float(costs.mean())
 
-    given = {_node(scenario, graph, n): values for n, values in (start or {}).items()}
+    given = {_key(scenario, graph, key): values for key, values in (start or {}).items()}
     unknown = [
         f"{n}:{name}"
         for n, values in given.items()
@@ -547,7 +579,7 @@ def tune_jointly(
                 {**dict(zip(columns, point, strict=True)), "cost": est.mean, "ci95": est.half_width}
             )
     return JointTuneResult(
-        kinds=dict(zip(nodes, kinds.values(), strict=True)),
+        kinds=dict(zip(keys, kinds.values(), strict=True)),
         parameters=split(current),
         policies=build(current),
         estimate=mean_ci(seen[current]),

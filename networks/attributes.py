@@ -104,6 +104,8 @@ __all__ = [
     "is_source",
     "node_value",
     "products",
+    "sku_product",
+    "split_key",
 ]
 
 ROLES: tuple[str, ...] = ("supplier", "manufacturer", "warehouse", "retailer")
@@ -138,6 +140,34 @@ EDGE_DEFAULTS: dict[str, Any] = {
 def products(graph: nx.DiGraph) -> tuple[str, ...]:
     """The product names of ``graph`` (graph attribute ``products``)."""
     return tuple(graph.graph.get("products", DEFAULT_PRODUCTS))
+
+
+def split_key(graph: nx.DiGraph, key: Any) -> tuple[Any, Any]:
+    """A key naming stock points, as the engine reads the keys of its decision modules:
+    ``(node, product)`` for a pair that is not a node of ``graph``, else ``(key, None)``: a
+    node, all its products."""
+    if isinstance(key, tuple) and len(key) == 2 and key not in graph:
+        return key
+    return key, None
+
+
+def sku_product(graph: nx.DiGraph, node: Any, product: Any = None) -> str:
+    """The product of stock point ``(node, product)``: ``product``, or when it is ``None`` the
+    only product of a network of one.
+
+    Raises:
+        ValueError: ``product`` is not a product of the network, or it is ``None`` in a
+            network of several (the message names the node and the products).
+    """
+    stocked = products(graph)
+    if product is None and len(stocked) > 1:
+        raise ValueError(
+            f"node {node!r} stocks {len(stocked)} products {stocked}; name one SKU as "
+            f"{(node, stocked[0])!r}"
+        )
+    if product is not None and product not in stocked:
+        raise ValueError(f"node {node!r}: no product {product!r}; products: {stocked}")
+    return stocked[0] if product is None else product
 
 
 def is_source(graph: nx.DiGraph, node: Any) -> bool:

@@ -12,10 +12,16 @@ module in its place would see, when it would see it (the period diagrams are in
     step(a_t) ──► orders a_t as the module would have ──► the engine runs on to the
                   next decision (period t + 1) ──► obs_{t+1}, reward of period t
 
+* **Learner**: a stocking node of a network of one product, or one stock point (SKU) of
+  a network of several (``graph.graph["products"]``), named ``(node, product)`` (a bare
+  node is then an error naming the products). Everything below is that SKU's: its
+  observation, the demand of its product that scales it, its orders, its money, its
+  initial state and the :func:`fingerprint`; its module replaces that SKU's only (a
+  module keyed by the node stays for the node's other products).
 * **Observation**: a float32 vector, :class:`~sim.spaces.ObservationLayout` (on hand,
   backlog, inventory position, demand seen, pipeline per supplier, scheduled arrivals by
-  period, divided by ``scale``, by default the mean customer demand per period served
-  through the learner). ``env.layout.names`` names the entries.
+  period, divided by ``scale``, by default the mean customer demand per period of the
+  learner's product served through it). ``env.layout.names`` names the entries.
 * **Action**: :class:`~sim.spaces.ActionMapping`: by default ``Discrete(n)`` meaning an
   order of ``0 .. n - 1`` units (``n - 1`` is four times that mean demand, rounded up);
   ``action="position"`` (or ``"echelon_position"``): ``Discrete(n)`` meaning the level
@@ -34,8 +40,8 @@ module in its place would see, when it would see it (the period diagrams are in
 * **Reward**: the learner's negative cost of the period (``reward="cost"``, every cost
   part the table charges it) or its profit (``reward="profit"``: revenue less cost);
   with ``alpha < 1``, ``alpha`` times that plus ``1 - alpha`` times the same of the whole
-  network (the team's, heuristic teammates included: a learner among fixed teammates may
-  learn the team's objective, as in :mod:`sim.multi`).
+  network (every stock point's, heuristic teammates included: a learner among fixed
+  teammates may learn the team's objective, as in :mod:`sim.multi`).
 * **Episodes** last ``periods`` periods and are truncated, never terminated. In the vector
   environment each copy keeps its own episode clock: with ``stagger=True`` the copies' first
   episodes end after different numbers of periods, and from then on each copy starts a new
@@ -62,7 +68,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
-from networks.attributes import is_source
+from networks.attributes import is_source, products, sku_product, split_key
 
 from .initial import InitialState
 from .model import Decision, SupplyChainModel, cost_of_money
@@ -79,8 +85,9 @@ _NOT_FINGERPRINTED = ("seed", "record", "initial_state")
 
 
 def fingerprint(graph: nx.DiGraph, learner: Any, options: Mapping[str, Any]) -> str:
-    """A short digest of the network, the learner's node and the engine options: what a
-    checkpoint was trained on."""
+    """A short digest of the network, the learner (its node, or its ``(node, product)`` in
+    a network of several products) and the engine options: what a checkpoint was trained
+    on."""
     data = {
         "nodes": sorted((str(n), sorted(d.items())) for n, d in graph.nodes(data=True)),
         "edges": sorted((str(u), str(v), sorted(d.items())) for u, v, d in graph.edges(data=True)),
@@ -93,7 +100,7 @@ def fingerprint(graph: nx.DiGraph, learner: Any, options: Mapping[str, Any]) -> 
 def mixed_rewards(own: np.ndarray, team: np.ndarray, alpha: float, reward: str) -> np.ndarray:
     """``alpha * own + (1 - alpha) * team`` rewards from money arrays (last axis: the fields
     of :class:`~sim.model.Reward`) of the learners (``own``) and of the whole network
-    (``team``: every stocking node's summed, learners and heuristic teammates alike):
+    (``team``: every stock point's summed, learners and heuristic teammates alike):
     negative costs (``reward="cost"``) or profits (``"profit"``)."""
 
     def value(money: np.ndarray) -> np.ndarray:
@@ -116,8 +123,34 @@ def money_per_copy(model: VectorizedSupplyChainModel, taken: np.ndarray) -> np.n
     return np.stack([np.bincount(copy, money[:, j], copies) for j in range(6)], axis=1)
 
 
+def _stock_point(graph: nx.DiGraph, learner: Any) -> tuple[Any, str]:
+    """The stock point ``(node, product)`` a learner names: a stocking node (or its name as
+    a string) of a network of one product, or a ``(node, product)`` pair.
+
+    Raises:
+        ValueError: no stocking node, no product of the network, or a bare node of a
+            network of several products (the message names them).
+    """
+    name, product = split_key(graph, learner)
+    names = {str(n): n for n in graph.nodes}
+    node = name if name in graph else names.get(str(name), name)
+    if node not in graph or is_source(graph, node):
+        stocking = sorted(str(n) for n in graph.nodes if not is_source(graph, n))
+        raise ValueError(f"learner: {name!r} is not a stocking node; stocking nodes: {stocking}")
+    try:
+        return node, sku_product(graph, node, product)
+    except ValueError as e:
+        raise ValueError(f"learner: {e}") from None
+
+
 class _Setup:
-    """What both environments derive from the network: layout, mapping, spaces."""
+    """What both environments derive from the network: layout, mapping, spaces.
+
+    The learner's stock point is ``sku`` (``(node, product)``); ``learner`` is its key
+    (the node in a network of one product, else ``sku``), ``name`` its agent name in
+    :mod:`sim.multi`, ``where`` its place in error messages, and ``replaces`` the keys of
+    ``policies`` whose modules it replaces.
+    """
 
     def __init__(
         self,
@@ -138,38 +171,28 @@ class _Setup:
         if not isinstance(alpha, int | float) or isinstance(alpha, bool) or not 0 <= alpha <= 1:
             raise ValueError(f"alpha: must be a number in [0, 1], got {alpha!r}")
         self.periods, self.reward, self.alpha = periods, reward, float(alpha)
-        names = {str(n): n for n in graph.nodes}
-        if learner not in graph and str(learner) in names:
-            learner = names[str(learner)]
-        if learner not in graph or is_source(graph, learner):
-            stocking = sorted(str(n) for n in graph.nodes if not is_source(graph, n))
-            raise ValueError(
-                f"learner: {learner!r} is not a stocking node; stocking nodes: {stocking}"
-            )
-        self.learner = learner
+        node, product = self.sku = _stock_point(graph, learner)
+        single = len(products(graph)) == 1
+        # a node names its only SKU: node learners keep their names and fingerprints
+        self.learner = node if single else self.sku
+        self.name = str(node) if single else f"{node}:{product}"
+        self.where = f"node {node!r}" if single else f"node {node!r} product {product!r}"
         self.graph = graph
-        # the learner's own entries go, (node, product) keys included: it is External
-        mine = [
-            key
-            for key in policies
-            if key == learner or (isinstance(key, tuple) and key[:1] == (learner,))
-        ]
-        replaced = next((policies[key] for key in mine), None)
-        policies = {key: module for key, module in policies.items() if key not in mine}
-        self.policies = {**policies, learner: EXTERNAL}
+        # the learner's own module goes (a node's module stays for its other products)
+        replaced = policies.get(self.sku, policies.get(node))
+        self.replaces = {self.learner, self.sku}
+        policies = {key: m for key, m in policies.items() if key not in self.replaces}
+        self.policies = {**policies, self.learner: EXTERNAL}
         self.options = {k: v for k, v in options.items() if k not in ("seed", "record")}
         probe = SupplyChainModel(graph, self.policies, **self.options, record=False)
-        i = probe.sku_index[learner, probe.products[0]]
-        if len(probe.products) > 1:
-            raise ValueError(
-                "learner: the environments support one product (this network has several)"
-            )
+        i = probe.sku_index[self.sku]
         suppliers = probe._suppliers[i]
         slots = _arrival_slots(suppliers)
+        below = {(d, product) for d in nx.descendants(graph, node)}  # this product's SKUs
         demand = sum(
             c.mean_demand()
             for k, c in probe._customers.items()
-            if probe.sku_names[k][0] in nx.descendants(graph, learner) | {learner}
+            if probe.sku_names[k] in below | {self.sku}
         )
         # A learner in place of a module that reviews at uneven epochs keeps its epochs.
         cycle, epochs = getattr(replaced, "cycle", 0), getattr(replaced, "epochs", ())
@@ -205,15 +228,15 @@ class _Setup:
             high = 4 * demand * gap
             if target != "quantity" and len(suppliers) != 1:
                 raise ValueError(
-                    f"action {target!r}: node {learner!r} orders from {len(suppliers)} "
+                    f"action {target!r}: {self.where} orders from {len(suppliers)} "
                     "suppliers; an order-up-to level needs one"
                 )
             if target != "quantity":
-                echelon = nx.descendants(graph, learner) if target == "echelon_position" else ()
+                echelon = below if target == "echelon_position" else ()
                 lead = slots + sum(
                     _arrival_slots(edges)
                     for k, edges in enumerate(probe._suppliers)
-                    if probe.sku_names[k][0] in echelon
+                    if probe.sku_names[k] in echelon
                 )
                 high = 2 * demand * (gap + lead)
             self.mapping = ActionMapping(
@@ -227,15 +250,15 @@ class _Setup:
         if self.mapping.suppliers != len(suppliers):
             raise ValueError(
                 f"action: the mapping orders from {self.mapping.suppliers} suppliers, "
-                f"node {learner!r} has {len(suppliers)}"
+                f"{self.where} has {len(suppliers)}"
             )
         if self.mapping.price_step and market is None:
             raise ValueError(
-                f"action: the mapping sets prices, but node {learner!r} is not a firm of a "
+                f"action: the mapping sets prices, but {self.where} is not a firm of a "
                 "market (give options={'market': ...} naming it)"
             )
-        self.policies[learner] = External(self.layout.observes)  # only what the layout needs
-        self.fingerprint = fingerprint(graph, learner, self.options)
+        self.policies[self.learner] = External(self.layout.observes)  # what the layout needs
+        self.fingerprint = fingerprint(graph, self.learner, self.options)
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.layout.size,), np.float32)
         m = self.mapping
         if m.price_step:  # the quantities, then the price
@@ -252,7 +275,8 @@ class _Setup:
 
     def adopt(self, env: Any, seed: int) -> None:
         """Give an environment what both kinds have: learner, layout, mapping, ..."""
-        env.learner, env.layout, env.mapping = self.learner, self.layout, self.mapping
+        env.learner, env.sku = self.learner, self.sku
+        env.layout, env.mapping = self.layout, self.mapping
         env.fingerprint, env.periods, env.reward_kind = self.fingerprint, self.periods, self.reward
         env.alpha = self.alpha
         env._first_seed, env._started = seed, False
@@ -338,15 +362,19 @@ class InventoryEnv(gym.Env):
 
     Args:
         graph: the network.
-        policies: the decision module of every stocking node (the learner's is replaced).
-        learner: the node the agent decides for.
+        policies: the decision module of every stocking node, or ``(node, product)`` (the
+            learner's is replaced).
+        learner: the node the agent decides for, or its ``(node, product)`` SKU (see the
+            module docstring; the environment's ``learner``, ``sku`` and ``fingerprint``
+            attributes say which).
         periods: periods per episode (truncated after them).
         options: engine options (``decide``, ``review``, ...; see
             :class:`~sim.model.SupplyChainModel`).
         action: how actions become orders (default: see the module docstring), or a
             ``target`` of :class:`~sim.spaces.ActionMapping` (``"position"``,
             ``"echelon_position"``: order-up-to levels) on the default range for it.
-        scale: observation scale (default: mean customer demand through the learner).
+        scale: observation scale (default: mean customer demand of the learner's product
+            through it).
         reward: ``"cost"`` (negative cost per period) or ``"profit"``.
         alpha: weight of the learner's own reward; ``1 - alpha`` goes on the network's
             (every stocking node's, heuristic teammates' included: the team's objective),
@@ -358,8 +386,9 @@ class InventoryEnv(gym.Env):
             :attr:`fingerprint`: a policy trained from random starts fits the network.
 
     Raises:
-        ValueError: the learner is not a stocking node, the mapping does not fit it, or
-            ``initial_state`` is invalid.
+        ValueError: the learner is not a stocking node (or SKU), is a bare node of a network
+            of several products, the mapping does not fit it, or ``initial_state`` is
+            invalid.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
@@ -391,7 +420,7 @@ class InventoryEnv(gym.Env):
             record=False,
             track_rewards=self.alpha < 1.0,
         )
-        self._index = self.model.sku_index[setup.learner, self.model.products[0]]
+        self._index = self.model.sku_index[setup.sku]
         self._running = False  # an episode is under way (reset, not yet truncated)
         self._cost = self.reward_kind == "cost"
         # Discrete actions of one supplier, no price: the order is low + action, read in step
@@ -546,10 +575,8 @@ class InventoryVectorEnv(VectorEnv):
             record=False,
             track_rewards=self.alpha < 1.0,
         )
-        product = self.model.products[0]
-        self._index = np.array(
-            [self.model.sku_index[(k, setup.learner), product] for k in range(num_envs)]
-        )
+        node, product = setup.sku
+        self._index = np.array([self.model.sku_index[(k, node), product] for k in range(num_envs)])
         self._truncated = False  # every copy's episode ended at the last step
         self._end = np.full(num_envs, periods)  # the model's period each episode ends at
         self._restarting = np.zeros(num_envs, dtype=bool)  # ended at the last step, alone

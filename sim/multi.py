@@ -27,16 +27,21 @@ environment (the event engine), for what the vectorized engine lacks: a market
 
 Common to all three:
 
-* **Agents** are the learners' node names (strings), in the engine's decision order.
+* **Agents** are strings, in the engine's decision order. A learner is a stocking node,
+  whose agent is ``str(node)``, or in a network of several products
+  (``graph.graph["products"]``) one stock point (SKU), named ``(node, product)``, whose
+  agent is ``f"{node}:{product}"``; its observation, action, rewards and fingerprint are
+  that SKU's (see :mod:`sim.env`), and the node's other products keep their modules.
 * **Observations** are local: each learner's :class:`~sim.spaces.ObservationLayout`
   vector, as in :class:`~sim.env.InventoryEnv`. ``global_state=True`` appends the global
   state (below) to every agent's vector, for centralised critics; :meth:`state` returns it
   on its own (PettingZoo's ``state()``).
-* **Global state**: for every stocking node of the network in graph order, its on hand,
-  backlog, inventory position and the demand it saw, at that instant, divided by the
-  network's mean customer demand per period.
+* **Global state**: for every stock point of the network (stocking nodes in graph order,
+  each node's products in order), its on hand, backlog, inventory position and the demand
+  it saw, at that instant, divided by the network's mean customer demand per period (all
+  products).
 * **Rewards** per period: each agent's own negative cost (``reward="cost"``) or profit
-  (``"profit"``), the team's (the sum over every stocking node of the network, learners
+  (``"profit"``), the team's (the sum over every stock point of the network, learners
   and heuristic teammates alike: the cooperative objective), or a mix ``alpha * own + (1 -
   alpha) * team`` (``alpha=1``: own, ``alpha=0``: team). A period's reward is given to all
   agents at the step that closes it (in the AEC environment: the last agent's turn of
@@ -72,7 +77,7 @@ _AT_ZERO = SimpleNamespace(inventory_position=0.0, echelon_inventory_position=0.
 
 __all__ = ["EventTeamVectorEnv", "SupplyChainAECEnv", "SupplyChainParallelEnv", "TeamVectorEnv"]
 
-#: Entries of the global state per stocking node.
+#: Entries of the global state per stock point.
 STATE_FIELDS = ("on_hand", "backlog", "inventory_position", "demand")
 
 
@@ -119,18 +124,15 @@ class _Team:
             )
             if setup.layout.review_cycle:
                 raise ValueError(
-                    f"learners: node {setup.learner!r} reviews at uneven epochs; the "
+                    f"learners: {setup.where} reviews at uneven epochs; the "
                     "multi-agent environments need learners that decide every period"
                 )
             setups.append(setup)
-        nodes = [s.learner for s in setups]
-        if len(set(nodes)) != len(nodes):
-            raise ValueError(f"learners: each node once, got {learners!r}")
-        engine = {
-            key: module
-            for key, module in policies.items()
-            if not any(key == n or (isinstance(key, tuple) and key[:1] == (n,)) for n in nodes)
-        }
+        skus = [s.sku for s in setups]
+        if len(set(skus)) != len(skus):
+            raise ValueError(f"learners: each node once (each SKU once), got {learners!r}")
+        replaced = set().union(*(s.replaces for s in setups))
+        engine = {key: module for key, module in policies.items() if key not in replaced}
         for s in setups:  # External markers, one each (the vectorized engine groups by them)
             engine[s.learner] = External() if observe_all else s.policies[s.learner]
         self.policies = engine
@@ -138,12 +140,13 @@ class _Team:
         self.periods, self.reward, self.alpha = periods, reward, setups[0].alpha
         self.global_state = bool(global_state)
         probe = SupplyChainModel(graph, engine, **self.options, record=False)
-        order = {name: k for k, name in enumerate(probe.sku_names)}
-        product = probe.products[0]
-        setups.sort(key=lambda s: order[s.learner, product])  # the engine's decision order
-        self.setups = {str(s.learner): s for s in setups}
+        setups.sort(key=lambda s: probe.sku_index[s.sku])  # the engine's decision order
+        self.setups = {s.name: s for s in setups}
         self.agents = list(self.setups)
-        self.stocking = [n for n in graph.nodes if not is_source(graph, n)]
+        # every stock point: stocking nodes in graph order, each one's products in order
+        self.stocking = [
+            (n, p) for n in graph.nodes if not is_source(graph, n) for p in probe.products
+        ]
         demand = sum(c.mean_demand() for c in probe._customers.values())
         self.state_scale = max(float(demand), 1.0)
         self.state_size = len(STATE_FIELDS) * len(self.stocking)
@@ -158,10 +161,10 @@ class _Team:
         self.mappings: dict[str, ActionMapping] = {a: s.mapping for a, s in self.setups.items()}
 
     def state_vector(self, field: Any) -> np.ndarray:
-        """The global state from ``field(name)``, the :data:`STATE_FIELDS` of every stocking
-        node (shape ``(nodes,)``, or ``(nodes, copies)``): ``(size,)`` or ``(copies, size)``."""
+        """The global state from ``field(name)``, the :data:`STATE_FIELDS` of every stock
+        point (shape ``(SKUs,)``, or ``(SKUs, copies)``): ``(size,)`` or ``(copies, size)``."""
         stacked = np.stack([np.asarray(field(f), dtype=np.float64) for f in STATE_FIELDS])
-        x = (np.moveaxis(stacked, 0, 1) / self.state_scale).astype(np.float32)  # nodes, fields
+        x = (np.moveaxis(stacked, 0, 1) / self.state_scale).astype(np.float32)  # SKUs, fields
         return x.reshape(-1) if x.ndim == 2 else np.moveaxis(x, 2, 0).reshape(x.shape[2], -1)
 
     def rewards(self, own: np.ndarray, team: np.ndarray) -> np.ndarray:
@@ -236,11 +239,10 @@ class _TeamModel(_Seeded):
             record=record,
             track_rewards=team.alpha < 1.0,
         )
-        product = self.model.products[0]
-        self._index = {a: self.model.sku_index[s.learner, product] for a, s in team.setups.items()}
+        self._index = {a: self.model.sku_index[s.sku] for a, s in team.setups.items()}
         self._agent_of = {i: a for a, i in self._index.items()}
         self._all = list(range(len(self.model.sku_names)))
-        self._stocking = [self.model.sku_index[n, product] for n in team.stocking]
+        self._stocking = [self.model.sku_index[sku] for sku in team.stocking]
         self._seed_episodes(seed)
 
     def observation_space(self, agent: str) -> spaces.Space:
@@ -278,15 +280,18 @@ class SupplyChainAECEnv(_TeamModel, AECEnv):
 
     Args:
         graph: the network.
-        policies: the decision module of every stocking node (the learners' are replaced).
-        learners: the nodes the agents decide for (agents are their names as strings).
+        policies: the decision module of every stocking node, or ``(node, product)`` (the
+            learners' are replaced).
+        learners: the nodes, or ``(node, product)`` SKUs, the agents decide for (agents are
+            their names as strings: see the module docstring).
         periods: periods per episode (truncated after them).
         options: engine options (``decide``, ...; see :class:`~sim.model.SupplyChainModel`).
-        action: how actions become orders: one mapping for all, or one per learner
-            (default: ``Discrete`` up to four times the mean demand; a string is a mapping
+        action: how actions become orders: one mapping for all, or one per learner (keyed
+            as in ``learners``; default: ``Discrete`` up to four times the mean demand; a string is a mapping
             ``target``, e.g. ``"echelon_position"``, on its default range; see
             :mod:`sim.env`).
-        scale: observation scale (default: each learner's mean customer demand).
+        scale: observation scale (default: each learner's mean customer demand, of its
+            product).
         reward: ``"cost"`` (negative cost per period) or ``"profit"``.
         alpha: weight of an agent's own reward; ``1 - alpha`` goes on the team's.
         global_state: append the global state to every agent's observation.
@@ -294,8 +299,9 @@ class SupplyChainAECEnv(_TeamModel, AECEnv):
         seed: the seed of the first episode when ``reset`` is given none.
 
     Raises:
-        ValueError: a learner is not a stocking node or does not decide every period, or
-            an argument is out of range (the message names it).
+        ValueError: a learner is not a stocking node (or SKU), is a bare node of a network
+            of several products, or does not decide every period, or an argument is out of
+            range (the message names it).
     """
 
     metadata: ClassVar[dict[str, Any]] = {"name": "supplysim_aec_v0", "render_modes": []}
@@ -525,8 +531,8 @@ class _TeamVector(_Seeded):
 class TeamVectorEnv(_TeamVector):
     """``num_envs`` copies of a team's network in the vectorized engine, turn-based as
     :class:`SupplyChainAECEnv`: the engine stops at each learner's decision for all copies
-    at once. Learners of one echelon (a distribution network's retailers) decide together
-    in this engine: they take their turns one after another on the same state, and their
+    at once. Learners of one echelon (a distribution network's retailers, the SKUs of one
+    node) decide together in this engine: they take their turns one after another on the same state, and their
     orders go out after the last turn (their local observations are the AEC's; the global
     state does not show a turn's orders to the next agent of the echelon).
 
@@ -584,17 +590,17 @@ class TeamVectorEnv(_TeamVector):
             record=False,
             track_rewards=team.alpha < 1.0,
         )
-        product = self.model.products[0]
         index = self.model.sku_index
 
-        def indices(node: Any) -> np.ndarray:
+        def indices(sku: tuple[Any, str]) -> np.ndarray:
+            node, product = sku
             return np.array([index[(k, node), product] for k in range(num_envs)], dtype=np.int64)
 
-        self._index = {a: indices(s.learner) for a, s in team.setups.items()}
+        self._index = {a: indices(s.sku) for a, s in team.setups.items()}
         self._owner = np.full(len(self.model.sku_names), -1, dtype=np.int64)  # -> agent
         for k, a in enumerate(self.agents):
             self._owner[self._index[a]] = k
-        self._stocking = np.stack([indices(n) for n in team.stocking])  # (nodes, copies)
+        self._stocking = np.stack([indices(sku) for sku in team.stocking])  # (SKUs, copies)
         self._learners = np.stack([self._index[a] for a in self.agents])
         self._decision = None
         self._turns: list[str] = []  # the pending decision's agents still to act, in order
@@ -637,7 +643,7 @@ class TeamVectorEnv(_TeamVector):
     def _take(self, decision: Any) -> None:
         """The engine's next decision, as turns: one agent's, or when learners of one
         echelon decide together (the vectorized engine's echelon step: a distribution
-        network's retailers), one turn each in the order of their stock points, all on the
+        network's retailers, the SKUs of one node), one turn each in the order of their stock points, all on the
         same state; their orders go out together after the last turn."""
         self._decision, self._slots, self._orders = decision, None, None
         if decision is None:

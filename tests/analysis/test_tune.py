@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -18,7 +19,8 @@ from analysis.exact import (
     lost_sales_optimum,
     lost_sales_scenario,
 )
-from analysis.tune import evaluate, tune
+from analysis.tune import evaluate, tune, tune_jointly
+from scenarios import Scenario, ScenarioError
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = {"replications": 5, "periods": 2200, "warmup": 200, "seed": 1}
@@ -66,6 +68,57 @@ def test_tuned_dual_index_is_above_the_dual_sourcing_optimum():
     best = tune(scenario, "shop", "dual_index", replications=3, periods=700, warmup=100, seed=2)
     assert best.parameters["regular_level"] >= best.parameters["expedited_level"]
     assert dual_sourcing_optimum(lead_time=2, expedited_cost=105).cost <= best.estimate.high
+
+
+def two_products() -> Scenario:
+    """Zipkin's lost-sales stage stocking tea (Poisson(5), h = 1, p = 9) and mugs
+    (Poisson(2), h = 2, p = 6), L = 1; one base-stock module for both as declared."""
+    return Scenario.from_dict(
+        {
+            "name": "two_products",
+            "network": {
+                "builder": "serial",
+                "args": {
+                    "n_stages": 1,
+                    "lead_time": 1,
+                    "products": ["tea", "mugs"],
+                    "holding_cost": {"tea": 1, "mugs": 2},
+                    "backlog_cost": 0,
+                    "lost_sales_cost": {"tea": 9, "mugs": 6},
+                    "shortage": "lost_sales",
+                    "demand": {
+                        "tea": {"dist": "poisson", "mean": 5},
+                        "mugs": {"dist": "poisson", "mean": 2},
+                    },
+                },
+            },
+            "roles": {"retailer": {"policy": {"kind": "base_stock", "level": 10}}},
+            "run": {"periods": 600, "warmup": 100, "replications": 3, "decide": "start"},
+        }
+    )
+
+
+def test_joint_tuning_of_two_skus_finds_the_grid_search_optimum():
+    scenario = two_products()
+    tea, mugs = ("stage1", "tea"), ("stage1", "mugs")
+    best = tune_jointly(scenario, {tea: "base_stock", mugs: "base_stock"})
+    # each SKU's analytic start is its own product's newsvendor level (tea's above mugs')
+    start = best.table.iloc[0]
+    assert start["stage1:tea:level"] > start["stage1:mugs:level"]
+    grid = {
+        (a, b): evaluate(scenario, {tea: BaseStock(level=a), mugs: BaseStock(level=b)}).mean()
+        for a, b in itertools.product(range(9, 17), range(2, 10))
+    }
+    assert min(grid, key=grid.get) == (
+        best.parameters[tea]["level"],
+        best.parameters[mugs]["level"],
+    )
+    assert best.parameters[tea] == {"level": 13}  # Zipkin's p = 9, L = 1: tea alone
+    assert best.estimate.mean == min(grid.values())
+    with pytest.raises(ScenarioError, match=r"^node 'stage1' stocks 2 products \('tea', 'mugs'\)"):
+        tune_jointly(scenario, {"stage1": "base_stock"})
+    with pytest.raises(ScenarioError, match=r"^node 'stage1': no product 'coffee'"):
+        evaluate(scenario, {("stage1", "coffee"): BaseStock(level=3)})
 
 
 def supplysim(*args: str) -> subprocess.CompletedProcess:
