@@ -32,6 +32,20 @@ factories: a regular and an express source), each policy's parameters tuned join
 the six actors. The learners choose quantities (entropy bonus 0.01: without one, greedy
 orders settle on one value whatever the state).
 
+``beer_classic_retailer``, ``beer_classic_wholesaler``, ``beer_poisson_retailer``,
+``beer_poisson_wholesaler`` (item 1, the DQN row): the beer game (``beer_game.toml``), one
+stage learning (``--algos dqn``: one learner; its three teammates play Sterman's rule as
+declared) on the network's cost, against the best base-stock level for that stage given the
+same teammates (tuned); demand 4 then 8 from week 5 (``classic``: deterministic, so two
+copies say all) or Poisson(4), 52-week episodes from the board's steady start.
+
+``owmr_dual_products`` (item 5, the PPO row): one warehouse buying two products from a
+regular and an express source for three retailers (``owmr_dual_products.toml``), each of
+the eight stock points (``"node:product"``) an agent ordering 0-24 units from each
+supplier, against three combined heuristics: the dual index, capped dual index or tailored
+base-surge policy at the warehouse, each with base stock at the retailers
+(``Case.companions``), all eight stock points' parameters tuned jointly.
+
 Every agent of ``chen_zheng`` and ``owmr`` gets the team's reward (minus the network's cost
 per period); each run trains on the vectorized engine's copy axis
 (:func:`agents.learning.multi.train_team`: resumable, each agent's actor a checkpoint) and
