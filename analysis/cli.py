@@ -667,13 +667,30 @@ def cmd_plot(args: argparse.Namespace) -> None:
     print("wrote " + ", ".join(str(p) for p in drawn))
 
 
+def stock_points(scenario: Any, names: str) -> list[Any]:
+    """The stock points a comma-separated list names on the command line: nodes, or
+    ``node:product`` for one product's stock point of a multi-product network."""
+    graph = scenario.network()
+    nodes = {str(n) for n in graph.nodes}
+    keys: list[Any] = []
+    for name in (n.strip() for n in names.split(",")):
+        if name:
+            keys.append(name if name in nodes or ":" not in name else tuple(name.split(":", 1)))
+    return keys
+
+
+def stock_point_name(key: Any) -> str:
+    """A stock point as the command line names it (:func:`stock_points`)."""
+    return ":".join(map(str, key)) if isinstance(key, tuple) else str(key)
+
+
 def cmd_tune(args: argparse.Namespace) -> None:
     from scenarios import resolve
 
     from .tune import tune_jointly
 
     scenario = resolve(args.scenario, allow_code=allow_code(args))
-    nodes = [n.strip() for n in args.node.split(",") if n.strip()]
+    nodes = stock_points(scenario, args.node)
     kinds = [k.strip() for k in args.policy.split(",") if k.strip()]
     if len(kinds) == 1:
         kinds *= len(nodes)
@@ -691,13 +708,14 @@ def cmd_tune(args: argparse.Namespace) -> None:
         max_evaluations=args.max_evaluations,
     )
     settings = ", ".join(f"{k} {v}" for k, v in result.settings.items())
-    tuned = ", ".join(f"{kind} at {node!s}" for node, kind in result.kinds.items())
+    tuned = ", ".join(f"{kind} at {stock_point_name(n)}" for n, kind in result.kinds.items())
     jointly = " (jointly)" if len(nodes) > 1 else ""
     print(f"{scenario.name}: {tuned}{jointly} on common random numbers ({settings})\n")
     print(result.table.sort_values("cost").to_string(index=False))
     est = result.estimate
     best = "; ".join(
-        f"{node!s}: {result.kinds[node]}({', '.join(f'{k}={v}' for k, v in values.items())})"
+        f"{stock_point_name(node)}: {result.kinds[node]}"
+        f"({', '.join(f'{k}={v}' for k, v in values.items())})"
         for node, values in result.parameters.items()
     )
     print(f"\nbest: {best}: cost per period {est.mean:.4f} ± {est.half_width:.4f}")
@@ -790,7 +808,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         )
     if args.learners is None:
         raise CommandError(f"--learners: name the node that learns in {scenario.name}")
-    learners = [n.strip() for n in args.learners.split(",") if n.strip()]
+    learners = stock_points(scenario, args.learners)
     if args.algo == "mtma":
         raise CommandError(
             f"--algo mtma: {scenario.name} is a network; the multi-timescale learner trains "
@@ -823,9 +841,13 @@ def cmd_train(args: argparse.Namespace) -> None:
     )
     print(
         f"wrote {out}/: learning_curve.csv, learning_curve.png, checkpoints/ "
-        f"(rerun the same command to resume); evaluate it with\n"
-        f"  supplysim evaluate {args.scenario} --checkpoint {learners[0]}={out}"
+        "(rerun the same command to resume)"
     )
+    if not isinstance(learners[0], tuple):  # evaluate names nodes
+        print(
+            f"evaluate it with\n  supplysim evaluate {args.scenario} "
+            f"--checkpoint {learners[0]}={out}"
+        )
 
 
 def train_team_command(
@@ -877,10 +899,13 @@ def train_team_command(
         raise CommandError(str(exc)) from None
     print(
         f"wrote {out}/: learning_curve.csv, learning_curve.png, and per agent "
-        f"{out}/<agent>/checkpoints/ (rerun the same command to resume); evaluate the team with\n"
-        f"  supplysim evaluate {args.scenario} "
-        + " ".join(f"--checkpoint {a}={out}/{a}" for a in learners)
+        f"{out}/<agent>/checkpoints/ (rerun the same command to resume)"
     )
+    if not any(isinstance(key, tuple) for key in learners):  # evaluate names nodes
+        print(
+            f"evaluate the team with\n  supplysim evaluate {args.scenario} "
+            + " ".join(f"--checkpoint {a}={out}/{a}" for a in learners)
+        )
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -1097,7 +1122,8 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--learners",
         metavar="NODE[,NODE...]",
-        help="the node that learns (several, comma-separated, with a multi-agent --algo); "
+        help="the node that learns (several, comma-separated, with a multi-agent --algo; "
+        "node:product names one product's stock point of a multi-product network); "
         "in a recommendation_* scenario the modules that learn: inventory, recommendation "
         "or both (the default)",
     )
@@ -1162,7 +1188,8 @@ def parser() -> argparse.ArgumentParser:
         "--node",
         required=True,
         metavar="NODE[,NODE...]",
-        help="the node whose policy is tuned; several (comma-separated) are searched together",
+        help="the node whose policy is tuned; several (comma-separated) are searched together; "
+        "node:product names one product's stock point of a multi-product network",
     )
     tu.add_argument(
         "--policy",

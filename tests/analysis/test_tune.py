@@ -163,6 +163,17 @@ def test_cli_tune_searches_several_nodes_jointly(capsys):
     assert "one kind for every node" in capsys.readouterr().err
 
 
+def test_cli_tune_names_one_products_stock_point_as_node_colon_product(capsys):
+    args = ["tune", "owmr_dual_products", "--node", "retailer1:standard,retailer1:premium"]
+    code = main([*args, "--policy", "base_stock", "--replications", "2", "--periods", "100",
+                 "--max-evaluations", "5"])  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "base_stock at retailer1:standard, base_stock at retailer1:premium (jointly)" in out
+    assert "best: retailer1:standard: base_stock(level=" in out
+    assert "; retailer1:premium: base_stock(level=" in out
+
+
 def test_cli_tune_names_an_unknown_node_in_one_line(capsys):
     code = main(["tune", "lost_sales", "--node", "stage9", "--policy", "base_stock"])
     assert code == 2
