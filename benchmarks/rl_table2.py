@@ -657,7 +657,7 @@ def report(
         "period (95% CI over copies); gap to the reference team on the same random numbers, "
         "paired by copy (negative: the learners cost less).",
         "",
-        f"Reference, {label}: **{baseline.mean():.2f}**{published}; a random team "
+        f"Reference, {label}: **{baseline.mean():.2f}**{published}; the learners at random "
         f"({actions} actions): {random.mean():,.2f}.",
         *(f"Also {case.reference(out, k)[1]}: **{c.mean():.2f}**." for k, c in others.items()),
         "",
@@ -681,9 +681,10 @@ def report(
         "|---|---|---|---|---|" + "---|" * len(others),
     ]
     for (form, algo), runs in by_form(results).items():
-        gaps = [100 * (np.mean(r["costs"]) / baseline.mean() - 1) for r in runs]
+        # each seed's paired gap (the mean over copies of the per-copy gap), as in its row
+        gaps = [np.mean(100 * (np.asarray(r["costs"]) / baseline - 1)) for r in runs]
         more = [
-            np.mean([100 * (np.mean(r["costs"]) / c.mean() - 1) for r in runs])
+            np.mean([np.mean(100 * (np.asarray(r["costs"]) / c - 1)) for r in runs])
             for c in others.values()
         ]
         lines.append(
@@ -691,23 +692,34 @@ def report(
             + "".join(f" {g:+.2f} |" for g in more)
         )
     write_text(out / "table.md", "\n".join(lines) + "\n")
-    plot_curves(case, out, results, periods, reference).savefig(out / "curves.png", dpi=120)
+    validation = float(evaluate_reference(case, out, case.setting("validation")).mean())
+    figure = plot_curves(case, out, results, periods, reference, validation)
+    figure.savefig(out / "curves.png", dpi=120)
 
 
-def plot_curves(case: Case, out: Path, results: list[dict], periods: int, reference: float) -> Any:
-    """The team's cost per period over each training episode (``periods`` periods from the
-    training's initial state, stochastic policies; the mean over the copies' episodes that closed in
-    a rollout) against steps: per algorithm the mean over seeds and the band from the best
-    to the worst seed, beside ``reference``, the reference team's cost on such episodes (a
-    matplotlib Figure)."""
+def plot_curves(
+    case: Case,
+    out: Path,
+    results: list[dict],
+    periods: int,
+    reference: float,
+    validation_reference: float,
+) -> Any:
+    """Two panels (a matplotlib Figure). Left: the team's cost per period over each
+    training episode (``periods`` periods from the training's initial state, stochastic
+    policies, a DQN's exploring; the mean over the copies' episodes that closed in a
+    rollout) against steps, per algorithm the mean over seeds and the band from the best
+    to the worst seed, beside ``reference``, the reference team's cost on such episodes.
+    Right: the same for each checkpoint's greedy team on the validation episodes (the
+    runs' ``validation``), beside ``validation_reference``, the reference's there."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     from agents.learning.trainer import _read_curve
 
-    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    fig = Figure(figsize=(11, 4.5), layout="constrained")
     FigureCanvasAgg(fig)
-    ax = fig.subplots()
+    ax, right = fig.subplots(1, 2)
     # A curve's return is the agents' mean reward, alpha * own + (1 - alpha) * team each:
     # with every stock point learning, the own costs sum to the team's, so that mean is
     # the team's times alpha / n + 1 - alpha.
@@ -741,8 +753,27 @@ def plot_curves(case: Case, out: Path, results: list[dict], periods: int, refere
     ax.set_ylim(lowest * 0.95, reference * 1.5)
     ax.set_xlabel("environment steps (periods x copies)")
     ax.set_ylabel(f"team cost per period over a {periods}-period\ntraining episode (money)")
-    ax.set_title(f"{case.title}\n(training episodes)", fontsize=10)
+    ax.set_title("training episodes", fontsize=10)
     ax.legend(fontsize=8)
+    lowest = validation_reference
+    for (actions, algo), runs in by_form(results).items():
+        steps = sorted(set.intersection(*({int(k) for k in r["validation"]} for r in runs)))
+        cost = np.array([[r["validation"][str(k)] for k in steps] for r in runs])
+        right.plot(steps, cost.mean(axis=0), marker=".", label=f"{algo.upper()} ({actions})")
+        right.fill_between(steps, cost.min(axis=0), cost.max(axis=0), alpha=0.2)
+        lowest = min(lowest, float(cost.min()))
+    right.axhline(validation_reference, color="k", linestyle="--", label="the reference")
+    right.set_ylim(lowest * 0.95, validation_reference * 1.5)
+    right.set_xlabel("environment steps at the checkpoint")
+    v = case.setting("validation")
+    right.set_ylabel("team cost per period (money)")
+    right.set_title(
+        f"greedy checkpoints on the validation episodes\n({v['copies']} copies x "
+        f"{v['periods'] - v['warmup']} periods after {v['warmup']}, seeds from {v['seed']})",
+        fontsize=10,
+    )
+    right.legend(fontsize=8)
+    fig.suptitle(case.title, fontsize=10)
     return fig
 
 

@@ -96,7 +96,11 @@ def test_table_and_figure_are_the_runs_and_a_rerun_skips_them(
     capsys.readouterr()
     script.main(args)  # done: skipped, the same table
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
-    fig = script.plot_curves(the_case, tmp_path, results, 16, 90.0)
+    fig = script.plot_curves(the_case, tmp_path, results, 16, 90.0, 80.0)
+    (greedy, reference) = fig.axes[1].lines  # the checkpoints on the validation episodes
+    np.testing.assert_allclose(greedy.get_ydata(), list(results[0]["validation"].values()))
+    assert list(greedy.get_xdata()) == [int(k) for k in results[0]["validation"]]
+    assert list(reference.get_ydata()) == [80.0, 80.0]
     (mean, *_) = fig.axes[0].lines
     run = tmp_path / f"{actions}_{algo}_seed0"
     curve = run / "learning_curve.csv"  # a team's; a DQN's is its learner's
