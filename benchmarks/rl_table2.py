@@ -188,17 +188,28 @@ class Case:
         options: dict | None = None,
         alpha: float = 0.0,
     ):
-        """The learners' :class:`sim.multi.TeamVectorEnv` (on the team's cost by default)."""
+        """The learners' :class:`sim.multi.TeamVectorEnv` (on the team's cost by default).
+        ``action="mixed"``: order-up-to levels (``"position"``) where a learner has one
+        supplier, quantities where it has several."""
         from sim.multi import TeamVectorEnv
 
         mapping: Any = action
+        if action == "mixed":
+            probe = TeamVectorEnv.from_scenario(self.resolved(), self.keys, 1, periods=periods)
+            mapping = {
+                key: "position" if probe.mappings[name].suppliers == 1 else "quantity"
+                for name, key in zip(self.learners, self.keys, strict=True)
+            }
         if self.order_cap is not None:  # the environment's mappings, orders capped
             probe = TeamVectorEnv.from_scenario(
-                self.resolved(), self.keys, 1, periods=periods, action=action
+                self.resolved(), self.keys, 1, periods=periods, action=mapping
             )
-            # a quantity's range ends at the cap; a level's order stops at it
-            cap = {"high" if action == "quantity" else "max_order": float(self.order_cap)}
-            mapping = {a: dataclasses.replace(m, **cap) for a, m in probe.mappings.items()}
+            mapping = {}  # keyed as the learners are named to the environment
+            for name, key in zip(self.learners, self.keys, strict=True):
+                m = probe.mappings[name]
+                # a quantity's range ends at the cap; a level's order stops at it
+                cap = "max_order" if m.orders_up_to else "high"
+                mapping[key] = dataclasses.replace(m, **{cap: float(self.order_cap)})
         return TeamVectorEnv.from_scenario(
             self.resolved(),
             self.keys,
@@ -382,7 +393,7 @@ CASES = {
             for node in ("warehouse", "retailer1", "retailer2", "retailer3")
             for product in ("standard", "premium")
         ),
-        actions=("quantity",),
+        actions=("mixed", "quantity"),
         reference_kind="dual_index",
         other_references=("capped_dual_index", "tailored_base_surge"),
         # three combined heuristics: each dual-sourcing policy at the warehouse, with base
@@ -797,9 +808,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--actions",
-        choices=("quantity", "position", "echelon_position"),
-        help="what an agent's action chooses: its order, or its (echelon) order-up-to level "
-        "(default: the case's first form)",
+        choices=("quantity", "position", "echelon_position", "mixed"),
+        help="what an agent's action chooses: its order, or its (echelon) order-up-to level; "
+        "mixed: a level where one supplier, orders where several (default: the case's first "
+        "form)",
     )
     parser.add_argument("--out", help="the output folder (default: the case's)")
     args = parser.parse_args(argv)

@@ -35,7 +35,7 @@ def _script():
         ("serial_jump_fixed_cost", "quantity", "mappo"),
         ("two_per_echelon", "quantity", "mappo"),  # two suppliers each; two more references
         ("beer_poisson_wholesaler", "position", "dqn"),  # one learner, Sterman teammates
-        ("owmr_dual_products", "quantity", "mappo"),  # stock points of two products
+        ("owmr_dual_products", "mixed", "mappo"),  # stock points of two products
     ],
 )
 def test_table_and_figure_are_the_runs_and_a_rerun_skips_them(
