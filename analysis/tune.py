@@ -418,8 +418,8 @@ class JointTuneResult:
         estimate: the network cost per period with all of them (mean, 95% CI).
         costs: that cost in each replication (money per period).
         table: every point evaluated: one column per parameter (``node:name``, or
-            ``node:product:name`` for a SKU, when several are tuned, else ``name``), ``cost`` (mean) and ``ci95``, in the order
-            they were evaluated.
+            ``node:product:name`` for a SKU, when several are tuned, else ``name``),
+            ``cost`` (mean) and ``ci95``, in the order they were evaluated.
         settings: replications, periods, warmup and seed used.
     """
 
@@ -444,10 +444,11 @@ def tune_jointly(
     start: Mapping[Any, Mapping[str, float]] | None = None,
 ) -> JointTuneResult:
     """Search the best parameters of several nodes' policies together (``kinds``: node, or
-    ``(node, product)`` stock point, -> policy kind), on common random numbers: one pattern search over all their parameters,
-    each candidate a simulation of the network with all of them in place. Tuning nodes
-    one at a time misses what they trade between them (a warehouse's stock against its
-    retailers'); this search moves each parameter alone and all of them together.
+    ``(node, product)`` stock point, -> policy kind), on common random numbers: one pattern
+    search over all their parameters, each candidate a simulation of the network with all of
+    them in place. Tuning nodes one at a time misses what they trade between them (a
+    warehouse's stock against its retailers'); this search moves each parameter alone and
+    all of them together.
 
     Arguments and errors as :func:`tune`'s; ``max_evaluations`` counts joint points.
     ``start`` (node -> parameter -> value) replaces the analytic start where it names a

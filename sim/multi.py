@@ -287,9 +287,9 @@ class SupplyChainAECEnv(_TeamModel, AECEnv):
         periods: periods per episode (truncated after them).
         options: engine options (``decide``, ...; see :class:`~sim.model.SupplyChainModel`).
         action: how actions become orders: one mapping for all, or one per learner (keyed
-            as in ``learners``; default: ``Discrete`` up to four times the mean demand; a string is a mapping
-            ``target``, e.g. ``"echelon_position"``, on its default range; see
-            :mod:`sim.env`).
+            as in ``learners``; default: ``Discrete`` up to four times the mean demand; a
+            string is a mapping ``target``, e.g. ``"echelon_position"``, on its default
+            range; see :mod:`sim.env`).
         scale: observation scale (default: each learner's mean customer demand, of its
             product).
         reward: ``"cost"`` (negative cost per period) or ``"profit"``.
@@ -532,9 +532,10 @@ class TeamVectorEnv(_TeamVector):
     """``num_envs`` copies of a team's network in the vectorized engine, turn-based as
     :class:`SupplyChainAECEnv`: the engine stops at each learner's decision for all copies
     at once. Learners of one echelon (a distribution network's retailers, the SKUs of one
-    node) decide together in this engine: they take their turns one after another on the same state, and their
-    orders go out after the last turn (their local observations are the AEC's; the global
-    state does not show a turn's orders to the next agent of the echelon).
+    node) decide together in this engine: they take their turns one after another on the
+    same state, and their orders go out after the last turn (their local observations are
+    the AEC's; the global state does not show a turn's orders to the next agent of the
+    echelon).
 
     Copy ``k`` of an episode started by ``reset(seed=s)`` is the engine run of seed
     ``s + k``; all copies start and end their episodes together.
@@ -643,8 +644,9 @@ class TeamVectorEnv(_TeamVector):
     def _take(self, decision: Any) -> None:
         """The engine's next decision, as turns: one agent's, or when learners of one
         echelon decide together (the vectorized engine's echelon step: a distribution
-        network's retailers, the SKUs of one node), one turn each in the order of their stock points, all on the
-        same state; their orders go out together after the last turn."""
+        network's retailers, the SKUs of one node), one turn each in the order of their
+        stock points, all on the same state; their orders go out together after the last
+        turn."""
         self._decision, self._slots, self._orders = decision, None, None
         if decision is None:
             self._turns, self._seen = [], {}
