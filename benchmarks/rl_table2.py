@@ -773,7 +773,12 @@ def plot_curves(
         right.plot(steps, cost.mean(axis=0), marker=".", label=f"{algo.upper()} ({actions})")
         right.fill_between(steps, cost.min(axis=0), cost.max(axis=0), alpha=0.2)
         lowest = min(lowest, float(cost.min()))
-    right.axhline(validation_reference, color="k", linestyle="--", label="the reference")
+    right.axhline(
+        validation_reference,
+        color="k",
+        linestyle="--",
+        label=f"the reference there: {validation_reference:.2f}",
+    )
     right.set_ylim(lowest * 0.95, validation_reference * 1.5)
     right.set_xlabel("environment steps at the checkpoint")
     v = case.setting("validation")
