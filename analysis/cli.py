@@ -603,7 +603,10 @@ def cmd_compare(args: argparse.Namespace) -> None:
                 raise CommandError(
                     f"--policy {text!r}: write NODE=SPEC[;NODE=SPEC], e.g. stage1=base_stock(level=14)"
                 )
-            chosen[node.strip()] = policy_spec(spec, f"--policy {text!r}")
+            keys = stock_points(scenario, node)
+            if len(keys) != 1:
+                raise CommandError(f"--policy {text!r}: name one stock point before each '='")
+            chosen[keys[0]] = policy_spec(spec, f"--policy {text!r}")
         sets[text] = chosen
     out = Path(args.out or f"runs/{scenario.name}-compare")
     with output_folder(out) as folder:
@@ -843,11 +846,10 @@ def cmd_train(args: argparse.Namespace) -> None:
         f"wrote {out}/: learning_curve.csv, learning_curve.png, checkpoints/ "
         "(rerun the same command to resume)"
     )
-    if not isinstance(learners[0], tuple):  # evaluate names nodes
-        print(
-            f"evaluate it with\n  supplysim evaluate {args.scenario} "
-            f"--checkpoint {learners[0]}={out}"
-        )
+    print(
+        f"evaluate it with\n  supplysim evaluate {args.scenario} "
+        f"--checkpoint {stock_point_name(learners[0])}={out}"
+    )
 
 
 def train_team_command(
@@ -901,11 +903,11 @@ def train_team_command(
         f"wrote {out}/: learning_curve.csv, learning_curve.png, and per agent "
         f"{out}/<agent>/checkpoints/ (rerun the same command to resume)"
     )
-    if not any(isinstance(key, tuple) for key in learners):  # evaluate names nodes
-        print(
-            f"evaluate the team with\n  supplysim evaluate {args.scenario} "
-            + " ".join(f"--checkpoint {a}={out}/{a}" for a in learners)
-        )
+    names = [stock_point_name(key) for key in learners]
+    print(
+        f"evaluate the team with\n  supplysim evaluate {args.scenario} "
+        + " ".join(f"--checkpoint {a}={out}/{a}" for a in names)
+    )
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:

@@ -334,7 +334,9 @@ def compare(
     """Replicate ``scenario`` under several policy sets on the same random numbers.
 
     Args:
-        policy_sets: label -> {node: policy table}; the first label is the baseline.
+        policy_sets: label -> {stock point: policy table}; the first label is the baseline.
+            A stock point is a node, or ``(node, product)`` for one product's stock point
+            of a multi-product network (``[agents.NODE.products.P]``).
 
     Returns:
         The tidy KPI table (with a ``policies`` column) and the paired differences of every
@@ -342,10 +344,14 @@ def compare(
     """
     if len(policy_sets) < 2:
         raise ValueError("policy_sets: give at least two sets to compare")
-    points = [
-        {f'agents."{node}".policy': spec for node, spec in nodes.items()}
-        for nodes in policy_sets.values()
-    ]
+
+    def path(key: Any) -> str:
+        if isinstance(key, tuple):
+            node, product = key
+            return f'agents."{node}".products."{product}".policy'
+        return f'agents."{key}".policy'
+
+    points = [{path(key): spec for key, spec in keys.items()} for keys in policy_sets.values()]
     table = run_points(scenario, points, **options)
     labels = list(policy_sets)
     table = table[["point", "replication", "node", *KPI_COLUMNS]].copy()

@@ -147,3 +147,28 @@ def test_a_corrupted_checkpoint_is_one_line(trained, tmp_path, capsys, monkeypat
     assert status == 2
     assert len(stderr.strip().splitlines()) == 1
     assert "policy.pt" in stderr
+
+
+def test_one_products_stock_point_is_trained_compared_and_evaluated_by_name(tmp_path, capsys):
+    # `retailer1:standard` names one product's stock point in train, compare and evaluate
+    from analysis.cli import main
+
+    common = ["--replications", "2", "--periods", "60", "--warmup", "10", "--workers", "1"]
+    out = tmp_path / "sku"
+    train = ["train", "owmr_dual_products", "--learners", "retailer1:standard"]
+    assert main([*train, "--steps", "256", "--num-envs", "4", "--out", str(out)]) == 0
+    assert f"--checkpoint retailer1:standard={out}" in capsys.readouterr().out
+    higher = "retailer1:standard=base_stock(level=30)"  # declared: 18
+    command = ["evaluate", "owmr_dual_products", "--checkpoint", f"retailer1:standard={out}"]
+    assert main([*command, "--against", higher, *common, "--out", str(tmp_path / "e")]) == 0
+    table = pd.read_parquet(tmp_path / "e" / "results.parquet")
+    cost = table[table["node"] == "retailer1"].pivot(
+        index="replication", columns="policies", values="cost_per_period"
+    )
+    assert set(cost.columns) == {"as declared", f"retailer1:standard=checkpoint:{out}", higher}
+    # on the same demands, 12 more units always on hand at holding cost 1 (the standard
+    # product never runs out at either level here): 12 more per period, to the cent
+    assert (cost[higher] - cost["as declared"]).round(9).tolist() == [12.0, 12.0]
+    two = "retailer1:standard,retailer2:standard=base_stock(level=30)"
+    assert main(["compare", "owmr_dual_products", "--policy", two, *common]) == 2
+    assert "name one stock point" in capsys.readouterr().err
