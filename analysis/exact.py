@@ -1,8 +1,9 @@
 """Exact optimal average costs by relative value iteration: the benchmarks learners face.
 
 Two problems of Gijsbrechts, Boute, Van Mieghem & Zhang (2022), "Can deep reinforcement
-learning improve inventory management?", MSOM 24(3), both in the engine's periodic review
-with ``decide="start"`` (so that a policy table found here plugs into the engine unchanged):
+learning improve inventory management?", MSOM 24(3), and the seed paper's §V pricing firm
+(:func:`pricing_optimum`, documented there), all in the engine's periodic review with
+``decide="start"`` (so that a policy table found here plugs into the engine unchanged):
 
 **Lost sales** (Zipkin 2008, "Old and new methods for lost-sales inventory systems",
 Operations Research 56(5)). Period ``t``: the order placed ``L`` periods ago arrives, leaving
@@ -32,6 +33,7 @@ the midpoint (off by at most ``tolerance / 2``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -44,10 +46,14 @@ __all__ = [
     "DualSourcingTable",
     "LostSalesTable",
     "Optimum",
+    "PricingOptimum",
+    "PricingTable",
     "dual_sourcing_optimum",
     "dual_sourcing_scenario",
     "lost_sales_optimum",
     "lost_sales_scenario",
+    "pricing_optimum",
+    "pricing_problem",
 ]
 
 
@@ -315,6 +321,248 @@ class DualSourcingTable:
         out[obs.suppliers.index(self.regular_supplier)] = q_r
         out[obs.suppliers.index(self.expedited_supplier)] = q_e
         return tuple(out)
+
+
+# ---------------------------------------------------------------------- pricing (§V)
+@dataclass(frozen=True)
+class PricingOptimum:
+    """The solution of one average-profit pricing and replenishment problem.
+
+    Attributes:
+        profit: the optimal long-run average profit per period (money).
+        low, high: the value-iteration bounds on it (money): ``low <= optimum <= high``.
+        iterations: value-iteration sweeps done.
+        policy: the optimal decision module (a :class:`PricingTable`), ready for the engine.
+    """
+
+    profit: float
+    low: float
+    high: float
+    iterations: int
+    policy: Any
+
+
+def pricing_optimum(
+    *,
+    demand: Any,
+    competitor_prices: tuple[float, ...] = (30.0,),
+    unit_cost: float = 10.0,
+    fixed_cost: float = 0.0,
+    holding_cost: float = 1.0,
+    shortage_cost: float = 2.0,
+    lost_sales: bool = False,
+    smoothing: float = 0.9,
+    prices: tuple[float, ...] = tuple(float(p) for p in range(1, 51)),
+    reference_step: float = 0.5,
+    min_stock: int | None = None,
+    max_stock: int | None = None,
+    tolerance: float = 1e-4,
+    max_iterations: int = 5000,
+) -> PricingOptimum:
+    """The seed paper's §V firm (one product, lead time 1, ``decide="start"``, rivals at
+    fixed prices) solved by relative value iteration over net inventory and reference price.
+
+    Period ``t``: last period's order arrives, leaving net inventory ``x`` (on hand minus
+    backlog; on hand under lost sales); the firm orders ``q`` (paid now: ``c q + K 1{q > 0}``,
+    arriving at the start of ``t + 1``) and posts a price ``p`` from ``prices``; demand is
+    Poisson with :class:`~sim.market.LogitDemand`'s rate at ``(p, competitor_prices, r)``;
+    the period earns ``p`` per unit of demand (backlog: every unit is delivered and paid at
+    its arrival price in the long run) or per unit sold (lost sales) and pays ``h`` per unit
+    on hand and ``shortage_cost`` per unit backlogged or lost at its end; then the reference
+    price moves to ``smoothing * r + (1 - smoothing) * p`` (:mod:`sim.market`'s timing).
+
+    The reference price lives on a grid of step ``reference_step`` over ``[min(prices),
+    max(prices)]`` and the value between grid points is interpolated linearly (the one
+    approximation: the tests check that halving the step moves the optimum by less than
+    0.01%). Net inventory is kept in ``[min_stock, max_stock]`` (defaults: one period's
+    largest demand below zero under backlog, twice it above); transitions leaving the box
+    are clamped to it (backlog below the bottom is charged the highest price per unit, so
+    that no policy gains by having it forgiven), exact once it holds the optimal policy's
+    recurrent states. Lost sales search every order up to the box's top, so a box of about
+    90 takes seconds a sweep at 36 prices.
+
+    Returns:
+        The optimum; its ``policy`` is a :class:`PricingTable`.
+    """
+    from scipy import stats  # only to solve, never in act
+
+    grid = np.asarray(prices, dtype=np.float64)
+    if grid.ndim != 1 or len(grid) == 0 or np.any(np.diff(grid) <= 0):
+        raise ValueError(f"prices: must be increasing numbers, got {prices!r}")
+    if not 0 <= smoothing < 1:
+        raise ValueError(f"smoothing: must be in [0, 1), got {smoothing!r}")
+    if not reference_step > 0:
+        raise ValueError(f"reference_step: must be > 0, got {reference_step!r}")
+    refs = np.arange(grid[0], grid[-1] + reference_step / 2, reference_step)
+    n_r = len(refs)
+    # rate[i, j]: expected demand at price i and reference j
+    rate = np.stack([demand.rates(grid, competitor_prices, r) for r in refs], axis=1)
+    d_max = int(stats.poisson.isf(1e-10, rate.max())) + 1
+    d = np.arange(d_max + 1)
+    pmf = stats.poisson.pmf(d, rate[..., None])
+    pmf /= pmf.sum(axis=-1, keepdims=True)
+    low_x = 0 if lost_sales else (-d_max if min_stock is None else min_stock)
+    high_x = 2 * d_max if max_stock is None else max_stock
+    if low_x > 0 or high_x <= 0 or (lost_sales and min_stock not in (None, 0)):
+        raise ValueError(
+            f"stock box [{min_stock}, {max_stock}]: must contain 0 (and start at 0 under lost "
+            "sales)"
+        )
+    x = np.arange(low_x, high_x + 1)
+    n_x = len(x)
+    # the next reference price for every (price, reference), as interpolation weights
+    nxt = smoothing * refs[None, :] + (1 - smoothing) * grid[:, None]
+    pos = np.clip((nxt - refs[0]) / reference_step, 0, n_r - 1)
+    lo = np.minimum(pos.astype(int), n_r - 2) if n_r > 1 else np.zeros_like(pos, dtype=int)
+    w = pos - lo if n_r > 1 else np.zeros_like(pos)
+    hi = np.minimum(lo + 1, n_r - 1)
+    left_over = np.maximum(x[:, None] - d[None, :], 0)  # (x - d)^+
+    short = np.maximum(d[None, :] - x[:, None], 0)  # (d - x)^+
+    # reward[i, j, x]: the period's expected revenue less holding and shortage costs
+    held = pmf @ left_over.T
+    missed = pmf @ short.T
+    if lost_sales:
+        sold = rate[..., None] - missed
+        reward = grid[:, None, None] * sold - holding_cost * held - shortage_cost * missed
+        # trans[i][j, x, k] = P((x - D)^+ = k) at price i, reference j
+        one_hot = np.zeros((d_max + 1, n_x, n_x))
+        for k in range(d_max + 1):
+            one_hot[k, np.arange(n_x), left_over[:, k]] = 1.0
+        trans = [np.einsum("rd,dxk->rxk", pmf[i], one_hot) for i in range(len(grid))]
+        # ending with k on hand and ordering q gives k + q (clamped to the box)
+        target = np.minimum(np.arange(n_x)[:, None] + np.arange(n_x)[None, :], n_x - 1)
+        order_cost = unit_cost * np.arange(n_x) + fixed_cost * (np.arange(n_x) > 0)
+    else:
+        reward = grid[:, None, None] * rate[..., None] - holding_cost * held
+        reward = reward - shortage_cost * missed
+        after_index = np.clip(x[:, None] - d[None, :], low_x, high_x) - low_x  # y - d
+        # backlog falling below the box would be forgiven after its revenue was booked: each
+        # such unit is charged the highest price instead, so that no policy gains by it
+        beyond = np.maximum(d[None, :] - (x - low_x)[:, None], 0)  # (d - (y - low))^+
+        forgiven = [grid[-1] * (pmf[i] @ beyond.T) for i in range(len(grid))]  # (r, y)
+
+    def order_up_to(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For ``m[r, y] = E V(y - D) - c y``: the best of not ordering (``y = x``) and
+        ordering up to the best ``y > x`` at the fixed cost; its value less ``c x`` and the
+        level chosen (the smallest best one)."""
+        value = m.copy()
+        level = np.tile(np.arange(n_x), (n_r, 1))
+        best = np.full(n_r, -np.inf)
+        best_y = np.zeros(n_r, dtype=int)
+        for a in range(n_x - 2, -1, -1):
+            take = m[:, a + 1] >= best - 1e-9
+            best = np.where(take, np.maximum(m[:, a + 1], best), best)
+            best_y = np.where(take, a + 1, best_y)
+            order = best - fixed_cost > m[:, a]
+            value[:, a] = np.where(order, best - fixed_cost, m[:, a])
+            level[:, a] = np.where(order, best_y, a)
+        return value, level
+
+    def sweep(v: np.ndarray, policy: bool = False) -> Any:
+        best = np.full((n_r, n_x), -np.inf)
+        price_of = np.zeros((n_r, n_x), dtype=int)
+        order_of = np.zeros((n_r, n_x), dtype=int)
+        for i in range(len(grid)):
+            vn = (1 - w[i])[:, None] * v[lo[i]] + w[i][:, None] * v[hi[i]]  # (r, y)
+            if lost_sales:
+                g = trans[i] @ (vn[:, target] - order_cost[None, None, :])  # (r, x, q)
+                q_best = g.argmax(axis=2)
+                value = np.take_along_axis(g, q_best[..., None], axis=2)[..., 0]
+            else:
+                m = np.einsum("rd,ryd->ry", pmf[i], vn[:, after_index]) - unit_cost * x
+                m = m - forgiven[i]
+                value, level = order_up_to(m)
+                value = value + unit_cost * x
+                q_best = level - np.arange(n_x)[None, :]
+            total = reward[i] + value
+            better = total > best + 1e-12
+            best = np.where(better, total, best)
+            if policy:
+                price_of = np.where(better, i, price_of)
+                order_of = np.where(better, q_best, order_of)
+        return (best, price_of, order_of) if policy else best
+
+    # _relative_value_iteration minimises costs: hand it u = -V and T_cost(u) = -T(-u)
+    u, low, high, n = _relative_value_iteration(
+        lambda u: -sweep(-u), (n_r, n_x), tolerance, max_iterations
+    )
+    _, price_of, order_of = sweep(-u, policy=True)
+    table = PricingTable(orders=order_of, prices=grid[price_of], references=refs, min_stock=low_x)
+    return PricingOptimum(-(low + high) / 2, -high, -low, n, table)
+
+
+@dataclass(frozen=True, eq=False)
+class PricingTable:
+    """A pricing and replenishment policy as two tables indexed by ``(reference price,
+    net inventory - min_stock)`` (the state of :func:`pricing_optimum`); the observed
+    reference price is rounded to the nearest row.
+
+    Attributes:
+        orders: integer array of orders (units).
+        prices: the price posted in each state (money per unit).
+        references: the reference price of each row (money per unit, evenly spaced).
+        min_stock: the net inventory of column 0 (units).
+    """
+
+    orders: np.ndarray = field(repr=False)
+    prices: np.ndarray = field(repr=False)
+    references: np.ndarray = field(repr=False)
+    min_stock: int
+
+    def act(self, obs: Any) -> Any:
+        from sim.policy import Priced
+
+        if obs.reference_price is None:
+            raise ValueError(f"PricingTable at node {obs.node!r}: the node sets no price")
+        refs = self.references
+        step = refs[1] - refs[0] if len(refs) > 1 else 1.0
+        j = int(np.clip(round((obs.reference_price - refs[0]) / step), 0, len(refs) - 1))
+        a = round(obs.inventory_position) - self.min_stock
+        if not 0 <= a < self.orders.shape[1]:
+            raise ValueError(
+                f"PricingTable at node {obs.node!r}: net inventory {obs.inventory_position} is "
+                f"outside the table [{self.min_stock}, {self.min_stock + self.orders.shape[1] - 1}]"
+            )
+        return Priced(float(self.orders[j, a]), float(self.prices[j, a]))
+
+
+def pricing_problem(scenario: Any, firm: str = "stage1") -> dict[str, Any]:
+    """The keyword arguments of :func:`pricing_optimum` for ``firm`` of a pricing scenario
+    (the built-in ``pricing_a`` .. ``pricing_d``), read from its network and market.
+
+    Raises:
+        ValueError: the scenario is not the problem :func:`pricing_optimum` solves (the
+            message names what differs: the firm, its supplier, the lead time, the timing,
+            the rivals).
+    """
+    from agents.pricing import FixedPrice
+
+    graph = scenario.network()
+    market = scenario.market(graph)
+    where = f"scenario {scenario.name!r}"
+    if market is None or tuple(market.firms) != (firm,):
+        raise ValueError(f"{where}: {firm!r} must be the market's only firm")
+    edges = list(graph.in_edges(firm, data=True))
+    if len(edges) != 1 or edges[0][2].get("lead_time") != 1:
+        raise ValueError(f"{where}: {firm!r} needs one supplier with lead time 1")
+    if scenario.options.get("decide") != "start" or scenario.options.get("arrivals") != "batch":
+        raise ValueError(f'{where}: needs decide = "start" and arrivals = "batch"')
+    rivals = list(market.competitors.values())
+    if not all(isinstance(r, FixedPrice) for r in rivals):
+        raise ValueError(f"{where}: every competitor must keep a fixed price")
+    node, edge = graph.nodes[firm], edges[0][2]
+    lost = node.get("shortage") == "lost_sales"
+    return {
+        "demand": market.demand,
+        "competitor_prices": tuple(float(r.price) for r in rivals),
+        "unit_cost": float(edge.get("unit_cost", 0.0)),
+        "fixed_cost": float(edge.get("fixed_cost", 0.0)),
+        "holding_cost": float(node.get("holding_cost", 0.0)),
+        "shortage_cost": float(node.get("lost_sales_cost" if lost else "backlog_cost", 0.0)),
+        "lost_sales": lost,
+        "smoothing": float(market.smoothing),
+        "prices": tuple(float(p) for p in range(math.ceil(market.low), int(market.high) + 1)),
+    }
 
 
 # ---------------------------------------------------------------------- the engine's twins
