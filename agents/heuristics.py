@@ -457,17 +457,6 @@ class CappedBaseStock:
 
 
 # ---------------------------------------------------------------------- dual sourcing
-def _expedited_position(obs: InventoryObservation, lead_time: int, who: str) -> float:
-    """``on_hand - backlog + sum(arrivals[0:lead_time])``: stock that will be on hand by the
-    time an expedited order placed now arrives (at the start of period ``t + lead_time``)."""
-    if obs.arrivals is None:
-        raise ValueError(
-            f"{who} at node {obs.node!r}: obs.arrivals is None; the engine fills it only "
-            "for modules whose `observes` lists it"
-        )
-    return obs.on_hand - obs.backlog + float(sum(obs.arrivals[:lead_time]))
-
-
 def _aligned(
     obs: InventoryObservation, regular: Any, expedited: Any, q_regular: float, q_expedited: float
 ) -> tuple[float, ...]:
@@ -477,20 +466,6 @@ def _aligned(
     out[i_r] = float(q_regular)
     out[i_e] = float(q_expedited)
     return tuple(out)
-
-
-def _expedited_positions(obs: ObservationBatch, lead_time: int, who: str) -> np.ndarray:
-    """:func:`_expedited_position` of every stock point of a batch, in the same float
-    operations (the arrivals added one period at a time, left to right)."""
-    if obs.arrivals is None:
-        raise ValueError(
-            f"{who} at node {obs.nodes[0]!r}: obs.arrivals is None; the engine fills it only "
-            "for modules whose `observes` lists it"
-        )
-    due = np.zeros(len(obs.on_hand))
-    for k in range(min(lead_time, obs.arrivals.shape[1])):
-        due = due + obs.arrivals[:, k]
-    return obs.on_hand - obs.backlog + due
 
 
 def _positive(x: np.ndarray) -> np.ndarray:
@@ -618,13 +593,13 @@ class DualIndex:
         _check_suppliers(self.regular_supplier, self.expedited_supplier)
 
     def act(self, obs: InventoryObservation) -> tuple[float, ...]:
-        ip_e = _expedited_position(obs, self.expedited_lead_time, "DualIndex")
+        ip_e = obs.expedited_position(self.expedited_lead_time, "DualIndex")
         q_e = max(self.expedited_level - ip_e, 0.0)
         q_r = max(self.regular_level - (obs.inventory_position + q_e), 0.0)
         return _aligned(obs, self.regular_supplier, self.expedited_supplier, q_r, q_e)
 
     def act_batch(self, obs: ObservationBatch) -> np.ndarray:
-        ip_e = _expedited_positions(obs, self.expedited_lead_time, "DualIndex")
+        ip_e = obs.expedited_position(self.expedited_lead_time, "DualIndex")
         q_e = _positive(self.expedited_level - ip_e)
         q_r = _positive(self.regular_level - (obs.inventory_position + q_e))
         return self._columns.rows(obs, self.regular_supplier, self.expedited_supplier, q_r, q_e)
@@ -677,13 +652,13 @@ class CappedDualIndex:
         _check_suppliers(self.regular_supplier, self.expedited_supplier)
 
     def act(self, obs: InventoryObservation) -> tuple[float, ...]:
-        ip_e = _expedited_position(obs, self.expedited_lead_time, "CappedDualIndex")
+        ip_e = obs.expedited_position(self.expedited_lead_time, "CappedDualIndex")
         q_e = max(self.expedited_level - ip_e, 0.0)
         q_r = min(max(self.regular_level - obs.inventory_position, 0.0), self.cap)
         return _aligned(obs, self.regular_supplier, self.expedited_supplier, q_r, q_e)
 
     def act_batch(self, obs: ObservationBatch) -> np.ndarray:
-        ip_e = _expedited_positions(obs, self.expedited_lead_time, "CappedDualIndex")
+        ip_e = obs.expedited_position(self.expedited_lead_time, "CappedDualIndex")
         q_e = _positive(self.expedited_level - ip_e)
         wanted = _positive(self.regular_level - obs.inventory_position)
         q_r = np.where(self.cap < wanted, self.cap, wanted)  # min(wanted, cap) as Python picks
@@ -735,14 +710,14 @@ class TailoredBaseSurge:
         _check_suppliers(self.regular_supplier, self.expedited_supplier)
 
     def act(self, obs: InventoryObservation) -> tuple[float, ...]:
-        ip_e = _expedited_position(obs, self.expedited_lead_time, "TailoredBaseSurge")
+        ip_e = obs.expedited_position(self.expedited_lead_time, "TailoredBaseSurge")
         q_e = max(self.expedited_level - ip_e, 0.0)
         return _aligned(
             obs, self.regular_supplier, self.expedited_supplier, self.regular_quantity, q_e
         )
 
     def act_batch(self, obs: ObservationBatch) -> np.ndarray:
-        ip_e = _expedited_positions(obs, self.expedited_lead_time, "TailoredBaseSurge")
+        ip_e = obs.expedited_position(self.expedited_lead_time, "TailoredBaseSurge")
         q_e = _positive(self.expedited_level - ip_e)
         return self._columns.rows(
             obs, self.regular_supplier, self.expedited_supplier, float(self.regular_quantity), q_e

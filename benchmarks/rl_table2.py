@@ -190,14 +190,17 @@ class Case:
     ):
         """The learners' :class:`sim.multi.TeamVectorEnv` (on the team's cost by default).
         ``action="mixed"``: order-up-to levels (``"position"``) where a learner has one
-        supplier, quantities where it has several."""
+        supplier, quantities where it has several; ``"surge"``: the same, but the regular
+        order and the expedited level (``"base_surge"``: constant actions are tailored
+        base-surge) where it has two."""
         from sim.multi import TeamVectorEnv
 
         mapping: Any = action
-        if action == "mixed":
+        if action in ("mixed", "surge"):
             probe = TeamVectorEnv.from_scenario(self.resolved(), self.keys, 1, periods=periods)
+            several = "base_surge" if action == "surge" else "quantity"
             mapping = {
-                key: "position" if probe.mappings[name].suppliers == 1 else "quantity"
+                key: "position" if probe.mappings[name].suppliers == 1 else several
                 for name, key in zip(self.learners, self.keys, strict=True)
             }
         if self.order_cap is not None:  # the environment's mappings, orders capped
@@ -207,9 +210,14 @@ class Case:
             mapping = {}  # keyed as the learners are named to the environment
             for name, key in zip(self.learners, self.keys, strict=True):
                 m = probe.mappings[name]
-                # a quantity's range ends at the cap; a level's order stops at it
-                cap = "max_order" if m.orders_up_to else "high"
-                mapping[key] = dataclasses.replace(m, **{cap: float(self.order_cap)})
+                # a quantity's range ends at the cap; a level's order stops at it; a
+                # base-surge action is both
+                fields = ("max_order",) if m.orders_up_to else ("high",)
+                if m.target == "base_surge":
+                    fields = ("high", "max_order")
+                mapping[key] = dataclasses.replace(
+                    m, **dict.fromkeys(fields, float(self.order_cap))
+                )
         return TeamVectorEnv.from_scenario(
             self.resolved(),
             self.keys,
@@ -393,7 +401,7 @@ CASES = {
             for node in ("warehouse", "retailer1", "retailer2", "retailer3")
             for product in ("standard", "premium")
         ),
-        actions=("mixed", "quantity"),
+        actions=("mixed", "quantity", "surge"),
         reference_kind="dual_index",
         other_references=("capped_dual_index", "tailored_base_surge"),
         # three combined heuristics: each dual-sourcing policy at the warehouse, with base
@@ -813,10 +821,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--actions",
-        choices=("quantity", "position", "echelon_position", "mixed"),
+        choices=("quantity", "position", "echelon_position", "mixed", "surge"),
         help="what an agent's action chooses: its order, or its (echelon) order-up-to level; "
-        "mixed: a level where one supplier, orders where several (default: the case's first "
-        "form)",
+        "mixed: a level where one supplier, orders where several; surge: a level where one "
+        "supplier, the regular order and the expedited level where two (constant: tailored "
+        "base-surge) (default: the case's first form)",
     )
     parser.add_argument("--out", help="the output folder (default: the case's)")
     args = parser.parse_args(argv)

@@ -29,6 +29,9 @@ module in its place would see, when it would see it (the period diagrams are in
   is twice the mean demand over the review gap and the lead time, rounded up), so a
   constant action is a base-stock policy;
   ``MultiDiscrete`` with one entry per supplier when the learner multi-sources;
+  ``action="base_surge"`` (two suppliers): the order from the slower supplier and the
+  level ``0 .. n - 1`` to order the expedited position up to from the faster one (its lead
+  time: the supplier's edge, rounded up), so a constant action is tailored base-surge;
   ``Box(-1, 1)`` per supplier for a continuous mapping.
 * **Pricing**: when the learner is a firm of the ``market`` in ``options``
   (:mod:`sim.market`, event engine), its observation ends with its price, the rivals'
@@ -222,8 +225,19 @@ class _Setup:
         if market is not None:
             low, high = float(market.low), float(market.high)
             prices = {"price_low": low, "price_high": high, "price_step": (high - low) / 49}
+        surge = {}
         if isinstance(action, ActionMapping):
             self.mapping = action
+        elif target == "base_surge":
+            leads = [_arrival_slots([e]) for e in suppliers]
+            if len(leads) != 2 or leads[0] == leads[1]:
+                raise ValueError(
+                    f"action 'base_surge': {self.where} needs a regular and a faster "
+                    f"expedited supplier, has lead times {leads}"
+                )
+            fast = int(leads[1] < leads[0])
+            surge = {"expedited": fast, "expedited_lead_time": leads[fast]}
+            high = max(4 * demand * gap, 2 * demand * (gap + leads[fast]))
         else:
             high = 4 * demand * gap
             if target != "quantity" and len(suppliers) != 1:
@@ -239,6 +253,7 @@ class _Setup:
                     if probe.sku_names[k] in echelon
                 )
                 high = 2 * demand * (gap + lead)
+        if not isinstance(action, ActionMapping):
             self.mapping = ActionMapping(
                 "discrete",
                 0.0,
@@ -246,6 +261,7 @@ class _Setup:
                 suppliers=len(suppliers),
                 **prices,
                 target=target,
+                **surge,
             )
         if self.mapping.suppliers != len(suppliers):
             raise ValueError(

@@ -126,6 +126,21 @@ class InventoryObservation(NamedTuple):
     competitor_prices: tuple[float, ...] | None = None
     reference_price: float | None = None
 
+    def expedited_position(self, lead_time: int, who: str = "module") -> float:
+        """``on_hand - backlog + sum(arrivals[0:lead_time])``: the stock that will be on hand
+        by the time an order placed now on a supplier ``lead_time`` periods away arrives
+        (the dual-index and base-surge policies' expedited inventory position).
+
+        Raises:
+            ValueError: ``arrivals`` was not observed (``who`` names the caller).
+        """
+        if self.arrivals is None:
+            raise ValueError(
+                f"{who} at node {self.node!r}: obs.arrivals is None; the engine fills it only "
+                "for modules whose `observes` lists it"
+            )
+        return self.on_hand - self.backlog + float(sum(self.arrivals[:lead_time]))
+
     def as_array(self) -> np.ndarray:
         """The numeric fields as a float32 vector, for learners (optional fields as 0 when
         absent)."""
@@ -169,6 +184,19 @@ class ObservationBatch(NamedTuple):
     pipeline_by_supplier: np.ndarray | None = None
     arrivals: np.ndarray | None = None
     suppliers: list[tuple[str, ...]] | None = None
+
+    def expedited_position(self, lead_time: int, who: str = "module") -> np.ndarray:
+        """:meth:`InventoryObservation.expedited_position` of every stock point, in the same
+        float operations (the arrivals added one period at a time, left to right)."""
+        if self.arrivals is None:
+            raise ValueError(
+                f"{who} at node {self.nodes[0]!r}: obs.arrivals is None; the engine fills it "
+                "only for modules whose `observes` lists it"
+            )
+        due = np.zeros(len(self.on_hand))
+        for k in range(min(lead_time, self.arrivals.shape[1])):
+            due = due + self.arrivals[:, k]
+        return self.on_hand - self.backlog + due
 
 
 class Priced(NamedTuple):

@@ -20,7 +20,9 @@ Observation layout (all in units of stock, divided by ``scale``), in this order:
                                     unit divided by ``price_scale``, not by ``scale``)
 
 An action is one order quantity per supplier, or (``target="position"`` or
-``"echelon_position"``, one supplier) the level to order the inventory position up to; with
+``"echelon_position"``, one supplier) the level to order the inventory position up to, or
+(``target="base_surge"``, two suppliers) the regular order and the expedited supplier's
+order-up-to level, so that constant actions are a tailored base-surge policy; with
 a price dimension (``price_step > 0``, a firm of a :class:`~sim.market.Market`) one more
 entry chooses the price, and the mapping returns :class:`~sim.policy.Priced` ``(quantity,
 price)``.
@@ -371,9 +373,22 @@ class ActionMapping:
             echelon base-stock policy (Clark & Scarf); the learner then observes it.
             ``low`` and ``high`` bound the level; orders follow from the observation the
             action answers (:meth:`position`).
+            ``"base_surge"`` (two suppliers): the regular supplier's entry is the order
+            itself and the expedited supplier's an order-up-to level ``S_e`` for the
+            expedited inventory position ``IP_e`` (on hand - backlog + what arrives within
+            ``expedited_lead_time`` periods: :meth:`~sim.policy.InventoryObservation.
+            expedited_position`), ordering ``max(0, S_e - IP_e)``; so a constant action is
+            Allon & Van Mieghem's tailored base-surge policy
+            (:class:`agents.TailoredBaseSurge`), which the learner may make depend on the
+            state. ``low`` and ``high`` bound both entries.
         max_order: with an order-up-to ``target``, the largest order (units; ``inf``: no
             cap): the order is ``min(max_order, max(0, S - x))``, so that levels respect
-            the same order range as quantities would.
+            the same order range as quantities would (with ``"base_surge"``, the expedited
+            order's).
+        expedited: with ``"base_surge"``, the entry (supplier column) of the expedited
+            supplier, 0 or 1; the other is the regular one.
+        expedited_lead_time: with ``"base_surge"``, the expedited supplier's lead time
+            (periods, an integer >= 0).
     """
 
     kind: Literal["discrete", "continuous"] = "discrete"
@@ -384,16 +399,37 @@ class ActionMapping:
     price_low: float = 0.0
     price_high: float = 0.0
     price_step: float = 0.0
-    target: Literal["quantity", "position", "echelon_position"] = "quantity"
+    target: Literal["quantity", "position", "echelon_position", "base_surge"] = "quantity"
     max_order: float = math.inf
+    expedited: int = 1
+    expedited_lead_time: int = 0
 
     def __post_init__(self) -> None:
-        if self.target not in ("quantity", "position", "echelon_position"):
+        if self.target not in ("quantity", "position", "echelon_position", "base_surge"):
             raise ValueError(
-                "ActionMapping.target: must be 'quantity', 'position' or 'echelon_position', "
-                f"got {self.target!r}"
+                "ActionMapping.target: must be 'quantity', 'position', 'echelon_position' or "
+                f"'base_surge', got {self.target!r}"
             )
-        if self.target != "quantity" and self.suppliers != 1:
+        if self.target == "base_surge":
+            if self.suppliers != 2:
+                raise ValueError(
+                    "ActionMapping.target='base_surge': needs two suppliers (regular and "
+                    f"expedited), got suppliers={self.suppliers!r}"
+                )
+            if self.expedited not in (0, 1) or isinstance(self.expedited, bool):
+                raise ValueError(
+                    f"ActionMapping.expedited: must be 0 or 1, got {self.expedited!r}"
+                )
+            lead = self.expedited_lead_time
+            if isinstance(lead, bool) or not isinstance(lead, int) or lead < 0:
+                raise ValueError(
+                    f"ActionMapping.expedited_lead_time: must be an integer >= 0, got {lead!r}"
+                )
+        elif (self.expedited, self.expedited_lead_time) != (1, 0):
+            raise ValueError(
+                "ActionMapping.expedited and expedited_lead_time: only for target='base_surge'"
+            )
+        elif self.target != "quantity" and self.suppliers != 1:
             raise ValueError(
                 f"ActionMapping.target={self.target!r}: an order-up-to level needs one "
                 f"supplier, got suppliers={self.suppliers!r}"
@@ -485,6 +521,8 @@ class ActionMapping:
         observation (one, or a batch) of the decision the action answers."""
         if self.target == "position":
             return obs.inventory_position
+        if self.target == "base_surge":
+            return obs.expedited_position(self.expedited_lead_time, "ActionMapping")
         x = obs.echelon_inventory_position
         if x is None:
             raise ValueError(
@@ -512,6 +550,13 @@ class ActionMapping:
                 "observation (its inventory position)"
             )
         position = np.asarray(self.position(obs), dtype=np.float64)
+        if self.target == "base_surge":  # the regular entry stays a quantity
+            e = self.expedited
+            order = q.copy()
+            order[..., e] = np.maximum(q[..., e] - position, 0.0)
+            if self.max_order != math.inf:
+                order[..., e] = np.minimum(order[..., e], self.max_order)
+            return order
         order = np.maximum(q - position[..., None], 0.0)  # one supplier
         return order if self.max_order == math.inf else np.minimum(order, self.max_order)
 

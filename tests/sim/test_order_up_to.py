@@ -16,6 +16,7 @@ from scenarios import resolve
 from sim import SupplyChainModel
 from sim.env import InventoryEnv, InventoryVectorEnv
 from sim.multi import SupplyChainAECEnv, SupplyChainParallelEnv, TeamVectorEnv
+from sim.policy import InventoryObservation, ObservationBatch
 from sim.spaces import ActionMapping
 
 LOCAL = ActionMapping("discrete", 0, 30, target="position")
@@ -104,6 +105,81 @@ def test_bad_order_up_to_mappings_and_calls_are_one_line_errors():
         LOCAL.quantity(31, no_echelon)
 
 
+TBS = {
+    "kind": "tailored_base_surge",
+    "regular_quantity": 5,
+    "expedited_level": 9,
+    "expedited_lead_time": 1,
+    "regular_supplier": "regular",
+    "expedited_supplier": "express",
+}
+
+
+def test_a_base_surge_action_is_the_regular_order_and_the_expedited_level():
+    surge = ActionMapping("discrete", 0, 24, suppliers=2, target="base_surge", expedited=0)
+    obs = InventoryObservation(
+        0, "shop", "p", 4.0, 1.0, 9.0, 12.0, 5.0, ("a", "b"), (9.0, 0.0), arrivals=(2.0, 7.0, 0.0)
+    )
+    surge1 = ActionMapping(
+        "discrete", 0, 24, suppliers=2, target="base_surge", expedited_lead_time=1
+    )
+    assert surge1.quantity([6, 9], obs) == [6.0, 4.0]  # IP_e = 4 - 1 + 2
+    assert surge.quantity([9, 6], obs) == [6.0, 6.0]  # lead time 0: IP_e = 3
+    capped = ActionMapping(
+        "discrete", 0, 24, suppliers=2, target="base_surge", expedited_lead_time=2, max_order=3
+    )
+    zeros = np.zeros(2)
+    batch = ObservationBatch(
+        0,
+        ["a", "b"],
+        ["p", "p"],
+        np.array([4.0, 0.0]),
+        np.array([1.0, 5.0]),
+        zeros,
+        zeros,
+        zeros,
+        arrivals=np.array([[2.0, 7.0], [0.0, 1.0]]),
+    )
+    np.testing.assert_array_equal(capped.quantities([[1, 20], [0, 20]], batch), [[1, 3], [0, 3]])
+    np.testing.assert_array_equal(surge1.quantities([[1, 6], [0, 5]], batch), [[1, 1], [0, 10]])
+    assert ActionMapping.from_dict(capped.to_dict()) == capped
+    with pytest.raises(ValueError, match="'base_surge': needs two suppliers"):
+        ActionMapping(target="base_surge")
+    with pytest.raises(ValueError, match="expedited: must be 0 or 1, got 2"):
+        ActionMapping(suppliers=2, target="base_surge", expedited=2)
+    with pytest.raises(ValueError, match="expedited_lead_time: must be an integer >= 0"):
+        ActionMapping(suppliers=2, target="base_surge", expedited_lead_time=-1)
+    with pytest.raises(ValueError, match="only for target='base_surge'"):
+        ActionMapping(suppliers=2, expedited_lead_time=1)
+    with pytest.raises(ValueError, match=r"ActionMapping at node 'shop': obs\.arrivals is None"):
+        surge1.quantity([1, 1], obs._replace(arrivals=None))
+
+
+def test_constant_base_surge_actions_are_tailored_base_surge_in_the_engine():
+    scenario = resolve("dual_sourcing").with_overrides({"agents.shop.policy": TBS})
+    model = scenario.build(seed=4, record=True)
+    model.run(50)
+    table = model.results()
+    env = InventoryEnv.from_scenario(scenario, "shop", periods=50, action="base_surge")
+    m = env.mapping  # the faster supplier found, and its lead time
+    assert (m.target, m.expedited, m.expedited_lead_time, m.low) == ("base_surge", 1, 1, 0.0)
+    assert m.high == 20  # four times the mean demand of 5
+    env.reset(seed=4)
+    total = sum(env.step(np.array([5, 9]))[1] for _ in range(50))
+    assert -total == pytest.approx(table["cost"].sum(), rel=1e-12)
+    venv = TeamVectorEnv.from_scenario(scenario, ["shop"], 2, periods=50, action="base_surge")
+    venv.reset(seed=4)
+    team = np.zeros(2)
+    while not venv.done:
+        rewards = venv.step(np.tile([5, 9], (2, 1)))
+        if rewards is not None:
+            team += rewards[0]
+    assert -team[0] == pytest.approx(table["cost"].sum(), rel=1e-9)
+    one_source = resolve("lost_sales")
+    with pytest.raises(ValueError, match="needs a regular and a faster expedited supplier"):
+        InventoryEnv.from_scenario(one_source, "stage1", action="base_surge")
+
+
 class _Recording:
     """A decision module that keeps what ``policy`` saw and ordered."""
 
@@ -150,16 +226,19 @@ def test_train_takes_level_actions_and_the_checkpoint_plays_them_in_the_engine(t
     assert "quantity, level, echelon-level" in capsys.readouterr().err
 
 
-def _short_team_run(scenario, team, action, options=None, *, algo="mappo", alpha=0.0):
+def _short_team_run(scenario, team, action, options=None, *, algo="mappo", alpha=0.0, **config):
     """``algo`` on 16 copies for 20k steps (each agent rewarded ``alpha * own + (1 - alpha)
-    * team``); the greedy team and a random one judged on the same 8 copies of 300 periods:
-    their costs per period, and the judge's environment."""
+    * team``; ``config``: other :class:`MultiConfig` fields); the greedy team and a random one
+    judged on the same 8 copies of 300 periods: their costs per period, and the judge's
+    environment."""
     from agents.learning.multi import MultiConfig, MultiPPO, greedy, team_cost
 
     env = TeamVectorEnv.from_scenario(
         scenario, team, 16, periods=100, alpha=alpha, action=action, options=options or {}
     )
-    learner = MultiPPO(env, MultiConfig(total_steps=20_000, num_envs=16, algo=algo, seed=0))
+    learner = MultiPPO(
+        env, MultiConfig(**{"total_steps": 20_000, **config}, num_envs=16, algo=algo, seed=0)
+    )
     learner.learn()
     judge = TeamVectorEnv.from_scenario(scenario, team, 8, periods=300, alpha=0.0, action=action)
     rng = np.random.default_rng(0)
@@ -213,14 +292,22 @@ def test_a_short_happo_run_on_jump_demand_with_capped_orders_beats_a_random_team
 
 def test_a_short_happo_run_with_two_actors_per_echelon_beats_a_random_team_clearly():
     # Table II item 3's setting in short: six actors, each ordering 0-4 units from each of
-    # its two upstream actors, rewarded three quarters its own cost, a quarter the team's
+    # its two upstream actors, rewarded three quarters its own cost, a quarter the team's,
+    # with item 3's entropy bonus (without it greedy quantities can settle on one value);
+    # 40k steps: at 20k seed 0 was still no better than random (981.8), seeds 1, 2 at 679, 595
     pytest.importorskip("torch")
     team = [f"{name}{k}" for name in ("retailer", "warehouse", "factory") for k in (1, 2)]
     both = ActionMapping("discrete", 0, 4, suppliers=2)
     trained, random, _ = _short_team_run(
-        resolve("two_per_echelon_jump"), team, both, algo="happo", alpha=0.75
+        resolve("two_per_echelon_jump"),
+        team,
+        both,
+        algo="happo",
+        alpha=0.75,
+        ent_coef=0.01,
+        total_steps=40_000,
     )
-    assert trained < random / 2, (trained, random)  # measured 364.6 against 975.6
+    assert trained < random / 2, (trained, random)  # measured 66.3 against 975.6
 
 
 def test_a_short_mappo_run_over_two_products_stock_points_beats_a_random_team_clearly():
