@@ -792,7 +792,12 @@ def train_recommendation(args: argparse.Namespace, scenario: Any) -> None:
 
 #: ``train --actions`` of a network: what a learner's action chooses (an
 #: :class:`sim.spaces.ActionMapping` target).
-NETWORK_ACTIONS = {"quantity": "quantity", "level": "position", "echelon-level": "echelon_position"}
+NETWORK_ACTIONS = {
+    "quantity": "quantity",
+    "level": "position",
+    "echelon-level": "echelon_position",
+    "base-surge": "base_surge",
+}
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -1160,11 +1165,12 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 1e-3; dqn 5e-4)")
     tr.add_argument(
         "--actions",
-        choices=("quantity", "level", "echelon-level", "paper", "residual"),
+        choices=("quantity", "level", "echelon-level", "base-surge", "paper", "residual"),
         help="what an action chooses. A network: quantity (the order; the default), level "
         "(the level to order the inventory position up to: a constant action is base "
-        "stock) or echelon-level (the same for the echelon inventory position, which the "
-        "learner then sees). A recommendation_* scenario: paper (the seed paper's: order "
+        "stock), echelon-level (the same for the echelon inventory position, which the "
+        "learner then sees) or base-surge (two suppliers: the regular order and the "
+        "expedited order-up-to level; a constant action is tailored base-surge). A recommendation_* scenario: paper (the seed paper's: order "
         "quantities, product scores; the default) or residual (order-up-to levels around "
         "base stock on the demand the recommendation creates, margin-style targeting "
         "weights; the zero action is base stock with uniform recommendation)",

@@ -226,6 +226,29 @@ def test_train_takes_level_actions_and_the_checkpoint_plays_them_in_the_engine(t
     assert "quantity, level, echelon-level" in capsys.readouterr().err
 
 
+def test_train_takes_base_surge_actions_and_the_checkpoint_plays_them_in_the_engine(tmp_path):
+    pytest.importorskip("torch")
+    from agents.learning.policy import TorchPolicy
+    from analysis.cli import main
+
+    out = tmp_path / "shop"
+    command = ["train", "dual_sourcing", "--learners", "shop", "--actions", "base-surge"]
+    assert main([*command, "--steps", "256", "--num-envs", "8", "--out", str(out)]) == 0
+    policy = TorchPolicy.load(out)
+    m = policy.mapping
+    assert (m.target, m.expedited, m.expedited_lead_time) == ("base_surge", 1, 1)
+    scenario = resolve("dual_sourcing")
+    graph = scenario.network()
+    shop = _Recording(policy)
+    model = SupplyChainModel(graph, {"shop": shop}, seed=1, **scenario.options)
+    model.run(15)
+    for obs, (regular, expedited) in shop.seen:  # the greedy entries, as the mapping reads them
+        quantity, level = policy._actions(policy.layout.vector(obs)[None])[0]
+        assert regular == quantity
+        assert expedited == max(0.0, level - obs.expedited_position(1))
+    assert len(shop.seen) == 15
+
+
 def _short_team_run(scenario, team, action, options=None, *, algo="mappo", alpha=0.0, **config):
     """``algo`` on 16 copies for 20k steps (each agent rewarded ``alpha * own + (1 - alpha)
     * team``; ``config``: other :class:`MultiConfig` fields); the greedy team and a random one
