@@ -1170,8 +1170,9 @@ def parser() -> argparse.ArgumentParser:
         "(the level to order the inventory position up to: a constant action is base "
         "stock), echelon-level (the same for the echelon inventory position, which the "
         "learner then sees) or base-surge (two suppliers: the regular order and the "
-        "expedited order-up-to level; a constant action is tailored base-surge). A recommendation_* scenario: paper (the seed paper's: order "
-        "quantities, product scores; the default) or residual (order-up-to levels around "
+        "expedited order-up-to level; a constant action is tailored base-surge). A "
+        "recommendation_* scenario: paper (the seed paper's: order quantities, product "
+        "scores; the default) or residual (order-up-to levels around "
         "base stock on the demand the recommendation creates, margin-style targeting "
         "weights; the zero action is base stock with uniform recommendation)",
     )

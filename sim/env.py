@@ -31,7 +31,8 @@ module in its place would see, when it would see it (the period diagrams are in
   ``MultiDiscrete`` with one entry per supplier when the learner multi-sources;
   ``action="base_surge"`` (two suppliers): the order from the slower supplier and the
   level ``0 .. n - 1`` to order the expedited position up to from the faster one (its lead
-  time: the supplier's edge, rounded up), so a constant action is tailored base-surge;
+  time rounded up, as the arrival slots count it), so a constant action is tailored
+  base-surge;
   ``Box(-1, 1)`` per supplier for a continuous mapping.
 * **Pricing**: when the learner is a firm of the ``market`` in ``options``
   (:mod:`sim.market`, event engine), its observation ends with its price, the rivals'

@@ -417,9 +417,7 @@ class ActionMapping:
                     f"expedited), got suppliers={self.suppliers!r}"
                 )
             if self.expedited not in (0, 1) or isinstance(self.expedited, bool):
-                raise ValueError(
-                    f"ActionMapping.expedited: must be 0 or 1, got {self.expedited!r}"
-                )
+                raise ValueError(f"ActionMapping.expedited: must be 0 or 1, got {self.expedited!r}")
             lead = self.expedited_lead_time
             if isinstance(lead, bool) or not isinstance(lead, int) or lead < 0:
                 raise ValueError(
