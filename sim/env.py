@@ -226,27 +226,28 @@ class _Setup:
         if market is not None:
             low, high = float(market.low), float(market.high)
             prices = {"price_low": low, "price_high": high, "price_step": (high - low) / 49}
-        surge = {}
         if isinstance(action, ActionMapping):
             self.mapping = action
-        elif target == "base_surge":
-            leads = [_arrival_slots([e]) for e in suppliers]
-            if len(leads) != 2 or leads[0] == leads[1]:
-                raise ValueError(
-                    f"action 'base_surge': {self.where} needs a regular and a faster "
-                    f"expedited supplier, has lead times {leads}"
-                )
-            fast = int(leads[1] < leads[0])
-            surge = {"expedited": fast, "expedited_lead_time": leads[fast]}
-            high = max(4 * demand * gap, 2 * demand * (gap + leads[fast]))
         else:
-            high = 4 * demand * gap
-            if target != "quantity" and len(suppliers) != 1:
+            surge = {}
+            if target == "base_surge":
+                leads = [_arrival_slots([e]) for e in suppliers]
+                if len(leads) != 2 or leads[0] == leads[1]:
+                    raise ValueError(
+                        f"action 'base_surge': {self.where} needs a regular and a faster "
+                        f"expedited supplier, has lead times {leads}"
+                    )
+                fast = int(leads[1] < leads[0])
+                surge = {"expedited": fast, "expedited_lead_time": leads[fast]}
+                high = max(4 * demand * gap, 2 * demand * (gap + leads[fast]))
+            elif target == "quantity":
+                high = 4 * demand * gap
+            elif len(suppliers) != 1:
                 raise ValueError(
                     f"action {target!r}: {self.where} orders from {len(suppliers)} "
                     "suppliers; an order-up-to level needs one"
                 )
-            if target != "quantity":
+            else:
                 echelon = below if target == "echelon_position" else ()
                 lead = slots + sum(
                     _arrival_slots(edges)
@@ -254,7 +255,6 @@ class _Setup:
                     if probe.sku_names[k] in echelon
                 )
                 high = 2 * demand * (gap + lead)
-        if not isinstance(action, ActionMapping):
             self.mapping = ActionMapping(
                 "discrete",
                 0.0,

@@ -547,15 +547,18 @@ class ActionMapping:
                 f"ActionMapping.target={self.target!r}: the order needs the decision's "
                 "observation (its inventory position)"
             )
-        position = np.asarray(self.position(obs), dtype=np.float64)
-        if self.target == "base_surge":  # the regular entry stays a quantity
-            e = self.expedited
-            order = q.copy()
-            order[..., e] = np.maximum(q[..., e] - position, 0.0)
-            if self.max_order != math.inf:
-                order[..., e] = np.minimum(order[..., e], self.max_order)
-            return order
-        order = np.maximum(q - position[..., None], 0.0)  # one supplier
+        position = np.asarray(self.position(obs), dtype=np.float64)[..., None]
+        if self.target != "base_surge":
+            return self._up_to(q, position)  # one supplier
+        e = slice(self.expedited, self.expedited + 1)
+        order = q.copy()  # the regular entry stays a quantity
+        order[..., e] = self._up_to(q[..., e], position)
+        return order
+
+    def _up_to(self, level: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """The order that brings ``position`` up to ``level``, never negative, capped at
+        ``max_order``."""
+        order = np.maximum(level - position, 0.0)
         return order if self.max_order == math.inf else np.minimum(order, self.max_order)
 
     def _levels(self, action: Any) -> np.ndarray:
