@@ -805,6 +805,11 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     recommendation = recommendation_scenario(args)
     if recommendation is not None:
+        if args.start_at_policies:
+            raise CommandError(
+                "--start-at-policies: for a network's team; in a recommendation_* scenario "
+                "--actions residual starts at base stock with uniform recommendation"
+            )
         train_recommendation(args, recommendation)
         return
     scenario = scenario_from(args)
@@ -828,6 +833,11 @@ def cmd_train(args: argparse.Namespace) -> None:
     if args.algo not in ("ppo", "dqn"):
         train_team_command(args, scenario, learners, out, options, action)
         return
+    if args.start_at_policies:
+        raise CommandError(
+            f"--start-at-policies: for a team (--algo ippo, mappo or happo; one learner may be "
+            f"a team of one), not {args.algo}"
+        )
     if len(learners) != 1:
         raise CommandError(
             f"--learners {args.learners!r}: {args.algo} trains one learner node; several "
@@ -901,6 +911,12 @@ def train_team_command(
                 reward="profit",
                 action=action,
             )
+        if args.start_at_policies:
+            from agents.learning.multi import heuristic_start
+
+            modules = scenario.policies(scenario.network())
+            starts = heuristic_start(env, {stock_point_name(k): modules[k] for k in learners})
+            config = dataclasses.replace(config, start_actions=starts)
         train_team(env, config, out)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
@@ -1175,6 +1191,14 @@ def parser() -> argparse.ArgumentParser:
         "scores; the default) or residual (order-up-to levels around "
         "base stock on the demand the recommendation creates, margin-style targeting "
         "weights; the zero action is base stock with uniform recommendation)",
+    )
+    tr.add_argument(
+        "--start-at-policies",
+        action="store_true",
+        help="a team (ippo, mappo, happo) starts as the scenario's policies at the learners, "
+        "each untrained policy's most likely action the constant action that plays its "
+        "heuristic: base stock with --actions level, echelon base stock with echelon-level, "
+        "tailored base-surge with base-surge (tuned values: --set or a scenario file)",
     )
     tr.add_argument(
         "--device", choices=("cpu", "cuda"), default="cpu", help="where torch trains (cuda: a GPU)"

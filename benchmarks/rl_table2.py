@@ -62,13 +62,19 @@ order-up-to level (:class:`sim.spaces.ActionMapping`): ``echelon_position`` (Che
 Zheng's default; constant levels are an echelon base-stock policy) or ``position`` (the
 OWMR default; constant levels are a base-stock policy).
 
+``--start KIND`` starts every learner from the tuned heuristic ``KIND`` (one of the case's
+references): each untrained policy's most likely action is the constant action that plays
+it (:func:`start_actions`, ``MultiConfig.start_actions``), so the greedy team at step 0 is
+the tuned team and training makes its levels depend on the state; the runs are the form
+``<actions>_from_<KIND>``.
+
 Usage::
 
     python benchmarks/rl_table2.py [--case NAME] [--algos ippo,mappo,happo]
         [--seeds 0,1,2] [--steps 600000] [--copies 64] [--ent-coef 0] [--periods N]
-        [--actions quantity|position|echelon_position] [--out DIR]
+        [--actions quantity|position|echelon_position|mixed|surge] [--start KIND] [--out DIR]
 
-writes ``OUT/<actions>_<algo>_seed<k>/`` (the run: curve, checkpoints, ``result.json``;
+writes ``OUT/<form>_<algo>_seed<k>/`` (the run: curve, checkpoints, ``result.json``;
 a finished run is skipped, an interrupted one resumes), then ``OUT/table.md`` (per run and
 per algorithm) and ``OUT/curves.png`` (learning curves: mean and range over seeds). ``OUT``
 defaults to the case's folder under ``benchmarks/results/`` (``rl_table2`` for chen_zheng).
@@ -555,6 +561,23 @@ def team_of(case: Case, folder: Path, step: int) -> Callable:
     return act
 
 
+def form_name(actions: str, start: str | None) -> str:
+    """A run's form, as its folder and the tables name it: the action form, and the
+    heuristic its team started from, if any (``--start``)."""
+    return actions if start is None else f"{actions}_from_{start}"
+
+
+def start_actions(case: Case, out: Path, kind: str, env: Any) -> dict[str, list[float]]:
+    """Each learner's constant action in ``env`` that plays the tuned heuristic ``kind``
+    (the case's reference or one of its other references; a companion's heuristic where
+    it has one): :func:`agents.learning.multi.heuristic_start`."""
+    from agents.learning.multi import heuristic_start
+
+    modules, _ = case.reference(out, kind)
+    names = dict(zip(case.keys, case.learners, strict=True))
+    return heuristic_start(env, {names[key]: m for key, m in modules.items()})
+
+
 def run_one(case: Case, algo: str, seed: int, args, folder: Path) -> dict:
     """Train one team (or resume it) and evaluate it; the result is kept in the folder."""
     from agents.learning.multi import MultiConfig, train_team
@@ -564,6 +587,8 @@ def run_one(case: Case, algo: str, seed: int, args, folder: Path) -> dict:
         return json.loads(done.read_text(encoding="utf-8"))
     tic = time.perf_counter()
     if algo == "dqn":
+        if args.start:
+            raise ValueError("--start: for the PPO learners (ippo, mappo, happo), not dqn")
         train_dqn(case, seed, args, folder)
     else:
         env = case.team_env(
@@ -575,6 +600,9 @@ def run_one(case: Case, algo: str, seed: int, args, folder: Path) -> dict:
             algo=algo,
             seed=seed,
             ent_coef=args.ent_coef,
+            start_actions=start_actions(case, folder.parent, args.start, env)
+            if args.start
+            else None,
         )
         train_team(env, config, folder, progress=False)
     minutes = (time.perf_counter() - tic) / 60
@@ -594,6 +622,7 @@ def run_one(case: Case, algo: str, seed: int, args, folder: Path) -> dict:
     chosen = min(validation, key=validation.get)
     result = {
         "actions": args.actions,
+        "start": args.start,
         "algo": algo,
         "seed": seed,
         "steps": args.steps,
@@ -638,7 +667,7 @@ def by_form(results: list[dict]) -> dict[tuple[str, str], list[dict]]:
     """The runs of each (action form, algorithm), in the order first met."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in results:
-        groups.setdefault((r["actions"], r["algo"]), []).append(r)
+        groups.setdefault((form_name(r["actions"], r.get("start")), r["algo"]), []).append(r)
     return groups
 
 
@@ -688,7 +717,7 @@ def report(
     for r in results:
         c = mean_ci(r["costs"])
         lines.append(
-            f"| {r['actions']} | {r['algo']} | {r['seed']} | {r['steps']:,} | {r['minutes']} "
+            f"| {form_name(r['actions'], r.get('start'))} | {r['algo']} | {r['seed']} | {r['steps']:,} | {r['minutes']} "
             f"| {r['chosen_step']:,} | {c.mean:.2f} ± {c.half_width:.2f} | {gap(r['costs'])} "
             f"| {gap(r['final_costs'])} |"
             + "".join(f" {gap(r['costs'], against)} |" for against in others.values())
@@ -827,6 +856,12 @@ def main(argv: list[str] | None = None) -> None:
         "supplier, the regular order and the expedited level where two (constant: tailored "
         "base-surge) (default: the case's first form)",
     )
+    parser.add_argument(
+        "--start",
+        help="a tuned heuristic the learners start from (a reference kind of the case, e.g. "
+        "base_stock or tailored_base_surge: each untrained policy's most likely action is "
+        "its tuned constant action; MultiConfig.start_actions); default: uniform policies",
+    )
     parser.add_argument("--out", help="the output folder (default: the case's)")
     args = parser.parse_args(argv)
     case = CASES[args.case]
@@ -835,6 +870,9 @@ def main(argv: list[str] | None = None) -> None:
     args.ent_coef = case.ent_coef if args.ent_coef is None else args.ent_coef
     if args.actions not in case.actions:
         parser.error(f"--actions {args.actions}: case {args.case} runs {', '.join(case.actions)}")
+    kinds = (case.reference_kind, *case.other_references)
+    if args.start is not None and args.start not in kinds:
+        parser.error(f"--start {args.start}: case {args.case}'s references are {', '.join(kinds)}")
     torch.set_num_threads(1)
     out = Path(args.out or case.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -854,7 +892,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"random team: {random.mean():.2f}")
     for algo in args.algos.split(","):
         for seed in map(int, args.seeds.split(",")):
-            folder = out / f"{args.actions}_{algo}_seed{seed}"
+            folder = out / f"{form_name(args.actions, args.start)}_{algo}_seed{seed}"
             r = run_one(case, algo, seed, args, folder)
             cost = float(np.mean(r["costs"]))
             print(f"{algo} seed {seed}: {cost:.2f} ({100 * (cost / baseline.mean() - 1):+.1f}%), "

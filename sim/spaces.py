@@ -579,6 +579,38 @@ class ActionMapping:
         q = self.low + (np.clip(a, -1.0, 1.0) + 1.0) * 0.5 * (self.high - self.low)
         return np.rint(q) if self.integer else q
 
+    def action_of(self, values: Any) -> np.ndarray:
+        """The action whose entries choose ``values`` (one per supplier, in the supplier
+        order; levels for an order-up-to ``target``, quantities else): the inverse of the
+        mapping of a constant action, so that a heuristic's tuned parameters become the
+        learner's action (its order-up-to level; tailored base-surge's regular quantity and
+        expedited level). Shape ``(suppliers,)``, float.
+
+        Raises:
+            ValueError: a value outside ``[low, high]``, not a whole number for a discrete
+                or ``integer`` mapping, the wrong number of values, or a mapping with a
+                price dimension.
+        """
+        if self.price_step:
+            raise ValueError("ActionMapping.action_of: a mapping with a price dimension")
+        v = np.asarray(values, dtype=np.float64).reshape(-1)
+        if v.shape != (self.suppliers,):
+            raise ValueError(
+                f"ActionMapping.action_of: {values!r} has {v.size} values, expected "
+                f"{self.suppliers} (one per supplier)"
+            )
+        whole = self.kind == "discrete" or self.integer
+        for x in v:
+            if not (self.low <= x <= self.high) or (whole and not float(x).is_integer()):
+                kind = "whole number" if whole else "value"
+                raise ValueError(
+                    f"ActionMapping.action_of: {x:g} is not a {kind} in [{self.low:g}, "
+                    f"{self.high:g}]"
+                )
+        if self.kind == "discrete":
+            return v - self.low
+        return 2.0 * (v - self.low) / (self.high - self.low) - 1.0
+
     def quantity(self, action: Any, obs: InventoryObservation | None = None) -> Any:
         """One decision's order: a number (one supplier) or one number per supplier; with a
         price dimension, :class:`~sim.policy.Priced` of that and the price. An order-up-to

@@ -36,7 +36,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,15 @@ from .ppo import (
     resolve_device,
 )
 
-__all__ = ["ALGOS", "MultiConfig", "MultiPPO", "greedy", "team_cost", "train_team"]
+__all__ = [
+    "ALGOS",
+    "MultiConfig",
+    "MultiPPO",
+    "greedy",
+    "heuristic_start",
+    "team_cost",
+    "train_team",
+]
 
 #: The multi-agent PPO variants.
 ALGOS = ("ippo", "mappo", "happo")
@@ -80,6 +88,11 @@ class MultiConfig(PPOConfig):
         update_every: per agent, the rollouts from one of its updates to the next (agents
             not named: 1, every rollout; at least one agent updates every rollout). An
             agent updates on the rollout just collected, so its samples are on-policy.
+        start_actions: per agent, the constant action its untrained policy is centred on
+            (:meth:`~.ppo.ActorCritic.start_at`; agents not named start uniform): with an
+            order-up-to action form, a tuned heuristic's parameters through
+            :meth:`sim.spaces.ActionMapping.action_of`, so that the team starts as the
+            tuned heuristic team and learns to make its levels depend on the state.
 
     ``lr_scale`` and ``update_every`` make the follow-up paper's multi-timescale learner
     (MTMA): the same agents and updates, on a schedule in which a slow agent
@@ -91,9 +104,15 @@ class MultiConfig(PPOConfig):
     share: bool = False
     lr_scale: Mapping[str, float] | None = None
     update_every: Mapping[str, int] | None = None
+    start_actions: Mapping[str, Sequence[float]] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.start_actions is not None:  # lists, as the checkpoint's JSON keeps them
+            starts = {str(a): [float(x) for x in v] for a, v in self.start_actions.items()}
+            object.__setattr__(self, "start_actions", starts)
+            if self.share:
+                raise ValueError("MultiConfig.start_actions: needs one network per agent")
         if self.algo not in ALGOS:
             raise ValueError(f"MultiConfig.algo: must be one of {ALGOS}, got {self.algo!r}")
         if self.share and self.algo == "happo":
@@ -205,7 +224,7 @@ class MultiPPO(TrainingLoop):
         torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
         self.specs = {a: ActionSpec.from_space(env.action_spaces[a]) for a in self.agents}
-        for name in ("lr_scale", "update_every"):
+        for name in ("lr_scale", "update_every", "start_actions"):
             unknown = sorted(set(getattr(config, name) or ()) - set(self.agents))
             if unknown:
                 raise ValueError(f"MultiConfig.{name}: no agents {unknown}; agents: {self.agents}")
@@ -235,6 +254,11 @@ class MultiPPO(TrainingLoop):
                 )
                 for a in self.agents
             }
+        for agent, action in (config.start_actions or {}).items():
+            try:
+                self.nets[agent].start_at(action)
+            except ValueError as exc:
+                raise ValueError(f"MultiConfig.start_actions[{agent!r}]: {exc}") from None
         scale = config.lr_scale or {}
         # each network's starting rate (a shared network: the agents' factors are all 1)
         self._lr = {id(self.nets[a]): config.lr * scale.get(a, 1.0) for a in self.agents}
@@ -502,6 +526,45 @@ def team_cost(
                     periods += 1
                 period += 1
     return total / periods if per_copy else float(total.sum()) / (periods * env.num_envs)
+
+
+def heuristic_start(env: Any, modules: Mapping[str, Any]) -> dict[str, list[float]]:
+    """Each agent's constant action in ``env`` that plays its heuristic in ``modules``
+    (agent name -> decision module), for :attr:`MultiConfig.start_actions`: a
+    :class:`~agents.BaseStock` level for an agent choosing its ``"position"``, an
+    :class:`~agents.EchelonBaseStock` level for ``"echelon_position"``, a
+    :class:`~agents.TailoredBaseSurge` policy's regular quantity and expedited level for
+    ``"base_surge"`` (:class:`sim.spaces.ActionMapping`), rounded to whole units for a
+    discrete mapping (so a fractional tuned quantity starts at its nearest whole one).
+
+    Raises:
+        ValueError: naming the agent whose action form has no constant action for its
+            module, or whose values fall outside its mapping's range.
+    """
+    from agents import BaseStock, EchelonBaseStock, TailoredBaseSurge
+
+    starts = {}
+    for agent, module in modules.items():
+        m = env.mappings[agent]
+        if m.target == "base_surge" and isinstance(module, TailoredBaseSurge):
+            values = [module.regular_quantity] * 2
+            values[m.expedited] = module.expedited_level
+        elif (
+            m.target == "position" and type(module) is BaseStock and module.level is not None
+        ) or (m.target == "echelon_position" and isinstance(module, EchelonBaseStock)):
+            values = [module.level]
+        else:
+            raise ValueError(
+                f"start of {agent!r}: its action form {m.target!r} has no constant action "
+                f"that plays {module!r}"
+            )
+        if m.kind == "discrete":
+            values = [float(np.rint(v)) for v in values]
+        try:
+            starts[agent] = m.action_of(values).tolist()
+        except ValueError as exc:
+            raise ValueError(f"start of {agent!r}: {exc}") from None
+    return starts
 
 
 def greedy(learner: MultiPPO) -> Callable[[str, np.ndarray], np.ndarray]:

@@ -333,6 +333,36 @@ class ActorCritic(nn.Module):
         if spec.kind == "continuous":
             self.log_std = nn.Parameter(torch.full((spec.dim,), float(init_log_std)))
 
+    def start_at(self, action: Sequence[float], spread: float = 1.0) -> None:
+        """Make the untrained policy's most likely action ``action`` (one entry per action
+        dimension, as the environment takes it), e.g. a tuned heuristic's constant action,
+        so that training starts from that policy rather than from a uniform one. The actor's
+        output layer keeps its small initial weights (near-equal outputs in every state)
+        and its bias is set: per categorical, logits ``-|j - a| / spread`` (probability
+        about 0.46 on ``a`` and 0.17 on each neighbour with ``spread`` 1); for a Gaussian,
+        the mean ``a`` (its width stays ``init_log_std``'s).
+
+        Raises:
+            ValueError: the wrong number of entries, a category outside its head, or
+                ``spread`` not > 0.
+        """
+        a = [float(x) for x in action]
+        if len(a) != self.spec.dim:
+            raise ValueError(f"start action {action!r}: expected {self.spec.dim} entries")
+        if not spread > 0:
+            raise ValueError(f"start action spread: must be > 0, got {spread!r}")
+        last = [m for m in self.actor.modules() if isinstance(m, nn.Linear)][-1]
+        with torch.no_grad():
+            if self.spec.kind == "continuous":
+                last.bias.copy_(torch.tensor(a).clamp(-1.0, 1.0))
+                return
+            logits = []
+            for x, n in zip(a, self.spec.nvec, strict=True):
+                if not (x.is_integer() and 0 <= x < n):
+                    raise ValueError(f"start action {action!r}: {x:g} outside 0..{n - 1}")
+                logits.append(-(torch.arange(n) - x).abs() / spread)
+            last.bias.copy_(torch.cat(logits))
+
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         """State values, shape ``(n,)``."""
         return self.critic(obs).squeeze(-1)

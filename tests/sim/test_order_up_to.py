@@ -105,6 +105,30 @@ def test_bad_order_up_to_mappings_and_calls_are_one_line_errors():
         LOCAL.quantity(31, no_echelon)
 
 
+def test_action_of_inverts_the_mapping_of_a_constant_action():
+    assert LOCAL.action_of([13]).tolist() == [13.0]
+    shifted = ActionMapping("discrete", 5, 30, target="position")
+    assert shifted.quantities(shifted.action_of(13), _at(0.0)).item() == 13.0
+    continuous = ActionMapping("continuous", 0, 20, target="position", integer=False)
+    a = continuous.action_of(7.5)
+    assert continuous.quantities(a, _at(0.0)).item() == pytest.approx(7.5, abs=1e-12)
+    surge = ActionMapping("discrete", 0, 24, suppliers=2, target="base_surge", expedited=0)
+    assert surge.action_of([9, 5]).tolist() == [9.0, 5.0]  # supplier order: expedited first
+    for values, message in (
+        ([31], r"31 is not a whole number in \[0, 30\]"),
+        ([12.5], r"12\.5 is not a whole number"),
+        ([1, 2], "has 2 values, expected 1"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            LOCAL.action_of(values)
+    with pytest.raises(ValueError, match="a price dimension"):
+        ActionMapping(price_low=1, price_high=5, price_step=1).action_of([3])
+
+
+def _at(position: float) -> SimpleNamespace:
+    return SimpleNamespace(inventory_position=position)
+
+
 TBS = {
     "kind": "tailored_base_surge",
     "regular_quantity": 5,

@@ -89,6 +89,55 @@ def test_bad_configurations_are_one_line_errors():
         MultiPPO(_env(global_state=True), _config())
 
 
+def test_a_team_started_at_tuned_levels_plays_them_until_it_learns():
+    from agents.learning.multi import heuristic_start
+    from sim.spaces import ActionMapping
+
+    echelon = ActionMapping("discrete", 0, 50, target="echelon_position")
+    scenario = resolve("clark_scarf")
+    modules = scenario.policies(scenario.network())  # echelon base stock, Chen & Zheng's
+    levels = {"stage1": 13, "stage2": 22, "stage3": 31, "stage4": 39}
+    starts = heuristic_start(_env(action=echelon), {a: modules[a] for a in STAGES})
+    assert starts == {a: [float(v)] for a, v in levels.items()}
+    learner = MultiPPO(_env(action=echelon), _config(algo="mappo", start_actions=starts))
+    judge = _env(periods=100, action=echelon)
+    started = team_cost(judge, greedy(learner), seed=7, warmup=50)
+    constant = team_cost(judge, lambda a, obs: np.full(len(obs), levels[a]), seed=7, warmup=50)
+    assert started == constant  # the optimal echelon base-stock team, to the bit
+    assert abs(constant / 79.78 - 1) < 0.1  # after the empty start's transient
+    # ... and still explores around them: about 0.46 on the level, 0.17 on each neighbour
+    judge.reset(seed=7)
+    obs = torch.as_tensor(judge.observe("stage1"))
+    x = torch.cat([obs, torch.as_tensor(judge.state())], 1)
+    with torch.no_grad():
+        p = torch.softmax(learner.nets["stage1"].actor(x), -1).mean(0).tolist()
+    assert p[13] == pytest.approx(0.46, abs=0.02) and p[12] == pytest.approx(0.17, abs=0.02)
+    # a Gaussian policy's mean starts at the action
+    continuous = ActionMapping("continuous", 0, 50, target="echelon_position")
+    learner = MultiPPO(
+        _env(action=continuous),
+        _config(start_actions={a: continuous.action_of(v).tolist() for a, v in levels.items()}),
+    )
+    judge = _env(periods=100, action=continuous)
+    gaussian = team_cost(judge, greedy(learner), seed=7, warmup=50)
+    middle = team_cost(
+        judge, greedy(MultiPPO(_env(action=continuous), _config())), seed=7, warmup=50
+    )
+    assert gaussian == pytest.approx(constant, rel=0.02)  # levels within a unit or two
+    assert middle > 2 * constant  # unstarted: level 25 at every stage
+    with pytest.raises(ValueError, match=r"start_actions\['stage1'\]: .*51 outside 0\.\.50"):
+        MultiPPO(_env(action=echelon), _config(start_actions={"stage1": [51]}))
+    with pytest.raises(ValueError, match=r"start_actions: no agents \['stage9'\]"):
+        MultiPPO(_env(action=echelon), _config(start_actions={"stage9": [1]}))
+    with pytest.raises(ValueError, match="start_actions: needs one network per agent"):
+        _config(share=True, start_actions={"stage1": [13]})
+    with pytest.raises(ValueError, match="'stage1': its action form 'quantity' has no constant"):
+        heuristic_start(_env(), {"stage1": modules["stage1"]})
+    with pytest.raises(ValueError, match=r"'stage4': .*39 is not a whole number in \[0, 30\]"):
+        narrow = ActionMapping("discrete", 0, 30, target="echelon_position")
+        heuristic_start(_env(action=narrow), {"stage4": modules["stage4"]})
+
+
 def test_train_command_writes_a_curve_and_single_agent_checkpoints(tmp_path):
     from agents.learning.policy import TorchPolicy
     from analysis.cli import main
@@ -110,6 +159,25 @@ def test_train_command_writes_a_curve_and_single_agent_checkpoints(tmp_path):
     steps = [line.split(",")[0] for line in (out / "learning_curve.csv").read_text().split()[1:]]
     assert steps == ["256", "512"]  # one update of 8 copies x 32 periods each
     assert (out / "stage1" / "checkpoints" / "latest").read_text().strip() == "step_512"
+
+
+def test_train_command_starts_a_team_at_the_scenarios_policies(tmp_path, capsys):
+    from agents.learning.policy import TorchPolicy
+    from analysis.cli import main
+
+    out = tmp_path / "team"
+    command = ["train", "clark_scarf", "--learners", ",".join(STAGES), "--algo", "mappo"]
+    command += ["--steps", "256", "--num-envs", "8", "--out", str(out), "--start-at-policies"]
+    assert main([*command, "--actions", "echelon-level"]) == 0
+    # one update of 256 steps moves the policy little: its greedy levels are still 13/22/31/39
+    policy = TorchPolicy.load(out / "stage3")
+    with torch.no_grad():
+        level = policy.network.mode(torch.zeros(1, policy.layout.size)).item()
+    assert level == 31.0
+    assert main(command) == 2  # quantities: no constant action plays echelon base stock
+    assert "'stage1': its action form 'quantity' has no constant action" in capsys.readouterr().err
+    assert main([*command[:5], "ppo", *command[6:]]) == 2
+    assert "--start-at-policies: for a team" in capsys.readouterr().err
 
 
 def test_train_team_resumes_where_it_stopped(tmp_path):
