@@ -600,6 +600,7 @@ def run_one(case: Case, algo: str, seed: int, args, folder: Path) -> dict:
             algo=algo,
             seed=seed,
             ent_coef=args.ent_coef,
+            critic_warmup=args.critic_warmup,
             start_actions=start_actions(case, folder.parent, args.start, env)
             if args.start
             else None,
@@ -861,6 +862,12 @@ def main(argv: list[str] | None = None) -> None:
         help="a tuned heuristic the learners start from (a reference kind of the case, e.g. "
         "base_stock or tailored_base_surge: each untrained policy's most likely action is "
         "its tuned constant action; MultiConfig.start_actions); default: uniform policies",
+    )
+    parser.add_argument(
+        "--critic-warmup",
+        type=int,
+        default=0,
+        help="updates in which only the critics learn (MultiConfig.critic_warmup)",
     )
     parser.add_argument("--out", help="the output folder (default: the case's)")
     args = parser.parse_args(argv)

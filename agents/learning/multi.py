@@ -93,6 +93,9 @@ class MultiConfig(PPOConfig):
             order-up-to action form, a tuned heuristic's parameters through
             :meth:`sim.spaces.ActionMapping.action_of`, so that the team starts as the
             tuned heuristic team and learns to make its levels depend on the state.
+        critic_warmup: updates at the start in which only the critics learn (the actors
+            keep their start): advantages from an untrained critic are noise, and a team
+            started at a good policy drifts away from it on them.
 
     ``lr_scale`` and ``update_every`` make the follow-up paper's multi-timescale learner
     (MTMA): the same agents and updates, on a schedule in which a slow agent
@@ -105,9 +108,16 @@ class MultiConfig(PPOConfig):
     lr_scale: Mapping[str, float] | None = None
     update_every: Mapping[str, int] | None = None
     start_actions: Mapping[str, Sequence[float]] | None = None
+    critic_warmup: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if isinstance(self.critic_warmup, bool) or not (
+            isinstance(self.critic_warmup, int) and self.critic_warmup >= 0
+        ):
+            raise ValueError(
+                f"MultiConfig.critic_warmup: must be an integer >= 0, got {self.critic_warmup!r}"
+            )
         if self.start_actions is not None:  # lists, as the checkpoint's JSON keeps them
             starts = {str(a): [float(x) for x in v] for a, v in self.start_actions.items()}
             object.__setattr__(self, "start_actions", starts)
@@ -415,15 +425,17 @@ class MultiPPO(TrainingLoop):
                     group["lr"] = self._lr[key] * max(0.0, 1.0 - self.updates / cfg.num_updates)
         batches = self._batches()
         due = [a for a in self.agents if self.updates % self._update_every[a] == 0]
+        actor = self.updates >= cfg.critic_warmup
         if cfg.share:  # one network: one update on every agent's samples
             net = self.nets[self.agents[0]]
             joined = Batch(*(torch.cat(parts) for parts in zip(*batches.values(), strict=True)))
-            stats = ppo_update(net, self.optimizers[id(net)], joined, cfg)
-        elif cfg.algo == "happo":
+            stats = ppo_update(net, self.optimizers[id(net)], joined, cfg, actor=actor)
+        elif cfg.algo == "happo" and actor:
             stats = self._happo(batches, due)
         else:
             for a in due:
-                stats = ppo_update(self.nets[a], self.optimizers[id(self.nets[a])], batches[a], cfg)
+                net = self.nets[a]
+                stats = ppo_update(net, self.optimizers[id(net)], batches[a], cfg, actor=actor)
         self.updates += 1
         return stats
 

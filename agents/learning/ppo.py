@@ -517,9 +517,12 @@ def ppo_update(
     optimizer: torch.optim.Optimizer,
     batch: Batch,
     config: PPOConfig,
+    *,
+    actor: bool = True,
 ) -> dict[str, float]:
     """PPO's clipped-surrogate update: ``update_epochs`` passes of ``minibatches`` shuffled
-    minibatches over ``batch`` (shuffled with torch's global generator).
+    minibatches over ``batch`` (shuffled with torch's global generator); without ``actor``,
+    the critic's alone (the value loss; the policy stays as it is).
 
     Returns:
         Diagnostics of the last minibatch: ``policy_loss``, ``value_loss``, ``entropy``,
@@ -542,7 +545,9 @@ def ppo_update(
                 -adv * ratio, -adv * ratio.clamp(1 - config.clip, 1 + config.clip)
             ).mean()
             value_loss = 0.5 * ((value - batch.returns[idx]) ** 2).mean()
-            loss = policy_loss - config.ent_coef * entropy.mean() + config.vf_coef * value_loss
+            loss = config.vf_coef * value_loss
+            if actor:
+                loss = loss + policy_loss - config.ent_coef * entropy.mean()
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(policy.parameters(), config.max_grad_norm)

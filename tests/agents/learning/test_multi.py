@@ -161,6 +161,25 @@ def test_train_command_writes_a_curve_and_single_agent_checkpoints(tmp_path):
     assert (out / "stage1" / "checkpoints" / "latest").read_text().strip() == "step_512"
 
 
+@pytest.mark.parametrize("algo", ["mappo", "happo"])
+def test_critic_warmup_updates_only_the_critics_first(algo):
+    learner = MultiPPO(_env(), _config(total_steps=4 * 64, algo=algo, critic_warmup=2))
+
+    def parameters(part: str) -> list[torch.Tensor]:
+        nets = [learner.nets[a] for a in learner.agents]
+        return [p.detach().clone() for n in nets for p in getattr(n, part).parameters()]
+
+    actors, critics = parameters("actor"), parameters("critic")
+    for _ in range(2):
+        learner.iterate()
+    assert all(torch.equal(x, y) for x, y in zip(actors, parameters("actor"), strict=True))
+    assert not any(torch.equal(x, y) for x, y in zip(critics, parameters("critic"), strict=True))
+    learner.iterate()  # the third update moves the actors too
+    assert not any(torch.equal(x, y) for x, y in zip(actors, parameters("actor"), strict=True))
+    with pytest.raises(ValueError, match="critic_warmup: must be an integer >= 0, got -1"):
+        _config(critic_warmup=-1)
+
+
 def test_train_command_starts_a_team_at_the_scenarios_policies(tmp_path, capsys):
     from agents.learning.policy import TorchPolicy
     from analysis.cli import main
