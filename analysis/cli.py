@@ -830,6 +830,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     out = Path(args.out or f"runs/{scenario.name}-{args.algo}")
     options = {"lr": args.lr} if args.lr is not None else {}
     options["device"] = args.device
+    if args.critic_warmup is not None and not args.start_at_policies:
+        raise CommandError("--critic-warmup: goes with --start-at-policies")
     if args.algo not in ("ppo", "dqn"):
         train_team_command(args, scenario, learners, out, options, action)
         return
@@ -916,7 +918,11 @@ def train_team_command(
 
             modules = scenario.policies(scenario.network())
             starts = heuristic_start(env, {stock_point_name(k): modules[k] for k in learners})
-            config = dataclasses.replace(config, start_actions=starts)
+            config = dataclasses.replace(
+                config,
+                start_actions=starts,
+                critic_warmup=50 if args.critic_warmup is None else args.critic_warmup,
+            )
         train_team(env, config, out)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
@@ -1199,6 +1205,13 @@ def parser() -> argparse.ArgumentParser:
         "each untrained policy's most likely action the constant action that plays its "
         "heuristic: base stock with --actions level, echelon base stock with echelon-level, "
         "tailored base-surge with base-surge (tuned values: --set or a scenario file)",
+    )
+    tr.add_argument(
+        "--critic-warmup",
+        type=_nonnegative,
+        metavar="N",
+        help="with --start-at-policies, the first N updates train only the critics, so that "
+        "an untrained critic does not move the team off its start (default 50)",
     )
     tr.add_argument(
         "--device", choices=("cpu", "cuda"), default="cpu", help="where torch trains (cuda: a GPU)"

@@ -187,7 +187,7 @@ def test_train_command_starts_a_team_at_the_scenarios_policies(tmp_path, capsys)
     out = tmp_path / "team"
     command = ["train", "clark_scarf", "--learners", ",".join(STAGES), "--algo", "mappo"]
     command += ["--steps", "256", "--num-envs", "8", "--out", str(out), "--start-at-policies"]
-    assert main([*command, "--actions", "echelon-level"]) == 0
+    assert main([*command, "--actions", "echelon-level", "--critic-warmup", "0"]) == 0
     # one update of 256 steps moves the policy little: its greedy levels are still 13/22/31/39
     policy = TorchPolicy.load(out / "stage3")
     with torch.no_grad():
@@ -197,6 +197,8 @@ def test_train_command_starts_a_team_at_the_scenarios_policies(tmp_path, capsys)
     assert "'stage1': its action form 'quantity' has no constant action" in capsys.readouterr().err
     assert main([*command[:5], "ppo", *command[6:]]) == 2
     assert "--start-at-policies: for a team" in capsys.readouterr().err
+    assert main([*command[:-1], "--critic-warmup", "5"]) == 2
+    assert "--critic-warmup: goes with --start-at-policies" in capsys.readouterr().err
 
 
 def test_train_team_resumes_where_it_stopped(tmp_path):
