@@ -66,13 +66,16 @@ OWMR default; constant levels are a base-stock policy).
 references): each untrained policy's most likely action is the constant action that plays
 it (:func:`start_actions`, ``MultiConfig.start_actions``), so the greedy team at step 0 is
 the tuned team and training makes its levels depend on the state; the runs are the form
-``<actions>_from_<KIND>``.
+``<actions>_from_<KIND>``. ``--critic-warmup N``: the first N updates train only the
+critics (``MultiConfig.critic_warmup``), so that an untrained critic's advantages do not
+move a started team off its start (the runs started so far used 25-50).
 
 Usage::
 
     python benchmarks/rl_table2.py [--case NAME] [--algos ippo,mappo,happo]
         [--seeds 0,1,2] [--steps 600000] [--copies 64] [--ent-coef 0] [--periods N]
-        [--actions quantity|position|echelon_position|mixed|surge] [--start KIND] [--out DIR]
+        [--actions quantity|position|echelon_position|mixed|surge] [--start KIND]
+        [--critic-warmup N] [--out DIR]
 
 writes ``OUT/<form>_<algo>_seed<k>/`` (the run: curve, checkpoints, ``result.json``;
 a finished run is skipped, an interrupted one resumes), then ``OUT/table.md`` (per run and

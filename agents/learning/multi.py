@@ -546,7 +546,8 @@ def heuristic_start(env: Any, modules: Mapping[str, Any]) -> dict[str, list[floa
     :class:`~agents.BaseStock` level for an agent choosing its ``"position"``, an
     :class:`~agents.EchelonBaseStock` level for ``"echelon_position"``, a
     :class:`~agents.TailoredBaseSurge` policy's regular quantity and expedited level for
-    ``"base_surge"`` (:class:`sim.spaces.ActionMapping`), rounded to whole units for a
+    ``"base_surge"`` (:class:`sim.spaces.ActionMapping`; the expedited level in the
+    mapping's ``expedited`` entry, its faster supplier's), rounded to whole units for a
     discrete mapping (so a fractional tuned quantity starts at its nearest whole one).
 
     Raises:
