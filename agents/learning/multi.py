@@ -121,21 +121,18 @@ class MultiConfig(PPOConfig):
         if self.start_actions is not None:  # lists, as the checkpoint's JSON keeps them
             starts = {str(a): [float(x) for x in v] for a, v in self.start_actions.items()}
             object.__setattr__(self, "start_actions", starts)
-            if self.share:
-                raise ValueError("MultiConfig.start_actions: needs one network per agent")
         if self.algo not in ALGOS:
             raise ValueError(f"MultiConfig.algo: must be one of {ALGOS}, got {self.algo!r}")
         if self.share and self.algo == "happo":
             raise ValueError("MultiConfig.share: HAPPO's agents are heterogeneous; use share=False")
         if self.normalize_obs:
             raise ValueError("MultiConfig.normalize_obs: not supported by the multi-agent learners")
+        for name in ("lr_scale", "update_every", "start_actions"):
+            if self.share and getattr(self, name) is not None:
+                raise ValueError(f"MultiConfig.{name}: needs one network per agent (share=False)")
         for name, table, whole in (("lr_scale", self.lr_scale, False),
                                    ("update_every", self.update_every, True)):  # fmt: skip
-            if table is None:
-                continue
-            if self.share:
-                raise ValueError(f"MultiConfig.{name}: needs one network per agent (share=False)")
-            for agent, value in table.items():
+            for agent, value in (table or {}).items():
                 ok = (type(value) is int and value >= 1) if whole else (
                     isinstance(value, int | float) and 0 < value < math.inf
                 )  # fmt: skip
