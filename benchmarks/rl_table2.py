@@ -68,14 +68,17 @@ it (:func:`start_actions`, ``MultiConfig.start_actions``), so the greedy team at
 the tuned team and training makes its levels depend on the state; the runs are the form
 ``<actions>_from_<KIND>``. ``--critic-warmup N``: the first N updates train only the
 critics (``MultiConfig.critic_warmup``), so that an untrained critic's advantages do not
-move a started team off its start (the runs started so far used 25-50).
+move a started team off its start (the runs started so far used 25-50). ``--surge-step S``
+(with ``--actions surge``): the base-surge learners choose their regular order and
+expedited level on a grid of ``S`` units (``ActionMapping.step``), so that a tuned regular
+quantity of 10.5 is a start, not 10 (runs named ``surge<S>``).
 
 Usage::
 
     python benchmarks/rl_table2.py [--case NAME] [--algos ippo,mappo,happo]
         [--seeds 0,1,2] [--steps 600000] [--copies 64] [--ent-coef 0] [--periods N]
         [--actions quantity|position|echelon_position|mixed|surge] [--start KIND]
-        [--critic-warmup N] [--out DIR]
+        [--critic-warmup N] [--surge-step S] [--out DIR]
 
 writes ``OUT/<form>_<algo>_seed<k>/`` (the run: curve, checkpoints, ``result.json``;
 a finished run is skipped, an interrupted one resumes), then ``OUT/table.md`` (per run and
@@ -196,12 +199,13 @@ class Case:
         action: str,
         options: dict | None = None,
         alpha: float = 0.0,
+        surge_step: float = 1.0,
     ):
         """The learners' :class:`sim.multi.TeamVectorEnv` (on the team's cost by default).
         ``action="mixed"``: order-up-to levels (``"position"``) where a learner has one
         supplier, quantities where it has several; ``"surge"``: the same, but the regular
         order and the expedited level (``"base_surge"``: constant actions are tailored
-        base-surge) where it has two."""
+        base-surge) where it has two, on a grid of ``surge_step`` units."""
         from sim.multi import TeamVectorEnv
 
         mapping: Any = action
@@ -212,21 +216,26 @@ class Case:
                 key: "position" if probe.mappings[name].suppliers == 1 else several
                 for name, key in zip(self.learners, self.keys, strict=True)
             }
-        if self.order_cap is not None:  # the environment's mappings, orders capped
+        if surge_step != 1.0 and action != "surge":
+            raise ValueError(f"surge_step: only for the 'surge' actions, not {action!r}")
+        if self.order_cap is not None or surge_step != 1.0:  # the environment's, changed
             probe = TeamVectorEnv.from_scenario(
                 self.resolved(), self.keys, 1, periods=periods, action=mapping
             )
             mapping = {}  # keyed as the learners are named to the environment
             for name, key in zip(self.learners, self.keys, strict=True):
                 m = probe.mappings[name]
-                # a quantity's range ends at the cap; a level's order stops at it; a
-                # base-surge action is both
-                fields = ("max_order",) if m.orders_up_to else ("high",)
+                changes: dict[str, float] = {}
+                if self.order_cap is not None:
+                    # a quantity's range ends at the cap; a level's order stops at it; a
+                    # base-surge action is both
+                    fields = ("max_order",) if m.orders_up_to else ("high",)
+                    if m.target == "base_surge":
+                        fields = ("high", "max_order")
+                    changes = dict.fromkeys(fields, float(self.order_cap))
                 if m.target == "base_surge":
-                    fields = ("high", "max_order")
-                mapping[key] = dataclasses.replace(
-                    m, **dict.fromkeys(fields, float(self.order_cap))
-                )
+                    changes["step"] = surge_step
+                mapping[key] = dataclasses.replace(m, **changes)
         return TeamVectorEnv.from_scenario(
             self.resolved(),
             self.keys,
@@ -499,13 +508,15 @@ def evaluate(
     action: str,
     settings: dict | None = None,
     options: dict | None = None,
+    surge_step: float = 1.0,
 ) -> np.ndarray:
     """The learners' cost per period (the team's) in each copy of the case's evaluation (or
-    ``settings``'; engine ``options`` added to the scenario's), acting by ``act``."""
+    ``settings``'; engine ``options`` added to the scenario's), acting by ``act`` on the
+    ``action`` form (:meth:`Case.team_env`)."""
     from agents.learning.multi import team_cost
 
     s = settings or case.setting("eval")
-    env = case.team_env(s["copies"], s["periods"], action, options)
+    env = case.team_env(s["copies"], s["periods"], action, options, surge_step=surge_step)
     return team_cost(env, act, seed=s["seed"], warmup=s["warmup"], per_copy=True)
 
 
@@ -564,10 +575,17 @@ def team_of(case: Case, folder: Path, step: int) -> Callable:
     return act
 
 
-def form_name(actions: str, start: str | None) -> str:
-    """A run's form, as its folder and the tables name it: the action form, and the
-    heuristic its team started from, if any (``--start``)."""
-    return actions if start is None else f"{actions}_from_{start}"
+def form_name(actions: str, start: str | None, surge_step: float = 1.0) -> str:
+    """A run's form, as its folder and the tables name it: the action form (and its grid
+    if not whole units, ``--surge-step``), and the heuristic its team started from, if any
+    (``--start``)."""
+    form = actions if surge_step == 1.0 else f"{actions}{surge_step:g}"
+    return form if start is None else f"{form}_from_{start}"
+
+
+def run_form(result: dict) -> str:
+    """The form of a run, by its ``result.json`` (:func:`form_name`)."""
+    return form_name(result["actions"], result.get("start"), result.get("surge_step", 1.0))
 
 
 def start_actions(case: Case, out: Path, kind: str, env: Any) -> dict[str, list[float]]:
@@ -595,7 +613,12 @@ def run_one(case: Case, algo: str, seed: int, args, folder: Path) -> dict:
         train_dqn(case, seed, args, folder)
     else:
         env = case.team_env(
-            args.copies, args.periods, args.actions, case.training_options(), alpha=case.alpha
+            args.copies,
+            args.periods,
+            args.actions,
+            case.training_options(),
+            alpha=case.alpha,
+            surge_step=args.surge_step,
         )
         config = MultiConfig(
             total_steps=args.steps,
@@ -615,18 +638,17 @@ def run_one(case: Case, algo: str, seed: int, args, folder: Path) -> dict:
         int(p.name.split("_")[1])
         for p in (folder / case.learners[0] / "checkpoints").glob("step_*")
     )
-    validation = {
-        step: float(
-            evaluate(
-                case, team_of(case, folder, step), args.actions, case.setting("validation")
-            ).mean()
-        )
-        for step in steps
-    }
+
+    def costs(step: int, settings: dict | None = None) -> np.ndarray:
+        team = team_of(case, folder, step)
+        return evaluate(case, team, args.actions, settings, surge_step=args.surge_step)
+
+    validation = {step: float(costs(step, case.setting("validation")).mean()) for step in steps}
     chosen = min(validation, key=validation.get)
     result = {
         "actions": args.actions,
         "start": args.start,
+        "surge_step": args.surge_step,
         "algo": algo,
         "seed": seed,
         "steps": args.steps,
@@ -634,8 +656,8 @@ def run_one(case: Case, algo: str, seed: int, args, folder: Path) -> dict:
         "minutes": round(minutes, 2),
         "chosen_step": chosen,
         "validation": {str(k): round(v, 4) for k, v in validation.items()},
-        "costs": evaluate(case, team_of(case, folder, chosen), args.actions).tolist(),
-        "final_costs": evaluate(case, team_of(case, folder, steps[-1]), args.actions).tolist(),
+        "costs": costs(chosen).tolist(),
+        "final_costs": costs(steps[-1]).tolist(),
     }
     with atomic_path(done) as tmp:
         Path(tmp).write_text(json.dumps(result), encoding="utf-8")
@@ -671,7 +693,7 @@ def by_form(results: list[dict]) -> dict[tuple[str, str], list[dict]]:
     """The runs of each (action form, algorithm), in the order first met."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in results:
-        groups.setdefault((form_name(r["actions"], r.get("start")), r["algo"]), []).append(r)
+        groups.setdefault((run_form(r), r["algo"]), []).append(r)
     return groups
 
 
@@ -721,7 +743,7 @@ def report(
     for r in results:
         c = mean_ci(r["costs"])
         lines.append(
-            f"| {form_name(r['actions'], r.get('start'))} | {r['algo']} | {r['seed']} | {r['steps']:,} | {r['minutes']} "
+            f"| {run_form(r)} | {r['algo']} | {r['seed']} | {r['steps']:,} | {r['minutes']} "
             f"| {r['chosen_step']:,} | {c.mean:.2f} ± {c.half_width:.2f} | {gap(r['costs'])} "
             f"| {gap(r['final_costs'])} |"
             + "".join(f" {gap(r['costs'], against)} |" for against in others.values())
@@ -872,12 +894,22 @@ def main(argv: list[str] | None = None) -> None:
         default=0,
         help="updates in which only the critics learn (MultiConfig.critic_warmup)",
     )
+    parser.add_argument(
+        "--surge-step",
+        type=float,
+        default=1.0,
+        help="with --actions surge: the grid (units) of the base-surge learners' regular "
+        "order and expedited level (ActionMapping.step), e.g. 0.5 to start at a tuned "
+        "regular quantity of 10.5 (default 1: whole units); runs named <actions><step>",
+    )
     parser.add_argument("--out", help="the output folder (default: the case's)")
     args = parser.parse_args(argv)
     case = CASES[args.case]
     args.actions = args.actions or case.actions[0]
     args.periods = args.periods or case.periods
     args.ent_coef = case.ent_coef if args.ent_coef is None else args.ent_coef
+    if args.surge_step != 1.0 and args.actions != "surge":
+        parser.error("--surge-step: only with --actions surge")
     if args.actions not in case.actions:
         parser.error(f"--actions {args.actions}: case {args.case} runs {', '.join(case.actions)}")
     kinds = (case.reference_kind, *case.other_references)
@@ -892,17 +924,19 @@ def main(argv: list[str] | None = None) -> None:
     others = {k: evaluate_reference(case, out, kind=k) for k in case.other_references}
     for k, c in others.items():
         print(f"{case.reference(out, k)[1]}: {c.mean():.2f}")
-    probe = case.team_env(1, args.periods, args.actions)
+    probe = case.team_env(1, args.periods, args.actions, surge_step=args.surge_step)
     shapes = {a: (probe.mappings[a].n, probe.mappings[a].dims) for a in case.learners}
     random = evaluate(
         case,
         lambda a, o: rng.integers(0, shapes[a][0], (len(o), shapes[a][1])),
         args.actions,
+        surge_step=args.surge_step,
     )
     print(f"random team: {random.mean():.2f}")
     for algo in args.algos.split(","):
         for seed in map(int, args.seeds.split(",")):
-            folder = out / f"{form_name(args.actions, args.start)}_{algo}_seed{seed}"
+            form = form_name(args.actions, args.start, args.surge_step)
+            folder = out / f"{form}_{algo}_seed{seed}"
             r = run_one(case, algo, seed, args, folder)
             cost = float(np.mean(r["costs"]))
             print(f"{algo} seed {seed}: {cost:.2f} ({100 * (cost / baseline.mean() - 1):+.1f}%), "

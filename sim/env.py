@@ -440,13 +440,14 @@ class InventoryEnv(gym.Env):
         self._index = self.model.sku_index[setup.sku]
         self._running = False  # an episode is under way (reset, not yet truncated)
         self._cost = self.reward_kind == "cost"
-        # Discrete actions of one supplier, no price: the order is low + action, read in step
-        # without calling the mapping (which checks anything else, and says what is wrong).
+        # Discrete actions of one supplier, no price: step reads the order from this table
+        # (what mapping.quantity(action) returns) instead of calling the mapping, which
+        # checks anything else and says what is wrong.
         m = self.mapping
         plain = (
             m.kind == "discrete" and m.suppliers == 1 and not m.price_step and not m.orders_up_to
         )
-        self._plain_actions, self._low = (m.n if plain else 0), m.low
+        self._plain_orders = tuple(m.quantity(a) for a in range(m.n)) if plain else ()
         # the learner's own cost every period: the engine's step_learner does the whole step
         self._fused = self._cost and not self.layout.review_cycle and self.alpha == 1.0
         self._others = [j for j in range(len(self.model.sku_names)) if j != self._index]
@@ -484,8 +485,8 @@ class InventoryEnv(gym.Env):
         is read straight from the engine's state."""
         if not self._running:
             raise RuntimeError("step: call reset() first (or after the episode was truncated)")
-        if type(action) is int and 0 <= action < self._plain_actions:
-            quantity = self._low + float(action)  # what mapping.quantity(action) returns
+        if type(action) is int and 0 <= action < len(self._plain_orders):
+            quantity = self._plain_orders[action]
         elif self.mapping.orders_up_to:
             quantity = self.mapping.quantity(action, self.model._decision().observation)
         else:

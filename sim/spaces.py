@@ -351,11 +351,16 @@ class ActionMapping:
 
     Attributes:
         kind: ``"discrete"``: the action is an integer ``a`` in ``[0, n)`` per supplier and
-            orders ``low + a`` units (so ``n = high - low + 1``); ``"continuous"``: the action
-            is a float in ``[-1, 1]`` per supplier, mapped linearly onto ``[low, high]``
-            (values outside are clipped), and rounded to whole units when ``integer``.
+            orders ``low + a * step`` units (so ``n = (high - low) / step + 1``);
+            ``"continuous"``: the action is a float in ``[-1, 1]`` per supplier, mapped
+            linearly onto ``[low, high]`` (values outside are clipped), and rounded to whole
+            units when ``integer``.
         low: smallest order quantity.
         high: largest order quantity.
+        step: the grid of a discrete mapping (units; default whole units): e.g. 0.5 lets a
+            learner start at a tuned heuristic's half-unit quantity (:meth:`action_of`)
+            instead of its nearest whole one. It must divide ``[low, high]`` into whole
+            steps; a continuous mapping has none (``integer`` rounds it).
         suppliers: quantities per decision (one per supplier, multi-sourcing).
         integer: round continuous quantities to whole units.
         price_low, price_high, price_step: a price dimension (``price_step > 0``): the
@@ -394,6 +399,7 @@ class ActionMapping:
     kind: Literal["discrete", "continuous"] = "discrete"
     low: float = 0.0
     high: float = 20.0
+    step: float = 1.0
     suppliers: int = 1
     integer: bool = True
     price_low: float = 0.0
@@ -448,10 +454,18 @@ class ActionMapping:
                 f"ActionMapping: need 0 <= low < high < inf, got low={self.low!r}, "
                 f"high={self.high!r}"
             )
+        if self.kind == "continuous" and self.step != 1.0:
+            raise ValueError(
+                f"ActionMapping.step: only a discrete mapping has a grid, got step={self.step!r} "
+                "with kind='continuous'"
+            )
         if self.kind == "discrete" and not (
-            float(self.low).is_integer() and float(self.high).is_integer()
+            0 < self.step < math.inf and _on_grid(self.high, self.low, self.step)
         ):
-            raise ValueError("ActionMapping: a discrete mapping needs whole-number low and high")
+            raise ValueError(
+                f"ActionMapping.step: {self.step!r} does not divide [{self.low!r}, "
+                f"{self.high!r}] into whole steps"
+            )
         if isinstance(self.suppliers, bool) or not isinstance(self.suppliers, int):
             raise ValueError(f"ActionMapping.suppliers: must be an integer, got {self.suppliers!r}")
         if self.suppliers < 1:
@@ -463,8 +477,7 @@ class ActionMapping:
                     f"< price_high, got price_low={self.price_low!r}, price_high="
                     f"{self.price_high!r}, price_step={self.price_step!r}"
                 )
-            steps = (self.price_high - self.price_low) / self.price_step
-            if abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
+            if not _on_grid(self.price_high, self.price_low, self.price_step):
                 raise ValueError(
                     f"ActionMapping.price_step: {self.price_step!r} does not divide "
                     f"[{self.price_low!r}, {self.price_high!r}] into whole steps"
@@ -473,7 +486,7 @@ class ActionMapping:
     @property
     def n(self) -> int:
         """Number of discrete actions per supplier."""
-        return int(self.high - self.low) + 1
+        return round((self.high - self.low) / self.step) + 1
 
     @property
     def prices(self) -> int:
@@ -575,7 +588,7 @@ class ActionMapping:
         if self.kind == "discrete":
             if (a < 0).any() or (a >= self.n).any() or (a != np.floor(a)).any():
                 raise ValueError(f"discrete action {action!r} outside the integers 0..{self.n - 1}")
-            return self.low + a
+            return self.low + a * self.step
         q = self.low + (np.clip(a, -1.0, 1.0) + 1.0) * 0.5 * (self.high - self.low)
         return np.rint(q) if self.integer else q
 
@@ -587,8 +600,8 @@ class ActionMapping:
         expedited level). Shape ``(suppliers,)``, float.
 
         Raises:
-            ValueError: a value outside ``[low, high]``, not a whole number for a discrete
-                or ``integer`` mapping, the wrong number of values, or a mapping with a
+            ValueError: a value outside ``[low, high]``, off the grid of a discrete
+                mapping, not a whole number for an ``integer`` one, the wrong number of values, or a mapping with a
                 price dimension.
         """
         if self.price_step:
@@ -599,16 +612,20 @@ class ActionMapping:
                 f"ActionMapping.action_of: {values!r} has {v.size} values, expected "
                 f"{self.suppliers} (one per supplier)"
             )
-        whole = self.kind == "discrete" or self.integer
+        discrete = self.kind == "discrete"
         for x in v:
-            if not (self.low <= x <= self.high) or (whole and not float(x).is_integer()):
-                kind = "whole number" if whole else "value"
-                raise ValueError(
-                    f"ActionMapping.action_of: {x:g} is not a {kind} in [{self.low:g}, "
-                    f"{self.high:g}]"
-                )
-        if self.kind == "discrete":
-            return v - self.low
+            if not self.low <= x <= self.high:
+                problem = f"is outside [{self.low:g}, {self.high:g}]"
+            elif discrete and not _on_grid(x, self.low, self.step):
+                grid = f"{self.low:g}, {self.low + self.step:g}, ..., {self.high:g}"
+                problem = f"is not on the grid {grid}"
+            elif not discrete and self.integer and not float(x).is_integer():
+                problem = "is not a whole number (the mapping is integer)"
+            else:
+                continue
+            raise ValueError(f"ActionMapping.action_of: {x:g} {problem}")
+        if discrete:
+            return np.rint((v - self.low) / self.step)
         return 2.0 * (v - self.low) / (self.high - self.low) - 1.0
 
     def quantity(self, action: Any, obs: InventoryObservation | None = None) -> Any:
@@ -629,7 +646,7 @@ class ActionMapping:
         ):
             if not 0 <= action < self.n or isinstance(action, bool):  # the common case, fast
                 raise ValueError(f"discrete action {action!r} outside the integers 0..{self.n - 1}")
-            return self.low + float(action)
+            return self.low + float(action) * self.step
         q = self.quantities(action, obs).reshape(self.suppliers)
         return float(q[0]) if self.suppliers == 1 else q.tolist()
 
@@ -639,6 +656,12 @@ class ActionMapping:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ActionMapping:
         return cls(**data)
+
+
+def _on_grid(x: float, low: float, step: float) -> bool:
+    """``x`` is ``low`` plus a whole number of ``step`` (to rounding)."""
+    steps = (x - low) / step
+    return abs(steps - round(steps)) <= 1e-9 * max(1.0, abs(steps))
 
 
 def longest_lead_time(lead_times: Sequence[float]) -> int:

@@ -544,8 +544,9 @@ def heuristic_start(env: Any, modules: Mapping[str, Any]) -> dict[str, list[floa
     :class:`~agents.EchelonBaseStock` level for ``"echelon_position"``, a
     :class:`~agents.TailoredBaseSurge` policy's regular quantity and expedited level for
     ``"base_surge"`` (:class:`sim.spaces.ActionMapping`; the expedited level in the
-    mapping's ``expedited`` entry, its faster supplier's), rounded to whole units for a
-    discrete mapping (so a fractional tuned quantity starts at its nearest whole one).
+    mapping's ``expedited`` entry, its faster supplier's), rounded to the grid of a
+    discrete mapping (whole units unless its ``step`` is finer: a tuned quantity of 10.5
+    starts at 10 on whole units, at 10.5 on half units).
 
     Raises:
         ValueError: naming the agent whose action form has no constant action for its
@@ -568,8 +569,8 @@ def heuristic_start(env: Any, modules: Mapping[str, Any]) -> dict[str, list[floa
                 f"start of {agent!r}: its action form {m.target!r} has no constant action "
                 f"that plays {module!r}"
             )
-        if m.kind == "discrete":
-            values = [float(np.rint(v)) for v in values]
+        if m.kind == "discrete":  # the nearest point of the mapping's grid
+            values = [m.low + m.step * float(np.rint((v - m.low) / m.step)) for v in values]
         try:
             starts[agent] = m.action_of(values).tolist()
         except ValueError as exc:

@@ -170,3 +170,31 @@ def test_the_agents_mean_reward_is_a_fixed_share_of_the_team_cost():
         totals.append(total)
     np.testing.assert_allclose(totals[0], share * totals[1], rtol=1e-12)
     assert (totals[1] < 0).all()
+
+
+def test_a_team_on_the_half_unit_surge_grid_starts_exactly_at_tuned_base_surge(tmp_path):
+    """Item 5's tuned tailored base-surge orders 10.5 a period regularly: on whole units a
+    started team plays 10, on ``--surge-step 0.5`` the tuned team itself, copy by copy."""
+    from agents.learning.multi import MultiConfig, MultiPPO, greedy
+
+    script = _script()
+    case = script.CASES["owmr_dual_products"]
+    kept = Path(case.out) / "baseline_tailored_base_surge.json"
+    (tmp_path / kept.name).write_text(kept.read_text())
+    settings = {"copies": 3, "periods": 60, "warmup": 10, "seed": 11}
+    tuned = script.evaluate_reference(case, tmp_path, settings, kind="tailored_base_surge")
+    played = {}
+    for step in (1.0, 0.5):
+        env = case.team_env(3, 60, "surge", surge_step=step)
+        assert env.mappings["warehouse:standard"].n == 24 / step + 1
+        assert env.mappings["retailer1:standard"].step == 1.0  # levels stay whole
+        starts = script.start_actions(case, tmp_path, "tailored_base_surge", env)
+        config = MultiConfig(total_steps=64, num_envs=3, start_actions=starts)
+        played[step] = script.evaluate(
+            case, greedy(MultiPPO(env, config)), "surge", settings, surge_step=step
+        )
+    assert starts["warehouse:standard"] == [21.0, 20.0]  # regular 10.5, expedited level 10
+    np.testing.assert_allclose(played[0.5], tuned, rtol=1e-9)
+    assert (played[1.0] != tuned).any()  # regular quantity 10: another team
+    with pytest.raises(ValueError, match="surge_step: only for the 'surge' actions"):
+        case.team_env(1, 60, "mixed", surge_step=0.5)

@@ -3,6 +3,7 @@ constant level is a base-stock policy, played through every environment to the b
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
@@ -115,14 +116,36 @@ def test_action_of_inverts_the_mapping_of_a_constant_action():
     surge = ActionMapping("discrete", 0, 24, suppliers=2, target="base_surge", expedited=0)
     assert surge.action_of([9, 5]).tolist() == [9.0, 5.0]  # supplier order: expedited first
     for values, message in (
-        ([31], r"31 is not a whole number in \[0, 30\]"),
-        ([12.5], r"12\.5 is not a whole number"),
+        ([31], r"31 is outside \[0, 30\]"),
+        ([12.5], r"12\.5 is not on the grid 0, 1, \.\.\., 30"),
         ([1, 2], "has 2 values, expected 1"),
     ):
         with pytest.raises(ValueError, match=message):
             LOCAL.action_of(values)
+    with pytest.raises(ValueError, match=r"12\.5 is not a whole number \(the mapping is integer"):
+        ActionMapping("continuous", 0, 20, target="position").action_of([12.5])
     with pytest.raises(ValueError, match="a price dimension"):
         ActionMapping(price_low=1, price_high=5, price_step=1).action_of([3])
+
+
+def test_a_finer_grid_holds_half_unit_quantities():
+    half = ActionMapping("discrete", 0, 24, step=0.5, suppliers=2, target="base_surge")
+    assert half.n == 49 and half.nvec == (49, 49)
+    action = half.action_of([10.5, 10])  # regular quantity 10.5, expedited level 10
+    assert action.tolist() == [21.0, 20.0]
+    expedited_position = SimpleNamespace(expedited_position=lambda lead, who: 7.5)
+    assert half.quantity(action, expedited_position) == [10.5, 2.5]
+    plain = ActionMapping("discrete", 2, 5, step=0.25)
+    assert [plain.quantity(a) for a in (0, 1, 12)] == [2.0, 2.25, 5.0]
+    assert plain.quantities(np.array([[3], [5]])).tolist() == [[2.75], [3.25]]
+    with pytest.raises(ValueError, match=r"10\.25 is not on the grid 0, 0\.5, \.\.\., 24"):
+        half.action_of([10.25, 10])
+    with pytest.raises(ValueError, match=r"step: 0\.7 does not divide \[0, 24\]"):
+        ActionMapping("discrete", 0, 24, step=0.7)
+    with pytest.raises(ValueError, match="step: only a discrete mapping has a grid"):
+        ActionMapping("continuous", 0, 24, step=0.5)
+    with pytest.raises(ValueError, match=r"outside the integers 0\.\.12"):
+        plain.quantity(13)
 
 
 def _at(position: float) -> SimpleNamespace:
@@ -179,8 +202,10 @@ def test_a_base_surge_action_is_the_regular_order_and_the_expedited_level():
         surge1.quantity([1, 1], obs._replace(arrivals=None))
 
 
-def test_constant_base_surge_actions_are_tailored_base_surge_in_the_engine():
-    scenario = resolve("dual_sourcing").with_overrides({"agents.shop.policy": TBS})
+@pytest.mark.parametrize(("regular", "step"), [(5, 1.0), (4.5, 0.5)])
+def test_constant_base_surge_actions_are_tailored_base_surge_in_the_engine(regular, step):
+    policy = {**TBS, "regular_quantity": regular}
+    scenario = resolve("dual_sourcing").with_overrides({"agents.shop.policy": policy})
     model = scenario.build(seed=4, record=True)
     model.run(50)
     table = model.results()
@@ -188,14 +213,17 @@ def test_constant_base_surge_actions_are_tailored_base_surge_in_the_engine():
     m = env.mapping  # the faster supplier found, and its lead time
     assert (m.target, m.expedited, m.expedited_lead_time, m.low) == ("base_surge", 1, 1, 0.0)
     assert m.high == 20  # four times the mean demand of 5
+    grid = dataclasses.replace(m, step=step)
+    action = grid.action_of([regular, 9])
+    env = InventoryEnv.from_scenario(scenario, "shop", periods=50, action=grid)
     env.reset(seed=4)
-    total = sum(env.step(np.array([5, 9]))[1] for _ in range(50))
+    total = sum(env.step(action)[1] for _ in range(50))
     assert -total == pytest.approx(table["cost"].sum(), rel=1e-12)
-    venv = TeamVectorEnv.from_scenario(scenario, ["shop"], 2, periods=50, action="base_surge")
+    venv = TeamVectorEnv.from_scenario(scenario, ["shop"], 2, periods=50, action=grid)
     venv.reset(seed=4)
     team = np.zeros(2)
     while not venv.done:
-        rewards = venv.step(np.tile([5, 9], (2, 1)))
+        rewards = venv.step(np.tile(action, (2, 1)))
         if rewards is not None:
             team += rewards[0]
     assert -team[0] == pytest.approx(table["cost"].sum(), rel=1e-9)

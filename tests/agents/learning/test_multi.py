@@ -133,7 +133,7 @@ def test_a_team_started_at_tuned_levels_plays_them_until_it_learns():
         _config(share=True, start_actions={"stage1": [13]})
     with pytest.raises(ValueError, match="'stage1': its action form 'quantity' has no constant"):
         heuristic_start(_env(), {"stage1": modules["stage1"]})
-    with pytest.raises(ValueError, match=r"'stage4': .*39 is not a whole number in \[0, 30\]"):
+    with pytest.raises(ValueError, match=r"'stage4': .*39 is outside \[0, 30\]"):
         narrow = ActionMapping("discrete", 0, 30, target="echelon_position")
         heuristic_start(_env(action=narrow), {"stage4": modules["stage4"]})
 
@@ -301,3 +301,36 @@ def test_train_command_trains_selfplay_firms_on_the_event_engine(tmp_path):
     assert model.results().price.between(1, 50).all()
     i = model.sku_index["firm2", model.products[0]]
     assert isinstance(firms["firm2"].act(model.observe(i, model.period)), Priced)
+
+
+def test_a_learner_starts_at_tailored_base_surge_on_its_mappings_grid():
+    import dataclasses
+
+    from agents import TailoredBaseSurge
+    from agents.learning.multi import heuristic_start
+
+    scenario = resolve("dual_sourcing")  # regular lead time 4, express 1
+
+    def env(step: float, periods: int = 50) -> TeamVectorEnv:
+        surge = TeamVectorEnv.from_scenario(scenario, ["shop"], 8, action="base_surge")
+        mapping = dataclasses.replace(surge.mappings["shop"], step=step)
+        return TeamVectorEnv.from_scenario(
+            scenario, ["shop"], 8, periods=periods, alpha=0.0, action=mapping
+        )
+
+    tbs = TailoredBaseSurge(
+        regular_quantity=4.5,
+        expedited_level=8,
+        expedited_lead_time=1,
+        regular_supplier="regular",
+        expedited_supplier="express",
+    )
+    assert heuristic_start(env(1.0), {"shop": tbs}) == {"shop": [4.0, 8.0]}  # nearest whole
+    starts = heuristic_start(env(0.5), {"shop": tbs})
+    assert starts == {"shop": [9.0, 16.0]}  # 4.5 and 8 on the half-unit grid
+    learner = MultiPPO(env(0.5), _config(start_actions=starts))
+    judge = env(0.5, periods=100)
+    started = team_cost(judge, greedy(learner), seed=7, warmup=50)
+    tbs_team = team_cost(judge, lambda a, obs: np.tile([9, 16], (len(obs), 1)), seed=7, warmup=50)
+    whole = team_cost(judge, lambda a, obs: np.tile([8, 16], (len(obs), 1)), seed=7, warmup=50)
+    assert started == tbs_team != whole  # tailored base-surge with 4.5, to the bit
