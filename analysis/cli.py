@@ -835,6 +835,10 @@ def cmd_train(args: argparse.Namespace) -> None:
     if args.algo not in ("ppo", "dqn"):
         train_team_command(args, scenario, learners, out, options, action)
         return
+    if args.action_step is not None:
+        raise CommandError(
+            f"--action-step: for a team (--algo ippo, mappo or happo), not {args.algo}"
+        )
     if args.start_at_policies:
         raise CommandError(
             f"--start-at-policies: for a team (--algo ippo, mappo or happo; one learner may be "
@@ -903,7 +907,25 @@ def train_team_command(
                 alpha=team_alpha,
                 action=action,
             )
+            if args.action_step is not None:  # the same mappings on a finer or coarser grid
+                grid = {}
+                for k in learners:
+                    name = stock_point_name(k)
+                    try:
+                        grid[k] = dataclasses.replace(env.mappings[name], step=args.action_step)
+                    except ValueError as exc:
+                        raise CommandError(f"--action-step, learner {name!r}: {exc}") from None
+                env = TeamVectorEnv.from_scenario(
+                    scenario,
+                    learners,
+                    config.num_envs,
+                    periods=periods,
+                    alpha=team_alpha,
+                    action=grid,
+                )
         else:
+            if args.action_step is not None:
+                raise CommandError(f"--action-step: {scenario.name} has a market (prices)")
             env = EventTeamVectorEnv.from_scenario(
                 scenario,
                 learners,
@@ -1204,7 +1226,15 @@ def parser() -> argparse.ArgumentParser:
         help="a team (ippo, mappo, happo) starts as the scenario's policies at the learners, "
         "each untrained policy's most likely action the constant action that plays its "
         "heuristic: base stock with --actions level, echelon base stock with echelon-level, "
-        "tailored base-surge with base-surge (tuned values: --set or a scenario file)",
+        "tailored base-surge with base-surge (tuned values: --set or a scenario file); a "
+        "value off the action grid starts at its nearest point (see --action-step)",
+    )
+    tr.add_argument(
+        "--action-step",
+        type=float,
+        metavar="S",
+        help="a team's discrete actions on a grid of S units (ActionMapping.step; default 1): "
+        "e.g. 0.5, so that a tuned regular quantity of 10.5 is a start, not 10",
     )
     tr.add_argument(
         "--critic-warmup",

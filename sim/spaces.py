@@ -459,12 +459,12 @@ class ActionMapping:
                 f"ActionMapping.step: only a discrete mapping has a grid, got step={self.step!r} "
                 "with kind='continuous'"
             )
-        if self.kind == "discrete" and not (
-            0 < self.step < math.inf and _on_grid(self.high, self.low, self.step)
-        ):
+        if not 0 < self.step < math.inf:
+            raise ValueError(f"ActionMapping.step: must be > 0 and finite, got {self.step!r}")
+        if self.kind == "discrete" and not _on_grid(self.high, self.low, self.step):
             raise ValueError(
-                f"ActionMapping.step: {self.step!r} does not divide [{self.low!r}, "
-                f"{self.high!r}] into whole steps"
+                f"ActionMapping.step: {self.step:g} does not divide [{self.low:g}, "
+                f"{self.high:g}] into whole steps"
             )
         if isinstance(self.suppliers, bool) or not isinstance(self.suppliers, int):
             raise ValueError(f"ActionMapping.suppliers: must be an integer, got {self.suppliers!r}")

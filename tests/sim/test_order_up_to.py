@@ -142,6 +142,8 @@ def test_a_finer_grid_holds_half_unit_quantities():
         half.action_of([10.25, 10])
     with pytest.raises(ValueError, match=r"step: 0\.7 does not divide \[0, 24\]"):
         ActionMapping("discrete", 0, 24, step=0.7)
+    with pytest.raises(ValueError, match="step: must be > 0 and finite, got 0"):
+        ActionMapping("discrete", 0, 24, step=0)
     with pytest.raises(ValueError, match="step: only a discrete mapping has a grid"):
         ActionMapping("continuous", 0, 24, step=0.5)
     with pytest.raises(ValueError, match=r"outside the integers 0\.\.12"):

@@ -199,6 +199,35 @@ def test_train_command_starts_a_team_at_the_scenarios_policies(tmp_path, capsys)
     assert "--start-at-policies: for a team" in capsys.readouterr().err
     assert main([*command[:-1], "--critic-warmup", "5"]) == 2
     assert "--critic-warmup: goes with --start-at-policies" in capsys.readouterr().err
+    assert main([*command, "--actions", "echelon-level", "--action-step", "0.7"]) == 2
+    err = capsys.readouterr().err
+    assert "--action-step, learner 'stage1': ActionMapping.step: 0.7 does not divide [0, 24]" in err
+    assert main([*command[:5], "ppo", *command[6:-1], "--action-step", "0.5"]) == 2
+    assert (
+        "--action-step: for a team (--algo ippo, mappo or happo), not ppo"
+        in capsys.readouterr().err
+    )
+
+
+def test_train_command_puts_a_team_on_a_finer_action_grid(tmp_path):
+    from agents.learning.policy import TorchPolicy
+    from analysis.cli import main
+
+    out = tmp_path / "half"
+    tbs = (
+        "agents.shop.policy={kind='tailored_base_surge', regular_quantity=4.5, "
+        "expedited_level=8, expedited_lead_time=1, regular_supplier='regular', "
+        "expedited_supplier='express'}"
+    )
+    command = ["train", "dual_sourcing", "--learners", "shop", "--algo", "mappo", "--set", tbs]
+    command += ["--steps", "256", "--num-envs", "8", "--out", str(out), "--start-at-policies"]
+    command += ["--actions", "base-surge", "--critic-warmup", "1", "--action-step", "0.5"]
+    assert main(command) == 0
+    policy = TorchPolicy.load(out / "shop")
+    assert policy.mapping.step == 0.5 and policy.mapping.nvec == (41, 41)
+    with torch.no_grad():
+        start = policy.network.mode(torch.zeros(1, policy.layout.size))
+    assert start.tolist() == [[9, 16]]  # regular 4.5, expedited level 8: critic-only update
 
 
 def test_train_team_resumes_where_it_stopped(tmp_path):
