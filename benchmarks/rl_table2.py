@@ -709,8 +709,8 @@ def report(
     others: dict[str, np.ndarray] | None = None,
 ) -> None:
     """``table.md`` (each run's cost and paired gap to the reference team ``baseline``, and
-    to each of the ``others`` (kind -> cost per copy); per algorithm the mean over seeds)
-    and ``curves.png``."""
+    to each of the ``others`` (kind -> cost per copy); per form and algorithm the mean over
+    seeds, and the seed best on validation with its gaps) and ``curves.png``."""
     from analysis.files import write_text
     from analysis.statistics import mean_ci
 
@@ -764,6 +764,23 @@ def report(
         lines.append(
             f"| {form} | {algo} | {len(runs)} | {np.mean(gaps):+.2f} | {max(gaps):+.2f} |"
             + "".join(f" {g:+.2f} |" for g in more)
+        )
+    lines += [
+        "",
+        "The team kept by validation: of each form's seeds, the one whose kept checkpoint "
+        "costs least on the validation episodes (as a user would choose; the test episodes "
+        "above are not used):",
+        "",
+        "| actions | algorithm | seeds | seed kept | its validation cost | gap to the "
+        "reference, % |" + "".join(f" gap to {k}, % |" for k in others),
+        "|---|---|---|---|---|---|" + "---|" * len(others),
+    ]
+    for (form, algo), runs in by_form(results).items():
+        kept = min(runs, key=lambda r: r["validation"][str(r["chosen_step"])])
+        lines.append(
+            f"| {form} | {algo} | {len(runs)} | {kept['seed']} | "
+            f"{kept['validation'][str(kept['chosen_step'])]:.2f} | {gap(kept['costs'])} |"
+            + "".join(f" {gap(kept['costs'], against)} |" for against in others.values())
         )
     write_text(out / "table.md", "\n".join(lines) + "\n")
     validation = float(evaluate_reference(case, out, case.setting("validation")).mean())

@@ -69,6 +69,15 @@ def test_table_and_figure_are_the_runs_and_a_rerun_skips_them(
         )
         chosen = script.evaluate(the_case, team, actions)
         assert chosen.tolist() == r["costs"]
+    # the seed kept by validation (the only one here): its gaps are its row's
+    below = table[table.index("The team kept by validation") :].splitlines()
+    (kept,) = [line for line in below if line.startswith(f"| {actions} | {algo} | 1 |")]
+    kept_cells, row_cells = (
+        [c.strip() for c in line.strip(" |").split("|")] for line in (kept, rows[0])
+    )
+    validated = results[0]["validation"][str(results[0]["chosen_step"])]
+    assert kept_cells[3:5] == ["0", f"{validated:.2f}"]
+    assert kept_cells[5] == row_cells[7] and kept_cells[6:] == row_cells[9:]
     team_modules, label = the_case.reference(tmp_path)
     assert (
         f"Reference, {label}: **{script.evaluate_reference(the_case, tmp_path).mean():.2f}**"
