@@ -601,8 +601,8 @@ class ActionMapping:
 
         Raises:
             ValueError: a value outside ``[low, high]``, off the grid of a discrete
-                mapping, not a whole number for an ``integer`` one, the wrong number of values, or a mapping with a
-                price dimension.
+                mapping, not a whole number for an ``integer`` one, the wrong number of
+                values, or a mapping with a price dimension.
         """
         if self.price_step:
             raise ValueError("ActionMapping.action_of: a mapping with a price dimension")
