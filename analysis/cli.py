@@ -899,14 +899,18 @@ def train_team_command(
     team_alpha = 0.0 if args.alpha is None else args.alpha
     try:
         if scenario.market() is None:
-            env = TeamVectorEnv.from_scenario(
-                scenario,
-                learners,
-                config.num_envs,
-                periods=periods,
-                alpha=team_alpha,
-                action=action,
-            )
+
+            def team(action: Any) -> TeamVectorEnv:
+                return TeamVectorEnv.from_scenario(
+                    scenario,
+                    learners,
+                    config.num_envs,
+                    periods=periods,
+                    alpha=team_alpha,
+                    action=action,
+                )
+
+            env = team(action)
             if args.action_step is not None:  # the same mappings on a finer or coarser grid
                 grid = {}
                 for k in learners:
@@ -915,14 +919,7 @@ def train_team_command(
                         grid[k] = dataclasses.replace(env.mappings[name], step=args.action_step)
                     except ValueError as exc:
                         raise CommandError(f"--action-step, learner {name!r}: {exc}") from None
-                env = TeamVectorEnv.from_scenario(
-                    scenario,
-                    learners,
-                    config.num_envs,
-                    periods=periods,
-                    alpha=team_alpha,
-                    action=grid,
-                )
+                env = team(grid)
         else:
             if args.action_step is not None:
                 raise CommandError(f"--action-step: {scenario.name} has a market (prices)")
