@@ -188,3 +188,16 @@ def test_one_copy_and_learner_keys_with_products():
     with pytest.raises(ValueError, match="never decides within an episode"):
         late = resolve("uneven_review").with_overrides({"roles.retailer.policy.epochs": [3, 4, 6]})
         InventoryEnv.from_scenario(late, "stage1", periods=2).reset(seed=0)
+
+
+def test_an_order_on_a_half_unit_grid_is_the_engines_constant_order():
+    constant = {"kind": "constant_order", "quantity": 4.5}
+    scenario = resolve("lost_sales").with_overrides({"agents.stage1.policy": constant})
+    model = scenario.build(seed=3, record=True)
+    model.run(40)
+    half = ActionMapping("discrete", 0, 20, step=0.5)
+    env = InventoryEnv.from_scenario(scenario, "stage1", periods=40, action=half)
+    assert env.action_space.n == 41
+    env.reset(seed=3)
+    total = sum(env.step(9)[1] for _ in range(40))  # the plain path: an int action
+    assert -total == pytest.approx(model.results()["cost"].sum(), rel=1e-12)
