@@ -775,11 +775,15 @@ def report(
         "reference, % |" + "".join(f" gap to {k}, % |" for k in others),
         "|---|---|---|---|---|---|" + "---|" * len(others),
     ]
+
+    def validation_cost(r: dict) -> float:  # of the run's kept checkpoint
+        return r["validation"][str(r["chosen_step"])]
+
     for (form, algo), runs in by_form(results).items():
-        kept = min(runs, key=lambda r: r["validation"][str(r["chosen_step"])])
+        kept = min(runs, key=validation_cost)
         lines.append(
             f"| {form} | {algo} | {len(runs)} | {kept['seed']} | "
-            f"{kept['validation'][str(kept['chosen_step'])]:.2f} | {gap(kept['costs'])} |"
+            f"{validation_cost(kept):.2f} | {gap(kept['costs'])} |"
             + "".join(f" {gap(kept['costs'], against)} |" for against in others.values())
         )
     write_text(out / "table.md", "\n".join(lines) + "\n")
@@ -950,9 +954,9 @@ def main(argv: list[str] | None = None) -> None:
         surge_step=args.surge_step,
     )
     print(f"random team: {random.mean():.2f}")
+    form = form_name(args.actions, args.start, args.surge_step)
     for algo in args.algos.split(","):
         for seed in map(int, args.seeds.split(",")):
-            form = form_name(args.actions, args.start, args.surge_step)
             folder = out / f"{form}_{algo}_seed{seed}"
             r = run_one(case, algo, seed, args, folder)
             cost = float(np.mean(r["costs"]))

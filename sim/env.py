@@ -448,7 +448,6 @@ class InventoryEnv(gym.Env):
             m.kind == "discrete" and m.suppliers == 1 and not m.price_step and not m.orders_up_to
         )
         self._plain_orders = tuple(m.quantity(a) for a in range(m.n)) if plain else ()
-        self._plain_count = len(self._plain_orders)
         # the learner's own cost every period: the engine's step_learner does the whole step
         self._fused = self._cost and not self.layout.review_cycle and self.alpha == 1.0
         self._others = [j for j in range(len(self.model.sku_names)) if j != self._index]
@@ -486,7 +485,7 @@ class InventoryEnv(gym.Env):
         is read straight from the engine's state."""
         if not self._running:
             raise RuntimeError("step: call reset() first (or after the episode was truncated)")
-        if type(action) is int and 0 <= action < self._plain_count:
+        if type(action) is int and 0 <= action < len(self._plain_orders):
             quantity = self._plain_orders[action]
         elif self.mapping.orders_up_to:
             quantity = self.mapping.quantity(action, self.model._decision().observation)
