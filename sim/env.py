@@ -441,15 +441,16 @@ class InventoryEnv(gym.Env):
         self._running = False  # an episode is under way (reset, not yet truncated)
         self._cost = self.reward_kind == "cost"
         # Discrete actions of one supplier, no price: step reads the order from this table
-        # (what mapping.quantity(action) returns) instead of calling the mapping, which
-        # checks anything else and says what is wrong.
+        # (what mapping.quantity(action) returns for each int action) instead of calling the
+        # mapping, which checks anything else and says what is wrong.
         m = self.mapping
         plain = (
             m.kind == "discrete" and m.suppliers == 1 and not m.price_step and not m.orders_up_to
         )
-        self._plain_orders = tuple(m.quantity(a) for a in range(m.n)) if plain else ()
+        self._plain_orders = {a: m.quantity(a) for a in range(m.n)} if plain else {}
         # the learner's own cost every period: the engine's step_learner does the whole step
         self._fused = self._cost and not self.layout.review_cycle and self.alpha == 1.0
+        self._step_learner = self.model.step_learner
         self._others = [j for j in range(len(self.model.sku_names)) if j != self._index]
 
     @classmethod
@@ -485,16 +486,14 @@ class InventoryEnv(gym.Env):
         is read straight from the engine's state."""
         if not self._running:
             raise RuntimeError("step: call reset() first (or after the episode was truncated)")
-        if type(action) is int and 0 <= action < len(self._plain_orders):
-            quantity = self._plain_orders[action]
-        elif self.mapping.orders_up_to:
-            quantity = self.mapping.quantity(action, self.model._decision().observation)
-        else:
-            quantity = self.mapping.quantity(action)
+        quantity = self._plain_orders.get(action) if type(action) is int else None
+        if quantity is None:  # not a plain discrete action: the mapping checks it
+            if self.mapping.orders_up_to:
+                quantity = self.mapping.quantity(action, self.model._decision().observation)
+            else:
+                quantity = self.mapping.quantity(action)
         if self._fused:
-            obs, cost, period = self.model.step_learner(
-                quantity, until=self.periods, layout=self.layout
-            )
+            obs, cost, period = self._step_learner(quantity, self.periods, self.layout)
             if period is not None:
                 return obs, -cost, False, False, {"period": period}
             self._running = False
