@@ -75,7 +75,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from networks.attributes import is_source, products, sku_product, split_key
 
 from .initial import InitialState
-from .model import Decision, SupplyChainModel, cost_of_money
+from .model import Decision, SupplyChainModel, cost_of_money, names_for_message
 from .policy import EXTERNAL, External, Policy
 from .spaces import ActionMapping, ObservationLayout
 from .vector import VectorizedSupplyChainModel
@@ -139,7 +139,7 @@ def _stock_point(graph: nx.DiGraph, learner: Any) -> tuple[Any, str]:
     names = {str(n): n for n in graph.nodes}
     node = name if name in graph else names.get(str(name), name)
     if node not in graph or is_source(graph, node):
-        stocking = sorted(str(n) for n in graph.nodes if not is_source(graph, n))
+        stocking = names_for_message(n for n in graph.nodes if not is_source(graph, n))
         raise ValueError(f"learner: {name!r} is not a stocking node; stocking nodes: {stocking}")
     try:
         return node, sku_product(graph, node, product)

@@ -786,7 +786,7 @@ class SupplyChainModel(mesa.Model):
             else:
                 raise ValueError(
                     f"policies: no decision module for node {node!r} (product {product!r}); "
-                    f"give one per stocking node: {sorted(map(str, self._stocking_names()))}"
+                    f"give one per stocking node: {names_for_message(self._stocking_names())}"
                 )
         else:
             policy = policies
@@ -809,11 +809,16 @@ class SupplyChainModel(mesa.Model):
                 and key[1] in self.products
             ):
                 continue
+            if key in self.graph and is_source(self.graph, key):
+                raise ValueError(
+                    f"policies: {key!r} is a source (unlimited supply): it decides nothing, "
+                    "so it takes no decision module"
+                )
             hint = difflib.get_close_matches(str(key), [str(n) for n in stocking], n=1)
             fix = (
                 f"did you mean {hint[0]!r}?"
                 if hint
-                else f"stocking nodes: {sorted(map(str, stocking))}"
+                else f"stocking nodes: {names_for_message(stocking)}"
             )
             raise ValueError(f"policies: {key!r} is not a stocking node or (node, product); {fix}")
 
@@ -1689,6 +1694,15 @@ class SupplyChainModel(mesa.Model):
         if self.recorder is None:
             raise ValueError("this model was built with record=False: it kept no table")
         return self.recorder.cost_per_period(warmup)
+
+
+def names_for_message(nodes: Iterable[Any], shown: int = 12) -> str:
+    """Node names for an error message, sorted, at most ``shown`` of them: a network of
+    thousands of nodes would otherwise fill the screen."""
+    names = sorted(map(str, nodes))
+    if len(names) <= shown:
+        return str(names)
+    return f"{names[:shown]} and {len(names) - shown:,} more"
 
 
 def _is_quantity(x: Any) -> bool:

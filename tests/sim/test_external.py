@@ -7,6 +7,7 @@ import copy
 import gc
 import math
 import pickle
+import re
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from sim import (
     SupplyChainModel,
     VectorizedSupplyChainModel,
 )
+from sim.env import InventoryEnv
 from sim.spaces import ObservationLayout
 
 PERIODS = 60
@@ -355,6 +357,9 @@ def test_unknown_policy_names_and_failing_modules_are_named():
             },
         )
 
+    with pytest.raises(ValueError, match=r"^policies: 'source' is a source \(unlimited supply\)"):
+        SupplyChainModel(graph, {"source": BaseStock(level=1), "stage1": BaseStock(level=1)})
+
     class Broken:
         def act(self, obs):
             raise ZeroDivisionError("oops")
@@ -455,3 +460,18 @@ def test_vectorized_errors_name_the_waiting_node():
     )
     with pytest.raises(ValueError, match="not kept"):
         copies.take_rewards(np.array([0]))
+
+
+def test_long_lists_of_nodes_in_errors_are_cut_short():
+    """A network of thousands of nodes names a dozen of them, and how many more, not all."""
+    graph = serial(40)
+    stocking = sorted(f"stage{k}" for k in range(1, 41))
+    expected = re.escape(f"stocking nodes: {stocking[:12]} and 28 more") + "$"
+    with pytest.raises(ValueError, match=r"'warehouse' is not a stocking node.*" + expected):
+        SupplyChainModel(graph, {"warehouse": BaseStock(level=1)})
+    with pytest.raises(
+        ValueError, match=r"^learner: 'warehouse' is not a stocking node; " + expected
+    ):
+        InventoryEnv(graph, {n: BaseStock(level=1) for n in stocking}, "warehouse")
+    with pytest.raises(ValueError, match=r"give one per stocking node: \['stage1', 'stage10', "):
+        SupplyChainModel(graph, {"stage1": BaseStock(level=1)})
