@@ -74,6 +74,7 @@ _STOP = -1  # a run stops right after the close, before the next period's receip
 _NO_ACTION = object()
 _ZEROS = itertools.repeat(0.0)
 _ceil = math.ceil
+_heappush = heapq.heappush
 _INF = math.inf
 _gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 _new_tuple = tuple.__new__  # the default of dict.get in map(due.get, periods, _ZEROS)
@@ -155,7 +156,11 @@ class _Message:
         self.callbacks = [callback] if callback is not None else []
         self._value = value
         self._ok = True
-        env.schedule(self, priority, delay)
+        # _Clock.schedule written out: every event of the engine is one of these
+        if delay == 0 and priority == URGENT:
+            env._now_queue.append((env._now, priority, next(env._eid), self))
+        else:
+            _heappush(env._queue, (env._now + delay, priority, next(env._eid), self))
 
 
 class _Clock(simpy.Environment):
@@ -636,7 +641,10 @@ class SupplyChainModel(mesa.Model):
         self._level_since = [0.0] * n_sku
         self._area_on_hand = [0.0] * n_sku
         self._area_backlog = [0.0] * n_sku
-        self._reward = [[0.0] * len(Reward._fields) for _ in range(n_sku)]
+        # each stock point's money since it was last taken: a tuple per stock point, replaced
+        # at each close (one allocation from the tuple free list) and taken by swapping in
+        # _NO_MONEY
+        self._reward = [_NO_MONEY] * n_sku
         # where a run stands: the decision waiting for an action, the step's progress
         self._pending: tuple[int, int, bool] | None = None
         self._cursor = 0
@@ -961,9 +969,8 @@ class SupplyChainModel(mesa.Model):
                 self._run_until(until)
             else:
                 self.env.run_to_halt()
-        money = self._reward[i]
-        holding, backlog, lost_sales, ordering, transit_holding, _ = money
-        money[:] = _NO_MONEY
+        holding, backlog, lost_sales, ordering, transit_holding, _ = self._reward[i]
+        self._reward[i] = _NO_MONEY
         cost = float(holding + backlog + lost_sales + ordering + transit_holding)
         pending = self._pending
         if pending is None:
@@ -1113,7 +1120,7 @@ class SupplyChainModel(mesa.Model):
     # ------------------------------------------------------------------ levels
     def _touch(self, i: int) -> None:
         """Accumulate the time-weighted levels of stock point ``i`` up to now."""
-        now = self.env.now
+        now = self.env._now
         dt = now - self._level_since[i]
         if dt:
             self._area_on_hand[i] += self._on_hand[i] * dt
@@ -1196,7 +1203,7 @@ class SupplyChainModel(mesa.Model):
             self._ship(edge, x)
 
     def _ship(self, edge: _Edge, x: float) -> None:
-        now = self.env.now
+        now = self.env._now
         edge.transit += x
         arrival = edge.arrival(now)
         due = edge.due
@@ -1313,19 +1320,26 @@ class SupplyChainModel(mesa.Model):
                 echelon = self._echelon_position(i)
             if "arrivals" in wants:
                 arrivals = self._arrivals_of(i, t)
-        obs = InventoryObservation(
-            t,
-            node,
-            product,
-            on_hand,
-            backlog,
-            pipeline,
-            on_hand + pipeline - backlog,
-            self._demand_seen[i],
-            self._supplier_names[i],
-            self._pipeline_by_supplier(i),
-            echelon,
-            arrivals,
+        # tuple.__new__: the NamedTuple's own __new__ is a Python function, a frame per review
+        obs = _new_tuple(
+            InventoryObservation,
+            (
+                t,
+                node,
+                product,
+                on_hand,
+                backlog,
+                pipeline,
+                on_hand + pipeline - backlog,
+                self._demand_seen[i],
+                self._supplier_names[i],
+                self._pipeline_by_supplier(i),
+                echelon,
+                arrivals,
+                None,  # the market's price fields: Market.observe fills them
+                None,
+                None,
+            ),
         )
         return obs if self._market is None else self._market.observe(i, obs)
 
@@ -1614,14 +1628,13 @@ class SupplyChainModel(mesa.Model):
         if self._makes[i]:  # its components, or its stock in process, are held too
             components = self._components[i]
             held += sum(components) if components is not None else self._wip[i]
-        money = self._reward[i]
-        holding, backlog, lost_sales, ordering, transit_holding, revenue = money
+        holding, backlog, lost_sales, ordering, transit_holding, revenue = self._reward[i]
         if self.charge_in_transit:
             transit = 0.0
             for e in self._suppliers[i]:
                 transit += e.transit_rate * e.transit
             transit_holding += transit
-        money[:] = (  # one store, not six: a learner's money every period
+        self._reward[i] = (
             holding + self._holding[i] * held,
             backlog + self._backlog_rate[i] * backlog_level,
             lost_sales + self._lost_rate[i] * self._acc_lost[i],
@@ -1648,9 +1661,8 @@ class SupplyChainModel(mesa.Model):
         """:meth:`take_reward` by stock-point index (see :attr:`sku_names`)."""
         if not self._track_all and type(self._policy[i]) is not External:
             self._untracked(i)
-        money = self._reward[i]
-        reward = Reward._make(map(float, money))
-        money[:] = _NO_MONEY
+        reward = Reward._make(map(float, self._reward[i]))
+        self._reward[i] = _NO_MONEY
         return reward
 
     def take_cost_of(self, i: int) -> float:
@@ -1658,18 +1670,16 @@ class SupplyChainModel(mesa.Model):
         learner's reward every step."""
         if not self._track_all and type(self._policy[i]) is not External:
             self._untracked(i)
-        money = self._reward[i]
-        holding, backlog, lost_sales, ordering, transit_holding, _ = money
-        money[:] = _NO_MONEY
+        holding, backlog, lost_sales, ordering, transit_holding, _ = self._reward[i]
+        self._reward[i] = _NO_MONEY
         return float(holding + backlog + lost_sales + ordering + transit_holding)
 
     def take_profit_of(self, i: int) -> float:
         """``take_reward_of(i).profit`` to the bit, without building the :class:`Reward`."""
         if not self._track_all and type(self._policy[i]) is not External:
             self._untracked(i)
-        money = self._reward[i]
-        holding, backlog, lost_sales, ordering, transit_holding, revenue = money
-        money[:] = _NO_MONEY
+        holding, backlog, lost_sales, ordering, transit_holding, revenue = self._reward[i]
+        self._reward[i] = _NO_MONEY
         return float(revenue - (holding + backlog + lost_sales + ordering + transit_holding))
 
     def _untracked(self, i: int) -> None:

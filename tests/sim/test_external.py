@@ -27,6 +27,7 @@ from sim import (
     VectorizedSupplyChainModel,
 )
 from sim.env import InventoryEnv
+from sim.policy import InventoryObservation
 from sim.spaces import ObservationLayout
 
 PERIODS = 60
@@ -475,3 +476,20 @@ def test_long_lists_of_nodes_in_errors_are_cut_short():
         InventoryEnv(graph, {n: BaseStock(level=1) for n in stocking}, "warehouse")
     with pytest.raises(ValueError, match=r"give one per stocking node: \['stage1', 'stage10', "):
         SupplyChainModel(graph, {"stage1": BaseStock(level=1)})
+
+
+def test_an_observation_has_every_field_and_the_market_ones_unset():
+    """observe builds the tuple without the NamedTuple's own constructor (a frame per
+    review): a field added to InventoryObservation must be added there too."""
+    seen = []
+
+    class Spy:
+        def act(self, obs):
+            seen.append(obs)
+            return 1.0
+
+    SupplyChainModel(serial(2), Spy(), seed=1).run(2)
+    obs = seen[-1]
+    assert len(obs) == len(InventoryObservation._fields)
+    assert obs == InventoryObservation(*obs[:12])  # price and the market's fields: None
+    assert obs.inventory_position == obs.on_hand + obs.pipeline - obs.backlog
