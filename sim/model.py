@@ -817,7 +817,8 @@ class SupplyChainModel(mesa.Model):
                 and key[1] in self.products
             ):
                 continue
-            if key in self.graph and is_source(self.graph, key):
+            node = key[0] if isinstance(key, tuple) and len(key) == 2 else key
+            if node in self.graph and is_source(self.graph, node):
                 raise ValueError(
                     f"policies: {key!r} is a source (unlimited supply): it decides nothing, "
                     "so it takes no decision module"
@@ -1551,6 +1552,7 @@ class SupplyChainModel(mesa.Model):
         if type(self._policy[i]) is External:
             self._pending = (i, self.period, False)
             self.env.halt()
+            return
         self._review(i, self.period)
 
     # ------------------------------------------------------------------ closing

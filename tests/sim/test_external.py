@@ -99,6 +99,22 @@ def test_stock_points_of_one_echelon_observing_differently_all_decide(name, engi
     pd.testing.assert_frame_equal(inside.results(), outside.results(), check_exact=True)
 
 
+@pytest.mark.parametrize("decide", ["start", "end"])
+@pytest.mark.parametrize("arrivals", ["batch", "poisson"])
+def test_continuous_review_played_from_outside_gives_the_engines_table(arrivals, decide):
+    """Under continuous review a Poisson customer's review is an event of its own: the
+    engine stops there for an external stock point and does not consult its module."""
+    graph, _ = _chain()
+    played = {"stage1": BaseStock(level=10), "stage2": BaseStock(level=12)}
+    options = {"review": "continuous", "decide": decide, "arrivals": arrivals, "seed": 2}
+    inside = SupplyChainModel(graph, played, **options)
+    inside.run(20)
+    outside = SupplyChainModel(graph, EXTERNAL, **options)
+    _play(outside, played, 20)
+    assert outside.period == 20
+    pd.testing.assert_frame_equal(inside.results(), outside.results(), check_exact=True)
+
+
 def _chain(**options):
     graph = serial(
         2,
@@ -360,6 +376,8 @@ def test_unknown_policy_names_and_failing_modules_are_named():
 
     with pytest.raises(ValueError, match=r"^policies: 'source' is a source \(unlimited supply\)"):
         SupplyChainModel(graph, {"source": BaseStock(level=1), "stage1": BaseStock(level=1)})
+    with pytest.raises(ValueError, match=r"^policies: \('source', 'item'\) is a source"):
+        SupplyChainModel(graph, {("source", "item"): BaseStock(level=1)})
 
     class Broken:
         def act(self, obs):
