@@ -12,6 +12,7 @@ gym = pytest.importorskip("gymnasium")
 from gymnasium.utils.env_checker import check_env  # noqa: E402
 
 from agents import BaseStock  # noqa: E402
+from networks import serial  # noqa: E402
 from scenarios import resolve  # noqa: E402
 from sim import SupplyChainModel  # noqa: E402
 from sim.env import InventoryEnv, InventoryVectorEnv  # noqa: E402
@@ -31,6 +32,36 @@ def test_gymnasium_checker_passes(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # unbounded Box: levels are unbounded
         check_env(env, skip_render_check=True)
+
+
+@pytest.mark.parametrize("arrivals", ["batch", "poisson"])
+def test_an_upstream_learner_under_continuous_review(arrivals):
+    """It decides whenever an order reaches it (an event of its own under continuous
+    review), and its episode's cost is the engine's with the same orders inside."""
+    graph = serial(2, lead_time=2, holding_cost=[2, 1], backlog_cost=[9, 0])
+    policies = {"stage1": BaseStock(level=10), "stage2": BaseStock(level=12)}
+    options = {"review": "continuous", "arrivals": arrivals}
+    env = InventoryEnv(graph, policies, "stage2", periods=30, options=options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        check_env(env, skip_render_check=True)
+    env.reset(seed=3)
+    total, steps, truncated = 0.0, 0, False
+    while not truncated:
+        _, reward, _, truncated, _ = env.step(3)
+        total, steps = total + reward, steps + 1
+    assert steps > 30 if arrivals == "poisson" else steps == 31
+    inside = SupplyChainModel(
+        graph, {**policies, "stage2": _Constant()}, **options, seed=3, record=True
+    )
+    inside.run(30)
+    table = inside.results()
+    assert -total == pytest.approx(table[table.node == "stage2"].cost.sum(), rel=1e-12)
+
+
+class _Constant:
+    def act(self, obs):
+        return 3.0
 
 
 def test_an_episode_is_the_engine_run_of_its_seed():
