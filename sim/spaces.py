@@ -568,6 +568,11 @@ class ActionMapping:
         order[..., e] = self._up_to(q[..., e], position)
         return order
 
+    def _wrong_shape(self, action: Any) -> ValueError:
+        return ValueError(
+            f"action of shape {np.shape(action)}: expected {self.suppliers} per decision"
+        )
+
     def _up_to(self, level: np.ndarray, position: np.ndarray) -> np.ndarray:
         """The order that brings ``position`` up to ``level``, never negative, capped at
         ``max_order``."""
@@ -579,10 +584,8 @@ class ActionMapping:
         a = np.asarray(action, dtype=np.float64)
         if self.suppliers == 1 and (a.ndim == 0 or a.shape[-1] != 1):
             a = a[..., None]
-        if a.shape[-1] != self.suppliers:
-            raise ValueError(
-                f"action of shape {np.shape(action)}: expected {self.suppliers} per decision"
-            )
+        if a.ndim == 0 or a.shape[-1] != self.suppliers:
+            raise self._wrong_shape(action)
         if not np.isfinite(a).all():
             raise ValueError(f"action {action!r} is not finite")
         if self.kind == "discrete":
@@ -641,13 +644,18 @@ class ActionMapping:
                 )
             q = self.quantities(a[:-1], obs).reshape(self.suppliers)
             return Priced(float(q[0]) if self.suppliers == 1 else q.tolist(), self.price(a[-1]))
+        if type(action) is np.ndarray and action.size == 1 and action.dtype.kind in "iu":
+            action = action.item()  # one integer in an array (a policy's output): as the int
         if (type(action) is int or isinstance(action, int | np.integer)) and (
             self.suppliers == 1 and self.kind == "discrete" and self.target == "quantity"
         ):
             if not 0 <= action < self.n or isinstance(action, bool):  # the common case, fast
                 raise ValueError(f"discrete action {action!r} outside the integers 0..{self.n - 1}")
             return self.low + float(action) * self.step
-        q = self.quantities(action, obs).reshape(self.suppliers)
+        q = self.quantities(action, obs)
+        if q.size != self.suppliers:  # a batch of several decisions
+            raise self._wrong_shape(action)
+        q = q.reshape(self.suppliers)
         return float(q[0]) if self.suppliers == 1 else q.tolist()
 
     def to_dict(self) -> dict[str, Any]:

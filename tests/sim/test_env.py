@@ -166,8 +166,31 @@ def test_bad_learners_and_actions_are_one_line_errors():
     env.reset(seed=0)
     with pytest.raises(ValueError, match=r"outside the integers 0\.\.20"):
         env.step(21)
+    for wrong in (np.array([1, 2]), [1, 2], np.array([[1], [2]])):
+        with pytest.raises(ValueError, match=r"^action of shape \(2(, 1)?,?\): expected 1 per"):
+            env.step(wrong)
+    dual = resolve("dual_sourcing")
+    two = InventoryEnv.from_scenario(dual, next(iter(dual.policies())))
+    two.reset(seed=0)
+    for scalar in (3, np.array(3)):
+        with pytest.raises(ValueError, match=r"^action of shape \(\): expected 2 per decision"):
+            two.step(scalar)
     with pytest.raises(ValueError, match="mapping orders from 2 suppliers"):
         InventoryEnv.from_scenario(scenario, "stage1", action=ActionMapping(suppliers=2))
+
+
+def test_an_integer_in_an_array_is_the_integer_action():
+    """A policy's output (a 0-d or one-element integer array) steps as the int does."""
+    scenario = resolve("lost_sales")
+    runs = []
+    for wrap in (int, np.int64, np.array, lambda a: np.array([a])):
+        env = InventoryEnv.from_scenario(scenario, "stage1", periods=20)
+        env.reset(seed=4)
+        runs.append([env.step(wrap(a % 9))[:2] for a in range(20)])
+    for run in runs[1:]:
+        for (obs, reward), (obs0, reward0) in zip(run, runs[0], strict=True):
+            assert reward == reward0
+            np.testing.assert_array_equal(obs, obs0)
 
 
 def test_continuous_actions_map_onto_the_order_range():
