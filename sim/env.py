@@ -450,7 +450,6 @@ class InventoryEnv(gym.Env):
         self._plain_orders = {a: m.quantity(a) for a in range(m.n)} if plain else {}
         # the learner's own cost every period: the engine's step_learner does the whole step
         self._fused = self._cost and not self.layout.review_cycle and self.alpha == 1.0
-        self._step_learner = self.model.step_learner
         self._others = [j for j in range(len(self.model.sku_names)) if j != self._index]
 
     @classmethod
@@ -493,7 +492,7 @@ class InventoryEnv(gym.Env):
             else:
                 quantity = self.mapping.quantity(action)
         if self._fused:
-            obs, cost, period = self._step_learner(quantity, self.periods, self.layout)
+            obs, cost, period = self.model.step_learner(quantity, self.periods, self.layout)
             if period is not None:
                 return obs, -cost, False, False, {"period": period}
             self._running = False
