@@ -650,6 +650,18 @@ class SupplyChainModel(mesa.Model):
         self._cursor = 0
         self._stop_at = -1
         self._review_due = [False] * n_sku
+        # Under continuous review with customers one at a time, a period's step does nothing
+        # at a stock point that neither makes nor processes, has such customers, loses what
+        # it cannot sell them at once and supplies no one: nothing can wait there to be served.
+        supplies = {e.supplier for e in self._edges}
+        self._step_work = [
+            i
+            for i in self._downstream_first
+            if self._makes[i]
+            or self._customer_list[i] is None
+            or not self._lost_sales[i]
+            or i in supplies
+        ]
         self.recorder = (
             Recorder(
                 self.sku_names,
@@ -1056,7 +1068,7 @@ class SupplyChainModel(mesa.Model):
         # this period's batch of customer demand; orders reaching it are handled on arrival),
         # and once at the start.
         periodic = self.review == "periodic" or t == 0
-        order = self._downstream_first
+        order = self._downstream_first if periodic or self._batch else self._step_work
         k = self._cursor
         while k < len(order):
             i = order[k]
