@@ -1125,7 +1125,8 @@ class SupplyChainModel(mesa.Model):
             d = arrivals.next_size()
         self._acc_demand[i] += d
         self._customer_demand(i, d)
-        self._serve(i)
+        if self._queue[i]:  # _serve's first test, without its call (lost sales: always)
+            self._serve(i)
         _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
         if self.review == "continuous":
             self._review_next(i)
@@ -1137,7 +1138,9 @@ class SupplyChainModel(mesa.Model):
         dt = now - self._level_since[i]
         if dt:
             self._area_on_hand[i] += self._on_hand[i] * dt
-            self._area_backlog[i] += self._backlog[i] * dt
+            backlog = self._backlog[i]
+            if backlog:  # adding 0.0 changes nothing: no float made, no cold slot written
+                self._area_backlog[i] += backlog * dt
             self._level_since[i] = now
 
     # ------------------------------------------------------------------ serving
@@ -1156,7 +1159,8 @@ class SupplyChainModel(mesa.Model):
             sold = d if d <= on_hand else 0.0 if self._whole_customer[i] else on_hand
             self._on_hand[i] -= sold
             self._acc_sales[i] += sold
-            self._acc_lost[i] += d - sold
+            if sold != d:
+                self._acc_lost[i] += d - sold
         else:
             self._queue[i].append([-1, None, d])
             self._backlog[i] += d
@@ -1572,7 +1576,7 @@ class SupplyChainModel(mesa.Model):
             and (not queue or queue[0][0] > env._now or queue[0][1] > URGENT)
             and type(self._policy[i]) is not External
         ):
-            self._review(i, self.period)
+            self._place(i, self._decide(i, self.period))  # _review, without its call
         else:
             self._request_review(i)
 
