@@ -7,6 +7,7 @@ import math
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 from test_vectorized import assert_same_run  # pytest puts this folder on sys.path
 
@@ -228,3 +229,42 @@ def test_both_engines_agree_on_storage_capacity(decide):
             data["storage_capacity"] = 10 + k % 7 + 0.5 * (k % 3)
     _, vector = assert_same_run(graph, BaseStock(level=25), periods=50, decide=decide, seed=1)
     assert vector.results()["refused"].sum() > 0
+
+
+@pytest.mark.parametrize("allocation", ["fifo", "proportional", "whole"])
+@pytest.mark.parametrize("shortage", ["lost_sales", "backlog"])
+def test_continuous_reviews_step_skips_only_stock_points_where_nothing_waits(allocation, shortage):
+    """Under continuous review with customers one at a time, a period's step visits only the
+    stock points where something could wait to be served: the same event log and table as
+    a step that visits every stock point (lost-sales retailers with customers and no one to
+    supply are the ones skipped; customers everywhere, so that some who have them supply
+    others too; fractional sizes leave proportional shares' float residues)."""
+    graph = random_network(30, depth=3, seed=5, shortage=shortage, initial_stock=15)
+    for _, data in graph.nodes(data=True):
+        if data["role"] != "supplier":  # customers upstream too: stock points that supply
+            data["demand"] = {
+                "dist": "compound_poisson",
+                "rate": 1.5,
+                "size": {"dist": "uniform", "low": 0.5, "high": 6.5},
+            }
+    for _, _, data in graph.edges(data=True):
+        data["lead_time"] = {"dist": "exponential", "mean": 2}
+    runs = []
+    for every in (False, True):
+        model = SupplyChainModel(
+            graph,
+            SS(s=8, S=30),
+            review="continuous",
+            arrivals="poisson",
+            allocation=allocation,
+            log=True,
+            seed=2,
+        )
+        skipped = len(model._downstream_first) - len(model._step_work)
+        if every:
+            model._step_work = list(model._downstream_first)
+        model.run(60)
+        runs.append((model.event_log, model.results()))
+    assert skipped > 0 if shortage == "lost_sales" else skipped == 0
+    assert runs[0][0] == runs[1][0]
+    pd.testing.assert_frame_equal(runs[0][1], runs[1][1], check_exact=True)
