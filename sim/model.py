@@ -1593,9 +1593,18 @@ class SupplyChainModel(mesa.Model):
     def _close(self, t: int) -> None:
         """Charge period ``t``'s costs and record one row per stock point."""
         if self._time_weighted:
-            for i in self._downstream_first:
-                self._touch(i)
-            on_hand_level, backlog_level = self._area_on_hand, self._area_backlog
+            # every stock point's _touch in one pass: its levels integrated up to now
+            now = self.env._now
+            since = self._level_since
+            on_hand_level = [
+                area + x * (now - s)
+                for area, x, s in zip(self._area_on_hand, self._on_hand, since, strict=True)
+            ]
+            backlog_level = [
+                area + x * (now - s)
+                for area, x, s in zip(self._area_backlog, self._backlog, since, strict=True)
+            ]
+            since[:] = [now] * len(since)
         else:
             on_hand_level, backlog_level = self._on_hand, self._backlog
         if self._market is not None:  # backlogged customers pay the price they arrived at
