@@ -173,8 +173,8 @@ class _Clock(simpy.Environment):
     keys them, the FIFO is in key order (its events share time and priority) and the next
     event is the smaller of the two heads: SimPy's order, event for event. In the heap, such
     an event would cost a pop that sifts the heap's last entry down its whole depth; on
-    SupplyNetPy's tree reviews are half the events and the heap holds an event per
-    retailer."""
+    SupplyNetPy's tree the heap holds an event per retailer. (A customer's review is an event
+    only when it cannot run at once in the same order: see ``_review_next``.)"""
 
     def __init__(self, initial_time: float = 0):
         super().__init__(initial_time)

@@ -102,8 +102,9 @@ def test_stock_points_of_one_echelon_observing_differently_all_decide(name, engi
 @pytest.mark.parametrize("decide", ["start", "end"])
 @pytest.mark.parametrize("arrivals", ["batch", "poisson"])
 def test_continuous_review_played_from_outside_gives_the_engines_table(arrivals, decide):
-    """Under continuous review a Poisson customer's review is an event of its own: the
-    engine stops there for an external stock point and does not consult its module."""
+    """Under continuous review a Poisson customer's review is an event of its own for an
+    external stock point: the engine stops there and does not consult its module. Inside,
+    the review runs at once with the customer's event: the same table."""
     graph, _ = _chain()
     played = {"stage1": BaseStock(level=10), "stage2": BaseStock(level=12)}
     options = {"review": "continuous", "decide": decide, "arrivals": arrivals, "seed": 2}
