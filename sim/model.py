@@ -1268,11 +1268,14 @@ class SupplyChainModel(mesa.Model):
         due = edge.due
         if due is not None:
             k = _ceil(self.env._now)  # not the property now: a learner's arrivals every period
-            left = due[k] - x
-            if left <= 1e-12:
-                del due[k]
-            else:
-                due[k] = left
+            try:
+                left = due[k] - x
+                if left <= 1e-12:
+                    del due[k]
+                else:
+                    due[k] = left
+            except KeyError:  # a float residue (~1e-14) whose booking went with another's
+                pass
         components = self._components[j]
         if components is not None:
             components[edge.position] += x

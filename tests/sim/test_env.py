@@ -11,8 +11,8 @@ gym = pytest.importorskip("gymnasium")
 
 from gymnasium.utils.env_checker import check_env  # noqa: E402
 
-from agents import BaseStock  # noqa: E402
-from networks import serial  # noqa: E402
+from agents import SS, BaseStock  # noqa: E402
+from networks import random_network, serial  # noqa: E402
 from scenarios import resolve  # noqa: E402
 from sim import SupplyChainModel  # noqa: E402
 from sim.env import InventoryEnv, InventoryVectorEnv  # noqa: E402
@@ -255,3 +255,46 @@ def test_an_order_on_a_half_unit_grid_is_the_engines_constant_order():
     env.reset(seed=3)
     total = sum(env.step(9)[1] for _ in range(40))  # the plain path: an int action
     assert -total == pytest.approx(model.results()["cost"].sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("allocation", "lead_time", "shortage", "seed", "at"),
+    [
+        ("proportional", 1, "backlog", 1, "upstream"),
+        ("fifo", {"dist": "exponential", "mean": 2}, "lost_sales", 6, "retailer"),
+    ],
+)
+def test_a_learner_takes_in_float_residues_of_shipments(allocation, lead_time, shortage, seed, at):
+    """Fractional customer sizes leave stock and proportional shares of about 1e-14, which
+    ship too; the learner's arrivals book (by arrival period) had dropped such a residue's
+    booking with another shipment's receipt, and its own receipt raised KeyError."""
+    graph = random_network(
+        12, depth=3, seed=seed, shortage=shortage, initial_stock=10, lead_time=lead_time
+    )
+    for node, data in graph.nodes(data=True):
+        if data["role"] == "retailer" or node == "warehouse1_1":
+            data["demand"] = {
+                "dist": "compound_poisson",
+                "rate": 1.5,
+                "size": {"dist": "uniform", "low": 0.5, "high": 6.5},
+            }
+    stocking = [n for n in graph.nodes if graph.nodes[n]["role"] != "supplier"]
+    upstream = [n for n in stocking if graph.nodes[n]["role"] != "retailer"]
+    retailers = [n for n in stocking if graph.nodes[n]["role"] == "retailer"]
+    learner = upstream[1] if at == "upstream" else retailers[0]
+    env = InventoryEnv(
+        graph,
+        {n: SS(s=8, S=30) for n in stocking},
+        learner,
+        periods=40,
+        options={"review": "continuous", "arrivals": "poisson", "allocation": allocation},
+    )
+    env.action_space.seed(seed)
+    env.reset(seed=seed)
+    for _ in range(120):
+        obs, _, terminated, truncated, _ = env.step(env.action_space.sample())
+        assert np.isfinite(obs).all()
+        if terminated or truncated:
+            env.reset()
+    due = env.model._due[env.model.sku_index[learner, env.model.products[0]]]
+    assert all(x > 0 for x in due.values())
