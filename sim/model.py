@@ -409,6 +409,18 @@ class SupplyChainModel(mesa.Model):
         self._writer = None  # of observe_vector's layout
         self._choose_initial_state(initial_state)
         self._market = market.attach(self) if market is not None else None
+        # Under continuous review with customers one at a time, a period's step does nothing
+        # at a stock point that neither makes nor processes, has such customers, loses what
+        # it cannot sell them at once and supplies no one: nothing can wait there to be served.
+        supplies = {e.supplier for e in self._edges}
+        self._step_work = [
+            i
+            for i in self._downstream_first
+            if self._makes[i]
+            or self._customer_list[i] is None
+            or not self._lost_sales[i]
+            or i in supplies
+        ]
         self._reset_state()
 
     # ------------------------------------------------------------------ building
@@ -650,18 +662,6 @@ class SupplyChainModel(mesa.Model):
         self._cursor = 0
         self._stop_at = -1
         self._review_due = [False] * n_sku
-        # Under continuous review with customers one at a time, a period's step does nothing
-        # at a stock point that neither makes nor processes, has such customers, loses what
-        # it cannot sell them at once and supplies no one: nothing can wait there to be served.
-        supplies = {e.supplier for e in self._edges}
-        self._step_work = [
-            i
-            for i in self._downstream_first
-            if self._makes[i]
-            or self._customer_list[i] is None
-            or not self._lost_sales[i]
-            or i in supplies
-        ]
         self.recorder = (
             Recorder(
                 self.sku_names,
@@ -1125,8 +1125,7 @@ class SupplyChainModel(mesa.Model):
             d = arrivals.next_size()
         self._acc_demand[i] += d
         self._customer_demand(i, d)
-        if self._queue[i]:  # _serve's first test, without its call (lost sales: always)
-            self._serve(i)
+        self._serve(i)
         _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
         if self.review == "continuous":
             self._review_next(i)
@@ -1579,7 +1578,7 @@ class SupplyChainModel(mesa.Model):
             and (not queue or queue[0][0] > env._now or queue[0][1] > URGENT)
             and type(self._policy[i]) is not External
         ):
-            self._place(i, self._decide(i, self.period))  # _review, without its call
+            self._review(i, self.period)
         else:
             self._request_review(i)
 
