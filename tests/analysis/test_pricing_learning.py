@@ -15,6 +15,7 @@ pytest.importorskip("torch")
 from analysis.learning import learner_env, train_scenario
 from benchmarks.pricing_fig1 import profits
 from scenarios import resolve
+from sim import SupplyChainModel
 from sim.policy import Priced
 
 
@@ -95,3 +96,28 @@ def test_compare_on_a_market_reports_profit_first(tmp_path, capsys):
     header = next(line for line in out.splitlines() if "cost_per_period" in line)
     assert header.split()[:3] == ["profit_per_period", "cost_per_period", "fill_rate"]
     assert "stage1=bslp(level=20, price=29): profit_per_period" in out
+
+
+@pytest.mark.parametrize("case", ["a", "b"])
+def test_a_constant_level_and_price_is_the_base_stock_list_price_policy(case):
+    """Fig. 1's PPO without a fixed cost chooses an order-up-to level and a price
+    (``ppo_action``): played constant through the environment, the action earns exactly
+    what :class:`agents.BaseStockListPrice` earns in the engine, period by period."""
+    from agents import BaseStockListPrice
+    from benchmarks.pricing_fig1 import FIRM, ppo_action
+
+    scenario = resolve(f"pricing_{case}")
+    assert ppo_action(scenario) == "position"
+    assert ppo_action(resolve("pricing_c")) == ppo_action(resolve("pricing_d")) == "quantity"
+    env = learner_env(scenario, FIRM, 1, periods=60, action="position").envs[0]
+    mapping = env.mapping
+    assert mapping.target == "position" and mapping.price(28) == 29.0
+    env.reset(seed=7)
+    rewards = [env.step(np.array([28, 28]))[1] for _ in range(60)]
+    graph = scenario.network()
+    policies = {**scenario.policies(graph), FIRM: BaseStockListPrice(level=28, price=29)}
+    market = scenario.market(graph)
+    model = SupplyChainModel(graph, policies, seed=7, market=market, **scenario.options)
+    model.run(60)
+    expected = model.results().query("node == @FIRM").profit.to_numpy()
+    assert np.array_equal(np.array(rewards), expected)
