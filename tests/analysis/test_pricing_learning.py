@@ -29,15 +29,17 @@ class _Random:
         return Priced(float(self.rng.integers(0, 40)), float(self.rng.integers(1, 51)))
 
 
-def test_a_short_ppo_run_beats_random_prices_and_orders_clearly(tmp_path):
+@pytest.mark.parametrize("action", ["quantity", "position"])
+def test_a_short_ppo_run_beats_random_prices_and_orders_clearly(tmp_path, action):
     from agents.learning import TorchPolicy
 
     scenario = resolve("pricing_b")
-    env = learner_env(scenario, "stage1", 2)
+    env = learner_env(scenario, "stage1", 2, action=action)
     assert env.single_action_space.nvec.tolist() == [40, 50]
     out = train_scenario(
-        scenario, "stage1", tmp_path, steps=8192, seed=2, num_envs=8, progress=False
-    )
+        scenario, "stage1", tmp_path, steps=8192, seed=2, num_envs=8, progress=False,
+        action=action,
+    )  # fmt: skip
     policy = TorchPolicy.load(out)
     seeds = [11, 12, 13, 14]
     learned = profits(scenario, policy, seeds, 100)
