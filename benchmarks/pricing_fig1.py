@@ -109,8 +109,8 @@ def ppo_action(scenario: Any) -> str:
     supply has no fixed ordering cost, else ``"quantity"`` (the order itself). With a fixed
     cost the optimal policy orders nothing in most periods: one action of the quantity
     form, but every level at or below the position in the level form, which PPO learns far
-    worse (case (d): 8.5 a period below the optimum after 3M steps as levels, 1.6 after
-    300k as quantities)."""
+    worse (case (d), 3M steps: 8.5 a period below the optimum as levels, 1.1 as
+    quantities)."""
     graph = scenario.network()
     fixed = any(d.get("fixed_cost", 0) for *_e, d in graph.in_edges(FIRM, data=True))
     return "quantity" if fixed else "position"
