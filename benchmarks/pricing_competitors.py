@@ -9,11 +9,13 @@ price of 30: the built-in ``pricing_a``, whose Fig. 1 run in ``--fig1`` is reuse
 PPO included), ``undercut`` (``pricing_undercut``: one step below the firm's price, down to
 10) and ``follow`` (``pricing_follow``: the firm's price of two periods before). Each is
 :func:`benchmarks.pricing_fig1.run_case` unchanged: the three heuristics tuned against that
-rival by the same coordinate search on the tuning seeds, PPO over price and quantity
-trained with the same defaults (300k steps), every policy evaluated on the same
-evaluation seeds (common random numbers) with 95% CIs and PPO's paired difference to the
-best tuned heuristic. Then, on those evaluation seeds, the mean price path of the firm
-and of the rival per period, for PPO and for the best heuristic.
+rival by the same coordinate search on the tuning seeds, PPO over price and quantity in
+Fig. 1's form (:func:`benchmarks.pricing_fig1.ppo_action`: an order-up-to level here)
+trained for ``--steps`` on ``--num-envs`` copies (300k and 16 by default; the committed
+undercut and follow runs used 3M and 64, see benchmarks/README.md), every policy
+evaluated on the same evaluation seeds (common random numbers) with 95% CIs and PPO's
+paired difference to the best tuned heuristic. Then, on those evaluation seeds, the mean
+price path of the firm and of the rival per period, for PPO and for the best heuristic.
 
 **Self-play.** ``pricing_selfplay``: two symmetric firms of case (a), each the other's
 competitor in one market (Eq. (3) with the other's price). Both learn at once: IPPO

@@ -188,6 +188,7 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
         }
         print(f"pricing_{case} {label}: {params} -> {tuned:.2f} ({evaluations} evaluations)")
     began = time.perf_counter()
+    # pricing_competitors.py calls this with its own arguments, which have no --action
     action = getattr(args, "action", None) or ppo_action(scenario)
     folder = train_scenario(
         scenario,
@@ -221,10 +222,8 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _training(ppo: Mapping[str, Any]) -> str:
-    """PPO's action form and training budget, as Fig. 1's table shows them (results written
-    before these were recorded used the quantity form and 16 copies)."""
-    copies = ppo.get("num_envs", 16)
-    return f"{ppo.get('action', 'quantity')}; {ppo['steps']:,} steps, {copies} copies"
+    """PPO's action form and training budget, as Fig. 1's table shows them."""
+    return f"{ppo['action']}; {ppo['steps']:,} steps, {ppo['num_envs']} copies"
 
 
 def report(results: list[dict[str, Any]], out: Path) -> None:
@@ -274,8 +273,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="benchmarks/results/pricing_fig1")
     parser.add_argument("--cases", default="".join(CASES), help="which of abcd")
-    parser.add_argument("--steps", type=int, default=300_000, help="PPO environment steps")
-    parser.add_argument("--num-envs", type=int, default=16)
+    parser.add_argument("--steps", type=int, default=3_000_000, help="PPO environment steps")
+    parser.add_argument("--num-envs", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument(
         "--action",
