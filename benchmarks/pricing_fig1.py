@@ -110,7 +110,8 @@ def ppo_action(scenario: Any) -> str:
     cost the optimal policy orders nothing in most periods: one action of the quantity
     form, but every level at or below the position in the level form, which PPO learns far
     worse (case (d), 3M steps: 8.5 a period below the optimum as levels, 1.1 as
-    quantities)."""
+    quantities; partly because the default level range, 0..39, is below the optimal
+    order-up-to levels there, 49 and 56-59)."""
     graph = scenario.network()
     fixed = any(d.get("fixed_cost", 0) for *_e, d in graph.in_edges(FIRM, data=True))
     return "quantity" if fixed else "position"
@@ -223,7 +224,9 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 def _training(ppo: Mapping[str, Any]) -> str:
     """PPO's action form and training budget, as Fig. 1's table shows them."""
-    return f"{ppo['action']}; {ppo['steps']:,} steps, {ppo['num_envs']} copies"
+    return (
+        f"{ppo.get('action', 'quantity')}; {ppo['steps']:,} steps, {ppo.get('num_envs', 16)} copies"
+    )
 
 
 def report(results: list[dict[str, Any]], out: Path) -> None:
