@@ -810,6 +810,8 @@ def cmd_train(args: argparse.Namespace) -> None:
                 "--start-at-policies: for a network's team; in a recommendation_* scenario "
                 "--actions residual starts at base stock with uniform recommendation"
             )
+        if args.finite_horizon:
+            raise CommandError("--finite-horizon: for a network's learner (--algo ppo or dqn)")
         train_recommendation(args, recommendation)
         return
     scenario = scenario_from(args)
@@ -833,6 +835,10 @@ def cmd_train(args: argparse.Namespace) -> None:
     if args.critic_warmup is not None and not args.start_at_policies:
         raise CommandError("--critic-warmup: goes with --start-at-policies")
     if args.algo not in ("ppo", "dqn"):
+        if args.finite_horizon:
+            raise CommandError(
+                f"--finite-horizon: for one learner (--algo ppo or dqn), not {args.algo}"
+            )
         train_team_command(args, scenario, learners, out, options, action)
         return
     if args.action_step is not None:
@@ -861,6 +867,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         algo=args.algo,
         action=action,
         alpha=1.0 if args.alpha is None else args.alpha,
+        finite_horizon=args.finite_horizon,
         **options,
     )
     print(
@@ -1202,6 +1209,14 @@ def parser() -> argparse.ArgumentParser:
         type=_positive,
         metavar="T",
         help="periods per episode (default 100, at most run.periods)",
+    )
+    tr.add_argument(
+        "--finite-horizon",
+        action="store_true",
+        help="the episode (--episode-periods) is the whole problem: the learner sees the "
+        "share of its periods left and nothing is bootstrapped past its end; the trained "
+        "policy then acts in runs of at most that many periods (default: a stationary policy "
+        "for the long run)",
     )
     tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 1e-3; dqn 5e-4)")
     tr.add_argument(

@@ -85,6 +85,7 @@ def learner_env(
     alpha: float = 1.0,
     stagger: bool = False,
     initial_state: Any = None,
+    finite_horizon: bool = False,
 ) -> Any:
     """The vector environment in which ``learner`` of ``scenario`` learns: ``num_envs``
     copies, episodes of ``periods`` periods (default :data:`EPISODE_PERIODS`, at most the
@@ -94,7 +95,9 @@ def learner_env(
     episode's start; ``action`` is an :class:`~sim.spaces.ActionMapping` or its ``target``
     (``"position"``, ``"echelon_position"``: order-up-to levels) on the default range;
     ``alpha`` weighs the learner's own reward against the network's (``1 - alpha``; 0: the
-    team's cost, heuristic teammates' included).
+    team's cost, heuristic teammates' included); ``finite_horizon`` makes the episode the
+    whole problem (the learner sees the periods left, nothing is bootstrapped past the end:
+    :mod:`sim.env`).
 
     A scenario with a ``[market]`` learns on the event engine (the vectorized one has no
     market) and, unless ``reward`` says otherwise, for profit (Eq. (7)): a firm that sets
@@ -113,6 +116,7 @@ def learner_env(
         "action": action,
         "reward": reward,
         "alpha": alpha,
+        "finite_horizon": finite_horizon,
     }
     if initial_state is not None:
         options["initial_state"] = initial_state
@@ -146,14 +150,16 @@ def train_scenario(
     initial_state: Any = None,
     action: ActionMapping | str | None = None,
     alpha: float = 1.0,
+    finite_horizon: bool = False,
     **config: Any,
 ) -> Path:
     """Train ``algo`` (``"ppo"`` or ``"dqn"``) for ``learner`` of ``scenario`` into ``out``
     (resuming a run found there); ``config`` overrides fields of
     :class:`agents.learning.PPOConfig` or :class:`agents.learning.dqn.DQNConfig`
-    (``num_envs`` too: ``None`` keeps its default); ``periods``, ``stagger`` and
-    ``initial_state`` shape the episodes, ``action`` says what an action chooses and
-    ``alpha`` what the reward weighs (:func:`learner_env`). Returns ``out``."""
+    (``num_envs`` too: ``None`` keeps its default); ``periods``, ``stagger``,
+    ``initial_state`` and ``finite_horizon`` shape the episodes, ``action`` says what an
+    action chooses and ``alpha`` what the reward weighs (:func:`learner_env`). Returns
+    ``out``."""
     from agents.learning import PPOConfig, train
     from agents.learning.dqn import DQNConfig
 
@@ -170,6 +176,7 @@ def train_scenario(
         alpha=alpha,
         stagger=stagger,
         initial_state=initial_state,
+        finite_horizon=finite_horizon,
     )
     train(env, chosen, out, progress=progress)
     return Path(out)

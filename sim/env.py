@@ -46,7 +46,13 @@ module in its place would see, when it would see it (the period diagrams are in
   with ``alpha < 1``, ``alpha`` times that plus ``1 - alpha`` times the same of the whole
   network (every stock point's, heuristic teammates included: a learner among fixed
   teammates may learn the team's objective, as in :mod:`sim.multi`).
-* **Episodes** last ``periods`` periods and are truncated, never terminated. In the vector
+* **Episodes** last ``periods`` periods and are truncated, never terminated (the learner
+  learns a stationary policy for the long run, bootstrapped past the episode's end), unless
+  ``finite_horizon=True``: then the episode is the whole problem (the seed paper's
+  "T-period problem"), the observation gains the periods left (``periods_left``, counted
+  down over the lead time's periods and one more before the end:
+  :class:`~sim.spaces.ObservationLayout`'s ``horizon`` and ``end_window``), and its last
+  step terminates (nothing is bootstrapped past it). In the vector
   environment each copy keeps its own episode clock: with ``stagger=True`` the copies' first
   episodes end after different numbers of periods, and from then on each copy starts a new
   episode alone (:meth:`~sim.vector.VectorizedSupplyChainModel.reset_copies`), so that the
@@ -167,6 +173,7 @@ class _Setup:
         periods: int = 1,
         reward: str = "cost",
         alpha: float = 1.0,
+        finite_horizon: bool = False,
     ):
         if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
             raise ValueError(f"periods: must be an integer >= 1, got {periods!r}")
@@ -174,6 +181,8 @@ class _Setup:
             raise ValueError(f"reward: must be 'cost' or 'profit', got {reward!r}")
         if not isinstance(alpha, int | float) or isinstance(alpha, bool) or not 0 <= alpha <= 1:
             raise ValueError(f"alpha: must be a number in [0, 1], got {alpha!r}")
+        if not isinstance(finite_horizon, bool):
+            raise ValueError(f"finite_horizon: must be True or False, got {finite_horizon!r}")
         self.periods, self.reward, self.alpha = periods, reward, float(alpha)
         node, product = self.sku = _stock_point(graph, learner)
         single = len(products(graph)) == 1
@@ -217,6 +226,9 @@ class _Setup:
             priced=market is not None,
             rivals=rivals,
             price_scale=float(market.high) if market is not None else 1.0,
+            horizon=periods if finite_horizon else 0,
+            # the end reaches back the periods whose orders arrive after it, and one more
+            end_window=slots + 1,
         )
         # Orders: up to four times the mean demand of the periods an order covers until the
         # next one. Order-up-to levels: up to twice the mean demand over those periods and
@@ -295,7 +307,7 @@ class _Setup:
         env.learner, env.sku = self.learner, self.sku
         env.layout, env.mapping = self.layout, self.mapping
         env.fingerprint, env.periods, env.reward_kind = self.fingerprint, self.periods, self.reward
-        env.alpha = self.alpha
+        env.alpha, env.finite_horizon = self.alpha, bool(self.layout.horizon)
         env._first_seed, env._started = seed, False
 
 
@@ -384,7 +396,7 @@ class InventoryEnv(gym.Env):
         learner: the node the agent decides for, or its ``(node, product)`` SKU (see the
             module docstring; the environment's ``learner``, ``sku`` and ``fingerprint``
             attributes say which).
-        periods: periods per episode (truncated after them).
+        periods: periods per episode (truncated after them, or the horizon: ``finite_horizon``).
         options: engine options (``decide``, ``review``, ...; see
             :class:`~sim.model.SupplyChainModel`).
         action: how actions become orders (default: see the module docstring), or a
@@ -396,6 +408,8 @@ class InventoryEnv(gym.Env):
         alpha: weight of the learner's own reward; ``1 - alpha`` goes on the network's
             (every stocking node's, heuristic teammates' included: the team's objective),
             as in :mod:`sim.multi`. Default 1: its own.
+        finite_horizon: the episode is the whole problem: the learner sees the periods left
+            and the last step terminates (see the module docstring).
         seed: the seed of the first episode when ``reset`` is given none.
         initial_state: an :class:`~sim.initial.InitialState` (or a mapping of its fields):
             the learner's stock on hand and in transit (by default; its ``nodes`` may name
@@ -422,11 +436,14 @@ class InventoryEnv(gym.Env):
         scale: float | None = None,
         reward: Reward = "cost",
         alpha: float = 1.0,
+        finite_horizon: bool = False,
         seed: int = 0,
         initial_state: InitialState | Mapping[str, Any] | None = None,
     ):
         options = _with_initial_state(options, initial_state)
-        setup = _Setup(graph, policies, learner, options, action, scale, periods, reward, alpha)
+        setup = _Setup(
+            graph, policies, learner, options, action, scale, periods, reward, alpha, finite_horizon
+        )
         setup.adopt(self, seed)
         self.observation_space, self.action_space = setup.observation_space, setup.action_space
         self.model = SupplyChainModel(
@@ -496,7 +513,8 @@ class InventoryEnv(gym.Env):
             if period is not None:
                 return obs, -cost, False, False, {"period": period}
             self._running = False
-            return obs, -cost, False, True, {"period": self.model.period}
+            end = self.finite_horizon
+            return obs, -cost, end, not end, {"period": self.model.period}
         model, layout, periods, i = self.model, self.layout, self.periods, self._index
         period = model.advance_period(quantity, until=periods)
         if layout.review_cycle:
@@ -507,12 +525,13 @@ class InventoryEnv(gym.Env):
             reward = float(mixed_rewards(own, team, self.alpha, self.reward_kind))
         else:
             reward = -model.take_cost_of(i) if self._cost else model.take_profit_of(i)
-        truncated = period is None
-        if truncated:
+        ended = period is None
+        if ended:
             self._running = False
             period = model.period
         obs = model.observe_vector(i, period, layout)
-        return obs, reward, False, truncated, {"period": period}
+        end = ended and self.finite_horizon
+        return obs, reward, end, ended and not end, {"period": period}
 
 
 class InventoryVectorEnv(VectorEnv):
@@ -540,7 +559,8 @@ class InventoryVectorEnv(VectorEnv):
             episode lasts ``periods - (k * periods) // num_envs`` periods, so that the
             copies' later episodes start spread over ``periods`` (rollouts of a fixed number
             of steps then mix early and late periods of episodes in every copy). Not for a
-            learner that reviews at uneven epochs (copies share the review calendar).
+            learner that reviews at uneven epochs (copies share the review calendar), nor
+            with ``finite_horizon`` (copies share the period the batch observes).
 
     Raises:
         ValueError: as :class:`InventoryEnv`, or ``num_envs`` or ``stagger`` is invalid.
@@ -561,6 +581,7 @@ class InventoryVectorEnv(VectorEnv):
         scale: float | None = None,
         reward: Reward = "cost",
         alpha: float = 1.0,
+        finite_horizon: bool = False,
         seed: int = 0,
         initial_state: InitialState | Mapping[str, Any] | None = None,
         stagger: bool = False,
@@ -570,11 +591,18 @@ class InventoryVectorEnv(VectorEnv):
         if not isinstance(stagger, bool):
             raise ValueError(f"stagger: must be True or False, got {stagger!r}")
         options = _with_initial_state(options, initial_state)
-        setup = _Setup(graph, policies, learner, options, action, scale, periods, reward, alpha)
+        setup = _Setup(
+            graph, policies, learner, options, action, scale, periods, reward, alpha, finite_horizon
+        )
         if stagger and setup.layout.review_cycle:
             raise ValueError(
                 f"stagger: the learner reviews at uneven epochs (a cycle of "
                 f"{setup.layout.review_cycle} periods), which all copies share; give stagger=False"
+            )
+        if stagger and finite_horizon:
+            raise ValueError(
+                "stagger: a finite-horizon learner sees the periods left, which copies observed "
+                "in one batch share; give stagger=False"
             )
         setup.adopt(self, seed)
         self.num_envs = num_envs
@@ -593,7 +621,7 @@ class InventoryVectorEnv(VectorEnv):
         )
         node, product = setup.sku
         self._index = np.array([self.model.sku_index[(k, node), product] for k in range(num_envs)])
-        self._truncated = False  # every copy's episode ended at the last step
+        self._all_ended = False  # every copy's episode ended at the last step
         self._end = np.full(num_envs, periods)  # the model's period each episode ends at
         self._restarting = np.zeros(num_envs, dtype=bool)  # ended at the last step, alone
         self._period = 0  # the model's period of the pending decision
@@ -619,7 +647,7 @@ class InventoryVectorEnv(VectorEnv):
         nothing = np.zeros(n)
         decision = _first_decision(self.model, self.layout, nothing, periods, True)
         self._check(decision)
-        self._truncated = False
+        self._all_ended = False
         self._restarting[:] = False
         self._end[:] = periods
         if self.stagger:
@@ -630,7 +658,7 @@ class InventoryVectorEnv(VectorEnv):
 
     def step(self, actions: Any):
         n = self.num_envs
-        if self._truncated:  # next-step autoreset of every copy: this step starts new episodes
+        if self._all_ended:  # next-step autoreset of every copy: this step starts new episodes
             obs, _ = self.reset()
             zeros = np.zeros(n, dtype=bool)
             return obs, np.zeros(n), zeros, zeros.copy(), {}
@@ -653,8 +681,10 @@ class InventoryVectorEnv(VectorEnv):
         if decision is None:  # the model stands between periods: episodes end or begin here
             ending = self._end == until
             if ending.all():
-                self._truncated = True
+                self._all_ended = True
                 obs = layout.batch(model.observe_batch(self._index))
+                if self.finite_horizon:
+                    return obs, self._rewards(), ending, np.zeros(n, dtype=bool), {}
                 return obs, self._rewards(), np.zeros(n, dtype=bool), ending, {}
             if ending.any():  # their episodes' last observations, before the period begins
                 last = layout.batch(model.observe_batch(self._index[ending]))

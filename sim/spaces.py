@@ -15,6 +15,8 @@ Observation layout (all in units of stock, divided by ``scale``), in this order:
     echelon_inventory_position                          (only if ``echelon``)
     epoch[k] for each review epoch (one-hot: which epoch of the review cycle this is;
                                     only with an uneven review schedule)
+    periods_left                   (only with a ``horizon``: the periods left, at most
+                                    ``end_window``, divided by ``end_window``)
     price, competitor_prices[k] for k < rivals, reference_price
                                    (only at a priced stock point, ``priced``: money per
                                     unit divided by ``price_scale``, not by ``scale``)
@@ -27,8 +29,15 @@ a price dimension (``price_step > 0``, a firm of a :class:`~sim.market.Market`) 
 entry chooses the price, and the mapping returns :class:`~sim.policy.Priced` ``(quantity,
 price)``.
 
-The period counter is left out on purpose: it grows without bound, and a stationary policy
-should not depend on it.
+The period counter itself is left out on purpose: it grows without bound, and a stationary
+policy should not depend on it. A policy for a finite horizon (a T-period problem, whose
+optimal policy depends on the periods left) is given ``horizon`` and sees the periods left
+instead, counted down over the last ``end_window`` periods only (:class:`sim.env.InventoryEnv`
+takes the lead time and one more): the end's effects reach back about that far (an order
+placed within a lead time of the end arrives after it), before which a finite-horizon
+inventory policy is close to the stationary one, and a count that moves by a large step
+in each of those periods lets a network tell them apart (the share of a 100-period horizon
+left moves by 0.01 a period).
 """
 
 from __future__ import annotations
@@ -69,6 +78,11 @@ class ObservationLayout:
             a market's sellers are fixed, so the vector keeps one size).
         price_scale: prices are divided by this (money per unit); the market's upper bound
             keeps them in ``[0, 1]``.
+        horizon: the episode length (periods) of a finite-horizon policy: the vector gains
+            ``periods_left``, ``min(horizon - period, end_window) / end_window`` (1 until
+            the last ``end_window`` periods, 0 at the episode's end); 0 (default) leaves it
+            out, a stationary policy.
+        end_window: how many of the last periods ``periods_left`` tells apart.
     """
 
     suppliers: int = 1
@@ -80,14 +94,18 @@ class ObservationLayout:
     priced: bool = False
     rivals: int = 0
     price_scale: float = 1.0
+    horizon: int = 0
+    end_window: int = 2
 
     def __post_init__(self) -> None:
-        for name in ("suppliers", "arrival_slots", "rivals"):
+        for name in ("suppliers", "arrival_slots", "rivals", "horizon", "end_window"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(
                     f"ObservationLayout.{name}: must be an integer >= 0, got {value!r}"
                 )
+        if self.end_window < 1:
+            raise ValueError(f"ObservationLayout.end_window: must be >= 1, got {self.end_window}")
         if self.suppliers < 1:
             raise ValueError(f"ObservationLayout.suppliers: must be >= 1, got {self.suppliers}")
         if not (isinstance(self.scale, int | float) and 0 < self.scale < math.inf):
@@ -139,6 +157,8 @@ class ObservationLayout:
             names.append("echelon_inventory_position")
         if self.review_cycle:
             names += [f"epoch[{k}]" for k in range(len(self.review_epochs))]
+        if self.horizon:
+            names.append("periods_left")
         if self.priced:
             names += ["price", *(f"competitor_prices[{k}]" for k in range(self.rivals))]
             names.append("reference_price")
@@ -149,7 +169,22 @@ class ObservationLayout:
         """Length of the vector."""
         epochs = len(self.review_epochs) if self.review_cycle else 0
         prices = 2 + self.rivals if self.priced else 0
-        return 4 + self.suppliers + self.arrival_slots + int(self.echelon) + epochs + prices
+        timed = int(self.echelon) + epochs + int(self.horizon > 0)
+        return 4 + self.suppliers + self.arrival_slots + timed + prices
+
+    def periods_left(self, period: int) -> float:
+        """The ``periods_left`` entry of ``period`` (a layout with a ``horizon``).
+
+        Raises:
+            ValueError: ``period`` is past the horizon (a finite-horizon policy asked to act
+                after its episode's end).
+        """
+        if not 0 <= period <= self.horizon:
+            raise ValueError(
+                f"period {period}: past the horizon of {self.horizon} periods this "
+                "finite-horizon observation plans for (run at most that many periods)"
+            )
+        return min(self.horizon - period, self.end_window) / self.end_window
 
     @property
     def observes(self) -> frozenset[str]:
@@ -197,7 +232,8 @@ class ObservationLayout:
 
     def vector_of_values(self, period: int, values: list[float]) -> np.ndarray:
         """The vector of period ``period`` from its ``values`` in units of stock, in the
-        layout's order up to the epoch entries (which this adds): the last step of
+        layout's order up to the epoch entries (which this adds, and ``periods_left``): the
+        last step of
         :meth:`vector` but for the price entries, for an engine that reads its state
         straight into a vector (:meth:`~sim.model.SupplyChainModel.observe_vector`)."""
         v = np.array(values, np.float32)
@@ -209,6 +245,8 @@ class ObservationLayout:
             if k is not None:
                 epoch[k] = 1.0
             v = np.concatenate([v, epoch])
+        if self.horizon:
+            v = np.append(v, np.float32(self.periods_left(period)))
         return v
 
     def writer(self) -> _VectorWriter:
@@ -268,6 +306,8 @@ class ObservationLayout:
             epoch = self.epoch(obs.period)
             if epoch is not None:
                 v[:, k + epoch] = 1.0
+        if self.horizon:  # copies in step: one period for the batch
+            v[:, -1] = self.periods_left(obs.period)
         return v
 
     def to_dict(self) -> dict[str, Any]:
@@ -295,12 +335,13 @@ class _VectorWriter:
     def __init__(self, layout: ObservationLayout):
         self.layout = layout
         self._epochs = len(layout.review_epochs) if layout.review_cycle else 0
+        self._timed = bool(self._epochs or layout.horizon)  # the period is in the vector
         self._buffer = np.zeros(layout.size, np.float32)
         self._view = memoryview(self._buffer)  # item assignment rounds a float to float32
         self._scratch = memoryview(np.zeros(1, np.float32))
         self._divisor = float(np.float32(layout.scale))
         self._quotients: dict[float, float] = {}
-        self._key = struct.Struct(f"{layout.size - self._epochs}d").pack
+        self._key = struct.Struct(f"{layout.size - self._epochs - int(layout.horizon > 0)}d").pack
         self._vectors: dict[bytes, np.ndarray] = {}
 
     def __reduce__(self) -> tuple:
@@ -308,7 +349,7 @@ class _VectorWriter:
 
     def vector(self, period: int, values: list[float]) -> np.ndarray:
         """``layout.vector_of_values(period, values)``, bit for bit."""
-        if self._epochs:  # the vector depends on the period too
+        if self._timed:  # the vector depends on the period too
             return self._write(period, values)
         key = self._key(*values)
         v = self._vectors.get(key)
@@ -332,6 +373,8 @@ class _VectorWriter:
             epoch = self.layout.epoch(period)
             for e in range(self._epochs):
                 view[k + e] = 1.0 if e == epoch else 0.0
+        if self.layout.horizon:
+            view[-1] = self.layout.periods_left(period)
         return self._buffer.copy()
 
     def _quotient(self, x: float) -> float:

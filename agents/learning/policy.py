@@ -27,7 +27,9 @@ class TorchPolicy:
     it returns :class:`~sim.policy.Priced` ``(quantity, price)``.
 
     The observation becomes a vector by ``layout``, is normalised with the frozen training
-    statistics ``obs_rms``, and the action becomes order quantities by ``mapping``.
+    statistics ``obs_rms``, and the action becomes order quantities by ``mapping``. A policy
+    trained for a finite horizon (the layout's ``horizon``) acts in periods ``0 ..
+    horizon - 1`` of a run and refuses later ones with an error naming the horizon.
 
     Attributes:
         network: the actor-critic (kept in eval mode, never trained here).
@@ -114,6 +116,8 @@ class TorchPolicy:
         the layout's review epochs."""
         if self.layout.epoch(obs.period) is None:
             return 0.0 if self.mapping.suppliers == 1 else [0.0] * self.mapping.suppliers
+        if obs.period >= self.layout.horizon > 0:
+            raise ValueError(self._past_horizon(obs.period))
         return self.mapping.quantity(self._actions(self.layout.vector(obs)[None])[0], obs)
 
     def act_batch(self, obs: ObservationBatch) -> np.ndarray:
@@ -129,12 +133,20 @@ class TorchPolicy:
                 if self.mapping.suppliers == 1
                 else np.zeros((n, self.mapping.suppliers))
             )
+        if obs.period >= self.layout.horizon > 0:
+            raise ValueError(self._past_horizon(obs.period))
         x = self.layout.batch(obs)
         if not np.isfinite(x).all():
             bad = self.layout.names[int(np.nonzero(~np.isfinite(x).all(axis=0))[0][0])]
             raise ValueError(f"TorchPolicy: observation entry {bad!r} is missing or not finite")
         q = self.mapping.quantities(self._actions(x), obs)
         return q[:, 0] if self.mapping.suppliers == 1 else q
+
+    def _past_horizon(self, period: int) -> str:
+        return (
+            f"TorchPolicy: trained for a horizon of {self.layout.horizon} periods "
+            f"(finite_horizon); period {period} is past it: run at most that many periods"
+        )
 
     # A plain state for pickling (worker processes): tensors and JSON-like values only.
     def __getstate__(self) -> dict[str, Any]:

@@ -123,3 +123,46 @@ def test_a_constant_level_and_price_is_the_base_stock_list_price_policy(case):
     model.run(60)
     expected = model.results().query("node == @FIRM").profit.to_numpy()
     assert np.array_equal(np.array(rewards), expected)
+
+
+def test_a_finite_horizon_learner_learns_to_order_nothing_in_the_last_period(tmp_path):
+    """Case (c) in 4-period episodes: the last period's order arrives after the end and
+    costs its price and the fixed cost; a learner that sees the periods left
+    (``finite_horizon``) learns to order nothing then, and still orders at the start."""
+    from agents.learning import TorchPolicy
+
+    scenario = resolve("pricing_c")
+    out = train_scenario(
+        scenario, "stage1", tmp_path, steps=65_536, seed=0, num_envs=8, periods=4,
+        progress=False, finite_horizon=True,
+    )  # fmt: skip
+    policy = TorchPolicy.load(out)
+    assert policy.layout.horizon == 4
+    graph = scenario.network()
+    policies = {**scenario.policies(graph), "stage1": policy}
+    orders = []
+    for seed in range(40):
+        model = SupplyChainModel(
+            graph, policies, seed=seed, market=scenario.market(graph), **scenario.options
+        )
+        model.run(4)
+        orders.append(model.results().ordered.to_numpy())
+    orders = np.array(orders)
+    assert (orders[:, -1] == 0).all() and (orders[:, 0] > 0).all(), orders
+
+
+def test_supplysim_train_finite_horizon_plans_for_the_episode(tmp_path, capsys):
+    from agents.learning import load_checkpoint
+    from analysis.cli import main
+
+    out = tmp_path / "run"
+    args = ["train", "pricing_a", "--learners", "stage1", "--finite-horizon"]
+    status = main([*args, "--steps", "256", "--num-envs", "2", "--episode-periods", "30",
+                   "--out", str(out)])  # fmt: skip
+    assert status == 0, capsys.readouterr().err
+    layout = load_checkpoint(out).layout
+    assert layout.horizon == 30 and layout.names[-4] == "periods_left"
+    assert main([*args, "--algo", "ippo", "--out", str(tmp_path / "team")]) == 2
+    assert "--finite-horizon: for one learner (--algo ppo or dqn), not ippo" in (
+        capsys.readouterr().err
+    )
