@@ -1214,7 +1214,7 @@ def parser() -> argparse.ArgumentParser:
         "--finite-horizon",
         action="store_true",
         help="the episode (--episode-periods) is the whole problem: the learner sees the "
-        "share of its periods left and nothing is bootstrapped past its end; the trained "
+        "periods left near its end and nothing is bootstrapped past it; the trained "
         "policy then acts in runs of at most that many periods (default: a stationary policy "
         "for the long run)",
     )
