@@ -2,7 +2,8 @@
 
 Two problems of Gijsbrechts, Boute, Van Mieghem & Zhang (2022), "Can deep reinforcement
 learning improve inventory management?", MSOM 24(3), and the seed paper's §V pricing firm
-(:func:`pricing_optimum`, documented there), all in the engine's periodic review with
+(:func:`pricing_optimum`, documented there; also its T-period problem, by backward
+induction), all in the engine's periodic review with
 ``decide="start"`` (so that a policy table found here plugs into the engine unchanged):
 
 **Lost sales** (Zipkin 2008, "Old and new methods for lost-sales inventory systems",
@@ -47,6 +48,7 @@ __all__ = [
     "LostSalesTable",
     "Optimum",
     "PricingOptimum",
+    "PricingSchedule",
     "PricingTable",
     "dual_sourcing_optimum",
     "dual_sourcing_scenario",
@@ -358,6 +360,8 @@ def pricing_optimum(
     max_stock: int | None = None,
     tolerance: float = 1e-4,
     max_iterations: int = 5000,
+    horizon: int | None = None,
+    start: tuple[float, float] | None = None,
 ) -> PricingOptimum:
     """The seed paper's §V firm (one product, lead time 1, ``decide="start"``, rivals at
     fixed prices) solved by relative value iteration over net inventory and reference price.
@@ -381,9 +385,155 @@ def pricing_optimum(
     recurrent states. Lost sales search every order up to the box's top, so a box of about
     90 takes seconds a sweep at 36 prices.
 
+    With ``horizon``, the seed paper's "T-period problem" instead, by backward induction
+    from its end: the last period orders nothing (an order arrives after the end), stock
+    left at the end is worth nothing, and backlog left unfilled is never paid: its revenue,
+    booked at its arrival, is taken back at the reference price (exact when the last
+    prices were one price, as the optimum's are in the built-in backlog cases). ``profit``
+    is then the optimal expected profit per period from ``start``, ``(net inventory,
+    reference price)`` (each rounded to its grid), ``low = high =`` it, and
+    ``iterations`` the horizon. ``start`` is read only then (:func:`pricing_problem` gives
+    the scenario's).
+
     Returns:
-        The optimum; its ``policy`` is a :class:`PricingTable`.
+        The optimum; its ``policy`` is a :class:`PricingTable`, or with ``horizon`` a
+        :class:`PricingSchedule`.
     """
+    bellman = _pricing_bellman(
+        demand=demand,
+        competitor_prices=competitor_prices,
+        unit_cost=unit_cost,
+        fixed_cost=fixed_cost,
+        holding_cost=holding_cost,
+        shortage_cost=shortage_cost,
+        lost_sales=lost_sales,
+        smoothing=smoothing,
+        prices=prices,
+        reference_step=reference_step,
+        min_stock=min_stock,
+        max_stock=max_stock,
+    )
+    if horizon is not None:
+        return _backward_induction(bellman, horizon, start)
+    # _relative_value_iteration minimises costs: hand it u = -V and T_cost(u) = -T(-u)
+    u, low, high, n = _relative_value_iteration(
+        lambda u: -bellman.sweep(-u), bellman.shape, tolerance, max_iterations
+    )
+    _, price_of, order_of = bellman.sweep(-u, policy=True)
+    return PricingOptimum(-(low + high) / 2, -high, -low, n, bellman.table(price_of, order_of))
+
+
+@dataclass(frozen=True, eq=False)
+class PricingTable:
+    """A pricing and replenishment policy as two tables indexed by ``(reference price,
+    net inventory - min_stock)`` (the state of :func:`pricing_optimum`); the observed
+    reference price is rounded to the nearest row.
+
+    Attributes:
+        orders: integer array of orders (units).
+        prices: the price posted in each state (money per unit).
+        references: the reference price of each row (money per unit, evenly spaced).
+        min_stock: the net inventory of column 0 (units).
+    """
+
+    orders: np.ndarray = field(repr=False)
+    prices: np.ndarray = field(repr=False)
+    references: np.ndarray = field(repr=False)
+    min_stock: int
+
+    def act(self, obs: Any) -> Any:
+        from sim.policy import Priced
+
+        if obs.reference_price is None:
+            raise ValueError(f"PricingTable at node {obs.node!r}: the node sets no price")
+        j = self.row(obs.reference_price)
+        a = round(obs.inventory_position) - self.min_stock
+        if not 0 <= a < self.orders.shape[1]:
+            raise ValueError(
+                f"PricingTable at node {obs.node!r}: net inventory {obs.inventory_position} is "
+                f"outside the table [{self.min_stock}, {self.min_stock + self.orders.shape[1] - 1}]"
+            )
+        return Priced(float(self.orders[j, a]), float(self.prices[j, a]))
+
+    def row(self, reference: float) -> int:
+        """The row of the reference price nearest ``reference``."""
+        refs = self.references
+        step = refs[1] - refs[0] if len(refs) > 1 else 1.0
+        return int(np.clip(round((reference - refs[0]) / step), 0, len(refs) - 1))
+
+
+@dataclass(frozen=True, eq=False)
+class PricingSchedule:
+    """A policy for a T-period problem (:func:`pricing_optimum` with a ``horizon``): period
+    ``t`` of a run acts by ``tables[t]``; later periods are refused."""
+
+    tables: tuple[PricingTable, ...] = field(repr=False)
+
+    def act(self, obs: Any) -> Any:
+        if not 0 <= obs.period < len(self.tables):
+            raise ValueError(
+                f"PricingSchedule at node {obs.node!r}: period {obs.period} is past the "
+                f"horizon of {len(self.tables)} periods"
+            )
+        return self.tables[obs.period].act(obs)
+
+
+def _backward_induction(
+    bellman: _PricingBellman, horizon: Any, start: tuple[float, float] | None
+) -> PricingOptimum:
+    """:func:`pricing_optimum`'s T-period problem (see there)."""
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
+        raise ValueError(f"horizon: must be an integer >= 1, got {horizon!r}")
+    if start is None:
+        raise ValueError(
+            "start: a finite horizon needs the first period's (net inventory, reference price)"
+        )
+    n_x, low_x = bellman.shape[1], bellman.low_x
+    a = round(start[0]) - low_x
+    if not 0 <= a < n_x:
+        raise ValueError(
+            f"start: net inventory {start[0]} is outside the stock box [{low_x}, {low_x + n_x - 1}]"
+        )
+    backlog = np.minimum(np.arange(n_x) + low_x, 0)
+    v = bellman.refs[:, None] * backlog[None, :]  # the end: unfilled backlog's revenue taken back
+    tables = []
+    for t in reversed(range(horizon)):
+        v, price_of, order_of = bellman.sweep(v, policy=True, order=t < horizon - 1)
+        tables.append(bellman.table(price_of, order_of))
+    profit = float(v[tables[-1].row(start[1]), a]) / horizon
+    return PricingOptimum(profit, profit, profit, horizon, PricingSchedule(tuple(reversed(tables))))
+
+
+class _PricingBellman:
+    """The §V firm's Bellman operator (:func:`_pricing_bellman`) and its state grid."""
+
+    def __init__(self, sweep: Any, grid: np.ndarray, refs: np.ndarray, low_x: int, shape: tuple):
+        self.sweep, self.grid, self.refs, self.low_x, self.shape = sweep, grid, refs, low_x, shape
+
+    def table(self, price_of: np.ndarray, order_of: np.ndarray) -> PricingTable:
+        return PricingTable(
+            orders=order_of, prices=self.grid[price_of], references=self.refs, min_stock=self.low_x
+        )
+
+
+def _pricing_bellman(
+    *,
+    demand: Any,
+    competitor_prices: tuple[float, ...],
+    unit_cost: float,
+    fixed_cost: float,
+    holding_cost: float,
+    shortage_cost: float,
+    lost_sales: bool,
+    smoothing: float,
+    prices: tuple[float, ...],
+    reference_step: float,
+    min_stock: int | None,
+    max_stock: int | None,
+) -> _PricingBellman:
+    """The Bellman operator of :func:`pricing_optimum`'s problem on its grid (see there);
+    ``sweep(v)`` maps the next period's values ``v[reference, net inventory - low_x]`` to
+    this period's."""
     from scipy import stats  # only to solve, never in act
 
     grid = np.asarray(prices, dtype=np.float64)
@@ -458,22 +608,29 @@ def pricing_optimum(
             level[:, a] = np.where(order, best_y, a)
         return value, level
 
-    def sweep(v: np.ndarray, policy: bool = False) -> Any:
+    def sweep(v: np.ndarray, policy: bool = False, order: bool = True) -> Any:
+        """``T v``: the best price and order in every state, given the next period's
+        values ``v`` (``order=False``: the best price, ordering nothing)."""
         best = np.full((n_r, n_x), -np.inf)
         price_of = np.zeros((n_r, n_x), dtype=int)
         order_of = np.zeros((n_r, n_x), dtype=int)
         for i in range(len(grid)):
             vn = (1 - w[i])[:, None] * v[lo[i]] + w[i][:, None] * v[hi[i]]  # (r, y)
-            if lost_sales:
+            if lost_sales and not order:
+                value = (trans[i] @ vn[:, :, None])[..., 0]  # k on hand, nothing ordered
+                q_best = np.zeros((n_r, n_x), dtype=int)
+            elif lost_sales:
                 g = trans[i] @ (vn[:, target] - order_cost[None, None, :])  # (r, x, q)
                 q_best = g.argmax(axis=2)
                 value = np.take_along_axis(g, q_best[..., None], axis=2)[..., 0]
             else:
-                m = np.einsum("rd,ryd->ry", pmf[i], vn[:, after_index]) - unit_cost * x
-                m = m - forgiven[i]
-                value, level = order_up_to(m)
-                value = value + unit_cost * x
-                q_best = level - np.arange(n_x)[None, :]
+                m = np.einsum("rd,ryd->ry", pmf[i], vn[:, after_index]) - forgiven[i]
+                if order:
+                    value, level = order_up_to(m - unit_cost * x)
+                    value = value + unit_cost * x
+                    q_best = level - np.arange(n_x)[None, :]
+                else:
+                    value, q_best = m, np.zeros((n_r, n_x), dtype=int)
             total = reward[i] + value
             better = total > best + 1e-12
             best = np.where(better, total, best)
@@ -482,48 +639,7 @@ def pricing_optimum(
                 order_of = np.where(better, q_best, order_of)
         return (best, price_of, order_of) if policy else best
 
-    # _relative_value_iteration minimises costs: hand it u = -V and T_cost(u) = -T(-u)
-    u, low, high, n = _relative_value_iteration(
-        lambda u: -sweep(-u), (n_r, n_x), tolerance, max_iterations
-    )
-    _, price_of, order_of = sweep(-u, policy=True)
-    table = PricingTable(orders=order_of, prices=grid[price_of], references=refs, min_stock=low_x)
-    return PricingOptimum(-(low + high) / 2, -high, -low, n, table)
-
-
-@dataclass(frozen=True, eq=False)
-class PricingTable:
-    """A pricing and replenishment policy as two tables indexed by ``(reference price,
-    net inventory - min_stock)`` (the state of :func:`pricing_optimum`); the observed
-    reference price is rounded to the nearest row.
-
-    Attributes:
-        orders: integer array of orders (units).
-        prices: the price posted in each state (money per unit).
-        references: the reference price of each row (money per unit, evenly spaced).
-        min_stock: the net inventory of column 0 (units).
-    """
-
-    orders: np.ndarray = field(repr=False)
-    prices: np.ndarray = field(repr=False)
-    references: np.ndarray = field(repr=False)
-    min_stock: int
-
-    def act(self, obs: Any) -> Any:
-        from sim.policy import Priced
-
-        if obs.reference_price is None:
-            raise ValueError(f"PricingTable at node {obs.node!r}: the node sets no price")
-        refs = self.references
-        step = refs[1] - refs[0] if len(refs) > 1 else 1.0
-        j = int(np.clip(round((obs.reference_price - refs[0]) / step), 0, len(refs) - 1))
-        a = round(obs.inventory_position) - self.min_stock
-        if not 0 <= a < self.orders.shape[1]:
-            raise ValueError(
-                f"PricingTable at node {obs.node!r}: net inventory {obs.inventory_position} is "
-                f"outside the table [{self.min_stock}, {self.min_stock + self.orders.shape[1] - 1}]"
-            )
-        return Priced(float(self.orders[j, a]), float(self.prices[j, a]))
+    return _PricingBellman(sweep, grid, refs, low_x, (n_r, n_x))
 
 
 def pricing_problem(scenario: Any, firm: str = "stage1") -> dict[str, Any]:
@@ -552,6 +668,9 @@ def pricing_problem(scenario: Any, firm: str = "stage1") -> dict[str, Any]:
         raise ValueError(f"{where}: every competitor must keep a fixed price")
     node, edge = graph.nodes[firm], edges[0][2]
     lost = node.get("shortage") == "lost_sales"
+    reference = (
+        market.initial_price if market.initial_reference is None else market.initial_reference
+    )
     return {
         "demand": market.demand,
         "competitor_prices": tuple(float(r.price) for r in rivals),
@@ -562,6 +681,7 @@ def pricing_problem(scenario: Any, firm: str = "stage1") -> dict[str, Any]:
         "lost_sales": lost,
         "smoothing": float(market.smoothing),
         "prices": tuple(float(p) for p in range(math.ceil(market.low), int(market.high) + 1)),
+        "start": (float(node.get("initial_stock", 0)), float(reference)),
     }
 
 

@@ -12,6 +12,7 @@ from analysis.exact import pricing_optimum, pricing_problem
 from analysis.statistics import mean_ci
 from scenarios import resolve
 from sim import SupplyChainModel
+from sim.policy import PolicyError
 
 NEAR = tuple(float(p) for p in range(24, 37))  # a small grid around the optima (29)
 
@@ -96,3 +97,52 @@ def test_bad_input_is_refused_in_one_line():
     slow = dataclasses.replace(scenario, options={**scenario.options, "decide": "end"})
     with pytest.raises(ValueError, match='needs decide = "start"'):
         pricing_problem(slow)
+
+
+def test_one_period_left_is_the_best_price_for_the_stock_on_hand():
+    # lost sales, one period from 5 on hand at reference 30: no order (it would arrive after
+    # the end), so the profit is max_p of p E min(D, 5) - h E (5 - D)^+ - b E (D - 5)^+
+    from scipy import stats
+
+    args = {**problem("b"), "start": (5, 30.0)}
+    one = pricing_optimum(**args, reference_step=1.0, max_stock=40, horizon=1)
+    d = np.arange(200)
+    best = -np.inf
+    for p in NEAR:
+        pmf = stats.poisson.pmf(d, args["demand"].rates(np.array([p]), (30.0,), 30.0)[0])
+        sold, left = pmf @ np.minimum(d, 5), pmf @ np.maximum(5 - d, 0)
+        best = max(
+            best, p * sold - args["holding_cost"] * left - args["shortage_cost"] * (pmf @ d - sold)
+        )
+    assert one.profit == pytest.approx(best, rel=1e-9)
+    assert one.low == one.high == one.profit and one.iterations == 1
+
+
+@pytest.mark.parametrize("case", ["b", "d"])
+def test_a_finite_horizon_schedule_earns_its_value_in_the_engine(case):
+    # lost sales (the backward induction is exact there): 20 periods from the scenario's
+    # start (20 on hand, reference price 30), simulated on 300 seeds, cover the value
+    assert problem(case)["start"] == (20, 30.0)
+    optimum = pricing_optimum(**problem(case), reference_step=1.0, max_stock=80, horizon=20)
+    tables = optimum.policy.tables
+    assert len(tables) == 20 and not tables[-1].orders.any()  # the last period never orders
+    estimate = mean_ci(simulated_profits(case, optimum.policy, range(300), periods=20, warmup=0))
+    assert estimate.covers(optimum.profit), (optimum.profit, estimate)
+    stationary = pricing_optimum(**problem(case), reference_step=1.0, max_stock=80).policy
+    assert (
+        mean_ci(simulated_profits(case, stationary, range(300), periods=20, warmup=0)).mean
+        < estimate.mean
+    )  # knowing the end is worth something, on the same seeds
+    with pytest.raises(PolicyError, match="period 20 is past the horizon of 20 periods"):
+        simulated_profits(case, optimum.policy, range(1), periods=21, warmup=0)
+
+
+def test_a_finite_horizon_needs_a_start_inside_the_box():
+    args = {**problem("a"), "reference_step": 1.0, "max_stock": 40, "start": None}
+    with pytest.raises(ValueError, match="start: a finite horizon needs"):
+        pricing_optimum(**args, horizon=5)
+    args.pop("start")
+    with pytest.raises(ValueError, match="start: net inventory 50 is outside the stock box"):
+        pricing_optimum(**args, horizon=5, start=(50, 30.0))
+    with pytest.raises(ValueError, match="horizon: must be an integer >= 1"):
+        pricing_optimum(**args, horizon=0, start=(5, 30.0))
