@@ -169,8 +169,8 @@ class ObservationLayout:
         """Length of the vector."""
         epochs = len(self.review_epochs) if self.review_cycle else 0
         prices = 2 + self.rivals if self.priced else 0
-        timed = int(self.echelon) + epochs + int(self.horizon > 0)
-        return 4 + self.suppliers + self.arrival_slots + timed + prices
+        single = int(self.echelon) + int(self.horizon > 0)  # one entry each
+        return 4 + self.suppliers + self.arrival_slots + single + epochs + prices
 
     def periods_left(self, period: int) -> float:
         """The ``periods_left`` entry of ``period`` (a layout with a ``horizon``).
@@ -233,9 +233,8 @@ class ObservationLayout:
     def vector_of_values(self, period: int, values: list[float]) -> np.ndarray:
         """The vector of period ``period`` from its ``values`` in units of stock, in the
         layout's order up to the epoch entries (which this adds, and ``periods_left``): the
-        last step of
-        :meth:`vector` but for the price entries, for an engine that reads its state
-        straight into a vector (:meth:`~sim.model.SupplyChainModel.observe_vector`)."""
+        last step of :meth:`vector` but for the price entries, for an engine that reads its
+        state straight into a vector (:meth:`~sim.model.SupplyChainModel.observe_vector`)."""
         v = np.array(values, np.float32)
         if self.scale != 1.0:
             v /= self._divisor
@@ -341,7 +340,7 @@ class _VectorWriter:
         self._scratch = memoryview(np.zeros(1, np.float32))
         self._divisor = float(np.float32(layout.scale))
         self._quotients: dict[float, float] = {}
-        self._key = struct.Struct(f"{layout.size - self._epochs - int(layout.horizon > 0)}d").pack
+        self._key = struct.Struct(f"{layout.size - self._epochs}d").pack  # untimed only
         self._vectors: dict[bytes, np.ndarray] = {}
 
     def __reduce__(self) -> tuple:
