@@ -22,7 +22,8 @@ backlog + fixed cost, (d) lost sales + fixed cost) at the firm ``stage1``:
   fixed ordering cost, a level to order the inventory position up to (``"position"``: the
   order is ``max(0, level - position)``, so a constant action is a base-stock list-price
   policy, optimal there (Federgruen & Heching 1999)); with one, the order itself
-  (``"quantity"``).
+  (``"quantity"``). ``--finite-horizon`` trains it for the 100-period problem itself
+  (it sees the periods left, :mod:`sim.env`), instead of a stationary policy.
 
 Every policy is then evaluated on the same evaluation seeds (others than the tuning
 seeds, so the tuned profits carry no selection bias): profit per period over the
@@ -189,8 +190,9 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
         }
         print(f"pricing_{case} {label}: {params} -> {tuned:.2f} ({evaluations} evaluations)")
     began = time.perf_counter()
-    # pricing_competitors.py calls this with its own arguments, which have no --action
+    # pricing_competitors.py calls this with its own arguments, which have neither flag
     action = getattr(args, "action", None) or ppo_action(scenario)
+    finite_horizon = getattr(args, "finite_horizon", False)
     folder = train_scenario(
         scenario,
         FIRM,
@@ -201,6 +203,7 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
         progress=False,
         action=action,
         lr=args.lr,
+        finite_horizon=finite_horizon,
     )
     from agents.learning import TorchPolicy
 
@@ -209,6 +212,7 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
         "steps": args.steps,
         "num_envs": args.num_envs,
         "action": action,
+        "finite_horizon": finite_horizon,
         "train_seconds": round(time.perf_counter() - began, 1),
     }
     for label, v in values.items():
@@ -224,8 +228,10 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 def _training(ppo: Mapping[str, Any]) -> str:
     """PPO's action form and training budget, as Fig. 1's table shows them."""
+    horizon = "; sees the periods left" if ppo.get("finite_horizon") else ""
     return (
-        f"{ppo.get('action', 'quantity')}; {ppo['steps']:,} steps, {ppo.get('num_envs', 16)} copies"
+        f"{ppo.get('action', 'quantity')}{horizon}; {ppo['steps']:,} steps, "
+        f"{ppo.get('num_envs', 16)} copies"
     )
 
 
@@ -283,6 +289,12 @@ def main(argv: list[str] | None = None) -> None:
         "--action",
         choices=("quantity", "position"),
         help="PPO's quantity entry in every case (default: by the case, ppo_action)",
+    )
+    parser.add_argument(
+        "--finite-horizon",
+        action="store_true",
+        help="PPO learns the 100-period problem itself: it sees the periods left and nothing "
+        "is bootstrapped past the end (sim.env's finite_horizon; default: a stationary policy)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tune-seeds", type=int, default=10)
