@@ -16,8 +16,12 @@ For each built-in case ``pricing_a`` .. ``pricing_d`` at the firm ``stage1``:
   on long runs (``--long-seeds`` x ``--long-periods``: the stationary measure the optimum
   is about), common random numbers, paired differences to the optimal table with 95% CIs,
   and PPO's paired difference to the best tuned heuristic in each measure;
-* "optimum, no order in the last period": the same table, ordering nothing in period 99
-  (that order arrives after the episode): what knowing the horizon is worth.
+* "optimum, 100 periods": the exact optimum of Fig. 1's own problem, the seed paper's
+  "T-period problem" from the scenario's start (:func:`analysis.exact.pricing_optimum` with
+  a ``horizon``: backward induction; it orders nothing in the last period, whose order
+  would arrive after the episode): what knowing the horizon is worth, and the ceiling of
+  Fig. 1's measure (episodes only: it has no long run, nor has a PPO trained with
+  ``--finite-horizon``); its paired differences to the best tuned heuristic and to PPO.
 
 Each case's result is written atomically to ``OUT/<case>.json`` and skipped when present;
 then ``OUT/optimum.md``.
@@ -39,20 +43,8 @@ from analysis.experiment import replication_seed
 from analysis.files import write_text
 from analysis.statistics import mean_ci
 from scenarios import resolve
-from sim.policy import Priced
 
 LONG_SEED = 3000
-
-
-class NoLastOrder:
-    """``module``, but ordering nothing in period ``last`` (its price unchanged)."""
-
-    def __init__(self, module: Any, last: int):
-        self.module, self.last = module, last
-
-    def act(self, obs: Any) -> Priced:
-        action = self.module.act(obs)
-        return Priced(0.0, action.price) if obs.period == self.last else action
 
 
 def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -75,8 +67,16 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
         )
     optimum = solved[args.reference_step]
     table = optimum.policy
+    periods = scenario.periods
+    began = time.perf_counter()
+    finite = pricing_optimum(**problem, reference_step=args.reference_step, horizon=periods, **box)
+    print(
+        f"pricing_{case}: {periods} periods from {problem['start']}: {finite.profit:.4f} a "
+        f"period, {time.perf_counter() - began:.0f} s"
+    )
+    horizon_label = f"optimum, {periods} periods"
     fig1 = json.loads((Path(args.fig1) / case / "result.json").read_text(encoding="utf-8"))
-    modules: dict[str, Any] = {"optimum": table, "optimum, no order in the last period": None}
+    modules: dict[str, Any] = {"optimum": table, horizon_label: finite.policy}
     for label, (make, *_rest) in heuristics(scenario).items():
         modules[label] = make(fig1["policies"][label]["parameters"])
     checkpoint = Path(args.fig1) / case / "ppo"
@@ -84,13 +84,21 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
         from agents.learning import TorchPolicy
 
         modules["PPO"] = TorchPolicy.load(checkpoint)
-    periods = scenario.periods
-    modules["optimum, no order in the last period"] = NoLastOrder(table, periods - 1)
+    # a policy for Fig. 1's 100 periods (the T-period optimum, a finite-horizon PPO) refuses
+    # to act past them: it has no long run
+    episodes_only = {horizon_label} | {
+        label for label, m in modules.items() if getattr(getattr(m, "layout", None), "horizon", 0)
+    }
     eval_seeds = [replication_seed(EVAL_SEED, r) for r in range(args.eval_seeds)]
     long_seeds = [replication_seed(LONG_SEED, r) for r in range(args.long_seeds)]
     result: dict[str, Any] = {
         "case": case,
         "optimum": {str(s): o.profit for s, o in solved.items()},
+        "finite_horizon": {
+            "periods": periods,
+            "start": list(problem["start"]),
+            "profit": finite.profit,
+        },
         "bounds": [optimum.low, optimum.high],
         "sweeps": optimum.iterations,
         "prices_used": sorted({float(p) for p in np.unique(table.prices)}),
@@ -100,7 +108,7 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     for measure, (seeds, length) in measures.items():
         values = {}
         for label, module in modules.items():
-            if measure == "long" and label.startswith("optimum, no order"):
+            if measure == "long" and label in episodes_only:
                 continue
             values[label] = profits(scenario, module, seeds, length)
         for label, v in values.items():
@@ -111,14 +119,24 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
                 "minus_optimum": diff.mean,
                 "minus_optimum_half_width": diff.half_width,
             }
+        best = max(heuristics(scenario), key=lambda k: values[k].mean())
         if "PPO" in values:
-            best = max(heuristics(scenario), key=lambda k: values[k].mean())
             diff = mean_ci(values["PPO"] - values[best])
             result.setdefault("ppo_minus_best", {})[measure] = {
                 "best": best,
                 "mean": diff.mean,
                 "half_width": diff.half_width,
             }
+        if horizon_label in values:
+            diff = mean_ci(values[horizon_label] - values[best])
+            result["finite_horizon"]["minus_best"] = {
+                "best": best,
+                "mean": diff.mean,
+                "half_width": diff.half_width,
+            }
+        if "PPO" in values and horizon_label in values:
+            diff = mean_ci(values["PPO"] - values[horizon_label])
+            result["ppo_minus_finite_horizon"] = {"mean": diff.mean, "half_width": diff.half_width}
     write_text(done, json.dumps(result, indent=2) + "\n")
     return result
 
@@ -133,9 +151,11 @@ def report(results: list[dict[str, Any]], out: Path, args: argparse.Namespace) -
     ]
     for r in results:
         opt = ", ".join(f"step {s}: {v:.3f}" for s, v in r["optimum"].items())
+        fh = r["finite_horizon"]
         lines += [
             f"## Case ({r['case']}): optimum {opt} per period (reference-price grid steps); "
-            f"prices the optimal table posts: {r['prices_used']}\n",
+            f"prices the optimal table posts: {r['prices_used']}; the optimum of "
+            f"{fh['periods']} periods from {tuple(fh['start'])}: {fh['profit']:.3f} per period\n",
             "| policy | episodes (Fig. 1's measure) | long runs |",
             "|---|---|---|",
         ]
@@ -158,7 +178,21 @@ def report(results: list[dict[str, Any]], out: Path, args: argparse.Namespace) -
                 + "; ".join(
                     f"{m} {d[m]['mean']:+.2f} ± {d[m]['half_width']:.2f} vs {d[m]['best']}"
                     for m in ("episodes", "long")
+                    if m in d
                 )
+            )
+        if "minus_best" in fh:
+            d = fh["minus_best"]
+            lines.append(
+                f"\nOptimum of {fh['periods']} periods - best tuned heuristic, paired: "
+                f"{d['mean']:+.2f} ± {d['half_width']:.2f} vs {d['best']}"
+            )
+        if "ppo_minus_finite_horizon" in r:
+            d = r["ppo_minus_finite_horizon"]
+            periods = r["finite_horizon"]["periods"]
+            lines.append(
+                f"\nPPO - optimum of {periods} periods, paired: "
+                f"{d['mean']:+.2f} ± {d['half_width']:.2f}"
             )
         lines.append("")
     write_text(out / "optimum.md", "\n".join(lines))
