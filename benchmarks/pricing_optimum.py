@@ -189,9 +189,8 @@ def report(results: list[dict[str, Any]], out: Path, args: argparse.Namespace) -
             )
         if "ppo_minus_finite_horizon" in r:
             d = r["ppo_minus_finite_horizon"]
-            periods = r["finite_horizon"]["periods"]
             lines.append(
-                f"\nPPO - optimum of {periods} periods, paired: "
+                f"\nPPO - optimum of {fh['periods']} periods, paired: "
                 f"{d['mean']:+.2f} ± {d['half_width']:.2f}"
             )
         lines.append("")
