@@ -1,5 +1,5 @@
-"""A learner for a finite horizon (``finite_horizon=True``): it sees the share of the episode
-left, its episode's last step terminates, and a trained policy refuses to act past it."""
+"""A learner for a finite horizon (``finite_horizon=True``): it sees the periods left near the
+episode's end, its last step terminates, and a trained policy refuses to act past it."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def test_the_episode_ends_by_termination_with_the_periods_left_counted_down(name
     obs, _ = env.reset(seed=3)
     stationary.reset(seed=3)
     seen, ends = [obs[k]], []
-    action = env.action_space.sample() * 0 + 1
+    action = 1 if market is None else np.array([1, 28])  # an order of 1 (at price 29)
     for _ in range(H):
         obs, reward, terminated, truncated, _ = env.step(action)
         o, r, term, trunc, _ = stationary.step(action)
@@ -64,7 +64,7 @@ def test_the_episode_ends_by_termination_with_the_periods_left_counted_down(name
         seen.append(obs[k])
         ends.append((terminated, truncated, term, trunc))
     assert seen == [env.layout.periods_left(t) for t in range(H + 1)]
-    assert seen[0] == 1.0 and seen[-2] > 0.0 == seen[-1]
+    assert seen[0] == 1.0 and seen[-2] > 0.0 and seen[-1] == 0.0
     assert ends[-1] == (True, False, False, True)
     assert all(e == (False, False, False, False) for e in ends[:-1])
 
