@@ -328,13 +328,16 @@ class DualSourcingTable:
 # ---------------------------------------------------------------------- pricing (§V)
 @dataclass(frozen=True)
 class PricingOptimum:
-    """The solution of one average-profit pricing and replenishment problem.
+    """The solution of one pricing and replenishment problem (:func:`pricing_optimum`).
 
     Attributes:
-        profit: the optimal long-run average profit per period (money).
-        low, high: the value-iteration bounds on it (money): ``low <= optimum <= high``.
-        iterations: value-iteration sweeps done.
-        policy: the optimal decision module (a :class:`PricingTable`), ready for the engine.
+        profit: the optimal long-run average profit per period (money); with a horizon, the
+            optimal expected profit per period from the start.
+        low, high: the value-iteration bounds on it (money): ``low <= optimum <= high``;
+            with a horizon both equal ``profit``.
+        iterations: value-iteration sweeps done (with a horizon: the horizon).
+        policy: the optimal decision module, ready for the engine: a :class:`PricingTable`,
+            with a horizon a :class:`PricingSchedule`.
     """
 
     profit: float
@@ -387,18 +390,22 @@ def pricing_optimum(
 
     With ``horizon``, the seed paper's "T-period problem" instead, by backward induction
     from its end: the last period orders nothing (an order arrives after the end), stock
-    left at the end is worth nothing, and backlog left unfilled is never paid: its revenue,
-    booked at its arrival, is taken back at the reference price (exact when the last
-    prices were one price, as the optimum's are in the built-in backlog cases). ``profit``
-    is then the optimal expected profit per period from ``start``, ``(net inventory,
-    reference price)`` (each rounded to its grid), ``low = high =`` it, and
-    ``iterations`` the horizon. ``start`` is read only then (:func:`pricing_problem` gives
-    the scenario's).
+    left at the end is worth nothing, and backlog left unfilled is never paid. Under lost
+    sales this is exact. Under backlog it is an approximation, of the value and so of the
+    policy: the unfilled units' revenue, booked at their arrival, is taken back at the final
+    reference price rather than at their own arrival prices, which differ when prices move
+    near the end (in the built-in cases' 100 periods the reference price has settled; the
+    benchmarks report the schedule's simulated profit). ``profit`` is then the optimal
+    expected profit per period from ``start``, ``(net inventory, reference price)`` (each
+    rounded to its grid), ``low = high =`` it, and ``iterations`` the horizon. ``start`` is
+    read only then (:func:`pricing_problem` gives the scenario's).
 
     Returns:
         The optimum; its ``policy`` is a :class:`PricingTable`, or with ``horizon`` a
         :class:`PricingSchedule`.
     """
+    if horizon is not None:
+        _check_horizon(horizon, start)
     bellman = _pricing_bellman(
         demand=demand,
         competitor_prices=competitor_prices,
@@ -478,16 +485,20 @@ class PricingSchedule:
         return self.tables[obs.period].act(obs)
 
 
-def _backward_induction(
-    bellman: _PricingBellman, horizon: Any, start: tuple[float, float] | None
-) -> PricingOptimum:
-    """:func:`pricing_optimum`'s T-period problem (see there)."""
+def _check_horizon(horizon: Any, start: Any) -> None:
+    """One-line errors for a bad ``horizon`` or a missing ``start``, before solving."""
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
         raise ValueError(f"horizon: must be an integer >= 1, got {horizon!r}")
     if start is None:
         raise ValueError(
             "start: a finite horizon needs the first period's (net inventory, reference price)"
         )
+
+
+def _backward_induction(
+    bellman: _PricingBellman, horizon: int, start: tuple[float, float]
+) -> PricingOptimum:
+    """:func:`pricing_optimum`'s T-period problem (see there)."""
     n_x, low_x = bellman.shape[1], bellman.low_x
     a = round(start[0]) - low_x
     if not 0 <= a < n_x:

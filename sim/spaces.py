@@ -15,8 +15,8 @@ Observation layout (all in units of stock, divided by ``scale``), in this order:
     echelon_inventory_position                          (only if ``echelon``)
     epoch[k] for each review epoch (one-hot: which epoch of the review cycle this is;
                                     only with an uneven review schedule)
-    periods_left                   (only with a ``horizon``: the periods left, at most
-                                    ``end_window``, divided by ``end_window``)
+    periods_left                   (only with a ``horizon``: the periods left after this
+                                    one, at most ``end_window``, divided by ``end_window``)
     price, competitor_prices[k] for k < rivals, reference_price
                                    (only at a priced stock point, ``priced``: money per
                                     unit divided by ``price_scale``, not by ``scale``)
@@ -79,10 +79,12 @@ class ObservationLayout:
         price_scale: prices are divided by this (money per unit); the market's upper bound
             keeps them in ``[0, 1]``.
         horizon: the episode length (periods) of a finite-horizon policy: the vector gains
-            ``periods_left``, ``min(horizon - period, end_window) / end_window`` (1 until
-            the last ``end_window`` periods, 0 at the episode's end); 0 (default) leaves it
-            out, a stationary policy.
-        end_window: how many of the last periods ``periods_left`` tells apart.
+            ``periods_left``, the periods left after this one, ``min(horizon - period - 1,
+            end_window) / end_window`` (1 until the last ``end_window`` periods, 0 in the
+            last period and at the episode's end); 0 (default) leaves it out, a stationary
+            policy.
+        end_window: how many of the last periods ``periods_left`` tells apart from the
+            others (the last one reads 0).
     """
 
     suppliers: int = 1
@@ -184,7 +186,7 @@ class ObservationLayout:
                 f"period {period}: past the horizon of {self.horizon} periods this "
                 "finite-horizon observation plans for (run at most that many periods)"
             )
-        return min(self.horizon - period, self.end_window) / self.end_window
+        return min(max(self.horizon - period - 1, 0), self.end_window) / self.end_window
 
     @property
     def observes(self) -> frozenset[str]:

@@ -114,18 +114,21 @@ class TorchPolicy:
     def act(self, obs: InventoryObservation) -> Action:
         """The order (one number, or one per supplier) for one stock point; nothing outside
         the layout's review epochs."""
-        if self.layout.epoch(obs.period) is None:
-            return 0.0 if self.mapping.suppliers == 1 else [0.0] * self.mapping.suppliers
         if obs.period >= self.layout.horizon > 0:
             raise ValueError(self._past_horizon(obs.period))
+        if self.layout.epoch(obs.period) is None:
+            return 0.0 if self.mapping.suppliers == 1 else [0.0] * self.mapping.suppliers
         return self.mapping.quantity(self._actions(self.layout.vector(obs)[None])[0], obs)
 
     def act_batch(self, obs: ObservationBatch) -> np.ndarray:
         """Orders for a batch: shape ``(n,)`` with one supplier, else ``(n, suppliers)``.
 
         Raises:
-            ValueError: the batch does not give what the layout needs (a non-finite entry).
+            ValueError: the batch does not give what the layout needs (a non-finite entry),
+                or its period is past a finite horizon.
         """
+        if obs.period >= self.layout.horizon > 0:
+            raise ValueError(self._past_horizon(obs.period))
         if self.layout.epoch(obs.period) is None:
             n = len(obs.on_hand)
             return (
@@ -133,8 +136,6 @@ class TorchPolicy:
                 if self.mapping.suppliers == 1
                 else np.zeros((n, self.mapping.suppliers))
             )
-        if obs.period >= self.layout.horizon > 0:
-            raise ValueError(self._past_horizon(obs.period))
         x = self.layout.batch(obs)
         if not np.isfinite(x).all():
             bad = self.layout.names[int(np.nonzero(~np.isfinite(x).all(axis=0))[0][0])]

@@ -18,9 +18,9 @@ def test_the_layout_adds_the_periods_left_and_survives_json():
     assert layout.names[-1] == "periods_left" and layout.size == 7
     values = [8.0, 0.0, 12.0, 4.0, 4.0, 4.0]
     vectors = [layout.vector_of_values(t, values) for t in range(H + 1)]
-    assert [v[-1] for v in vectors] == [1.0, 1.0, 1.0, 0.5, 0.0]  # counted in the last 2
-    wide = ObservationLayout(horizon=H, end_window=4)
-    assert [wide.periods_left(t) for t in range(H + 1)] == [1.0, 0.75, 0.5, 0.25, 0.0]
+    assert [v[-1] for v in vectors] == [1.0, 1.0, 0.5, 0.0, 0.0]  # the last 2 told apart
+    wide = ObservationLayout(horizon=H, end_window=3)
+    assert [wide.periods_left(t) for t in range(H + 1)] == [1.0, 2 / 3, 1 / 3, 0.0, 0.0]
     assert all(v[:-1].tolist() == [2.0, 0.0, 3.0, 1.0, 1.0, 1.0] for v in vectors)
     # the engine's writer remembers vectors by their values: the period must still count
     writer = layout.writer()
@@ -64,7 +64,7 @@ def test_the_episode_ends_by_termination_with_the_periods_left_counted_down(name
         seen.append(obs[k])
         ends.append((terminated, truncated, term, trunc))
     assert seen == [env.layout.periods_left(t) for t in range(H + 1)]
-    assert seen[0] == 1.0 and seen[-2] > 0.0 and seen[-1] == 0.0
+    assert seen[0] == 1.0 and seen[-3] == 0.5 and seen[-2] == 0.0  # lead time 1: window 2
     assert ends[-1] == (True, False, False, True)
     assert all(e == (False, False, False, False) for e in ends[:-1])
 
