@@ -501,6 +501,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tune-seeds", type=int, default=10)
     parser.add_argument("--eval-seeds", type=int, default=30)
     parser.add_argument("--settle", type=int, default=50, help="periods at the episodes' end")
+    # run_case's options this script does not offer: Fig. 1's action form, a stationary PPO
+    parser.set_defaults(action=None, finite_horizon=False)
     args = parser.parse_args(argv)
     import torch
 

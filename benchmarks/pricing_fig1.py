@@ -160,7 +160,9 @@ def heuristics(scenario: Any) -> dict[str, tuple[Callable[..., Any], dict, dict,
 
 def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Tune, train and evaluate one case; the result is also written to
-    ``out/result.json`` (atomically), and read from there when present."""
+    ``out/result.json`` (atomically), and read from there when present. ``args`` holds
+    every option of :func:`main`'s parser (another script's parser sets the ones it does
+    not offer, as ``pricing_competitors.py`` does)."""
     from analysis.learning import train_scenario
 
     done = out / "result.json"
@@ -190,9 +192,8 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
         }
         print(f"pricing_{case} {label}: {params} -> {tuned:.2f} ({evaluations} evaluations)")
     began = time.perf_counter()
-    # pricing_competitors.py calls this with its own arguments, which have neither flag
-    action = getattr(args, "action", None) or ppo_action(scenario)
-    finite_horizon = getattr(args, "finite_horizon", False)
+    action = args.action or ppo_action(scenario)
+    finite_horizon = args.finite_horizon
     folder = train_scenario(
         scenario,
         FIRM,

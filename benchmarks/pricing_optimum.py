@@ -79,16 +79,15 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     modules: dict[str, Any] = {"optimum": table, horizon_label: finite.policy}
     for label, (make, *_rest) in heuristics(scenario).items():
         modules[label] = make(fig1["policies"][label]["parameters"])
+    # a policy for Fig. 1's 100 periods refuses to act past them: it has no long run
+    episodes_only = {horizon_label}
     checkpoint = Path(args.fig1) / case / "ppo"
     if (checkpoint / "checkpoints").is_dir():
         from agents.learning import TorchPolicy
 
         modules["PPO"] = TorchPolicy.load(checkpoint)
-    # a policy for Fig. 1's 100 periods (the T-period optimum, a finite-horizon PPO) refuses
-    # to act past them: it has no long run
-    episodes_only = {horizon_label} | {
-        label for label, m in modules.items() if getattr(getattr(m, "layout", None), "horizon", 0)
-    }
+        if modules["PPO"].layout.horizon:  # trained with --finite-horizon
+            episodes_only.add("PPO")
     eval_seeds = [replication_seed(EVAL_SEED, r) for r in range(args.eval_seeds)]
     long_seeds = [replication_seed(LONG_SEED, r) for r in range(args.long_seeds)]
     result: dict[str, Any] = {

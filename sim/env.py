@@ -683,9 +683,9 @@ class InventoryVectorEnv(VectorEnv):
             if ending.all():
                 self._all_ended = True
                 obs = layout.batch(model.observe_batch(self._index))
-                if self.finite_horizon:
-                    return obs, self._rewards(), ending, np.zeros(n, dtype=bool), {}
-                return obs, self._rewards(), np.zeros(n, dtype=bool), ending, {}
+                none = np.zeros(n, dtype=bool)
+                terminated, truncated = (ending, none) if self.finite_horizon else (none, ending)
+                return obs, self._rewards(), terminated, truncated, {}
             if ending.any():  # their episodes' last observations, before the period begins
                 last = layout.batch(model.observe_batch(self._index[ending]))
             if restarting.any():
