@@ -803,6 +803,8 @@ NETWORK_ACTIONS = {
 def cmd_train(args: argparse.Namespace) -> None:
     from analysis.learning import train_scenario
 
+    if args.end_game and not args.finite_horizon:
+        raise CommandError("--end-game: end-game copies play the end of --finite-horizon's problem")
     recommendation = recommendation_scenario(args)
     if recommendation is not None:
         if args.start_at_policies:
@@ -868,6 +870,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         action=action,
         alpha=1.0 if args.alpha is None else args.alpha,
         finite_horizon=args.finite_horizon,
+        end_game=args.end_game,
         **options,
     )
     print(
@@ -1217,6 +1220,15 @@ def parser() -> argparse.ArgumentParser:
         "periods left near its end and nothing is bootstrapped past it; the trained "
         "policy then acts in runs of at most that many periods (default: a stationary policy "
         "for the long run)",
+    )
+    tr.add_argument(
+        "--end-game",
+        type=_nonnegative,
+        default=0,
+        metavar="K",
+        help="with --finite-horizon: K of the copies play only the problem's last periods, "
+        "from stock on hand drawn up to 6 periods of mean demand, so that the learner "
+        "learns what to do at the end (16 of 64 learned §V's; default 0)",
     )
     tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 1e-3; dqn 5e-4)")
     tr.add_argument(

@@ -28,6 +28,7 @@ from sim.policy import VECTORIZED_FIXED_OPTIONS
 from sim.spaces import ActionMapping
 
 __all__ = [
+    "END_GAME_STOCK",
     "EPISODE_PERIODS",
     "MTMA_SCHEDULE",
     "RESIDUAL_INIT_LOG_STD",
@@ -43,6 +44,11 @@ __all__ = [
 #: state, which helps PPO explore: on Zipkin's lost-sales case (p = 9, L = 1, 500k steps)
 #: 100-period episodes reached 5.68 per period against 5.88-6.23 with 500.
 EPISODE_PERIODS = 100
+
+#: The default end-game copies' stock on hand (:func:`learner_env`'s ``end_game_state``)
+#: is drawn uniformly up to this many periods of mean demand: the four §V pricing cases'
+#: tuned order-up-to levels are 3 to 6 of them.
+END_GAME_STOCK = 6.0
 
 #: The follow-up paper's multi-timescale schedule (MTMA) as fields of
 #: :class:`agents.learning.multi.MultiConfig`: the recommendation agent learns at a third
@@ -86,6 +92,8 @@ def learner_env(
     stagger: bool = False,
     initial_state: Any = None,
     finite_horizon: bool = False,
+    end_game: int = 0,
+    end_game_state: Any = None,
 ) -> Any:
     """The vector environment in which ``learner`` of ``scenario`` learns: ``num_envs``
     copies, episodes of ``periods`` periods (default :data:`EPISODE_PERIODS`, at most the
@@ -99,6 +107,23 @@ def learner_env(
     whole problem (the learner sees the periods left, nothing is bootstrapped past the end:
     :mod:`sim.env`).
 
+    ``end_game`` copies of the ``num_envs`` (finite horizon only) play just the problem's
+    last periods: episodes of 1, 2, ... up to the layout's ``end_window`` periods (copy by
+    copy), each from a state drawn by ``end_game_state`` (an :class:`sim.InitialState` or a
+    mapping of its fields; default: stock on hand uniform on ``[0, END_GAME_STOCK x`` the
+    mean demand per period``]``). In a full episode only one step in ``periods`` is the
+    last, too few for PPO to learn what to do there (measured on §V's case (a), 3M steps:
+    still ordering 13 units in period 99 of 100, where ordering nothing is optimal); with
+    16 of 64 copies playing the end, it learns to order nothing there. Their episodes never
+    reach back past the window, where every period reads "``end_window`` or more left":
+    there a short episode would look like a full one's middle with far less profit ahead,
+    and the critic could not tell them apart (measured: episodes of up to 12 periods with a
+    window of 2 ended 15.7 a period below the tuned heuristic in case (a)). Within the
+    window an end-game episode is the problem's last periods played from its drawn state:
+    the same Markov decision process, seen the same way. The end-game copies are always
+    the event engine's :class:`sim.env.InventoryEnv`, as is the whole vector environment
+    then.
+
     A scenario with a ``[market]`` learns on the event engine (the vectorized one has no
     market) and, unless ``reward`` says otherwise, for profit (Eq. (7)): a firm that sets
     prices must see revenue. Otherwise the reward is the negative cost by default."""
@@ -107,6 +132,20 @@ def learner_env(
     from sim.env import InventoryEnv, InventoryVectorEnv
 
     periods = periods or min(scenario.periods, EPISODE_PERIODS)
+    if isinstance(end_game, bool) or not isinstance(end_game, int) or end_game < 0:
+        raise ValueError(f"end_game: must be a whole number of copies >= 0, got {end_game!r}")
+    if end_game and not finite_horizon:
+        raise ValueError(
+            "end_game: end-game copies play the last periods of a finite-horizon problem "
+            "(finite_horizon=True)"
+        )
+    if end_game >= num_envs:
+        raise ValueError(
+            f"end_game: at most num_envs - 1 = {num_envs - 1} copies (one at least plays the "
+            f"whole problem), got {end_game}"
+        )
+    if end_game_state is not None and not end_game:
+        raise ValueError("end_game_state: goes with end_game (the copies that start from it)")
     fixed = VECTORIZED_FIXED_OPTIONS
     market = scenario.market()
     if reward is None:
@@ -122,13 +161,28 @@ def learner_env(
         options["initial_state"] = initial_state
     if market is not None:
         options["options"] = {"market": market}
-    elif all(scenario.options.get(k, v[0]) in v for k, v in fixed.items() if k != "log"):
+    elif not end_game and all(
+        scenario.options.get(k, v[0]) in v for k, v in fixed.items() if k != "log"
+    ):
         return InventoryVectorEnv.from_scenario(
             scenario, learner, num_envs, stagger=stagger, **options
         )
     if stagger:
-        raise ValueError("stagger: only the vectorized engine staggers episodes (no market)")
-    envs = [InventoryEnv.from_scenario(scenario, learner, **options) for _ in range(num_envs)]
+        raise ValueError(
+            "stagger: only the vectorized engine staggers episodes (no market, no end_game)"
+        )
+    envs = [
+        InventoryEnv.from_scenario(scenario, learner, **options) for _ in range(num_envs - end_game)
+    ]
+    layout = envs[0].layout
+    if end_game:
+        if end_game_state is None:
+            high = END_GAME_STOCK * layout.scale
+            end_game_state = {"on_hand": {"dist": "uniform", "low": 0.0, "high": high}}
+        options["initial_state"] = end_game_state
+        for k in range(end_game):
+            options["periods"] = min(1 + k % layout.end_window, periods)
+            envs.append(InventoryEnv.from_scenario(scenario, learner, **options))
     vector = gym.vector.SyncVectorEnv([lambda env=env: env for env in envs])
     for name in ("layout", "mapping", "fingerprint"):  # what checkpoints record
         setattr(vector, name, getattr(envs[0], name))
@@ -151,15 +205,17 @@ def train_scenario(
     action: ActionMapping | str | None = None,
     alpha: float = 1.0,
     finite_horizon: bool = False,
+    end_game: int = 0,
+    end_game_state: Any = None,
     **config: Any,
 ) -> Path:
     """Train ``algo`` (``"ppo"`` or ``"dqn"``) for ``learner`` of ``scenario`` into ``out``
     (resuming a run found there); ``config`` overrides fields of
     :class:`agents.learning.PPOConfig` or :class:`agents.learning.dqn.DQNConfig`
     (``num_envs`` too: ``None`` keeps its default); ``periods``, ``stagger``,
-    ``initial_state`` and ``finite_horizon`` shape the episodes, ``action`` says what an
-    action chooses and ``alpha`` what the reward weighs (:func:`learner_env`). Returns
-    ``out``."""
+    ``initial_state``, ``finite_horizon``, ``end_game`` and ``end_game_state`` shape the
+    episodes, ``action`` says what an action chooses and ``alpha`` what the reward weighs
+    (:func:`learner_env`). Returns ``out``."""
     from agents.learning import PPOConfig, train
     from agents.learning.dqn import DQNConfig
 
@@ -177,6 +233,8 @@ def train_scenario(
         stagger=stagger,
         initial_state=initial_state,
         finite_horizon=finite_horizon,
+        end_game=end_game,
+        end_game_state=end_game_state,
     )
     train(env, chosen, out, progress=progress)
     return Path(out)
