@@ -22,8 +22,12 @@ backlog + fixed cost, (d) lost sales + fixed cost) at the firm ``stage1``:
   fixed ordering cost, a level to order the inventory position up to (``"position"``: the
   order is ``max(0, level - position)``, so a constant action is a base-stock list-price
   policy, optimal there (Federgruen & Heching 1999)); with one, the order itself
-  (``"quantity"``). ``--finite-horizon`` trains it for the 100-period problem itself
-  (it sees the periods left, :mod:`sim.env`), instead of a stationary policy.
+  (``"quantity"``). It learns Fig. 1's problem itself, 100 periods from the scenario's
+  start (it sees the periods left, nothing is bootstrapped past the end: :mod:`sim.env`'s
+  ``finite_horizon``), with ``--end-game`` of its copies (16 of 64 by default) playing
+  only the problem's last periods from drawn states
+  (:func:`analysis.learning.learner_env`), so that it learns what to do at the end;
+  ``--stationary`` trains a stationary policy for the long run instead.
 
 Every policy is then evaluated on the same evaluation seeds (others than the tuning
 seeds, so the tuned profits carry no selection bias): profit per period over the
@@ -194,6 +198,7 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     began = time.perf_counter()
     action = args.action or ppo_action(scenario)
     finite_horizon = args.finite_horizon
+    end_game = args.end_game if finite_horizon else 0
     folder = train_scenario(
         scenario,
         FIRM,
@@ -205,6 +210,7 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
         action=action,
         lr=args.lr,
         finite_horizon=finite_horizon,
+        end_game=end_game,
     )
     from agents.learning import TorchPolicy
 
@@ -214,6 +220,7 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
         "num_envs": args.num_envs,
         "action": action,
         "finite_horizon": finite_horizon,
+        "end_game": end_game,
         "train_seconds": round(time.perf_counter() - began, 1),
     }
     for label, v in values.items():
@@ -230,6 +237,8 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
 def _training(ppo: Mapping[str, Any]) -> str:
     """PPO's action form and training budget, as Fig. 1's table shows them."""
     horizon = "; sees the periods left" if ppo.get("finite_horizon") else ""
+    if ppo.get("end_game"):
+        horizon += f", {ppo['end_game']} copies play the end"
     return (
         f"{ppo.get('action', 'quantity')}{horizon}; {ppo['steps']:,} steps, "
         f"{ppo.get('num_envs', 16)} copies"
@@ -292,14 +301,24 @@ def main(argv: list[str] | None = None) -> None:
         help="PPO's quantity entry in every case (default: by the case, ppo_action)",
     )
     parser.add_argument(
-        "--finite-horizon",
-        action="store_true",
-        help="PPO learns the 100-period problem itself: it sees the periods left and nothing "
-        "is bootstrapped past the end (sim.env's finite_horizon; default: a stationary policy)",
+        "--stationary",
+        dest="finite_horizon",
+        action="store_false",
+        help="PPO learns a stationary policy for the long run (default: the 100-period problem "
+        "itself, seeing the periods left, nothing bootstrapped past the end: sim.env's "
+        "finite_horizon)",
+    )
+    parser.add_argument(
+        "--end-game",
+        type=int,
+        default=16,
+        metavar="K",
+        help="copies that play only the problem's last periods from "
+        "drawn states (analysis.learning.learner_env's end_game; default 16)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tune-seeds", type=int, default=10)
-    parser.add_argument("--eval-seeds", type=int, default=30)
+    parser.add_argument("--eval-seeds", type=int, default=300)
     args = parser.parse_args(argv)
     import torch
 
