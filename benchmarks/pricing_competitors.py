@@ -5,9 +5,9 @@ Run: ``PYTHONPATH=. nice -n 10 python benchmarks/pricing_competitors.py [--steps
 [--parts strategies,selfplay,analyst] [--out DIR]``.
 
 **Strategies.** Case (a) of the seed paper's §V against three rivals: ``fixed`` (a fixed
-price of 30: the built-in ``pricing_a``, whose Fig. 1 run in ``--fig1`` is reused, trained
-PPO included), ``undercut`` (``pricing_undercut``: one step below the firm's price, down to
-10) and ``follow`` (``pricing_follow``: the firm's price of two periods before). Each is
+price of 30: the built-in ``pricing_a``, Fig. 1's case (a), here with a stationary PPO
+like the other rivals', where Fig. 1's plans for its 100 periods), ``undercut``
+(``pricing_undercut``: one step below the firm's price, down to 10) and ``follow`` (``pricing_follow``: the firm's price of two periods before). Each is
 :func:`benchmarks.pricing_fig1.run_case` unchanged: the three heuristics tuned against that
 rival by the same coordinate search on the tuning seeds, PPO over price and quantity in
 Fig. 1's form (:func:`benchmarks.pricing_fig1.ppo_action`: an order-up-to level here)
@@ -29,8 +29,8 @@ reference price at its steady state ``r = p``): the single-firm optimum against 
 rival at 30, the joint (collusive) optimum of a common price, and the static Nash
 (Bertrand) equilibrium found by best-response iteration on the integer price grid.
 
-**Analyst figure.** The trained case-(a) PPO of Fig. 1 and its tuned heuristics
-(``--fig1``/a): one evaluation episode (seed and window named in the figure) with the
+**Analyst figure.** The PPO trained against the fixed rival and its tuned heuristics
+(``OUT/fixed``): one evaluation episode (seed and window named in the figure) with the
 firm's and the rival's price, the reference price, arrivals and net inventory; and the
 price each policy sets as a function of the net inventory at the start of a period,
 reference price and rival at 30. The plotted numbers are written to ``analyst.csv`` and
@@ -95,11 +95,10 @@ def load_ppo(folder: Path) -> Any:
 
 
 def run_strategy(name: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Tune, train and evaluate against one rival (``pricing_fig1.run_case``; the fixed
-    rival reuses Fig. 1's case (a) folder), then the price paths; cached in
-    ``out/<name>/paths.json``."""
+    """Tune, train and evaluate against one rival (``pricing_fig1.run_case``), then the
+    price paths; cached in ``out/<name>/paths.json``."""
     case = STRATEGIES[name]
-    folder = Path(args.fig1) / "a" if name == "fixed" else out / name
+    folder = out / name
     result = run_case(case, folder, args)
     done = out / name / "paths.json"
     if done.is_file():
@@ -332,15 +331,15 @@ class _Recorder:
 
 
 def analyst_summary(
-    scenario: Any, learned: Any, fig1: dict[str, Any], seed_index: int = 0, rival: float = 30.0
+    scenario: Any, learned: Any, case_a: dict[str, Any], seed_index: int = 0, rival: float = 30.0
 ) -> dict[str, Any]:
     """The numbers of the analyst figure: one evaluation episode of ``learned`` at the
     firm (evaluation seed ``seed_index``, all its periods), and the price that ``learned``,
-    the tuned (s, S, p), myopic and BSLP rules (``fig1``: a Fig. 1 ``result.json``) set as a
-    function of the net inventory ``x`` at the start of a period (no backlog when ``x >= 0``,
-    nothing in transit, so the inventory position is ``x``; the rival and the reference
-    price at ``rival``, the firm's current price and last period's demand as when the
-    episode's period 10 started)."""
+    the tuned (s, S, p), myopic and BSLP rules (``case_a``: case (a)'s ``run_case`` result)
+    set as a function of the net inventory ``x`` at the start of a period (no backlog when
+    ``x >= 0``, nothing in transit, so the inventory position is ``x``; the rival and the
+    reference price at ``rival``, the firm's current price and last period's demand as when
+    the episode's period 10 started)."""
     seed = replication_seed(EVAL_SEED, seed_index)
     recorder = _Recorder(learned)
     (table,) = tables(scenario, {FIRM: recorder}, [seed], scenario.periods)
@@ -363,7 +362,7 @@ def analyst_summary(
     made = {k: v[0] for k, v in heuristics(scenario).items()}
     rules = {"PPO": learned}
     for label in ("(s,S,p)", "myopic", "BSLP"):
-        rules[label] = made[label](fig1["policies"][label]["parameters"])
+        rules[label] = made[label](case_a["policies"][label]["parameters"])
     curves: dict[str, list[float]] = {"x": xs.tolist()}
     for label, module in rules.items():
         prices = []
@@ -444,13 +443,13 @@ def plot_analyst(summary: dict[str, Any]) -> Any:
 
 def run_analyst(out: Path, args: argparse.Namespace) -> dict[str, Any]:
     """``analyst.json``, ``analyst.csv`` and ``analyst.png`` from the case-(a) PPO of
-    Fig. 1 (trained into ``--fig1``/a if absent) and its tuned heuristics."""
+    the fixed rival (``out/fixed``, trained there if absent) and its tuned heuristics."""
     from analysis.plots import save_figure
 
-    fig1_dir = Path(args.fig1) / "a"
-    fig1 = run_case("a", fig1_dir, args)  # the cached result (or the whole case if absent)
+    fixed_dir = out / "fixed"
+    fixed = run_case(STRATEGIES["fixed"], fixed_dir, args)  # cached, or the whole case
     scenario = resolve("pricing_a")
-    summary = analyst_summary(scenario, load_ppo(fig1_dir / "ppo"), fig1)
+    summary = analyst_summary(scenario, load_ppo(fixed_dir / "ppo"), fixed)
     write_text(out / "analyst.json", json.dumps(summary, indent=1) + "\n")
     e, c = summary["episode"], summary["price_of_inventory"]
     rows = ["series,period_or_x,value"]
@@ -471,7 +470,7 @@ def report_analyst(summary: dict[str, Any]) -> list[str]:
     at = {v: int(np.flatnonzero(x == v)[0]) for v in (0.0, 20.0, 30.0, 40.0)}
     return [
         "\n## Analyst figure (`analyst.png`, numbers in `analyst.csv` / `analyst.json`)\n",
-        f"Case (a), the trained PPO of Fig. 1, evaluation seed {summary['seed']}, periods "
+        f"Case (a), the PPO trained against the fixed rival, evaluation seed {summary['seed']}, periods "
         f"{summary['window'][0]}-{summary['window'][1]}: mean price "
         f"{np.mean(e['price']):.2f} (rival {np.mean(e['rival']):.2f}), profit "
         f"{summary['episode_profit']:.1f} per period. Price set at net inventory "
@@ -488,7 +487,6 @@ def report_analyst(summary: dict[str, Any]) -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="benchmarks/results/pricing_competitors")
-    parser.add_argument("--fig1", default="benchmarks/results/pricing_fig1")
     parser.add_argument("--parts", default="strategies,selfplay,analyst")
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
     parser.add_argument("--steps", type=int, default=300_000, help="PPO environment steps")
@@ -502,7 +500,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eval-seeds", type=int, default=30)
     parser.add_argument("--settle", type=int, default=50, help="periods at the episodes' end")
     # run_case's options this script does not offer: Fig. 1's action form, a stationary PPO
-    parser.set_defaults(action=None, finite_horizon=False)
+    parser.set_defaults(action=None, finite_horizon=False, end_game=0)
     args = parser.parse_args(argv)
     import torch
 

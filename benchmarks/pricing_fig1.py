@@ -313,8 +313,8 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=16,
         metavar="K",
-        help="copies that play only the problem's last periods from "
-        "drawn states (analysis.learning.learner_env's end_game; default 16)",
+        help="copies that play only the problem's last periods from drawn states "
+        "(analysis.learning.learner_env's end_game; default 16; none with --stationary)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tune-seeds", type=int, default=10)

@@ -1,15 +1,14 @@
 """End-game copies (``learner_env(..., end_game=K)``): K of a finite-horizon learner's copies
 play only the problem's last periods from drawn states, so that the learner sees the end
-often enough to learn it."""
+often enough to learn it (the learning smoke test is in ``test_pricing_learning.py``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from analysis.learning import END_GAME_STOCK, learner_env, train_scenario
+from analysis.learning import END_GAME_STOCK, learner_env
 from scenarios import resolve
-from sim import SupplyChainModel
 
 
 def test_end_game_copies_play_the_last_periods_from_drawn_states():
@@ -75,34 +74,3 @@ def test_supplysim_train_end_game_needs_a_finite_horizon(tmp_path, capsys):
     status = main([*args, "--finite-horizon", "--steps", "256", "--num-envs", "2",
                    "--episode-periods", "30", "--out", str(tmp_path / "run")])  # fmt: skip
     assert status == 0, capsys.readouterr().err
-
-
-def test_a_learner_with_end_game_copies_learns_the_last_period(tmp_path):
-    """Case (c) in 10-period episodes, four of eight copies playing the end from drawn
-    states: the learner orders nothing in the last period (its order arrives after the end
-    and costs its price and the fixed cost) and still orders before it (four training seeds
-    measured: all 40 evaluation seeds order nothing last). A smoke test that the drawn
-    states and short episodes teach the same problem: it does not show the copies are
-    needed: in 10-period episodes the full copies nearly learn the end alone (without them,
-    one training seed of two measured ordered nothing last on all 40 seeds, the other on
-    38); in 100-period ones they do not (``benchmarks/README.md``, Fig. 1)."""
-    from agents.learning import TorchPolicy
-
-    scenario = resolve("pricing_c")
-    out = train_scenario(
-        scenario, "stage1", tmp_path, steps=131_072, seed=0, num_envs=8, periods=10,
-        progress=False, finite_horizon=True, end_game=4,
-    )  # fmt: skip
-    policy = TorchPolicy.load(out)
-    assert policy.layout.horizon == 10
-    graph = scenario.network()
-    policies = {**scenario.policies(graph), "stage1": policy}
-    orders = []
-    for seed in range(40):
-        model = SupplyChainModel(
-            graph, policies, seed=seed, market=scenario.market(graph), **scenario.options
-        )
-        model.run(10)
-        orders.append(model.results().ordered.to_numpy())
-    orders = np.array(orders)
-    assert (orders[:, -1] == 0).all() and orders[:, :-2].mean() > 5, orders[:, -3:]
