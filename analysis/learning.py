@@ -176,6 +176,11 @@ def learner_env(
     ]
     layout = envs[0].layout
     if end_game:
+        if layout.review_cycle:
+            raise ValueError(
+                "end_game: the learner reviews on a cycle; end-game copies would start at the "
+                "cycle's first epoch, not at the problem's last ones"
+            )
         if end_game_state is None:
             high = END_GAME_STOCK * layout.scale
             end_game_state = {"on_hand": {"dist": "uniform", "low": 0.0, "high": high}}

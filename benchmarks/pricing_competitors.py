@@ -5,8 +5,8 @@ Run: ``PYTHONPATH=. nice -n 10 python benchmarks/pricing_competitors.py [--steps
 [--parts strategies,selfplay,analyst] [--out DIR]``.
 
 **Strategies.** Case (a) of the seed paper's §V against three rivals: ``fixed`` (a fixed
-price of 30: the built-in ``pricing_a``, Fig. 1's case (a), here with a stationary PPO
-like the other rivals', where Fig. 1's plans for its 100 periods), ``undercut``
+price of 30: the built-in ``pricing_a``, Fig. 1's case (a); here PPO learns a stationary
+policy, as against the other rivals, while Fig. 1's plans for its 100 periods), ``undercut``
 (``pricing_undercut``: one step below the firm's price, down to 10) and ``follow`` (``pricing_follow``: the firm's price of two periods before). Each is
 :func:`benchmarks.pricing_fig1.run_case` unchanged: the three heuristics tuned against that
 rival by the same coordinate search on the tuning seeds, PPO over price and quantity in

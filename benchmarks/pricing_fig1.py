@@ -320,6 +320,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tune-seeds", type=int, default=10)
     parser.add_argument("--eval-seeds", type=int, default=300)
     args = parser.parse_args(argv)
+    if not 0 <= args.end_game < args.num_envs:
+        parser.error(f"--end-game: must be in [0, --num-envs), got {args.end_game}")
     import torch
 
     torch.set_num_threads(1)

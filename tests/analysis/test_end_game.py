@@ -34,7 +34,7 @@ def test_end_game_copies_play_the_last_periods_from_drawn_states():
         assert not truncated.any()
         ended.append(terminated[3:].tolist())
     # copies of one and two periods terminate after them (then autoreset: NEXT_STEP)
-    assert ended[0] == [True, False, True] and ended[1] == [False, True, False]
+    assert ended == [[True, False, True], [False, True, False], [True, False, True]]
 
 
 def test_a_network_learner_with_end_game_copies_runs_on_the_event_engine():
@@ -61,6 +61,11 @@ def test_a_network_learner_with_end_game_copies_runs_on_the_event_engine():
 def test_bad_end_game_options_are_refused(options, message):
     with pytest.raises(ValueError, match=message):
         learner_env(resolve("pricing_a"), "stage1", 4, **options)
+
+
+def test_end_game_copies_refuse_a_learner_on_a_review_cycle():
+    with pytest.raises(ValueError, match="end_game: the learner reviews on a cycle"):
+        learner_env(resolve("uneven_review"), "stage1", 4, finite_horizon=True, end_game=1)
 
 
 def test_supplysim_train_end_game_needs_a_finite_horizon(tmp_path, capsys):
