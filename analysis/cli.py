@@ -1227,7 +1227,8 @@ def parser() -> argparse.ArgumentParser:
         default=0,
         metavar="K",
         help="with --finite-horizon: K of the copies play only the problem's last periods, "
-        "from stock on hand drawn up to 6 periods of mean demand, so that the learner "
+        "from stock on hand drawn up to analysis.learning.END_GAME_STOCK periods of mean "
+        "demand, so that the learner "
         "learns what to do at the end (16 of 64 learned §V's; default 0)",
     )
     tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 1e-3; dqn 5e-4)")

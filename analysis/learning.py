@@ -184,10 +184,18 @@ def learner_env(
         if end_game_state is None:
             high = END_GAME_STOCK * layout.scale
             end_game_state = {"on_hand": {"dist": "uniform", "low": 0.0, "high": high}}
-        options["initial_state"] = end_game_state
-        for k in range(end_game):
-            options["periods"] = min(1 + k % layout.end_window, periods)
-            envs.append(InventoryEnv.from_scenario(scenario, learner, **options))
+        envs += [
+            InventoryEnv.from_scenario(
+                scenario,
+                learner,
+                **{
+                    **options,
+                    "initial_state": end_game_state,
+                    "periods": min(1 + k % layout.end_window, periods),
+                },
+            )
+            for k in range(end_game)
+        ]
     vector = gym.vector.SyncVectorEnv([lambda env=env: env for env in envs])
     for name in ("layout", "mapping", "fingerprint"):  # what checkpoints record
         setattr(vector, name, getattr(envs[0], name))
