@@ -796,6 +796,7 @@ NETWORK_ACTIONS = {
     "quantity": "quantity",
     "level": "position",
     "echelon-level": "echelon_position",
+    "reorder": "reorder",
     "base-surge": "base_surge",
 }
 
@@ -1234,11 +1235,12 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--lr", type=float, metavar="X", help="learning rate (default 1e-3; dqn 5e-4)")
     tr.add_argument(
         "--actions",
-        choices=("quantity", "level", "echelon-level", "base-surge", "paper", "residual"),
+        choices=(*NETWORK_ACTIONS, "paper", "residual"),
         help="what an action chooses. A network: quantity (the order; the default), level "
         "(the level to order the inventory position up to: a constant action is base "
         "stock), echelon-level (the same for the echelon inventory position, which the "
-        "learner then sees) or base-surge (two suppliers: the regular order and the "
+        "learner then sees), reorder (a reorder point and an order-up-to level: a constant "
+        "action is (s, S)) or base-surge (two suppliers: the regular order and the "
         "expedited order-up-to level; a constant action is tailored base-surge). A "
         "recommendation_* scenario: paper (the seed paper's: order quantities, product "
         "scores; the default) or residual (order-up-to levels around "

@@ -33,7 +33,11 @@ module in its place would see, when it would see it (the period diagrams are in
   level ``0 .. n - 1`` to order the expedited position up to from the faster one (its lead
   time rounded up, as the arrival slots count it), so a constant action is tailored
   base-surge;
-  ``Box(-1, 1)`` per supplier for a continuous mapping.
+  ``action="reorder"``: ``MultiDiscrete([n, n])``, a reorder point and an order-up-to
+  level, each ``0 .. n - 1`` (``n - 1`` is the order-up-to range and the order range
+  above, summed: a fixed ordering cost makes larger batches worth ordering), so a
+  constant action is an (s, S) policy;
+  ``Box(-1, 1)`` per entry for a continuous mapping.
 * **Pricing**: when the learner is a firm of the ``market`` in ``options``
   (:mod:`sim.market`, event engine), its observation ends with its price, the rivals'
   posted prices and its reference price (divided by the market's upper bound), and the
@@ -232,7 +236,8 @@ class _Setup:
         )
         # Orders: up to four times the mean demand of the periods an order covers until the
         # next one. Order-up-to levels: up to twice the mean demand over those periods and
-        # the lead time (an echelon's: its own and its descendants' longest, summed).
+        # the lead time (an echelon's: its own and its descendants' longest, summed); an
+        # (s, S) policy's: that and the order range (S - s is a batch).
         gap = max(self.layout.review_gaps(), default=1)
         prices = {}
         if market is not None:
@@ -267,6 +272,8 @@ class _Setup:
                     if probe.sku_names[k] in echelon
                 )
                 high = 2 * demand * (gap + lead)
+                if target == "reorder":
+                    high += 4 * demand * gap
             self.mapping = ActionMapping(
                 "discrete",
                 0.0,
@@ -296,11 +303,11 @@ class _Setup:
             else:
                 self.action_space = spaces.MultiDiscrete(m.nvec)
         elif m.kind == "continuous":
-            self.action_space: spaces.Space = spaces.Box(-1.0, 1.0, (m.suppliers,), np.float32)
-        elif m.suppliers == 1:
+            self.action_space: spaces.Space = spaces.Box(-1.0, 1.0, (m.dims,), np.float32)
+        elif m.dims == 1:
             self.action_space = spaces.Discrete(m.n)
         else:
-            self.action_space = spaces.MultiDiscrete([m.n] * m.suppliers)
+            self.action_space = spaces.MultiDiscrete(m.nvec)
 
     def adopt(self, env: Any, seed: int) -> None:
         """Give an environment what both kinds have: learner, layout, mapping, ..."""
@@ -664,7 +671,7 @@ class InventoryVectorEnv(VectorEnv):
             return obs, np.zeros(n), zeros, zeros.copy(), {}
         model, layout = self.model, self.layout
         quantities = self.mapping.quantities(
-            np.asarray(actions).reshape(n, self.mapping.suppliers), self._observed
+            np.asarray(actions).reshape(n, self.mapping.entries), self._observed
         )
         if self.mapping.suppliers == 1:
             quantities = quantities[:, 0]

@@ -53,7 +53,10 @@ import numpy as np
 
 from .policy import InventoryObservation, ObservationBatch, Priced
 
-__all__ = ["ActionMapping", "ObservationLayout"]
+__all__ = ["TARGETS", "ActionMapping", "ObservationLayout"]
+
+#: What an :class:`ActionMapping`'s quantity entries choose (its ``target``).
+TARGETS = ("quantity", "position", "echelon_position", "reorder", "base_surge")
 
 
 @dataclass(frozen=True)
@@ -420,7 +423,12 @@ class ActionMapping:
             ``"echelon_position"``: the same for the echelon inventory position (its own and
             everything downstream of it), so constant actions across a serial chain are an
             echelon base-stock policy (Clark & Scarf); the learner then observes it.
-            ``low`` and ``high`` bound the level; orders follow from the observation the
+            ``"reorder"`` (one supplier, two entries): a reorder point ``s`` and an
+            order-up-to level ``S``; the order is ``max(0, S - x)`` if ``x <= s``, else 0
+            (:class:`agents.SS`'s convention), so a constant action is an (s, S) policy,
+            optimal with a fixed ordering cost (Scarf 1960), which the learner may make
+            depend on the state.
+            ``low`` and ``high`` bound the levels; orders follow from the observation the
             action answers (:meth:`position`).
             ``"base_surge"`` (two suppliers): the regular supplier's entry is the order
             itself and the expedited supplier's an order-up-to level ``S_e`` for the
@@ -449,16 +457,18 @@ class ActionMapping:
     price_low: float = 0.0
     price_high: float = 0.0
     price_step: float = 0.0
-    target: Literal["quantity", "position", "echelon_position", "base_surge"] = "quantity"
+    target: Literal["quantity", "position", "echelon_position", "reorder", "base_surge"] = (
+        "quantity"
+    )
     max_order: float = math.inf
     expedited: int = 1
     expedited_lead_time: int = 0
 
     def __post_init__(self) -> None:
-        if self.target not in ("quantity", "position", "echelon_position", "base_surge"):
+        if self.target not in TARGETS:
             raise ValueError(
-                "ActionMapping.target: must be 'quantity', 'position', 'echelon_position' or "
-                f"'base_surge', got {self.target!r}"
+                f"ActionMapping.target: must be one of {', '.join(map(repr, TARGETS))}, "
+                f"got {self.target!r}"
             )
         if self.target == "base_surge":
             if self.suppliers != 2:
@@ -477,7 +487,7 @@ class ActionMapping:
             raise ValueError(
                 "ActionMapping.expedited and expedited_lead_time: only for target='base_surge'"
             )
-        elif self.target != "quantity" and self.suppliers != 1:
+        elif self.target != "quantity" and self.suppliers != 1:  # position, reorder
             raise ValueError(
                 f"ActionMapping.target={self.target!r}: an order-up-to level needs one "
                 f"supplier, got suppliers={self.suppliers!r}"
@@ -540,14 +550,20 @@ class ActionMapping:
         return round((self.price_high - self.price_low) / self.price_step) + 1
 
     @property
+    def entries(self) -> int:
+        """Quantity entries of one action: one per supplier (``"reorder"``: two, the
+        reorder point and the order-up-to level)."""
+        return 2 if self.target == "reorder" else self.suppliers
+
+    @property
     def dims(self) -> int:
-        """Entries of one action: one per supplier, and one for the price."""
-        return self.suppliers + (1 if self.price_step else 0)
+        """Entries of one action: the quantity entries, and one for the price."""
+        return self.entries + (1 if self.price_step else 0)
 
     @property
     def nvec(self) -> tuple[int, ...]:
         """Choices per entry of a discrete action."""
-        return (self.n,) * self.suppliers + ((self.prices,) if self.price_step else ())
+        return (self.n,) * self.entries + ((self.prices,) if self.price_step else ())
 
     def price(self, a: Any) -> float:
         """The price chosen by the action's price entry ``a`` (see the class docstring).
@@ -574,7 +590,7 @@ class ActionMapping:
     def position(self, obs: InventoryObservation | ObservationBatch) -> Any:
         """The inventory position an order-up-to action is measured against, from the
         observation (one, or a batch) of the decision the action answers."""
-        if self.target == "position":
+        if self.target in ("position", "reorder"):
             return obs.inventory_position
         if self.target == "base_surge":
             return obs.expedited_position(self.expedited_lead_time, "ActionMapping")
@@ -587,8 +603,8 @@ class ActionMapping:
         return x
 
     def quantities(self, action: Any, obs: Any = None) -> np.ndarray:
-        """Order quantities for a batch of actions: ``action`` has shape ``(..., suppliers)``
-        (or ``(...)`` with one supplier); the result has shape ``(..., suppliers)``. An
+        """Order quantities for a batch of actions: ``action`` has shape ``(..., entries)``
+        (or ``(...)`` with one entry); the result has shape ``(..., suppliers)``. An
         order-up-to mapping needs ``obs``, the decisions' observations (an
         :class:`~sim.policy.ObservationBatch`, or one observation for one action).
 
@@ -605,6 +621,9 @@ class ActionMapping:
                 "observation (its inventory position)"
             )
         position = np.asarray(self.position(obs), dtype=np.float64)[..., None]
+        if self.target == "reorder":  # below or at the reorder point: up to the level
+            reorder, level = q[..., :1], q[..., 1:]
+            return np.where(position <= reorder, self._up_to(level, position), 0.0)
         if self.target != "base_surge":
             return self._up_to(q, position)  # one supplier
         e = slice(self.expedited, self.expedited + 1)
@@ -614,7 +633,7 @@ class ActionMapping:
 
     def _wrong_shape(self, action: Any) -> ValueError:
         return ValueError(
-            f"action of shape {np.shape(action)}: expected {self.suppliers} per decision"
+            f"action of shape {np.shape(action)}: expected {self.entries} per decision"
         )
 
     def _up_to(self, level: np.ndarray, position: np.ndarray) -> np.ndarray:
@@ -626,9 +645,9 @@ class ActionMapping:
     def _levels(self, action: Any) -> np.ndarray:
         """What the quantity entries choose: order quantities, or order-up-to levels."""
         a = np.asarray(action, dtype=np.float64)
-        if self.suppliers == 1 and (a.ndim == 0 or a.shape[-1] != 1):
+        if self.entries == 1 and (a.ndim == 0 or a.shape[-1] != 1):
             a = a[..., None]
-        if a.ndim == 0 or a.shape[-1] != self.suppliers:
+        if a.ndim == 0 or a.shape[-1] != self.entries:
             raise self._wrong_shape(action)
         if not np.isfinite(a).all():
             raise ValueError(f"action {action!r} is not finite")
@@ -641,10 +660,11 @@ class ActionMapping:
 
     def action_of(self, values: Any) -> np.ndarray:
         """The action whose entries choose ``values`` (one per supplier, in the supplier
-        order; levels for an order-up-to ``target``, quantities else): the inverse of the
-        mapping of a constant action, so that a heuristic's tuned parameters become the
-        learner's action (its order-up-to level; tailored base-surge's regular quantity and
-        expedited level). Shape ``(suppliers,)``, float.
+        order; levels for an order-up-to ``target``, ``(s, S)`` for ``"reorder"``,
+        quantities else): the inverse of the mapping of a constant action, so that a
+        heuristic's tuned parameters become the learner's action (its order-up-to level;
+        tailored base-surge's regular quantity and expedited level). Shape ``(entries,)``,
+        float.
 
         Raises:
             ValueError: a value outside ``[low, high]``, off the grid of a discrete
@@ -654,10 +674,11 @@ class ActionMapping:
         if self.price_step:
             raise ValueError("ActionMapping.action_of: a mapping with a price dimension")
         v = np.asarray(values, dtype=np.float64).reshape(-1)
-        if v.shape != (self.suppliers,):
+        if v.shape != (self.entries,):
+            per = "(s, S)" if self.target == "reorder" else "(one per supplier)"
             raise ValueError(
                 f"ActionMapping.action_of: {values!r} has {v.size} values, expected "
-                f"{self.suppliers} (one per supplier)"
+                f"{self.entries} {per}"
             )
         discrete = self.kind == "discrete"
         for x in v:
@@ -683,8 +704,8 @@ class ActionMapping:
             a = np.asarray(action, dtype=np.float64).reshape(-1)
             if a.shape != (self.dims,):
                 raise ValueError(
-                    f"action of shape {np.shape(action)}: expected {self.suppliers} quantities "
-                    "and a price"
+                    f"action of shape {np.shape(action)}: expected {self.entries} quantity "
+                    "entries and a price"
                 )
             q = self.quantities(a[:-1], obs).reshape(self.suppliers)
             return Priced(float(q[0]) if self.suppliers == 1 else q.tolist(), self.price(a[-1]))

@@ -1,5 +1,6 @@
-"""Order-up-to actions (``ActionMapping(target="position" | "echelon_position")``): a
-constant level is a base-stock policy, played through every environment to the bit."""
+"""Order-up-to actions (``ActionMapping(target="position" | "echelon_position" |
+"reorder")``): a constant level is a base-stock policy, a constant reorder point and level
+an (s, S) policy, played through every environment to the bit."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sim import SupplyChainModel
 from sim.env import InventoryEnv, InventoryVectorEnv
 from sim.multi import SupplyChainAECEnv, SupplyChainParallelEnv, TeamVectorEnv
 from sim.policy import InventoryObservation, ObservationBatch
-from sim.spaces import ActionMapping
+from sim.spaces import TARGETS, ActionMapping
 
 LOCAL = ActionMapping("discrete", 0, 30, target="position")
 ECHELON = ActionMapping("discrete", 0, 50, target="echelon_position")
@@ -85,7 +86,7 @@ def test_constant_echelon_levels_are_the_clark_scarf_optimum_in_every_team_env()
 
 
 def test_bad_order_up_to_mappings_and_calls_are_one_line_errors():
-    with pytest.raises(ValueError, match="target: must be 'quantity', 'position'"):
+    with pytest.raises(ValueError, match="target: must be one of 'quantity', 'position'"):
         ActionMapping(target="level")
     with pytest.raises(ValueError, match="needs one supplier, got suppliers=2"):
         ActionMapping(suppliers=2, target="position")
@@ -148,6 +149,70 @@ def test_a_finer_grid_holds_half_unit_quantities():
         ActionMapping("continuous", 0, 24, step=0.5)
     with pytest.raises(ValueError, match=r"outside the integers 0\.\.12"):
         plain.quantity(13)
+
+
+REORDER = ActionMapping("discrete", 0, 40, target="reorder")
+
+
+def test_a_reorder_action_orders_up_to_the_level_at_or_below_the_reorder_point():
+    assert "reorder" in TARGETS
+    assert (REORDER.entries, REORDER.dims, REORDER.nvec) == (2, 2, (41, 41))
+    obs = SimpleNamespace(inventory_position=np.array([10.0, 11.0, -3.5, 35.0]))
+    actions = [[10, 30], [10, 30], [10, 30], [38, 30]]  # the last: s >= S, above S
+    np.testing.assert_array_equal(REORDER.quantities(actions, obs), [[20], [0], [33.5], [0]])
+    assert REORDER.quantity([12, 30], _at(12.0)) == 18.0
+    assert REORDER.quantity(REORDER.action_of([12, 30]), _at(13.0)) == 0.0
+    capped = ActionMapping("discrete", 0, 40, target="reorder", max_order=15)
+    assert capped.quantity([12, 30], _at(0.0)) == 15.0
+    priced = ActionMapping(
+        "discrete", 0, 40, target="reorder", price_low=1, price_high=50, price_step=1
+    )
+    assert priced.nvec == (41, 41, 50)
+    assert priced.quantity([12, 30, 28], _at(5.0)) == (25.0, 29.0)
+    assert ActionMapping.from_dict(priced.to_dict()) == priced
+    with pytest.raises(ValueError, match=r"has 1 values, expected 2 \(s, S\)"):
+        REORDER.action_of([12])
+    with pytest.raises(ValueError, match="expected 2 per decision"):
+        REORDER.quantity(12, _at(0.0))
+    with pytest.raises(ValueError, match="needs one supplier, got suppliers=2"):
+        ActionMapping(suppliers=2, target="reorder")
+
+
+def test_a_constant_reorder_action_is_s_S_in_the_engine_and_s_S_p_in_a_market():
+    from agents import SS, SSP
+
+    scenario = resolve("lost_sales")
+    env = InventoryEnv.from_scenario(scenario, "stage1", periods=60, action=REORDER)
+    env.reset(seed=5)
+    total = sum(env.step(np.array([8, 16]))[1] for _ in range(60))
+    graph = scenario.network()
+    policies = {**scenario.policies(graph), "stage1": SS(s=8, S=16)}
+    model = SupplyChainModel(graph, policies, seed=5, **scenario.options)
+    model.run(60)
+    assert -total == pytest.approx(model.cost_per_period() * 60, rel=1e-12)
+    venv = InventoryVectorEnv.from_scenario(scenario, "stage1", 3, periods=60, action=REORDER)
+    venv.reset(seed=5)
+    rewards = sum(venv.step(np.tile([8, 16], (3, 1)))[1] for _ in range(60))
+    assert rewards[0] == pytest.approx(total, rel=1e-12)
+
+    pricing = resolve("pricing_c")  # backlog, fixed ordering cost; (s, S, p) triggers below s
+    market = pricing.market()
+    env = InventoryEnv.from_scenario(
+        pricing,
+        "stage1",
+        periods=50,
+        action="reorder",
+        options={"market": market},
+        reward="profit",
+    )
+    assert env.action_space.nvec.tolist() == [78, 78, 50]  # levels 0 .. 39 + 38, 50 prices
+    env.reset(seed=7)
+    profit = sum(env.step(np.array([12, 45, 28]))[1] for _ in range(50))
+    graph = pricing.network()
+    policies = {**pricing.policies(graph), "stage1": SSP(s=13, S=45, price=29, slope=0)}
+    model = SupplyChainModel(graph, policies, seed=7, market=market, **pricing.options)
+    model.run(50)
+    assert profit == pytest.approx(model.results().profit.sum(), rel=1e-12)
 
 
 def _at(position: float) -> SimpleNamespace:
