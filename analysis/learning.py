@@ -111,7 +111,9 @@ def learner_env(
     last periods: episodes of 1, 2, ... up to the layout's ``end_window`` periods (copy by
     copy), each from a state drawn by ``end_game_state`` (an :class:`sim.InitialState` or a
     mapping of its fields; default: stock on hand uniform on ``[0, END_GAME_STOCK x`` the
-    mean demand per period``]``). In a full episode only one step in ``periods`` is the
+    mean demand per period``]``, whatever ``initial_state`` declares for the full copies).
+    The vector environment's ``episodes`` records them (checkpoints keep it, and a resumed
+    run must have the same). In a full episode only one step in ``periods`` is the
     last, too few for PPO to learn what to do there (measured on §V's case (a), 3M steps:
     still ordering 13 units in period 99 of 100, where ordering nothing is optimal); with
     16 of 64 copies playing the end, it learns to order nothing there. Their episodes never
@@ -120,7 +122,9 @@ def learner_env(
     and the critic could not tell them apart (measured: episodes of up to 12 periods with a
     window of 2 ended 15.7 a period below the tuned heuristic in case (a)). Within the
     window an end-game episode is the problem's last periods played from its drawn state:
-    the same Markov decision process, seen the same way. The end-game copies are always
+    the same Markov decision process, seen the same way, as far as the drawn state is all
+    that differs (what it does not draw, such as upstream stock or a market's reference
+    price, starts as the scenario declares). The end-game copies are always
     the event engine's :class:`sim.env.InventoryEnv`, as is the whole vector environment
     then.
 
@@ -130,6 +134,7 @@ def learner_env(
     import gymnasium as gym
 
     from sim.env import InventoryEnv, InventoryVectorEnv
+    from sim.initial import InitialState
 
     periods = periods or min(scenario.periods, EPISODE_PERIODS)
     if isinstance(end_game, bool) or not isinstance(end_game, int) or end_game < 0:
@@ -184,6 +189,10 @@ def learner_env(
         if end_game_state is None:
             high = END_GAME_STOCK * layout.scale
             end_game_state = {"on_hand": {"dist": "uniform", "low": 0.0, "high": high}}
+        try:
+            end_game_state = InitialState.of(end_game_state)
+        except ValueError as e:  # its messages name initial_state's fields
+            raise ValueError(f"end_game_state{str(e).removeprefix('initial_state')}") from None
         envs += [
             InventoryEnv.from_scenario(
                 scenario,
@@ -199,6 +208,8 @@ def learner_env(
     vector = gym.vector.SyncVectorEnv([lambda env=env: env for env in envs])
     for name in ("layout", "mapping", "fingerprint"):  # what checkpoints record
         setattr(vector, name, getattr(envs[0], name))
+    if end_game:  # and what a resumed run must repeat
+        vector.episodes = {"end_game": end_game, "end_game_state": repr(end_game_state)}
     return vector
 
 

@@ -59,6 +59,8 @@ from sim import SupplyChainModel
 CASES = ("a", "b", "c", "d")
 FIRM = "stage1"
 TUNE_SEED, EVAL_SEED = 1000, 2000
+#: End-game copies of the 64 by default (``--end-game``).
+END_GAME = 16
 
 
 def profits(scenario: Any, module: Any, seeds: list[int], periods: int) -> np.ndarray:
@@ -169,14 +171,29 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     not offer, as ``pricing_competitors.py`` does)."""
     from analysis.learning import train_scenario
 
+    scenario = resolve(f"pricing_{case}")
+    action = args.action or ppo_action(scenario)
+    finite_horizon = args.finite_horizon
+    end_game = args.end_game if finite_horizon else 0
+    ppo = {
+        "steps": args.steps,
+        "num_envs": args.num_envs,
+        "action": action,
+        "finite_horizon": finite_horizon,
+        "end_game": end_game,
+        "seed": args.seed,
+        "lr": args.lr,
+    }
+    seeds = {"tune_seeds": args.tune_seeds, "eval_seeds": args.eval_seeds}
     done = out / "result.json"
     if done.is_file():
-        return json.loads(done.read_text(encoding="utf-8"))
-    scenario = resolve(f"pricing_{case}")
+        cached = json.loads(done.read_text(encoding="utf-8"))
+        _check_cached(done, cached, ppo, seeds)
+        return cached
     periods = scenario.periods
     tune_seeds = [replication_seed(TUNE_SEED, r) for r in range(args.tune_seeds)]
     eval_seeds = [replication_seed(EVAL_SEED, r) for r in range(args.eval_seeds)]
-    result: dict[str, Any] = {"case": case, "policies": {}}
+    result: dict[str, Any] = {"case": case, **seeds, "policies": {}}
     values: dict[str, np.ndarray] = {}
     for label, (make, start, steps, units, bounds) in heuristics(scenario).items():
         began = time.perf_counter()
@@ -196,9 +213,6 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
         }
         print(f"pricing_{case} {label}: {params} -> {tuned:.2f} ({evaluations} evaluations)")
     began = time.perf_counter()
-    action = args.action or ppo_action(scenario)
-    finite_horizon = args.finite_horizon
-    end_game = args.end_game if finite_horizon else 0
     folder = train_scenario(
         scenario,
         FIRM,
@@ -215,14 +229,7 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     from agents.learning import TorchPolicy
 
     values["PPO"] = profits(scenario, TorchPolicy.load(folder), eval_seeds, periods)
-    result["policies"]["PPO"] = {
-        "steps": args.steps,
-        "num_envs": args.num_envs,
-        "action": action,
-        "finite_horizon": finite_horizon,
-        "end_game": end_game,
-        "train_seconds": round(time.perf_counter() - began, 1),
-    }
+    result["policies"]["PPO"] = {**ppo, "train_seconds": round(time.perf_counter() - began, 1)}
     for label, v in values.items():
         est = mean_ci(v)
         result["policies"][label].update(profit=est.mean, half_width=est.half_width)
@@ -232,6 +239,21 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     result["ppo_minus_best"] = {"mean": diff.mean, "half_width": diff.half_width}
     write_text(done, json.dumps(result, indent=2) + "\n")
     return result
+
+
+def _check_cached(
+    done: Path, cached: Mapping[str, Any], ppo: Mapping[str, Any], seeds: Mapping[str, int]
+) -> None:
+    """Refuse a case's cached result made with other settings than these (a result
+    written before a setting was recorded is taken as made with it)."""
+    made = {**cached["policies"]["PPO"], **cached}
+    differ = [
+        f"{k}={made[k]!r} (now {v!r})" for k, v in {**ppo, **seeds}.items() if made.get(k, v) != v
+    ]
+    if differ:
+        raise SystemExit(
+            f"{done}: made with other settings: {', '.join(differ)}; delete it or use another --out"
+        )
 
 
 def _training(ppo: Mapping[str, Any]) -> str:
@@ -297,7 +319,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument(
         "--action",
-        choices=("quantity", "position"),
+        choices=("quantity", "position", "reorder"),
         help="PPO's quantity entry in every case (default: by the case, ppo_action)",
     )
     parser.add_argument(
@@ -311,15 +333,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--end-game",
         type=int,
-        default=16,
         metavar="K",
         help="copies that play only the problem's last periods from drawn states "
-        "(analysis.learning.learner_env's end_game; default 16; none with --stationary)",
+        f"(analysis.learning.learner_env's end_game; default {END_GAME}; not with --stationary)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tune-seeds", type=int, default=10)
     parser.add_argument("--eval-seeds", type=int, default=300)
     args = parser.parse_args(argv)
+    if args.end_game is None:
+        args.end_game = END_GAME if args.finite_horizon else 0
+    elif not args.finite_horizon:
+        parser.error(
+            "--end-game: end-game copies play a finite horizon's end, not with --stationary"
+        )
     if not 0 <= args.end_game < args.num_envs:
         parser.error(f"--end-game: must be in [0, --num-envs), got {args.end_game}")
     import torch

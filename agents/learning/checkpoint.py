@@ -77,9 +77,13 @@ def save_checkpoint(
     config: dict[str, Any],
     step: int,
     algo: str = "ppo",
+    episodes: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``policy.pt`` and ``policy.json`` into ``folder`` (created if missing); each
     file is replaced atomically, the JSON last, so a reader never sees a half-written one.
+    ``episodes`` says how the training episodes differed from the environment's own,
+    when they did (the vector environment's ``episodes``, e.g. end-game copies: what a
+    resumed run must repeat).
 
     Returns:
         The folder.
@@ -100,6 +104,8 @@ def save_checkpoint(
         "config": config,
         "step": int(step),
     }
+    if episodes is not None:
+        meta["episodes"] = episodes
     with atomic_path(folder / POLICY_PT) as tmp:
         torch.save(network.state_dict(), tmp)
     with atomic_path(folder / POLICY_JSON) as tmp:

@@ -151,6 +151,7 @@ def _save(learner: PPO | DQN, folder: Path, algo: str) -> Path:
         config=learner.config.to_dict(),
         step=learner.step,
         algo=algo,
+        episodes=getattr(env, "episodes", None),
     )
     with atomic_path(target / TRAINING_PT) as tmp:
         torch.save(learner.training_state(), tmp)
@@ -177,6 +178,18 @@ def _resume(learner: PPO | DQN, latest: Path) -> None:
         raise CheckpointError(
             f"{ckpt.folder}: trained on {ckpt.meta['fingerprint']!r}, the environment is {fingerprint!r}; "
             "use another out_dir"
+        )
+    mapping = getattr(env, "mapping", None)
+    if ckpt.mapping is not None and mapping is not None and ckpt.mapping != mapping:
+        raise CheckpointError(
+            f"{ckpt.folder}: trained with the action mapping {ckpt.mapping!r}, the environment "
+            f"has {mapping!r}; use another out_dir"
+        )
+    episodes = getattr(env, "episodes", None)
+    if ckpt.meta.get("episodes") != episodes:
+        raise CheckpointError(
+            f"{ckpt.folder}: trained on episodes {ckpt.meta.get('episodes')!r}, now "
+            f"{episodes!r}; use another out_dir"
         )
     learner.policy.load_state_dict(ckpt.network.state_dict())
     learner.load_training_state(read_tensors(ckpt.folder / TRAINING_PT), ckpt.obs_rms)

@@ -56,6 +56,14 @@ def test_a_network_learner_with_end_game_copies_runs_on_the_event_engine():
         ({"end_game": True, "finite_horizon": True}, "end_game: must be a whole number"),
         ({"end_game": -1, "finite_horizon": True}, "end_game: must be a whole number"),
         ({"end_game_state": {"on_hand": 5}}, "end_game_state: goes with end_game"),
+        (
+            {"end_game": 1, "finite_horizon": True, "end_game_state": {"on_hand": -1}},
+            "end_game_state.on_hand.value: must be >= 0, got -1",
+        ),
+        (
+            {"end_game": 1, "finite_horizon": True, "end_game_state": {"stock": 1}},
+            "end_game_state: unknown field",
+        ),
     ],
 )
 def test_bad_end_game_options_are_refused(options, message):
@@ -79,3 +87,25 @@ def test_supplysim_train_end_game_needs_a_finite_horizon(tmp_path, capsys):
     status = main([*args, "--finite-horizon", "--steps", "256", "--num-envs", "2",
                    "--episode-periods", "30", "--out", str(tmp_path / "run")])  # fmt: skip
     assert status == 0, capsys.readouterr().err
+
+
+def test_a_resumed_run_must_have_the_same_end_game_copies(tmp_path, capsys):
+    """The end-game copies shape what is learned without changing the environment's
+    fingerprint: the checkpoint records them, and a resume with others is refused."""
+    from agents.learning.checkpoint import load_checkpoint
+    from analysis.cli import main
+
+    out = tmp_path / "run"
+    args = ["train", "pricing_a", "--learners", "stage1", "--finite-horizon", "--steps", "256",
+            "--num-envs", "4", "--episode-periods", "30", "--out", str(out)]  # fmt: skip
+    assert main([*args, "--end-game", "1"]) == 0, capsys.readouterr().err
+    episodes = load_checkpoint(out).meta["episodes"]
+    assert episodes["end_game"] == 1 and "uniform" in episodes["end_game_state"]
+    capsys.readouterr()
+    assert main([*args, "--end-game", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "trained on episodes {'end_game': 1" in err and "now {'end_game': 2" in err
+    assert main(args) == 2  # none now
+    assert "now None; use another out_dir" in capsys.readouterr().err
+    assert main([*args, "--end-game", "1", "--actions", "reorder"]) == 2
+    assert "trained with the action mapping" in capsys.readouterr().err

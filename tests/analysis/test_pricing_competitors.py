@@ -21,7 +21,7 @@ from benchmarks.pricing_competitors import (
 from benchmarks.pricing_fig1 import profits
 from scenarios import resolve
 
-FIG1 = {  # a Fig. 1 result's tuned parameters (case (a)'s, as committed)
+CASE_A = {  # case (a)'s result: its tuned heuristics' parameters (as committed)
     "policies": {
         "BSLP": {"parameters": {"level": 29.0, "price": 29.0}},
         "(s,S,p)": {"parameters": {"s": 29.0, "gap": 0.0, "price": 29.0, "slope": 0.2}},
@@ -33,7 +33,7 @@ FIG1 = {  # a Fig. 1 result's tuned parameters (case (a)'s, as committed)
 def test_the_analyst_figure_draws_the_summarys_numbers():
     scenario = resolve("pricing_a")
     learned = BaseStockListPrice(level=27.0, price=31.0)  # in place of the trained PPO
-    summary = analyst_summary(scenario, learned, FIG1, seed_index=0)
+    summary = analyst_summary(scenario, learned, CASE_A, seed_index=0)
     e, c = summary["episode"], summary["price_of_inventory"]
     assert summary["window"] == [0, 99] and len(e["price"]) == 100
     # the episode is the engine's run of that evaluation seed
