@@ -101,7 +101,8 @@ def learner_env(
     episode length (:class:`sim.env.InventoryVectorEnv`; the vectorized engine only);
     ``initial_state`` (:class:`sim.InitialState` or a mapping of its fields) draws each
     episode's start; ``action`` is an :class:`~sim.spaces.ActionMapping` or its ``target``
-    (``"position"``, ``"echelon_position"``: order-up-to levels) on the default range;
+    (``"position"``, ``"echelon_position"``: order-up-to levels; ``"reorder"``: a reorder
+    point and a level; ``"base_surge"``) on the default range;
     ``alpha`` weighs the learner's own reward against the network's (``1 - alpha``; 0: the
     team's cost, heuristic teammates' included); ``finite_horizon`` makes the episode the
     whole problem (the learner sees the periods left, nothing is bootstrapped past the end:
@@ -123,8 +124,9 @@ def learner_env(
     window of 2 ended 15.7 a period below the tuned heuristic in case (a)). Within the
     window an end-game episode is the problem's last periods played from its drawn state:
     the same Markov decision process, seen the same way, as far as the drawn state is all
-    that differs (what it does not draw, such as upstream stock or a market's reference
-    price, starts as the scenario declares). The end-game copies are always
+    that differs: what it does not draw (upstream stock, a market's reference price) starts
+    as the scenario declares, and its clock starts at period 0, so demand or rivals that
+    change with the period play their first periods there, not their last. The end-game copies are always
     the event engine's :class:`sim.env.InventoryEnv`, as is the whole vector environment
     then.
 

@@ -408,7 +408,8 @@ class InventoryEnv(gym.Env):
             :class:`~sim.model.SupplyChainModel`).
         action: how actions become orders (default: see the module docstring), or a
             ``target`` of :class:`~sim.spaces.ActionMapping` (``"position"``,
-            ``"echelon_position"``: order-up-to levels) on the default range for it.
+            ``"echelon_position"``: order-up-to levels; ``"reorder"``: a reorder point and
+            a level; ``"base_surge"``) on the default range for it.
         scale: observation scale (default: mean customer demand of the learner's product
             through it).
         reward: ``"cost"`` (negative cost per period) or ``"profit"``.

@@ -23,8 +23,10 @@ Observation layout (all in units of stock, divided by ``scale``), in this order:
 
 An action is one order quantity per supplier, or (``target="position"`` or
 ``"echelon_position"``, one supplier) the level to order the inventory position up to, or
-(``target="base_surge"``, two suppliers) the regular order and the expedited supplier's
-order-up-to level, so that constant actions are a tailored base-surge policy; with
+(``target="reorder"``, one supplier) a reorder point and an order-up-to level, so that a
+constant action is an (s, S) policy, or (``target="base_surge"``, two suppliers) the
+regular order and the expedited supplier's order-up-to level, so that constant actions
+are a tailored base-surge policy; with
 a price dimension (``price_step > 0``, a firm of a :class:`~sim.market.Market`) one more
 entry chooses the price, and the mapping returns :class:`~sim.policy.Priced` ``(quantity,
 price)``.
@@ -397,9 +399,9 @@ class ActionMapping:
     """How a learner's action becomes order quantities (units of stock per period).
 
     Attributes:
-        kind: ``"discrete"``: the action is an integer ``a`` in ``[0, n)`` per supplier and
+        kind: ``"discrete"``: the action is an integer ``a`` in ``[0, n)`` per entry and
             orders ``low + a * step`` units (so ``n = (high - low) / step + 1``);
-            ``"continuous"``: the action is a float in ``[-1, 1]`` per supplier, mapped
+            ``"continuous"``: the action is a float in ``[-1, 1]`` per entry, mapped
             linearly onto ``[low, high]`` (values outside are clipped), and rounded to whole
             units when ``integer``.
         low: smallest order quantity.
@@ -539,7 +541,7 @@ class ActionMapping:
 
     @property
     def n(self) -> int:
-        """Number of discrete actions per supplier."""
+        """Number of discrete choices per quantity entry."""
         return round((self.high - self.low) / self.step) + 1
 
     @property
@@ -659,8 +661,8 @@ class ActionMapping:
         return np.rint(q) if self.integer else q
 
     def action_of(self, values: Any) -> np.ndarray:
-        """The action whose entries choose ``values`` (one per supplier, in the supplier
-        order; levels for an order-up-to ``target``, ``(s, S)`` for ``"reorder"``,
+        """The action whose entries choose ``values`` (one per quantity entry, in the
+        supplier order; levels for an order-up-to ``target``, ``(s, S)`` for ``"reorder"``,
         quantities else): the inverse of the mapping of a constant action, so that a
         heuristic's tuned parameters become the learner's action (its order-up-to level;
         tailored base-surge's regular quantity and expedited level). Shape ``(entries,)``,

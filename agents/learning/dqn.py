@@ -275,8 +275,9 @@ class DQN(TrainingLoop):
         self.spec = ActionSpec.from_space(env.single_action_space)
         if self.spec.kind != "discrete" or not self.spec.scalar:
             raise ValueError(
-                f"DQN: needs a Discrete action space (one supplier), got "
-                f"{env.single_action_space!r}; use PPO for several suppliers or continuous orders"
+                f"DQN: needs one discrete action entry (Discrete), got "
+                f"{env.single_action_space!r}; use PPO for several suppliers, a reorder point "
+                "and level, a price or continuous orders"
             )
         self.env, self.config = env, config
         self.device = resolve_device(config.device)

@@ -541,7 +541,8 @@ def heuristic_start(env: Any, modules: Mapping[str, Any]) -> dict[str, list[floa
     """Each agent's constant action in ``env`` that plays its heuristic in ``modules``
     (agent name -> decision module), for :attr:`MultiConfig.start_actions`: a
     :class:`~agents.BaseStock` level for an agent choosing its ``"position"``, an
-    :class:`~agents.EchelonBaseStock` level for ``"echelon_position"``, a
+    :class:`~agents.EchelonBaseStock` level for ``"echelon_position"``, an
+    :class:`~agents.SS` policy's ``s`` and ``S`` for ``"reorder"``, a
     :class:`~agents.TailoredBaseSurge` policy's regular quantity and expedited level for
     ``"base_surge"`` (:class:`sim.spaces.ActionMapping`; the expedited level in the
     mapping's ``expedited`` entry, its faster supplier's), rounded to the grid of a
@@ -552,7 +553,7 @@ def heuristic_start(env: Any, modules: Mapping[str, Any]) -> dict[str, list[floa
         ValueError: naming the agent whose action form has no constant action for its
             module, or whose values fall outside its mapping's range.
     """
-    from agents import BaseStock, EchelonBaseStock, TailoredBaseSurge
+    from agents import SS, BaseStock, EchelonBaseStock, TailoredBaseSurge
 
     starts = {}
     for agent, module in modules.items():
@@ -564,6 +565,8 @@ def heuristic_start(env: Any, modules: Mapping[str, Any]) -> dict[str, list[floa
             m.target == "position" and type(module) is BaseStock and module.level is not None
         ) or (m.target == "echelon_position" and isinstance(module, EchelonBaseStock)):
             values = [module.level]
+        elif m.target == "reorder" and type(module) is SS:  # the same trigger, x <= s
+            values = [module.s, module.S]
         else:
             raise ValueError(
                 f"start of {agent!r}: its action form {m.target!r} has no constant action "

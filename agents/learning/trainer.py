@@ -181,15 +181,17 @@ def _resume(learner: PPO | DQN, latest: Path) -> None:
         )
     mapping = getattr(env, "mapping", None)
     if ckpt.mapping is not None and mapping is not None and ckpt.mapping != mapping:
+        was, now = ckpt.mapping.to_dict(), mapping.to_dict()
+        diffs = ", ".join(f"{k}={was[k]!r} (now {now[k]!r})" for k in now if was[k] != now[k])
         raise CheckpointError(
-            f"{ckpt.folder}: trained with the action mapping {ckpt.mapping!r}, the environment "
-            f"has {mapping!r}; use another out_dir"
+            f"{ckpt.folder}: trained with another action mapping: {diffs}; use another out_dir"
         )
     episodes = getattr(env, "episodes", None)
     if ckpt.meta.get("episodes") != episodes:
+        # a checkpoint written before episodes were recorded did not record them
+        was = ckpt.meta.get("episodes", "not recorded")
         raise CheckpointError(
-            f"{ckpt.folder}: trained on episodes {ckpt.meta.get('episodes')!r}, now "
-            f"{episodes!r}; use another out_dir"
+            f"{ckpt.folder}: trained on episodes {was!r}, now {episodes!r}; use another out_dir"
         )
     learner.policy.load_state_dict(ckpt.network.state_dict())
     learner.load_training_state(read_tensors(ckpt.folder / TRAINING_PT), ckpt.obs_rms)

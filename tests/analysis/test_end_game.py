@@ -108,4 +108,6 @@ def test_a_resumed_run_must_have_the_same_end_game_copies(tmp_path, capsys):
     assert main(args) == 2  # none now
     assert "now None; use another out_dir" in capsys.readouterr().err
     assert main([*args, "--end-game", "1", "--actions", "reorder"]) == 2
-    assert "trained with the action mapping" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "trained with another action mapping: high=39.0 (now 77.0), target='quantity'" in err
+    assert "(now 'reorder'); use another out_dir" in err

@@ -178,6 +178,17 @@ def test_a_reorder_action_orders_up_to_the_level_at_or_below_the_reorder_point()
         ActionMapping(suppliers=2, target="reorder")
 
 
+def test_a_team_learner_choosing_reorder_points_starts_at_its_s_S_module():
+    pytest.importorskip("torch")
+    from agents import SS, BaseStock
+    from agents.learning.multi import heuristic_start
+
+    env = SimpleNamespace(mappings={"shop": REORDER})
+    assert heuristic_start(env, {"shop": SS(s=8, S=16)}) == {"shop": [8.0, 16.0]}
+    with pytest.raises(ValueError, match="its action form 'reorder' has no constant action"):
+        heuristic_start(env, {"shop": BaseStock(level=16)})
+
+
 def test_a_constant_reorder_action_is_s_S_in_the_engine_and_s_S_p_in_a_market():
     from agents import SS, SSP
 

@@ -61,7 +61,7 @@ def test_config_checks_name_the_field(lost_sales_env):
         _config(minibatch_size=0)
     with pytest.raises(ValueError, match="num_envs: is 4, the environment has 8"):
         DQN(lost_sales_env(8), _config(num_envs=4))
-    with pytest.raises(ValueError, match="DQN: needs a Discrete action space"):
+    with pytest.raises(ValueError, match="DQN: needs one discrete action entry"):
         DQN(lost_sales_env(8, kind="continuous"), _config())
 
 
