@@ -12,7 +12,7 @@ policy, as against the other rivals, while Fig. 1's plans for its 100 periods), 
 rival by the same coordinate search on the tuning seeds, PPO over price and quantity in
 Fig. 1's form (:func:`benchmarks.pricing_fig1.ppo_action`: an order-up-to level here)
 trained for ``--steps`` on ``--num-envs`` copies (300k and 16 by default; the committed
-undercut and follow runs used 3M and 64, see benchmarks/README.md), every policy
+runs used 3M and 64, see benchmarks/README.md), every policy
 evaluated on the same evaluation seeds (common random numbers) with 95% CIs and PPO's
 paired difference to the best tuned heuristic. Then, on those evaluation seeds, the mean
 price path of the firm and of the rival per period, for PPO and for the best heuristic.

@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks.pricing_fig1 import END_GAME, main, run_case
 
-PPO = {"steps": 3_000_000, "num_envs": 64, "action": "quantity", "finite_horizon": True,
+PPO = {"steps": 3_000_000, "num_envs": 64, "action": "reorder", "finite_horizon": True,
        "end_game": END_GAME}  # fmt: skip
 
 
@@ -26,7 +26,7 @@ def test_a_cached_result_is_reused_only_with_the_settings_it_was_made_with(tmp_p
     for changes, named in (
         ({"end_game": 8}, "end_game=16 (now 8)"),
         ({"eval_seeds": 30}, "eval_seeds=300 (now 30)"),
-        ({"action": "reorder"}, "action='quantity' (now 'reorder')"),
+        ({"action": "quantity"}, "action='reorder' (now 'quantity')"),
     ):
         with pytest.raises(SystemExit) as refused:
             run_case("c", tmp_path, _args(**changes))

@@ -29,13 +29,16 @@ class _Random:
         return Priced(float(self.rng.integers(0, 40)), float(self.rng.integers(1, 51)))
 
 
-@pytest.mark.parametrize("action", ["quantity", "position"])
-def test_a_short_ppo_run_beats_random_prices_and_orders_clearly(tmp_path, action):
+@pytest.mark.parametrize(
+    "case, action, nvec",
+    [("b", "quantity", [40, 50]), ("b", "position", [40, 50]), ("d", "reorder", [78, 78, 50])],
+)
+def test_a_short_ppo_run_beats_random_prices_and_orders_clearly(tmp_path, case, action, nvec):
     from agents.learning import TorchPolicy
 
-    scenario = resolve("pricing_b")
+    scenario = resolve(f"pricing_{case}")
     env = learner_env(scenario, "stage1", 2, action=action)
-    assert env.single_action_space.nvec.tolist() == [40, 50]
+    assert env.single_action_space.nvec.tolist() == nvec
     out = train_scenario(
         scenario, "stage1", tmp_path, steps=8192, seed=2, num_envs=8, progress=False,
         action=action,
@@ -110,7 +113,7 @@ def test_a_constant_level_and_price_is_the_base_stock_list_price_policy(case):
 
     scenario = resolve(f"pricing_{case}")
     assert ppo_action(scenario) == "position"
-    assert ppo_action(resolve("pricing_c")) == ppo_action(resolve("pricing_d")) == "quantity"
+    assert ppo_action(resolve("pricing_c")) == ppo_action(resolve("pricing_d")) == "reorder"
     env = learner_env(scenario, FIRM, 1, periods=60, action="position").envs[0]
     mapping = env.mapping
     assert mapping.target == "position" and mapping.price(28) == 29.0
@@ -142,6 +145,7 @@ def test_a_finite_horizon_learner_learns_to_order_nothing_in_the_last_period(tmp
     assert (orders[:, -1] == 0).all() and (orders[:, 0] > 0).all(), orders
 
 
+@pytest.mark.slow
 def test_a_learner_with_end_game_copies_learns_the_last_period(tmp_path):
     """Case (c) in 10-period episodes, four of eight copies playing the end from drawn
     states (``end_game``): the learner orders nothing in the last period and still orders
