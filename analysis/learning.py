@@ -126,9 +126,9 @@ def learner_env(
     the same Markov decision process, seen the same way, as far as the drawn state is all
     that differs: what it does not draw (upstream stock, a market's reference price) starts
     as the scenario declares, and its clock starts at period 0, so demand or rivals that
-    change with the period play their first periods there, not their last. The end-game copies are always
-    the event engine's :class:`sim.env.InventoryEnv`, as is the whole vector environment
-    then.
+    change with the period play their first periods there, not their last. The end-game
+    copies are always the event engine's :class:`sim.env.InventoryEnv`, as is the whole
+    vector environment then.
 
     A scenario with a ``[market]`` learns on the event engine (the vectorized one has no
     market) and, unless ``reward`` says otherwise, for profit (Eq. (7)): a firm that sets

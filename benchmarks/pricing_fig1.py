@@ -16,8 +16,8 @@ backlog + fixed cost, (d) lost sales + fixed cost) at the firm ``stage1``:
   (unit 0.05); myopic:
   ``level`` (unit 1; its price is computed each period).
 * **PPO** over price and quantity (:mod:`sim.env`: ``MultiDiscrete([n, 50])``, or
-  ``[n, n, 50]`` with a reorder point, profit reward), trained by :func:`analysis.learning.train_scenario` into ``OUT/<case>/ppo``
-  (rerunning resumes it). Its quantity entry takes the form the optimal policy's
+  ``[n, n, 50]`` with a reorder point; profit reward), trained by
+  :func:`analysis.learning.train_scenario` into ``OUT/<case>/ppo`` (rerunning resumes it). Its quantity entry takes the form the optimal policy's
   structure suggests (:func:`ppo_action`; ``--action`` sets one for every case): without a
   fixed ordering cost, a level to order the inventory position up to (``"position"``: the
   order is ``max(0, level - position)``, so a constant action is a base-stock list-price
@@ -35,8 +35,8 @@ Every policy is then evaluated on the same evaluation seeds (others than the tun
 seeds, so the tuned profits carry no selection bias): profit per period over the
 scenario's 100 periods, mean and 95% CI, and the paired difference of PPO to the best
 tuned heuristic with its 95% CI. Each case's result is written atomically to
-``OUT/<case>/result.json`` and skipped when present (resumable); then ``fig1.csv``,
-``fig1.md`` and ``fig1.png``.
+``OUT/<case>/result.json`` and skipped when present (resumable; refused when made with
+other settings); then ``fig1.csv``, ``fig1.md`` and ``fig1.png``.
 """
 
 from __future__ import annotations
