@@ -802,7 +802,7 @@ NETWORK_ACTIONS = {
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from analysis.learning import train_scenario
+    from analysis.learning import EPISODE_PERIODS, train_scenario
 
     if args.end_game and not args.finite_horizon:
         raise CommandError("--end-game: end-game copies play the end of --finite-horizon's problem")
@@ -878,9 +878,12 @@ def cmd_train(args: argparse.Namespace) -> None:
         f"wrote {out}/: learning_curve.csv, learning_curve.png, checkpoints/ "
         "(rerun the same command to resume)"
     )
+    horizon = args.episode_periods or min(scenario.periods, EPISODE_PERIODS)
+    # a finite-horizon policy plays at most its horizon
+    periods = f" --periods {horizon}" if args.finite_horizon and horizon < scenario.periods else ""
     print(
         f"evaluate it with\n  supplysim evaluate {args.scenario} "
-        f"--checkpoint {stock_point_name(learners[0])}={out}"
+        f"--checkpoint {stock_point_name(learners[0])}={out}{periods}"
     )
 
 

@@ -753,18 +753,26 @@ class Scenario:
     def _check_trained(
         self, graph: nx.DiGraph, chosen: dict[Any, Policy], node: Any, module: Any
     ) -> None:
-        """A trained policy must fit its node: the same observation layout, and (unless
-        loaded with ``strict = false``) the network, node and options it was trained on."""
+        """A trained policy must fit its node: the same observation layout (but for a
+        finite horizon's, which the run must not outlast), and (unless loaded with ``strict
+        = false``) the network, node and options it was trained on."""
         from sim.env import learner_layout
 
         market = self.market(graph)
         options = self.options if market is None else {**self.options, "market": market}
         layout, fingerprint = learner_layout(graph, chosen, node, options)
         where = f"node {str(node)!r}"
-        if module.layout != layout:
+        horizon = module.layout.horizon  # the node's own layout plans for none
+        if dataclasses.replace(module.layout, horizon=0) != layout:
             raise ScenarioError(
                 f"{where}: the trained policy expects observations {module.layout}, this node "
                 f"gives {layout}; train it for this scenario"
+            )
+        if horizon and self.periods > horizon:
+            raise ScenarioError(
+                f"{where}: the trained policy plans for {horizon} periods (trained with a "
+                f"finite horizon); the scenario runs {self.periods}: set run.periods to at "
+                f"most {horizon}"
             )
         known = getattr(module, "fingerprint", None)
         if known is not None and known != fingerprint:

@@ -191,8 +191,19 @@ def test_supplysim_train_finite_horizon_plans_for_the_episode(tmp_path, capsys):
     status = main([*args, "--steps", "256", "--num-envs", "2", "--episode-periods", "30",
                    "--out", str(out)])  # fmt: skip
     assert status == 0, capsys.readouterr().err
+    assert f"--checkpoint stage1={out} --periods 30\n" in capsys.readouterr().out
     layout = load_checkpoint(out).layout
     assert layout.horizon == 30 and layout.names[-4] == "periods_left"
+    # the command train prints to evaluate it: the scenario's run fits the horizon
+    evaluate = ["evaluate", "pricing_a", "--checkpoint", f"stage1={out}", "--replications", "2"]
+    assert main([*evaluate, "--periods", "30", "--out", str(tmp_path / "e")]) == 0, (
+        capsys.readouterr().err
+    )
+    assert main([*evaluate, "--out", str(tmp_path / "e100")]) == 2  # 100 periods
+    assert "node 'stage1': the trained policy plans for 30 periods" in capsys.readouterr().err
+    no_market = ["evaluate", "lost_sales", "--checkpoint", f"stage1={out}", "--warmup", "0"]
+    assert main([*no_market, "--out", str(tmp_path / "e2")]) == 2
+    assert "the trained policy expects observations" in capsys.readouterr().err
     assert main([*args, "--algo", "ippo", "--out", str(tmp_path / "team")]) == 2
     assert "--finite-horizon: for one learner (--algo ppo or dqn), not ippo" in (
         capsys.readouterr().err
