@@ -17,6 +17,7 @@ import dataclasses
 import json
 import math
 import platform
+import shlex
 import signal
 import sys
 import time
@@ -878,12 +879,15 @@ def cmd_train(args: argparse.Namespace) -> None:
         f"wrote {out}/: learning_curve.csv, learning_curve.png, checkpoints/ "
         "(rerun the same command to resume)"
     )
+    # the scenario it was trained in (the fingerprint checks it), and a finite-horizon
+    # policy plays at most its horizon, from the start
+    same = "".join(f" --set {shlex.quote(text)}" for text in args.set or [])
     horizon = args.episode_periods or min(scenario.periods, EPISODE_PERIODS)
-    # a finite-horizon policy plays at most its horizon
-    periods = f" --periods {horizon}" if args.finite_horizon and horizon < scenario.periods else ""
+    if args.finite_horizon and horizon < scenario.periods:
+        same += f" --periods {horizon}" + (" --warmup 0" if scenario.warmup else "")
     print(
         f"evaluate it with\n  supplysim evaluate {args.scenario} "
-        f"--checkpoint {stock_point_name(learners[0])}={out}{periods}"
+        f"--checkpoint {stock_point_name(learners[0])}={out}{same}"
     )
 
 

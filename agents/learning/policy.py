@@ -46,6 +46,12 @@ class TorchPolicy:
     obs_rms: RunningMeanStd | None = None
     fingerprint: str | None = None
 
+    def __repr__(self) -> str:  # errors name the module; the network's repr is pages long
+        return (
+            f"TorchPolicy(target={self.mapping.target!r}, inputs={self.layout.size}, "
+            f"horizon={self.layout.horizon}, fingerprint={self.fingerprint!r})"
+        )
+
     def __post_init__(self) -> None:
         if self.network.obs_size != self.layout.size:
             raise ValueError(

@@ -103,5 +103,12 @@ def test_a_finite_horizon_policy_refuses_to_act_past_its_horizon():
     policy = TorchPolicy.fresh(layout, ActionMapping(high=20.0), seed=1)
     model = SupplyChainModel(scenario.network(), {"stage1": policy}, seed=2, **scenario.options)
     model.run(H)
-    with pytest.raises(PolicyError, match=r"trained for a horizon of 4 periods .*period 4 is past"):
+    with pytest.raises(
+        PolicyError, match=r"trained for a horizon of 4 periods .*period 4 is past"
+    ) as refused:
         model.run(1)
+    # the module is named in a line, not by its network's repr
+    assert "TorchPolicy(target='quantity', inputs=7, horizon=4, fingerprint=None)" in str(
+        refused.value
+    )
+    assert len(str(refused.value)) < 400
