@@ -726,10 +726,18 @@ class ActionMapping:
         return float(q[0]) if self.suppliers == 1 else q.tolist()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """A dict for standard JSON (stored in checkpoints): no cap is ``max_order: None``
+        (``json`` would write the non-standard ``Infinity``)."""
+        data = asdict(self)
+        if data["max_order"] == math.inf:
+            data["max_order"] = None
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ActionMapping:
+        """The mapping of :meth:`to_dict` (or of an older checkpoint's ``Infinity``)."""
+        if data.get("max_order", 0) is None:
+            data = {**data, "max_order": math.inf}
         return cls(**data)
 
 

@@ -5,6 +5,7 @@ an (s, S) policy, played through every environment to the bit."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -39,6 +40,10 @@ def test_the_order_is_the_level_less_the_position_and_never_negative():
     np.testing.assert_array_equal(capped.quantities([13, 13, 2], obs), [[3.0], [0.0], [4.0]])
     assert capped.quantity(30, one) == 4.0  # 19 wanted, 4 ordered
     assert ActionMapping.from_dict(capped.to_dict()) == capped
+    # no cap is standard JSON in a checkpoint; an older checkpoint's Infinity still reads
+    assert json.loads(json.dumps(LOCAL.to_dict(), allow_nan=False))["max_order"] is None
+    assert ActionMapping.from_dict(json.loads(json.dumps(LOCAL.to_dict()))) == LOCAL
+    assert ActionMapping.from_dict({**LOCAL.to_dict(), "max_order": float("inf")}) == LOCAL
 
 
 def test_a_constant_level_in_the_env_is_base_stock_in_the_engine():
