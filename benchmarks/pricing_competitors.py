@@ -6,8 +6,9 @@ Run: ``PYTHONPATH=. nice -n 10 python benchmarks/pricing_competitors.py [--steps
 
 **Strategies.** Case (a) of the seed paper's §V against three rivals: ``fixed`` (a fixed
 price of 30: the built-in ``pricing_a``, Fig. 1's case (a); here PPO learns a stationary
-policy, as against the other rivals, while Fig. 1's plans for its 100 periods), ``undercut``
-(``pricing_undercut``: one step below the firm's price, down to 10) and ``follow`` (``pricing_follow``: the firm's price of two periods before). Each is
+policy, as against the other rivals, while Fig. 1's plans for its 100 periods),
+``undercut`` (``pricing_undercut``: one step below the firm's price, down to 10) and
+``follow`` (``pricing_follow``: the firm's price of two periods before). Each is
 :func:`benchmarks.pricing_fig1.run_case` unchanged: the three heuristics tuned against that
 rival by the same coordinate search on the tuning seeds, PPO over price and quantity in
 Fig. 1's form (:func:`benchmarks.pricing_fig1.ppo_action`: an order-up-to level here)
@@ -470,8 +471,8 @@ def report_analyst(summary: dict[str, Any]) -> list[str]:
     at = {v: int(np.flatnonzero(x == v)[0]) for v in (0.0, 20.0, 30.0, 40.0)}
     return [
         "\n## Analyst figure (`analyst.png`, numbers in `analyst.csv` / `analyst.json`)\n",
-        f"Case (a), the PPO trained against the fixed rival, evaluation seed {summary['seed']}, periods "
-        f"{summary['window'][0]}-{summary['window'][1]}: mean price "
+        "Case (a), the PPO trained against the fixed rival, evaluation seed "
+        f"{summary['seed']}, periods {summary['window'][0]}-{summary['window'][1]}: mean price "
         f"{np.mean(e['price']):.2f} (rival {np.mean(e['rival']):.2f}), profit "
         f"{summary['episode_profit']:.1f} per period. Price set at net inventory "
         + ", ".join(

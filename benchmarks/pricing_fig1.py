@@ -17,9 +17,9 @@ backlog + fixed cost, (d) lost sales + fixed cost) at the firm ``stage1``:
   ``level`` (unit 1; its price is computed each period).
 * **PPO** over price and quantity (:mod:`sim.env`: ``MultiDiscrete([n, 50])``, or
   ``[n, n, 50]`` with a reorder point; profit reward), trained by
-  :func:`analysis.learning.train_scenario` into ``OUT/<case>/ppo`` (rerunning resumes it). Its quantity entry takes the form the optimal policy's
-  structure suggests (:func:`ppo_action`; ``--action`` sets one for every case): without a
-  fixed ordering cost, a level to order the inventory position up to (``"position"``: the
+  :func:`analysis.learning.train_scenario` into ``OUT/<case>/ppo`` (rerunning resumes it).
+  Its quantity entry takes the form the optimal policy's structure suggests
+  (:func:`ppo_action`; ``--action`` sets one for every case): without a fixed ordering cost, a level to order the inventory position up to (``"position"``: the
   order is ``max(0, level - position)``, so a constant action is a base-stock list-price
   policy, optimal there (Federgruen & Heching 1999)); with one, a reorder point and an
   order-up-to level (``"reorder"``: a constant action is an (s, S) list-price policy; the
@@ -177,14 +177,12 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
 
     scenario = resolve(f"pricing_{case}")
     action = args.action or ppo_action(scenario)
-    finite_horizon = args.finite_horizon
-    end_game = args.end_game if finite_horizon else 0
     ppo = {
         "steps": args.steps,
         "num_envs": args.num_envs,
         "action": action,
-        "finite_horizon": finite_horizon,
-        "end_game": end_game,
+        "finite_horizon": args.finite_horizon,
+        "end_game": args.end_game,  # 0 with a stationary learner (main refuses others)
         "seed": args.seed,
         "lr": args.lr,
     }
@@ -227,8 +225,8 @@ def run_case(case: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
         progress=False,
         action=action,
         lr=args.lr,
-        finite_horizon=finite_horizon,
-        end_game=end_game,
+        finite_horizon=args.finite_horizon,
+        end_game=args.end_game,
     )
     from agents.learning import TorchPolicy
 
