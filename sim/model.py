@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import array
 import difflib
+import functools
 import gc
 import heapq
 import itertools
@@ -152,8 +153,12 @@ class _Message:
 
     __slots__ = ("_ok", "_value", "callbacks")
 
-    def __init__(self, env: simpy.Environment, delay: float, value: Any, callback, priority: int):
-        self.callbacks = [callback] if callback is not None else []
+    def __init__(
+        self, env: simpy.Environment, delay: float, value: Any, callbacks: tuple, priority: int
+    ):
+        # one tuple per kind of event, shared (SupplyChainModel._calls): a bound method and a
+        # list made per event were two more objects to read back, cold, when it is due
+        self.callbacks = callbacks
         self._value = value
         self._ok = True
         # _Clock.schedule written out: every event of the engine is one of these
@@ -161,6 +166,23 @@ class _Message:
             env._now_queue.append((env._now, priority, next(env._eid), self))
         else:
             _heappush(env._queue, (env._now + delay, priority, next(env._eid), self))
+
+
+class _Calls:
+    """The callbacks of the engine's kinds of events, each a tuple shared by every event
+    of its kind (what a SimPy event's ``callbacks`` list would hold)."""
+
+    __slots__ = ("arrivals", "close", "customer", "order", "review", "source_order", "stop", "tick")
+
+    def __init__(self, model: SupplyChainModel):
+        self.arrivals = (model._on_arrivals,)
+        self.close = (model._on_close,)
+        self.customer = (model._on_customer,)
+        self.order = (model._on_order,)
+        self.review = (model._on_review,)
+        self.source_order = (model._on_source_order,)
+        self.stop = (model._on_stop,)
+        self.tick = (model._on_tick,)
 
 
 class _Clock(simpy.Environment):
@@ -405,6 +427,7 @@ class SupplyChainModel(mesa.Model):
         self._record = record
         self._log = log
         self._track_all = track_rewards
+        self._calls = _Calls(self)
         self._build(policies)
         self._writer = None  # of observe_vector's layout
         self._choose_initial_state(initial_state)
@@ -560,7 +583,12 @@ class SupplyChainModel(mesa.Model):
             chosen = {p: self._policy_for(policies, n, p) for p in self.products}
             self.stocking_agents[n] = StockingAgent(self, n, g.nodes[n]["role"], chosen)
             self._modules.extend(chosen.values())
-        self._observes = [frozenset(getattr(pol, "observes", ())) for pol in self._modules]
+        # equal sets shared: a review reads its module's set, and one object stays in the cache
+        shared: dict[frozenset, frozenset] = {}
+        self._observes = []
+        for pol in self._modules:
+            wants = frozenset(getattr(pol, "observes", ()))
+            self._observes.append(shared.setdefault(wants, wants))
         self._external = [i for i, pol in enumerate(self._modules) if type(pol) is External]
         # scheduled arrivals are booked only for the stock points whose module observes them
         self._tracks_due = ["arrivals" in o for o in self._observes]
@@ -644,11 +672,11 @@ class SupplyChainModel(mesa.Model):
                 self._arrivals[k].append((e, lot))
             else:
                 self._arrivals[k] = [(e, lot)]
-                _Message(self.env, k, k, self._on_arrivals, URGENT)
+                _Message(self.env, k, k, self._calls.arrivals, URGENT)
         for e, q, k in self._initial_orders:  # ordered, not shipped: no transit, no cost
             self._pipeline[e.target] += q
             self._pipe_by[e.target][e.position] += q
-            reach = self._on_source_order if e.supplier < 0 else self._on_order
+            reach = self._calls.source_order if e.supplier < 0 else self._calls.order
             _Message(self.env, k, (e, q), reach, URGENT)
         self._level_since = [0.0] * n_sku
         self._area_on_hand = [0.0] * n_sku
@@ -674,7 +702,7 @@ class SupplyChainModel(mesa.Model):
         )
         if self._market is not None:
             self._market.restart()
-        _Message(self.env, 0, 0, self._on_tick, NORMAL)
+        _Message(self.env, 0, 0, self._calls.tick, NORMAL)
         if self.arrivals == "poisson":
             for i, customer in self._customers.items():
                 rate = customer.arrival_rate()
@@ -688,7 +716,7 @@ class SupplyChainModel(mesa.Model):
                         stream(seed_of, Purpose.ORDER_SIZE, node, product),
                         getattr(customer, "buys", None),
                     )
-                    _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
+                    _Message(self.env, arrivals.next_gap(), arrivals, self._calls.customer, NORMAL)
 
     def _restart_edge(self, e: _Edge) -> None:
         """Forget edge ``e``'s shipments and lead-time draws: a run starts on it."""
@@ -1014,7 +1042,7 @@ class SupplyChainModel(mesa.Model):
         if stop != self._stop_at:
             self._stop_at = stop
             if stop < math.inf and self._clocked:
-                _Message(self.env, stop - self.env.now, stop, self._on_stop, _STOP)
+                _Message(self.env, stop - self.env.now, stop, self._calls.stop, _STOP)
         # The loop allocates many short-lived objects and builds no reference cycles, so the
         # cyclic collector would only rescan the model's long-lived state, at a cost growing
         # with the network (about 20% of the time at 10,000 nodes). It is on again whenever
@@ -1050,8 +1078,8 @@ class SupplyChainModel(mesa.Model):
         if done:
             # The period closes at t + 1 before anything else; arrivals due then come next,
             # and the next step last.
-            _Message(self.env, 1, t, self._on_close, _CLOSE)
-            _Message(self.env, 1, t + 1, self._on_tick, NORMAL)
+            _Message(self.env, 1, t, self._calls.close, _CLOSE)
+            _Message(self.env, 1, t + 1, self._calls.tick, NORMAL)
         return done
 
     def _on_close(self, event: _Message) -> None:
@@ -1117,7 +1145,7 @@ class SupplyChainModel(mesa.Model):
         arrivals: _PoissonArrivals = event._value
         i = arrivals.stock_point
         if arrivals.buys is not None and not arrivals.buys():  # a visitor who does not buy
-            _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
+            _Message(self.env, arrivals.next_gap(), arrivals, self._calls.customer, NORMAL)
             return
         try:
             d = arrivals.take_size()
@@ -1126,7 +1154,7 @@ class SupplyChainModel(mesa.Model):
         self._acc_demand[i] += d
         self._customer_demand(i, d)
         self._serve(i)
-        _Message(self.env, arrivals.next_gap(), arrivals, self._on_customer, NORMAL)
+        _Message(self.env, arrivals.next_gap(), arrivals, self._calls.customer, NORMAL)
         if self.review == "continuous":
             self._review_next(i)
 
@@ -1237,7 +1265,7 @@ class SupplyChainModel(mesa.Model):
         bucket = self._arrivals.get(arrival)
         if bucket is None:
             bucket = self._arrivals[arrival] = []
-            _Message(self.env, arrival - now, arrival, self._on_arrivals, URGENT)
+            _Message(self.env, arrival - now, arrival, self._calls.arrivals, URGENT)
         bucket.append((edge, x))
 
     def _on_arrivals(self, event: _Message) -> None:
@@ -1518,13 +1546,15 @@ class SupplyChainModel(mesa.Model):
         self._acc_order_cost[i] += edge.unit_cost * q + edge.fixed_cost
         if edge.supplier < 0:  # an external source ships what it is asked for
             if edge.order_lead_time:
-                _Message(self.env, edge.order_lead_time, (edge, q), self._on_source_order, URGENT)
+                _Message(
+                    self.env, edge.order_lead_time, (edge, q), self._calls.source_order, URGENT
+                )
             elif edge.source < 0:
                 self._ship(edge, q)
             else:
                 self._from_source(edge, q)
         elif edge.order_lead_time:
-            _Message(self.env, edge.order_lead_time, (edge, q), self._on_order, URGENT)
+            _Message(self.env, edge.order_lead_time, (edge, q), self._calls.order, URGENT)
         else:
             self._take_order(edge, q)
 
@@ -1562,7 +1592,7 @@ class SupplyChainModel(mesa.Model):
         (an event of its own, so that an external decision can stop the engine there)."""
         if not self._review_due[i]:
             self._review_due[i] = True
-            _Message(self.env, 0, i, self._on_review, URGENT)
+            _Message(self.env, 0, i, self._calls.review, URGENT)
 
     def _review_next(self, i: int) -> None:
         """Under continuous review, at the end of an event's callbacks: review ``i`` now if
@@ -1812,7 +1842,7 @@ class _PoissonArrivals:
         self.at = 0
         self.size_dist, self.size_rng = size, size_rng
         self.take_size: Callable[[], float] = (
-            float(size.value).__float__ if isinstance(size, Constant) else iter(()).__next__
+            _constant_size(float(size.value)) if isinstance(size, Constant) else iter(()).__next__
         )
 
     def next_size(self) -> float:
@@ -1829,6 +1859,13 @@ class _PoissonArrivals:
             self.at = 0
         self.at += 1
         return self.gaps[self.at - 1]
+
+
+@functools.lru_cache(maxsize=64)
+def _constant_size(size: float) -> Callable[[], float]:
+    """A customer's constant size as a call into C, one per size: all retailers of a network
+    whose customers buy 10 share one object, which stays in the cache."""
+    return size.__float__
 
 
 class _SourceOrders:
