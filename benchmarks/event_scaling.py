@@ -6,7 +6,7 @@ of periods scaled so that every size processes about ``--events`` events (the tr
 about 0.89 events per node and period: a customer's review is part of its event when
 nothing else is due at that instant). Prints CPU microseconds per event and per
 node-period, the events (SimPy event ids used) and the pending events at the window's
-start (the heap's size).
+start (about one per node: a customer per retailer, the shipments in transit).
 
 Beside it, in the same run, the control: :func:`hand_written`, the same tree as a bare
 event loop (one heap of tuples, a list of floats per field, (s, S) inline, one random stream
@@ -16,6 +16,10 @@ memory costs a Python loop on this machine; the engine's growth is to be read ag
 
     python benchmarks/event_scaling.py --nodes 200 2000 20000
 
+With ``--calendar``, the engine's calendar against one heap in the same process: one model
+per size, windows of the same length alternating between the two (the pending events
+rebuilt at each switch), median CPU microseconds per event of ``--rounds`` windows each.
+
 On a shared machine run the sizes more than once and compare within one run.
 """
 
@@ -24,6 +28,8 @@ from __future__ import annotations
 import argparse
 import heapq
 import itertools
+import math
+import statistics
 import time
 from array import array
 from collections import deque
@@ -39,7 +45,7 @@ def per_event(nodes: int, events: int, warmup: int, seed: int = 0) -> dict:
     model.run(warmup)
     periods = max(1, round(events / (EVENTS_PER_NODE_PERIOD * nodes)))
     first = next(model.env._eid)
-    pending = len(model.env._queue)
+    pending = model.env.pending()
     start = time.process_time()
     model.run(periods)
     seconds = time.process_time() - start
@@ -51,6 +57,25 @@ def per_event(nodes: int, events: int, warmup: int, seed: int = 0) -> dict:
         "us": seconds / done * 1e6,
         "us_node_period": seconds / (periods * nodes) * 1e6,
     }
+
+
+def calendar_against_heap(nodes: int, events: int, warmup: int, rounds: int) -> dict:
+    """Median CPU µs per event with the calendar and with one heap, windows alternating."""
+    model = supplysim_model(nodes, 0, record=False)
+    model.run(warmup)
+    env = model.env
+    periods = max(1, round(events / (EVENTS_PER_NODE_PERIOD * nodes)))
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for r in range(rounds):
+        for calendar in (r % 2 == 0, r % 2 == 1):  # which goes first alternates too
+            env.CALENDAR_FROM = 0 if calendar else math.inf  # the ticks' retune keeps it
+            env.rebuild(calendar=calendar)
+            first = next(env._eid)
+            start = time.process_time()
+            model.run(periods)
+            seconds = time.process_time() - start
+            times[calendar].append(seconds / (next(env._eid) - first - 1) * 1e6)
+    return {"calendar": statistics.median(times[True]), "heap": statistics.median(times[False])}
 
 
 def hand_written(nodes: int, warmup: int, periods: int, seed: int = 0) -> dict:
@@ -133,7 +158,20 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, nargs="+", default=[200, 2000, 20000])
     parser.add_argument("--events", type=int, default=330_000)
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--calendar", action="store_true", help="calendar against one heap")
+    parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
+    if args.calendar:
+        print("| nodes | µs per event, calendar | one heap | calendar / heap |")
+        print("|---|---|---|---|")
+        for nodes in args.nodes:
+            r = calendar_against_heap(nodes, args.events, args.warmup, args.rounds)
+            print(
+                f"| {nodes:,} | {r['calendar']:.2f} | {r['heap']:.2f} "
+                f"| {r['calendar'] / r['heap']:.3f} |",
+                flush=True,
+            )
+        return
     print(
         "| nodes | periods timed | events | pending events | µs per event "
         "| µs per node-period | control: µs per node-period | engine / control |"

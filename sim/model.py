@@ -164,8 +164,10 @@ class _Message:
         # _Clock.schedule written out: every event of the engine is one of these
         if delay == 0 and priority == URGENT:
             env._now_queue.append((env._now, priority, next(env._eid), self))
-        else:
+        elif env._now + delay < env._horizon:
             _heappush(env._queue, (env._now + delay, priority, next(env._eid), self))
+        else:
+            env._defer((env._now + delay, priority, next(env._eid), self))
 
 
 class _Calls:
@@ -196,22 +198,125 @@ class _Clock(simpy.Environment):
     event is the smaller of the two heads: SimPy's order, event for event. In the heap, such
     an event would cost a pop that sifts the heap's last entry down its whole depth; on
     SupplyNetPy's tree the heap holds an event per retailer. (A customer's review is an event
-    only when it cannot run at once in the same order: see ``_review_next``.)"""
+    only when it cannot run at once in the same order: see ``_review_next``.)
+
+    With many events pending (:data:`CALENDAR_FROM`), the heap holds only those due before
+    ``_horizon``, a window of about :data:`CALENDAR_WINDOW` events; later ones wait unsorted
+    in buckets, one per window (a calendar queue), and a window's bucket is heapified when
+    the heap runs empty. A heap of every pending event reads about four entries that left
+    the cache long ago at each of its lower levels, per pop; on SupplyNetPy's tree at 20,000
+    nodes the calendar takes about 10% off the cost of an event (at 2,000 to 8,000 nodes
+    0-5%, within the noise: one heap there). Windows are ``1 / _scale`` long, a power of
+    two, so that a time's bucket ``floor(time * _scale)`` is exact and in time order: the
+    order of events is SimPy's whatever the windows (an event due at infinity waits in a
+    bucket of its own)."""
+
+    #: pending events from which the calendar is used (at each period's tick, :meth:`retune`)
+    CALENDAR_FROM = 4096
+    #: the events a window holds, on average: a heap this small stays in the cache
+    CALENDAR_WINDOW = 64
 
     def __init__(self, initial_time: float = 0):
         super().__init__(initial_time)
         self._now_queue: deque[tuple] = deque()
+        self._horizon = math.inf  # events due from then on wait in _buckets
+        self._scale = 0.0  # windows per unit of time
+        self._buckets: dict[int, list[tuple]] = {}
+        self._bucket_keys: list[int] = []  # a heap of _buckets' keys
+        self._windows = self._windowed = 0  # windows entered, and their events, since retune
 
     def schedule(self, event: Event, priority: int = NORMAL, delay: float = 0) -> None:
         """Schedule ``event`` as SimPy does (due now and urgent: in the FIFO)."""
+        entry = (self._now + delay, priority, next(self._eid), event)
         if delay == 0 and priority == URGENT:
-            self._now_queue.append((self._now + delay, priority, next(self._eid), event))
+            self._now_queue.append(entry)
+        elif entry[0] < self._horizon:
+            heapq.heappush(self._queue, entry)
         else:
-            heapq.heappush(self._queue, (self._now + delay, priority, next(self._eid), event))
+            self._defer(entry)
+
+    def _defer(self, entry: tuple) -> None:
+        """Put ``entry`` (due at or after the horizon) in its window's bucket."""
+        at = entry[0]
+        if self._scale == 0.0:  # no calendar: only an event due at infinity comes here
+            heapq.heappush(self._queue, entry)
+            return
+        key = int(at * self._scale) if at < math.inf else math.inf
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            self._buckets[key] = [entry]
+            heapq.heappush(self._bucket_keys, key)
+        else:
+            bucket.append(entry)
+
+    def _next_window(self) -> bool:
+        """Heapify the next bucket into the (empty) heap; ``False`` if none is left."""
+        if not self._bucket_keys:
+            return False
+        key = heapq.heappop(self._bucket_keys)
+        queue = self._queue  # the same list: run_to_halt holds it
+        queue.extend(self._buckets.pop(key))
+        heapq.heapify(queue)
+        self._horizon = (key + 1) / self._scale
+        self._windows += 1
+        self._windowed += len(queue)
+        return True
+
+    def pending(self) -> int:
+        """How many events are scheduled."""
+        return len(self._now_queue) + len(self._queue) + sum(map(len, self._buckets.values()))
+
+    def retune(self) -> None:
+        """Use the calendar while many events are pending, with windows of about
+        :data:`CALENDAR_WINDOW` events (called at each period's tick: a rebuild costs a
+        pass over the pending events, a period's worth of work in a network where they
+        are about one per node; windows are resized only when they held 4x too many or
+        too few, on average since the last call)."""
+        if self._scale == 0.0:
+            if len(self._queue) >= self.CALENDAR_FROM:
+                self.rebuild(calendar=True)
+            return
+        if self._windows:
+            held = self._windowed / self._windows
+            if self.CALENDAR_WINDOW / 4 <= held <= 4 * self.CALENDAR_WINDOW:
+                self._windows = self._windowed = 0
+                return
+        elif len(self._queue) < 4 * self.CALENDAR_WINDOW:
+            return
+        self.rebuild(calendar=self.pending() >= self.CALENDAR_FROM // 2)
+
+    def rebuild(self, calendar: bool) -> None:
+        """Hold the pending events in one heap, or (``calendar``) in the heap of the
+        window that starts now and buckets, the window as long as the next
+        :data:`CALENDAR_WINDOW` events take to come due."""
+        queue = self._queue
+        entries = queue + [entry for bucket in self._buckets.values() for entry in bucket]
+        self._buckets.clear()
+        self._bucket_keys.clear()
+        self._windows = self._windowed = 0
+        if not calendar:
+            self._scale, self._horizon = 0.0, math.inf
+            queue[:] = entries
+            heapq.heapify(queue)
+            return
+        times = heapq.nsmallest(self.CALENDAR_WINDOW + 1, (entry[0] for entry in entries))
+        span = times[-1] - self._now if times else 1.0
+        exponent = math.frexp(span)[1] if span > 0 else -30  # 2**(e-1) <= span < 2**e
+        self._scale = math.ldexp(1.0, -max(-30, min(30, exponent - 1)))
+        self._horizon = (int(self._now * self._scale) + 1) / self._scale
+        queue.clear()
+        for entry in entries:
+            if entry[0] < self._horizon:
+                queue.append(entry)
+            else:
+                self._defer(entry)
+        heapq.heapify(queue)
 
     def _pop(self) -> tuple:
         """The next entry of the schedule, taken out (IndexError: none is left)."""
         now_queue, queue = self._now_queue, self._queue
+        if not queue:
+            self._next_window()
         if now_queue and (not queue or now_queue[0] < queue[0]):
             return now_queue.popleft()
         return heapq.heappop(queue)
@@ -219,6 +324,8 @@ class _Clock(simpy.Environment):
     def peek(self) -> float:
         """The time of the next scheduled event (``inf`` when none is left)."""
         now_queue, queue = self._now_queue, self._queue
+        if not queue:
+            self._next_window()
         if now_queue and (not queue or now_queue[0] < queue[0]):
             return now_queue[0][0]
         return queue[0][0] if queue else math.inf
@@ -228,6 +335,8 @@ class _Clock(simpy.Environment):
         if self._now_queue:
             # the next entry at the top of the heap, where SimPy's step takes it from
             heapq.heappush(self._queue, self._pop())
+        elif not self._queue:
+            self._next_window()
         super().step()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -261,6 +370,8 @@ class _Clock(simpy.Environment):
                 self._now, _, _, event = take()
             elif queue:
                 self._now, _, _, event = pop(queue)
+            elif self._next_window():
+                continue
             else:
                 return
             callbacks, event.callbacks = event.callbacks, None
@@ -1067,6 +1178,7 @@ class SupplyChainModel(mesa.Model):
         self.run(1)
 
     def _on_tick(self, event: _Message) -> None:
+        self.env.retune()
         self._cursor = 0
         if not self._continue_step(event._value):
             self.env.halt()  # an external decision: the engine waits for it

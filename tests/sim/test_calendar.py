@@ -1,0 +1,132 @@
+"""The event engine's calendar (``_Clock``): with many events pending, later windows wait in
+buckets; the order of events stays SimPy's, (time, priority, scheduling order), exactly."""
+
+from __future__ import annotations
+
+import heapq
+import math
+import pickle
+
+import networkx as nx
+import pytest
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents import SS
+from sim import SupplyChainModel
+from sim.model import _Clock
+
+
+@pytest.fixture
+def calendar_always(monkeypatch):
+    """The calendar from 8 pending events on, with windows of about 2."""
+    monkeypatch.setattr(_Clock, "CALENDAR_FROM", 8)
+    monkeypatch.setattr(_Clock, "CALENDAR_WINDOW", 2)
+
+
+def tree(retailers: int = 24, seed: int = 0, log: bool = True) -> SupplyChainModel:
+    """SupplyNetPy's reference tree in small: (s, S) at a warehouse and its retailers,
+    exponential lead times, Poisson customers of drawn sizes, continuous review."""
+    g = nx.DiGraph()
+    lead = {"dist": "exponential", "mean": 3}
+    g.add_node("S", role="supplier")
+    g.add_node("D", role="warehouse", initial_stock=400, holding_cost=1.0)
+    g.add_edge("S", "D", lead_time=lead)
+    policies = {"D": SS(s=100, S=400)}
+    for k in range(retailers):
+        g.add_node(
+            f"R{k}",
+            role="retailer",
+            initial_stock=150,
+            holding_cost=1.0,
+            shortage="lost_sales",
+            demand={"dist": "compound_poisson", "rate": 1, "size": {"dist": "poisson", "mean": 9}},
+        )
+        g.add_edge("D", f"R{k}", lead_time=lead)
+        policies[f"R{k}"] = SS(s=40, S=150)
+    return SupplyChainModel(
+        g, policies, review="continuous", arrivals="poisson", seed=seed, log=log
+    )
+
+
+def run(model: SupplyChainModel, periods: int) -> tuple:
+    model.run(periods)
+    return model.event_log, model.results()
+
+
+@pytest.mark.parametrize("window", [1, 2, 16])
+def test_the_calendar_keeps_every_event_in_simpys_order(monkeypatch, window):
+    log, table = run(tree(), 30)
+    monkeypatch.setattr(_Clock, "CALENDAR_FROM", 8)
+    monkeypatch.setattr(_Clock, "CALENDAR_WINDOW", window)
+    model = tree()
+    log_calendar, table_calendar = run(model, 30)
+    assert model.env._scale > 0  # the calendar was in use
+    assert log_calendar == log
+    assert table_calendar.equals(table)
+
+
+def test_a_model_pickled_mid_run_with_its_calendar_runs_on_the_same(calendar_always):
+    model = tree()
+    model.run(12)
+    assert model.env._buckets  # events wait in buckets
+    copy = pickle.loads(pickle.dumps(model))
+    model.run(10)
+    copy.run(10)
+    assert copy.event_log == model.event_log
+    assert copy.results().equals(model.results())
+
+
+def test_the_calendar_is_left_when_few_events_are_pending(calendar_always, monkeypatch):
+    env = _Clock()
+    for k in range(40):
+        env.schedule(simpy.Event(env), delay=k / 8)
+    env.retune()
+    assert env._scale > 0 and env._buckets
+    monkeypatch.setattr(_Clock, "CALENDAR_FROM", 1000)
+    env._windows, env._windowed = 1, 1000  # windows far too full: rebuilt, as one heap
+    env.retune()
+    assert env._scale == 0 and not env._buckets and len(env._queue) == 40
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    delays=st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 0.25, 1.0, 3.0, 1e-9, math.inf]) | st.floats(0, 50),
+            st.sampled_from([0, 1, 2]),
+            st.integers(0, 3),
+        ),
+        min_size=1,
+        max_size=120,
+    ),
+    window=st.integers(1, 8),
+    retune_every=st.integers(1, 10),
+)
+def test_events_come_out_as_from_one_heap(delays, window, retune_every):
+    """Each event taken schedules the next few of ``delays`` (its last field says how
+    many) at its time plus their delays; ``retune`` runs every few events. The clock gives
+    the entries in the order of one heap of SimPy's keys (time, priority, id)."""
+    env = _Clock()
+    env.CALENDAR_FROM, env.CALENDAR_WINDOW = 4, window
+    todo = list(delays)
+    heap: list[tuple] = []
+
+    def schedule(n: int) -> None:
+        for _ in range(n):
+            if todo:
+                delay, priority, _ = todo.pop()
+                heapq.heappush(heap, (env._now + delay, priority, len(delays) - len(todo) - 1))
+                env.schedule(simpy.Event(env), priority=priority, delay=delay)
+
+    schedule(8)
+    while heap:
+        if len(todo) % retune_every == 0:
+            env.retune()
+        assert env.peek() == heap[0][0]
+        expected = heapq.heappop(heap)
+        assert env._pop()[:3] == expected
+        env._now = expected[0]
+        schedule(todo[-1][2] if todo else 0)
+    assert env.peek() == float("inf")
