@@ -294,7 +294,7 @@ class _Clock(simpy.Environment):
         self._buckets.clear()
         self._bucket_keys.clear()
         self._windows = self._windowed = 0
-        if not calendar:
+        if not calendar or self._now == math.inf:  # (past infinity, windows order nothing)
             self._scale, self._horizon = 0.0, math.inf
             queue[:] = entries
             heapq.heapify(queue)

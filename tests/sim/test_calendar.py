@@ -12,10 +12,11 @@ import pytest
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from simpy.events import NORMAL, URGENT
 
 from agents import SS
 from sim import SupplyChainModel
-from sim.model import _Clock
+from sim.model import _Clock, _Message
 
 
 @pytest.fixture
@@ -90,11 +91,34 @@ def test_the_calendar_is_left_when_few_events_are_pending(calendar_always, monke
     assert env._scale == 0 and not env._buckets and len(env._queue) == 40
 
 
-@settings(max_examples=200, deadline=None)
+@pytest.mark.parametrize("how", ["schedule", "message"])
+def test_an_event_due_at_the_horizon_waits_for_the_next_window(how):
+    """The heap holds the events due before the horizon; one due at it goes to the next
+    window's bucket, behind those already there (SimPy's order at equal times)."""
+    env = _Clock()
+    env.CALENDAR_WINDOW = 1
+
+    def schedule(delay: float, priority: int = NORMAL) -> None:
+        if how == "schedule":
+            env.schedule(simpy.Event(env), priority=priority, delay=delay)
+        else:  # the engine's own events
+            _Message(env, delay, None, (), priority)
+
+    for delay in (0.5, 1.0, 2.0):
+        schedule(delay)
+    env.rebuild(calendar=True)  # windows of length 1: the next two come due within 1.0
+    assert env._horizon == 1.0 and env._buckets
+    schedule(1.0)  # id 3, due at the horizon
+    schedule(1.0, URGENT)  # id 4
+    taken = [env._pop()[:3] for _ in range(5)]
+    assert taken == [(0.5, 1, 0), (1.0, 0, 4), (1.0, 1, 1), (1.0, 1, 3), (2.0, 1, 2)]
+
+
+@settings(max_examples=300, deadline=None)
 @given(
     delays=st.lists(
         st.tuples(
-            st.sampled_from([0.0, 0.25, 1.0, 3.0, 1e-9, math.inf]) | st.floats(0, 50),
+            st.sampled_from([0.0, 0.25, 0.5, 1.0, 3.0, 1e-9, math.inf]) | st.floats(0, 50),
             st.sampled_from([0, 1, 2]),
             st.integers(0, 3),
         ),
@@ -103,30 +127,44 @@ def test_the_calendar_is_left_when_few_events_are_pending(calendar_always, monke
     ),
     window=st.integers(1, 8),
     retune_every=st.integers(1, 10),
+    takes=st.lists(st.sampled_from(["peek", "pop", "step"]), min_size=1, max_size=5),
 )
-def test_events_come_out_as_from_one_heap(delays, window, retune_every):
+def test_events_come_out_as_from_one_heap(delays, window, retune_every, takes):
     """Each event taken schedules the next few of ``delays`` (its last field says how
-    many) at its time plus their delays; ``retune`` runs every few events. The clock gives
-    the entries in the order of one heap of SimPy's keys (time, priority, id)."""
+    many) at its time plus their delays; ``retune`` runs every few events. An event is
+    taken by ``_pop`` (after ``peek`` or not) or processed by SimPy's ``step``, in turns.
+    The clock gives the events in the order of one heap of SimPy's keys (time, priority,
+    id), ties at the windows' edges included."""
     env = _Clock()
     env.CALENDAR_FROM, env.CALENDAR_WINDOW = 4, window
     todo = list(delays)
     heap: list[tuple] = []
+    processed: list[tuple] = []
 
     def schedule(n: int) -> None:
         for _ in range(n):
             if todo:
                 delay, priority, _ = todo.pop()
-                heapq.heappush(heap, (env._now + delay, priority, len(delays) - len(todo) - 1))
-                env.schedule(simpy.Event(env), priority=priority, delay=delay)
+                key = (env._now + delay, priority, len(delays) - len(todo) - 1)
+                heapq.heappush(heap, key)
+                event = simpy.Event(env)
+                event._ok, event._value = True, None
+                event.callbacks.append(lambda _, key=key: processed.append(key))
+                env.schedule(event, priority=priority, delay=delay)
 
     schedule(8)
     while heap:
         if len(todo) % retune_every == 0:
             env.retune()
-        assert env.peek() == heap[0][0]
+        take = takes[len(heap) % len(takes)]
         expected = heapq.heappop(heap)
-        assert env._pop()[:3] == expected
-        env._now = expected[0]
+        if take == "step":
+            env.step()
+            assert processed[-1] == expected and env.now == expected[0]
+        else:
+            if take == "peek":
+                assert env.peek() == expected[0]
+            assert env._pop()[:3] == expected
+            env._now = expected[0]
         schedule(todo[-1][2] if todo else 0)
     assert env.peek() == float("inf")
