@@ -237,11 +237,11 @@ class _Clock(simpy.Environment):
 
     def _defer(self, entry: tuple) -> None:
         """Put ``entry`` (due at or after the horizon) in its window's bucket."""
-        at = entry[0]
-        if self._scale == 0.0:  # no calendar: only an event due at infinity comes here
+        if self._horizon == math.inf:  # no calendar, or the last window (due at infinity)
             heapq.heappush(self._queue, entry)
             return
-        key = int(at * self._scale) if at < math.inf else math.inf
+        window = entry[0] * self._scale
+        key = int(window) if window < math.inf else math.inf  # (huge times wait with inf)
         bucket = self._buckets.get(key)
         if bucket is None:
             self._buckets[key] = [entry]
@@ -303,6 +303,8 @@ class _Clock(simpy.Environment):
         span = times[-1] - self._now if times else 1.0
         exponent = math.frexp(span)[1] if span > 0 else -30  # 2**(e-1) <= span < 2**e
         self._scale = math.ldexp(1.0, -max(-30, min(30, exponent - 1)))
+        while self._now * self._scale >= 2.0**52:  # window keys and edges exact as floats
+            self._scale /= 2
         self._horizon = (int(self._now * self._scale) + 1) / self._scale
         queue.clear()
         for entry in entries:
