@@ -162,12 +162,13 @@ class _Message:
         self._value = value
         self._ok = True
         # _Clock.schedule written out: every event of the engine is one of these
+        at = env._now + delay
         if delay == 0 and priority == URGENT:
-            env._now_queue.append((env._now, priority, next(env._eid), self))
-        elif env._now + delay < env._horizon:
-            _heappush(env._queue, (env._now + delay, priority, next(env._eid), self))
+            env._now_queue.append((at, priority, next(env._eid), self))
+        elif at < env._horizon:
+            _heappush(env._queue, (at, priority, next(env._eid), self))
         else:
-            env._defer((env._now + delay, priority, next(env._eid), self))
+            env._defer((at, priority, next(env._eid), self))
 
 
 class _Calls:
