@@ -16,9 +16,12 @@ memory costs a Python loop on this machine; the engine's growth is to be read ag
 
     python benchmarks/event_scaling.py --nodes 200 2000 20000
 
-With ``--calendar``, the engine's calendar against one heap in the same process: one model
-per size, windows of the same length alternating between the two (the pending events
-rebuilt at each switch), median CPU microseconds per event of ``--rounds`` windows each.
+With ``--compare calendar``, the engine's calendar against one heap in the same process:
+one model per size, windows of the same length alternating between the two (the pending
+events rebuilt at each switch), median CPU microseconds per event of ``--rounds`` windows
+each. With ``--compare packed``, the same for the stock points' quantities as packed
+doubles against lists of floats (``SupplyChainModel.PACKED_FROM``; converted at each
+switch, so the lists start each window freshly allocated, in index order).
 
 On a shared machine run the sizes more than once and compare within one run.
 """
@@ -36,6 +39,8 @@ from collections import deque
 
 import numpy as np
 from supplynetpy import POLICY, sizes, supplysim_model
+
+from sim.model import _QUANTITIES
 
 EVENTS_PER_NODE_PERIOD = 0.89
 
@@ -59,23 +64,37 @@ def per_event(nodes: int, events: int, warmup: int, seed: int = 0) -> dict:
     }
 
 
-def calendar_against_heap(nodes: int, events: int, warmup: int, rounds: int) -> dict:
-    """Median CPU µs per event with the calendar and with one heap, windows alternating."""
+def use_calendar(model, calendar: bool) -> None:
+    """The calendar (or one heap) from now on; the ticks' retune keeps the choice."""
+    model.env.CALENDAR_FROM = 0 if calendar else math.inf
+    model.env.rebuild(calendar=calendar)
+
+
+def use_packed(model, packed: bool) -> None:
+    """The stock points' quantities as packed doubles (or lists of floats) from now on."""
+    for name in (*_QUANTITIES, "_zeros"):
+        values = getattr(model, name)
+        setattr(model, name, array("d", values) if packed else list(values))
+    model._packed = packed
+
+
+def alternating(nodes: int, events: int, warmup: int, rounds: int, switch) -> dict:
+    """Median CPU µs per event with ``switch(model, True)`` and with ``switch(model,
+    False)``: one model, windows of the same length alternating (which goes first, too)."""
     model = supplysim_model(nodes, 0, record=False)
     model.run(warmup)
     env = model.env
     periods = max(1, round(events / (EVENTS_PER_NODE_PERIOD * nodes)))
     times: dict[bool, list[float]] = {True: [], False: []}
     for r in range(rounds):
-        for calendar in (r % 2 == 0, r % 2 == 1):  # which goes first alternates too
-            env.CALENDAR_FROM = 0 if calendar else math.inf  # the ticks' retune keeps it
-            env.rebuild(calendar=calendar)
+        for on in (r % 2 == 0, r % 2 == 1):
+            switch(model, on)
             first = next(env._eid)
             start = time.process_time()
             model.run(periods)
             seconds = time.process_time() - start
-            times[calendar].append(seconds / (next(env._eid) - first - 1) * 1e6)
-    return {"calendar": statistics.median(times[True]), "heap": statistics.median(times[False])}
+            times[on].append(seconds / (next(env._eid) - first - 1) * 1e6)
+    return {on: statistics.median(t) for on, t in times.items()}
 
 
 def hand_written(nodes: int, warmup: int, periods: int, seed: int = 0) -> dict:
@@ -158,17 +177,26 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, nargs="+", default=[200, 2000, 20000])
     parser.add_argument("--events", type=int, default=330_000)
     parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--calendar", action="store_true", help="calendar against one heap")
+    parser.add_argument(
+        "--compare",
+        choices=["calendar", "packed"],
+        help="in one model, windows alternating: the calendar against one heap, or packed "
+        "doubles against lists of floats for the stock points' quantities",
+    )
     parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
-    if args.calendar:
-        print("| nodes | µs per event, calendar | one heap | calendar / heap |")
+    comparison = {
+        "calendar": (use_calendar, "calendar", "one heap"),
+        "packed": (use_packed, "packed doubles", "lists of floats"),
+    }.get(args.compare)
+    if comparison is not None:
+        switch, on, off = comparison
+        print(f"| nodes | µs per event, {on} | {off} | ratio |")
         print("|---|---|---|---|")
         for nodes in args.nodes:
-            r = calendar_against_heap(nodes, args.events, args.warmup, args.rounds)
+            r = alternating(nodes, args.events, args.warmup, args.rounds, switch)
             print(
-                f"| {nodes:,} | {r['calendar']:.2f} | {r['heap']:.2f} "
-                f"| {r['calendar'] / r['heap']:.3f} |",
+                f"| {nodes:,} | {r[True]:.2f} | {r[False]:.2f} | {r[True] / r[False]:.3f} |",
                 flush=True,
             )
         return

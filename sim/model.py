@@ -132,6 +132,31 @@ _LT_BLOCK = 256  # lead-time draws per refill
 _GAP_BLOCK = 1024  # a Poisson customer stream's gaps per refill, at most
 
 
+#: Each stock point's quantities: a list of floats each, or packed doubles
+#: (:attr:`SupplyChainModel.PACKED_FROM`); all but the stock on hand start at 0.
+_QUANTITIES = (
+    "_on_hand",
+    "_backlog",
+    "_pipeline",
+    "_wip",  # received, not yet in stock (stock points with a capacity)
+    "_demand_seen",
+    # the period's flows, zeroed when it closes
+    "_acc_demand",
+    "_acc_sales",
+    "_acc_shipped",
+    "_acc_lost",
+    "_acc_ordered",
+    "_acc_received",
+    "_acc_order_cost",
+    "_acc_produced",
+    "_acc_refused",
+    # time-weighted levels (see _touch)
+    "_level_since",
+    "_area_on_hand",
+    "_area_backlog",
+)
+
+
 def _doubles(n: int, packed: bool, value: float = 0.0) -> list[float] | array.array:
     """``n`` times ``value``: a list of floats, or packed doubles (see
     :attr:`SupplyChainModel.PACKED_FROM`)."""
@@ -510,11 +535,12 @@ class SupplyChainModel(mesa.Model):
     #: An event reads and writes a dozen quantities of one stock point, which a period
     #: later have left the cache: a list costs a line for the item's pointer and one for
     #: its float, packed doubles one line (a quarter of the memory, too). Reading an
-    #: array's item is 2-3x slower than a list's while both are cached, so small networks
-    #: keep lists. On SupplyNetPy's tree under continuous review (``benchmarks/
-    #: event_scaling.py``) packed doubles cost 8% more per event at 200 nodes, the same at
-    #: 2,000, and about 20% less at 20,000.
-    PACKED_FROM = 2048
+    #: array's item is 2-3x slower than a list's while both are cached, so smaller
+    #: networks keep lists. On SupplyNetPy's tree under continuous review, one model with
+    #: its quantities switched between the two every window (CPU µs per event, median of
+    #: 6-8 windows each), packed against lists: 3.45 / 3.12 at 200 nodes, 4.87 / 4.76 at
+    #: 2,000, 5.34 / 5.19 at 6,000, 6.69 / 7.15 at 12,000, 7.01 / 7.67 at 20,000.
+    PACKED_FROM = 8192
 
     def __init__(
         self,
@@ -764,28 +790,15 @@ class SupplyChainModel(mesa.Model):
             else self._initial
         )
         self._on_hand = array.array("d", on_hand) if packed else list(on_hand)
-        self._backlog = _doubles(n_sku, packed)
-        self._pipeline = _doubles(n_sku, packed)
+        for name in _QUANTITIES[1:]:
+            setattr(self, name, _doubles(n_sku, packed))
         self._queue: list[deque] = [deque() for _ in range(n_sku)]
-        self._demand_seen = _doubles(n_sku, packed)
-        # per-period accumulators, reset when a period closes
-        self._acc_demand = _doubles(n_sku, packed)
-        self._acc_sales = _doubles(n_sku, packed)
-        self._acc_shipped = _doubles(n_sku, packed)
-        self._acc_lost = _doubles(n_sku, packed)
-        self._acc_ordered = _doubles(n_sku, packed)
-        self._acc_received = _doubles(n_sku, packed)
-        self._acc_order_cost = _doubles(n_sku, packed)
-        self._acc_produced = _doubles(n_sku, packed)
-        self._acc_refused = _doubles(n_sku, packed)
         for e in self._edges:
             self._restart_edge(e)
         self._pipe_by = [[0.0] * len(s) for s in self._suppliers]
         self._components = [
             [0.0] * len(self._suppliers[i]) if self._manufacturer[i] else None for i in range(n_sku)
         ]
-        # received, not yet in stock (stock points with a capacity)
-        self._wip = _doubles(n_sku, packed)
         self._source_orders = [
             _SourceOrders(cap, self.allocation) for _, _, cap in self._source_books
         ]
@@ -813,9 +826,6 @@ class SupplyChainModel(mesa.Model):
             self._pipe_by[e.target][e.position] += q
             reach = self._calls.source_order if e.supplier < 0 else self._calls.order
             _Message(self.env, k, (e, q), reach, URGENT)
-        self._level_since = _doubles(n_sku, packed)
-        self._area_on_hand = _doubles(n_sku, packed)
-        self._area_backlog = _doubles(n_sku, packed)
         # each stock point's money since it was last taken: a tuple per stock point, replaced
         # at each close (one allocation from the tuple free list) and taken by swapping in
         # _NO_MONEY
@@ -1280,8 +1290,12 @@ class SupplyChainModel(mesa.Model):
         """A Poisson customer of ``arrivals.stock_point`` arrives now."""
         arrivals: _PoissonArrivals = event._value
         i = arrivals.stock_point
+        try:
+            gap = arrivals.take_gap()
+        except StopIteration:  # a block of gaps is used up
+            gap = arrivals.next_gap()
         if arrivals.buys is not None and not arrivals.buys():  # a visitor who does not buy
-            _Message(self.env, arrivals.next_gap(), arrivals, self._calls.customer, NORMAL)
+            _Message(self.env, gap, arrivals, self._calls.customer, NORMAL)
             return
         try:
             d = arrivals.take_size()
@@ -1290,7 +1304,7 @@ class SupplyChainModel(mesa.Model):
         self._acc_demand[i] += d
         self._customer_demand(i, d)
         self._serve(i)
-        _Message(self.env, arrivals.next_gap(), arrivals, self._calls.customer, NORMAL)
+        _Message(self.env, gap, arrivals, self._calls.customer, NORMAL)
         if self.review == "continuous":
             self._review_next(i)
 
@@ -1943,23 +1957,23 @@ class _PoissonArrivals:
 
     A customer takes its size through one call into C, a constant's ``__float__`` or the
     iterator over the current block of draws, which raises StopIteration when the block is
-    used up (then :meth:`next_size` draws the next; the first customer draws the first).
-    A block is kept as packed doubles (``array``), a quarter of the memory of a list of
-    float objects, which on SupplyNetPy's tree (150 retailers) is what drawn sizes cost
-    beyond a constant: on the very same trajectory, drawn / constant run time went from
+    used up (then :meth:`next_size` draws the next; the first customer draws the first);
+    the gap to the next customer likewise (:meth:`next_gap`). A block is kept as packed
+    doubles (``array``), a quarter of the memory of a list of float objects, which on
+    SupplyNetPy's tree (150 retailers) is what drawn sizes cost beyond a constant: on the very same trajectory, drawn / constant run time went from
     1.07 (a list and a Python method per customer) to 1.02-1.05
     (``benchmarks/customer_sizes.py``). Integer sizes come out as floats of the same
     values."""
 
     __slots__ = (
-        "at",
+        "block",
         "buys",
-        "gaps",
         "rate",
         "rng",
         "size_dist",
         "size_rng",
         "stock_point",
+        "take_gap",
         "take_size",
     )
 
@@ -1974,8 +1988,8 @@ class _PoissonArrivals:
     ):
         self.stock_point, self.rate, self.rng = stock_point, rate, rng
         self.buys = buys  # a price-responsive visitor's choice (sim.market), else None
-        self.gaps: array.array = array.array("d")
-        self.at = 0
+        self.block = 0  # gaps in the current block
+        self.take_gap: Callable[[], float] = iter(()).__next__
         self.size_dist, self.size_rng = size, size_rng
         self.take_size: Callable[[], float] = (
             _constant_size(float(size.value)) if isinstance(size, Constant) else iter(()).__next__
@@ -1987,14 +2001,12 @@ class _PoissonArrivals:
         return self.take_size()
 
     def next_gap(self) -> float:
-        if self.at >= len(self.gaps):
-            # Blocks double up to _GAP_BLOCK (gap k is draw k of the stream whatever the
-            # blocks): short runs of large networks draw little.
-            n = min(_GAP_BLOCK, max(16, 2 * len(self.gaps)))
-            self.gaps = _packed(self.rng.exponential(1.0 / self.rate, n))
-            self.at = 0
-        self.at += 1
-        return self.gaps[self.at - 1]
+        """Draw the next block of gaps; the first of them."""
+        # Blocks double up to _GAP_BLOCK (gap k is draw k of the stream whatever the
+        # blocks): short runs of large networks draw little.
+        self.block = min(_GAP_BLOCK, max(16, 2 * self.block))
+        self.take_gap = iter(_packed(self.rng.exponential(1.0 / self.rate, self.block))).__next__
+        return self.take_gap()
 
 
 @functools.lru_cache(maxsize=64)
