@@ -132,15 +132,7 @@ _LT_BLOCK = 256  # lead-time draws per refill
 _GAP_BLOCK = 1024  # a Poisson customer stream's gaps per refill, at most
 
 
-#: Each stock point's quantities: a list of floats each, or packed doubles
-#: (:attr:`SupplyChainModel.PACKED_FROM`); all but the stock on hand start at 0.
-_QUANTITIES = (
-    "_on_hand",
-    "_backlog",
-    "_pipeline",
-    "_wip",  # received, not yet in stock (stock points with a capacity)
-    "_demand_seen",
-    # the period's flows, zeroed when it closes
+_ACCUMULATORS = (  # a stock point's flows in the period, zeroed when it closes
     "_acc_demand",
     "_acc_sales",
     "_acc_shipped",
@@ -150,6 +142,16 @@ _QUANTITIES = (
     "_acc_order_cost",
     "_acc_produced",
     "_acc_refused",
+)
+#: Each stock point's quantities: a list of floats each, or packed doubles
+#: (:attr:`SupplyChainModel.PACKED_FROM`); all but the stock on hand start at 0.
+_QUANTITIES = (
+    "_on_hand",
+    "_backlog",
+    "_pipeline",
+    "_wip",  # received, not yet in stock (stock points with a capacity)
+    "_demand_seen",
+    *_ACCUMULATORS,
     # time-weighted levels (see _touch)
     "_level_since",
     "_area_on_hand",

@@ -49,7 +49,7 @@ import scipy.sparse
 from networks.attributes import is_source
 from networks.distributions import Constant
 
-from .model import Decision, Reward, SupplyChainModel, _SourceOrders
+from .model import _ACCUMULATORS, Decision, Reward, SupplyChainModel, _SourceOrders
 from .policy import (
     VECTORIZED_FIXED_OPTIONS,
     External,
@@ -62,17 +62,6 @@ from .spaces import ObservationLayout
 __all__ = ["VectorizedSupplyChainModel"]
 
 _RECEIVE, _TAKE_ORDER, _SHIP = range(3)  # what a calendar entry does when its time comes
-_ACCUMULATORS = (  # per-period flows, zeroed when a period closes
-    "_acc_demand",
-    "_acc_sales",
-    "_acc_shipped",
-    "_acc_lost",
-    "_acc_ordered",
-    "_acc_received",
-    "_acc_order_cost",
-    "_acc_produced",
-    "_acc_refused",
-)
 
 
 class VectorizedSupplyChainModel(SupplyChainModel):
