@@ -1838,15 +1838,8 @@ class SupplyChainModel(mesa.Model):
                 if customer is not None:
                     self._demand_seen[i] = self._acc_demand[i]
         zeros = self._zeros
-        self._acc_demand[:] = zeros
-        self._acc_sales[:] = zeros
-        self._acc_shipped[:] = zeros
-        self._acc_lost[:] = zeros
-        self._acc_ordered[:] = zeros
-        self._acc_received[:] = zeros
-        self._acc_order_cost[:] = zeros
-        self._acc_produced[:] = zeros
-        self._acc_refused[:] = zeros
+        for name in _ACCUMULATORS:
+            getattr(self, name)[:] = zeros
         if self._time_weighted:
             self._area_on_hand[:] = zeros
             self._area_backlog[:] = zeros
@@ -1962,10 +1955,10 @@ class _PoissonArrivals:
     used up (then :meth:`next_size` draws the next; the first customer draws the first);
     the gap to the next customer likewise (:meth:`next_gap`). A block is kept as packed
     doubles (``array``), a quarter of the memory of a list of float objects, which on
-    SupplyNetPy's tree (150 retailers) is what drawn sizes cost beyond a constant: on the very same trajectory, drawn / constant run time went from
-    1.07 (a list and a Python method per customer) to 1.02-1.05
-    (``benchmarks/customer_sizes.py``). Integer sizes come out as floats of the same
-    values."""
+    SupplyNetPy's tree (150 retailers) is what drawn sizes cost beyond a constant: on the
+    very same trajectory, drawn / constant run time went from 1.07 (a list and a Python
+    method per customer) to 1.02-1.05 (``benchmarks/customer_sizes.py``). Integer sizes
+    come out as floats of the same values."""
 
     __slots__ = (
         "block",
