@@ -47,7 +47,7 @@ def test_every_builtin_scenario_runs_the_same_packed(monkeypatch, name):
         try:
             lists = build(name, variant)
         except ValueError:
-            continue  # an option this scenario does not take (checked the same either way)
+            continue  # an option this scenario does not take
         log, table, rewards, observations = outcome(lists)
         monkeypatch.setattr(SupplyChainModel, "PACKED_FROM", 1)
         packed = build(name, variant)
