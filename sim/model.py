@@ -132,6 +132,13 @@ _LT_BLOCK = 256  # lead-time draws per refill
 _GAP_BLOCK = 1024  # a Poisson customer stream's gaps per refill, at most
 
 
+_LEVELS = (  # where a stock point stands
+    "_on_hand",
+    "_backlog",
+    "_pipeline",
+    "_wip",  # received, not yet in stock (stock points with a capacity)
+    "_demand_seen",
+)
 _ACCUMULATORS = (  # a stock point's flows in the period, zeroed when it closes
     "_acc_demand",
     "_acc_sales",
@@ -146,13 +153,9 @@ _ACCUMULATORS = (  # a stock point's flows in the period, zeroed when it closes
 #: Each stock point's quantities: a list of floats each, or packed doubles
 #: (:attr:`SupplyChainModel.PACKED_FROM`); all but the stock on hand start at 0.
 _QUANTITIES = (
-    "_on_hand",
-    "_backlog",
-    "_pipeline",
-    "_wip",  # received, not yet in stock (stock points with a capacity)
-    "_demand_seen",
+    *_LEVELS,
     *_ACCUMULATORS,
-    # time-weighted levels (see _touch)
+    # time-weighted levels (see _touch; the event engine's alone)
     "_level_since",
     "_area_on_hand",
     "_area_backlog",
@@ -786,14 +789,14 @@ class SupplyChainModel(mesa.Model):
                 agent.policies[p] = spawn() if callable(spawn) else module
                 self._policy.append(agent.policies[p])
         packed = self._packed
+        for name in _QUANTITIES:
+            setattr(self, name, _doubles(n_sku, packed))
         on_hand = (
             [self._start_on_hand(i) for i in range(n_sku)]
             if self._initial_state is not None
             else self._initial
         )
         self._on_hand = array.array("d", on_hand) if packed else list(on_hand)
-        for name in _QUANTITIES[1:]:
-            setattr(self, name, _doubles(n_sku, packed))
         self._queue: list[deque] = [deque() for _ in range(n_sku)]
         for e in self._edges:
             self._restart_edge(e)

@@ -49,7 +49,7 @@ import scipy.sparse
 from networks.attributes import is_source
 from networks.distributions import Constant
 
-from .model import _ACCUMULATORS, Decision, Reward, SupplyChainModel, _SourceOrders
+from .model import _ACCUMULATORS, _LEVELS, Decision, Reward, SupplyChainModel, _SourceOrders
 from .policy import (
     VECTORIZED_FIXED_OPTIONS,
     External,
@@ -218,7 +218,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         self._forget(mine, mine_edge)
 
         # stock points and edges as at period 0 (the accumulators are zero between periods)
-        for name in ("_backlog", "_pipeline", "_wip", "_demand_seen", *_ACCUMULATORS):
+        for name in (*_LEVELS, *_ACCUMULATORS):  # the stock on hand: its start, below
             getattr(self, name)[skus] = 0.0
         self._reward[skus] = 0.0
         for name in ("_e_pipeline", "_e_transit", "_e_components", "_e_ordered"):
@@ -314,11 +314,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             return np.array(values, dtype=np.float64)
 
         for name in (
-            "_on_hand",
-            "_backlog",
-            "_pipeline",
-            "_wip",
-            "_demand_seen",
+            *_LEVELS,
             *_ACCUMULATORS,
             "_holding",
             "_backlog_rate",
