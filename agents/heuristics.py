@@ -51,7 +51,7 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------- single sourcing
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class BaseStock:
     """Installation base-stock (order-up-to) policy.
 
@@ -153,7 +153,7 @@ def _levels_module(graph: nx.DiGraph, service_level: float) -> BaseStock:
 _BOUND: weakref.WeakKeyDictionary[nx.DiGraph, dict[float, BaseStock]] = weakref.WeakKeyDictionary()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class EpochBaseStock:
     """Base-stock levels by review epoch, for reviews at uneven intervals.
 
@@ -208,7 +208,7 @@ class EpochBaseStock:
         return np.maximum(level - obs.inventory_position, 0.0)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class EchelonBaseStock:
     """Echelon base-stock policy for serial and tree networks.
 
@@ -244,7 +244,7 @@ class EchelonBaseStock:
         return np.maximum(self.level - obs.echelon_inventory_position, 0.0)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SS:
     """(s, S) policy: when the inventory position is at or below ``s``, order up to ``S``.
 
@@ -278,7 +278,7 @@ class SS:
         return np.where(ip <= self.s, self.S - ip, 0.0)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DemandTrackingBaseStock:
     """Base-stock policy whose level follows the demand: a non-stationary base stock.
 
@@ -314,7 +314,7 @@ class DemandTrackingBaseStock:
         return np.maximum(self.level + self.per_demand * obs.demand - obs.inventory_position, 0.0)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DemandTrackingSS:
     """(s, S) policy whose two levels follow the demand: a non-stationary (s, S) policy.
 
@@ -354,7 +354,7 @@ class DemandTrackingSS:
         return np.where(ip <= self.s + shift, self.S + shift - ip, 0.0)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RQ:
     """(r, Q) policy with periodic review (the (r, nQ) form): order in batches of ``Q``.
 
@@ -402,7 +402,7 @@ class RQ:
         return np.where(ip > r, 0.0, n * q)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ConstantOrder:
     """Constant-order policy: the same quantity every period, whatever the state.
 
@@ -428,7 +428,7 @@ class ConstantOrder:
         return np.full(len(obs.on_hand), float(self.quantity))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CappedBaseStock:
     """Capped base-stock policy for lost-sales systems.
 
@@ -538,7 +538,7 @@ def _check_suppliers(regular: Any, expedited: Any) -> None:
         )
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DualIndex:
     """Dual-index policy for dual sourcing (a slow regular and a fast expedited supplier).
 
@@ -605,7 +605,7 @@ class DualIndex:
         return self._columns.rows(obs, self.regular_supplier, self.expedited_supplier, q_r, q_e)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CappedDualIndex:
     """Capped dual-index (CDI) policy for dual sourcing.
 
@@ -665,7 +665,7 @@ class CappedDualIndex:
         return self._columns.rows(obs, self.regular_supplier, self.expedited_supplier, q_r, q_e)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TailoredBaseSurge:
     """Tailored base-surge (TBS) policy for dual sourcing.
 
@@ -725,7 +725,7 @@ class TailoredBaseSurge:
 
 
 # ---------------------------------------------------------------------- behavioural
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Sterman:
     """Anchoring-and-adjustment ordering heuristic of human beer-game players.
 
