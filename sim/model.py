@@ -756,6 +756,7 @@ class SupplyChainModel(mesa.Model):
         # scheduled arrivals are booked only for the stock points whose module observes them
         self._tracks_due = ["arrivals" in o for o in self._observes]
         self._track_due = any(self._tracks_due)
+        self._observing = any(self._observes)  # else a review need not read its module's set
         self._tracked = list(range(n_sku)) if self._track_all else self._external
         self._descendants = [
             [self.sku_index[d, p] for d in sorted(nx.descendants(g, n), key=position.get)] + [i]
@@ -1516,7 +1517,7 @@ class SupplyChainModel(mesa.Model):
         on_hand, backlog = self._on_hand[i], self._backlog[i]
         pipeline = self._pipeline_of(i)
         echelon = arrivals = None
-        wants = self._observes[i]
+        wants = self._observing and self._observes[i]
         if wants:
             if "echelon_inventory_position" in wants:
                 echelon = self._echelon_position(i)
@@ -1600,6 +1601,8 @@ class SupplyChainModel(mesa.Model):
         """The pipeline stock point ``i`` decides on: ordered and not in stock (not received,
         or held in process), except at a manufacturer, where it counts the kits that the
         components held and on order make."""
+        if not self._has_work:  # no components, no stock in process anywhere
+            return self._pipeline[i]
         if self._components[i] is None:
             return self._pipeline[i] + self._wip[i]
         return min(
@@ -1627,17 +1630,16 @@ class SupplyChainModel(mesa.Model):
 
     def _place(self, i: int, action: float | list[float]) -> None:
         """Order ``action`` (checked): a quantity, or a list of one per supplier."""
-        suppliers = self._suppliers[i]
         if isinstance(action, float):
-            if action == 0:
+            if action == 0:  # most reviews: nothing more of i to read
                 return
             if self._manufacturer[i]:
-                for e in suppliers:
+                for e in self._suppliers[i]:
                     self._order(e, action * e.bom)
             else:
-                self._order(suppliers[0], action)
+                self._order(self._suppliers[i][0], action)
             return
-        for e, q in zip(suppliers, action, strict=True):
+        for e, q in zip(self._suppliers[i], action, strict=True):
             if q > 0:
                 self._order(e, q)
 
