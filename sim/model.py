@@ -594,6 +594,7 @@ class SupplyChainModel(mesa.Model):
         self._writer = None  # of observe_vector's layout
         self._choose_initial_state(initial_state)
         self._market = market.attach(self) if market is not None else None
+        self._with_customers = [i for i, c in enumerate(self._customer_list) if c is not None]
         # Under continuous review with customers one at a time, a period's step does nothing
         # at a stock point that neither makes nor processes, has such customers, loses what
         # it cannot sell them at once and supplies no one: nothing can wait there to be served.
@@ -732,6 +733,9 @@ class SupplyChainModel(mesa.Model):
         ]
         self._makes = [a or b for a, b in zip(self._manufacturer, self._processing, strict=True)]
         self._has_work = self._has_components or any(self._processing)
+        # every stock point orders from one supplier and holds nothing in process (a tree,
+        # a chain): its pipeline by supplier is its pipeline, booked in the same steps
+        self._single_sourced = not self._has_work and all(len(s) == 1 for s in self._suppliers)
         self._packed = n_sku >= self.PACKED_FROM
         self._zeros = _doubles(n_sku, self._packed)
         self._supplier_names = [
@@ -802,6 +806,7 @@ class SupplyChainModel(mesa.Model):
         for e in self._edges:
             self._restart_edge(e)
         self._pipe_by = [[0.0] * len(s) for s in self._suppliers]
+        self._ordered_edges: list[_Edge] = []  # the edges that ordered in the period
         self._components = [
             [0.0] * len(self._suppliers[i]) if self._manufacturer[i] else None for i in range(n_sku)
         ]
@@ -1536,7 +1541,7 @@ class SupplyChainModel(mesa.Model):
                 on_hand + pipeline - backlog,
                 self._demand_seen[i],
                 self._supplier_names[i],
-                self._pipeline_by_supplier(i),
+                (pipeline,) if self._single_sourced else self._pipeline_by_supplier(i),
                 echelon,
                 arrivals,
                 None,  # the market's price fields: Market.observe fills them
@@ -1699,6 +1704,8 @@ class SupplyChainModel(mesa.Model):
         self._pipeline[i] += q
         self._pipe_by[i][edge.position] += q
         self._acc_ordered[i] += q * edge.kit_share
+        if not edge.ordered:  # its first order in the period: zeroed when the period closes
+            self._ordered_edges.append(edge)
         edge.ordered += q
         self._acc_order_cost[i] += edge.unit_cost * q + edge.fixed_cost
         if edge.supplier < 0:  # an external source ships what it is asked for
@@ -1834,14 +1841,15 @@ class SupplyChainModel(mesa.Model):
                 [p * x for p, x in zip(self._price, self._acc_sales, strict=True)],
             )
             rec.append_edges(t, [e.ordered for e in self._edges], [e.transit for e in self._edges])
-        for e in self._edges:  # the only per-period edge counter
+        for e in self._ordered_edges:  # the only per-period edge counter
             e.ordered = 0.0
+        self._ordered_edges.clear()
         if self._market is not None:
             self._market.close(t)
         if self.arrivals == "poisson":  # what Poisson customers asked for, seen next period
-            for i, customer in enumerate(self._customer_list):
-                if customer is not None:
-                    self._demand_seen[i] = self._acc_demand[i]
+            seen, asked = self._demand_seen, self._acc_demand
+            for i in self._with_customers:
+                seen[i] = asked[i]
         zeros = self._zeros
         for name in _ACCUMULATORS:
             getattr(self, name)[:] = zeros
