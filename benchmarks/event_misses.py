@@ -30,13 +30,9 @@ import subprocess
 import sys
 import tempfile
 
-EVENTS_PER_NODE_PERIOD = 0.89
+from event_scaling import hand_written, warmed, window
+
 COUNTS = ("Ir", "Dr", "D1mr", "DLmr", "DLmw")
-
-
-def window(nodes: int, events: int) -> int:
-    """Periods that make about ``events`` events on the tree of ``nodes`` nodes."""
-    return max(1, round(events / (EVENTS_PER_NODE_PERIOD * nodes)))
 
 
 def child(what: str, nodes: int, warmup: int, periods: int) -> None:
@@ -45,12 +41,8 @@ def child(what: str, nodes: int, warmup: int, periods: int) -> None:
     more in the run that made more objects."""
     events = None
     if what == "control":
-        from event_scaling import hand_written
-
         hand_written(nodes, warmup, periods)
     else:
-        from event_scaling import warmed
-
         model = warmed(nodes, warmup)
         first = next(model.env._eid)
         model.run(periods)
@@ -97,9 +89,9 @@ def per_window(what: str, nodes: int, warmup: int, periods: int, ll: int) -> dic
     """The counts of a window of ``periods`` after ``warmup``: a run with it less one without."""
     before = counted(what, nodes, warmup, 0, ll)
     after = counted(what, nodes, warmup, periods, ll)
-    window = {name: after[name] - before[name] for name in COUNTS}
-    window["events"] = after["events"]
-    return window
+    counts = {name: after[name] - before[name] for name in COUNTS}
+    counts["events"] = after["events"]
+    return counts
 
 
 def main() -> None:

@@ -45,6 +45,11 @@ from sim.model import _QUANTITIES
 EVENTS_PER_NODE_PERIOD = 0.89
 
 
+def window(nodes: int, events: int) -> int:
+    """Periods that make about ``events`` events on the tree of ``nodes`` nodes."""
+    return max(1, round(events / (EVENTS_PER_NODE_PERIOD * nodes)))
+
+
 def warmed(nodes: int, warmup: int, seed: int = 0):
     """The tree of ``nodes`` nodes after ``warmup`` periods, every edge past its first
     shipment: an edge draws its first lead times on it (a random stream made, a block
@@ -63,7 +68,7 @@ def warmed(nodes: int, warmup: int, seed: int = 0):
 
 def per_event(nodes: int, events: int, warmup: int, seed: int = 0) -> dict:
     model = warmed(nodes, warmup, seed)
-    periods = max(1, round(events / (EVENTS_PER_NODE_PERIOD * nodes)))
+    periods = window(nodes, events)
     first = next(model.env._eid)
     pending = model.env.pending()
     start = time.process_time()
@@ -98,7 +103,7 @@ def alternating(nodes: int, events: int, warmup: int, rounds: int, switch) -> di
     False)``: one model, windows of the same length alternating (which goes first, too)."""
     model = warmed(nodes, warmup)
     env = model.env
-    periods = max(1, round(events / (EVENTS_PER_NODE_PERIOD * nodes)))
+    periods = window(nodes, events)
     times: dict[bool, list[float]] = {True: [], False: []}
     for r in range(rounds):
         for on in (r % 2 == 0, r % 2 == 1):
