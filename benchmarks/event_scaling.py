@@ -4,9 +4,9 @@ The tree of ``benchmarks/supplynetpy.py`` (no table): each size runs ``--warmup`
 untimed (every edge has shipped and drawn its first lead times, checked; the pipelines are
 filled), then a window of periods scaled so that every size processes about ``--events``
 events (the tree makes about 0.89 events per node and period: a customer's review is part
-of its event when nothing else is due at that instant). Prints CPU microseconds per event and per
-node-period, the events (SimPy event ids used) and the pending events at the window's
-start (about one per node: a customer per retailer, the shipments in transit).
+of its event when nothing else is due at that instant). Prints CPU microseconds per event
+and per node-period, the events (SimPy event ids used) and the pending events at the
+window's start (about one per node: a customer per retailer, the shipments in transit).
 
 Beside it, in the same run, the control: :func:`hand_written`, the same tree as a bare
 event loop (one heap of tuples, a list of floats per field, (s, S) inline, one random stream
