@@ -595,17 +595,18 @@ class SupplyChainModel(mesa.Model):
         self._choose_initial_state(initial_state)
         self._market = market.attach(self) if market is not None else None
         self._with_customers = [i for i, c in enumerate(self._customer_list) if c is not None]
-        # Under continuous review with customers one at a time, a period's step does nothing
-        # at a stock point that neither makes nor processes, has such customers, loses what
-        # it cannot sell them at once and supplies no one: nothing can wait there to be served.
+        # Nothing can wait to be served at a stock point that loses what it cannot sell at
+        # once and supplies no one: a customer's arrival there serves nothing, and under
+        # continuous review with customers one at a time a period's step does nothing there
+        # unless it makes or processes.
         supplies = {e.supplier for e in self._edges}
+        self._nothing_waits = [
+            lost and i not in supplies for i, lost in enumerate(self._lost_sales)
+        ]
         self._step_work = [
             i
             for i in self._downstream_first
-            if self._makes[i]
-            or self._customer_list[i] is None
-            or not self._lost_sales[i]
-            or i in supplies
+            if self._makes[i] or self._customer_list[i] is None or not self._nothing_waits[i]
         ]
         self._reset_state()
 
@@ -871,6 +872,7 @@ class SupplyChainModel(mesa.Model):
                         customer.order_size(),
                         stream(seed_of, Purpose.ORDER_SIZE, node, product),
                         getattr(customer, "buys", None),
+                        serves=not self._nothing_waits[i],
                     )
                     _Message(self.env, arrivals.next_gap(), arrivals, self._calls.customer, NORMAL)
 
@@ -1314,7 +1316,8 @@ class SupplyChainModel(mesa.Model):
             d = arrivals.next_size()
         self._acc_demand[i] += d
         self._customer_demand(i, d)
-        self._serve(i)
+        if arrivals.serves:
+            self._serve(i)
         _Message(self.env, gap, arrivals, self._calls.customer, NORMAL)
         if self.review == "continuous":
             self._review_next(i)
@@ -1978,6 +1981,7 @@ class _PoissonArrivals:
         "buys",
         "rate",
         "rng",
+        "serves",
         "size_dist",
         "size_rng",
         "stock_point",
@@ -1993,9 +1997,13 @@ class _PoissonArrivals:
         size: Distribution,
         size_rng: np.random.Generator,
         buys: Any = None,
+        serves: bool = True,
     ):
         self.stock_point, self.rate, self.rng = stock_point, rate, rng
         self.buys = buys  # a price-responsive visitor's choice (sim.market), else None
+        # whether anything can wait to be served at the stock point (else a customer's
+        # arrival, which only takes stock, leaves nothing to serve there)
+        self.serves = serves
         self.block = 0  # gaps in the current block
         self.take_gap: Callable[[], float] = iter(()).__next__
         self.size_dist, self.size_rng = size, size_rng

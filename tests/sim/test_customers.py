@@ -3,6 +3,7 @@ whole-or-nothing customers: exact event logs, both engines, and closed forms."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import networkx as nx
@@ -15,6 +16,7 @@ from agents import SS, BaseStock
 from networks import NetworkError, random_network
 from networks.distributions import CompoundPoisson, DistributionError, parse_distribution
 from sim import SupplyChainModel
+from sim.model import _PoissonArrivals
 from sim.streams import Purpose, stream
 
 
@@ -231,17 +233,27 @@ def test_both_engines_agree_on_storage_capacity(decide):
     assert vector.results()["refused"].sum() > 0
 
 
+def _customer_arrivals(model: SupplyChainModel) -> list[_PoissonArrivals]:
+    """The customer streams of ``model``'s pending events."""
+    env = model.env
+    entries = [*env._queue, *env._now_queue, *itertools.chain(*env._buckets.values())]
+    return [e[3]._value for e in entries if isinstance(e[3]._value, _PoissonArrivals)]
+
+
+@pytest.mark.parametrize("review", ["continuous", "periodic"])
 @pytest.mark.parametrize("allocation", ["fifo", "proportional", "whole"])
 @pytest.mark.parametrize("shortage", ["lost_sales", "backlog"])
-def test_continuous_reviews_step_skips_only_stock_points_where_nothing_waits(allocation, shortage):
-    """Under continuous review with customers one at a time, a period's step visits only the
-    stock points where something could wait to be served: the same event log and table as
-    a step that visits every stock point (lost-sales retailers with customers and no one to
-    supply are the ones skipped; customers everywhere, so that some who have them supply
-    others too; fractional sizes leave proportional shares' float residues)."""
+def test_serving_skips_only_stock_points_where_nothing_waits(review, allocation, shortage):
+    """With customers one at a time, a customer's arrival serves, and under continuous
+    review a period's step visits, only the stock points where something could wait to be
+    served: the same event log and table as serving and visiting every stock point
+    (lost-sales retailers with customers and no one to supply are the ones skipped;
+    customers everywhere, so that some who have them supply others too; fractional sizes
+    leave proportional shares' float residues)."""
     graph = random_network(30, depth=3, seed=5, shortage=shortage, initial_stock=15)
     for _, data in graph.nodes(data=True):
         if data["role"] != "supplier":  # customers upstream too: stock points that supply
+            data["shortage"] = shortage  # (random_network sets it at retailers only)
             data["demand"] = {
                 "dist": "compound_poisson",
                 "rate": 1.5,
@@ -254,15 +266,18 @@ def test_continuous_reviews_step_skips_only_stock_points_where_nothing_waits(all
         model = SupplyChainModel(
             graph,
             SS(s=8, S=30),
-            review="continuous",
+            review=review,
             arrivals="poisson",
             allocation=allocation,
             log=True,
             seed=2,
         )
-        skipped = len(model._downstream_first) - len(model._step_work)
+        skipped = sum(model._nothing_waits)
         if every:
+            model._nothing_waits = [False] * len(model._nothing_waits)
             model._step_work = list(model._downstream_first)
+            model.reset(2)  # its customers' arrivals made again, each serving
+        assert all(a.serves for a in _customer_arrivals(model)) == (every or skipped == 0)
         model.run(60)
         runs.append((model.event_log, model.results()))
     assert skipped > 0 if shortage == "lost_sales" else skipped == 0
