@@ -739,8 +739,11 @@ class SupplyChainModel(mesa.Model):
         self._single_sourced = not self._has_work and all(len(s) == 1 for s in self._suppliers)
         self._packed = n_sku >= self.PACKED_FROM
         self._zeros = _doubles(n_sku, self._packed)
-        self._supplier_names = [
-            tuple(self._name_in_network(e.supplier_name) for e in s) for s in self._suppliers
+        # (node, product, supplier names): what an observation names, in one object (a
+        # review in a large network reads it cold)
+        self._identity = [
+            (n, p, tuple(self._name_in_network(e.supplier_name) for e in s))
+            for (n, p), s in zip(self.sku_names, self._suppliers, strict=True)
         ]
 
         # agents and decision modules (spawned anew for every run: see _reset_state)
@@ -1303,9 +1306,11 @@ class SupplyChainModel(mesa.Model):
         """A Poisson customer of ``arrivals.stock_point`` arrives now."""
         arrivals: _PoissonArrivals = event._value
         i = arrivals.stock_point
-        try:
-            gap = arrivals.take_gap()
-        except StopIteration:  # a block of gaps is used up
+        k = arrivals.gap_at
+        if k < arrivals.block:
+            gap = arrivals.gaps[k]
+            arrivals.gap_at = k + 1
+        else:  # a block of gaps is used up
             gap = arrivals.next_gap()
         if arrivals.buys is not None and not arrivals.buys():  # a visitor who does not buy
             _Message(self.env, gap, arrivals, self._calls.customer, NORMAL)
@@ -1521,7 +1526,7 @@ class SupplyChainModel(mesa.Model):
     # ------------------------------------------------------------------ deciding
     def observe(self, i: int, t: int) -> InventoryObservation:
         """The observation of stock point ``i`` in period ``t``."""
-        node, product = self.sku_names[i]
+        node, product, suppliers = self._identity[i]
         on_hand, backlog = self._on_hand[i], self._backlog[i]
         pipeline = self._pipeline_of(i)
         echelon = arrivals = None
@@ -1543,7 +1548,7 @@ class SupplyChainModel(mesa.Model):
                 pipeline,
                 on_hand + pipeline - backlog,
                 self._demand_seen[i],
-                self._supplier_names[i],
+                suppliers,
                 (pipeline,) if self._single_sourced else self._pipeline_by_supplier(i),
                 echelon,
                 arrivals,
@@ -1694,7 +1699,7 @@ class SupplyChainModel(mesa.Model):
         raise ValueError(
             f"node {node!r} product {product!r}: policy {self._policy[i]!r} returned {action!r}; "
             f"an action is a finite number >= 0, or one per supplier "
-            f"{list(self._supplier_names[i])}"
+            f"{list(self._identity[i][2])}"
         )
 
     def _order(self, edge: _Edge, q: float) -> None:
@@ -1968,24 +1973,27 @@ class _PoissonArrivals:
 
     A customer takes its size through one call into C, a constant's ``__float__`` or the
     iterator over the current block of draws, which raises StopIteration when the block is
-    used up (then :meth:`next_size` draws the next; the first customer draws the first);
-    the gap to the next customer likewise (:meth:`next_gap`). A block is kept as packed
-    doubles (``array``), a quarter of the memory of a list of float objects, which on
-    SupplyNetPy's tree (150 retailers) is what drawn sizes cost beyond a constant: on the
-    very same trajectory, drawn / constant run time went from 1.07 (a list and a Python
-    method per customer) to 1.02-1.05 (``benchmarks/customer_sizes.py``). Integer sizes
-    come out as floats of the same values."""
+    used up (then :meth:`next_size` draws the next; the first customer draws the first).
+    The gap to the next customer is read by its index in the current block (:meth:`next_gap`
+    draws the next): an iterator's bound ``__next__`` would be two more objects to read, cold
+    in a large network, at every customer. A block is kept as packed doubles (``array``), a
+    quarter of the memory of a list of float objects, which on SupplyNetPy's tree (150
+    retailers) is what drawn sizes cost beyond a constant: on the very same trajectory,
+    drawn / constant run time went from 1.07 (a list and a Python method per customer) to
+    1.02-1.05 (``benchmarks/customer_sizes.py``). Integer sizes come out as floats of the
+    same values."""
 
     __slots__ = (
         "block",
         "buys",
+        "gap_at",
+        "gaps",
         "rate",
         "rng",
         "serves",
         "size_dist",
         "size_rng",
         "stock_point",
-        "take_gap",
         "take_size",
     )
 
@@ -2004,8 +2012,8 @@ class _PoissonArrivals:
         # whether anything can wait to be served at the stock point (else a customer's
         # arrival, which only takes stock, leaves nothing to serve there)
         self.serves = serves
-        self.block = 0  # gaps in the current block
-        self.take_gap: Callable[[], float] = iter(()).__next__
+        self.block = self.gap_at = 0  # gaps in the current block, and the next one's index
+        self.gaps = array.array("d")
         self.size_dist, self.size_rng = size, size_rng
         self.take_size: Callable[[], float] = (
             _constant_size(float(size.value)) if isinstance(size, Constant) else iter(()).__next__
@@ -2021,8 +2029,9 @@ class _PoissonArrivals:
         # Blocks double up to _GAP_BLOCK (gap k is draw k of the stream whatever the
         # blocks): short runs of large networks draw little.
         self.block = min(_GAP_BLOCK, max(16, 2 * self.block))
-        self.take_gap = iter(_packed(self.rng.exponential(1.0 / self.rate, self.block))).__next__
-        return self.take_gap()
+        self.gaps = _packed(self.rng.exponential(1.0 / self.rate, self.block))
+        self.gap_at = 1
+        return self.gaps[0]
 
 
 @functools.lru_cache(maxsize=64)

@@ -480,7 +480,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         return (
             [node for node, _ in names],
             [p for _, p in names],
-            [self._supplier_names[i] for i in members],
+            [self._identity[i][2] for i in members],
         )
 
     # ------------------------------------------------------------------ running
