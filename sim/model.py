@@ -1695,11 +1695,10 @@ class SupplyChainModel(mesa.Model):
         return quantity
 
     def _bad_action(self, i: int, action: Any) -> None:
-        node, product = self.sku_names[i]
+        node, product, suppliers = self._identity[i]
         raise ValueError(
             f"node {node!r} product {product!r}: policy {self._policy[i]!r} returned {action!r}; "
-            f"an action is a finite number >= 0, or one per supplier "
-            f"{list(self._identity[i][2])}"
+            f"an action is a finite number >= 0, or one per supplier {list(suppliers)}"
         )
 
     def _order(self, edge: _Edge, q: float) -> None:
@@ -2005,7 +2004,8 @@ class _PoissonArrivals:
         size: Distribution,
         size_rng: np.random.Generator,
         buys: Any = None,
-        serves: bool = True,
+        *,
+        serves: bool,
     ):
         self.stock_point, self.rate, self.rng = stock_point, rate, rng
         self.buys = buys  # a price-responsive visitor's choice (sim.market), else None

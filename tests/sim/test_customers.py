@@ -273,6 +273,7 @@ def test_serving_skips_only_stock_points_where_nothing_waits(review, allocation,
             seed=2,
         )
         skipped = sum(model._nothing_waits)
+        steps_skipped = len(model._downstream_first) - len(model._step_work)
         if every:
             model._nothing_waits = [False] * len(model._nothing_waits)
             model._step_work = list(model._downstream_first)
@@ -281,5 +282,6 @@ def test_serving_skips_only_stock_points_where_nothing_waits(review, allocation,
         model.run(60)
         runs.append((model.event_log, model.results()))
     assert skipped > 0 if shortage == "lost_sales" else skipped == 0
+    assert steps_skipped > 0 if shortage == "lost_sales" else steps_skipped == 0
     assert runs[0][0] == runs[1][0]
     pd.testing.assert_frame_equal(runs[0][1], runs[1][1], check_exact=True)
