@@ -19,8 +19,8 @@ memory costs a Python loop on this machine; the engine's growth is to be read ag
 With ``--compare calendar``, the engine's calendar against one heap in the same process:
 one model per size, windows of the same length alternating between the two (the pending
 events rebuilt at each switch), median CPU microseconds per event of ``--rounds`` windows
-each. With ``--compare packed``, the same for the stock points' quantities as packed
-doubles against lists of floats (``SupplyChainModel.PACKED_FROM``; converted at each
+each. With ``--compare packed``, the same for the stock points' quantities packed in
+one record per stock point against lists of floats (``SupplyChainModel.PACKED_FROM``; converted at each
 switch, so the lists start each window freshly allocated, in index order).
 
 On a shared machine run the sizes more than once and compare within one run.
@@ -91,11 +91,11 @@ def use_calendar(model, calendar: bool) -> None:
 
 
 def use_packed(model, packed: bool) -> None:
-    """The stock points' quantities as packed doubles (or lists of floats) from now on."""
-    for name in (*_QUANTITIES, "_zeros"):
-        values = getattr(model, name)
-        setattr(model, name, array("d", values) if packed else list(values))
+    """The stock points' quantities packed in records (or lists of floats) from now on."""
+    columns = {name: list(getattr(model, name)) for name in _QUANTITIES}
     model._packed = packed
+    model._zeros = array("d", model._zeros) if packed else list(model._zeros)
+    model._pack(columns)
 
 
 def alternating(nodes: int, events: int, warmup: int, rounds: int, switch) -> dict:

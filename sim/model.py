@@ -162,6 +162,60 @@ _QUANTITIES = (
 )
 
 
+#: The quantities in the order of a stock point's record when they are packed
+#: (:attr:`SupplyChainModel.PACKED_FROM`): the first eight are what a customer's event reads
+#: and writes (its stock, levels, demand and sales, the time-weighted on-hand), one cache
+#: line; ``_RECORD[_ZEROED]`` are the flows and areas that a period's close zeroes.
+_RECORD = (
+    "_on_hand",
+    "_backlog",
+    "_pipeline",
+    "_demand_seen",
+    "_level_since",
+    "_acc_demand",
+    "_acc_sales",
+    "_area_on_hand",
+    "_area_backlog",
+    *(name for name in _ACCUMULATORS if name not in ("_acc_demand", "_acc_sales")),
+    "_wip",
+)
+_ZEROED = slice(_RECORD.index("_acc_demand"), _RECORD.index("_wip"))
+_LINE = 8  # doubles in a 64-byte cache line
+_STRIDE = -(-len(_RECORD) // _LINE) * _LINE  # doubles a record takes, whole lines
+
+
+class _Records:
+    """Every stock point's quantities packed, a record of ``_STRIDE`` doubles per stock point
+    in one buffer, each record starting a cache line: quantity ``_RECORD[k]`` of stock point
+    ``i`` is double ``k`` of record ``i``. The model reads a quantity through a strided
+    ``memoryview`` per quantity (``self._on_hand[i]`` whatever the layout), a period's close
+    the whole table as one array.
+
+    Separate packed arrays (one per quantity) put each quantity a customer's event touches
+    on its own line; here they share one, and a period's close zeroes the flows in one pass
+    of numpy. On SupplyNetPy's tree at 20,000 nodes, alternating with the arrays, 5.07-5.40
+    against 5.66-5.75 µs an event (``benchmarks/event_scaling.py``); Cachegrind at 2,000
+    nodes with a 2 MiB cache, 14.8 -> 11.2 lines read from memory an event. A view's item
+    also reads faster than an array's (no sequence protocol in between)."""
+
+    def __init__(self, columns: Mapping[str, Iterable[float]], n: int):
+        # one line more than the records need, so that the first record can start a line
+        self.buffer = array.array("d", (0.0,)) * (n * _STRIDE + _LINE)
+        start = -self.buffer.buffer_info()[0] % (_LINE * 8) // 8
+        self.table = np.frombuffer(self.buffer, np.float64)[start : start + n * _STRIDE]
+        self.table = self.table.reshape(n, _STRIDE)
+        view = memoryview(self.buffer)
+        self.views = {
+            name: view[start + k : start + n * _STRIDE : _STRIDE] for k, name in enumerate(_RECORD)
+        }
+        for name, values in columns.items():
+            self.views[name][:] = array.array("d", values)
+
+    def column(self, name: str) -> np.ndarray:
+        """Quantity ``name`` of every stock point, a view into the table."""
+        return self.table[:, _RECORD.index(name)]
+
+
 def _doubles(n: int, packed: bool, value: float = 0.0) -> list[float] | array.array:
     """``n`` times ``value``: a list of floats, or packed doubles (see
     :attr:`SupplyChainModel.PACKED_FROM`)."""
@@ -536,16 +590,17 @@ class SupplyChainModel(mesa.Model):
     _clocked = True  # time runs on the SimPy clock (the vectorized engine keeps its own)
 
     #: Stock points from which their quantities (stock, pipeline, the period's flows) are
-    #: packed doubles, one ``array("d")`` per quantity, instead of lists of float objects.
-    #: An event reads and writes a dozen quantities of one stock point, which a period
-    #: later have left the cache: a list costs a line for the item's pointer and one for
-    #: its float, packed doubles one line (a quarter of the memory, too). Reading an
-    #: array's item is 2-3x slower than a list's while both are cached, so smaller
-    #: networks keep lists. On SupplyNetPy's tree under continuous review, one model with
-    #: its quantities switched between the two every window (CPU µs per event, median of
-    #: 6-8 windows each), packed against lists: 3.45 / 3.12 at 200 nodes, 4.87 / 4.76 at
-    #: 2,000, 5.34 / 5.19 at 6,000, 6.69 / 7.15 at 12,000, 7.01 / 7.67 at 20,000.
-    PACKED_FROM = 8192
+    #: packed, one record of doubles per stock point (:class:`_Records`), instead of lists of
+    #: float objects. An event reads and writes a dozen quantities of one stock point, which
+    #: a period later have left the cache: a list costs a line for the item's pointer and
+    #: one for its float, a record one line for all that a customer's event touches. Reading
+    #: a packed item is slower than a list's while both are cached, so smaller networks keep
+    #: lists. On SupplyNetPy's tree under continuous review, one model with its quantities
+    #: switched between the two every window (``benchmarks/event_scaling.py --compare
+    #: packed``, CPU µs per event, median of 6 windows each), records against lists: 2.96 /
+    #: 2.80 at 200 nodes, 3.71 / 3.72 at 2,000, 4.69 / 5.01 at 6,000, 5.83 / 7.04 at 12,000,
+    #: 5.14 / 6.31 at 20,000 (one array per quantity had been 7.01 against 7.67 there).
+    PACKED_FROM = 4096
 
     def __init__(
         self,
@@ -595,6 +650,7 @@ class SupplyChainModel(mesa.Model):
         self._choose_initial_state(initial_state)
         self._market = market.attach(self) if market is not None else None
         self._with_customers = [i for i, c in enumerate(self._customer_list) if c is not None]
+        self._customer_rows = np.array(self._with_customers, dtype=np.intp)
         # Nothing can wait to be served at a stock point that loses what it cannot sell at
         # once and supplies no one: a customer's arrival there serves nothing, and under
         # continuous review with customers one at a time a period's step does nothing there
@@ -785,6 +841,32 @@ class SupplyChainModel(mesa.Model):
         self._batch = self.arrivals == "batch"
         self._decides_first = self.decide == "start" and self.review == "periodic"
 
+    def _pack(self, columns: Mapping[str, Iterable[float]]) -> None:
+        """Every stock point's quantities: those of ``columns``, the others zero, as lists of
+        floats, or packed (:class:`_Records`) in a network of :attr:`PACKED_FROM` stock
+        points or more."""
+        n = len(self.sku_names)
+        if self._packed:
+            self._records: _Records | None = _Records(columns, n)
+            for name, view in self._records.views.items():
+                setattr(self, name, view)
+            return
+        self._records = None
+        for name in _QUANTITIES:
+            setattr(self, name, list(columns[name]) if name in columns else [0.0] * n)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        if self._records is not None:  # views into one buffer do not pickle; their values do
+            state["_records"] = {name: state.pop(name).tolist() for name in _RECORD}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        columns = state["_records"]
+        self.__dict__.update(state)
+        if columns is not None:
+            self._pack(columns)
+
     def _reset_state(self) -> None:
         """Everything a run changes, as at period 0 of run ``self.seed_value``."""
         n_sku = len(self.sku_names)
@@ -797,15 +879,12 @@ class SupplyChainModel(mesa.Model):
                 spawn = getattr(module, "spawn", None)
                 agent.policies[p] = spawn() if callable(spawn) else module
                 self._policy.append(agent.policies[p])
-        packed = self._packed
-        for name in _QUANTITIES:
-            setattr(self, name, _doubles(n_sku, packed))
         on_hand = (
             [self._start_on_hand(i) for i in range(n_sku)]
             if self._initial_state is not None
             else self._initial
         )
-        self._on_hand = array.array("d", on_hand) if packed else list(on_hand)
+        self._pack({"_on_hand": on_hand})
         self._queue: list[deque] = [deque() for _ in range(n_sku)]
         for e in self._edges:
             self._restart_edge(e)
@@ -1795,21 +1874,34 @@ class SupplyChainModel(mesa.Model):
     # ------------------------------------------------------------------ closing
     def _close(self, t: int) -> None:
         """Charge period ``t``'s costs and record one row per stock point."""
+        records = self._records
+        on_hand_level, backlog_level = self._on_hand, self._backlog
         if self._time_weighted:
-            # every stock point's _touch in one pass: its levels integrated up to now
+            # every stock point's _touch in one pass: its levels integrated up to now (read
+            # only by rewards and records)
             now = self.env._now
-            since = self._level_since
-            on_hand_level = [
-                area + x * (now - s)
-                for area, x, s in zip(self._area_on_hand, self._on_hand, since, strict=True)
-            ]
-            backlog_level = [
-                area + x * (now - s)
-                for area, x, s in zip(self._area_backlog, self._backlog, since, strict=True)
-            ]
-            since[:] = _doubles(len(since), self._packed, now)
-        else:
-            on_hand_level, backlog_level = self._on_hand, self._backlog
+            if records is not None:
+                elapsed = now - records.column("_level_since")
+                if self._tracked or self.recorder is not None:
+                    on_hand_level = (
+                        records.column("_area_on_hand") + records.column("_on_hand") * elapsed
+                    ).tolist()
+                    backlog_level = (
+                        records.column("_area_backlog") + records.column("_backlog") * elapsed
+                    ).tolist()
+                records.column("_level_since")[:] = now
+            else:
+                since = self._level_since
+                if self._tracked or self.recorder is not None:
+                    on_hand_level = [
+                        area + x * (now - s)
+                        for area, x, s in zip(self._area_on_hand, self._on_hand, since, strict=True)
+                    ]
+                    backlog_level = [
+                        area + x * (now - s)
+                        for area, x, s in zip(self._area_backlog, self._backlog, since, strict=True)
+                    ]
+                since[:] = [now] * len(since)
         if self._market is not None:  # backlogged customers pay the price they arrived at
             self._market.settle()
         for i in self._tracked:
@@ -1854,9 +1946,16 @@ class SupplyChainModel(mesa.Model):
         if self._market is not None:
             self._market.close(t)
         if self.arrivals == "poisson":  # what Poisson customers asked for, seen next period
-            seen, asked = self._demand_seen, self._acc_demand
-            for i in self._with_customers:
-                seen[i] = asked[i]
+            if records is not None:
+                rows = self._customer_rows
+                records.column("_demand_seen")[rows] = records.column("_acc_demand")[rows]
+            else:
+                seen, asked = self._demand_seen, self._acc_demand
+                for i in self._with_customers:
+                    seen[i] = asked[i]
+        if records is not None:
+            records.table[:, _ZEROED] = 0.0  # every flow and area (one pass over the table)
+            return
         zeros = self._zeros
         for name in _ACCUMULATORS:
             getattr(self, name)[:] = zeros

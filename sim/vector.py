@@ -49,7 +49,15 @@ import scipy.sparse
 from networks.attributes import is_source
 from networks.distributions import Constant
 
-from .model import _ACCUMULATORS, _LEVELS, Decision, Reward, SupplyChainModel, _SourceOrders
+from .model import (
+    _ACCUMULATORS,
+    _LEVELS,
+    _QUANTITIES,
+    Decision,
+    Reward,
+    SupplyChainModel,
+    _SourceOrders,
+)
 from .policy import (
     VECTORIZED_FIXED_OPTIONS,
     External,
@@ -313,9 +321,9 @@ class VectorizedSupplyChainModel(SupplyChainModel):
         def floats(values) -> np.ndarray:
             return np.array(values, dtype=np.float64)
 
+        self._records = None  # each quantity its own array from here on
         for name in (
-            *_LEVELS,
-            *_ACCUMULATORS,
+            *_QUANTITIES,
             "_holding",
             "_backlog_rate",
             "_lost_rate",
