@@ -238,8 +238,9 @@ class _Message:
 
     What the clock reads of a SimPy event (``callbacks``, ``_value``, ``_ok``) in a slotted
     object: a SimPy ``Event`` keeps them in a dict of its own, 352 bytes against 56
-    for every pending event (one per retailer and per shipment on SupplyNetPy's tree), read
-    again when it is due, long after it left the cache."""
+    for every pending event (one per shipment on SupplyNetPy's tree; a retailer's customers
+    are an event of their own, :class:`_PoissonArrivals`), read again when it is due, long
+    after it left the cache."""
 
     __slots__ = ("_ok", "_value", "callbacks")
 
@@ -954,9 +955,11 @@ class SupplyChainModel(mesa.Model):
                         customer.order_size(),
                         stream(seed_of, Purpose.ORDER_SIZE, node, product),
                         getattr(customer, "buys", None),
+                        self._calls.customer,
+                        lost_sales=self._lost_sales[i],
                         serves=not self._nothing_waits[i],
                     )
-                    _Message(self.env, arrivals.next_gap(), arrivals, self._calls.customer, NORMAL)
+                    arrivals.wait(self.env, arrivals.next_gap())
 
     def _restart_edge(self, e: _Edge) -> None:
         """Forget edge ``e``'s shipments and lead-time draws: a run starts on it."""
@@ -1375,15 +1378,14 @@ class SupplyChainModel(mesa.Model):
         if customer is not None and self._batch:
             d = customer.demand_in(t)
             self._acc_demand[i] += d
-            self._customer_demand(i, d)
+            self._customer_demand(i, d, self._lost_sales[i])
         self._serve(i)
         if self._batch or customer is None:  # Poisson customers: seen when the period closes
             self._demand_seen[i] = self._acc_demand[i]
         return d
 
-    def _on_customer(self, event: _Message) -> None:
+    def _on_customer(self, arrivals: _PoissonArrivals) -> None:
         """A Poisson customer of ``arrivals.stock_point`` arrives now."""
-        arrivals: _PoissonArrivals = event._value
         i = arrivals.stock_point
         k = arrivals.gap_at
         if k < arrivals.block:
@@ -1392,17 +1394,17 @@ class SupplyChainModel(mesa.Model):
         else:  # a block of gaps is used up
             gap = arrivals.next_gap()
         if arrivals.buys is not None and not arrivals.buys():  # a visitor who does not buy
-            _Message(self.env, gap, arrivals, self._calls.customer, NORMAL)
+            arrivals.wait(self.env, gap)
             return
         try:
             d = arrivals.take_size()
         except StopIteration:  # a block of drawn sizes is used up
             d = arrivals.next_size()
         self._acc_demand[i] += d
-        self._customer_demand(i, d)
+        self._customer_demand(i, d, arrivals.lost_sales)
         if arrivals.serves:
             self._serve(i)
-        _Message(self.env, gap, arrivals, self._calls.customer, NORMAL)
+        arrivals.wait(self.env, gap)
         if self.review == "continuous":
             self._review_next(i)
 
@@ -1419,17 +1421,18 @@ class SupplyChainModel(mesa.Model):
             self._level_since[i] = now
 
     # ------------------------------------------------------------------ serving
-    def _customer_demand(self, i: int, d: float) -> None:
-        """Queue (backlog) or serve-or-lose (lost sales) customer demand ``d`` at ``i``: one
-        customer's order (or a period's batch); at a lost-sales node with
-        ``customer_fill="whole"`` it is sold whole or lost whole."""
+    def _customer_demand(self, i: int, d: float, lost_sales: bool) -> None:
+        """Queue (backlog) or serve-or-lose (``lost_sales``: ``i``'s own rule, which a
+        customer stream carries) customer demand ``d`` at ``i``: one customer's order (or a
+        period's batch); at a lost-sales node with ``customer_fill="whole"`` it is sold whole
+        or lost whole."""
         if d <= 0:
             return
         if self.event_log is not None:
             self.event_log.append((self.env.now, "demand", None, *self.sku_names[i], d, None))
         if self._time_weighted:
             self._touch(i)
-        if self._lost_sales[i]:
+        if lost_sales:
             on_hand = self._on_hand[i]
             sold = d if d <= on_hand else 0.0 if self._whole_customer[i] else on_hand
             self._on_hand[i] -= sold
@@ -2065,9 +2068,11 @@ def _is_quantity(x: Any) -> bool:
     return isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "fiu"
 
 
-class _PoissonArrivals:
+class _PoissonArrivals(_Message):
     """The gaps between one stock point's Poisson customers and what each buys, drawn in
-    blocks (sizes from their own stream, so that a constant size draws nothing).
+    blocks (sizes from their own stream, so that a constant size draws nothing); the stream
+    is the event of its next customer (:meth:`wait`), and carries the facts about its stock
+    point that a customer's event reads (an object fewer to read, cold, at every customer).
 
     A customer takes its size through one call into C, a constant's ``__float__`` or the
     iterator over the current block of draws, which raises StopIteration when the block is
@@ -2086,6 +2091,7 @@ class _PoissonArrivals:
         "buys",
         "gap_at",
         "gaps",
+        "lost_sales",
         "rate",
         "rng",
         "serves",
@@ -2093,6 +2099,7 @@ class _PoissonArrivals:
         "size_rng",
         "stock_point",
         "take_size",
+        "waiting",
     )
 
     def __init__(
@@ -2102,12 +2109,18 @@ class _PoissonArrivals:
         rng: np.random.Generator,
         size: Distribution,
         size_rng: np.random.Generator,
-        buys: Any = None,
+        buys: Any,
+        callbacks: tuple,
         *,
+        lost_sales: bool,
         serves: bool,
     ):
+        self._ok = True
+        self._value = None
+        self.waiting = callbacks  # the clock takes them when the customer is due
         self.stock_point, self.rate, self.rng = stock_point, rate, rng
         self.buys = buys  # a price-responsive visitor's choice (sim.market), else None
+        self.lost_sales = lost_sales  # the stock point's rule for what it cannot sell
         # whether anything can wait to be served at the stock point (else a customer's
         # arrival, which only takes stock, leaves nothing to serve there)
         self.serves = serves
@@ -2117,6 +2130,15 @@ class _PoissonArrivals:
         self.take_size: Callable[[], float] = (
             _constant_size(float(size.value)) if isinstance(size, Constant) else iter(()).__next__
         )
+
+    def wait(self, env: _Clock, gap: float) -> None:
+        """Be due ``gap`` from now (``_Message`` scheduling, for a customer: not urgent)."""
+        self.callbacks = self.waiting
+        at = env._now + gap
+        if at < env._horizon:
+            _heappush(env._queue, (at, NORMAL, next(env._eid), self))
+        else:
+            env._defer((at, NORMAL, next(env._eid), self))
 
     def next_size(self) -> float:
         """Draw the next block of sizes; the first of them."""

@@ -237,7 +237,7 @@ def _customer_arrivals(model: SupplyChainModel) -> list[_PoissonArrivals]:
     """The customer streams of ``model``'s pending events."""
     env = model.env
     entries = [*env._queue, *env._now_queue, *itertools.chain(*env._buckets.values())]
-    return [e[3]._value for e in entries if isinstance(e[3]._value, _PoissonArrivals)]
+    return [e[3] for e in entries if isinstance(e[3], _PoissonArrivals)]
 
 
 @pytest.mark.parametrize("review", ["continuous", "periodic"])
