@@ -6,6 +6,10 @@ value). ``act`` reads an :class:`~sim.policy.InventoryObservation` and returns t
 to order this period as a plain ``float`` (units of stock), or, for the dual-sourcing
 modules, a ``tuple`` of floats aligned with ``obs.suppliers``.
 
+``SS``, ``RQ``, ``ConstantOrder`` and ``CappedBaseStock`` decide on the inventory position
+alone: each also offers ``act_position(inventory_position)``, which its ``act`` calls and
+the event engine calls directly (see :mod:`sim.policy`).
+
 Notation (all in units of stock): ``IP = obs.inventory_position = on_hand + pipeline -
 backlog``; ``x^+ = max(x, 0)``.
 
@@ -270,7 +274,9 @@ class SS:
             raise ValueError(f"s: must be < S ({self.S!r}), got {self.s!r}")
 
     def act(self, obs: InventoryObservation) -> float:
-        ip = obs.inventory_position
+        return self.act_position(obs.inventory_position)
+
+    def act_position(self, ip: float) -> float:
         return float(self.S - ip) if ip <= self.s else 0.0
 
     def act_batch(self, obs: ObservationBatch) -> np.ndarray:
@@ -378,7 +384,10 @@ class RQ:
         _checks.number("quantity", self.quantity, above=0)
 
     def act(self, obs: InventoryObservation) -> float:
-        ip, r, q = obs.inventory_position, self.reorder_point, self.quantity
+        return self.act_position(obs.inventory_position)
+
+    def act_position(self, ip: float) -> float:
+        r, q = self.reorder_point, self.quantity
         if ip > r:
             return 0.0
         # n = floor((r - IP) / Q) + 1, guarded against rounding (0.1 + 0.2 > 0.3 in floats)
@@ -424,6 +433,9 @@ class ConstantOrder:
     def act(self, obs: InventoryObservation) -> float:
         return float(self.quantity)
 
+    def act_position(self, ip: float) -> float:
+        return float(self.quantity)
+
     def act_batch(self, obs: ObservationBatch) -> np.ndarray:
         return np.full(len(obs.on_hand), float(self.quantity))
 
@@ -450,7 +462,10 @@ class CappedBaseStock:
         _checks.number("cap", self.cap, at_least=0)
 
     def act(self, obs: InventoryObservation) -> float:
-        return float(min(self.cap, max(self.level - obs.inventory_position, 0.0)))
+        return self.act_position(obs.inventory_position)
+
+    def act_position(self, ip: float) -> float:
+        return float(min(self.cap, max(self.level - ip, 0.0)))
 
     def act_batch(self, obs: ObservationBatch) -> np.ndarray:
         return np.minimum(self.cap, np.maximum(self.level - obs.inventory_position, 0.0))

@@ -63,7 +63,14 @@ from networks.validate import validate
 
 from .agents import CustomerAgent, StockingAgent
 from .initial import InitialState
-from .policy import External, InventoryObservation, Policy, PolicyError, Priced
+from .policy import (
+    External,
+    InventoryObservation,
+    Policy,
+    PolicyError,
+    Priced,
+    decides_by_position,
+)
 from .recorder import Recorder
 from .spaces import ObservationLayout
 from .streams import Purpose, stream
@@ -880,6 +887,9 @@ class SupplyChainModel(mesa.Model):
                 spawn = getattr(module, "spawn", None)
                 agent.policies[p] = spawn() if callable(spawn) else module
                 self._policy.append(agent.policies[p])
+        # the classes of modules asked through act_position (whatever object of them a
+        # stock point holds later: the vectorized engine swaps some for batch runners)
+        self._by_position = frozenset(filter(decides_by_position, set(map(type, self._policy))))
         on_hand = (
             [self._start_on_hand(i) for i in range(n_sku)]
             if self._initial_state is not None
@@ -1713,8 +1723,15 @@ class SupplyChainModel(mesa.Model):
 
     def _decide(self, i: int, t: int) -> float | list[float]:
         """``i``'s decision module's action, checked."""
+        policy = self._policy[i]
         try:
-            action = self._policy[i].act(self.observe(i, t))
+            if type(policy) in self._by_position:  # no observation to build (sim.policy)
+                # the inventory position as observe computes it
+                action = policy.act_position(
+                    self._on_hand[i] + self._pipeline_of(i) - self._backlog[i]
+                )
+            else:
+                action = policy.act(self.observe(i, t))
         except Exception as exc:
             node, product = self.sku_names[i]
             raise PolicyError(
