@@ -19,9 +19,9 @@ memory costs a Python loop on this machine; the engine's growth is to be read ag
 With ``--compare calendar``, the engine's calendar against one heap in the same process:
 one model per size, windows of the same length alternating between the two (the pending
 events rebuilt at each switch), median CPU microseconds per event of ``--rounds`` windows
-each. With ``--compare packed``, the same for the stock points' quantities packed in
-one record per stock point against lists of floats (``SupplyChainModel.PACKED_FROM``; converted at each
-switch, so the lists start each window freshly allocated, in index order).
+each. With ``--compare packed``, the same for the stock points' quantities packed in one
+record per stock point against lists of floats (``SupplyChainModel.PACKED_FROM``; converted
+at each switch, so the lists start each window freshly allocated, in index order).
 
 On a shared machine run the sizes more than once and compare within one run.
 """

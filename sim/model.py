@@ -870,7 +870,7 @@ class SupplyChainModel(mesa.Model):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        columns = state["_records"]
+        columns = state.get("_records")
         self.__dict__.update(state)
         if columns is not None:
             self._pack(columns)
@@ -1900,8 +1900,8 @@ class SupplyChainModel(mesa.Model):
             # only by rewards and records)
             now = self.env._now
             if records is not None:
-                elapsed = now - records.column("_level_since")
                 if self._tracked or self.recorder is not None:
+                    elapsed = now - records.column("_level_since")
                     on_hand_level = (
                         records.column("_area_on_hand") + records.column("_on_hand") * elapsed
                     ).tolist()
@@ -2103,8 +2103,9 @@ class _PoissonArrivals(_Message):
     same values."""
 
     # What a customer's event reads, and the sources of new blocks (read once a block) in
-    # one tuple: twelve slots in all, one object of 128 bytes with CPython's header, in two
-    # cache lines as pymalloc places it; with them as slots, 160 bytes, three lines.
+    # one tuple: twelve slots in all, 128 bytes with CPython's headers, which pymalloc
+    # places so that the object proper (112 bytes) starts a cache line: two lines (with
+    # the sources as four slots, 160 bytes: three).
     __slots__ = (
         "block",
         "buys",

@@ -31,10 +31,9 @@ A module whose action depends on nothing but the inventory position may also off
 observation with that ``obs.inventory_position``. The event engine then calls it instead of
 building an observation (the names, the quantities and the tuple of one: on SupplyNetPy's
 tree, where every customer's arrival is a review, 14-18% of an event's cost from 200 to
-20,000 nodes, ``benchmarks/event_scaling.py``). It
-does so only when the class that defines the module's ``act`` defines ``act_position`` too,
-so that a subclass overriding ``act`` alone is asked through ``act``
-(:func:`decides_by_position`).
+20,000 nodes, ``benchmarks/event_scaling.py``). It does so only when the class that
+defines the module's ``act`` defines ``act_position`` too, so that a subclass overriding
+``act`` alone is asked through ``act`` (:func:`decides_by_position`).
 
 A stateful module may also offer ``spawn_batch(stock_points) -> module``: one object that
 keeps the state of all the given ``(node, product)`` stock points (in arrays, say) and

@@ -52,6 +52,13 @@ class Counting:
         return self.rule.act_position(ip)
 
 
+class ThroughAct:
+    """(s, S) with ``act`` alone: the engine builds it an observation."""
+
+    def act(self, obs):
+        return SS(s=4, S=20).act(obs)
+
+
 class Cautious(SS):
     """A subclass that overrides ``act`` alone: the engine must ask it through ``act``."""
 
@@ -93,7 +100,8 @@ def test_the_engine_asks_by_position_and_runs_the_same(review):
     asked = SupplyChainModel(two_stage(review), counting, seed=4, log=True, **options)
     asked.run(30)
     assert counting.asked["act"] == 0 and counting.asked["act_position"] >= 30
-    plain = SupplyChainModel(two_stage(review), SS(s=4, S=20), seed=4, log=True, **options)
+    assert not decides_by_position(ThroughAct)
+    plain = SupplyChainModel(two_stage(review), ThroughAct(), seed=4, log=True, **options)
     plain.run(30)
     assert asked.event_log == plain.event_log
     pd.testing.assert_frame_equal(asked.results(), plain.results(), check_exact=True)
