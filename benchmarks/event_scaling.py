@@ -94,7 +94,6 @@ def use_packed(model, packed: bool) -> None:
     """The stock points' quantities packed in records (or lists of floats) from now on."""
     columns = {name: list(getattr(model, name)) for name in _QUANTITIES}
     model._packed = packed
-    model._zeros = array("d", model._zeros) if packed else list(model._zeros)
     model._pack(columns)
 
 

@@ -209,8 +209,8 @@ class _Records:
         # one line more than the records need, so that the first record can start a line
         self.buffer = array.array("d", (0.0,)) * (n * _STRIDE + _LINE)
         start = -self.buffer.buffer_info()[0] % (_LINE * 8) // 8
-        self.table = np.frombuffer(self.buffer, np.float64)[start : start + n * _STRIDE]
-        self.table = self.table.reshape(n, _STRIDE)
+        doubles = np.frombuffer(self.buffer, np.float64)
+        self.table = doubles[start : start + n * _STRIDE].reshape(n, _STRIDE)
         view = memoryview(self.buffer)
         self.views = {
             name: view[start + k : start + n * _STRIDE : _STRIDE] for k, name in enumerate(_RECORD)
@@ -221,12 +221,6 @@ class _Records:
     def column(self, name: str) -> np.ndarray:
         """Quantity ``name`` of every stock point, a view into the table."""
         return self.table[:, _RECORD.index(name)]
-
-
-def _doubles(n: int, packed: bool, value: float = 0.0) -> list[float] | array.array:
-    """``n`` times ``value``: a list of floats, or packed doubles (see
-    :attr:`SupplyChainModel.PACKED_FROM`)."""
-    return array.array("d", (value,)) * n if packed else [value] * n
 
 
 def _packed(values: np.ndarray) -> array.array:
@@ -802,7 +796,7 @@ class SupplyChainModel(mesa.Model):
         # a chain): its pipeline by supplier is its pipeline, booked in the same steps
         self._single_sourced = not self._has_work and all(len(s) == 1 for s in self._suppliers)
         self._packed = n_sku >= self.PACKED_FROM
-        self._zeros = _doubles(n_sku, self._packed)
+        self._zeros = [0.0] * n_sku
         # (node, product, supplier names): what an observation names, in one object (a
         # review in a large network reads it cold)
         self._identity = [
@@ -872,6 +866,7 @@ class SupplyChainModel(mesa.Model):
     def __setstate__(self, state: dict[str, Any]) -> None:
         columns = state.get("_records")
         self.__dict__.update(state)
+        self._records = None  # (pickled before records: lists)
         if columns is not None:
             self._pack(columns)
 
@@ -968,7 +963,7 @@ class SupplyChainModel(mesa.Model):
                         lost_sales=self._lost_sales[i],
                         serves=not self._nothing_waits[i],
                     )
-                    arrivals.wait(self.env, arrivals.next_gap(), self._calls.customer)
+                    arrivals.wait(self.env, arrivals.next_gap(), None, self._calls.customer, NORMAL)
 
     def _restart_edge(self, e: _Edge) -> None:
         """Forget edge ``e``'s shipments and lead-time draws: a run starts on it."""
@@ -1403,7 +1398,7 @@ class SupplyChainModel(mesa.Model):
         else:  # a block of gaps is used up
             gap = arrivals.next_gap()
         if arrivals.buys is not None and not arrivals.buys():  # a visitor who does not buy
-            arrivals.wait(self.env, gap, self._calls.customer)
+            arrivals.wait(self.env, gap, None, self._calls.customer, NORMAL)
             return
         try:
             d = arrivals.take_size()
@@ -1413,7 +1408,7 @@ class SupplyChainModel(mesa.Model):
         self._customer_demand(i, d, arrivals.lost_sales)
         if arrivals.serves:
             self._serve(i)
-        arrivals.wait(self.env, gap, self._calls.customer)
+        arrivals.wait(self.env, gap, None, self._calls.customer, NORMAL)
         if self.review == "continuous":
             self._review_next(i)
 
@@ -1444,7 +1439,7 @@ class SupplyChainModel(mesa.Model):
         if lost_sales:
             on_hand = self._on_hand[i]
             sold = d if d <= on_hand else 0.0 if self._whole_customer[i] else on_hand
-            self._on_hand[i] -= sold
+            self._on_hand[i] = on_hand - sold
             self._acc_sales[i] += sold
             if sold != d:
                 self._acc_lost[i] += d - sold
@@ -2130,9 +2125,7 @@ class _PoissonArrivals(_Message):
         lost_sales: bool,
         serves: bool,
     ):
-        self._ok = True
-        self._value = None
-        self.stock_point = stock_point
+        self.stock_point = stock_point  # the event's own slots are set by wait
         self.sources = _ArrivalSources(rng, rate, size, size_rng)
         self.buys = buys  # a price-responsive visitor's choice (sim.market), else None
         self.lost_sales = lost_sales  # the stock point's rule for what it cannot sell
@@ -2145,15 +2138,10 @@ class _PoissonArrivals(_Message):
             _constant_size(float(size.value)) if isinstance(size, Constant) else iter(()).__next__
         )
 
-    def wait(self, env: _Clock, gap: float, callbacks: tuple) -> None:
-        """Be due ``gap`` from now, with ``callbacks`` (``_Message`` scheduling, for a
-        customer: not urgent)."""
-        self.callbacks = callbacks
-        at = env._now + gap
-        if at < env._horizon:
-            _heappush(env._queue, (at, NORMAL, next(env._eid), self))
-        else:
-            env._defer((at, NORMAL, next(env._eid), self))
+    #: ``wait(env, gap, value, callbacks, priority)``: be due ``gap`` from now, scheduled
+    #: as a message is when it is made (a stream is a message made once, due again for
+    #: every customer)
+    wait = _Message.__init__
 
     def next_size(self) -> float:
         """Draw the next block of sizes; the first of them."""
