@@ -18,11 +18,17 @@ Needs ``valgrind`` (``apt install valgrind``; not a Python package) and is slow:
 runs Python about 50 times slower, so 20,000 nodes take about half an hour.
 
     python benchmarks/event_misses.py --nodes 200 2000 20000
+
+With ``--ll 1048576`` the simulated cache is this VM's second level (1 MiB a core): what an
+event reads from the L3 rather than from memory. ``--by-function N`` adds, per size, the N
+C functions whose misses grew most over the window (the interpreter's own loop stands for
+the objects Python code reads: their reference counts and slots).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import shutil
@@ -51,8 +57,28 @@ def child(what: str, nodes: int, warmup: int, periods: int) -> None:
     os._exit(0)
 
 
+def misses_by_function(lines: list[str]) -> collections.Counter:
+    """Last-level misses (read and written) per ``(file, function)`` of a Cachegrind
+    output file's lines (uncompressed names, as Valgrind 3.19 writes them)."""
+    names = next(line for line in lines if line.startswith("events:")).split()[1:]
+    read, written = names.index("DLmr"), names.index("DLmw")
+    misses: collections.Counter = collections.Counter()
+    where = None
+    for line in lines:
+        if line.startswith("fl="):
+            file = os.path.basename(line[3:])
+        elif line.startswith("fn="):
+            where = (file, line[3:])
+        elif where is not None and line[:1].isdigit():
+            counts = line.split()[1:]  # the first number is the source line
+            counts += ["0"] * (len(names) - len(counts))  # trailing zeros are left out
+            misses[where] += int(counts[read]) + int(counts[written])
+    return misses
+
+
 def counted(what: str, nodes: int, warmup: int, periods: int, ll: int) -> dict:
-    """Cachegrind's totals for one run of :func:`child`, and what it printed."""
+    """Cachegrind's totals for one run of :func:`child`, what it printed, and its misses
+    per function (``"by_function"``)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cachegrind.out")
         run = subprocess.run(
@@ -82,6 +108,7 @@ def counted(what: str, nodes: int, warmup: int, periods: int, ll: int) -> dict:
     totals = next(line for line in lines if line.startswith("summary:")).split()[1:]
     result = dict(zip(names, map(int, totals), strict=True))
     result.update(json.loads(run.stdout.splitlines()[-1]))
+    result["by_function"] = misses_by_function(lines)
     return result
 
 
@@ -91,6 +118,8 @@ def per_window(what: str, nodes: int, warmup: int, periods: int, ll: int) -> dic
     after = counted(what, nodes, warmup, periods, ll)
     counts = {name: after[name] - before[name] for name in COUNTS}
     counts["events"] = after["events"]
+    counts["by_function"] = after["by_function"]
+    counts["by_function"].subtract(before["by_function"])
     return counts
 
 
@@ -101,6 +130,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=60)
     parser.add_argument(
         "--ll", type=int, default=32 << 20, help="the simulated last-level cache, bytes"
+    )
+    parser.add_argument(
+        "--by-function",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print the N functions whose misses an event grew most, per size",
     )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -119,6 +155,7 @@ def main() -> None:
         "| written | per node-period | control: last-level misses per node-period |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
+    by_function = []
     for nodes in args.nodes:
         periods = window(nodes, args.events)
         engine = per_window("engine", nodes, args.warmup, periods, args.ll)
@@ -132,6 +169,11 @@ def main() -> None:
             f"| {misses / (periods * nodes):.1f} | {control_misses / (periods * nodes):.1f} |",
             flush=True,
         )
+        by_function.append((nodes, e, engine["by_function"]))
+    for nodes, e, misses in by_function:
+        print(f"\n{nodes:,} nodes, last-level misses an event by function:")
+        for (file, function), n in misses.most_common(args.by_function):
+            print(f"  {n / e:6.2f}  {file}:{function}")
 
 
 if __name__ == "__main__":
