@@ -170,7 +170,7 @@ def main() -> None:
             flush=True,
         )
         by_function.append((nodes, e, engine["by_function"]))
-    for nodes, e, misses in by_function:
+    for nodes, e, misses in by_function if args.by_function else ():
         print(f"\n{nodes:,} nodes, last-level misses an event by function:")
         for (file, function), n in misses.most_common(args.by_function):
             print(f"  {n / e:6.2f}  {file}:{function}")
