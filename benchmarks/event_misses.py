@@ -169,8 +169,9 @@ def main() -> None:
             f"| {misses / (periods * nodes):.1f} | {control_misses / (periods * nodes):.1f} |",
             flush=True,
         )
-        by_function.append((nodes, e, engine["by_function"]))
-    for nodes, e, misses in by_function if args.by_function else ():
+        if args.by_function:
+            by_function.append((nodes, e, engine["by_function"]))
+    for nodes, e, misses in by_function:
         print(f"\n{nodes:,} nodes, last-level misses an event by function:")
         for (file, function), n in misses.most_common(args.by_function):
             print(f"  {n / e:6.2f}  {file}:{function}")
