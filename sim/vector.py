@@ -886,7 +886,7 @@ class VectorizedSupplyChainModel(SupplyChainModel):
             policy, members, names = step.groups[g]
             if policy is None:
                 for i in members.tolist():
-                    action = self._decide(i, t)
+                    action = self._decide(i, t, self._policy[i])
                     if isinstance(action, float):
                         quantity[i - lo] = action
                     else:
