@@ -136,7 +136,7 @@ def cost_of_money(money: np.ndarray) -> np.ndarray:
 
 _NO_MONEY = (0.0,) * len(Reward._fields)
 _LT_BLOCK = 256  # lead-time draws per refill
-_GAP_BLOCK = 256  # a Poisson customer stream's gaps per refill, at most (a small int index)
+_GAP_BLOCK = 1024  # a Poisson customer stream's gaps per refill, at most
 
 
 _LEVELS = (  # where a stock point stands
@@ -2096,22 +2096,20 @@ class _PoissonArrivals:
     review. A stream is due once at a time, so it keeps one entry of the schedule and
     changes it in place (:class:`_Clock`). With the module, the entry and ``_value`` gone
     (a stream carries no payload), at 20,000 nodes on SupplyNetPy's tree an event read 2.0
-    lines fewer from the L3 and ran 1,400 instructions fewer (at 200 nodes too), about 6%
-    of an event at 200 nodes and 9% at 20,000 (``benchmarks/README.md``).
+    lines fewer from the L3 and ran 1,400 instructions fewer (at 200 nodes too): about 5%
+    of an event's time at both sizes (``benchmarks/README.md``).
 
     A customer takes its size through one call into C, a constant's ``__float__`` or the
     iterator over the current block of draws, which raises StopIteration when the block is
     used up (then :meth:`next_size` draws the next; the first customer draws the first).
     The gap to the next customer is read by its index in the current block (:meth:`next_gap`
     draws the next when the index is past its end): an iterator's bound ``__next__`` would be
-    two more objects to read, cold in a large network, at every customer. Blocks of at most
-    256 gaps keep the index one of CPython's cached small ints (a larger one would be an int
-    made at every customer and freed, cold, at the next). A block is kept as packed doubles (``array``), a
-    quarter of the memory of a list of float objects, which on SupplyNetPy's tree (150
-    retailers) is what drawn sizes cost beyond a constant: on the very same trajectory,
-    drawn / constant run time went from 1.07 (a list and a Python method per customer) to
-    1.02-1.05 (``benchmarks/customer_sizes.py``). Integer sizes come out as floats of the
-    same values."""
+    two more objects to read, cold in a large network, at every customer. A block is kept as
+    packed doubles (``array``), a quarter of the memory of a list of float objects, which on
+    SupplyNetPy's tree (150 retailers) is what drawn sizes cost beyond a constant: on the
+    very same trajectory, drawn / constant run time went from 1.07 (a list and a Python
+    method per customer) to 1.02-1.05 (``benchmarks/customer_sizes.py``). Integer sizes
+    come out as floats of the same values."""
 
     # What a customer's event reads, and the sources of new blocks (read once a block) in
     # one tuple: twelve slots in all, 128 bytes with CPython's headers, which pymalloc
