@@ -288,9 +288,10 @@ class _Clock(simpy.Environment):
     An entry of the schedule is a list ``[time, priority, id, event]``, compared as SimPy's
     tuple is (lists compare only with lists): a customer stream changes its one entry in
     place when its next customer is due (:class:`_PoissonArrivals`), where a tuple made per
-    customer and freed a period later cost the cyclic collector, at 20,000 nodes, the
-    unlinking of two neighbours that had left the cache (about 2 of the 31 lines an event
-    read from the L3, ``benchmarks/README.md``).
+    customer and freed a period later cost the cyclic collector the unlinking of two
+    neighbours that had left the cache: at 20,000 nodes 1.7 lines an event fewer read from
+    the L3, of which comparing lists (their items an array apart) takes back 0.7
+    (``benchmarks/README.md``).
 
     Events due now with priority ``URGENT`` (under continuous review: every review) wait in
     a FIFO beside the heap instead of in it. They are keyed ``(now, URGENT, id)`` as SimPy
@@ -1871,7 +1872,8 @@ class SupplyChainModel(mesa.Model):
         empty, the heap's head later or less urgent) and ``i`` decides inside the engine;
         else request it. The same order of everything as the event (ids are only compared:
         what the review schedules still comes after what the callback scheduled before it),
-        without one: half the events on SupplyNetPy's tree were reviews after a customer."""
+        without one: half the events on SupplyNetPy's tree were reviews after a customer.
+        ``policy`` is ``i``'s module, which its customer stream carries."""
         env = self.env
         queue = env._queue
         if (
