@@ -238,12 +238,13 @@ class _Message:
     """A scheduled callback carrying a payload (a shipment, an order, a clock tick).
 
     What the clock reads of a SimPy event (``callbacks``, ``_value``, ``_ok``) in a slotted
-    object: a SimPy ``Event`` keeps them in a dict of its own, 352 bytes against 56
-    for every pending event (one per shipment on SupplyNetPy's tree; a retailer's customers
+    object (``_ok`` a class attribute: the engine's events never fail): a SimPy ``Event``
+    keeps them in a dict of its own, 352 bytes against 48 for every pending event (one per shipment on SupplyNetPy's tree; a retailer's customers
     are an event of their own, :class:`_PoissonArrivals`), read again when it is due, long
     after it left the cache."""
 
-    __slots__ = ("_ok", "_value", "callbacks")
+    __slots__ = ("_value", "callbacks")
+    _ok = True
 
     def __init__(
         self, env: simpy.Environment, delay: float, value: Any, callbacks: tuple, priority: int
@@ -252,8 +253,8 @@ class _Message:
         # list made per event were two more objects to read back, cold, when it is due
         self.callbacks = callbacks
         self._value = value
-        self._ok = True
-        # _Clock.schedule written out: every event of the engine is one of these
+        # _Clock.schedule written out: every event of the engine but a customer stream's is
+        # one of these
         at = env._now + delay
         if delay == 0 and priority == URGENT:
             env._now_queue.append([at, priority, next(env._eid), self])
@@ -2114,11 +2115,10 @@ class _PoissonArrivals:
     come out as floats of the same values."""
 
     # What a customer's event reads, and the sources of new blocks (read once a block) in
-    # one tuple: twelve slots in all, 128 bytes with CPython's headers, which pymalloc
-    # places so that the object proper (112 bytes) starts a cache line: two lines (with
-    # the sources as four slots, 160 bytes: three).
+    # one tuple: eleven slots in all, 120 bytes with CPython's headers, a 128-byte block
+    # that pymalloc places so that the object proper (104 bytes) starts a cache line: two
+    # lines (with the sources as four slots, 160 bytes: three).
     __slots__ = (
-        "_ok",
         "buys",
         "callbacks",
         "entry",
@@ -2131,6 +2131,7 @@ class _PoissonArrivals:
         "stock_point",
         "take_size",
     )
+    _ok = True  # (a customer's event never fails)
 
     def __init__(
         self,
@@ -2146,7 +2147,6 @@ class _PoissonArrivals:
         serves: bool,
     ):
         self.stock_point = stock_point  # the event's own slots are set by wait
-        self._ok = True
         self.entry = [0.0, NORMAL, 0, self]
         self.sources = _ArrivalSources(rng, rate, size, size_rng)
         self.buys = buys  # a price-responsive visitor's choice (sim.market), else None
