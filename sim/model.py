@@ -239,9 +239,9 @@ class _Message:
 
     What the clock reads of a SimPy event (``callbacks``, ``_value``, ``_ok``) in a slotted
     object (``_ok`` a class attribute: the engine's events never fail): a SimPy ``Event``
-    keeps them in a dict of its own, 352 bytes against 48 for every pending event (one per shipment on SupplyNetPy's tree; a retailer's customers
-    are an event of their own, :class:`_PoissonArrivals`), read again when it is due, long
-    after it left the cache."""
+    keeps them in a dict of its own, 352 bytes against 48 for every pending event (one per
+    shipment on SupplyNetPy's tree; a retailer's customers are an event of their own,
+    :class:`_PoissonArrivals`), read again when it is due, long after it left the cache."""
 
     __slots__ = ("_value", "callbacks")
     _ok = True
@@ -320,10 +320,10 @@ class _Clock(simpy.Environment):
 
     def __init__(self, initial_time: float = 0):
         super().__init__(initial_time)
-        self._now_queue: deque[tuple] = deque()
+        self._now_queue: deque[list] = deque()
         self._horizon = math.inf  # events due from then on wait in _buckets
         self._scale = 0.0  # windows per unit of time
-        self._buckets: dict[int, list[tuple]] = {}
+        self._buckets: dict[int, list[list]] = {}
         self._bucket_keys: list[int] = []  # a heap of _buckets' keys
         self._windows = self._windowed = 0  # windows entered, and their events, since retune
 
@@ -337,7 +337,7 @@ class _Clock(simpy.Environment):
         else:
             self._defer(entry)
 
-    def _defer(self, entry: tuple) -> None:
+    def _defer(self, entry: list) -> None:
         """Put ``entry`` (due at or after the horizon) in its window's bucket."""
         if self._horizon == math.inf:  # no calendar, or the last window (due at infinity)
             heapq.heappush(self._queue, entry)
@@ -416,7 +416,7 @@ class _Clock(simpy.Environment):
                 self._defer(entry)
         heapq.heapify(queue)
 
-    def _pop(self) -> tuple:
+    def _pop(self) -> list:
         """The next entry of the schedule, taken out (IndexError: none is left)."""
         now_queue, queue = self._now_queue, self._queue
         if not queue:
