@@ -23,7 +23,14 @@ each. With ``--compare packed``, the same for the stock points' quantities packe
 record per stock point against lists of floats (``SupplyChainModel.PACKED_FROM``; converted
 at each switch, so the lists start each window freshly allocated, in index order).
 
-On a shared machine run the sizes more than once and compare within one run.
+On a shared machine, ``--repeat N`` runs every size in a process of its own, N rounds, the
+sizes' order reversed every other round, and prints per size the median and the range of
+its rounds, and the ratio of its cost per event to the first size's in the same round
+(median and range): a round's sizes share the host's state of the moment (on a VM whose
+neighbours moved one run's 200-node figure from 2.6 to 5.4 µs an event), and each size
+starts in a fresh interpreter, as a user's run would.
+
+    python benchmarks/event_scaling.py --nodes 200 20000 --repeat 8
 """
 
 from __future__ import annotations
@@ -32,10 +39,12 @@ import argparse
 import heapq
 import itertools
 import math
+import multiprocessing
 import statistics
 import time
 from array import array
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 from supplynetpy import POLICY, sizes, supplysim_model
@@ -82,6 +91,33 @@ def per_event(nodes: int, events: int, warmup: int, seed: int = 0) -> dict:
         "us": seconds / done * 1e6,
         "us_node_period": seconds / (periods * nodes) * 1e6,
     }
+
+
+def measured(nodes: int, events: int, warmup: int) -> dict:
+    """:func:`per_event` and the control's µs per node-period over the same periods."""
+    r = per_event(nodes, events, warmup)
+    r["control"] = hand_written(nodes, warmup, r["periods"])["us_node_period"]
+    return r
+
+
+def repeated(
+    node_counts: list[int], events: int, warmup: int, rounds: int
+) -> dict[int, list[dict]]:
+    """:func:`measured` for every size in a fresh process, ``rounds`` rounds, the sizes'
+    order reversed every other round; per size, its rounds in order."""
+    runs: dict[int, list[dict]] = {nodes: [] for nodes in node_counts}
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=spawn, max_tasks_per_child=1) as pool:
+        for r in range(rounds):
+            for nodes in node_counts if r % 2 == 0 else node_counts[::-1]:
+                runs[nodes].append(pool.submit(measured, nodes, events, warmup).result())
+    return runs
+
+
+def spread(values: list[float], digits: int) -> str:
+    """Median and range, e.g. ``2.71 (2.63-3.04)``."""
+    median, low, high = statistics.median(values), min(values), max(values)
+    return f"{median:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
 
 
 def use_calendar(model, calendar: bool) -> None:
@@ -202,6 +238,12 @@ def main() -> None:
         "doubles against lists of floats for the stock points' quantities",
     )
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of every size, each in a process of its own (median and range)",
+    )
     args = parser.parse_args()
     comparison = {
         "calendar": (use_calendar, "calendar", "one heap"),
@@ -218,18 +260,34 @@ def main() -> None:
                 flush=True,
             )
         return
+    if args.repeat > 1:
+        runs = repeated(args.nodes, args.events, args.warmup, args.repeat)
+        first = runs[args.nodes[0]]
+        print(
+            f"median (range) of {args.repeat} rounds, every size in a process of its own\n"
+            f"| nodes | µs per event | × {args.nodes[0]:,} nodes, same round "
+            "| control: µs per node-period |"
+        )
+        print("|---|---|---|---|")
+        for nodes, rounds in runs.items():
+            ratios = [r["us"] / f["us"] for r, f in zip(rounds, first, strict=True)]
+            ratio = "—" if rounds is first else spread(ratios, 3)
+            print(
+                f"| {nodes:,} | {spread([r['us'] for r in rounds], 2)} | {ratio} "
+                f"| {spread([r['control'] for r in rounds], 2)} |"
+            )
+        return
     print(
         "| nodes | periods timed | events | pending events | µs per event "
         "| µs per node-period | control: µs per node-period | engine / control |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for nodes in args.nodes:
-        r = per_event(nodes, args.events, args.warmup)
-        c = hand_written(nodes, args.warmup, r["periods"])
+        r = measured(nodes, args.events, args.warmup)
         print(
             f"| {nodes:,} | {r['periods']} | {r['events']:,} | {r['pending']:,} "
-            f"| {r['us']:.2f} | {r['us_node_period']:.2f} | {c['us_node_period']:.2f} "
-            f"| {r['us_node_period'] / c['us_node_period']:.2f} |",
+            f"| {r['us']:.2f} | {r['us_node_period']:.2f} | {r['control']:.2f} "
+            f"| {r['us_node_period'] / r['control']:.2f} |",
             flush=True,
         )
 
