@@ -245,6 +245,10 @@ def main() -> None:
         help="rounds of every size, each in a process of its own (median and range)",
     )
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat: at least 1")
+    if args.repeat > 1 and args.compare:
+        parser.error("--repeat times each size in its own process; --compare uses --rounds")
     comparison = {
         "calendar": (use_calendar, "calendar", "one heap"),
         "packed": (use_packed, "packed doubles", "lists of floats"),
