@@ -106,10 +106,11 @@ def repeated(
     """:func:`measured` for every size in a fresh process, ``rounds`` rounds, the sizes'
     order reversed every other round; per size, its rounds in order."""
     runs: dict[int, list[dict]] = {nodes: [] for nodes in node_counts}
+    order = list(runs)  # (a size named twice runs once a round)
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=spawn, max_tasks_per_child=1) as pool:
         for r in range(rounds):
-            for nodes in node_counts if r % 2 == 0 else node_counts[::-1]:
+            for nodes in order if r % 2 == 0 else order[::-1]:
                 runs[nodes].append(pool.submit(measured, nodes, events, warmup).result())
     return runs
 
