@@ -22,8 +22,9 @@ runs Python about 50 times slower, so 20,000 nodes take about half an hour.
 The default, 8 MiB, is what a process got of the L3 before memory on the 2-core AMD EPYC
 VM where this was written (a pointer chase, ``benchmarks/pointer_chase.c``: 16-19 ns a load
 up to 6 MiB, 46-61 at 8 MiB, 100-160 past 10 MiB, when the neighbours are quiet; ``lscpu``
-reports 32 MiB); on an Intel Xeon VM it was about 20 MiB (``--ll 16777216``; both in
-``benchmarks/README.md``): run the chase and pick ``--ll`` for the host. With ``--ll
+reports 32 MiB); on an Intel Xeon VM it was about 20 MiB, simulated as ``--ll 16777216``
+(the simulated size is a power of two times 16 ways; both in ``benchmarks/README.md``): run
+the chase and pick ``--ll`` for the host. With ``--ll
 1048576`` the simulated cache is a 1 MiB second level: what an event reads from the L3
 rather than from memory.
 ``--by-function N`` adds, per size, the N C functions whose misses grew most over the
