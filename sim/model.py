@@ -260,8 +260,15 @@ class _Message:
             env._now_queue.append([at, priority, next(env._eid), self])
         elif at < env._horizon:
             _heappush(env._queue, [at, priority, next(env._eid), self])
-        else:
-            env._defer([at, priority, next(env._eid), self])
+        else:  # _Clock._defer written out for a window that has events already: at
+            # 20,000 nodes 0.93 of the events are deferred, and the call cost 0.08 µs an
+            # event (benchmarks/README.md)
+            window = at * env._scale
+            bucket = env._buckets.get(int(window)) if window < _INF else None
+            if bucket is None:
+                env._defer([at, priority, next(env._eid), self])
+            else:
+                bucket.append([at, priority, next(env._eid), self])
 
 
 class _Calls:
@@ -338,7 +345,9 @@ class _Clock(simpy.Environment):
             self._defer(entry)
 
     def _defer(self, entry: list) -> None:
-        """Put ``entry`` (due at or after the horizon) in its window's bucket."""
+        """Put ``entry`` (due at or after the horizon) in its window's bucket. The
+        engine's own events (:class:`_Message`, :meth:`_PoissonArrivals.wait`) append to
+        a bucket that exists without this call, and call it for the rest."""
         if self._horizon == math.inf:  # no calendar, or the last window (due at infinity)
             heapq.heappush(self._queue, entry)
             return
@@ -2170,8 +2179,13 @@ class _PoissonArrivals:
         entry[2] = next(env._eid)
         if at < env._horizon:
             _heappush(env._queue, entry)
-        else:
-            env._defer(entry)
+        else:  # as a _Message defers itself
+            window = at * env._scale
+            bucket = env._buckets.get(int(window)) if window < _INF else None
+            if bucket is None:
+                env._defer(entry)
+            else:
+                bucket.append(entry)
 
     def next_size(self) -> float:
         """Draw the next block of sizes; the first of them."""

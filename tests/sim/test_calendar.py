@@ -168,6 +168,7 @@ def test_an_event_due_at_the_horizon_waits_for_the_next_window(how):
             st.sampled_from([0.0, 0.25, 0.5, 1.0, 3.0, 1e-9, math.inf]) | st.floats(0, 50),
             st.sampled_from([0, 1, 2]),
             st.integers(0, 3),
+            st.booleans(),
         ),
         min_size=1,
         max_size=120,
@@ -177,11 +178,12 @@ def test_an_event_due_at_the_horizon_waits_for_the_next_window(how):
     takes=st.lists(st.sampled_from(["peek", "pop", "step"]), min_size=1, max_size=5),
 )
 def test_events_come_out_as_from_one_heap(delays, window, retune_every, takes):
-    """Each event taken schedules the next few of ``delays`` (its last field says how
-    many) at its time plus their delays; ``retune`` runs every few events. An event is
-    taken by ``_pop`` (after ``peek`` or not) or processed by SimPy's ``step``, in turns.
-    The clock gives the events in the order of one heap of SimPy's keys (time, priority,
-    id), ties at the windows' edges included."""
+    """Each event taken schedules the next few of ``delays`` (their third field says how
+    many) at its time plus their delays, through ``schedule`` or as the engine's own
+    events (a ``_Message`` schedules itself: the fourth field); ``retune`` runs every few
+    events. An event is taken by ``_pop`` (after ``peek`` or not) or processed by SimPy's
+    ``step``, in turns. The clock gives the events in the order of one heap of SimPy's
+    keys (time, priority, id), ties at the windows' edges included."""
     env = _Clock()
     env.CALENDAR_FROM, env.CALENDAR_WINDOW = 4, window
     todo = list(delays)
@@ -191,13 +193,17 @@ def test_events_come_out_as_from_one_heap(delays, window, retune_every, takes):
     def schedule(n: int) -> None:
         for _ in range(n):
             if todo:
-                delay, priority, _ = todo.pop()
+                delay, priority, _, message = todo.pop()
                 key = (env._now + delay, priority, len(delays) - len(todo) - 1)
                 heapq.heappush(heap, key)
-                event = simpy.Event(env)
-                event._ok, event._value = True, None
-                event.callbacks.append(lambda _, key=key: processed.append(key))
-                env.schedule(event, priority=priority, delay=delay)
+                done = (lambda _, key=key: processed.append(key),)
+                if message:
+                    _Message(env, delay, None, done, priority)
+                else:
+                    event = simpy.Event(env)
+                    event._ok, event._value = True, None
+                    event.callbacks.extend(done)
+                    env.schedule(event, priority=priority, delay=delay)
 
     schedule(8)
     while heap:
