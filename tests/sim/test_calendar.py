@@ -180,10 +180,10 @@ def test_an_event_due_at_the_horizon_waits_for_the_next_window(how):
 def test_events_come_out_as_from_one_heap(delays, window, retune_every, takes):
     """Each event taken schedules the next few of ``delays`` (as many as the third field of
     the next of them says) at its time plus their delays, through ``schedule`` or as the
-    engine's own events (a ``_Message`` schedules itself: the fourth field); ``retune`` runs every few
-    events. An event is taken by ``_pop`` (after ``peek`` or not) or processed by SimPy's
-    ``step``, in turns. The clock gives the events in the order of one heap of SimPy's
-    keys (time, priority, id), ties at the windows' edges included."""
+    engine's own events (a ``_Message`` schedules itself: the fourth field); ``retune``
+    runs every few events. An event is taken by ``_pop`` (after ``peek`` or not) or
+    processed by SimPy's ``step``, in turns. The clock gives the events in the order of one
+    heap of SimPy's keys (time, priority, id), ties at the windows' edges included."""
     env = _Clock()
     env.CALENDAR_FROM, env.CALENDAR_WINDOW = 4, window
     todo = list(delays)
